@@ -1,0 +1,3 @@
+module github.com/dspib/dspib
+
+go 1.26.8
