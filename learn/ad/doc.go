@@ -1,0 +1,30 @@
+// Package ad is a small reverse-mode automatic-differentiation engine for the
+// batched dense networks of SPIB and D-SPIB.
+//
+// Every value is a row-major Rows×Cols matrix of float64 (a *Node); a batch of
+// samples is a matrix with one sample per row. Operations are methods on a
+// *Tape, which records them in order; Tape.Backward walks the record backwards
+// and ACCUMULATES ∂loss/∂input into the Grad of every input that needs one, so
+// fan-out (one node used twice) and gradients with respect to data come free.
+// This is the classic tape ("Wengert list") of reverse-mode AD, see
+// A. Griewank and A. Walther, Evaluating Derivatives, 2nd ed., SIAM (2008), ch. 3.
+//
+// Memory: the tape is an arena. Tape.Reset keeps every node and buffer, and
+// the next forward pass with the same sequence of shapes reuses them, so a
+// training step allocates nothing after the first one.
+//
+// Parameters are *Param (Data and Grad of one weight matrix); Linear and MLP
+// build PyTorch-style layers from them, Adam updates them, and Save/Load
+// write and read parameters and optimiser state in a checksummed binary
+// format (see checkpoint.go).
+//
+// Shapes are checked when an op is recorded; a mismatch is a programming
+// error and panics with a message naming the op and both shapes, as gonum/mat
+// does. Data errors (labels out of range, bad checkpoints, bad configs) are
+// returned as errors or reported by the learners that own the data.
+//
+// Matrix products use gonum's blas64 (pure Go by default; build with
+// -tags openblas to use OpenBLAS through gonum.org/v1/netlib). All ops are
+// single-threaded and deterministic: the same inputs give bit-identical
+// outputs and gradients.
+package ad
