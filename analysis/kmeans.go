@@ -1,0 +1,329 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// KMeansConfig configures KMeans. The zero value means the defaults
+// (scikit-learn's): at most 300 Lloyd iterations, tolerance 1e−4.
+type KMeansConfig struct {
+	// MaxIter is the maximum number of Lloyd iterations (centre updates);
+	// 0 means 300.
+	MaxIter int
+	// Tol is the convergence tolerance on the summed squared movement of
+	// the centres in one iteration, relative to the mean per-coordinate
+	// variance of the data (dimensionless); 0 means 1e−4.
+	Tol float64
+}
+
+// validate returns cfg with defaults filled in, or an error naming the bad
+// field.
+func (cfg KMeansConfig) validate() (KMeansConfig, error) {
+	if cfg.MaxIter < 0 {
+		return cfg, fmt.Errorf("analysis: KMeansConfig.MaxIter = %d, want ≥ 0 (0 means 300)", cfg.MaxIter)
+	}
+	if cfg.MaxIter == 0 {
+		cfg.MaxIter = 300
+	}
+	if !(cfg.Tol >= 0) || math.IsInf(cfg.Tol, 0) {
+		return cfg, fmt.Errorf("analysis: KMeansConfig.Tol = %v, want finite ≥ 0 (0 means 1e-4)", cfg.Tol)
+	}
+	if cfg.Tol == 0 {
+		cfg.Tol = 1e-4
+	}
+	return cfg, nil
+}
+
+// KMeansResult is the outcome of KMeans.
+type KMeansResult struct {
+	// Centres holds the k cluster centres, k × dim, row-major.
+	Centres []float64
+	// Labels holds, for each of the n points, the index of its nearest
+	// centre in Centres (ties go to the lower index).
+	Labels []int
+	// Inertia is Σ_i |x_i − centre(label_i)|², in squared data units.
+	Inertia float64
+	// Iterations is the number of Lloyd centre updates performed.
+	Iterations int
+	// Converged reports whether the labels stopped changing or the centres
+	// moved less than the tolerance before MaxIter.
+	Converged bool
+}
+
+// KMeans clusters the n points x (n × dim, row-major) into k clusters by
+// Lloyd's algorithm (Lloyd 1982) from k-means++ seeding (Arthur &
+// Vassilvitskii 2007), drawing all randomness from rng. It minimises the
+// inertia Σ_i min_c |x_i − μ_c|². Labels and Centres returned always belong
+// together: the labels are the nearest-centre assignment of the returned
+// centres.
+//
+// Empty clusters: a centre that loses all its points is moved onto the point
+// farthest from its own centre (then the next farthest for the next empty
+// cluster, ...), as in scikit-learn; an iteration that re-seeds does not count
+// as converged. If x has fewer than k distinct points some centres coincide
+// and their clusters may stay empty.
+//
+// The assignment step runs in parallel over chunks of points whose
+// boundaries depend only on n; partial sums are reduced in chunk order, so
+// the result for a given seed is bit-identical whatever GOMAXPROCS.
+// Errors: k < 1, k > n, dim < 1, len(x) not a multiple of dim, a non-finite
+// coordinate (named by point and coordinate), nil rng, bad config.
+func KMeans(x []float64, dim, k int, rng *rand.Rand, cfg KMeansConfig) (KMeansResult, error) {
+	cfg, err := cfg.validate()
+	if err != nil {
+		return KMeansResult{}, err
+	}
+	switch {
+	case rng == nil:
+		return KMeansResult{}, fmt.Errorf("analysis: KMeans: nil rng")
+	case dim < 1:
+		return KMeansResult{}, fmt.Errorf("analysis: KMeans: dim = %d, want ≥ 1", dim)
+	case len(x)%dim != 0:
+		return KMeansResult{}, fmt.Errorf("analysis: KMeans: len(x) = %d is not a multiple of dim = %d", len(x), dim)
+	case k < 1:
+		return KMeansResult{}, fmt.Errorf("analysis: KMeans: k = %d clusters, want ≥ 1", k)
+	}
+	n := len(x) / dim
+	if k > n {
+		return KMeansResult{}, fmt.Errorf("analysis: KMeans: k = %d clusters > %d points", k, n)
+	}
+	if i, ok := firstNonFinite(x); !ok {
+		return KMeansResult{}, fmt.Errorf("analysis: KMeans: point %d coordinate %d is %v", i/dim, i%dim, x[i])
+	}
+	r := newKMeansRun(x, n, dim, k)
+	r.seed(rng)
+	tolAbs := cfg.Tol * meanVariance(x, n, dim)
+
+	res := KMeansResult{Labels: r.labels}
+	for {
+		inertia, changed := r.assign()
+		res.Inertia = inertia
+		if res.Iterations > 0 && changed == 0 {
+			res.Converged = true
+		}
+		if res.Converged || res.Iterations == cfg.MaxIter {
+			break
+		}
+		shift, empties := r.update()
+		res.Iterations++
+		res.Converged = empties == 0 && shift <= tolAbs
+	}
+	res.Centres = r.centres
+	return res, nil
+}
+
+// meanVariance returns the variance of each coordinate of x, averaged over
+// the dim coordinates.
+func meanVariance(x []float64, n, dim int) float64 {
+	var total float64
+	for d := 0; d < dim; d++ {
+		var mean float64
+		for i := 0; i < n; i++ {
+			mean += x[i*dim+d]
+		}
+		mean /= float64(n)
+		var ss float64
+		for i := 0; i < n; i++ {
+			v := x[i*dim+d] - mean
+			ss += v * v
+		}
+		total += ss / float64(n)
+	}
+	return total / float64(dim)
+}
+
+// kmeansRun holds the buffers of one KMeans call.
+type kmeansRun struct {
+	x          []float64
+	n, dim, k  int
+	chunk, nc  int
+	centres    []float64 // k × dim
+	labels     []int     // n
+	dist       []float64 // n: squared distance to the nearest centre
+	partSums   []float64 // nc × k × dim
+	partCounts []float64 // nc × k
+	partScalar []float64 // nc: inertia or seeding D² sums per chunk
+	partChange []int     // nc
+}
+
+func newKMeansRun(x []float64, n, dim, k int) *kmeansRun {
+	// At least 4096 points per chunk, at most 256 chunks: bounded partial-sum
+	// memory, boundaries that depend on n only.
+	chunk := max(4096, (n+255)/256)
+	nc := numChunks(n, chunk)
+	r := &kmeansRun{
+		x: x, n: n, dim: dim, k: k, chunk: chunk, nc: nc,
+		centres:    make([]float64, k*dim),
+		labels:     make([]int, n),
+		dist:       make([]float64, n),
+		partSums:   make([]float64, nc*k*dim),
+		partCounts: make([]float64, nc*k),
+		partScalar: make([]float64, nc),
+		partChange: make([]int, nc),
+	}
+	for i := range r.labels {
+		r.labels[i] = -1
+	}
+	return r
+}
+
+func sqDist(a, b []float64) float64 {
+	var s float64
+	for i, v := range a {
+		d := v - b[i]
+		s += d * d
+	}
+	return s
+}
+
+// seed chooses the initial centres by k-means++: the first uniformly, each
+// next one with probability proportional to the squared distance D² to the
+// nearest centre already chosen.
+func (r *kmeansRun) seed(rng *rand.Rand) {
+	dim := r.dim
+	first := rng.IntN(r.n)
+	copy(r.centres[:dim], r.x[first*dim:(first+1)*dim])
+	r.updateD2(0, true)
+	for c := 1; c < r.k; c++ {
+		var total float64
+		for _, s := range r.partScalar {
+			total += s
+		}
+		idx := -1
+		if total > 0 {
+			u := rng.Float64() * total
+			var acc float64
+			ch := 0
+			for ; ch < r.nc-1 && acc+r.partScalar[ch] <= u; ch++ {
+				acc += r.partScalar[ch]
+			}
+			lo, hi := ch*r.chunk, min((ch+1)*r.chunk, r.n)
+			last := -1
+			for i := lo; i < hi; i++ {
+				if r.dist[i] > 0 {
+					last = i
+					acc += r.dist[i]
+					if acc > u {
+						idx = i
+						break
+					}
+				}
+			}
+			if idx < 0 { // rounding: take the last candidate of the chunk
+				idx = last
+			}
+		}
+		if idx < 0 { // all points coincide with chosen centres
+			idx = rng.IntN(r.n)
+		}
+		copy(r.centres[c*dim:(c+1)*dim], r.x[idx*dim:(idx+1)*dim])
+		r.updateD2(c, false)
+	}
+}
+
+// updateD2 lowers dist to the squared distance to centre c (or sets it, if
+// first) and stores the per-chunk sums of dist in partScalar.
+func (r *kmeansRun) updateD2(c int, first bool) {
+	dim := r.dim
+	centre := r.centres[c*dim : (c+1)*dim]
+	parallelChunks(r.n, r.chunk, func(ch, lo, hi int) {
+		var s float64
+		for i := lo; i < hi; i++ {
+			d := sqDist(r.x[i*dim:(i+1)*dim], centre)
+			if first || d < r.dist[i] {
+				r.dist[i] = d
+			}
+			s += r.dist[i]
+		}
+		r.partScalar[ch] = s
+	})
+}
+
+// assign labels every point with its nearest centre, records the squared
+// distance in dist and the per-chunk sums and counts for update, and returns
+// the inertia and the number of labels that changed.
+func (r *kmeansRun) assign() (inertia float64, changed int) {
+	dim, k := r.dim, r.k
+	parallelChunks(r.n, r.chunk, func(ch, lo, hi int) {
+		sums := r.partSums[ch*k*dim : (ch+1)*k*dim]
+		counts := r.partCounts[ch*k : (ch+1)*k]
+		for i := range sums {
+			sums[i] = 0
+		}
+		for i := range counts {
+			counts[i] = 0
+		}
+		var in float64
+		nChanged := 0
+		for i := lo; i < hi; i++ {
+			xi := r.x[i*dim : (i+1)*dim]
+			best, bestD := 0, math.Inf(1)
+			for c := 0; c < k; c++ {
+				if d := sqDist(xi, r.centres[c*dim:(c+1)*dim]); d < bestD {
+					best, bestD = c, d
+				}
+			}
+			if r.labels[i] != best {
+				nChanged++
+				r.labels[i] = best
+			}
+			r.dist[i] = bestD
+			in += bestD
+			counts[best]++
+			s := sums[best*dim : (best+1)*dim]
+			for d, v := range xi {
+				s[d] += v
+			}
+		}
+		r.partScalar[ch] = in
+		r.partChange[ch] = nChanged
+	})
+	for ch := 0; ch < r.nc; ch++ {
+		inertia += r.partScalar[ch]
+		changed += r.partChange[ch]
+	}
+	return inertia, changed
+}
+
+// update moves every centre to the mean of its points (reducing the partial
+// sums in chunk order), re-seeds empty clusters from the farthest points, and
+// returns the summed squared centre movement and the number of empty
+// clusters.
+func (r *kmeansRun) update() (shift float64, empties int) {
+	dim, k := r.dim, r.k
+	mean := make([]float64, dim)
+	for c := 0; c < k; c++ {
+		for d := range mean {
+			mean[d] = 0
+		}
+		var count float64
+		for ch := 0; ch < r.nc; ch++ {
+			count += r.partCounts[ch*k+c]
+			s := r.partSums[(ch*k+c)*dim : (ch*k+c+1)*dim]
+			for d, v := range s {
+				mean[d] += v
+			}
+		}
+		centre := r.centres[c*dim : (c+1)*dim]
+		if count == 0 {
+			empties++
+			far := 0
+			for i, d := range r.dist {
+				if d > r.dist[far] {
+					far = i
+				}
+			}
+			r.dist[far] = -1 // not again for another empty cluster
+			copy(mean, r.x[far*dim:(far+1)*dim])
+		} else {
+			for d := range mean {
+				mean[d] /= count
+			}
+		}
+		shift += sqDist(mean, centre)
+		copy(centre, mean)
+	}
+	return shift, empties
+}
