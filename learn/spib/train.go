@@ -1,0 +1,443 @@
+package spib
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/dspib/dspib/learn/ad"
+)
+
+// ErrTooFewStates is returned (wrapped) when relabelling leaves fewer than two
+// populated states: SPIB cannot continue. The Result returned with it is
+// still usable and describes the model at that point.
+var ErrTooFewStates = errors.New("spib: fewer than two metastable states remain")
+
+// EpochStats describes one training epoch.
+type EpochStats struct {
+	Round      int // refinement round, 0 for the initial labels
+	Epoch      int // epoch within the round, from 1
+	TotalEpoch int // epochs since the start of training, from 1
+	// TrainLoss, TrainCE, TrainKL: the epoch means over the training
+	// batches (weighted by batch size) of the loss L = CE + β·KL and its
+	// parts (CE in nats; KL in nats, before multiplying by β).
+	TrainLoss, TrainCE, TrainKL float64
+	// TestLoss, TestCE, TestKL: the same on the test pairs after the epoch.
+	TestLoss, TestCE, TestKL float64
+	// NumStates is the number of states populated after relabelling every
+	// frame by argmax of the decoder applied to z_mean.
+	NumStates int
+	// Trained is the number of states the decoder currently predicts.
+	Trained int
+	// OptimizerSteps is the number of Adam steps taken in this round so far
+	// (a fresh optimiser starts every round).
+	OptimizerSteps int
+	LR             float64       // learning rate used in this epoch
+	Elapsed        time.Duration // since the start of training
+}
+
+// RoundStats summarises one refinement round.
+type RoundStats struct {
+	Epochs    int  // epochs trained in the round
+	Converged bool // true: the tolerance rule stopped it; false: MaxEpochs
+	States    int  // states trained in the round (decoder outputs)
+	Kept      int  // populated states after the round's final relabelling
+}
+
+// Convergence is the stopping rule of SPIB rounds (spec §2): an epoch is
+// unchanged when |L − L_prev| / |L_prev| < Tol; the rule fires when more
+// than Patience consecutive epochs were unchanged. D-SPIB phase 2 uses one
+// per monitored loss.
+type Convergence struct {
+	Tol       float64
+	Patience  int
+	prev      float64
+	started   bool
+	unchanged int
+}
+
+// Update records the loss of one epoch and reports whether the rule fired.
+func (c *Convergence) Update(loss float64) bool {
+	if c.started && math.Abs(loss-c.prev) < c.Tol*math.Abs(c.prev) {
+		c.unchanged++
+	} else {
+		c.unchanged = 0
+	}
+	c.prev, c.started = loss, true
+	return c.unchanged > c.Patience
+}
+
+// Reset forgets the history (for a new round).
+func (c *Convergence) Reset() { c.prev, c.started, c.unchanged = 0, false, 0 }
+
+// Result is a trained SPIB model with its training history and the encoding
+// of every input frame (in Data order: trajectories concatenated).
+type Result struct {
+	Model   *Model
+	Data    *Data
+	History []EpochStats
+	Rounds  []RoundStats
+	// ZMean and ZSample are z_mean and one sample z ~ q(z|x) per frame
+	// (N×d, row-major).
+	ZMean, ZSample []float64
+	// Labels are argmax_k p(k|z_mean) per frame; Probs the N×K probabilities.
+	Labels []int
+	Probs  []float64
+	// Populations[k] is the (weighted) fraction of frames labelled k.
+	Populations []float64
+	// Stopped says why training ended.
+	Stopped string
+}
+
+// Train builds the data set from trajs (which must carry initial labels, see
+// KMeansLabels), then trains SPIB with cfg, drawing every random number
+// (split, initialisation, batches, noise) from rng. The same seed gives the
+// same model bit for bit, whatever GOMAXPROCS and cfg.Workers.
+func Train(trajs []Trajectory, cfg Config, rng *rand.Rand) (*Result, error) {
+	cfg, err := cfg.Validate()
+	if err != nil {
+		return nil, err
+	}
+	data, err := NewData(trajs, cfg, rng)
+	if err != nil {
+		return nil, err
+	}
+	return TrainData(data, cfg, rng)
+}
+
+// Batch holds the gathered inputs of one batch of lagged pairs: the
+// standardised x_t rows, the labels of y_{t+Δ} and the weights of x_t.
+type Batch struct {
+	N       int
+	X       []float64 // N×D standardised inputs x_t
+	Labels  []int     // N labels of the future frames
+	Weights []float64 // N weights, nil if the data are unweighted
+	Temp    []float64 // N temperatures kT of the frames
+}
+
+// Gather fills b with the pairs listed in idx (reusing b's memory).
+func (d *Data) Gather(b *Batch, idx []int) {
+	n := len(idx)
+	b.N = n
+	b.X = grow(b.X, n*d.D)
+	b.Labels = growInt(b.Labels, n)
+	b.Temp = grow(b.Temp, n)
+	if d.Weights != nil {
+		b.Weights = grow(b.Weights, n)
+	} else {
+		b.Weights = nil
+	}
+	for i, p := range idx {
+		s := d.Src[p]
+		copy(b.X[i*d.D:(i+1)*d.D], d.X[s*d.D:(s+1)*d.D])
+		b.Labels[i] = d.Labels[d.Dst[p]]
+		b.Temp[i] = d.Temp[s]
+		if d.Weights != nil {
+			b.Weights[i] = d.Weights[s]
+		}
+	}
+}
+
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+func growInt(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	return s[:n]
+}
+
+// trainer holds the buffers of one training run; a step allocates nothing.
+type trainer struct {
+	m     *Model
+	d     *Data
+	cfg   Config
+	rng   *rand.Rand
+	opt   *ad.Adam
+	tapes map[int]*ad.Tape // one per batch size, so shapes repeat
+	batch Batch
+	eps   []float64
+	order []int
+}
+
+func (tr *trainer) tape(n int) *ad.Tape {
+	t := tr.tapes[n]
+	if t == nil {
+		t = ad.NewTape()
+		tr.tapes[n] = t
+	}
+	t.Reset()
+	return t
+}
+
+// step evaluates the loss on the pairs idx; with train it also takes an
+// Adam step. It returns the loss and its parts.
+func (tr *trainer) step(idx []int, train bool) (loss, ce, kl float64) {
+	tr.d.Gather(&tr.batch, idx)
+	n, dd := len(idx), tr.cfg.LatentDim
+	tr.eps = grow(tr.eps, n*dd)
+	for i := range tr.eps {
+		tr.eps[i] = tr.rng.NormFloat64()
+	}
+	t := tr.tape(n)
+	x := t.Const(n, tr.d.D, tr.batch.X)
+	l, c, k := tr.m.LossTape(t, x, tr.eps, tr.batch.Labels, tr.batch.Weights)
+	if train {
+		tr.opt.ZeroGrad()
+		t.Backward(l)
+		tr.opt.Step()
+	}
+	return l.Scalar(), c.Scalar(), k.Scalar()
+}
+
+// epoch runs one pass over pairs (shuffled if train) and returns the
+// batch-size-weighted means of the loss and its parts.
+func (tr *trainer) epoch(pairs []int, train bool) (loss, ce, kl float64) {
+	var rng *rand.Rand
+	if train {
+		rng = tr.rng
+	}
+	if cap(tr.order) < len(pairs) {
+		tr.order = make([]int, 0, len(pairs))
+	}
+	_ = Batches(pairs, tr.cfg.BatchSize, rng, tr.order, func(b []int) error {
+		l, c, k := tr.step(b, train)
+		f := float64(len(b))
+		loss, ce, kl = loss+f*l, ce+f*c, kl+f*k
+		return nil
+	})
+	n := float64(len(pairs))
+	return loss / n, ce / n, kl / n
+}
+
+// TrainData trains SPIB on prepared data (labels set, cfg validated or not).
+func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
+	cfg, err := cfg.Validate()
+	if err != nil {
+		return nil, err
+	}
+	if rng == nil {
+		return nil, fmt.Errorf("spib: nil *rand.Rand")
+	}
+	if data.Labels == nil {
+		return nil, fmt.Errorf("spib: no initial labels: set Trajectory.Labels (e.g. with KMeansLabels)")
+	}
+	if data.NumStates < 2 {
+		return nil, fmt.Errorf("spib: initial labels contain %d state(s); SPIB needs at least two", data.NumStates)
+	}
+	if data.Lag != cfg.Lag {
+		return nil, fmt.Errorf("spib: Data built with lag %d but Config.Lag = %d", data.Lag, cfg.Lag)
+	}
+	start := time.Now()
+	m := NewModel(cfg, data.D, data.NumStates, data.Std, rng)
+	if err := m.SetRepresentatives(initialRepresentatives(data, rng)); err != nil {
+		return nil, err
+	}
+	tr := &trainer{m: m, d: data, cfg: cfg, rng: rng, tapes: map[int]*ad.Tape{}}
+	newAdam := func() error {
+		var err error
+		tr.opt, err = ad.NewAdam(m.Params(), ad.AdamConfig{LR: cfg.LearningRate})
+		return err
+	}
+	if err := newAdam(); err != nil {
+		return nil, err
+	}
+	res := &Result{Model: m, Data: data}
+	conv := Convergence{Tol: cfg.Tolerance, Patience: cfg.Patience}
+	prog := progress{w: cfg.Progress, every: cfg.ProgressEvery}
+	round, epoch, total := 0, 0, 0
+	var stopErr error
+	for {
+		epoch++
+		total++
+		lr := tr.opt.LR()
+		st := EpochStats{Round: round, Epoch: epoch, TotalEpoch: total, LR: lr, Trained: m.K}
+		st.TrainLoss, st.TrainCE, st.TrainKL = tr.epoch(data.Train, true)
+		st.TestLoss, st.TestCE, st.TestKL = tr.epoch(data.Test, false)
+		if cfg.LRDecay != 1 {
+			tr.opt.Decay(cfg.LRDecay)
+		}
+		enc := m.encodeStd(data.X, data.N, cfg.Workers, false)
+		counts := make([]int, m.K)
+		for _, l := range enc.labels {
+			counts[l]++
+		}
+		for _, c := range counts {
+			if c > 0 {
+				st.NumStates++
+			}
+		}
+		st.OptimizerSteps = tr.opt.Steps()
+		st.Elapsed = time.Since(start)
+		if math.IsNaN(st.TrainLoss) || math.IsInf(st.TrainLoss, 0) {
+			return res, fmt.Errorf("spib: round %d epoch %d: training loss is %v", round, epoch, st.TrainLoss)
+		}
+		res.History = append(res.History, st)
+		if cfg.OnEpoch != nil {
+			cfg.OnEpoch(st)
+		}
+		converged := conv.Update(st.TrainLoss)
+		done := converged || epoch >= cfg.MaxEpochs
+		prog.report(st, done)
+		if !done {
+			continue
+		}
+		res.Rounds = append(res.Rounds, RoundStats{Epochs: epoch, Converged: converged, States: m.K, Kept: st.NumStates})
+		if st.NumStates < 2 {
+			stopErr = fmt.Errorf("%w: round %d ended with %d populated state(s)", ErrTooFewStates, round, st.NumStates)
+			res.Stopped = stopErr.Error()
+			break
+		}
+		if round >= cfg.refinements() {
+			res.Stopped = fmt.Sprintf("finished %d refinement(s) with %d states", cfg.refinements(), st.NumStates)
+			break
+		}
+		// Refinement: adopt the new labels, drop empty states, re-pick
+		// representatives, reset the prior weights, fresh Adam.
+		keep := make([]int, 0, m.K)
+		newIndex := make([]int, m.K)
+		for k, c := range counts {
+			newIndex[k] = len(keep)
+			if c > 0 {
+				keep = append(keep, k)
+			}
+		}
+		for f, l := range enc.labels {
+			data.Labels[f] = newIndex[l]
+		}
+		data.NumStates = len(keep)
+		m.keepStates(keep)
+		if err := m.SetRepresentatives(representatives(data, enc.zMean, cfg.LatentDim)); err != nil {
+			return res, err
+		}
+		if err := newAdam(); err != nil {
+			return res, err
+		}
+		conv.Reset()
+		round++
+		epoch = 0
+	}
+	res.finish(rng, cfg.Workers)
+	return res, stopErr
+}
+
+// finish encodes every frame with the final model.
+func (res *Result) finish(rng *rand.Rand, workers int) {
+	m, data := res.Model, res.Data
+	enc := m.encodeStd(data.X, data.N, workers, true)
+	res.ZMean, res.Labels = enc.zMean, enc.labels
+	res.ZSample = make([]float64, len(enc.zMean))
+	for i, mu := range enc.zMean {
+		res.ZSample[i] = mu + math.Exp(0.5*enc.logVar[i])*rng.NormFloat64()
+	}
+	for i, v := range enc.logP {
+		enc.logP[i] = math.Exp(v)
+	}
+	res.Probs = enc.logP
+	res.Populations = make([]float64, m.K)
+	tot := 0.0
+	for f, l := range enc.labels {
+		w := 1.0
+		if data.Weights != nil {
+			w = data.Weights[f]
+		}
+		res.Populations[l] += w
+		tot += w
+	}
+	for k := range res.Populations {
+		res.Populations[k] /= tot
+	}
+}
+
+// trainSources returns the frames that are x_t of a training pair.
+func trainSources(data *Data) []int {
+	src := make([]int, len(data.Train))
+	for i, p := range data.Train {
+		src[i] = data.Src[p]
+	}
+	return src
+}
+
+// initialRepresentatives picks, for every state, a random training input
+// frame carrying that label (any frame of the state if no training input
+// does), as the SPIB reference does.
+func initialRepresentatives(data *Data, rng *rand.Rand) []float64 {
+	byState := make([][]int, data.NumStates)
+	for _, f := range trainSources(data) {
+		byState[data.Labels[f]] = append(byState[data.Labels[f]], f)
+	}
+	rep := make([]float64, data.NumStates*data.D)
+	for k := range byState {
+		if len(byState[k]) == 0 {
+			for f, l := range data.Labels {
+				if l == k {
+					byState[k] = append(byState[k], f)
+				}
+			}
+		}
+		f := byState[k][rng.IntN(len(byState[k]))]
+		copy(rep[k*data.D:(k+1)*data.D], data.Frame(f))
+	}
+	return rep
+}
+
+// representatives picks, for every state k, the training input frame of
+// state k whose z_mean is nearest (Euclidean) to the (weighted) mean z_mean
+// of the state's training input frames (spec §2); any frame of the state if
+// no training input carries it. zMean is N×d for all frames.
+func representatives(data *Data, zMean []float64, d int) []float64 {
+	K := data.NumStates
+	byState := make([][]int, K)
+	for _, f := range trainSources(data) {
+		byState[data.Labels[f]] = append(byState[data.Labels[f]], f)
+	}
+	rep := make([]float64, K*data.D)
+	centre := make([]float64, d)
+	for k := range byState {
+		if len(byState[k]) == 0 {
+			for f, l := range data.Labels {
+				if l == k {
+					byState[k] = append(byState[k], f)
+				}
+			}
+		}
+		clear(centre)
+		wsum := 0.0
+		for _, f := range byState[k] {
+			w := 1.0
+			if data.Weights != nil {
+				w = data.Weights[f]
+			}
+			for j := range d {
+				centre[j] += w * zMean[f*d+j]
+			}
+			wsum += w
+		}
+		if wsum == 0 {
+			wsum = 1
+		}
+		for j := range centre {
+			centre[j] /= wsum
+		}
+		best, bestD := byState[k][0], math.Inf(1)
+		for _, f := range byState[k] {
+			s := 0.0
+			for j := range d {
+				dz := zMean[f*d+j] - centre[j]
+				s += dz * dz
+			}
+			if s < bestD {
+				best, bestD = f, s
+			}
+		}
+		copy(rep[k*data.D:(k+1)*data.D], data.Frame(best))
+	}
+	return rep
+}
