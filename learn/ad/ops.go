@@ -1,5 +1,10 @@
 package ad
 
+import (
+	"fmt"
+	"math"
+)
+
 // Act selects an elementwise activation for fused ops and MLP.
 type Act int
 
@@ -13,7 +18,108 @@ const (
 	ActSigmoid
 )
 
+// String returns the activation's name.
+func (a Act) String() string {
+	switch a {
+	case ActIdentity:
+		return "identity"
+	case ActReLU:
+		return "relu"
+	case ActSiLU:
+		return "silu"
+	case ActTanh:
+		return "tanh"
+	case ActSigmoid:
+		return "sigmoid"
+	}
+	return fmt.Sprintf("Act(%d)", int(a))
+}
+
 type opKind int
+
+const (
+	opConst opKind = iota
+	opInput
+	opParam
+	opAffine
+	opMatMul
+	opActivate
+	opExp
+	opLog
+	opSoftplus
+	opSquare
+	opScale
+	opAddScalar
+	opScaleRows
+	opDetach
+	opAdd
+	opSub
+	opMul
+	opAddRow
+	opMulRow
+	opConcat
+	opSlice
+	opRepeat
+	opSum
+	opMean
+	opRowSum
+	opWMean
+	opLogSoftmax
+	opPick
+	opNLL
+	opReparam
+	opGaussLogPDF
+	opMixture
+	opMSE
+	opFourier
+)
+
+var opNames = [...]string{"Const", "Input", "Param", "AffineAct", "MatMul", "Activate", "Exp", "Log",
+	"Softplus", "Square", "Scale", "AddScalar", "ScaleRows", "Detach", "Add", "Sub", "Mul",
+	"AddRowBroadcast", "MulRowBroadcast", "ConcatCols", "SliceCols", "RepeatRows", "Sum", "Mean",
+	"RowSum", "WeightedMeanRows", "LogSoftmax", "PickCols", "NLL", "Reparam", "GaussLogPDF",
+	"MixtureLogPDF", "MSE", "Fourier"}
+
+func (o opKind) String() string {
+	if int(o) < len(opNames) {
+		return opNames[o]
+	}
+	return fmt.Sprintf("op(%d)", int(o))
+}
+
+func shapePanic(op opKind, what string, a, b *Node) {
+	panic(fmt.Sprintf("ad: %s: %s: %d×%d vs %d×%d", op, what, a.Rows, a.Cols, b.Rows, b.Cols))
+}
+
+func sameShape(op opKind, a, b *Node) {
+	if a.Rows != b.Rows || a.Cols != b.Cols {
+		shapePanic(op, "shape mismatch", a, b)
+	}
+}
+
+// rowOrBroadcast checks that r is either a.Rows×cols or 1×cols.
+func rowOrBroadcast(op opKind, what string, r *Node, rows, cols int) {
+	if r.Cols != cols || (r.Rows != rows && r.Rows != 1) {
+		panic(fmt.Sprintf("ad: %s: %s is %d×%d, want %d×%d or 1×%d", op, what, r.Rows, r.Cols, rows, cols, cols))
+	}
+}
+
+func anyGrad(ns ...*Node) bool {
+	for _, n := range ns {
+		if n != nil && n.Grad != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
 
 // ---- linear algebra ----
 
@@ -22,15 +128,162 @@ type opKind int
 func (t *Tape) Affine(x, w, b *Node) *Node { return t.AffineAct(x, w, b, ActIdentity) }
 
 // AffineAct returns act(x·wᵀ + b) in one node (saves a pass and a buffer).
-func (t *Tape) AffineAct(x, w, b *Node, act Act) *Node { panic("TODO") }
+func (t *Tape) AffineAct(x, w, b *Node, act Act) *Node {
+	if x.Cols != w.Cols {
+		shapePanic(opAffine, "x.Cols != w.Cols", x, w)
+	}
+	if b != nil && (b.Rows != 1 || b.Cols != w.Rows) {
+		shapePanic(opAffine, "bias must be 1×w.Rows", b, w)
+	}
+	n := t.newNode(opAffine, x.Rows, w.Rows, anyGrad(x, w, b))
+	n.a, n.b, n.c, n.act = x, w, b, act
+	B, out := x.Rows, w.Rows
+	y := n.Data
+	if b != nil {
+		for i := 0; i < B; i++ {
+			copy(y[i*out:(i+1)*out], b.Data)
+		}
+		gemmNT(B, out, x.Cols, x.Data, w.Data, 1, y)
+	} else {
+		gemmNT(B, out, x.Cols, x.Data, w.Data, 0, y)
+	}
+	if act == ActSiLU && n.Grad != nil {
+		n.aux = grow(n.aux, len(y))
+		copy(n.aux, y) // pre-activation, needed by backward
+	}
+	applyAct(act, y)
+	return n
+}
+
+// applyAct overwrites y with act(y).
+func applyAct(act Act, y []float64) {
+	switch act {
+	case ActIdentity:
+	case ActReLU:
+		for i, v := range y {
+			if v < 0 {
+				y[i] = 0
+			}
+		}
+	case ActSiLU:
+		for i, v := range y {
+			y[i] = v * sigmoid(v)
+		}
+	case ActTanh:
+		for i, v := range y {
+			y[i] = math.Tanh(v)
+		}
+	case ActSigmoid:
+		for i, v := range y {
+			y[i] = sigmoid(v)
+		}
+	default:
+		panic(fmt.Sprintf("ad: unknown activation %d", int(act)))
+	}
+}
+
+// actGrad writes dz = dy ⊙ act'(pre) into dz, given output y and (for SiLU)
+// pre-activation pre. dz may alias pre.
+func actGrad(act Act, dz, dy, y, pre []float64) {
+	switch act {
+	case ActIdentity:
+		copy(dz, dy)
+	case ActReLU:
+		for i, v := range y {
+			if v > 0 {
+				dz[i] = dy[i]
+			} else {
+				dz[i] = 0
+			}
+		}
+	case ActSiLU:
+		for i, x := range pre[:len(dz)] {
+			s := sigmoid(x)
+			dz[i] = dy[i] * s * (1 + x*(1-s))
+		}
+	case ActTanh:
+		for i, v := range y {
+			dz[i] = dy[i] * (1 - v*v)
+		}
+	case ActSigmoid:
+		for i, v := range y {
+			dz[i] = dy[i] * v * (1 - v)
+		}
+	}
+}
+
+func (n *Node) backAffine() {
+	x, w, b := n.a, n.b, n.c
+	B, out, in := x.Rows, w.Rows, w.Cols
+	dz := n.Grad
+	if n.act != ActIdentity {
+		if n.act == ActSiLU {
+			dz = n.aux
+		} else {
+			n.aux = grow(n.aux, len(n.Grad))
+			dz = n.aux
+		}
+		actGrad(n.act, dz, n.Grad, n.Data, n.aux)
+	}
+	if x.Grad != nil {
+		gemmNN(B, in, out, dz, w.Data, x.Grad) // dx += dz·w
+	}
+	if w.Grad != nil {
+		gemmTN(out, in, B, dz, x.Data, w.Grad) // dw += dzᵀ·x
+	}
+	if b != nil && b.Grad != nil {
+		colSumAdd(b.Grad, dz, B, out)
+	}
+}
+
+// colSumAdd adds the column sums of the rows×cols matrix m to dst (len cols).
+func colSumAdd(dst, m []float64, rows, cols int) {
+	for i := 0; i < rows; i++ {
+		r := m[i*cols : (i+1)*cols]
+		for j, v := range r {
+			dst[j] += v
+		}
+	}
+}
 
 // MatMul returns a·b for a m×k and b k×n.
-func (t *Tape) MatMul(a, b *Node) *Node { panic("TODO") }
+func (t *Tape) MatMul(a, b *Node) *Node {
+	if a.Cols != b.Rows {
+		shapePanic(opMatMul, "a.Cols != b.Rows", a, b)
+	}
+	n := t.newNode(opMatMul, a.Rows, b.Cols, anyGrad(a, b))
+	n.a, n.b = a, b
+	clear(n.Data)
+	gemmNN(a.Rows, b.Cols, a.Cols, a.Data, b.Data, n.Data)
+	return n
+}
+
+func (n *Node) backMatMul() {
+	a, b := n.a, n.b
+	if a.Grad != nil {
+		gemmNT(a.Rows, a.Cols, b.Cols, n.Grad, b.Data, 1, a.Grad) // da += dy·bᵀ
+	}
+	if b.Grad != nil {
+		gemmTN(b.Rows, b.Cols, a.Rows, a.Data, n.Grad, b.Grad) // db += aᵀ·dy
+	}
+}
 
 // ---- elementwise, one input ----
 
+func (t *Tape) unary(op opKind, a *Node) *Node {
+	n := t.newNode(op, a.Rows, a.Cols, a.Grad != nil)
+	n.a = a
+	return n
+}
+
 // Activate returns act(a) elementwise.
-func (t *Tape) Activate(a *Node, act Act) *Node { panic("TODO") }
+func (t *Tape) Activate(a *Node, act Act) *Node {
+	n := t.unary(opActivate, a)
+	n.act = act
+	copy(n.Data, a.Data)
+	applyAct(act, n.Data)
+	return n
+}
 
 // ReLU returns max(a, 0) elementwise (gradient 0 at a = 0).
 func (t *Tape) ReLU(a *Node) *Node { return t.Activate(a, ActReLU) }
@@ -45,100 +298,518 @@ func (t *Tape) Tanh(a *Node) *Node { return t.Activate(a, ActTanh) }
 func (t *Tape) Sigmoid(a *Node) *Node { return t.Activate(a, ActSigmoid) }
 
 // Exp returns e^a elementwise.
-func (t *Tape) Exp(a *Node) *Node { panic("TODO") }
+func (t *Tape) Exp(a *Node) *Node {
+	n := t.unary(opExp, a)
+	for i, v := range a.Data {
+		n.Data[i] = math.Exp(v)
+	}
+	return n
+}
 
 // Log returns ln a elementwise (a > 0).
-func (t *Tape) Log(a *Node) *Node { panic("TODO") }
+func (t *Tape) Log(a *Node) *Node {
+	n := t.unary(opLog, a)
+	for i, v := range a.Data {
+		n.Data[i] = math.Log(v)
+	}
+	return n
+}
 
 // Softplus returns ln(1+e^a) elementwise, computed stably.
-func (t *Tape) Softplus(a *Node) *Node { panic("TODO") }
+func (t *Tape) Softplus(a *Node) *Node {
+	n := t.unary(opSoftplus, a)
+	for i, v := range a.Data {
+		n.Data[i] = math.Max(v, 0) + math.Log1p(math.Exp(-math.Abs(v)))
+	}
+	return n
+}
 
 // Square returns a² elementwise.
-func (t *Tape) Square(a *Node) *Node { panic("TODO") }
+func (t *Tape) Square(a *Node) *Node {
+	n := t.unary(opSquare, a)
+	for i, v := range a.Data {
+		n.Data[i] = v * v
+	}
+	return n
+}
 
 // Scale returns c·a.
-func (t *Tape) Scale(a *Node, c float64) *Node { panic("TODO") }
+func (t *Tape) Scale(a *Node, c float64) *Node {
+	n := t.unary(opScale, a)
+	n.s = c
+	for i, v := range a.Data {
+		n.Data[i] = c * v
+	}
+	return n
+}
 
 // AddScalar returns a + c.
-func (t *Tape) AddScalar(a *Node, c float64) *Node { panic("TODO") }
+func (t *Tape) AddScalar(a *Node, c float64) *Node {
+	n := t.unary(opAddScalar, a)
+	for i, v := range a.Data {
+		n.Data[i] = v + c
+	}
+	return n
+}
 
 // ScaleRows multiplies row i of a by the constant s[i] (len(s) = a.Rows; no
 // gradient flows to s, which must not change until Backward is done).
-func (t *Tape) ScaleRows(a *Node, s []float64) *Node { panic("TODO") }
+func (t *Tape) ScaleRows(a *Node, s []float64) *Node {
+	if len(s) != a.Rows {
+		panic(fmt.Sprintf("ad: ScaleRows: len(s) = %d, want a.Rows = %d", len(s), a.Rows))
+	}
+	n := t.unary(opScaleRows, a)
+	n.fs = s
+	c := a.Cols
+	for i, f := range s {
+		for j, v := range a.Data[i*c : (i+1)*c] {
+			n.Data[i*c+j] = f * v
+		}
+	}
+	return n
+}
 
 // Detach returns a copy of a through which no gradient flows.
-func (t *Tape) Detach(a *Node) *Node { panic("TODO") }
+func (t *Tape) Detach(a *Node) *Node {
+	n := t.newNode(opDetach, a.Rows, a.Cols, false)
+	copy(n.Data, a.Data)
+	return n
+}
 
 // ---- elementwise, two inputs ----
 
+func (t *Tape) binary(op opKind, a, b *Node) *Node {
+	sameShape(op, a, b)
+	n := t.newNode(op, a.Rows, a.Cols, anyGrad(a, b))
+	n.a, n.b = a, b
+	return n
+}
+
 // Add returns a + b (same shapes).
-func (t *Tape) Add(a, b *Node) *Node { panic("TODO") }
+func (t *Tape) Add(a, b *Node) *Node {
+	n := t.binary(opAdd, a, b)
+	for i, v := range a.Data {
+		n.Data[i] = v + b.Data[i]
+	}
+	return n
+}
 
 // Sub returns a − b (same shapes).
-func (t *Tape) Sub(a, b *Node) *Node { panic("TODO") }
+func (t *Tape) Sub(a, b *Node) *Node {
+	n := t.binary(opSub, a, b)
+	for i, v := range a.Data {
+		n.Data[i] = v - b.Data[i]
+	}
+	return n
+}
 
 // Mul returns a ⊙ b (elementwise product, same shapes).
-func (t *Tape) Mul(a, b *Node) *Node { panic("TODO") }
+func (t *Tape) Mul(a, b *Node) *Node {
+	n := t.binary(opMul, a, b)
+	for i, v := range a.Data {
+		n.Data[i] = v * b.Data[i]
+	}
+	return n
+}
 
 // AddRowBroadcast returns a + row, adding the 1×a.Cols row to every row of a.
-func (t *Tape) AddRowBroadcast(a, row *Node) *Node { panic("TODO") }
+func (t *Tape) AddRowBroadcast(a, row *Node) *Node {
+	if row.Rows != 1 || row.Cols != a.Cols {
+		shapePanic(opAddRow, "row must be 1×a.Cols", row, a)
+	}
+	n := t.newNode(opAddRow, a.Rows, a.Cols, anyGrad(a, row))
+	n.a, n.b = a, row
+	c := a.Cols
+	for i := 0; i < a.Rows; i++ {
+		y := n.Data[i*c : (i+1)*c]
+		for j, v := range a.Data[i*c : (i+1)*c] {
+			y[j] = v + row.Data[j]
+		}
+	}
+	return n
+}
 
 // MulRowBroadcast returns a ⊙ row, multiplying every row of a by the 1×a.Cols row.
-func (t *Tape) MulRowBroadcast(a, row *Node) *Node { panic("TODO") }
+func (t *Tape) MulRowBroadcast(a, row *Node) *Node {
+	if row.Rows != 1 || row.Cols != a.Cols {
+		shapePanic(opMulRow, "row must be 1×a.Cols", row, a)
+	}
+	n := t.newNode(opMulRow, a.Rows, a.Cols, anyGrad(a, row))
+	n.a, n.b = a, row
+	c := a.Cols
+	for i := 0; i < a.Rows; i++ {
+		y := n.Data[i*c : (i+1)*c]
+		for j, v := range a.Data[i*c : (i+1)*c] {
+			y[j] = v * row.Data[j]
+		}
+	}
+	return n
+}
 
 // ---- shape ----
 
-// ConcatCols returns [a | b] (B×(ca+cb)). If b has one row and a has more, b
-// is broadcast to every row (a per-row conditioning vector shared by all).
-func (t *Tape) ConcatCols(a, b *Node) *Node { panic("TODO") }
+// ConcatCols returns [a | b] (B×(ca+cb)). If one of a, b has one row and the
+// other has B > 1, the single row is broadcast to every row (a conditioning
+// vector shared by all samples).
+func (t *Tape) ConcatCols(a, b *Node) *Node {
+	rows := a.Rows
+	if a.Rows != b.Rows {
+		switch {
+		case a.Rows == 1:
+			rows = b.Rows
+		case b.Rows == 1:
+		default:
+			shapePanic(opConcat, "row counts differ", a, b)
+		}
+	}
+	ca, cb := a.Cols, b.Cols
+	n := t.newNode(opConcat, rows, ca+cb, anyGrad(a, b))
+	n.a, n.b = a, b
+	c := ca + cb
+	for i := 0; i < rows; i++ {
+		ia, ib := i, i
+		if a.Rows == 1 {
+			ia = 0
+		}
+		if b.Rows == 1 {
+			ib = 0
+		}
+		copy(n.Data[i*c:i*c+ca], a.Data[ia*ca:(ia+1)*ca])
+		copy(n.Data[i*c+ca:(i+1)*c], b.Data[ib*cb:(ib+1)*cb])
+	}
+	return n
+}
+
+func (n *Node) backConcat() {
+	a, b := n.a, n.b
+	ca, cb, c := a.Cols, b.Cols, n.Cols
+	for i := 0; i < n.Rows; i++ {
+		g := n.Grad[i*c : (i+1)*c]
+		if a.Grad != nil {
+			ia := i
+			if a.Rows == 1 {
+				ia = 0
+			}
+			da := a.Grad[ia*ca : (ia+1)*ca]
+			for j, v := range g[:ca] {
+				da[j] += v
+			}
+		}
+		if b.Grad != nil {
+			ib := i
+			if b.Rows == 1 {
+				ib = 0
+			}
+			db := b.Grad[ib*cb : (ib+1)*cb]
+			for j, v := range g[ca:] {
+				db[j] += v
+			}
+		}
+	}
+}
 
 // SliceCols returns columns [from, to) of a.
-func (t *Tape) SliceCols(a *Node, from, to int) *Node { panic("TODO") }
+func (t *Tape) SliceCols(a *Node, from, to int) *Node {
+	if from < 0 || to > a.Cols || from > to {
+		panic(fmt.Sprintf("ad: SliceCols: columns [%d, %d) of a %d×%d node", from, to, a.Rows, a.Cols))
+	}
+	n := t.newNode(opSlice, a.Rows, to-from, a.Grad != nil)
+	n.a, n.k = a, from
+	w := to - from
+	for i := 0; i < a.Rows; i++ {
+		copy(n.Data[i*w:(i+1)*w], a.Data[i*a.Cols+from:i*a.Cols+to])
+	}
+	return n
+}
 
 // RepeatRows replicates every row of a m times consecutively: row i of a
 // becomes rows i·m … i·m+m−1 of the (a.Rows·m)×a.Cols result.
-func (t *Tape) RepeatRows(a *Node, m int) *Node { panic("TODO") }
+func (t *Tape) RepeatRows(a *Node, m int) *Node {
+	if m < 1 {
+		panic(fmt.Sprintf("ad: RepeatRows: m = %d, want ≥ 1", m))
+	}
+	n := t.newNode(opRepeat, a.Rows*m, a.Cols, a.Grad != nil)
+	n.a, n.k = a, m
+	c := a.Cols
+	for i := 0; i < a.Rows; i++ {
+		src := a.Data[i*c : (i+1)*c]
+		for r := 0; r < m; r++ {
+			copy(n.Data[(i*m+r)*c:], src)
+		}
+	}
+	return n
+}
 
 // ---- reductions ----
 
 // Sum returns the 1×1 sum of all elements.
-func (t *Tape) Sum(a *Node) *Node { panic("TODO") }
+func (t *Tape) Sum(a *Node) *Node {
+	n := t.newNode(opSum, 1, 1, a.Grad != nil)
+	n.a = a
+	s := 0.0
+	for _, v := range a.Data {
+		s += v
+	}
+	n.Data[0] = s
+	return n
+}
 
 // Mean returns the 1×1 mean of all elements.
-func (t *Tape) Mean(a *Node) *Node { panic("TODO") }
+func (t *Tape) Mean(a *Node) *Node {
+	if a.Len() == 0 {
+		panic("ad: Mean of an empty node")
+	}
+	n := t.newNode(opMean, 1, 1, a.Grad != nil)
+	n.a = a
+	s := 0.0
+	for _, v := range a.Data {
+		s += v
+	}
+	n.Data[0] = s / float64(a.Len())
+	return n
+}
 
 // RowSum returns the B×1 sums of each row.
-func (t *Tape) RowSum(a *Node) *Node { panic("TODO") }
+func (t *Tape) RowSum(a *Node) *Node {
+	n := t.newNode(opRowSum, a.Rows, 1, a.Grad != nil)
+	n.a = a
+	c := a.Cols
+	for i := 0; i < a.Rows; i++ {
+		s := 0.0
+		for _, v := range a.Data[i*c : (i+1)*c] {
+			s += v
+		}
+		n.Data[i] = s
+	}
+	return n
+}
+
+// weightSum validates row weights and returns their sum.
+func weightSum(op opKind, w []float64, rows int) float64 {
+	if w == nil {
+		return float64(rows)
+	}
+	if len(w) != rows {
+		panic(fmt.Sprintf("ad: %s: len(w) = %d, want %d rows", op, len(w), rows))
+	}
+	s := 0.0
+	for i, v := range w {
+		if !(v >= 0) || math.IsInf(v, 1) {
+			panic(fmt.Sprintf("ad: %s: weight w[%d] = %g, want finite and ≥ 0", op, i, v))
+		}
+		s += v
+	}
+	if !(s > 0) {
+		panic(fmt.Sprintf("ad: %s: weights sum to %g, want > 0", op, s))
+	}
+	return s
+}
+
+func rowWeight(w []float64, i int) float64 {
+	if w == nil {
+		return 1
+	}
+	return w[i]
+}
 
 // WeightedMeanRows returns the 1×a.Cols weighted mean over rows,
 // Σ_i w_i a_i / Σ_i w_i. w (len a.Rows, non-negative, positive sum) is a
 // constant; nil means equal weights.
-func (t *Tape) WeightedMeanRows(a *Node, w []float64) *Node { panic("TODO") }
+func (t *Tape) WeightedMeanRows(a *Node, w []float64) *Node {
+	ws := weightSum(opWMean, w, a.Rows)
+	n := t.newNode(opWMean, 1, a.Cols, a.Grad != nil)
+	n.a, n.fs, n.s = a, w, ws
+	clear(n.Data)
+	c := a.Cols
+	for i := 0; i < a.Rows; i++ {
+		wi := rowWeight(w, i) / ws
+		for j, v := range a.Data[i*c : (i+1)*c] {
+			n.Data[j] += wi * v
+		}
+	}
+	return n
+}
 
 // ---- probability ----
 
 // LogSoftmax returns the rowwise log-softmax a_ij − log Σ_k exp(a_ik),
 // computed stably (max subtracted).
-func (t *Tape) LogSoftmax(a *Node) *Node { panic("TODO") }
+func (t *Tape) LogSoftmax(a *Node) *Node {
+	n := t.unary(opLogSoftmax, a)
+	c := a.Cols
+	for i := 0; i < a.Rows; i++ {
+		x := a.Data[i*c : (i+1)*c]
+		y := n.Data[i*c : (i+1)*c]
+		l := logSumExp(x)
+		for j, v := range x {
+			y[j] = v - l
+		}
+	}
+	return n
+}
+
+// logSumExp returns log Σ exp(x) computed stably.
+func logSumExp(x []float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	if math.IsInf(m, -1) {
+		return m
+	}
+	s := 0.0
+	for _, v := range x {
+		s += math.Exp(v - m)
+	}
+	return m + math.Log(s)
+}
 
 // PickCols returns the B×1 column of a[i, idx[i]] (idx constant, len a.Rows).
 // It panics if an index is out of range, naming the row.
-func (t *Tape) PickCols(a *Node, idx []int) *Node { panic("TODO") }
+func (t *Tape) PickCols(a *Node, idx []int) *Node {
+	checkLabels(opPick, idx, a.Rows, a.Cols)
+	n := t.newNode(opPick, a.Rows, 1, a.Grad != nil)
+	n.a, n.is = a, idx
+	for i, k := range idx {
+		n.Data[i] = a.Data[i*a.Cols+k]
+	}
+	return n
+}
+
+func checkLabels(op opKind, idx []int, rows, cols int) {
+	if len(idx) != rows {
+		panic(fmt.Sprintf("ad: %s: len(labels) = %d, want %d rows", op, len(idx), rows))
+	}
+	for i, k := range idx {
+		if k < 0 || k >= cols {
+			panic(fmt.Sprintf("ad: %s: label[%d] = %d out of range [0, %d)", op, i, k, cols))
+		}
+	}
+}
 
 // NLL returns the 1×1 negative log-likelihood −Σ_i w_i logp[i, labels[i]] / Σ_i w_i
 // for rowwise log-probabilities logp (e.g. from LogSoftmax). w nil means the
 // plain mean. labels and w must not change until Backward is done.
-func (t *Tape) NLL(logp *Node, labels []int, w []float64) *Node { panic("TODO") }
+func (t *Tape) NLL(logp *Node, labels []int, w []float64) *Node {
+	checkLabels(opNLL, labels, logp.Rows, logp.Cols)
+	ws := weightSum(opNLL, w, logp.Rows)
+	n := t.newNode(opNLL, 1, 1, logp.Grad != nil)
+	n.a, n.is, n.fs, n.s = logp, labels, w, ws
+	s := 0.0
+	for i, k := range labels {
+		s -= rowWeight(w, i) * logp.Data[i*logp.Cols+k]
+	}
+	n.Data[0] = s / ws
+	return n
+}
 
 // Reparam returns z = μ + exp(½·logvar) ⊙ ε (Kingma & Welling 2014, "Auto-
 // Encoding Variational Bayes"). mu and eps are B×d; logvar is B×d or a 1×d row
 // broadcast to every sample; eps is normally a constant of N(0,1) draws.
-func (t *Tape) Reparam(mu, logvar, eps *Node) *Node { panic("TODO") }
+func (t *Tape) Reparam(mu, logvar, eps *Node) *Node {
+	sameShape(opReparam, mu, eps)
+	rowOrBroadcast(opReparam, "logvar", logvar, mu.Rows, mu.Cols)
+	n := t.newNode(opReparam, mu.Rows, mu.Cols, anyGrad(mu, logvar, eps))
+	n.a, n.b, n.c = mu, logvar, eps
+	n.aux = grow(n.aux, logvar.Len())
+	for i, v := range logvar.Data {
+		n.aux[i] = math.Exp(0.5 * v)
+	}
+	d := mu.Cols
+	bc := logvar.Rows == 1
+	for i := 0; i < mu.Rows; i++ {
+		std := n.aux
+		if !bc {
+			std = n.aux[i*d : (i+1)*d]
+		}
+		for j := 0; j < d; j++ {
+			n.Data[i*d+j] = mu.Data[i*d+j] + std[j]*eps.Data[i*d+j]
+		}
+	}
+	return n
+}
+
+func (n *Node) backReparam() {
+	mu, lv, eps := n.a, n.b, n.c
+	d := mu.Cols
+	bc := lv.Rows == 1
+	for i := 0; i < n.Rows; i++ {
+		off := i * d
+		soff := off
+		if bc {
+			soff = 0
+		}
+		for j := 0; j < d; j++ {
+			g := n.Grad[off+j]
+			if mu.Grad != nil {
+				mu.Grad[off+j] += g
+			}
+			std := n.aux[soff+j]
+			if lv.Grad != nil {
+				lv.Grad[soff+j] += 0.5 * g * std * eps.Data[off+j]
+			}
+			if eps.Grad != nil {
+				eps.Grad[off+j] += g * std
+			}
+		}
+	}
+}
+
+const ln2Pi = 1.8378770664093454835606594728112352797227949472755668
 
 // GaussLogPDF returns the B×1 log-densities
 // log N(z_i; μ_i, diag e^{logvar_i}) = −½ Σ_j [ln 2π + logvar_ij + (z_ij−μ_ij)² e^{−logvar_ij}].
 // z is B×d; mu and logvar are each B×d or a broadcast 1×d row.
-func (t *Tape) GaussLogPDF(z, mu, logvar *Node) *Node { panic("TODO") }
+func (t *Tape) GaussLogPDF(z, mu, logvar *Node) *Node {
+	rowOrBroadcast(opGaussLogPDF, "mu", mu, z.Rows, z.Cols)
+	rowOrBroadcast(opGaussLogPDF, "logvar", logvar, z.Rows, z.Cols)
+	n := t.newNode(opGaussLogPDF, z.Rows, 1, anyGrad(z, mu, logvar))
+	n.a, n.b, n.c = z, mu, logvar
+	d := z.Cols
+	for i := 0; i < z.Rows; i++ {
+		mo, lo := rowOff(mu, i), rowOff(logvar, i)
+		s := 0.0
+		for j := 0; j < d; j++ {
+			r := z.Data[i*d+j] - mu.Data[mo+j]
+			lv := logvar.Data[lo+j]
+			s += ln2Pi + lv + r*r*math.Exp(-lv)
+		}
+		n.Data[i] = -0.5 * s
+	}
+	return n
+}
+
+// rowOff returns the offset of row i of n, or of row 0 if n is a broadcast row.
+func rowOff(n *Node, i int) int {
+	if n.Rows == 1 {
+		return 0
+	}
+	return i * n.Cols
+}
+
+func (n *Node) backGauss() {
+	z, mu, logvar := n.a, n.b, n.c
+	d := z.Cols
+	for i := 0; i < z.Rows; i++ {
+		g := n.Grad[i]
+		mo, lo := rowOff(mu, i), rowOff(logvar, i)
+		for j := 0; j < d; j++ {
+			r := z.Data[i*d+j] - mu.Data[mo+j]
+			iv := math.Exp(-logvar.Data[lo+j])
+			if z.Grad != nil {
+				z.Grad[i*d+j] -= g * r * iv
+			}
+			if mu.Grad != nil {
+				mu.Grad[mo+j] += g * r * iv
+			}
+			if logvar.Grad != nil {
+				logvar.Grad[lo+j] -= 0.5 * g * (1 - r*r*iv)
+			}
+		}
+	}
+}
 
 // MixtureLogPDF returns the B×1 log-densities of a diagonal Gaussian mixture
 // (the VampPrior of Tomczak & Welling 2018),
@@ -147,14 +818,362 @@ func (t *Tape) GaussLogPDF(z, mu, logvar *Node) *Node { panic("TODO") }
 //
 // by log-sum-exp. z is B×d, mu is K×d, logvar is K×d or a broadcast 1×d row,
 // theta is 1×K. Gradients flow to z, mu, logvar and theta.
-func (t *Tape) MixtureLogPDF(z, mu, logvar, theta *Node) *Node { panic("TODO") }
+//
+// With responsibilities γ_ik = w_k N_ik / r(z_i), the gradients are
+// ∂/∂z_i = −Σ_k γ_ik (z_i−μ_k)/σ_k², ∂/∂μ_k = Σ_i γ_ik (z_i−μ_k)/σ_k²,
+// ∂/∂logvar_k = −½ Σ_i γ_ik (1 − (z_i−μ_k)²/σ_k²), ∂/∂θ_k = Σ_i (γ_ik − w_k).
+func (t *Tape) MixtureLogPDF(z, mu, logvar, theta *Node) *Node {
+	if mu.Cols != z.Cols {
+		shapePanic(opMixture, "mu.Cols != z.Cols", mu, z)
+	}
+	K, d, B := mu.Rows, z.Cols, z.Rows
+	rowOrBroadcast(opMixture, "logvar", logvar, K, d)
+	if theta.Rows != 1 || theta.Cols != K {
+		shapePanic(opMixture, "theta must be 1×mu.Rows", theta, mu)
+	}
+	n := t.newNode(opMixture, B, 1, anyGrad(z, mu, logvar, theta))
+	n.a, n.b, n.c, n.d = z, mu, logvar, theta
+	// aux2 = [ w (K) | log w (K) | 1/σ² (logvar.Len()) | ½Σ_j(ln2π+logvar_kj) (K) ]
+	n.aux2 = grow(n.aux2, 3*K+logvar.Len())
+	w, logw, iv, cst := n.aux2[:K], n.aux2[K:2*K], n.aux2[2*K:2*K+logvar.Len()], n.aux2[2*K+logvar.Len():]
+	lse := logSumExp(theta.Data)
+	for k, v := range theta.Data {
+		logw[k] = v - lse
+		w[k] = math.Exp(logw[k])
+	}
+	for i, v := range logvar.Data {
+		iv[i] = math.Exp(-v)
+	}
+	for k := 0; k < K; k++ {
+		lo := rowOff(logvar, k)
+		s := 0.0
+		for j := 0; j < d; j++ {
+			s += ln2Pi + logvar.Data[lo+j]
+		}
+		cst[k] = logw[k] - 0.5*s
+	}
+	// aux = γ (B×K), first holding the log joint l_ik.
+	n.aux = grow(n.aux, B*K)
+	for i := 0; i < B; i++ {
+		zi := z.Data[i*d : (i+1)*d]
+		l := n.aux[i*K : (i+1)*K]
+		m := math.Inf(-1)
+		for k := 0; k < K; k++ {
+			mk := mu.Data[k*d : (k+1)*d]
+			ivk := iv[rowOff(logvar, k):]
+			q := 0.0
+			for j, zv := range zi {
+				r := zv - mk[j]
+				q += r * r * ivk[j]
+			}
+			l[k] = cst[k] - 0.5*q
+			if l[k] > m {
+				m = l[k]
+			}
+		}
+		s := 0.0
+		for k := range l {
+			l[k] = math.Exp(l[k] - m)
+			s += l[k]
+		}
+		for k := range l {
+			l[k] /= s
+		}
+		n.Data[i] = m + math.Log(s)
+	}
+	return n
+}
+
+func (n *Node) backMixture() {
+	z, mu, logvar, theta := n.a, n.b, n.c, n.d
+	K, d, B := mu.Rows, z.Cols, z.Rows
+	w, iv := n.aux2[:K], n.aux2[2*K:2*K+logvar.Len()]
+	for i := 0; i < B; i++ {
+		g := n.Grad[i]
+		if g == 0 {
+			continue
+		}
+		zi := z.Data[i*d : (i+1)*d]
+		gam := n.aux[i*K : (i+1)*K]
+		for k := 0; k < K; k++ {
+			gg := g * gam[k]
+			if theta.Grad != nil {
+				theta.Grad[k] += g * (gam[k] - w[k])
+			}
+			lo := rowOff(logvar, k)
+			for j, zv := range zi {
+				ivj := iv[lo+j]
+				r := zv - mu.Data[k*d+j]
+				if z.Grad != nil {
+					z.Grad[i*d+j] -= gg * r * ivj
+				}
+				if mu.Grad != nil {
+					mu.Grad[k*d+j] += gg * r * ivj
+				}
+				if logvar.Grad != nil {
+					logvar.Grad[lo+j] -= 0.5 * gg * (1 - r*r*ivj)
+				}
+			}
+		}
+	}
+}
 
 // MSE returns the 1×1 mean over all elements of (a − b)².
-func (t *Tape) MSE(a, b *Node) *Node { panic("TODO") }
+func (t *Tape) MSE(a, b *Node) *Node {
+	sameShape(opMSE, a, b)
+	if a.Len() == 0 {
+		panic("ad: MSE of empty nodes")
+	}
+	n := t.newNode(opMSE, 1, 1, anyGrad(a, b))
+	n.a, n.b = a, b
+	s := 0.0
+	for i, v := range a.Data {
+		r := v - b.Data[i]
+		s += r * r
+	}
+	n.Data[0] = s / float64(a.Len())
+	return n
+}
 
 // Fourier returns sinusoidal features of the B×1 column s with fixed
 // frequencies f_1…f_F: the B×2F matrix [sin(2π f_k s_i) … | cos(2π f_k s_i) …]
 // (sines first, as the Gaussian-Fourier projection of Song et al. 2021,
 // "Score-Based Generative Modeling through SDEs"). freqs is constant.
 // Concatenate s itself with ConcatCols to include the raw value.
-func (t *Tape) Fourier(s *Node, freqs []float64) *Node { panic("TODO") }
+func (t *Tape) Fourier(s *Node, freqs []float64) *Node {
+	if s.Cols != 1 {
+		panic(fmt.Sprintf("ad: Fourier: s is %d×%d, want a column (B×1)", s.Rows, s.Cols))
+	}
+	F := len(freqs)
+	n := t.newNode(opFourier, s.Rows, 2*F, s.Grad != nil)
+	n.a, n.fs = s, freqs
+	for i, v := range s.Data {
+		row := n.Data[i*2*F : (i+1)*2*F]
+		for k, f := range freqs {
+			sn, cs := math.Sincos(2 * math.Pi * f * v)
+			row[k], row[F+k] = sn, cs
+		}
+	}
+	return n
+}
+
+// backward accumulates this node's gradient into its inputs.
+func (n *Node) backward() {
+	a := n.a
+	switch n.op {
+	case opConst, opInput, opParam, opDetach:
+	case opAffine:
+		n.backAffine()
+	case opMatMul:
+		n.backMatMul()
+	case opActivate:
+		if a.Grad == nil {
+			return
+		}
+		switch n.act {
+		case ActIdentity:
+			addTo(a.Grad, n.Grad)
+		case ActSiLU:
+			for i, x := range a.Data {
+				s := sigmoid(x)
+				a.Grad[i] += n.Grad[i] * s * (1 + x*(1-s))
+			}
+		case ActReLU:
+			for i, y := range n.Data {
+				if y > 0 {
+					a.Grad[i] += n.Grad[i]
+				}
+			}
+		case ActTanh:
+			for i, y := range n.Data {
+				a.Grad[i] += n.Grad[i] * (1 - y*y)
+			}
+		case ActSigmoid:
+			for i, y := range n.Data {
+				a.Grad[i] += n.Grad[i] * y * (1 - y)
+			}
+		}
+	case opExp:
+		for i, y := range n.Data {
+			a.Grad[i] += n.Grad[i] * y
+		}
+	case opLog:
+		for i, x := range a.Data {
+			a.Grad[i] += n.Grad[i] / x
+		}
+	case opSoftplus:
+		for i, x := range a.Data {
+			a.Grad[i] += n.Grad[i] * sigmoid(x)
+		}
+	case opSquare:
+		for i, x := range a.Data {
+			a.Grad[i] += 2 * x * n.Grad[i]
+		}
+	case opScale:
+		for i, g := range n.Grad {
+			a.Grad[i] += n.s * g
+		}
+	case opAddScalar:
+		addTo(a.Grad, n.Grad)
+	case opScaleRows:
+		c := n.Cols
+		for i, f := range n.fs {
+			da := a.Grad[i*c : (i+1)*c]
+			for j, g := range n.Grad[i*c : (i+1)*c] {
+				da[j] += f * g
+			}
+		}
+	case opAdd:
+		if a.Grad != nil {
+			addTo(a.Grad, n.Grad)
+		}
+		if n.b.Grad != nil {
+			addTo(n.b.Grad, n.Grad)
+		}
+	case opSub:
+		if a.Grad != nil {
+			addTo(a.Grad, n.Grad)
+		}
+		if b := n.b; b.Grad != nil {
+			for i, g := range n.Grad {
+				b.Grad[i] -= g
+			}
+		}
+	case opMul:
+		b := n.b
+		for i, g := range n.Grad {
+			if a.Grad != nil {
+				a.Grad[i] += g * b.Data[i]
+			}
+			if b.Grad != nil {
+				b.Grad[i] += g * a.Data[i]
+			}
+		}
+	case opAddRow:
+		if a.Grad != nil {
+			addTo(a.Grad, n.Grad)
+		}
+		if n.b.Grad != nil {
+			colSumAdd(n.b.Grad, n.Grad, n.Rows, n.Cols)
+		}
+	case opMulRow:
+		row, c := n.b, n.Cols
+		for i := 0; i < n.Rows; i++ {
+			g := n.Grad[i*c : (i+1)*c]
+			x := a.Data[i*c : (i+1)*c]
+			for j, gv := range g {
+				if a.Grad != nil {
+					a.Grad[i*c+j] += gv * row.Data[j]
+				}
+				if row.Grad != nil {
+					row.Grad[j] += gv * x[j]
+				}
+			}
+		}
+	case opConcat:
+		n.backConcat()
+	case opSlice:
+		w := n.Cols
+		for i := 0; i < n.Rows; i++ {
+			addTo(a.Grad[i*a.Cols+n.k:i*a.Cols+n.k+w], n.Grad[i*w:(i+1)*w])
+		}
+	case opRepeat:
+		c, m := n.Cols, n.k
+		for i := 0; i < a.Rows; i++ {
+			da := a.Grad[i*c : (i+1)*c]
+			for r := 0; r < m; r++ {
+				addTo(da, n.Grad[(i*m+r)*c:(i*m+r+1)*c])
+			}
+		}
+	case opSum:
+		g := n.Grad[0]
+		for i := range a.Grad {
+			a.Grad[i] += g
+		}
+	case opMean:
+		g := n.Grad[0] / float64(a.Len())
+		for i := range a.Grad {
+			a.Grad[i] += g
+		}
+	case opRowSum:
+		c := a.Cols
+		for i, g := range n.Grad {
+			da := a.Grad[i*c : (i+1)*c]
+			for j := range da {
+				da[j] += g
+			}
+		}
+	case opWMean:
+		c := a.Cols
+		for i := 0; i < a.Rows; i++ {
+			wi := rowWeight(n.fs, i) / n.s
+			da := a.Grad[i*c : (i+1)*c]
+			for j, g := range n.Grad {
+				da[j] += wi * g
+			}
+		}
+	case opLogSoftmax:
+		c := a.Cols
+		for i := 0; i < a.Rows; i++ {
+			g := n.Grad[i*c : (i+1)*c]
+			y := n.Data[i*c : (i+1)*c]
+			da := a.Grad[i*c : (i+1)*c]
+			s := 0.0
+			for _, v := range g {
+				s += v
+			}
+			for j, v := range g {
+				da[j] += v - math.Exp(y[j])*s
+			}
+		}
+	case opPick:
+		for i, k := range n.is {
+			a.Grad[i*a.Cols+k] += n.Grad[i]
+		}
+	case opNLL:
+		g := n.Grad[0] / n.s
+		for i, k := range n.is {
+			a.Grad[i*a.Cols+k] -= g * rowWeight(n.fs, i)
+		}
+	case opReparam:
+		n.backReparam()
+	case opGaussLogPDF:
+		n.backGauss()
+	case opMixture:
+		n.backMixture()
+	case opMSE:
+		b := n.b
+		g := 2 * n.Grad[0] / float64(a.Len())
+		for i, v := range a.Data {
+			r := g * (v - b.Data[i])
+			if a.Grad != nil {
+				a.Grad[i] += r
+			}
+			if b.Grad != nil {
+				b.Grad[i] -= r
+			}
+		}
+	case opFourier:
+		F := len(n.fs)
+		for i, v := range a.Data {
+			row := n.Grad[i*2*F : (i+1)*2*F]
+			s := 0.0
+			for k, f := range n.fs {
+				w := 2 * math.Pi * f
+				sn, cs := math.Sincos(w * v)
+				s += w * (cs*row[k] - sn*row[F+k])
+			}
+			a.Grad[i] += s
+		}
+	default:
+		panic(fmt.Sprintf("ad: backward of unknown op %d", int(n.op)))
+	}
+}
+
+// addTo adds src to dst elementwise.
+func addTo(dst, src []float64) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}

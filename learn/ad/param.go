@@ -1,6 +1,7 @@
 package ad
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 )
@@ -110,7 +111,14 @@ type MLP struct {
 // NewMLP builds an MLP with layer widths sizes[0] → sizes[1] → … → sizes[n−1];
 // layer i is named fmt.Sprintf("%s.%d", name, i).
 func NewMLP(name string, sizes []int, act Act, rng *rand.Rand) *MLP {
-	panic("TODO")
+	if len(sizes) < 2 {
+		panic(fmt.Sprintf("ad: NewMLP %q: need at least 2 sizes, got %v", name, sizes))
+	}
+	m := &MLP{Act: act}
+	for i := 0; i+1 < len(sizes); i++ {
+		m.Layers = append(m.Layers, NewLinear(fmt.Sprintf("%s.%d", name, i), sizes[i], sizes[i+1], rng))
+	}
+	return m
 }
 
 // Params returns the parameters of all layers in order.

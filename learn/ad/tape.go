@@ -22,6 +22,11 @@ type Node struct {
 	aux        []float64 // op-owned scratch saved for backward
 	act        Act       // activation of a fused op
 	param      *Param    // for parameter leaves
+
+	idx        int       // position on the tape
+	tape       *Tape     // owner
+	data, grad []float64 // owned buffers (Data/Grad may alias others instead)
+	aux2       []float64 // second op-owned scratch
 }
 
 // Len returns Rows·Cols.
@@ -50,27 +55,114 @@ func NewTape() *Tape { return &Tape{} }
 
 // Reset forgets all recorded operations but keeps their memory: the next
 // forward pass with the same shapes allocates nothing.
-func (t *Tape) Reset() { panic("TODO") }
+func (t *Tape) Reset() { t.used = 0 }
 
 // Len returns the number of nodes recorded since the last Reset.
 func (t *Tape) Len() int { return t.used }
 
+// grow returns buf resliced to n elements, reallocating only if too small.
+func grow(buf []float64, n int) []float64 {
+	if cap(buf) < n {
+		return make([]float64, n)
+	}
+	return buf[:n]
+}
+
+// newNode takes the next node from the arena and gives it an owned Data
+// buffer of rows·cols (contents undefined) and, if needGrad, a zeroed Grad.
+func (t *Tape) newNode(op opKind, rows, cols int, needGrad bool) *Node {
+	n := t.take(op, rows, cols)
+	n.data = grow(n.data, rows*cols)
+	n.Data = n.data
+	if needGrad {
+		n.grad = grow(n.grad, rows*cols)
+		clear(n.grad)
+		n.Grad = n.grad
+	}
+	return n
+}
+
+// take returns the next arena node with its fields reset and no buffers.
+func (t *Tape) take(op opKind, rows, cols int) *Node {
+	if rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("ad: negative shape %d×%d", rows, cols))
+	}
+	if t.used == len(t.nodes) {
+		t.nodes = append(t.nodes, &Node{})
+	}
+	n := t.nodes[t.used]
+	n.idx = t.used
+	n.tape = t
+	t.used++
+	n.Rows, n.Cols = rows, cols
+	n.op = op
+	n.a, n.b, n.c, n.d = nil, nil, nil, nil
+	n.k, n.s, n.fs, n.is, n.act, n.param = 0, 0, nil, nil, ActIdentity, nil
+	n.Data, n.Grad = nil, nil
+	return n
+}
+
+// leaf records a node whose Data aliases data.
+func (t *Tape) leaf(op opKind, rows, cols int, data []float64, needGrad bool) *Node {
+	if len(data) != rows*cols {
+		panic(fmt.Sprintf("ad: %s: len(data) = %d, want %d×%d = %d", op, len(data), rows, cols, rows*cols))
+	}
+	n := t.take(op, rows, cols)
+	n.Data = data
+	if needGrad {
+		n.grad = grow(n.grad, rows*cols)
+		clear(n.grad)
+		n.Grad = n.grad
+	}
+	return n
+}
+
 // Const records a constant (no gradient). The node aliases data (not copied),
 // which must hold rows·cols values and must not change until Backward is done.
-func (t *Tape) Const(rows, cols int, data []float64) *Node { panic("TODO") }
+func (t *Tape) Const(rows, cols int, data []float64) *Node {
+	return t.leaf(opConst, rows, cols, data, false)
+}
 
 // Input records a leaf that needs a gradient, e.g. to differentiate with
 // respect to data. Data aliases data; Grad is owned by the tape and starts at
 // zero.
-func (t *Tape) Input(rows, cols int, data []float64) *Node { panic("TODO") }
+func (t *Tape) Input(rows, cols int, data []float64) *Node {
+	return t.leaf(opInput, rows, cols, data, true)
+}
 
 // Param records a parameter leaf: Data aliases p.Data and Grad aliases
 // p.Grad, so Backward accumulates straight into p.Grad (zero it yourself
 // between steps, e.g. with ParamSet.ZeroGrad).
-func (t *Tape) Param(p *Param) *Node { panic("TODO") }
+func (t *Tape) Param(p *Param) *Node {
+	if len(p.Data) != p.Rows*p.Cols || len(p.Grad) != len(p.Data) {
+		panic(fmt.Sprintf("ad: Param %q: %d×%d with len(Data) = %d, len(Grad) = %d", p.Name, p.Rows, p.Cols, len(p.Data), len(p.Grad)))
+	}
+	n := t.take(opParam, p.Rows, p.Cols)
+	n.Data = p.Data
+	n.Grad = p.Grad
+	n.param = p
+	return n
+}
 
 // Backward seeds ∂loss/∂loss = 1 for every element of loss (for a 1×1 loss
 // this is the usual seed; for a larger node it differentiates the sum of its
 // elements) and propagates gradients to every node recorded before it,
-// accumulating into their Grad. Call it once per forward pass.
-func (t *Tape) Backward(loss *Node) { panic("TODO") }
+// accumulating into their Grad. Call it once per forward pass. If nothing
+// that loss depends on needs a gradient, Backward does nothing.
+func (t *Tape) Backward(loss *Node) {
+	if loss.tape != t || loss.idx >= t.used || t.nodes[loss.idx] != loss {
+		panic("ad: Backward: loss node is not live on this tape (recorded elsewhere or before Reset)")
+	}
+	if loss.Grad == nil {
+		return
+	}
+	for i := range loss.Grad {
+		loss.Grad[i]++
+	}
+	for i := loss.idx; i >= 0; i-- {
+		n := t.nodes[i]
+		if n.Grad != nil {
+			n.backward()
+		}
+	}
+}
