@@ -143,9 +143,9 @@ func (t *Tape) AffineAct(x, w, b *Node, act Act) *Node {
 		for i := 0; i < B; i++ {
 			copy(y[i*out:(i+1)*out], b.Data)
 		}
-		gemmNT(B, out, x.Cols, x.Data, w.Data, 1, y)
+		gemmNT(B, out, x.Cols, x.Data, w.Data, 1, y, &n.aux2)
 	} else {
-		gemmNT(B, out, x.Cols, x.Data, w.Data, 0, y)
+		gemmNT(B, out, x.Cols, x.Data, w.Data, 0, y, &n.aux2)
 	}
 	if act == ActSiLU && n.Grad != nil {
 		n.aux = grow(n.aux, len(y))
@@ -261,7 +261,7 @@ func (t *Tape) MatMul(a, b *Node) *Node {
 func (n *Node) backMatMul() {
 	a, b := n.a, n.b
 	if a.Grad != nil {
-		gemmNT(a.Rows, a.Cols, b.Cols, n.Grad, b.Data, 1, a.Grad) // da += dy·bᵀ
+		gemmNT(a.Rows, a.Cols, b.Cols, n.Grad, b.Data, 1, a.Grad, &n.aux2) // da += dy·bᵀ
 	}
 	if b.Grad != nil {
 		gemmTN(b.Rows, b.Cols, a.Rows, a.Data, n.Grad, b.Grad) // db += aᵀ·dy
@@ -640,12 +640,30 @@ func (t *Tape) LogSoftmax(a *Node) *Node {
 	for i := 0; i < a.Rows; i++ {
 		x := a.Data[i*c : (i+1)*c]
 		y := n.Data[i*c : (i+1)*c]
-		l := logSumExp(x)
+		m, ls := maxLogSum(x)
 		for j, v := range x {
-			y[j] = v - l
+			y[j] = (v - m) - ls // not v − (m+ls): keeps precision for large logits
 		}
 	}
 	return n
+}
+
+// maxLogSum returns m = max x and log Σ exp(x − m), so log Σ exp(x) = m + ls.
+func maxLogSum(x []float64) (m, ls float64) {
+	m = math.Inf(-1)
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	if math.IsInf(m, -1) {
+		return m, 0
+	}
+	s := 0.0
+	for _, v := range x {
+		s += math.Exp(v - m)
+	}
+	return m, math.Log(s)
 }
 
 // logSumExp returns log Σ exp(x) computed stably.
@@ -836,9 +854,9 @@ func (t *Tape) MixtureLogPDF(z, mu, logvar, theta *Node) *Node {
 	// aux2 = [ w (K) | log w (K) | 1/σ² (logvar.Len()) | ½Σ_j(ln2π+logvar_kj) (K) ]
 	n.aux2 = grow(n.aux2, 3*K+logvar.Len())
 	w, logw, iv, cst := n.aux2[:K], n.aux2[K:2*K], n.aux2[2*K:2*K+logvar.Len()], n.aux2[2*K+logvar.Len():]
-	lse := logSumExp(theta.Data)
+	tm, tls := maxLogSum(theta.Data)
 	for k, v := range theta.Data {
-		logw[k] = v - lse
+		logw[k] = (v - tm) - tls
 		w[k] = math.Exp(logw[k])
 	}
 	for i, v := range logvar.Data {
