@@ -268,7 +268,7 @@ func (b *binnedMap) Plot(c draw.Canvas, plt *plot.Plot) {
 	// Overlap neighbouring cells by a quarter pixel so antialiasing leaves no
 	// hairline seams between them.
 	ov := vg.Inch / DPI / 4
-	pts := make([]vg.Point, 4)
+	var path vg.Path // reused for every cell
 	for k, v := range b.s.F {
 		if empty(v) {
 			continue
@@ -281,11 +281,14 @@ func (b *binnedMap) Plot(c draw.Canvas, plt *plot.Plot) {
 		i, j := k%nx, k/nx
 		x0, x1 := trX(xe[i])-ov, trX(xe[i+1])+ov
 		y0, y1 := trY(ye[j])-ov, trY(ye[j+1])+ov
-		pts[0] = vg.Point{X: x0, Y: y0}
-		pts[1] = vg.Point{X: x1, Y: y0}
-		pts[2] = vg.Point{X: x1, Y: y1}
-		pts[3] = vg.Point{X: x0, Y: y1}
-		c.FillPolygon(col, pts)
+		path = path[:0]
+		path.Move(vg.Point{X: x0, Y: y0})
+		path.Line(vg.Point{X: x1, Y: y0})
+		path.Line(vg.Point{X: x1, Y: y1})
+		path.Line(vg.Point{X: x0, Y: y1})
+		path.Close()
+		c.SetColor(col)
+		c.Fill(path)
 	}
 }
 

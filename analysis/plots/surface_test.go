@@ -87,6 +87,7 @@ func TestFreeEnergySurfaceBadInput(t *testing.T) {
 		})
 	}
 	wantErr(t, FreeEnergySurface("", "t", xe, ye, F, 0), "empty path")
+	wantErr(t, FreeEnergySurface(filepath.Join(dir, "missing", "x.png"), "t", xe, ye, F, 0), "missing")
 	checkDir(t, dir) // nothing written, nothing left over
 }
 
