@@ -25,7 +25,7 @@ type gradCase struct {
 
 // gradTol is the tolerance of checkGrad: |analytic − numeric| ≤ gradTol·max(1, |numeric|).
 // Central differences with gonum's default step h = 6e-6 have truncation error
-// ~h²·|f'''|/6 ≈ 1e-11 and rounding error ~ε·|L|/h ≈ 4e-11·|L|; with |L| ≲ 100 on
+// ~h²·|f”'|/6 ≈ 1e-11 and rounding error ~ε·|L|/h ≈ 4e-11·|L|; with |L| ≲ 100 on
 // these small random cases both are ≥ 1e4 times below the tolerance.
 const gradTol = 1e-6
 
