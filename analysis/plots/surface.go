@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -221,8 +222,9 @@ func surfaces(path, what string, panels []Surface, cols int) error {
 		bar.Y.Padding = 0
 		bar.Y.Label.Text = "F [kT]"
 		if clipped(panels, hi) {
-			bar.Y.Label.Text = fmt.Sprintf("F [kT], clipped at %s", FormatFloat(hi, 3))
+			bar.Y.Label.Text = fmt.Sprintf("F [kT], clipped at %s", strconv.FormatFloat(hi, 'g', 4, 64))
 		}
+		bar.Y.Tick.Marker = endTicks{}
 		bar.Y.Label.TextStyle.Font.Size = 12
 		bc := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
 			Min: vg.Point{X: dc.Max.X - ColorBarWidth + 2*vg.Millimeter, Y: dc.Min.Y + vg.Millimeter},
@@ -296,4 +298,20 @@ func (b *binnedMap) Plot(c draw.Canvas, plt *plot.Plot) {
 func (b *binnedMap) DataRange() (xmin, xmax, ymin, ymax float64) {
 	xe, ye := b.s.XEdges, b.s.YEdges
 	return xe[0], xe[len(xe)-1], ye[0], ye[len(ye)-1]
+}
+
+// endTicks are plot.DefaultTicks plus a labelled tick at the top of the
+// range (the cap of a colour bar) unless a labelled tick already lies within
+// a tenth of the range of it.
+type endTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (endTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for _, t := range ticks {
+		if t.Label != "" && math.Abs(t.Value-max) <= 0.1*(max-min) {
+			return ticks
+		}
+	}
+	return append(ticks, plot.Tick{Value: max, Label: strconv.FormatFloat(max, 'g', 4, 64)})
 }

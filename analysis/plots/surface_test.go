@@ -214,3 +214,29 @@ func TestBinnedMapGeometry(t *testing.T) {
 		t.Error("colour map does not separate 0, 1, 2 and white")
 	}
 }
+
+func TestEndTicks(t *testing.T) {
+	// [0, 4]: default labels 0, 2, 4 (4 labelled already) — nothing added.
+	// [0.0016, 4]: default labels stop at 3.5, so the cap 4 is appended.
+	for _, c := range []struct{ min, max float64 }{{0, 4}, {0.0016, 4}, {0, 7.3}} {
+		ticks := (endTicks{}).Ticks(c.min, c.max)
+		top := false
+		for _, tk := range ticks {
+			if tk.Label != "" && math.Abs(tk.Value-c.max) <= 0.1*(c.max-c.min) {
+				top = true
+			}
+		}
+		if !top {
+			t.Errorf("endTicks(%v, %v) = %v: no labelled tick within 10%% of the top", c.min, c.max, ticks)
+		}
+		n := 0
+		for _, tk := range ticks {
+			if tk.Value == c.max && tk.Label != "" {
+				n++
+			}
+		}
+		if n > 1 {
+			t.Errorf("endTicks(%v, %v): cap labelled %d times", c.min, c.max, n)
+		}
+	}
+}
