@@ -278,3 +278,74 @@ func BenchmarkNPYWriteRow(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// When both a completed file and a .part file exist (a new run over an old
+// result was interrupted), OpenAppend resumes the .part file, the newer
+// run, and Close replaces the old result.
+func TestOpenAppendPrefersPart(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.npy")
+	writeStreamed(t, path, 2, 1, []float64{-1, -2})
+	w, err := Create(path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []float64{1, 2, 3} {
+		if err := w.WriteRow([]float64{v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.bw.Flush(); err != nil { // simulate a kill: data, stale header
+		t.Fatal(err)
+	}
+	w.af.f.Close()
+	if w, err = OpenAppend(path, 1); err != nil {
+		t.Fatal(err)
+	}
+	if w.Rows() != 3 {
+		t.Fatalf("resumed at %d rows, want 3 (the .part file)", w.Rows())
+	}
+	if err := w.WriteRow([]float64{4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _, err := ReadNPY(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBits(t, got, []float64{1, 2, 3, 4})
+	if names := dirNames(t, dir); len(names) != 1 {
+		t.Fatalf("directory holds %v", names)
+	}
+}
+
+// An I/O error is sticky: later writes and Close report it, Close leaves
+// the .part file and never creates path, and Abort then removes it.
+func TestNPYWriterIOError(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "io.npy")
+	w, err := Create(path, 14)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.af.f.Close() // every write to the file now fails
+	var werr error
+	for i := 0; i < 10000 && werr == nil; i++ {
+		werr = w.WriteRow(make([]float64, 14))
+	}
+	wantErr(t, werr, "write row", "io.npy.part")
+	wantErr(t, w.WriteRow(make([]float64, 14)), "file already closed")
+	wantErr(t, w.Flush(), "file already closed")
+	wantErr(t, w.Close(), "file already closed")
+	if exists(t, path) || !exists(t, path+PartSuffix) {
+		t.Fatalf("after a failed Close directory holds %v, want only the .part file", dirNames(t, dir))
+	}
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Fatalf("after Abort directory holds %v", names)
+	}
+}

@@ -140,6 +140,23 @@ func (w *XYZWriter) write(b []byte) error {
 	return nil
 }
 
+// Flush writes buffered frames to the .part file and fsyncs it (for
+// checkpoints). The file keeps its .part name until Close.
+func (w *XYZWriter) Flush() error {
+	if w.err != nil {
+		return fmt.Errorf("traj: flush %s: %w", w.af.Path(), w.err)
+	}
+	if err := w.bw.Flush(); err != nil {
+		w.err = err
+		return fmt.Errorf("traj: write %s: %w", w.af.TempPath(), err)
+	}
+	if err := w.af.File().Sync(); err != nil {
+		w.err = err
+		return fmt.Errorf("traj: fsync %s: %w", w.af.TempPath(), err)
+	}
+	return nil
+}
+
 // Close flushes, fsyncs and renames path+".part" to path. If it fails the
 // .part file is left for inspection; Abort removes it.
 func (w *XYZWriter) Close() error {

@@ -30,6 +30,12 @@ func TestXYZRoundTrip(t *testing.T) {
 	if exists(t, path) || !exists(t, path+PartSuffix) {
 		t.Fatal("before Close want only the .part file")
 	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if snap, err := ReadXYZ(path + PartSuffix); err != nil || len(snap) != nFrames {
+		t.Fatalf("after Flush the .part file holds %d frames (%v), want %d", len(snap), err, nFrames)
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
