@@ -1,0 +1,98 @@
+package diffusion
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// tinyConfig is a small prior for fast exact checks (gradients, I/O).
+func tinyConfig(emb Embedding, act Activation) Config {
+	return Config{Dim: 2, Steps: 10, Hidden: []int{4, 6, 6, 3}, Replicas: 3, TRef: 1,
+		Embedding: emb, Act: act, FourierDim: 6, SmoothFrequencies: 2}
+}
+
+// newRNG returns a PCG generator for tests.
+func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
+
+// gaussianEps is the exact noise predictor for isotropic Gaussian data
+// z_0 ~ N(0, s²I) under noise ε ~ N(0, σ²I): with z_i = √ᾱ z_0 + √(1−ᾱ) ε,
+// E[ε | z_i] = √(1−ᾱ) σ² z_i / (ᾱ s² + (1−ᾱ) σ²).
+type gaussianEps struct {
+	s2, sig2 float64
+	sched    Schedule
+	buf      []float64
+}
+
+func (g *gaussianEps) predict(z []float64, m, i int) []float64 {
+	ab := g.sched.AlphaBar(i)
+	k := math.Sqrt(1-ab) * g.sig2 / (ab*g.s2 + (1-ab)*g.sig2)
+	g.buf = g.buf[:0]
+	for _, v := range z {
+		g.buf = append(g.buf, k*v)
+	}
+	return g.buf
+}
+
+// ancestralVariance returns the exact variance of the output of the ancestral
+// sampler with the exact linear predictor gaussianEps: the update is
+// z ← a_i z + c_i ξ with a_i = (1 − k_i β_i/√(1−ᾱ_i))/√(1−β_i), so the variance
+// obeys v ← a_i² v + c_i², starting from v = σ².
+func ancestralVariance(s Schedule, s2, sig2 float64) float64 {
+	v := sig2
+	for i := s.Len() - 1; i >= 0; i-- {
+		ab, b := s.AlphaBar(i), s.Beta(i)
+		k := math.Sqrt(1-ab) * sig2 / (ab*s2 + (1-ab)*sig2)
+		a := (1 - k*b/math.Sqrt(1-ab)) / math.Sqrt(1-b)
+		v = a * a * v
+		if i > 0 {
+			v += b * sig2
+		}
+	}
+	return v
+}
+
+// moments returns the per-column mean and (unbiased) variance of the n×d rows x.
+func moments(x []float64, d int) (mean, variance []float64) {
+	n := len(x) / d
+	mean = make([]float64, d)
+	variance = make([]float64, d)
+	for r := range n {
+		for j := range d {
+			mean[j] += x[r*d+j]
+		}
+	}
+	for j := range d {
+		mean[j] /= float64(n)
+	}
+	for r := range n {
+		for j := range d {
+			u := x[r*d+j] - mean[j]
+			variance[j] += u * u
+		}
+	}
+	for j := range d {
+		variance[j] /= float64(n - 1)
+	}
+	return mean, variance
+}
+
+// mixture2D draws n points from the equal-weight mixture of isotropic 2-D
+// Gaussians with the given centres and standard deviation sd.
+func mixture2D(n int, centres [][2]float64, sd float64, rng *rand.Rand) []float64 {
+	x := make([]float64, 2*n)
+	for r := range n {
+		c := centres[rng.IntN(len(centres))]
+		x[2*r] = c[0] + sd*rng.NormFloat64()
+		x[2*r+1] = c[1] + sd*rng.NormFloat64()
+	}
+	return x
+}
+
+// fill returns a slice of n copies of v.
+func fill(n int, v float64) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}

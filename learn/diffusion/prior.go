@@ -1,0 +1,354 @@
+package diffusion
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/dspib/dspib/learn/ad"
+)
+
+// Activation selects the nonlinearity of the noise network's hidden layers.
+type Activation int
+
+const (
+	// SiLU, x·σ(x) (Elfwing et al. 2018), is the default: it keeps ε_θ
+	// smooth in z, which the ancestral sampler integrates over 100 steps.
+	SiLU Activation = iota
+	// ReLU, max(x, 0).
+	ReLU
+)
+
+// String returns the activation's name.
+func (a Activation) String() string {
+	switch a {
+	case SiLU:
+		return "silu"
+	case ReLU:
+		return "relu"
+	}
+	return fmt.Sprintf("Activation(%d)", int(a))
+}
+
+func (a Activation) ad() ad.Act {
+	if a == ReLU {
+		return ad.ActReLU
+	}
+	return ad.ActSiLU
+}
+
+// Config describes a diffusion prior. The zero value (plus TRef) is the
+// D-SPIB reference model of spec §3 with the smooth embedding; every zero
+// field means its default. Validation happens in one place (New), and an
+// invalid value is an error naming the field.
+type Config struct {
+	// Dim is the latent dimension d (default 2).
+	Dim int
+	// Steps is the number of diffusion steps N (default 100).
+	Steps int
+	// BetaMin, BetaMax are β_0 and β_{N−1} of the linear schedule
+	// (defaults 1e−4 and 0.2, the reference values).
+	BetaMin, BetaMax float64
+	// Exponent is a in σ_T = (T/T_ref)^a, the standard deviation of the
+	// noise at temperature T [dimensionless]. Default 1 (the D-SPIB
+	// reference); ½ makes the noise variance ∝ T as in thermodynamic maps
+	// (Herron et al., PNAS 2024). Must be > 0 when set.
+	Exponent float64
+	// TRef is the reference temperature T_ref [energy, kT]; required by New
+	// (Train defaults it to the lowest training temperature).
+	TRef float64
+	// Embedding selects the step/temperature embedding (default Smooth).
+	Embedding Embedding
+	// SmoothFrequencies is F for the Smooth embedding (default 3).
+	SmoothFrequencies int
+	// FourierDim is the length of each Fourier embedding (even; default 32)
+	// and FourierScale the standard deviation of its frequencies (default
+	// 100, the reference value).
+	FourierDim   int
+	FourierScale float64
+	// Hidden lists the hidden-layer widths (default 16, 64, 64, 64, 64, 16).
+	Hidden []int
+	// Act is the hidden-layer activation (default SiLU).
+	Act Activation
+	// Replicas is M, the number of (i, ε) draws per latent in Loss
+	// (default 16).
+	Replicas int
+}
+
+// DefaultHidden are the reference hidden widths of the noise network.
+var DefaultHidden = []int{16, 64, 64, 64, 64, 16}
+
+// setDefaults fills zero fields and validates every field.
+func (c *Config) setDefaults() error {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	deff := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.Dim, 2)
+	def(&c.Steps, DefaultSteps)
+	deff(&c.BetaMin, DefaultBetaMin)
+	deff(&c.BetaMax, DefaultBetaMax)
+	deff(&c.Exponent, 1)
+	def(&c.SmoothFrequencies, 3)
+	def(&c.FourierDim, 32)
+	deff(&c.FourierScale, 100)
+	def(&c.Replicas, 16)
+	if len(c.Hidden) == 0 {
+		c.Hidden = append([]int(nil), DefaultHidden...)
+	} else {
+		c.Hidden = append([]int(nil), c.Hidden...)
+	}
+	finitePos := func(v float64) bool { return v > 0 && !math.IsInf(v, 1) }
+	switch {
+	case c.Dim < 1:
+		return fmt.Errorf("diffusion: Config.Dim = %d, want ≥ 1", c.Dim)
+	case !finitePos(c.Exponent):
+		return fmt.Errorf("diffusion: Config.Exponent = %g, want finite and > 0", c.Exponent)
+	case !finitePos(c.TRef):
+		return fmt.Errorf("diffusion: Config.TRef = %g, want a finite temperature > 0", c.TRef)
+	case c.Embedding != Smooth && c.Embedding != Fourier:
+		return fmt.Errorf("diffusion: Config.Embedding = %d, want Smooth or Fourier", int(c.Embedding))
+	case c.SmoothFrequencies < 1 || c.SmoothFrequencies > 30:
+		return fmt.Errorf("diffusion: Config.SmoothFrequencies = %d, want in [1, 30]", c.SmoothFrequencies)
+	case c.FourierDim < 2 || c.FourierDim%2 != 0:
+		return fmt.Errorf("diffusion: Config.FourierDim = %d, want even and ≥ 2", c.FourierDim)
+	case !finitePos(c.FourierScale):
+		return fmt.Errorf("diffusion: Config.FourierScale = %g, want finite and > 0", c.FourierScale)
+	case c.Act != SiLU && c.Act != ReLU:
+		return fmt.Errorf("diffusion: Config.Act = %d, want SiLU or ReLU", int(c.Act))
+	case c.Replicas < 1:
+		return fmt.Errorf("diffusion: Config.Replicas = %d, want ≥ 1", c.Replicas)
+	}
+	for i, w := range c.Hidden {
+		if w < 1 {
+			return fmt.Errorf("diffusion: Config.Hidden[%d] = %d, want ≥ 1", i, w)
+		}
+	}
+	if _, err := NewLinear(c.Steps, c.BetaMin, c.BetaMax); err != nil {
+		return fmt.Errorf("%w (Config.Steps/BetaMin/BetaMax)", err)
+	}
+	return nil
+}
+
+// layer is one affine layer of the noise network. Hidden layers compute
+//
+//	h' = act(h·Wᵀ + b + e·Pᵀ) (+ h if the widths of h and h' agree),
+//
+// where e = [e_step(i) | e_temp(T)] is the concatenated embedding, so e·Pᵀ
+// is exactly the sum of a Linear projection of the step embedding and one
+// of the temperature embedding (the bias of both is b). The output layer
+// has no P.
+type layer struct {
+	W, B     *ad.Param // Out×In, 1×Out
+	P        *ad.Param // Out×2e (hidden layers only)
+	residual bool
+}
+
+// Prior is a temperature-conditioned diffusion prior on a d-dimensional
+// latent: a variance-preserving DDPM schedule and a noise network
+// ε_θ(z_i, i, T). It follows spec §3 and the D-SPIB paper (John, Qiu,
+// Herron & Tiwary, arXiv:2510.09784), with DDPM training and ancestral
+// sampling of Ho, Jain & Abbeel (NeurIPS 2020) and the temperature-scaled
+// noise of thermodynamic maps (Herron et al., PNAS 2024).
+//
+// What the network predicts: for a clean latent z_0 at temperature T the
+// noised latent is z_i = √ᾱ_i z_0 + √(1−ᾱ_i) ε with ε ~ N(0, σ_T² I),
+// σ_T = (T/T_ref)^a, and ε_θ(z_i, i, T) is trained to predict this ε
+// itself, in latent units (not ε/σ_T). Loss and the sampler of Generate
+// both use that convention.
+//
+// A Prior's parameters are changed only by training (Fit, or an optimiser
+// on Params after Loss); Generate and Sample are safe for concurrent use
+// when no training runs. Loss reuses scratch buffers owned by the Prior, so
+// it must not be called concurrently on one Prior.
+type Prior struct {
+	cfg    Config
+	sched  *Linear
+	emb    *embedder
+	layers []layer // hidden layers then the output layer
+	params ad.ParamSet
+
+	scratch lossScratch
+}
+
+// lossScratch holds the constants of one Loss call; the tape aliases them
+// until Backward.
+type lossScratch struct {
+	steps []int
+	sqab  []float64 // √ᾱ_i per replicated row
+	noise []float64 // √(1−ᾱ_i)·ε, rows×d
+	eps   []float64 // target ε, rows×d
+	emb   []float64 // [e_step | e_temp], rows×2e
+}
+
+// New returns an untrained prior with PyTorch-style initialisation
+// (U(±1/√fan_in), see ad.NewLinear) and, for the Fourier embedding, fixed
+// random frequencies, all drawn from rng.
+func New(cfg Config, rng *rand.Rand) (*Prior, error) {
+	if rng == nil {
+		return nil, fmt.Errorf("diffusion: New: rng is nil")
+	}
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	sched, _ := NewLinear(cfg.Steps, cfg.BetaMin, cfg.BetaMax)
+	p := &Prior{cfg: cfg, sched: sched}
+	if cfg.Embedding == Fourier {
+		p.emb = newFourierEmbedder(cfg.Steps, cfg.FourierDim, cfg.FourierScale, rng)
+	} else {
+		p.emb = newSmoothEmbedder(cfg.Steps, cfg.SmoothFrequencies)
+	}
+	e2 := 2 * p.emb.dim()
+	in := cfg.Dim
+	for k, w := range cfg.Hidden {
+		l := ad.NewLinear(fmt.Sprintf("eps.%d", k), in, w, rng)
+		cond := ad.NewLinear(fmt.Sprintf("eps.%d.cond", k), e2, w, rng)
+		cond.W.Name = fmt.Sprintf("eps.%d.P", k)
+		p.layers = append(p.layers, layer{W: l.W, B: l.B, P: cond.W, residual: in == w})
+		p.params = append(p.params, l.W, l.B, cond.W)
+		in = w
+	}
+	out := ad.NewLinear("eps.out", in, cfg.Dim, rng)
+	p.layers = append(p.layers, layer{W: out.W, B: out.B})
+	p.params = append(p.params, out.W, out.B)
+	return p, nil
+}
+
+// Config returns the prior's configuration with defaults filled in.
+func (p *Prior) Config() Config {
+	c := p.cfg
+	c.Hidden = append([]int(nil), c.Hidden...)
+	return c
+}
+
+// Schedule returns the noise schedule.
+func (p *Prior) Schedule() Schedule { return p.sched }
+
+// Params returns the noise network's trainable parameters (a Prior is an
+// ad.Module).
+func (p *Prior) Params() []*ad.Param { return p.params }
+
+// Sigma returns σ_T = (T/T_ref)^a, the noise standard deviation at
+// temperature T [dimensionless], or an error if T is not a finite kT > 0.
+func (p *Prior) Sigma(T float64) (float64, error) {
+	if !(T > 0) || math.IsInf(T, 1) {
+		return 0, fmt.Errorf("diffusion: temperature kT = %g, want finite and > 0", T)
+	}
+	return math.Pow(T/p.cfg.TRef, p.cfg.Exponent), nil
+}
+
+// embDim returns the length of the concatenated embedding [e_step | e_temp].
+func (p *Prior) embDim() int { return 2 * p.emb.dim() }
+
+// network records ε_θ on t for noised latents zi (R×d) and the constant
+// embedding matrix e (R×2e) and returns the R×d prediction.
+func (p *Prior) network(t *ad.Tape, zi, e *ad.Node) *ad.Node {
+	h := zi
+	last := len(p.layers) - 1
+	act := p.cfg.Act.ad()
+	for _, l := range p.layers[:last] {
+		u := t.Affine(h, t.Param(l.W), t.Param(l.B))
+		u = t.Add(u, t.Affine(e, t.Param(l.P), nil))
+		a := t.Activate(u, act)
+		if l.residual {
+			a = t.Add(a, h)
+		}
+		h = a
+	}
+	out := p.layers[last]
+	return t.Affine(h, t.Param(out.W), t.Param(out.B))
+}
+
+// Loss records the diffusion loss of spec §3 on the caller's tape and
+// returns it as a 1×1 node:
+//
+//	L_diff = ½ · mean over B rows × M replicas × d of (ε_θ(z_i, i, T) − ε)²,
+//
+// where every row of z (B×d, an ad node that may carry gradient, e.g. a
+// reparameterised encoder output; it is NOT detached, so Backward also
+// trains whatever produced z) is replicated M = Config.Replicas times, each
+// replica with its own step i ~ U{0, …, N−1} and noise ε ~ N(0, σ_T² I),
+// σ_T from temps[row] (kT of that row), and z_i = √ᾱ_i z + √(1−ᾱ_i) ε.
+// The draws come from rng.
+//
+// Loss reuses buffers owned by p that the tape aliases: call Backward (or
+// discard the tape) before the next Loss call on p, and do not call Loss
+// concurrently on one Prior. It returns an error if the shapes do not
+// match or a temperature is not > 0 (naming the row).
+func (p *Prior) Loss(t *ad.Tape, z *ad.Node, temps []float64, rng *rand.Rand) (*ad.Node, error) {
+	d := p.cfg.Dim
+	if z.Cols != d {
+		return nil, fmt.Errorf("diffusion: Loss: z has %d columns, prior has latent dimension %d", z.Cols, d)
+	}
+	if len(temps) != z.Rows {
+		return nil, fmt.Errorf("diffusion: Loss: len(temps) = %d, want one per row of z (%d)", len(temps), z.Rows)
+	}
+	if z.Rows == 0 {
+		return nil, fmt.Errorf("diffusion: Loss: z has no rows")
+	}
+	if rng == nil {
+		return nil, fmt.Errorf("diffusion: Loss: rng is nil")
+	}
+	for r, T := range temps {
+		if !(T > 0) || math.IsInf(T, 1) {
+			return nil, fmt.Errorf("diffusion: Loss: temps[%d] = %g, want a finite kT > 0", r, T)
+		}
+	}
+	M := p.cfg.Replicas
+	R := z.Rows * M
+	ed := p.emb.dim()
+	s := &p.scratch
+	s.steps = growInt(s.steps, R)
+	s.sqab = growF(s.sqab, R)
+	s.noise = growF(s.noise, R*d)
+	s.eps = growF(s.eps, R*d)
+	s.emb = growF(s.emb, R*2*ed)
+	N := p.sched.Len()
+	tr := p.cfg.TRef
+	for b, T := range temps {
+		sig := math.Pow(T/tr, p.cfg.Exponent)
+		for m := range M {
+			r := b*M + m
+			i := rng.IntN(N)
+			ab := p.sched.AlphaBar(i)
+			s.steps[r] = i
+			s.sqab[r] = math.Sqrt(ab)
+			sn := math.Sqrt(1 - ab)
+			for k := range d {
+				e := sig * rng.NormFloat64()
+				s.eps[r*d+k] = e
+				s.noise[r*d+k] = sn * e
+			}
+			row := s.emb[r*2*ed : (r+1)*2*ed]
+			p.emb.step(row[:ed], i)
+			p.emb.temp(row[ed:], T/tr)
+		}
+	}
+	zr := z
+	if M > 1 {
+		zr = t.RepeatRows(z, M)
+	}
+	zi := t.Add(t.ScaleRows(zr, s.sqab), t.Const(R, d, s.noise))
+	pred := p.network(t, zi, t.Const(R, 2*ed, s.emb))
+	return t.Scale(t.MSE(pred, t.Const(R, d, s.eps)), 0.5), nil
+}
+
+func growF(b []float64, n int) []float64 {
+	if cap(b) < n {
+		return make([]float64, n)
+	}
+	return b[:n]
+}
+
+func growInt(b []int, n int) []int {
+	if cap(b) < n {
+		return make([]int, n)
+	}
+	return b[:n]
+}

@@ -1,0 +1,200 @@
+package diffusion
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/dspib/dspib/learn/ad"
+)
+
+// File layout: a learn/ad checkpoint (see ad.SaveCheckpoint) holding the
+// network parameters under their names ("eps.k.W", "eps.k.b", "eps.k.P",
+// "eps.out.W", "eps.out.b") plus these extra tensors:
+//
+//	diffusion.config       1×13: format version, Dim, Steps, BetaMin, BetaMax,
+//	                       Exponent, TRef, Embedding, SmoothFrequencies,
+//	                       FourierDim, FourierScale, Act, Replicas
+//	diffusion.hidden       1×len(Hidden)
+//	diffusion.embed.step   1×FourierDim/2 (Fourier embedding only)
+//	diffusion.embed.temp   1×FourierDim/2 (Fourier embedding only)
+const (
+	tagConfig    = "diffusion.config"
+	tagHidden    = "diffusion.hidden"
+	tagEmbStep   = "diffusion.embed.step"
+	tagEmbTemp   = "diffusion.embed.temp"
+	formatVer    = 1
+	configFields = 13
+)
+
+func (p *Prior) extraTensors() []ad.Tensor {
+	c := p.cfg
+	conf := []float64{formatVer, float64(c.Dim), float64(c.Steps), c.BetaMin, c.BetaMax, c.Exponent, c.TRef,
+		float64(c.Embedding), float64(c.SmoothFrequencies), float64(c.FourierDim), c.FourierScale,
+		float64(c.Act), float64(c.Replicas)}
+	hid := make([]float64, len(c.Hidden))
+	for i, w := range c.Hidden {
+		hid[i] = float64(w)
+	}
+	ts := []ad.Tensor{
+		{Name: tagConfig, Rows: 1, Cols: len(conf), Data: conf},
+		{Name: tagHidden, Rows: 1, Cols: len(hid), Data: hid},
+	}
+	if c.Embedding == Fourier {
+		ts = append(ts,
+			ad.Tensor{Name: tagEmbStep, Rows: 1, Cols: len(p.emb.wStep), Data: p.emb.wStep},
+			ad.Tensor{Name: tagEmbTemp, Rows: 1, Cols: len(p.emb.wTemp), Data: p.emb.wTemp})
+	}
+	return ts
+}
+
+// Save writes the prior (configuration, embedding frequencies and network
+// parameters) to path atomically, in learn/ad's checkpoint format.
+func (p *Prior) Save(path string) error {
+	return ad.SaveCheckpoint(path, p.params, nil, p.extraTensors()...)
+}
+
+// Load reads a prior written by Save. It returns an error if the file is not
+// a prior checkpoint, its configuration is invalid, or a parameter is
+// missing or has a shape that does not match the stored configuration
+// (naming the tensor and both shapes).
+func Load(path string) (*Prior, error) {
+	ts, err := ad.LoadTensors(path)
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]ad.Tensor, len(ts))
+	for _, t := range ts {
+		byName[t.Name] = t
+	}
+	ct, ok := byName[tagConfig]
+	if !ok || len(ct.Data) != configFields {
+		return nil, fmt.Errorf("diffusion: Load %s: no %q tensor of %d values: not a diffusion prior", path, tagConfig, configFields)
+	}
+	if v := ct.Data[0]; v != formatVer {
+		return nil, fmt.Errorf("diffusion: Load %s: format version %g, this code reads %d", path, v, formatVer)
+	}
+	ht, ok := byName[tagHidden]
+	if !ok {
+		return nil, fmt.Errorf("diffusion: Load %s: %q tensor missing", path, tagHidden)
+	}
+	asInt := func(name string, v float64) (int, error) {
+		if v != math.Trunc(v) || math.Abs(v) > 1<<30 {
+			return 0, fmt.Errorf("diffusion: Load %s: %s = %g, want an integer", path, name, v)
+		}
+		return int(v), nil
+	}
+	c := ct.Data
+	var cfg Config
+	ints := []struct {
+		name string
+		dst  *int
+		v    float64
+	}{{"Dim", &cfg.Dim, c[1]}, {"Steps", &cfg.Steps, c[2]}, {"SmoothFrequencies", &cfg.SmoothFrequencies, c[8]},
+		{"FourierDim", &cfg.FourierDim, c[9]}, {"Replicas", &cfg.Replicas, c[12]}}
+	for _, f := range ints {
+		if *f.dst, err = asInt(f.name, f.v); err != nil {
+			return nil, err
+		}
+	}
+	emb, err := asInt("Embedding", c[7])
+	if err != nil {
+		return nil, err
+	}
+	act, err := asInt("Act", c[11])
+	if err != nil {
+		return nil, err
+	}
+	cfg.Embedding, cfg.Act = Embedding(emb), Activation(act)
+	cfg.BetaMin, cfg.BetaMax, cfg.Exponent, cfg.TRef, cfg.FourierScale = c[3], c[4], c[5], c[6], c[10]
+	for i, v := range ht.Data {
+		w, err := asInt(fmt.Sprintf("Hidden[%d]", i), v)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Hidden = append(cfg.Hidden, w)
+	}
+	if len(cfg.Hidden) == 0 {
+		return nil, fmt.Errorf("diffusion: Load %s: %q is empty", path, tagHidden)
+	}
+	p, err := New(cfg, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return nil, fmt.Errorf("diffusion: Load %s: stored configuration: %w", path, err)
+	}
+	if cfg.Embedding == Fourier {
+		for _, w := range []struct {
+			name string
+			dst  []float64
+		}{{tagEmbStep, p.emb.wStep}, {tagEmbTemp, p.emb.wTemp}} {
+			t, ok := byName[w.name]
+			if !ok || len(t.Data) != len(w.dst) {
+				return nil, fmt.Errorf("diffusion: Load %s: tensor %q missing or not %d values", path, w.name, len(w.dst))
+			}
+			copy(w.dst, t.Data)
+		}
+	}
+	if err := copyParams(path, p.params, byName); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// LoadWeights reads the network parameters of a file written by Save into
+// p, whose configuration must match the file's: a missing tensor or a shape
+// mismatch is an error naming the tensor and both shapes, and p is left
+// unchanged on any error.
+func (p *Prior) LoadWeights(path string) error {
+	ts, err := ad.LoadTensors(path)
+	if err != nil {
+		return err
+	}
+	byName := make(map[string]ad.Tensor, len(ts))
+	for _, t := range ts {
+		byName[t.Name] = t
+	}
+	for _, want := range p.extraTensors() {
+		got, ok := byName[want.Name]
+		if !ok {
+			return fmt.Errorf("diffusion: LoadWeights %s: tensor %q missing", path, want.Name)
+		}
+		if got.Rows != want.Rows || got.Cols != want.Cols {
+			return fmt.Errorf("diffusion: LoadWeights %s: tensor %q is %d×%d in the file but %d×%d in the prior",
+				path, want.Name, got.Rows, got.Cols, want.Rows, want.Cols)
+		}
+		if want.Name == tagConfig || want.Name == tagHidden {
+			for i, v := range want.Data {
+				if got.Data[i] != v {
+					return fmt.Errorf("diffusion: LoadWeights %s: %s[%d] = %g in the file but %g in the prior",
+						path, want.Name, i, got.Data[i], v)
+				}
+			}
+		}
+	}
+	if err := copyParams(path, p.params, byName); err != nil {
+		return err
+	}
+	if p.cfg.Embedding == Fourier {
+		copy(p.emb.wStep, byName[tagEmbStep].Data)
+		copy(p.emb.wTemp, byName[tagEmbTemp].Data)
+	}
+	return nil
+}
+
+// copyParams checks every parameter against the file's tensors and then
+// copies them; nothing is modified unless all match.
+func copyParams(path string, ps []*ad.Param, byName map[string]ad.Tensor) error {
+	for _, q := range ps {
+		t, ok := byName[q.Name]
+		if !ok {
+			return fmt.Errorf("diffusion: load %s: parameter %q (%d×%d) missing", path, q.Name, q.Rows, q.Cols)
+		}
+		if t.Rows != q.Rows || t.Cols != q.Cols {
+			return fmt.Errorf("diffusion: load %s: parameter %q is %d×%d in the file but %d×%d in the prior",
+				path, q.Name, t.Rows, t.Cols, q.Rows, q.Cols)
+		}
+	}
+	for _, q := range ps {
+		copy(q.Data, byName[q.Name].Data)
+	}
+	return nil
+}
