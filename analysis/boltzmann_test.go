@@ -82,7 +82,9 @@ func TestBoltzmannGridThreeHole(t *testing.T) {
 	checkThreeHoleFixtures(t, threeHoleTest{})
 }
 
-type potentialFunc interface{ Force(dst, x []float64) float64 }
+type potentialFunc interface {
+	Force(dst, x []float64) float64
+}
 
 // threeHoleStats returns P(y > 0.9), P(x < 0, y < 0.9) and ⟨x²⟩ on an
 // n × n midpoint grid over [−3,3]×[−2.5,3.5].

@@ -214,6 +214,11 @@ func (r *kmeansRun) seed(rng *rand.Rand) {
 			if idx < 0 { // rounding: take the last candidate of the chunk
 				idx = last
 			}
+			for i := r.n - 1; idx < 0 && i >= 0; i-- { // rounding at the very end
+				if r.dist[i] > 0 {
+					idx = i
+				}
+			}
 		}
 		if idx < 0 { // all points coincide with chosen centres
 			idx = rng.IntN(r.n)
@@ -241,6 +246,29 @@ func (r *kmeansRun) updateD2(c int, first bool) {
 	})
 }
 
+// nearest returns the index of the centre (k × dim) nearest to xi, ties to
+// the lower index, and its squared distance.
+func nearest(xi, centres []float64, k, dim int) (best int, bestD float64) {
+	bestD = math.Inf(1)
+	if dim == 2 { // the common case (μ2, μ3) or (x, y), without inner slicing
+		x0, x1 := xi[0], xi[1]
+		centres = centres[:2*k]
+		for c := 0; c < k; c++ {
+			d0, d1 := x0-centres[2*c], x1-centres[2*c+1]
+			if d := d0*d0 + d1*d1; d < bestD {
+				best, bestD = c, d
+			}
+		}
+		return best, bestD
+	}
+	for c := 0; c < k; c++ {
+		if d := sqDist(xi, centres[c*dim:(c+1)*dim]); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best, bestD
+}
+
 // assign labels every point with its nearest centre, records the squared
 // distance in dist and the per-chunk sums and counts for update, and returns
 // the inertia and the number of labels that changed.
@@ -259,12 +287,7 @@ func (r *kmeansRun) assign() (inertia float64, changed int) {
 		nChanged := 0
 		for i := lo; i < hi; i++ {
 			xi := r.x[i*dim : (i+1)*dim]
-			best, bestD := 0, math.Inf(1)
-			for c := 0; c < k; c++ {
-				if d := sqDist(xi, r.centres[c*dim:(c+1)*dim]); d < bestD {
-					best, bestD = c, d
-				}
-			}
+			best, bestD := nearest(xi, r.centres, k, dim)
 			if r.labels[i] != best {
 				nChanged++
 				r.labels[i] = best
