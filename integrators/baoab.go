@@ -80,7 +80,7 @@ func (b *BAOAB) Advance(st *md.State, n int) error {
 			vj := v[j] + hInvM[j]*f[j] // B
 			xj := x[j] + h*vj          // A
 			vj = c*vj + sigma[j]*xi[j] // O
-			x[j] = xj + h*vj // A
+			x[j] = xj + h*vj           // A
 			v[j] = vj
 		}
 		u := pot.Force(f, x)
