@@ -57,6 +57,12 @@ func (cfg KLConfig) validate() (KLConfig, error) {
 // With common edges no point is dropped and the value does not depend on the
 // order of the arguments (it is bit-for-bit symmetric). Compare
 // SymKLReference, the D-SPIB reference's variant.
+//
+// KL(P‖Q) = Σ_b P_b ln(P_b/Q_b) (Kullback & Leibler, Ann. Math. Stat. 22, 79
+// (1951)). Like every plug-in histogram estimate it is biased upwards by
+// about (occupied bins − 1)/N for two samples of N points (Miller 1955), and
+// the 1e−10 floor makes bins occupied by only one sample contribute
+// p·ln(p/1e−10); compare values only at equal sample sizes and bins.
 func SymKL(a, wa, b, wb []float64, cfg KLConfig) (float64, error) {
 	cfg, err := cfg.validate()
 	if err != nil {
