@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"time"
 )
 
@@ -83,7 +84,8 @@ type Config struct {
 	TrainFrac float64 `json:"train_frac,omitempty"`
 	TestFrac  float64 `json:"test_frac,omitempty"`
 	// Workers bounds the goroutines used to encode all frames (relabelling,
-	// results). Default 1; the result does not depend on it.
+	// results). Default runtime.GOMAXPROCS(0); the result does not depend
+	// on it (fixed chunks, each row computed independently).
 	Workers int `json:"workers,omitempty"`
 
 	// Progress, when not nil, receives one line per report: epoch, loss,
@@ -145,7 +147,7 @@ func (c Config) Validate() (Config, error) {
 	def(&c.Refinements, 5)
 	def(&c.Patience, 5)
 	def(&c.MaxEpochs, 1000)
-	def(&c.Workers, 1)
+	def(&c.Workers, runtime.GOMAXPROCS(0))
 	deff(&c.Beta, 1e-5)
 	deff(&c.LearningRate, 1e-3)
 	deff(&c.LRDecay, 1)

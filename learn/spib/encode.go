@@ -22,34 +22,58 @@ type encoded struct {
 // encodeStd runs encoder and decoder (on z_mean) over n standardised rows x
 // (n×D) with the given number of workers.
 func (m *Model) encodeStd(x []float64, n, workers int, wantLogP bool) *encoded {
+	e := new(encoded)
+	m.encodeInto(e, x, n, nil, workers, wantLogP)
+	return e
+}
+
+// encodeInto is encodeStd into e's reused buffers. If idx is not nil, only
+// the rows idx[i] of x are encoded, into row i of e (n = len(idx)).
+func (m *Model) encodeInto(e *encoded, x []float64, n int, idx []int, workers int, wantLogP bool) {
+	if idx != nil {
+		n = len(idx)
+	}
 	d := m.cfg.LatentDim
-	e := &encoded{zMean: make([]float64, n*d), logVar: make([]float64, n*d), labels: make([]int, n)}
+	e.zMean = grow(e.zMean, n*d)
+	e.logVar = grow(e.logVar, n*d)
+	e.labels = growInt(e.labels, n)
+	e.logP = nil
 	if wantLogP {
 		e.logP = make([]float64, n*m.K)
 	}
 	nChunks := (n + chunkRows - 1) / chunkRows
 	workers = max(1, min(workers, nChunks))
+	run := func(w int) {
+		sc := m.newScratch()
+		for c := w; c < nChunks; c += workers {
+			for r := c * chunkRows; r < min(n, (c+1)*chunkRows); r++ {
+				src := r
+				if idx != nil {
+					src = idx[r]
+				}
+				zm := e.zMean[r*d : (r+1)*d]
+				m.encodeRow(zm, e.logVar[r*d:(r+1)*d], x[src*m.D:(src+1)*m.D], sc)
+				lp := m.decodeRow(zm, sc, wantLogP)
+				e.labels[r] = argmax(lp)
+				if wantLogP {
+					copy(e.logP[r*m.K:(r+1)*m.K], lp)
+				}
+			}
+		}
+	}
+	if workers == 1 {
+		run(0)
+		return
+	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sc := m.newScratch()
-			for c := w; c < nChunks; c += workers {
-				for r := c * chunkRows; r < min(n, (c+1)*chunkRows); r++ {
-					zm := e.zMean[r*d : (r+1)*d]
-					m.encodeRow(zm, e.logVar[r*d:(r+1)*d], x[r*m.D:(r+1)*m.D], sc)
-					lp := m.decodeRow(zm, sc)
-					e.labels[r] = argmax(lp)
-					if wantLogP {
-						copy(e.logP[r*m.K:(r+1)*m.K], lp)
-					}
-				}
-			}
+			run(w)
 		}()
 	}
 	wg.Wait()
-	return e
 }
 
 // standardize checks and standardises n×D original-unit rows.

@@ -176,7 +176,7 @@ func (m *Model) SetRepresentatives(rep []float64) error {
 }
 
 // keepStates shrinks the decoder output layer, θ and the representatives to
-// the states listed in keep (old indices, increasing).
+// the states listed in keep (old indices, increasing), keeping their values.
 func (m *Model) keepStates(keep []int) {
 	n2 := m.cfg.Hidden2
 	out := &ad.Linear{In: n2, Out: len(keep),
@@ -187,9 +187,13 @@ func (m *Model) keepStates(keep []int) {
 		out.B.Data[i] = m.decOut.B.Data[k]
 		copy(rep[i*m.D:(i+1)*m.D], m.RepInputs[k*m.D:(k+1)*m.D])
 	}
+	theta := ad.NewParam("prior.theta", 1, len(keep))
+	for i, k := range keep {
+		theta.Data[i] = m.theta.Data[k]
+	}
 	m.decOut = out
 	m.K = len(keep)
-	m.theta = ad.NewParam("prior.theta", 1, m.K)
+	m.theta = theta
 	m.RepInputs = rep
 }
 
@@ -240,12 +244,17 @@ func (m *Model) encodeRow(mean, logvar, x []float64, sc *scratch) {
 	}
 }
 
-// decodeRow writes the K log-probabilities log p(y|z) into sc.o.
-func (m *Model) decodeRow(z []float64, sc *scratch) []float64 {
+// decodeRow writes the K decoder logits into sc.o; with norm it turns them
+// into log-probabilities log p(y|z) (log-softmax). The argmax is the same
+// either way.
+func (m *Model) decodeRow(z []float64, sc *scratch, norm bool) []float64 {
 	affine(sc.h1, m.dec1, z, true)
 	affine(sc.h2, m.dec2, sc.h1, true)
 	o := sc.o[:m.K]
 	affine(o, m.decOut, sc.h2, false)
+	if !norm {
+		return o
+	}
 	mx := math.Inf(-1)
 	for _, v := range o {
 		mx = max(mx, v)

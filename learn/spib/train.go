@@ -26,8 +26,9 @@ type EpochStats struct {
 	TrainLoss, TrainCE, TrainKL float64
 	// TestLoss, TestCE, TestKL: the same on the test pairs after the epoch.
 	TestLoss, TestCE, TestKL float64
-	// NumStates is the number of states populated after relabelling every
-	// frame by argmax of the decoder applied to z_mean.
+	// NumStates is the number of states populated after relabelling the
+	// future frames of the training pairs by argmax of the decoder applied
+	// to z_mean (every frame is relabelled at the end of a round).
 	NumStates int
 	// Trained is the number of states the decoder currently predicts.
 	Trained int
@@ -165,6 +166,7 @@ type trainer struct {
 	batch Batch
 	eps   []float64
 	order []int
+	enc   encoded // relabelling buffers
 }
 
 func (tr *trainer) tape(n int) *ad.Tape {
@@ -253,6 +255,10 @@ func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
 	conv := Convergence{Tol: cfg.Tolerance, Patience: cfg.Patience}
 	prog := progress{w: cfg.Progress, every: cfg.ProgressEvery}
 	round, epoch, total := 0, 0, 0
+	trainDst := make([]int, len(data.Train))
+	for i, p := range data.Train {
+		trainDst[i] = data.Dst[p]
+	}
 	var stopErr error
 	for {
 		epoch++
@@ -264,16 +270,10 @@ func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
 		if cfg.LRDecay != 1 {
 			tr.opt.Decay(cfg.LRDecay)
 		}
-		enc := m.encodeStd(data.X, data.N, cfg.Workers, false)
-		counts := make([]int, m.K)
-		for _, l := range enc.labels {
-			counts[l]++
-		}
-		for _, c := range counts {
-			if c > 0 {
-				st.NumStates++
-			}
-		}
+		// Relabel the training future frames (as the SPIB reference) to
+		// monitor the number of populated states.
+		m.encodeInto(&tr.enc, data.X, 0, trainDst, cfg.Workers, false)
+		st.NumStates = countStates(tr.enc.labels, m.K)
 		st.OptimizerSteps = tr.opt.Steps()
 		st.Elapsed = time.Since(start)
 		if math.IsNaN(st.TrainLoss) || math.IsInf(st.TrainLoss, 0) {
@@ -289,18 +289,19 @@ func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
 		if !done {
 			continue
 		}
-		res.Rounds = append(res.Rounds, RoundStats{Epochs: epoch, Converged: converged, States: m.K, Kept: st.NumStates})
-		if st.NumStates < 2 {
-			stopErr = fmt.Errorf("%w: round %d ended with %d populated state(s)", ErrTooFewStates, round, st.NumStates)
+		// End of the round: relabel every frame.
+		enc := m.encodeStd(data.X, data.N, cfg.Workers, false)
+		counts := make([]int, m.K)
+		for _, l := range enc.labels {
+			counts[l]++
+		}
+		kept := countStates(enc.labels, m.K)
+		res.Rounds = append(res.Rounds, RoundStats{Epochs: epoch, Converged: converged, States: m.K, Kept: kept})
+		if kept < 2 {
+			stopErr = fmt.Errorf("%w: round %d ended with %d populated state(s)", ErrTooFewStates, round, kept)
 			res.Stopped = stopErr.Error()
 			break
 		}
-		if round >= cfg.refinements() {
-			res.Stopped = fmt.Sprintf("finished %d refinement(s) with %d states", cfg.refinements(), st.NumStates)
-			break
-		}
-		// Refinement: adopt the new labels, drop empty states, re-pick
-		// representatives, reset the prior weights, fresh Adam.
 		keep := make([]int, 0, m.K)
 		newIndex := make([]int, m.K)
 		for k, c := range counts {
@@ -309,6 +310,18 @@ func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
 				keep = append(keep, k)
 			}
 		}
+		if round >= cfg.refinements() {
+			// Drop states that no frame is assigned to: removing a
+			// logit that is never the largest leaves every argmax label
+			// unchanged (the probabilities are renormalised).
+			if len(keep) < m.K {
+				m.keepStates(keep)
+			}
+			res.Stopped = fmt.Sprintf("finished %d refinement(s) with %d states", cfg.refinements(), kept)
+			break
+		}
+		// Refinement: adopt the new labels, drop empty states, re-pick
+		// representatives, reset the prior weights, fresh Adam.
 		for f, l := range enc.labels {
 			data.Labels[f] = newIndex[l]
 		}
@@ -326,6 +339,19 @@ func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
 	}
 	res.finish(rng, cfg.Workers)
 	return res, stopErr
+}
+
+// countStates returns the number of distinct labels in 0..K−1.
+func countStates(labels []int, K int) int {
+	seen := make([]bool, K)
+	n := 0
+	for _, l := range labels {
+		if !seen[l] {
+			seen[l] = true
+			n++
+		}
+	}
+	return n
 }
 
 // finish encodes every frame with the final model.

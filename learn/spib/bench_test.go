@@ -1,0 +1,84 @@
+package spib
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+
+	"github.com/dspib/dspib/learn/ad"
+)
+
+// BenchmarkEpoch times one SPIB epoch (training pass over 0.6·10⁵ pairs,
+// test pass, relabelling of all 10⁵ frames) on 10⁵ three-hole frames at
+// kT = 1 with the reference settings (Nonlinear, n1 = n2 = 16, d = 2, batch
+// 512) and K = 100 initial k-means states. Report: ns/op = seconds/epoch·1e9.
+func BenchmarkEpoch(b *testing.B) {
+	for _, k := range []int{100, 3} {
+		b.Run(fmt.Sprintf("K=%d", k), func(b *testing.B) { benchEpoch(b, k) })
+	}
+}
+
+func benchEpoch(b *testing.B, k int) {
+	rng := newRand(7)
+	trajs := []Trajectory{{Features: simulateThreeHole(rng, 1, 100000, 10), Temp: 1}}
+	if err := KMeansLabels(trajs, k, nil, rng); err != nil {
+		b.Fatal(err)
+	}
+	cfg, _ := Config{Lag: 10}.Validate()
+	data, err := NewData(trajs, cfg, rng)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := NewModel(cfg, data.D, data.NumStates, data.Std, rng)
+	if err := m.SetRepresentatives(initialRepresentatives(data, rng)); err != nil {
+		b.Fatal(err)
+	}
+	tr := &trainer{m: m, d: data, cfg: cfg, rng: rng, tapes: map[int]*ad.Tape{}}
+	tr.opt, _ = ad.NewAdam(m.Params(), ad.AdamConfig{LR: cfg.LearningRate})
+	tr.epoch(data.Train, true)
+	trainDst := make([]int, len(data.Train))
+	for i, p := range data.Train {
+		trainDst[i] = data.Dst[p]
+	}
+	m.encodeInto(&tr.enc, data.X, 0, trainDst, 1, false)
+	b.Run("epoch", func(b *testing.B) {
+		b.ReportAllocs()
+		defer cpuMetric(b)()
+		for b.Loop() {
+			tr.epoch(data.Train, true)
+			tr.epoch(data.Test, false)
+			m.encodeInto(&tr.enc, data.X, 0, trainDst, 1, false)
+		}
+	})
+	b.Run("train", func(b *testing.B) {
+		b.ReportAllocs()
+		defer cpuMetric(b)()
+		for b.Loop() {
+			tr.epoch(data.Train, true)
+		}
+	})
+	b.Run("relabel", func(b *testing.B) {
+		b.ReportAllocs()
+		defer cpuMetric(b)()
+		for b.Loop() {
+			m.encodeInto(&tr.enc, data.X, 0, trainDst, 1, false)
+		}
+	})
+}
+
+// cpuMetric reports the process CPU time per op (user + system, all
+// threads): on a shared, overloaded machine it is a steadier figure than
+// wall time. Use as defer cpuMetric(b)().
+func cpuMetric(b *testing.B) func() {
+	t0 := cpuTime()
+	return func() { b.ReportMetric((cpuTime()-t0)/float64(b.N), "cpu-s/op") }
+}
+
+func cpuTime() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + 1e-6*float64(t.Usec) }
+	return tv(ru.Utime) + tv(ru.Stime)
+}

@@ -1,0 +1,271 @@
+package spib
+
+import (
+	"math"
+	"sync"
+	"testing"
+
+	"github.com/dspib/dspib/potentials"
+)
+
+// The three-hole run shared by the tests below: kT = 1, BAOAB (dt = 0.01,
+// γ = 1), a frame every 50 steps (0.5 τ), 2·10⁴ frames (10⁴ τ), k-means
+// with K = 10 on (x, y), lag 2 frames (1 τ), 3 refinements of at most 12
+// epochs. With a lag of 1 τ the shallow upper well is still metastable (its
+// escape time at kT = 1 is several τ), so SPIB keeps the three wells of the
+// potential; a lag much longer than that escape time would merge the upper
+// well into the deep ones.
+const (
+	thFrames = 20000
+	thStride = 50
+	thLag    = 2
+)
+
+var (
+	thOnce   sync.Once
+	thRes    *Result
+	thErr    error
+	thTrajs  []Trajectory
+	thConfig = Config{Lag: thLag, MaxEpochs: 12, Refinements: 3, LearningRate: 3e-3}
+)
+
+func threeHoleRun(t *testing.T) *Result {
+	t.Helper()
+	thOnce.Do(func() {
+		rng := newRand(11)
+		thTrajs = []Trajectory{{Features: simulateThreeHole(rng, 1, thFrames, thStride), Temp: 1}}
+		if thErr = KMeansLabels(thTrajs, 10, []int{0, 1}, rng); thErr != nil {
+			return
+		}
+		thRes, thErr = Train(thTrajs, thConfig, rng)
+	})
+	if thErr != nil {
+		t.Fatal(thErr)
+	}
+	return thRes
+}
+
+// Minima of the three-hole potential (systems.md fixtures).
+var thMinima = [][2]float64{{-1.048055, -0.042094}, {1.048055, -0.042094}, {0, 1.537082}}
+
+// thRegion is the geometric well of (x, y): 0 left (x < 0, y < 0.9),
+// 1 right, 2 upper (y > 0.9), matching thMinima.
+func thRegion(x, y float64) int {
+	switch {
+	case y > 0.9:
+		return 2
+	case x < 0:
+		return 0
+	}
+	return 1
+}
+
+// quadGrid returns the midpoints and normalised Boltzmann weights of a
+// grid over [−3,3]×[−2.5,3.5] with spacing h at kT (the systems.md box).
+func quadGrid(kT, h float64) (pts, w []float64) {
+	var pot potentials.ThreeHole
+	f := make([]float64, 2)
+	z := 0.0
+	for x := -3 + h/2; x < 3; x += h {
+		for y := -2.5 + h/2; y < 3.5; y += h {
+			p := []float64{x, y}
+			e := math.Exp(-pot.Force(f, p) / kT)
+			pts = append(pts, x, y)
+			w = append(w, e)
+			z += e
+		}
+	}
+	for i := range w {
+		w[i] /= z
+	}
+	return pts, w
+}
+
+// blockSE returns the mean of the series s and its standard error from nb
+// block means (block averaging, Flyvbjerg & Petersen, J. Chem. Phys. 91,
+// 461 (1989)), valid when a block is much longer than the correlation time.
+func blockSE(s []float64, nb int) (mean, se float64) {
+	bl := len(s) / nb
+	var m, m2 float64
+	for b := range nb {
+		v := 0.0
+		for _, x := range s[b*bl : (b+1)*bl] {
+			v += x
+		}
+		v /= float64(bl)
+		m += v
+		m2 += v * v
+	}
+	m /= float64(nb)
+	return m, math.Sqrt((m2/float64(nb) - m*m) / float64(nb-1))
+}
+
+func TestThreeHoleFindsTheWells(t *testing.T) {
+	res := threeHoleRun(t)
+	m := res.Model
+	if m.K != 3 {
+		t.Fatalf("SPIB ended with %d states, want the 3 wells; rounds %+v", m.K, res.Rounds)
+	}
+	// Each well's minimum gets its own state.
+	x := []float64{}
+	for _, p := range thMinima {
+		x = append(x, p[0], p[1])
+	}
+	lab, _, err := m.Predict(x, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lab[0] == lab[1] || lab[0] == lab[2] || lab[1] == lab[2] {
+		t.Fatalf("minima labelled %v, want three different states", lab)
+	}
+	stateOfRegion := lab // region r ↦ SPIB state
+
+	// Quadrature: check the grid against the systems.md fixtures first
+	// (midpoint rule, h = 0.02: error ≪ 1e−3 for this smooth integrand).
+	pts, w := quadGrid(1, 0.02)
+	var pUp, pLeft float64
+	for i := range w {
+		switch thRegion(pts[2*i], pts[2*i+1]) {
+		case 2:
+			pUp += w[i]
+		case 0:
+			pLeft += w[i]
+		}
+	}
+	if math.Abs(pUp-0.13580) > 1e-3 || math.Abs(pLeft-0.43180) > 1e-3 {
+		t.Fatalf("quadrature P(up) %.5f, P(left) %.5f; fixtures 0.13580, 0.43180", pUp, pLeft)
+	}
+	pRegion := []float64{0.43180, 1 - 0.43180 - 0.13580, 0.13580}
+
+	// Boltzmann probability of each SPIB state: push the grid through the
+	// model. Bands: |y − 0.9| < 0.3 (upper/lower barrier) and |x| < 0.3
+	// below it (left/right barrier) are where a dividing surface may sit.
+	glab, _, err := m.Predict(pts, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pState := make([]float64, 3)
+	var band, outsideWrong float64
+	for i, l := range glab {
+		x, y := pts[2*i], pts[2*i+1]
+		pState[l] += w[i]
+		if math.Abs(y-0.9) < 0.3 || (y < 0.9 && math.Abs(x) < 0.3) {
+			band += w[i]
+		} else if stateOfRegion[thRegion(x, y)] != l {
+			outsideWrong += w[i]
+		}
+	}
+	// Outside the barrier bands SPIB must agree with the wells, except on
+	// the upper well's flanks (|x| ≈ 0.6–0.7, y ≈ 1.2–1.35), which lie on
+	// the channels to the deep wells and which SPIB may give to them: allow
+	// 2 % of the Boltzmann mass (seen: 1.0 %). Then
+	// |P_state − P_well| ≤ band + 2 %.
+	if outsideWrong > 0.02 {
+		t.Errorf("SPIB disagrees with the geometric wells on %.4f of the Boltzmann mass outside the barrier bands", outsideWrong)
+	}
+	for r := range 3 {
+		if d := math.Abs(pState[stateOfRegion[r]] - pRegion[r]); d > band+0.02 {
+			t.Errorf("well %d: Boltzmann probability of its SPIB state %.4f, quadrature of the well %.4f: |Δ| %.4f > band mass %.4f + 0.02",
+				r, pState[stateOfRegion[r]], pRegion[r], d, band)
+		}
+	}
+	// The MD populations of the SPIB states estimate the same Boltzmann
+	// probabilities: tolerance 4 standard errors from 20 blocks of 500
+	// τ (≫ the well-to-well correlation time of a few tens of τ).
+	for k := range 3 {
+		ind := make([]float64, len(res.Labels))
+		for f, l := range res.Labels {
+			if l == k {
+				ind[f] = 1
+			}
+		}
+		mean, se := blockSE(ind, 20)
+		if math.Abs(mean-res.Populations[k]) > 1e-12 {
+			t.Errorf("state %d: Populations %v != fraction of labels %v", k, res.Populations[k], mean)
+		}
+		if d := math.Abs(mean - pState[k]); d > 4*se {
+			t.Errorf("state %d: MD population %.4f vs Boltzmann %.4f: |Δ| %.4f > 4·SE = %.4f", k, mean, pState[k], d, 4*se)
+		}
+		t.Logf("state %d: MD %.4f ± %.4f, Boltzmann %.4f (well quadrature %.4f)", k, mean, se, pState[k], pRegion[slicesIndex(stateOfRegion, k)])
+	}
+	t.Logf("barrier band mass %.4f, rounds %+v", band, res.Rounds)
+}
+
+func slicesIndex(s []int, v int) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestThreeHoleTraining(t *testing.T) {
+	res := threeHoleRun(t)
+	cfg, _ := thConfig.Validate()
+	// The loss decreases within the first round (same labels throughout).
+	first, last := res.History[0], res.History[res.Rounds[0].Epochs-1]
+	if !(last.TrainLoss < first.TrainLoss) || !(last.TestLoss < first.TestLoss) {
+		t.Errorf("round 0: train loss %.4f → %.4f, test %.4f → %.4f: not decreasing",
+			first.TrainLoss, last.TrainLoss, first.TestLoss, last.TestLoss)
+	}
+	// The model predicts the future state better than the populations do:
+	// test CE < entropy of the final populations. The margin (≈ 0.5 nats)
+	// is ≫ the standard error of a mean over 4000 test pairs (< 0.02).
+	h := 0.0
+	for _, p := range res.Populations {
+		if p > 0 {
+			h -= p * math.Log(p)
+		}
+	}
+	end := res.History[len(res.History)-1]
+	if end.TestCE > h-0.2 {
+		t.Errorf("final test CE %.4f, entropy of populations %.4f: the latent space does not predict the future state", end.TestCE, h)
+	}
+	// No empty state survives: every round trains exactly the states kept
+	// by the previous one, and the final model has no empty state.
+	for i := 1; i < len(res.Rounds); i++ {
+		if res.Rounds[i].States != res.Rounds[i-1].Kept {
+			t.Errorf("round %d trains %d states, round %d kept %d", i, res.Rounds[i].States, i-1, res.Rounds[i-1].Kept)
+		}
+	}
+	for k, p := range res.Populations {
+		if p == 0 {
+			t.Errorf("final state %d is empty", k)
+		}
+	}
+	if len(res.Rounds) != cfg.Refinements+1 {
+		t.Errorf("%d rounds, want %d", len(res.Rounds), cfg.Refinements+1)
+	}
+	// A fresh Adam every round: its step count restarts at one epoch's
+	// batches and grows within the round.
+	perEpoch := (len(res.Data.Train) + cfg.BatchSize - 1) / cfg.BatchSize
+	for _, st := range res.History {
+		if st.OptimizerSteps != st.Epoch*perEpoch {
+			t.Errorf("round %d epoch %d: %d Adam steps, want %d", st.Round, st.Epoch, st.OptimizerSteps, st.Epoch*perEpoch)
+		}
+	}
+	// Labels adopted at each refinement are in range and the data carry
+	// the final round's state count.
+	if res.Data.NumStates != res.Rounds[len(res.Rounds)-1].States {
+		t.Errorf("Data.NumStates %d, last round trained %d", res.Data.NumStates, res.Rounds[len(res.Rounds)-1].States)
+	}
+	for f, l := range res.Data.Labels {
+		if l < 0 || l >= res.Data.NumStates {
+			t.Fatalf("frame %d label %d out of range", f, l)
+		}
+	}
+	// Results are consistent: probabilities sum to 1 and their argmax is
+	// the label; the sample is z_mean plus noise of the model's variance.
+	K := res.Model.K
+	for f := 0; f < res.Data.N; f += 97 {
+		p := res.Probs[f*K : (f+1)*K]
+		s := 0.0
+		for _, v := range p {
+			s += v
+		}
+		if math.Abs(s-1) > 1e-12 || argmax(p) != res.Labels[f] {
+			t.Fatalf("frame %d: probabilities %v (sum %v), label %d", f, p, s, res.Labels[f])
+		}
+	}
+}
