@@ -113,6 +113,22 @@ func anyGrad(ns ...*Node) bool {
 	return false
 }
 
+// relu returns max(x, 0) without a branch (signs of activations are
+// unpredictable, and a mispredicted branch costs more than the arithmetic).
+// −0 and negative NaNs map to +0.
+func relu(x float64) float64 {
+	b := math.Float64bits(x)
+	return math.Float64frombits(b &^ uint64(int64(b)>>63))
+}
+
+// reluMask returns g if y > 0 and 0 otherwise, for y = relu(x) ≥ +0,
+// without a branch: the bits of y are zero exactly when y = +0.
+func reluMask(y, g float64) float64 {
+	b := math.Float64bits(y)
+	mask := -((b | -b) >> 63) // all ones if b ≠ 0
+	return math.Float64frombits(math.Float64bits(g) & mask)
+}
+
 func sigmoid(x float64) float64 {
 	if x >= 0 {
 		return 1 / (1 + math.Exp(-x))
@@ -161,9 +177,7 @@ func applyAct(act Act, y []float64) {
 	case ActIdentity:
 	case ActReLU:
 		for i, v := range y {
-			if v < 0 {
-				y[i] = 0
-			}
+			y[i] = relu(v)
 		}
 	case ActSiLU:
 		for i, v := range y {
@@ -189,12 +203,10 @@ func actGrad(act Act, dz, dy, y, pre []float64) {
 	case ActIdentity:
 		copy(dz, dy)
 	case ActReLU:
+		dy = dy[:len(y)]
+		dz = dz[:len(y)]
 		for i, v := range y {
-			if v > 0 {
-				dz[i] = dy[i]
-			} else {
-				dz[i] = 0
-			}
+			dz[i] = reluMask(v, dy[i])
 		}
 	case ActSiLU:
 		for i, x := range pre[:len(dz)] {
@@ -637,10 +649,30 @@ func (t *Tape) WeightedMeanRows(a *Node, w []float64) *Node {
 func (t *Tape) LogSoftmax(a *Node) *Node {
 	n := t.unary(opLogSoftmax, a)
 	c := a.Cols
+	if n.Grad != nil {
+		n.aux = grow(n.aux, a.Len()) // softmax probabilities, for backward
+	}
 	for i := 0; i < a.Rows; i++ {
 		x := a.Data[i*c : (i+1)*c]
 		y := n.Data[i*c : (i+1)*c]
-		m, ls := maxLogSum(x)
+		m := math.Inf(-1)
+		for _, v := range x {
+			m = max(m, v)
+		}
+		s := 0.0
+		for j, v := range x {
+			e := math.Exp(v - m)
+			y[j] = e
+			s += e
+		}
+		ls := math.Log(s)
+		if n.Grad != nil {
+			p := n.aux[i*c : (i+1)*c]
+			inv := 1 / s
+			for j, e := range y {
+				p[j] = e * inv
+			}
+		}
 		for j, v := range x {
 			y[j] = (v - m) - ls // not v − (m+ls): keeps precision for large logits
 		}
@@ -785,14 +817,17 @@ func (t *Tape) GaussLogPDF(z, mu, logvar *Node) *Node {
 	rowOrBroadcast(opGaussLogPDF, "logvar", logvar, z.Rows, z.Cols)
 	n := t.newNode(opGaussLogPDF, z.Rows, 1, anyGrad(z, mu, logvar))
 	n.a, n.b, n.c = z, mu, logvar
+	n.aux = grow(n.aux, logvar.Len()) // e^{−logvar}, reused by backward
+	for i, v := range logvar.Data {
+		n.aux[i] = math.Exp(-v)
+	}
 	d := z.Cols
 	for i := 0; i < z.Rows; i++ {
 		mo, lo := rowOff(mu, i), rowOff(logvar, i)
 		s := 0.0
 		for j := 0; j < d; j++ {
 			r := z.Data[i*d+j] - mu.Data[mo+j]
-			lv := logvar.Data[lo+j]
-			s += ln2Pi + lv + r*r*math.Exp(-lv)
+			s += ln2Pi + logvar.Data[lo+j] + r*r*n.aux[lo+j]
 		}
 		n.Data[i] = -0.5 * s
 	}
@@ -815,7 +850,7 @@ func (n *Node) backGauss() {
 		mo, lo := rowOff(mu, i), rowOff(logvar, i)
 		for j := 0; j < d; j++ {
 			r := z.Data[i*d+j] - mu.Data[mo+j]
-			iv := math.Exp(-logvar.Data[lo+j])
+			iv := n.aux[lo+j]
 			if z.Grad != nil {
 				z.Grad[i*d+j] -= g * r * iv
 			}
@@ -998,9 +1033,7 @@ func (n *Node) backward() {
 			}
 		case ActReLU:
 			for i, y := range n.Data {
-				if y > 0 {
-					a.Grad[i] += n.Grad[i]
-				}
+				a.Grad[i] += reluMask(y, n.Grad[i])
 			}
 		case ActTanh:
 			for i, y := range n.Data {
@@ -1134,14 +1167,14 @@ func (n *Node) backward() {
 		c := a.Cols
 		for i := 0; i < a.Rows; i++ {
 			g := n.Grad[i*c : (i+1)*c]
-			y := n.Data[i*c : (i+1)*c]
 			da := a.Grad[i*c : (i+1)*c]
 			s := 0.0
 			for _, v := range g {
 				s += v
 			}
+			p := n.aux[i*c : (i+1)*c]
 			for j, v := range g {
-				da[j] += v - math.Exp(y[j])*s
+				da[j] += v - p[j]*s
 			}
 		}
 	case opPick:

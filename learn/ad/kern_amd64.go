@@ -1,0 +1,33 @@
+//go:build amd64 && !purego
+
+package ad
+
+// kernAxpy computes c[j] += Σ_{l<k} a[l·as]·b[l·ldb+j] for j in [0, n), n a
+// multiple of 4, with AVX2 FMA (kern_amd64.s). Callers check hasFMA.
+//
+//go:noescape
+func kernAxpy(c, a, b *float64, n, k, as, ldb int)
+
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+func xgetbv() (eax, edx uint32)
+
+// hasFMA reports whether the CPU and OS support AVX2 and FMA3 (CPUID leaf 1
+// ECX bits 12, 27, 28; XCR0 bits 1–2; leaf 7 EBX bit 5).
+var hasFMA = detectFMA()
+
+func detectFMA() bool {
+	maxLeaf, _, _, _ := cpuid(0, 0)
+	if maxLeaf < 7 {
+		return false
+	}
+	_, _, c, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if c&fma == 0 || c&osxsave == 0 || c&avx == 0 {
+		return false
+	}
+	if xcr0, _ := xgetbv(); xcr0&6 != 6 {
+		return false
+	}
+	_, b, _, _ := cpuid(7, 0)
+	return b&(1<<5) != 0
+}

@@ -1,0 +1,137 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func kernAxpy(c, a, b *float64, n, k, as, ldb int)
+//
+// For j in [0, n) (n a multiple of 4): c[j] += Σ_{l<k} a[l·as] · b[l·ldb + j].
+// Columns go in blocks of 16 held in four YMM accumulators (two sets, for
+// even and odd l, to hide FMA latency), then blocks of 4.
+TEXT ·kernAxpy(SB), NOSPLIT, $0-56
+	MOVQ c+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ k+32(FP), R8
+	MOVQ as+40(FP), R9
+	MOVQ ldb+48(FP), R10
+	SHLQ $3, R9
+	SHLQ $3, R10
+
+loop16:
+	CMPQ CX, $16
+	JL   loop4
+	VMOVUPD 0(DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+	VXORPD  Y5, Y5, Y5
+	VXORPD  Y6, Y6, Y6
+	VXORPD  Y7, Y7, Y7
+	VXORPD  Y8, Y8, Y8
+	MOVQ    SI, R11
+	MOVQ    DX, R12
+	MOVQ    R8, R13
+
+k16pair:
+	CMPQ R13, $2
+	JL   k16one
+	VBROADCASTSD (R11), Y4
+	VFMADD231PD  0(R12), Y4, Y0
+	VFMADD231PD  32(R12), Y4, Y1
+	VFMADD231PD  64(R12), Y4, Y2
+	VFMADD231PD  96(R12), Y4, Y3
+	ADDQ         R9, R11
+	ADDQ         R10, R12
+	VBROADCASTSD (R11), Y9
+	VFMADD231PD  0(R12), Y9, Y5
+	VFMADD231PD  32(R12), Y9, Y6
+	VFMADD231PD  64(R12), Y9, Y7
+	VFMADD231PD  96(R12), Y9, Y8
+	ADDQ         R9, R11
+	ADDQ         R10, R12
+	SUBQ         $2, R13
+	JMP          k16pair
+
+k16one:
+	TESTQ        R13, R13
+	JE           store16
+	VBROADCASTSD (R11), Y4
+	VFMADD231PD  0(R12), Y4, Y0
+	VFMADD231PD  32(R12), Y4, Y1
+	VFMADD231PD  64(R12), Y4, Y2
+	VFMADD231PD  96(R12), Y4, Y3
+
+store16:
+	VADDPD  Y5, Y0, Y0
+	VADDPD  Y6, Y1, Y1
+	VADDPD  Y7, Y2, Y2
+	VADDPD  Y8, Y3, Y3
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	ADDQ    $128, DI
+	ADDQ    $128, DX
+	SUBQ    $16, CX
+	JMP     loop16
+
+loop4:
+	CMPQ    CX, $4
+	JL      done
+	VMOVUPD (DI), Y0
+	VXORPD  Y5, Y5, Y5
+	MOVQ    SI, R11
+	MOVQ    DX, R12
+	MOVQ    R8, R13
+
+k4pair:
+	CMPQ         R13, $2
+	JL           k4one
+	VBROADCASTSD (R11), Y4
+	VFMADD231PD  (R12), Y4, Y0
+	ADDQ         R9, R11
+	ADDQ         R10, R12
+	VBROADCASTSD (R11), Y9
+	VFMADD231PD  (R12), Y9, Y5
+	ADDQ         R9, R11
+	ADDQ         R10, R12
+	SUBQ         $2, R13
+	JMP          k4pair
+
+k4one:
+	TESTQ        R13, R13
+	JE           store4
+	VBROADCASTSD (R11), Y4
+	VFMADD231PD  (R12), Y4, Y0
+
+store4:
+	VADDPD  Y5, Y0, Y0
+	VMOVUPD Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, DX
+	SUBQ    $4, CX
+	JMP     loop4
+
+done:
+	VZEROUPPER
+	RET
+
+// func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL eaxArg+0(FP), AX
+	MOVL ecxArg+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func xgetbv() (eax, edx uint32)
+TEXT ·xgetbv(SB), NOSPLIT, $0-8
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET

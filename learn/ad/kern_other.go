@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package ad
+
+const hasFMA = false
+
+func kernAxpy(c, a, b *float64, n, k, as, ldb int) { panic("ad: kernAxpy without assembly") }
