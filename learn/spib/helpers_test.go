@@ -2,6 +2,7 @@ package spib
 
 import (
 	"math"
+	"os"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -70,3 +71,21 @@ func toyTrajs(n1, n2 int) []Trajectory {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
+
+// smallThreeHole returns nFrames three-hole frames at kT = 1 (a frame every
+// 0.5 τ) labelled by k-means with k clusters on (x, y), all from seed.
+func smallThreeHole(t testing.TB, seed uint64, nFrames, k int) []Trajectory {
+	t.Helper()
+	rng := newRand(seed)
+	trajs := []Trajectory{{Features: simulateThreeHole(rng, 1, nFrames, 50), Temp: 1}}
+	if err := KMeansLabels(trajs, k, nil, rng); err != nil {
+		t.Fatal(err)
+	}
+	return trajs
+}
+
+// smallConfig is a quick training setting for property tests.
+var smallConfig = Config{Lag: 2, MaxEpochs: 4, Refinements: 1, BatchSize: 64, LearningRate: 5e-3}
+
+func readFile(p string) ([]byte, error)    { return os.ReadFile(p) }
+func writeFile(p string, b []byte) error { return os.WriteFile(p, b, 0o644) }
