@@ -2,8 +2,8 @@ package spib
 
 import (
 	"math"
-	"os"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
@@ -87,5 +87,5 @@ func smallThreeHole(t testing.TB, seed uint64, nFrames, k int) []Trajectory {
 // smallConfig is a quick training setting for property tests.
 var smallConfig = Config{Lag: 2, MaxEpochs: 4, Refinements: 1, BatchSize: 64, LearningRate: 5e-3}
 
-func readFile(p string) ([]byte, error)    { return os.ReadFile(p) }
+func readFile(p string) ([]byte, error)  { return os.ReadFile(p) }
 func writeFile(p string, b []byte) error { return os.WriteFile(p, b, 0o644) }
