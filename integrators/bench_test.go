@@ -66,3 +66,16 @@ func BenchmarkOverdampedMALAThreeHole(b *testing.B) {
 	sys := &md.System{Potential: potentials.ThreeHole{}, Masses: []float64{1}, Dim: 2}
 	benchSteps(b, sys, &integrators.Overdamped{KT: 1, Dt: 0.05, Gamma: 1, Metropolis: true}, []float64{-1.05, -0.04})
 }
+
+// zero is the free particle: U = 0, F = 0.
+type zero struct{}
+
+func (zero) Force(dst, _ []float64) float64 { clear(dst); return 0 }
+
+// BenchmarkBAOABFree: seven free particles in 2-D, the cost of BAOAB itself
+// (14 Gaussian draws, two passes, the finiteness check) without a
+// potential.
+func BenchmarkBAOABFree(b *testing.B) {
+	sys := &md.System{Potential: zero{}, Masses: []float64{1, 1, 1, 1, 1, 1, 1}, Dim: 2}
+	benchSteps(b, sys, &integrators.BAOAB{KT: 0.5, Dt: 0.005, Gamma: 1}, potentials.LJ7Hexagon())
+}

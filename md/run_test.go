@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/dspib/dspib/integrators"
 	"github.com/dspib/dspib/md"
+	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/potentials"
 )
 
@@ -233,5 +235,34 @@ func TestProgress(t *testing.T) {
 	}
 	if !strings.HasPrefix(lines[3], "kT=1: done 100 steps in 11s") {
 		t.Errorf("summary %q", lines[3])
+	}
+}
+
+// TestRecorderNPY streams frames through traj.NPYWriter, the .npy sink the
+// pipeline uses, and reads them back bit for bit.
+func TestRecorderNPY(t *testing.T) {
+	sys := springSystem(2, 2)
+	x0 := []float64{1, 0, 0, 1}
+	path := filepath.Join(t.TempDir(), "x.npy")
+	w, err := traj.Create(path, sys.Len())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := mustState(t, sys, x0, nil, newRand(9))
+	mem := &md.MemorySink{}
+	err = md.Run(context.Background(), sys, &integrators.BAOAB{KT: 1, Dt: 0.05, Gamma: 1}, st, 100,
+		&md.Recorder{Sink: w, Stride: 10}, &md.Recorder{Sink: mem, Stride: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, rows, cols, err := traj.ReadNPY(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != 10 || cols != 4 || !sameBits(data, mem.Data) {
+		t.Errorf("read %d×%d frames from .npy, want the 10×4 recorded in memory", rows, cols)
 	}
 }
