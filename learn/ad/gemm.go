@@ -106,7 +106,7 @@ func gemmTN(m, n, k int, a, b, c []float64) {
 	if hasFMA && n >= 4 {
 		// c_i += Σ_l a[l, i]·b_l, in blocks of kc rows of b that stay in cache.
 		n4 := n &^ 3
-		kc := max(16, 8192/n)
+		kc := max(8, 2048/n) // b block of ≤ 16 KiB stays in L1
 		for l0 := 0; l0 < k; l0 += kc {
 			kb := min(kc, k-l0)
 			for i := 0; i < m; i++ {

@@ -52,6 +52,18 @@ func naive(ta, tb bool, m, n, k int, a, b, c0 []float64) []float64 {
 // Both sum the same k products in different orders; with |terms| ~ 1 the
 // difference is a few ulps of √k·max|term|, so 1e-12 is generous.
 func TestGemmKernels(t *testing.T) {
+	testGemmKernels(t)
+	if Backend != "pure-go" {
+		// Force every product through the BLAS backend as well.
+		saved := blasMinFlops
+		blasMinFlops = 0
+		defer func() { blasMinFlops = saved }()
+		testGemmKernels(t)
+	}
+	t.Logf("backend %s, AVX2/FMA kernel %v", Backend, hasFMA)
+}
+
+func testGemmKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, s := range [][3]int{{1, 1, 1}, {3, 5, 7}, {8, 16, 16}, {9, 6, 13}, {2, 64, 64}, {17, 3, 2}, {5, 20, 3}, {3, 37, 300}, {40, 64, 1030}, {7, 4, 1}} {
 		m, n, k := s[0], s[1], s[2]
