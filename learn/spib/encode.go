@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
+
+	"github.com/dspib/dspib/learn/ad"
 )
 
 // chunkRows is the fixed chunk of rows each goroutine encodes at a time.
@@ -13,10 +15,12 @@ const chunkRows = 2048
 
 // encoded is the tape-free forward pass over many standardised rows.
 type encoded struct {
-	zMean  []float64 // n×d
-	logVar []float64 // n×d
-	labels []int     // n: argmax_k log p(k | z_mean)
-	logP   []float64 // n×K, only if requested
+	zMean  []float64  // n×d
+	logVar []float64  // n×d
+	labels []int      // n: argmax_k log p(k | z_mean)
+	logP   []float64  // n×K, only if requested
+	tapes  []*ad.Tape // one per worker, reused between calls
+	bufs   [][]float64
 }
 
 // encodeStd runs encoder and decoder (on z_mean) over n standardised rows x
@@ -29,35 +33,63 @@ func (m *Model) encodeStd(x []float64, n, workers int, wantLogP bool) *encoded {
 
 // encodeInto is encodeStd into e's reused buffers. If idx is not nil, only
 // the rows idx[i] of x are encoded, into row i of e (n = len(idx)).
+//
+// Rows go through the network on an ad.Tape (forward only, no Backward) in
+// fixed chunks of chunkRows, so the blocked matrix kernels of learn/ad do the
+// work; chunk boundaries depend only on n, which makes the output
+// bit-identical for any number of workers. The parameters are only read.
 func (m *Model) encodeInto(e *encoded, x []float64, n int, idx []int, workers int, wantLogP bool) {
 	if idx != nil {
 		n = len(idx)
 	}
-	d := m.cfg.LatentDim
+	d, D, K := m.cfg.LatentDim, m.D, m.K
 	e.zMean = grow(e.zMean, n*d)
 	e.logVar = grow(e.logVar, n*d)
 	e.labels = growInt(e.labels, n)
 	e.logP = nil
 	if wantLogP {
-		e.logP = make([]float64, n*m.K)
+		e.logP = make([]float64, n*K)
 	}
 	nChunks := (n + chunkRows - 1) / chunkRows
 	workers = max(1, min(workers, nChunks))
+	for len(e.tapes) < workers {
+		e.tapes = append(e.tapes, ad.NewTape())
+		e.bufs = append(e.bufs, nil)
+	}
 	run := func(w int) {
-		sc := m.newScratch()
+		tape := e.tapes[w]
+		buf := e.bufs[w]
+		defer func() { e.bufs[w] = buf }()
 		for c := w; c < nChunks; c += workers {
-			for r := c * chunkRows; r < min(n, (c+1)*chunkRows); r++ {
-				src := r
-				if idx != nil {
-					src = idx[r]
+			r0, r1 := c*chunkRows, min(n, (c+1)*chunkRows)
+			rows := r1 - r0
+			in := x[r0*D : r1*D]
+			if idx != nil {
+				buf = grow(buf, rows*D)
+				for i, f := range idx[r0:r1] {
+					copy(buf[i*D:(i+1)*D], x[f*D:(f+1)*D])
 				}
-				zm := e.zMean[r*d : (r+1)*d]
-				m.encodeRow(zm, e.logVar[r*d:(r+1)*d], x[src*m.D:(src+1)*m.D], sc)
-				lp := m.decodeRow(zm, sc, wantLogP)
-				e.labels[r] = argmax(lp)
-				if wantLogP {
-					copy(e.logP[r*m.K:(r+1)*m.K], lp)
+				in = buf
+			}
+			tape.Reset()
+			mean, lv := m.EncodeTape(tape, tape.Const(rows, D, in))
+			var out *ad.Node
+			if wantLogP {
+				out = m.DecodeTape(tape, mean)
+				copy(e.logP[r0*K:r1*K], out.Data)
+			} else {
+				out = m.decodeLogitsTape(tape, mean)
+			}
+			copy(e.zMean[r0*d:r1*d], mean.Data)
+			if lv.Rows == 1 {
+				for r := r0; r < r1; r++ {
+					copy(e.logVar[r*d:(r+1)*d], lv.Data)
 				}
+			} else {
+				copy(e.logVar[r0*d:r1*d], lv.Data)
+			}
+			for i := range rows {
+				e.labels[r0+i] = argmax(out.Data[i*K : (i+1)*K])
 			}
 		}
 	}
