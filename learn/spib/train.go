@@ -88,6 +88,10 @@ type Result struct {
 	Probs  []float64
 	// Populations[k] is the (weighted) fraction of frames labelled k.
 	Populations []float64
+	// ValLoss, ValCE, ValKL: the loss and its parts on the validation
+	// pairs (final model and labels; not computed if training stopped with
+	// an error).
+	ValLoss, ValCE, ValKL float64
 	// Stopped says why training ended.
 	Stopped string
 }
@@ -310,23 +314,20 @@ func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
 				keep = append(keep, k)
 			}
 		}
-		if round >= cfg.refinements() {
-			// Drop states that no frame is assigned to: removing a
-			// logit that is never the largest leaves every argmax label
-			// unchanged (the probabilities are renormalised).
-			if len(keep) < m.K {
-				m.keepStates(keep)
-			}
-			res.Stopped = fmt.Sprintf("finished %d refinement(s) with %d states", cfg.refinements(), kept)
-			break
-		}
-		// Refinement: adopt the new labels, drop empty states, re-pick
-		// representatives, reset the prior weights, fresh Adam.
+		// Adopt the new labels and drop empty states (also after the last
+		// round, so that Data.Labels = Result.Labels: removing a logit
+		// that is never the largest leaves every argmax unchanged).
 		for f, l := range enc.labels {
 			data.Labels[f] = newIndex[l]
 		}
 		data.NumStates = len(keep)
 		m.keepStates(keep)
+		if round >= cfg.refinements() {
+			res.Stopped = fmt.Sprintf("finished %d refinement(s) with %d states", cfg.refinements(), kept)
+			break
+		}
+		// Refinement: re-pick representatives, reset the prior weights,
+		// fresh Adam.
 		if err := m.SetRepresentatives(representatives(data, enc.zMean, cfg.LatentDim)); err != nil {
 			return res, err
 		}
@@ -336,6 +337,9 @@ func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
 		conv.Reset()
 		round++
 		epoch = 0
+	}
+	if stopErr == nil && len(data.Val) > 0 {
+		res.ValLoss, res.ValCE, res.ValKL = tr.epoch(data.Val, false)
 	}
 	res.finish(rng, cfg.Workers)
 	return res, stopErr

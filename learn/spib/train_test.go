@@ -321,3 +321,54 @@ func TestProgressAndCallback(t *testing.T) {
 		t.Errorf("%d progress lines for %d rounds:\n%s", lines, len(res.Rounds), buf.String())
 	}
 }
+
+// TestUniformWeightsChangeNothing: weights enter as weighted means
+// Σ w·ℓ / Σ w, so a constant weight 2 (exact in floating point) must train
+// the same model as no weights, up to rounding in the summation order
+// (1e−9 after three short epochs); weights 0 on half the frames must not.
+func TestUniformWeightsChangeNothing(t *testing.T) {
+	cfg := Config{Lag: 2, MaxEpochs: 3, Refinements: -1, BatchSize: 64, LearningRate: 5e-3}
+	plain := smallThreeHole(t, 4, 1500, 3)
+	res0, err := Train(plain, cfg, newRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wtd := smallThreeHole(t, 4, 1500, 3)
+	wtd[0].Weights = make([]float64, len(wtd[0].Features))
+	for i := range wtd[0].Weights {
+		wtd[0].Weights[i] = 2
+	}
+	res2, err := Train(wtd, cfg, newRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range res0.ZMean {
+		if math.Abs(res0.ZMean[i]-res2.ZMean[i]) > 1e-9 {
+			t.Fatalf("z_mean[%d]: %v unweighted, %v with weights 2", i, res0.ZMean[i], res2.ZMean[i])
+		}
+	}
+	for i := range wtd[0].Weights {
+		if i%2 == 0 {
+			wtd[0].Weights[i] = 0
+		}
+	}
+	resH, err := Train(wtd, cfg, newRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(resH.ZMean, res0.ZMean) {
+		t.Error("zero weights on half the frames changed nothing")
+	}
+	// Populations are weighted: only odd frames count.
+	cnt := make([]float64, resH.Model.K)
+	for f, l := range resH.Labels {
+		if f%2 == 1 {
+			cnt[l]++
+		}
+	}
+	for k := range cnt {
+		if want := cnt[k] / float64(len(resH.Labels)/2); math.Abs(resH.Populations[k]-want) > 1e-12 {
+			t.Errorf("weighted population %d: %v, want %v", k, resH.Populations[k], want)
+		}
+	}
+}
