@@ -83,7 +83,7 @@ type dspibModel struct {
 	in    *Linear   // 2→16
 	hid   []*Linear // 16→64, 64→64 ×3, 64→16
 	out   *Linear   // 16→2
-	proj  []*Linear // 18 → width of each hidden layer
+	proj  []*Param  // width×18 projection of the embedding, one per hidden layer
 	M     int
 	sqA   []float64 // per-row √ᾱ_i
 	sq1mA []float64 // per-row √(1−ᾱ_i)
@@ -103,15 +103,14 @@ func newDSPIB(B, D, K, M int, seed uint64) *dspibModel {
 	}
 	m.out = NewLinear("eps.out", 16, 2, rng)
 	for i, w := range widths {
-		m.proj = append(m.proj, NewLinear("eps.p"+string(rune('0'+i)), 18, w, rng))
+		p := NewLinear("eps.p"+string(rune('0'+i)), 18, w, rng).W
+		m.proj = append(m.proj, p)
 	}
 	mods := []Module{m.enc, m.dec, ParamSet{m.logvar}, m.in, m.out}
 	for _, l := range m.hid {
 		mods = append(mods, l)
 	}
-	for _, l := range m.proj {
-		mods = append(mods, l)
-	}
+	mods = append(mods, ParamSet(m.proj))
 	m.ps = Collect(mods...)
 	var err error
 	if m.opt, err = NewAdam(m.ps, AdamConfig{}); err != nil {
@@ -154,9 +153,10 @@ func (m *dspibModel) forward() *Node {
 	noise := t.Const(R, 2, m.noise)
 	zi := t.Add(t.ScaleRows(zr, m.sqA), t.ScaleRows(noise, m.sq1mA))
 	emb := t.Const(R, 18, m.emb)
-	h := t.Activate(t.Add(m.in.Forward(t, zi), m.proj[0].Forward(t, emb)), ActSiLU)
+	// Each hidden layer is SiLU(W h + b + P e), fused into one AffineAct2.
+	h := t.AffineAct2(zi, t.Param(m.in.W), emb, t.Param(m.proj[0]), t.Param(m.in.B), ActSiLU)
 	for i, l := range m.hid {
-		a := t.Activate(t.Add(l.Forward(t, h), m.proj[i+1].Forward(t, emb)), ActSiLU)
+		a := t.AffineAct2(h, t.Param(l.W), emb, t.Param(m.proj[i+1]), t.Param(l.B), ActSiLU)
 		if l.In == l.Out {
 			a = t.Add(a, h)
 		}

@@ -72,13 +72,14 @@ const (
 	opMixture
 	opMSE
 	opFourier
+	opAffine2
 )
 
 var opNames = [...]string{"Const", "Input", "Param", "AffineAct", "MatMul", "Activate", "Exp", "Log",
 	"Softplus", "Square", "Scale", "AddScalar", "ScaleRows", "Detach", "Add", "Sub", "Mul",
 	"AddRowBroadcast", "MulRowBroadcast", "ConcatCols", "SliceCols", "RepeatRows", "Sum", "Mean",
 	"RowSum", "WeightedMeanRows", "LogSoftmax", "PickCols", "NLL", "Reparam", "GaussLogPDF",
-	"MixtureLogPDF", "MSE", "Fourier"}
+	"MixtureLogPDF", "MSE", "Fourier", "AffineAct2"}
 
 func (o opKind) String() string {
 	if int(o) < len(opNames) {
@@ -129,12 +130,10 @@ func reluMask(y, g float64) float64 {
 	return math.Float64frombits(math.Float64bits(g) & mask)
 }
 
+// sigmoid returns 1/(1+e^{−x}); for x → −∞, e^{−x} = +Inf gives exactly 0,
+// so no branch is needed for stability.
 func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
+	return 1 / (1 + math.Exp(-x))
 }
 
 // ---- linear algebra ----
@@ -163,16 +162,23 @@ func (t *Tape) AffineAct(x, w, b *Node, act Act) *Node {
 	} else {
 		gemmNT(B, out, x.Cols, x.Data, w.Data, 0, y, &n.aux2)
 	}
-	if act == ActSiLU && n.Grad != nil {
-		n.aux = grow(n.aux, len(y))
-		copy(n.aux, y) // pre-activation, needed by backward
-	}
-	applyAct(act, y)
+	applyAct(act, y, n.sigBuf(act))
 	return n
 }
 
-// applyAct overwrites y with act(y).
-func applyAct(act Act, y []float64) {
+// sigBuf returns a buffer for σ(pre-activation) if the node has activation
+// act = SiLU and needs a gradient, else nil.
+func (n *Node) sigBuf(act Act) []float64 {
+	if act != ActSiLU || n.Grad == nil {
+		return nil
+	}
+	n.aux = grow(n.aux, len(n.Data))
+	return n.aux
+}
+
+// applyAct overwrites y with act(y). For SiLU, if sig is non-nil it receives
+// σ(y), which backward needs: SiLU'(x) = σ + SiLU(x)·(1 − σ).
+func applyAct(act Act, y, sig []float64) {
 	switch act {
 	case ActIdentity:
 	case ActReLU:
@@ -180,8 +186,17 @@ func applyAct(act Act, y []float64) {
 			y[i] = relu(v)
 		}
 	case ActSiLU:
+		if sig == nil {
+			for i, v := range y {
+				y[i] = v * sigmoid(v)
+			}
+			return
+		}
+		sig = sig[:len(y)]
 		for i, v := range y {
-			y[i] = v * sigmoid(v)
+			s := sigmoid(v)
+			sig[i] = s
+			y[i] = v * s
 		}
 	case ActTanh:
 		for i, v := range y {
@@ -197,8 +212,8 @@ func applyAct(act Act, y []float64) {
 }
 
 // actGrad writes dz = dy ⊙ act'(pre) into dz, given output y and (for SiLU)
-// pre-activation pre. dz may alias pre.
-func actGrad(act Act, dz, dy, y, pre []float64) {
+// sig = σ(pre) saved by applyAct. dz may alias sig.
+func actGrad(act Act, dz, dy, y, sig []float64) {
 	switch act {
 	case ActIdentity:
 		copy(dz, dy)
@@ -209,9 +224,9 @@ func actGrad(act Act, dz, dy, y, pre []float64) {
 			dz[i] = reluMask(v, dy[i])
 		}
 	case ActSiLU:
-		for i, x := range pre[:len(dz)] {
-			s := sigmoid(x)
-			dz[i] = dy[i] * s * (1 + x*(1-s))
+		dy, y = dy[:len(dz)], y[:len(dz)]
+		for i, s := range sig[:len(dz)] {
+			dz[i] = dy[i] * (s + y[i]*(1-s))
 		}
 	case ActTanh:
 		for i, v := range y {
@@ -224,18 +239,64 @@ func actGrad(act Act, dz, dy, y, pre []float64) {
 	}
 }
 
+// AffineAct2 returns act(x1·w1ᵀ + x2·w2ᵀ + b) in one node: a layer fed by
+// two inputs, e.g. a hidden state and a conditioning embedding (the D-SPIB
+// noise network adds a projection of the time/temperature embedding in every
+// hidden layer). x1 is B×in1, w1 out×in1, x2 B×in2, w2 out×in2, b 1×out or
+// nil; the result is B×out. It equals act(Add(Affine(x1,w1,b), Affine(x2,w2,nil)))
+// with one pass and one buffer instead of three.
+func (t *Tape) AffineAct2(x1, w1, x2, w2, b *Node, act Act) *Node {
+	if x1.Cols != w1.Cols {
+		shapePanic(opAffine2, "x1.Cols != w1.Cols", x1, w1)
+	}
+	if x2.Cols != w2.Cols || x2.Rows != x1.Rows || w2.Rows != w1.Rows {
+		shapePanic(opAffine2, "x2/w2 do not match x1/w1", x2, w2)
+	}
+	if b != nil && (b.Rows != 1 || b.Cols != w1.Rows) {
+		shapePanic(opAffine2, "bias must be 1×w1.Rows", b, w1)
+	}
+	n := t.newNode(opAffine2, x1.Rows, w1.Rows, anyGrad(x1, w1, x2, w2, b))
+	n.a, n.b, n.c, n.d, n.e, n.act = x1, w1, b, x2, w2, act
+	B, out := x1.Rows, w1.Rows
+	y := n.Data
+	if b != nil {
+		for i := 0; i < B; i++ {
+			copy(y[i*out:(i+1)*out], b.Data)
+		}
+		gemmNT(B, out, x1.Cols, x1.Data, w1.Data, 1, y, &n.aux2)
+	} else {
+		gemmNT(B, out, x1.Cols, x1.Data, w1.Data, 0, y, &n.aux2)
+	}
+	gemmNT(B, out, x2.Cols, x2.Data, w2.Data, 1, y, &n.aux2)
+	applyAct(act, y, n.sigBuf(act))
+	return n
+}
+
+// actDelta returns ∂L/∂(pre-activation) of an affine node, computed into an
+// op-owned buffer (for SiLU in place of the saved σ).
+func (n *Node) actDelta() []float64 {
+	if n.act == ActIdentity {
+		return n.Grad
+	}
+	if n.act != ActSiLU {
+		n.aux = grow(n.aux, len(n.Grad))
+	}
+	actGrad(n.act, n.aux, n.Grad, n.Data, n.aux)
+	return n.aux
+}
+
 func (n *Node) backAffine() {
 	x, w, b := n.a, n.b, n.c
 	B, out, in := x.Rows, w.Rows, w.Cols
-	dz := n.Grad
-	if n.act != ActIdentity {
-		if n.act == ActSiLU {
-			dz = n.aux
-		} else {
-			n.aux = grow(n.aux, len(n.Grad))
-			dz = n.aux
+	dz := n.actDelta()
+	if n.op == opAffine2 {
+		x2, w2 := n.d, n.e
+		if x2.Grad != nil {
+			gemmNN(B, x2.Cols, out, dz, w2.Data, x2.Grad)
 		}
-		actGrad(n.act, dz, n.Grad, n.Data, n.aux)
+		if w2.Grad != nil {
+			gemmTN(out, x2.Cols, B, dz, x2.Data, w2.Grad)
+		}
 	}
 	if x.Grad != nil {
 		gemmNN(B, in, out, dz, w.Data, x.Grad) // dx += dz·w
@@ -293,7 +354,7 @@ func (t *Tape) Activate(a *Node, act Act) *Node {
 	n := t.unary(opActivate, a)
 	n.act = act
 	copy(n.Data, a.Data)
-	applyAct(act, n.Data)
+	applyAct(act, n.Data, n.sigBuf(act))
 	return n
 }
 
@@ -1015,7 +1076,7 @@ func (n *Node) backward() {
 	a := n.a
 	switch n.op {
 	case opConst, opInput, opParam, opDetach:
-	case opAffine:
+	case opAffine, opAffine2:
 		n.backAffine()
 	case opMatMul:
 		n.backMatMul()
@@ -1027,9 +1088,8 @@ func (n *Node) backward() {
 		case ActIdentity:
 			addTo(a.Grad, n.Grad)
 		case ActSiLU:
-			for i, x := range a.Data {
-				s := sigmoid(x)
-				a.Grad[i] += n.Grad[i] * s * (1 + x*(1-s))
+			for i, s := range n.aux[:len(n.Data)] {
+				a.Grad[i] += n.Grad[i] * (s + n.Data[i]*(1-s))
 			}
 		case ActReLU:
 			for i, y := range n.Data {

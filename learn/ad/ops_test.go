@@ -17,6 +17,8 @@ func gradCases() []gradCase {
 		cs = append(cs,
 			gradCase{"AffineAct/" + act.String(), []varSpec{v(4, 3), v(5, 3), v(1, 5)},
 				func(t *Tape, x []*Node) *Node { return t.AffineAct(x[0], x[1], x[2], act) }},
+			gradCase{"AffineAct2/" + act.String(), []varSpec{v(4, 3), v(5, 3), v(4, 2), v(5, 2), v(1, 5)},
+				func(t *Tape, x []*Node) *Node { return t.AffineAct2(x[0], x[1], x[2], x[3], x[4], act) }},
 			gradCase{"Activate/" + act.String(), []varSpec{v(3, 4)},
 				func(t *Tape, x []*Node) *Node { return t.Activate(x[0], act) }},
 		)
@@ -24,6 +26,8 @@ func gradCases() []gradCase {
 	cs = append(cs,
 		gradCase{"Affine/nobias", []varSpec{v(4, 3), v(2, 3)},
 			func(t *Tape, x []*Node) *Node { return t.Affine(x[0], x[1], nil) }},
+		gradCase{"AffineAct2/nobias", []varSpec{v(4, 3), v(2, 3), v(4, 1), v(2, 1)},
+			func(t *Tape, x []*Node) *Node { return t.AffineAct2(x[0], x[1], x[2], x[3], nil, ActSiLU) }},
 		gradCase{"MatMul", []varSpec{v(3, 4), v(4, 2)},
 			func(t *Tape, x []*Node) *Node { return t.MatMul(x[0], x[1]) }},
 		gradCase{"Exp", []varSpec{v(3, 2)}, func(t *Tape, x []*Node) *Node { return t.Exp(x[0]) }},

@@ -15,6 +15,7 @@ type Node struct {
 
 	op         opKind
 	a, b, c, d *Node     // inputs (unused ones nil)
+	e          *Node     // fifth input (AffineAct2)
 	k          int       // integer argument (repeat count, column offset, ...)
 	s          float64   // scalar argument
 	fs         []float64 // caller-owned float argument (weights, factors, frequencies)
@@ -96,7 +97,7 @@ func (t *Tape) take(op opKind, rows, cols int) *Node {
 	t.used++
 	n.Rows, n.Cols = rows, cols
 	n.op = op
-	n.a, n.b, n.c, n.d = nil, nil, nil, nil
+	n.a, n.b, n.c, n.d, n.e = nil, nil, nil, nil, nil
 	n.k, n.s, n.fs, n.is, n.act, n.param = 0, 0, nil, nil, ActIdentity, nil
 	n.Data, n.Grad = nil, nil
 	return n

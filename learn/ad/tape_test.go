@@ -87,6 +87,16 @@ func TestForwardValues(t *testing.T) {
 		}
 	}
 
+	// AffineAct2 equals the unfused graph (same products, same order: exact).
+	x2, w2 := randSlice(rng, B*2), randSlice(rng, 4*2)
+	f1 := tp.AffineAct2(tp.Const(B, 3, x), tp.Const(4, 3, w), tp.Const(B, 2, x2), tp.Const(4, 2, w2), tp.Const(1, 4, b), ActTanh)
+	f2 := tp.Tanh(tp.Add(tp.Affine(tp.Const(B, 3, x), tp.Const(4, 3, w), tp.Const(1, 4, b)), tp.Affine(tp.Const(B, 2, x2), tp.Const(4, 2, w2), nil)))
+	for i := range f1.Data {
+		if !near(f1.Data[i], f2.Data[i], 1e-14) {
+			t.Errorf("AffineAct2[%d] = %v, unfused %v", i, f1.Data[i], f2.Data[i])
+		}
+	}
+
 	// LogSoftmax rows exponentiate to probability vectors, also for huge logits.
 	ls := tp.LogSoftmax(tp.Const(2, 3, []float64{1000, 1001, 999, -3, 0, 2}))
 	for i := 0; i < 2; i++ {
