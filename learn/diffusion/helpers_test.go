@@ -1,6 +1,7 @@
 package diffusion
 
 import (
+	"github.com/dspib/dspib/learn/ad"
 	"math"
 	"math/rand/v2"
 )
@@ -96,3 +97,5 @@ func fill(n int, v float64) []float64 {
 	}
 	return s
 }
+
+func adamLR(lr float64) ad.AdamConfig { return ad.AdamConfig{LR: lr} }

@@ -253,9 +253,7 @@ func (p *Prior) network(t *ad.Tape, zi, e *ad.Node) *ad.Node {
 	last := len(p.layers) - 1
 	act := p.cfg.Act.ad()
 	for _, l := range p.layers[:last] {
-		u := t.Affine(h, t.Param(l.W), t.Param(l.B))
-		u = t.Add(u, t.Affine(e, t.Param(l.P), nil))
-		a := t.Activate(u, act)
+		a := t.AffineAct2(h, t.Param(l.W), e, t.Param(l.P), t.Param(l.B), act)
 		if l.residual {
 			a = t.Add(a, h)
 		}

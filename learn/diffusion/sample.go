@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // chunkRows is the number of samples one worker generates together. It is
@@ -19,9 +17,12 @@ const chunkRows = 64
 
 // infer holds the buffers of one no-grad forward pass of ε_θ over a chunk:
 // the sampler evaluates the network N times per sample and must neither
-// build a tape nor allocate per step.
+// build a tape nor allocate per step. It keeps its own transposed copy of
+// every weight matrix (In×Out), so the products run in the cache-friendly
+// axpy form.
 type infer struct {
 	p      *Prior
+	wt     [][]float64 // per layer: Wᵀ, In×Out row-major
 	h, u   []float64   // chunkRows × max width
 	emb    []float64   // [e_step | e_temp]
 	bias   [][]float64 // per hidden layer: b + P·emb
@@ -39,8 +40,18 @@ func (p *Prior) newInfer() *infer {
 		emb: make([]float64, p.embDim()),
 		eps: make([]float64, chunkRows*p.cfg.Dim), z: make([]float64, chunkRows*p.cfg.Dim),
 		tmp: make([]float64, chunkRows*p.cfg.Dim)}
-	for _, l := range p.layers[:len(p.layers)-1] {
-		f.bias = append(f.bias, make([]float64, l.W.Rows))
+	for k, l := range p.layers {
+		out, in := l.W.Rows, l.W.Cols
+		wt := make([]float64, in*out)
+		for o := range out {
+			for j := range in {
+				wt[j*out+o] = l.W.Data[o*in+j]
+			}
+		}
+		f.wt = append(f.wt, wt)
+		if k < len(p.layers)-1 {
+			f.bias = append(f.bias, make([]float64, out))
+		}
 	}
 	return f
 }
@@ -52,29 +63,34 @@ func (f *infer) setTemp(r float64) {
 }
 
 // forward writes ε_θ(z, i, T) for the n×d rows z into f.eps, using the
-// temperature embedding set by setTemp. Its arithmetic is that of the tape
-// network (same op order up to BLAS summation order).
+// temperature embedding set by setTemp. It computes what the tape network
+// computes, up to summation order.
 func (f *infer) forward(z []float64, n, i int) {
 	p := f.p
 	ed := p.emb.dim()
 	p.emb.step(f.emb[:ed], i)
-	act := p.cfg.Act
+	relu := p.cfg.Act == ReLU
 	h, in := z, p.cfg.Dim
 	last := len(p.layers) - 1
+	ne := len(f.emb)
 	for k, l := range p.layers[:last] {
 		out := l.W.Rows
-		// bias_k = b + P·emb
+		// bias_k = b + P·emb, shared by the chunk (one step, one temperature).
 		bk := f.bias[k]
-		copy(bk, l.B.Data)
-		blas64.Gemv(blas.NoTrans, 1, blas64.General{Rows: out, Cols: len(f.emb), Stride: len(f.emb), Data: l.P.Data},
-			blas64.Vector{N: len(f.emb), Inc: 1, Data: f.emb}, 1, blas64.Vector{N: out, Inc: 1, Data: bk})
+		for o := range out {
+			s := l.B.Data[o]
+			for j, e := range f.emb {
+				s += l.P.Data[o*ne+j] * e
+			}
+			bk[o] = s
+		}
 		u := f.u[:n*out]
-		gemmNT(n, out, in, h, l.W.Data, u)
+		wt := f.wt[k]
 		for r := range n {
 			row := u[r*out : (r+1)*out]
+			axpyRow(row, bk, h[r*in:(r+1)*in], wt)
 			for j, v := range row {
-				v += bk[j]
-				if act == ReLU {
+				if relu {
 					if v < 0 {
 						v = 0
 					}
@@ -83,10 +99,10 @@ func (f *infer) forward(z []float64, n, i int) {
 				}
 				row[j] = v
 			}
-		}
-		if l.residual {
-			for j, v := range h[:n*out] {
-				u[j] += v
+			if l.residual {
+				for j, v := range h[r*in : (r+1)*in] {
+					row[j] += v
+				}
 			}
 		}
 		// u becomes the next input; the old input buffer is reused next.
@@ -95,29 +111,41 @@ func (f *infer) forward(z []float64, n, i int) {
 	}
 	o := p.layers[last]
 	d := p.cfg.Dim
-	gemmNT(n, d, in, h, o.W.Data, f.eps[:n*d])
 	for r := range n {
-		for j := range d {
-			f.eps[r*d+j] += o.B.Data[j]
+		axpyRow(f.eps[r*d:(r+1)*d], o.B.Data, h[r*in:(r+1)*in], f.wt[last])
+	}
+}
+
+// axpyRow sets c = b + Σ_l a[l]·wt[l, :] for wt len(a)×len(c), row-major,
+// consuming four rows of wt per pass over c.
+func axpyRow(c, b, a, wt []float64) {
+	n := len(c)
+	copy(c, b)
+	l := 0
+	for ; l+4 <= len(a); l += 4 {
+		a0, a1, a2, a3 := a[l], a[l+1], a[l+2], a[l+3]
+		w0 := wt[l*n : l*n+n]
+		w1 := wt[(l+1)*n : (l+1)*n+n]
+		w2 := wt[(l+2)*n : (l+2)*n+n]
+		w3 := wt[(l+3)*n : (l+3)*n+n]
+		w0, w1, w2, w3 = w0[:len(c)], w1[:len(c)], w2[:len(c)], w3[:len(c)]
+		for j := range c {
+			c[j] += a0*w0[j] + a1*w1[j] + a2*w2[j] + a3*w3[j]
+		}
+	}
+	for ; l < len(a); l++ {
+		al := a[l]
+		w := wt[l*n : l*n+n]
+		w = w[:len(c)]
+		for j := range c {
+			c[j] += al * w[j]
 		}
 	}
 }
 
-// gemmNT sets c = a·bᵀ with a m×k, b n×k, c m×n (row-major).
-func gemmNT(m, n, k int, a, b, c []float64) {
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1,
-		blas64.General{Rows: m, Cols: k, Stride: k, Data: a},
-		blas64.General{Rows: n, Cols: k, Stride: k, Data: b},
-		0, blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
-}
-
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
+// sigmoid is σ(x) = 1/(1+e^{−x}), written as learn/ad writes it (for
+// x → −∞, e^{−x} = +Inf gives σ = 0 exactly).
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 // Sample draws n latents at temperature T (kT, energy units); see Generate.
 // The result is n×d, row-major.
