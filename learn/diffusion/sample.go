@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-
 )
 
 // chunkRows is the number of samples one worker generates together. It is
