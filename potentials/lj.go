@@ -84,7 +84,8 @@ func (p LennardJones) AddForce(dst, x []float64) float64 {
 	return 4 * e
 }
 
-// lj2 is the two-dimensional Lennard-Jones loop: one pass over pairs.
+// lj2 is the two-dimensional Lennard-Jones loop: one pass over pairs,
+// with each particle's force accumulated in registers.
 func lj2(dst, x []float64) float64 {
 	n := len(x) / 2
 	x = x[:2*n]
@@ -93,8 +94,9 @@ func lj2(dst, x []float64) float64 {
 	for i := 0; i < n; i++ {
 		xi, yi := x[2*i], x[2*i+1]
 		var fx, fy float64
-		for j := i + 1; j < n; j++ {
-			dx, dy := xi-x[2*j], yi-x[2*j+1]
+		for j := 2*i + 2; j+1 < len(x); j += 2 {
+			xj, fj := x[j:j+2:j+2], dst[j:j+2:j+2]
+			dx, dy := xi-xj[0], yi-xj[1]
 			s := 1 / (dx*dx + dy*dy)
 			s3 := s * s * s
 			e += s3 * (s3 - 1)
@@ -102,8 +104,8 @@ func lj2(dst, x []float64) float64 {
 			gx, gy := f*dx, f*dy
 			fx += gx
 			fy += gy
-			dst[2*j] -= gx
-			dst[2*j+1] -= gy
+			fj[0] -= gx
+			fj[1] -= gy
 		}
 		dst[2*i] += fx
 		dst[2*i+1] += fy
@@ -167,6 +169,9 @@ func (p COMRestraint) AddForce(dst, x []float64) float64 {
 	if n == 0 {
 		return 0
 	}
+	if d == 2 {
+		return p.add2(dst, x)
+	}
 	var comBuf, sumBuf [8]float64
 	var com, sum []float64
 	if d <= len(comBuf) {
@@ -212,6 +217,44 @@ func (p COMRestraint) AddForce(dst, x []float64) float64 {
 		for k, v := range sum {
 			dst[i*d+k] += v
 		}
+	}
+	return 0.5 * p.Kappa * e
+}
+
+// add2 is AddForce for Dim = 2 with everything in registers.
+func (p COMRestraint) add2(dst, x []float64) float64 {
+	n := len(x) / 2
+	x = x[:2*n]
+	dst = dst[:2*n]
+	var cx, cy float64
+	for i := 0; i+1 < len(x); i += 2 {
+		cx += x[i]
+		cy += x[i+1]
+	}
+	invN := 1 / float64(n)
+	cx *= invN
+	cy *= invN
+	var e, sx, sy float64
+	for i := 0; i+1 < len(x); i += 2 {
+		dx, dy := x[i]-cx, x[i+1]-cy
+		r2 := dx*dx + dy*dy
+		if r2 <= p.R2 {
+			continue
+		}
+		e += r2 - p.R2
+		sx += dx
+		sy += dy
+		dst[i] -= p.Kappa * dx
+		dst[i+1] -= p.Kappa * dy
+	}
+	if e == 0 {
+		return 0
+	}
+	sx *= p.Kappa * invN
+	sy *= p.Kappa * invN
+	for i := 0; i+1 < len(dst); i += 2 {
+		dst[i] += sx
+		dst[i+1] += sy
 	}
 	return 0.5 * p.Kappa * e
 }

@@ -10,9 +10,9 @@ import (
 // scratch memory and is safe for concurrent use when its terms are.
 //
 // Terms that implement ForceAdder (all built-ins, and Sum itself) are added
-// directly into dst, so a Sum of them never allocates. A term that only has
-// Force is evaluated into dst if it is the first such term; every further
-// Force-only term needs a scratch vector, which is taken from a package-wide
+// directly into dst, so a Sum of them never allocates. If the first term
+// only has Force it writes dst directly; every later Force-only term needs
+// a scratch vector, which is taken from a package-wide
 // sync.Pool (concurrency-safe; it allocates only when the pool is empty, for
 // example after a garbage collection). Implement AddForce on your own
 // potential to make a Sum of it strictly allocation-free.
@@ -37,23 +37,19 @@ func (s Sum) Check(x []float64) error {
 // Force writes the summed force into dst and returns the summed energy [ε].
 func (s Sum) Force(dst, x []float64) float64 {
 	checkLen("Sum", dst, x)
-	first := -1
-	for i, t := range s {
-		if _, ok := t.(ForceAdder); !ok {
-			first = i
-			break
-		}
+	if len(s) == 0 {
+		clear(dst)
+		return 0
 	}
 	var e float64
-	if first >= 0 {
-		e = s[first].Force(dst, x)
-	} else {
+	if a, ok := s[0].(ForceAdder); ok {
 		clear(dst)
+		e = a.AddForce(dst, x)
+	} else {
+		e = s[0].Force(dst, x)
 	}
-	for i, t := range s {
-		if i != first {
-			e += addTerm(t, dst, x)
-		}
+	for _, t := range s[1:] {
+		e += addTerm(t, dst, x)
 	}
 	return e
 }
