@@ -43,14 +43,8 @@ func gemmNN(m, n, k int, a, b, c []float64) {
 		return
 	}
 	if hasFMA {
-		n4 := n &^ 3
-		if n4 > 0 {
-			for i := 0; i < m; i++ {
-				kernAxpy(&c[i*n], &a[i*k], &b[0], n4, k, 1, n)
-			}
-		}
-		if n4 < n {
-			nnDotCols(m, n, k, n4, a, b, c)
+		for i := 0; i < m; i++ {
+			kernAxpy(&c[i*n], &a[i*k], &b[0], n, k, 1, n)
 		}
 		return
 	}
@@ -79,18 +73,20 @@ func gemmNN(m, n, k int, a, b, c []float64) {
 	}
 }
 
-// nnDotCols adds (a·b)[:, j0:n] to c[:, j0:n] (a m×k, b k×n, c m×n) by dot
-// products, the fast form for the 1–3 columns left over by the 4-wide kernel
-// (e.g. the 2-D latent layers).
-func nnDotCols(m, n, k, j0 int, a, b, c []float64) {
-	for j := j0; j < n; j++ {
-		for i := 0; i < m; i++ {
-			ai := a[i*k : i*k+k]
-			s := 0.0
-			for l, av := range ai {
-				s += av * b[l*n+j]
-			}
-			c[i*n+j] += s
+// colSumAdd adds the column sums of the rows×cols matrix m to dst (len cols).
+func colSumAdd(dst, m []float64, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if hasFMA {
+		one := 1.0
+		kernAxpy(&dst[0], &one, &m[0], cols, rows, 0, cols)
+		return
+	}
+	for i := 0; i < rows; i++ {
+		r := m[i*cols : (i+1)*cols]
+		for j, v := range r {
+			dst[j] += v
 		}
 	}
 }
@@ -103,27 +99,13 @@ func gemmTN(m, n, k int, a, b, c []float64) {
 	if bigGemmTN(m, n, k, a, b, c) {
 		return
 	}
-	if hasFMA && n >= 4 {
+	if hasFMA {
 		// c_i += Σ_l a[l, i]·b_l, in blocks of kc rows of b that stay in cache.
-		n4 := n &^ 3
 		kc := max(8, 2048/n) // b block of ≤ 16 KiB stays in L1
 		for l0 := 0; l0 < k; l0 += kc {
 			kb := min(kc, k-l0)
 			for i := 0; i < m; i++ {
-				kernAxpy(&c[i*n], &a[l0*m+i], &b[l0*n], n4, kb, m, n)
-			}
-		}
-		if n4 == n {
-			return
-		}
-		for l := 0; l < k; l++ {
-			al := a[l*m : l*m+m]
-			bl := b[l*n+n4 : l*n+n]
-			for i, x := range al {
-				ci := c[i*n+n4 : i*n+n]
-				for j := range ci {
-					ci[j] += x * bl[j]
-				}
+				kernAxpy(&c[i*n], &a[l0*m+i], &b[l0*n], n, kb, m, n)
 			}
 		}
 		return

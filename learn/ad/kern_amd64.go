@@ -2,11 +2,18 @@
 
 package ad
 
-// kernAxpy computes c[j] += Σ_{l<k} a[l·as]·b[l·ldb+j] for j in [0, n), n a
-// multiple of 4, with AVX2 FMA (kern_amd64.s). Callers check hasFMA.
+// kernAxpy computes c[j] += Σ_{l<k} a[l·as]·b[l·ldb+j] for j in [0, n)
+// with AVX2 FMA (kern_amd64.s). Callers check hasFMA; k ≥ 1, n ≥ 1.
 //
 //go:noescape
-func kernAxpy(c, a, b *float64, n, k, as, ldb int)
+func kernAxpyMask(c, a, b *float64, n, k, as, ldb int, mask *int64)
+
+// maskTab[4−r:8−r] is a vector mask selecting the first r lanes.
+var maskTab = [8]int64{-1, -1, -1, -1, 0, 0, 0, 0}
+
+func kernAxpy(c, a, b *float64, n, k, as, ldb int) {
+	kernAxpyMask(c, a, b, n, k, as, ldb, &maskTab[4-n&3])
+}
 
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)

@@ -2,12 +2,14 @@
 
 #include "textflag.h"
 
-// func kernAxpy(c, a, b *float64, n, k, as, ldb int)
+// func kernAxpyMask(c, a, b *float64, n, k, as, ldb int, mask *int64)
 //
-// For j in [0, n) (n a multiple of 4): c[j] += Σ_{l<k} a[l·as] · b[l·ldb + j].
+// For j in [0, n): c[j] += Σ_{l<k} a[l·as] · b[l·ldb + j].
 // Columns go in blocks of 16 held in four YMM accumulators (two sets, for
-// even and odd l, to hide FMA latency), then blocks of 4.
-TEXT ·kernAxpy(SB), NOSPLIT, $0-56
+// even and odd l, to hide FMA latency), then blocks of 4, then the last
+// n mod 4 columns with masked loads and stores (mask points at 4 int64 whose
+// first n mod 4 are −1), which never touch memory past the row.
+TEXT ·kernAxpyMask(SB), NOSPLIT, $0-64
 	MOVQ c+0(FP), DI
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
@@ -78,7 +80,7 @@ store16:
 
 loop4:
 	CMPQ    CX, $4
-	JL      done
+	JL      tail
 	VMOVUPD (DI), Y0
 	VXORPD  Y5, Y5, Y5
 	MOVQ    SI, R11
@@ -112,6 +114,44 @@ store4:
 	ADDQ    $32, DX
 	SUBQ    $4, CX
 	JMP     loop4
+
+tail:
+	TESTQ      CX, CX
+	JE         done
+	MOVQ       mask+56(FP), AX
+	VMOVUPD    (AX), Y15
+	VMASKMOVPD (DI), Y15, Y0
+	VXORPD     Y5, Y5, Y5
+	MOVQ       SI, R11
+	MOVQ       DX, R12
+	MOVQ       R8, R13
+
+ktpair:
+	CMPQ         R13, $2
+	JL           ktone
+	VBROADCASTSD (R11), Y4
+	VMASKMOVPD   (R12), Y15, Y6
+	VFMADD231PD  Y6, Y4, Y0
+	ADDQ         R9, R11
+	ADDQ         R10, R12
+	VBROADCASTSD (R11), Y9
+	VMASKMOVPD   (R12), Y15, Y7
+	VFMADD231PD  Y7, Y9, Y5
+	ADDQ         R9, R11
+	ADDQ         R10, R12
+	SUBQ         $2, R13
+	JMP          ktpair
+
+ktone:
+	TESTQ        R13, R13
+	JE           storet
+	VBROADCASTSD (R11), Y4
+	VMASKMOVPD   (R12), Y15, Y6
+	VFMADD231PD  Y6, Y4, Y0
+
+storet:
+	VADDPD     Y5, Y0, Y0
+	VMASKMOVPD Y0, Y15, (DI)
 
 done:
 	VZEROUPPER

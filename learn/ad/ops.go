@@ -309,16 +309,6 @@ func (n *Node) backAffine() {
 	}
 }
 
-// colSumAdd adds the column sums of the rows×cols matrix m to dst (len cols).
-func colSumAdd(dst, m []float64, rows, cols int) {
-	for i := 0; i < rows; i++ {
-		r := m[i*cols : (i+1)*cols]
-		for j, v := range r {
-			dst[j] += v
-		}
-	}
-}
-
 // MatMul returns a·b for a m×k and b k×n.
 func (t *Tape) MatMul(a, b *Node) *Node {
 	if a.Cols != b.Rows {
