@@ -72,7 +72,7 @@ func CheckForces(p Potential, x []float64, h, relTol float64) error {
 		}
 	}
 	if worst >= 0 && worstErr > relTol {
-		return fmt.Errorf("potentials: CheckForces: coordinate %d: analytic force %.12g, central difference %.12g (h = %g): error %.3g > relTol %.3g",
+		return fmt.Errorf("potentials: CheckForces: coordinate %d: analytic force %.9g, central difference %.9g (h = %g): error %.3g > relTol %.3g",
 			worst, fa[worst], worstNum, h, worstErr, relTol)
 	}
 	return nil
