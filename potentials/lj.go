@@ -14,7 +14,8 @@ import (
 //
 //	F_i = −∂u/∂r_i = 24·s·s³·(2s³ − 1)·(r_i − r_j),   F_j = −F_i,
 //
-// so no square root is needed. The pair minimum is u(2^{1/6}) = −1. There is
+// so no square root is needed (J. E. Lennard-Jones, Proc. R. Soc. Lond. A
+// 106, 463 (1924)). The pair minimum is u(2^{1/6}) = −1. There is
 // no cutoff and no shift (ASE's lj.py derives the truncated variant; clusters
 // such as LJ7 use the full sum). Coincident particles give an infinite force.
 //
@@ -264,7 +265,12 @@ func (p COMRestraint) add2(dst, x []float64) float64 {
 // LennardJones{Dim: 2} plus COMRestraint{Dim: 2, R2: 4, Kappa: 100}
 // (R2 in σ², Kappa in ε/σ²), after M. Cameron's public LJ7-in-2-D code. The
 // restraint is zero for compact clusters (|r_i − r_com| ≤ 2σ) and stops the
-// cluster from evaporating at higher kT.
+// cluster from evaporating at higher kT. Two-dimensional LJ7 is the classic
+// rare-event test system of C. Dellago, P. G. Bolhuis & D. Chandler,
+// J. Chem. Phys. 108, 9236 (1998) and G. A. Tribello, M. Ceriotti &
+// M. Parrinello, PNAS 107, 17509 (2010). Without the restraint it has
+// exactly four minima, U = −12.535 (LJ7Hexagon), −11.501, −11.477 and
+// −11.403 ε. Each call returns a new Sum; it is safe to share.
 func LJ7() Sum {
 	return Sum{LennardJones{Dim: 2}, COMRestraint{Dim: 2, R2: 4, Kappa: 100}}
 }

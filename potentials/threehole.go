@@ -34,7 +34,9 @@ func (ThreeHole) Check(x []float64) error {
 // Force writes −∇V(x) into dst and returns V(x) [ε]. It panics unless
 // len(x) == len(dst) == 2.
 func (p ThreeHole) Force(dst, x []float64) float64 {
-	dst[0], dst[1] = 0, 0
+	if len(dst) == 2 {
+		dst[0], dst[1] = 0, 0
+	}
 	return p.AddForce(dst, x)
 }
 
