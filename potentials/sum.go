@@ -27,7 +27,7 @@ func (s Sum) Check(x []float64) error {
 		}
 		if c, ok := t.(Checker); ok {
 			if err := c.Check(x); err != nil {
-				return fmt.Errorf("potentials: Sum[%d]: %w", i, err)
+				return fmt.Errorf("%w (in Sum[%d])", err, i)
 			}
 		}
 	}
