@@ -99,3 +99,42 @@ func fill(n int, v float64) []float64 {
 }
 
 func adamLR(lr float64) ad.AdamConfig { return ad.AdamConfig{LR: lr} }
+
+// mixtureEps is the exact noise predictor for the equal-weight mixture of
+// isotropic Gaussians N(μ_k, s²I) under noise ε ~ N(0, σ²I): given component
+// k, z_i ~ N(√ᾱ μ_k, vI) with v = ᾱs² + (1−ᾱ)σ² and Cov(ε, z_i) = √(1−ᾱ)σ²I,
+// so E[ε | z_i] = √(1−ᾱ)σ²/v · (z_i − √ᾱ Σ_k γ_k μ_k), γ_k the posterior
+// component weights ∝ exp(−|z_i − √ᾱ μ_k|²/2v).
+type mixtureEps struct {
+	centres  [][2]float64
+	s2, sig2 float64
+	sched    Schedule
+	buf, lw  []float64
+}
+
+func (g *mixtureEps) predict(z []float64, m, i int) []float64 {
+	ab := g.sched.AlphaBar(i)
+	sa := math.Sqrt(ab)
+	v := ab*g.s2 + (1-ab)*g.sig2
+	k := math.Sqrt(1-ab) * g.sig2 / v
+	g.buf = g.buf[:0]
+	g.lw = append(g.lw[:0], make([]float64, len(g.centres))...)
+	for r := range m {
+		x, y := z[2*r], z[2*r+1]
+		mx := math.Inf(-1)
+		for c, mu := range g.centres {
+			dx, dy := x-sa*mu[0], y-sa*mu[1]
+			g.lw[c] = -(dx*dx + dy*dy) / (2 * v)
+			mx = max(mx, g.lw[c])
+		}
+		var w, cx, cy float64
+		for c, mu := range g.centres {
+			e := math.Exp(g.lw[c] - mx)
+			w += e
+			cx += e * mu[0]
+			cy += e * mu[1]
+		}
+		g.buf = append(g.buf, k*(x-sa*cx/w), k*(y-sa*cy/w))
+	}
+	return g.buf
+}

@@ -181,7 +181,7 @@ func (p *Prior) Generate(temps []float64, n int, seed uint64) ([][]float64, erro
 	for k, T := range temps {
 		s, err := p.Sigma(T)
 		if err != nil {
-			return nil, fmt.Errorf("diffusion: Generate: temps[%d]: %w", k, err)
+			return nil, fmt.Errorf("diffusion: Generate: temps[%d] = %g, want a finite kT > 0", k, T)
 		}
 		sig[k] = s
 	}

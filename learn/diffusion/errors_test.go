@@ -1,0 +1,102 @@
+package diffusion
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/dspib/dspib/learn/ad"
+)
+
+func TestConfigErrors(t *testing.T) {
+	for _, c := range []struct {
+		mod  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.TRef = 0 }, "TRef"},
+		{func(c *Config) { c.TRef = math.NaN() }, "TRef"},
+		{func(c *Config) { c.Dim = -1 }, "Dim"},
+		{func(c *Config) { c.Exponent = -0.5 }, "Exponent"},
+		{func(c *Config) { c.Embedding = 7 }, "Embedding"},
+		{func(c *Config) { c.FourierDim = 5 }, "FourierDim"},
+		{func(c *Config) { c.Act = 9 }, "Act"},
+		{func(c *Config) { c.Replicas = -2 }, "Replicas"},
+		{func(c *Config) { c.Hidden = []int{16, 0} }, "Hidden[1]"},
+		{func(c *Config) { c.BetaMax = 1.5 }, "BetaMax"},
+	} {
+		cfg := Config{TRef: 1}
+		c.mod(&cfg)
+		if _, err := New(cfg, newRNG(1)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("New(%+v): error %v, want one naming %s", cfg, err, c.want)
+		}
+	}
+	if _, err := New(Config{TRef: 1}, nil); err == nil {
+		t.Error("New with nil rng: no error")
+	}
+}
+
+func TestLossAndFitErrors(t *testing.T) {
+	p, _ := New(tinyConfig(Smooth, SiLU), newRNG(1))
+	tape := ad.NewTape()
+	z := tape.Const(2, 2, []float64{0, 1, 2, 3})
+	for _, c := range []struct {
+		z     *ad.Node
+		temps []float64
+		want  string
+	}{
+		{z, []float64{1}, "len(temps)"},
+		{z, []float64{1, -1}, "temps[1]"},
+		{tape.Const(2, 3, make([]float64, 6)), []float64{1, 1}, "columns"},
+	} {
+		if _, err := p.Loss(tape, c.z, c.temps, newRNG(2)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Loss: error %v, want one naming %q", err, c.want)
+		}
+	}
+	x := []float64{0, 1, 2, 3}
+	for _, c := range []struct {
+		x, temps []float64
+		cfg      TrainConfig
+		want     string
+	}{
+		{x, []float64{1}, TrainConfig{}, "len(samples)"},
+		{[]float64{0, math.NaN(), 2, 3}, []float64{1, 1}, TrainConfig{}, "samples[1]"},
+		{x, []float64{1, 0}, TrainConfig{}, "temps[1]"},
+		{x, []float64{1, 1}, TrainConfig{Epochs: -1}, "Epochs"},
+		{x, []float64{1, 1}, TrainConfig{LRDecay: 2}, "LRDecay"},
+		{x, []float64{1, 1}, TrainConfig{Adam: ad.AdamConfig{LR: -1}}, "LR"},
+	} {
+		if _, err := p.Fit(c.x, c.temps, c.cfg, newRNG(3)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Fit: error %v, want one naming %q", err, c.want)
+		}
+	}
+}
+
+// TestNoAllocation checks the hot paths: a training step (Loss, Backward,
+// Adam) after the first, and the sampler's per-chunk loop over 100 steps.
+func TestNoAllocation(t *testing.T) {
+	p, _ := New(Config{TRef: 1, Hidden: []int{8, 16, 16, 8}, Replicas: 4}, newRNG(1))
+	rng := newRNG(2)
+	z := mixture2D(32, mixCentres, mixSD, rng)
+	temps := fill(32, 1.3)
+	opt, _ := ad.NewAdam(p.Params(), ad.AdamConfig{})
+	tape := ad.NewTape()
+	step := func() {
+		tape.Reset()
+		opt.ZeroGrad()
+		l, err := p.Loss(tape, tape.Const(32, 2, z), temps, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tape.Backward(l)
+		opt.Step()
+	}
+	step()
+	if a := testing.AllocsPerRun(5, step); a != 0 {
+		t.Errorf("training step allocates %.0f times", a)
+	}
+	f := p.newInfer()
+	dst := make([]float64, chunkRows*2)
+	if a := testing.AllocsPerRun(3, func() { f.sampleChunk(dst, chunkRows, 1.3, 1.3, rng) }); a != 0 {
+		t.Errorf("sampling a chunk allocates %.0f times", a)
+	}
+}
