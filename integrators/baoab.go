@@ -20,6 +20,8 @@ import (
 // The O step is the exact Ornstein–Uhlenbeck solution, so any γ·dt is
 // stable in it; configurational averages have O(dt²) error with a small
 // constant (exact for a harmonic potential), one force evaluation per step.
+// The Gaussian variates ξ come from State.Rand through a two-per-draw
+// ziggurat (see normal.go).
 type BAOAB struct {
 	KT    float64 // temperature kT [ε], > 0
 	Dt    float64 // time step [τ], > 0
@@ -73,9 +75,7 @@ func (b *BAOAB) Advance(st *md.State, n int) error {
 	for range n {
 		// Draw the noise first: a call inside the update loop would force
 		// every live slice out of registers on each coordinate.
-		for j := range xi {
-			xi[j] = rng.NormFloat64()
-		}
+		normals(rng, xi)
 		for j := range x {
 			vj := v[j] + hInvM[j]*f[j] // B
 			xj := x[j] + h*vj          // A

@@ -2,9 +2,7 @@ package integrators_test
 
 import (
 	"runtime"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/dspib/dspib/integrators"
 	"github.com/dspib/dspib/md"
@@ -35,17 +33,6 @@ func benchSteps(b *testing.B, sys *md.System, integ md.Integrator, x0 []float64)
 	if cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "steps/cpu-s")
 	}
-}
-
-// threadCPU returns the user+system CPU time of the calling OS thread, or 0
-// where that is unavailable.
-func threadCPU() time.Duration {
-	const rusageThread = 1 // RUSAGE_THREAD on Linux
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkBAOABThreeHole: one particle, systems.md settings.

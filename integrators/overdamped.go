@@ -35,6 +35,7 @@ type Overdamped struct {
 	drift    []float64 // dt/(γm) per coordinate
 	noise    []float64 // sqrt(2·kT·dt/(γm)) per coordinate
 	inv2s2   []float64 // 1/(2·noise²) per coordinate
+	xi       []float64 // scratch: this step's N(0,1) draws
 	xp, fp   []float64 // MALA proposal buffers
 	accepted int64
 	proposed int64
@@ -62,6 +63,7 @@ func (o *Overdamped) Bind(sys *md.System) error {
 	o.drift = perCoord(sys, func(m float64) float64 { return o.Dt / (o.Gamma * m) })
 	o.noise = perCoord(sys, func(m float64) float64 { return math.Sqrt(2 * o.KT * o.Dt / (o.Gamma * m)) })
 	o.inv2s2 = perCoord(sys, func(m float64) float64 { return o.Gamma * m / (4 * o.KT * o.Dt) })
+	o.xi = make([]float64, sys.Len())
 	if o.Metropolis {
 		o.xp = make([]float64, sys.Len())
 		o.fp = make([]float64, sys.Len())
@@ -83,12 +85,13 @@ func (o *Overdamped) Advance(st *md.State, n int) error {
 		return o.advanceMALA(st, n)
 	}
 	x, f := st.X, st.F[:len(st.X)]
-	drift, noise := o.drift[:len(x)], o.noise[:len(x)]
+	drift, noise, xi := o.drift[:len(x)], o.noise[:len(x)], o.xi[:len(x)]
 	rng, pot, dt := st.Rand, o.pot, o.Dt
 	step, t := st.Step, st.Time
 	for range n {
+		normals(rng, xi) // see BAOAB.Advance: no call in the update loop
 		for j := range x {
-			x[j] += drift[j]*f[j] + noise[j]*rng.NormFloat64()
+			x[j] += drift[j]*f[j] + noise[j]*xi[j]
 		}
 		u := pot.Force(f, x)
 		bad := u-u != 0 // true iff u is NaN or ±Inf
@@ -113,15 +116,16 @@ func (o *Overdamped) advanceMALA(st *md.State, n int) error {
 	x, f := st.X, st.F[:len(st.X)]
 	xp, fp := o.xp[:len(x)], o.fp[:len(x)]
 	drift, noise, inv2s2 := o.drift[:len(x)], o.noise[:len(x)], o.inv2s2[:len(x)]
+	xi := o.xi[:len(x)]
 	rng, pot, dt, beta := st.Rand, o.pot, o.Dt, 1/o.KT
 	u := st.U
 	for range n {
 		// Proposal x' = x + a·F(x) + s·ξ; log q(x'|x) = −Σ ξ²/2 + const.
+		normals(rng, xi)
 		logQFwd := 0.0
 		for j := range x {
-			xi := rng.NormFloat64()
-			xp[j] = x[j] + drift[j]*f[j] + noise[j]*xi
-			logQFwd -= 0.5 * xi * xi
+			xp[j] = x[j] + drift[j]*f[j] + noise[j]*xi[j]
+			logQFwd -= 0.5 * xi[j] * xi[j]
 		}
 		up := pot.Force(fp, xp)
 		// log q(x|x') = −Σ (x − x' − a·F(x'))²/(2s²) + const.
