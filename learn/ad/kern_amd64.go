@@ -38,3 +38,9 @@ func detectFMA() bool {
 	_, b, _, _ := cpuid(7, 0)
 	return b&(1<<5) != 0
 }
+
+// expKern sets dst[i] = e^{src[i]} for i < n, n a multiple of 4 (see
+// kern_amd64.s for the method and its limits). Callers check hasFMA.
+//
+//go:noescape
+func expKern(dst, src *float64, n int)

@@ -175,3 +175,99 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	MOVL AX, eax+0(FP)
 	MOVL DX, edx+4(FP)
 	RET
+
+// Constants for expKern.
+DATA expc<>+0(SB)/8, $1.4426950408889634     // log2(e)
+DATA expc<>+8(SB)/8, $6.93147180369123816490e-01  // ln2 hi (fdlibm)
+DATA expc<>+16(SB)/8, $1.90821492927058770002e-10 // ln2 lo
+DATA expc<>+24(SB)/8, $-707.0                 // below: flush to 0
+DATA expc<>+32(SB)/8, $709.782712893384       // above: +Inf
+DATA expc<>+40(SB)/8, $6755399441055744.0     // 1.5·2^52 (round-to-int magic)
+DATA expc<>+48(SB)/8, $0x4338000000000000     // bits of the magic
+DATA expc<>+56(SB)/8, $1022                   // exponent bias − 1
+DATA expc<>+64(SB)/8, $0x7ff0000000000000     // +Inf
+DATA expc<>+72(SB)/8, $709.79                 // clamp for the computation
+// 1/n! for n = 12 … 0
+DATA expc<>+80(SB)/8, $2.08767569878680989792e-09
+DATA expc<>+88(SB)/8, $2.50521083854417187751e-08
+DATA expc<>+96(SB)/8, $2.75573192239858906526e-07
+DATA expc<>+104(SB)/8, $2.75573192239858906526e-06
+DATA expc<>+112(SB)/8, $2.48015873015873015873e-05
+DATA expc<>+120(SB)/8, $1.98412698412698412698e-04
+DATA expc<>+128(SB)/8, $1.38888888888888888889e-03
+DATA expc<>+136(SB)/8, $8.33333333333333333333e-03
+DATA expc<>+144(SB)/8, $4.16666666666666666667e-02
+DATA expc<>+152(SB)/8, $1.66666666666666666667e-01
+DATA expc<>+160(SB)/8, $0.5
+DATA expc<>+168(SB)/8, $1.0
+DATA expc<>+176(SB)/8, $1.0
+GLOBL expc<>(SB), RODATA|NOPTR, $184
+
+#define POLY(c) VBROADCASTSD c(R8), Y10; VFMADD213PD Y10, Y1, Y3
+
+// func expKern(dst, src *float64, n int)
+//
+// dst[i] = e^{src[i]} for i < n, n a multiple of 4. x = k·ln2 + r with
+// k = round(x·log2 e) and r by Cody–Waite reduction (|r| ≤ ½ln2), e^r by its
+// degree-12 Taylor polynomial (truncation < 2e-16 relative) evaluated with
+// FMA, and 2^k built from the exponent bits as 2·2^(k−1) so that k = 1024
+// does not overflow the bias. x < −707 gives 0 (true value < 1e-307),
+// x > 709.78… gives +Inf, NaN gives NaN.
+TEXT ·expKern(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	LEAQ expc<>(SB), R8
+	VBROADCASTSD 0(R8), Y11  // log2 e
+	VBROADCASTSD 8(R8), Y12  // ln2 hi
+	VBROADCASTSD 16(R8), Y13 // ln2 lo
+	VBROADCASTSD 24(R8), Y14 // lower limit
+	VBROADCASTSD 32(R8), Y15 // upper limit
+
+eloop:
+	CMPQ CX, $4
+	JL   edone
+	VMOVUPD (SI), Y0                // x
+	VBROADCASTSD 72(R8), Y9
+	VMINPD  Y0, Y9, Y1              // min(clamp, x): x if x is NaN
+	VMAXPD  Y1, Y14, Y1             // max(lower, ·): keeps NaN
+	VMULPD  Y11, Y1, Y2             // x·log2e
+	VROUNDPD $0, Y2, Y2             // k (nearest)
+	VFNMADD231PD Y12, Y2, Y1        // r = x − k·ln2hi
+	VFNMADD231PD Y13, Y2, Y1        // r −= k·ln2lo
+	VBROADCASTSD 80(R8), Y3         // p = 1/12!
+	POLY(88)
+	POLY(96)
+	POLY(104)
+	POLY(112)
+	POLY(120)
+	POLY(128)
+	POLY(136)
+	POLY(144)
+	POLY(152)
+	POLY(160)
+	POLY(168)
+	POLY(176)                       // p = e^r
+	VADDPD  Y3, Y3, Y3              // 2·e^r
+	VBROADCASTSD 40(R8), Y4
+	VADDPD  Y4, Y2, Y4              // k + magic: low bits hold k
+	VBROADCASTSD 48(R8), Y5
+	VPSUBQ  Y5, Y4, Y4              // int64 k
+	VBROADCASTSD 56(R8), Y5
+	VPADDQ  Y5, Y4, Y4              // k + 1022
+	VPSLLQ  $52, Y4, Y4             // bits of 2^(k−1)
+	VMULPD  Y4, Y3, Y3              // e^x
+	VCMPPD  $1, Y14, Y0, Y5         // x < lower (false for NaN)
+	VANDNPD Y3, Y5, Y3              // → 0
+	VCMPPD  $0x1e, Y15, Y0, Y5      // x > upper (GT_OQ)
+	VBROADCASTSD 64(R8), Y6
+	VBLENDVPD Y5, Y6, Y3, Y3        // → +Inf
+	VMOVUPD Y3, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $4, CX
+	JMP     eloop
+
+edone:
+	VZEROUPPER
+	RET

@@ -185,26 +185,33 @@ func applyAct(act Act, y, sig []float64) {
 		for i, v := range y {
 			y[i] = relu(v)
 		}
-	case ActSiLU:
-		if sig == nil {
-			for i, v := range y {
-				y[i] = v * sigmoid(v)
+	case ActSiLU, ActSigmoid:
+		// σ = 1/(1+e^{−x}) with the exponentials vectorised in chunks.
+		var buf [256]float64
+		for lo := 0; lo < len(y); lo += len(buf) {
+			yc := y[lo:min(lo+len(buf), len(y))]
+			e := buf[:len(yc)]
+			for i, v := range yc {
+				e[i] = -v
 			}
-			return
-		}
-		sig = sig[:len(y)]
-		for i, v := range y {
-			s := sigmoid(v)
-			sig[i] = s
-			y[i] = v * s
+			expSlice(e, e)
+			for i, v := range e {
+				e[i] = 1 / (1 + v)
+			}
+			if act == ActSigmoid {
+				copy(yc, e)
+				continue
+			}
+			if sig != nil {
+				copy(sig[lo:lo+len(yc)], e)
+			}
+			for i, v := range e {
+				yc[i] *= v
+			}
 		}
 	case ActTanh:
 		for i, v := range y {
 			y[i] = math.Tanh(v)
-		}
-	case ActSigmoid:
-		for i, v := range y {
-			y[i] = sigmoid(v)
 		}
 	default:
 		panic(fmt.Sprintf("ad: unknown activation %d", int(act)))
@@ -363,9 +370,7 @@ func (t *Tape) Sigmoid(a *Node) *Node { return t.Activate(a, ActSigmoid) }
 // Exp returns e^a elementwise.
 func (t *Tape) Exp(a *Node) *Node {
 	n := t.unary(opExp, a)
-	for i, v := range a.Data {
-		n.Data[i] = math.Exp(v)
-	}
+	expSlice(n.Data, a.Data)
 	return n
 }
 
@@ -703,6 +708,19 @@ func (t *Tape) LogSoftmax(a *Node) *Node {
 	if n.Grad != nil {
 		n.aux = grow(n.aux, a.Len()) // softmax probabilities, for backward
 	}
+	// y = x − rowmax, then e^y for all rows at once (vectorised).
+	for i := 0; i < a.Rows; i++ {
+		x := a.Data[i*c : (i+1)*c]
+		y := n.Data[i*c : (i+1)*c]
+		m := math.Inf(-1)
+		for _, v := range x {
+			m = max(m, v)
+		}
+		for j, v := range x {
+			y[j] = v - m
+		}
+	}
+	expSlice(n.Data, n.Data)
 	for i := 0; i < a.Rows; i++ {
 		x := a.Data[i*c : (i+1)*c]
 		y := n.Data[i*c : (i+1)*c]
@@ -711,9 +729,7 @@ func (t *Tape) LogSoftmax(a *Node) *Node {
 			m = max(m, v)
 		}
 		s := 0.0
-		for j, v := range x {
-			e := math.Exp(v - m)
-			y[j] = e
+		for _, e := range y {
 			s += e
 		}
 		ls := math.Log(s)
@@ -956,34 +972,46 @@ func (t *Tape) MixtureLogPDF(z, mu, logvar, theta *Node) *Node {
 		}
 		cst[k] = logw[k] - 0.5*s
 	}
-	// aux = γ (B×K), first holding the log joint l_ik.
+	// aux = γ (B×K), first holding the log joint l_ik − max_k l_ik, with the
+	// row maximum kept in n.Data until the exponentials are done.
 	n.aux = grow(n.aux, B*K)
+	bcLV := logvar.Rows == 1
 	for i := 0; i < B; i++ {
 		zi := z.Data[i*d : (i+1)*d]
 		l := n.aux[i*K : (i+1)*K]
 		m := math.Inf(-1)
-		for k := 0; k < K; k++ {
+		for k := range l {
 			mk := mu.Data[k*d : (k+1)*d]
-			ivk := iv[rowOff(logvar, k):]
+			ivk := iv
+			if !bcLV {
+				ivk = iv[k*d : (k+1)*d]
+			}
+			mk, ivk = mk[:len(zi)], ivk[:len(zi)]
 			q := 0.0
 			for j, zv := range zi {
 				r := zv - mk[j]
 				q += r * r * ivk[j]
 			}
 			l[k] = cst[k] - 0.5*q
-			if l[k] > m {
-				m = l[k]
-			}
+			m = max(m, l[k])
 		}
+		for k := range l {
+			l[k] -= m
+		}
+		n.Data[i] = m
+	}
+	expSlice(n.aux, n.aux)
+	for i := 0; i < B; i++ {
+		l := n.aux[i*K : (i+1)*K]
 		s := 0.0
-		for k := range l {
-			l[k] = math.Exp(l[k] - m)
-			s += l[k]
+		for _, v := range l {
+			s += v
 		}
+		inv := 1 / s
 		for k := range l {
-			l[k] /= s
+			l[k] *= inv
 		}
-		n.Data[i] = m + math.Log(s)
+		n.Data[i] += math.Log(s)
 	}
 	return n
 }
