@@ -9,18 +9,24 @@ import (
 )
 
 // TestLossGradient checks ∂L_diff/∂θ and ∂L_diff/∂z of the tape against
-// central finite differences, for both embeddings and activations. The draws
+// central finite differences, for both embeddings and activations, with
+// and without row weights. The draws
 // of Loss come from a generator re-seeded for every evaluation, so L is a
 // deterministic smooth function of (θ, z). Tolerance: central differences
-// with gonum's step h ≈ 6e−6 have truncation error ~h²|L”'| ≈ 1e−10 and
+// with gonum's step h ≈ 6e−6 have truncation error ~h²|L⁽³⁾| ≈ 1e−10 and
 // rounding error ~1e−16·|L|/h ≈ 1e−11 for |L| ~ 1, so 1e−6 relative (to
 // max(1, |g|)) has four orders of margin; a wrong gradient term is O(|g|).
 func TestLossGradient(t *testing.T) {
 	for _, c := range []struct {
 		emb Embedding
 		act Activation
-	}{{Smooth, SiLU}, {Fourier, SiLU}, {Smooth, ReLU}} {
-		t.Run(c.emb.String()+"/"+c.act.String(), func(t *testing.T) {
+		w   []float64
+	}{{Smooth, SiLU, nil}, {Fourier, SiLU, nil}, {Smooth, ReLU, nil}, {Smooth, SiLU, []float64{0.5, 2, 0}}} {
+		name := c.emb.String() + "/" + c.act.String()
+		if c.w != nil {
+			name += "/weighted"
+		}
+		t.Run(name, func(t *testing.T) {
 			cfg := tinyConfig(c.emb, c.act)
 			cfg.Exponent = 0.5
 			cfg.FourierScale = 0.3 // keep the Fourier features slow so finite differences resolve them
@@ -35,7 +41,7 @@ func TestLossGradient(t *testing.T) {
 			eval := func() (float64, *ad.Node, *ad.Node) {
 				tape.Reset()
 				zn := tape.Input(B, 2, z)
-				l, err := p.Loss(tape, zn, temps, newRNG(99))
+				l, err := p.LossWeighted(tape, zn, temps, c.w, newRNG(99))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -89,7 +95,7 @@ func TestLossGradient(t *testing.T) {
 					nonzero++
 				}
 			}
-			if nonzero < nz/2 {
+			if nonzero < nz/3 {
 				t.Errorf("only %d of %d z-gradient entries are non-zero", nonzero, nz)
 			}
 		})
@@ -129,6 +135,41 @@ func TestInferMatchesTape(t *testing.T) {
 					t.Errorf("%v step %d: ε[%d] = %.15g, tape %.15g", emb, i, j, got[j], want[j])
 				}
 			}
+		}
+	}
+}
+
+// TestLossWeighted checks LossWeighted against Loss: equal weights give the
+// same value, and weights (1, 0) give the loss of the first row alone (the
+// draws for row 0 come first from the same seed).
+func TestLossWeighted(t *testing.T) {
+	p, _ := New(tinyConfig(Smooth, SiLU), newRNG(1))
+	z := []float64{0.3, -1.2, 0.8, 0.1}
+	temps := []float64{1, 1.6}
+	tape := ad.NewTape()
+	val := func(rows int, w []float64) float64 {
+		tape.Reset()
+		l, err := p.LossWeighted(tape, tape.Const(rows, 2, z[:2*rows]), temps[:rows], w, newRNG(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Scalar()
+	}
+	plain := val(2, nil)
+	if eq := val(2, []float64{3, 3}); math.Abs(eq-plain) > 1e-14*plain {
+		t.Errorf("equal weights: %.16g, unweighted %.16g", eq, plain)
+	}
+	first := val(1, nil)
+	if got := val(2, []float64{1, 0}); math.Abs(got-first) > 1e-14*first {
+		t.Errorf("weights (1, 0): %.16g, loss of row 0 alone %.16g", got, first)
+	}
+	if got := val(2, []float64{1, 0}); math.Abs(got-plain) < 1e-6*plain {
+		t.Error("weights (1, 0) give the unweighted loss: weights ignored")
+	}
+	tape.Reset()
+	for _, w := range [][]float64{{1}, {1, -1}, {0, 0}, {1, math.NaN()}} {
+		if _, err := p.LossWeighted(tape, tape.Const(2, 2, z), temps, w, newRNG(5)); err == nil {
+			t.Errorf("weights %v: no error", w)
 		}
 	}
 }

@@ -180,7 +180,7 @@ type Prior struct {
 // lossScratch holds the constants of one Loss call; the tape aliases them
 // until Backward.
 type lossScratch struct {
-	steps []int
+	w     []float64 // weight per replicated row
 	sqab  []float64 // √ᾱ_i per replicated row
 	noise []float64 // √(1−ᾱ_i)·ε, rows×d
 	eps   []float64 // target ε, rows×d
@@ -273,13 +273,23 @@ func (p *Prior) network(t *ad.Tape, zi, e *ad.Node) *ad.Node {
 // trains whatever produced z) is replicated M = Config.Replicas times, each
 // replica with its own step i ~ U{0, …, N−1} and noise ε ~ N(0, σ_T² I),
 // σ_T from temps[row] (kT of that row), and z_i = √ᾱ_i z + √(1−ᾱ_i) ε.
-// The draws come from rng.
+// The draws come from rng, row by row.
 //
 // Loss reuses buffers owned by p that the tape aliases: call Backward (or
 // discard the tape) before the next Loss call on p, and do not call Loss
 // concurrently on one Prior. It returns an error if the shapes do not
 // match or a temperature is not > 0 (naming the row).
 func (p *Prior) Loss(t *ad.Tape, z *ad.Node, temps []float64, rng *rand.Rand) (*ad.Node, error) {
+	return p.LossWeighted(t, z, temps, nil, rng)
+}
+
+// LossWeighted is Loss with per-row statistical weights w (len B,
+// non-negative, positive sum; nil means equal weights) for biased data:
+//
+//	L_diff = ½ · Σ_b w_b Σ_m Σ_k (ε_θ − ε)²_{bmk} / (M · d · Σ_b w_b).
+//
+// With equal weights it equals Loss for the same draws.
+func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, temps, w []float64, rng *rand.Rand) (*ad.Node, error) {
 	d := p.cfg.Dim
 	if z.Cols != d {
 		return nil, fmt.Errorf("diffusion: Loss: z has %d columns, prior has latent dimension %d", z.Cols, d)
@@ -300,9 +310,27 @@ func (p *Prior) Loss(t *ad.Tape, z *ad.Node, temps []float64, rng *rand.Rand) (*
 	}
 	M := p.cfg.Replicas
 	R := z.Rows * M
-	ed := p.emb.dim()
 	s := &p.scratch
-	s.steps = growInt(s.steps, R)
+	if w != nil {
+		if len(w) != z.Rows {
+			return nil, fmt.Errorf("diffusion: Loss: len(w) = %d, want one weight per row of z (%d)", len(w), z.Rows)
+		}
+		sum := 0.0
+		for r, v := range w {
+			if !(v >= 0) || math.IsInf(v, 1) {
+				return nil, fmt.Errorf("diffusion: Loss: w[%d] = %g, want finite and ≥ 0", r, v)
+			}
+			sum += v
+		}
+		if !(sum > 0) {
+			return nil, fmt.Errorf("diffusion: Loss: weights sum to %g, want > 0", sum)
+		}
+		s.w = growF(s.w, R)
+		for r := range R {
+			s.w[r] = w[r/M]
+		}
+	}
+	ed := p.emb.dim()
 	s.sqab = growF(s.sqab, R)
 	s.noise = growF(s.noise, R*d)
 	s.eps = growF(s.eps, R*d)
@@ -315,7 +343,6 @@ func (p *Prior) Loss(t *ad.Tape, z *ad.Node, temps []float64, rng *rand.Rand) (*
 			r := b*M + m
 			i := rng.IntN(N)
 			ab := p.sched.AlphaBar(i)
-			s.steps[r] = i
 			s.sqab[r] = math.Sqrt(ab)
 			sn := math.Sqrt(1 - ab)
 			for k := range d {
@@ -334,19 +361,17 @@ func (p *Prior) Loss(t *ad.Tape, z *ad.Node, temps []float64, rng *rand.Rand) (*
 	}
 	zi := t.Add(t.ScaleRows(zr, s.sqab), t.Const(R, d, s.noise))
 	pred := p.network(t, zi, t.Const(R, 2*ed, s.emb))
-	return t.Scale(t.MSE(pred, t.Const(R, d, s.eps)), 0.5), nil
+	target := t.Const(R, d, s.eps)
+	if w == nil {
+		return t.Scale(t.MSE(pred, target), 0.5), nil
+	}
+	perRow := t.RowSum(t.Square(t.Sub(pred, target)))
+	return t.Scale(t.WeightedMeanRows(perRow, s.w[:R]), 0.5/float64(d)), nil
 }
 
 func growF(b []float64, n int) []float64 {
 	if cap(b) < n {
 		return make([]float64, n)
-	}
-	return b[:n]
-}
-
-func growInt(b []int, n int) []int {
-	if cap(b) < n {
-		return make([]int, n)
 	}
 	return b[:n]
 }

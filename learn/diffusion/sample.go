@@ -20,13 +20,13 @@ const chunkRows = 64
 // every weight matrix (In×Out), so the products run in the cache-friendly
 // axpy form.
 type infer struct {
-	p      *Prior
-	wt     [][]float64 // per layer: Wᵀ, In×Out row-major
-	h, u   []float64   // chunkRows × max width
-	emb    []float64   // [e_step | e_temp]
-	bias   [][]float64 // per hidden layer: b + P·emb
-	eps    []float64   // chunkRows × d, the prediction
-	z, tmp []float64   // chunkRows × d
+	p    *Prior
+	wt   [][]float64 // per layer: Wᵀ, In×Out row-major
+	h, u []float64   // chunkRows × max width
+	emb  []float64   // [e_step | e_temp]
+	bias [][]float64 // per hidden layer: b + P·emb
+	eps  []float64   // chunkRows × d, the prediction
+	z    []float64   // chunkRows × d
 }
 
 func (p *Prior) newInfer() *infer {
@@ -37,8 +37,7 @@ func (p *Prior) newInfer() *infer {
 	f := &infer{p: p,
 		h: make([]float64, chunkRows*maxW), u: make([]float64, chunkRows*maxW),
 		emb: make([]float64, p.embDim()),
-		eps: make([]float64, chunkRows*p.cfg.Dim), z: make([]float64, chunkRows*p.cfg.Dim),
-		tmp: make([]float64, chunkRows*p.cfg.Dim)}
+		eps: make([]float64, chunkRows*p.cfg.Dim), z: make([]float64, chunkRows*p.cfg.Dim)}
 	for k, l := range p.layers {
 		out, in := l.W.Rows, l.W.Cols
 		wt := make([]float64, in*out)
