@@ -125,8 +125,8 @@ func checkMean(t *testing.T, name string, e estimate, want, bias float64) {
 	}
 }
 
-// sampler runs integ on st and calls record every stride steps, nFrames
-// times.
+// sample binds integ to sys and calls record after every stride steps of
+// st, nFrames times.
 func sample(t *testing.T, sys *md.System, integ md.Integrator, st *md.State, stride, nFrames int, record func(st *md.State)) {
 	t.Helper()
 	if err := integ.Bind(sys); err != nil {

@@ -111,6 +111,8 @@ func TestRunErrors(t *testing.T) {
 		{md.Run(ctx, springSystem(3, 2), &stepper{}, st, 1), "len(State.X) = 4"},
 		{md.Run(ctx, sys, &integrators.BAOAB{KT: 1, Dt: 0.1}, st, 1), "BAOAB.Gamma"},
 		{md.Run(ctx, sys, &stepper{}, st, 1, &md.Recorder{}), "Recorder.Sink is nil"},
+		{md.Run(ctx, sys, &stepper{}, st, 1, &md.EnergyLog{}), "EnergyLog.W is nil"},
+		{md.Run(ctx, sys, &stepper{}, st, 1, &md.Progress{}), "Progress.W is nil"},
 	} {
 		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
 			t.Errorf("error %v, want one containing %q", c.err, c.want)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dspib/dspib/md"
+	"github.com/dspib/dspib/potentials"
 )
 
 func TestSystemValidate(t *testing.T) {
@@ -53,6 +54,15 @@ func TestNewState(t *testing.T) {
 		if _, err := md.NewState(sys, c.x, c.v, nil); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("NewState(%v, %v) error = %v, want one containing %q", c.x, c.v, err, c.want)
 		}
+	}
+	// The potential's own checks and a non-finite initial force.
+	twoParticles := &md.System{Potential: potentials.ThreeHole{}, Masses: []float64{1, 1}, Dim: 2}
+	if _, err := md.NewState(twoParticles, make([]float64, 4), nil, nil); err == nil || !strings.Contains(err.Error(), "ThreeHole") {
+		t.Errorf("ThreeHole with two particles: error = %v", err)
+	}
+	lj := &md.System{Potential: potentials.LennardJones{Dim: 2}, Masses: []float64{1, 1}, Dim: 2}
+	if _, err := md.NewState(lj, []float64{0, 0, 0, 0}, nil, nil); err == nil || !strings.Contains(err.Error(), "initial positions") {
+		t.Errorf("two LJ particles on top of each other: error = %v", err)
 	}
 }
 
