@@ -20,7 +20,17 @@ type Tensor struct {
 	Data       []float64 // Rows×Cols, row-major
 }
 
-// Checkpoint format, version 1. All integers and floats little-endian.
+const (
+	checkpointMagic   = "DSPIBAD\x00"
+	checkpointVersion = 1
+	maxNameLen        = 1 << 16
+	maxTensorLen      = 1 << 31
+)
+
+var crcTable = crc64.MakeTable(crc64.ECMA)
+
+// WriteTensors writes ts to w in the checkpoint format, version 1. All
+// integers and floats are little-endian:
 //
 //	magic    8 bytes  "DSPIBAD\x00"
 //	version  uint32   1
@@ -32,16 +42,6 @@ type Tensor struct {
 // Tensor names are unique. SaveCheckpoint stores each parameter under its
 // Name and, if an optimiser is given, the scalars "adam.step" and "adam.lr"
 // (1×1) and each parameter's moments as "adam.m/"+Name and "adam.v/"+Name.
-const (
-	checkpointMagic   = "DSPIBAD\x00"
-	checkpointVersion = 1
-	maxNameLen        = 1 << 16
-	maxTensorLen      = 1 << 31
-)
-
-var crcTable = crc64.MakeTable(crc64.ECMA)
-
-// WriteTensors writes ts in the checkpoint format to w.
 func WriteTensors(w io.Writer, ts []Tensor) error {
 	seen := make(map[string]bool, len(ts))
 	h := crc64.New(crcTable)

@@ -17,3 +17,12 @@ func expSlice(dst, src []float64) {
 		dst[i] = math.Exp(v)
 	}
 }
+
+// KernelInfo describes the compute backend in use, e.g. "pure-go+avx2-fma"
+// or "openblas+avx2-fma", for benchmark reports.
+func KernelInfo() string {
+	if hasFMA {
+		return Backend + "+avx2-fma"
+	}
+	return Backend + "+go-loops"
+}
