@@ -121,7 +121,8 @@ func ReadTensors(r io.Reader) ([]Tensor, error) {
 		name := make([]byte, nl)
 		io.ReadFull(br, name)
 		rows, cols := int(u32()), int(u32())
-		if u32err != nil || rows*cols > br.Len()/8 {
+		// rows, cols < 2^32, so the product cannot overflow a uint64.
+		if u32err != nil || uint64(rows)*uint64(cols) > uint64(br.Len()/8) {
 			return nil, fmt.Errorf("ad: ReadTensors: tensor %q: %d×%d does not fit in the file", name, rows, cols)
 		}
 		if seen[string(name)] {

@@ -2,6 +2,8 @@ package ad
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc64"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -118,6 +120,13 @@ func TestCheckpointErrors(t *testing.T) {
 	}
 	if _, err := ReadTensors(strings.NewReader("hello world, not a checkpoint")); err == nil || !strings.Contains(err.Error(), "bad magic") {
 		t.Errorf("garbage: err = %v", err)
+	}
+	// A header claiming a (2^32−1)×(2^32−1) tensor, with a valid checksum.
+	huge := []byte("DSPIBAD\x00" + "\x01\x00\x00\x00" + "\x01\x00\x00\x00" + "\x01\x00\x00\x00" + "h" +
+		"\xff\xff\xff\xff" + "\xff\xff\xff\xff")
+	huge = binary.LittleEndian.AppendUint64(huge, crc64.Checksum(huge, crc64.MakeTable(crc64.ECMA)))
+	if _, err := ReadTensors(bytes.NewReader(huge)); err == nil || !strings.Contains(err.Error(), `tensor "h": 4294967295×4294967295 does not fit`) {
+		t.Errorf("huge header: err = %v", err)
 	}
 	if err := WriteTensors(&bytes.Buffer{}, []Tensor{{Name: "a", Rows: 1, Cols: 1, Data: []float64{1}}, {Name: "a", Rows: 1, Cols: 1, Data: []float64{2}}}); err == nil {
 		t.Error("duplicate names written without error")

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -214,4 +215,38 @@ func TestShapeErrors(t *testing.T) {
 		}()
 		tp.Backward(old)
 	}()
+}
+
+// TestParamRecordedTwice: a layer applied to two inputs records its
+// parameters twice; both leaves accumulate into the same Param.Grad, which
+// must equal the finite-difference gradient of the total (tolerance gradTol,
+// see gradcheck_test.go).
+func TestParamRecordedTwice(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	l := NewLinear("l", 3, 2, rng)
+	x1, x2 := randSlice(rng, 4*3), randSlice(rng, 5*3)
+	tp := NewTape()
+	loss := func() *Node {
+		tp.Reset()
+		a := l.Forward(tp, tp.Const(4, 3, x1))
+		b := l.ForwardAct(tp, tp.Const(5, 3, x2), ActTanh)
+		return tp.Add(tp.Sum(a), tp.Sum(tp.Square(b)))
+	}
+	for _, p := range l.Params() {
+		clear(l.W.Grad)
+		clear(l.B.Grad)
+		tp.Backward(loss())
+		analytic := append([]float64(nil), p.Grad...)
+		x0 := append([]float64(nil), p.Data...)
+		numeric := fd.Gradient(nil, func(x []float64) float64 {
+			copy(p.Data, x)
+			return loss().Scalar()
+		}, x0, &fd.Settings{Formula: fd.Central})
+		copy(p.Data, x0)
+		for j := range numeric {
+			if !near(analytic[j], numeric[j], gradTol) {
+				t.Errorf("%s[%d]: gradient %v, finite difference %v", p.Name, j, analytic[j], numeric[j])
+			}
+		}
+	}
 }
