@@ -2,6 +2,8 @@ package spib
 
 import (
 	"math"
+	"os"
+	"strconv"
 	"slices"
 	"sync"
 	"testing"
@@ -11,11 +13,14 @@ import (
 
 // The three-hole run shared by the tests below: kT = 1, BAOAB (dt = 0.01,
 // γ = 1), a frame every 50 steps (0.5 τ), 2·10⁴ frames (10⁴ τ), k-means
-// with K = 10 on (x, y), lag 2 frames (1 τ), 3 refinements of at most 12
-// epochs. With a lag of 1 τ the shallow upper well is still metastable (its
-// escape time at kT = 1 is several τ), so SPIB keeps the three wells of the
-// potential; a lag much longer than that escape time would merge the upper
-// well into the deep ones.
+// with K = 10 on (x, y), lag 2 frames (1 τ), 5 refinements of at most 20
+// epochs, lr 3e−3. With a lag of 1 τ the shallow upper well is still
+// metastable on the scale of the lag, so SPIB keeps the three wells of the
+// potential (15 of 16 seeds tried; one kept a fourth, transient state after
+// 5 rounds). With a lag of 2 τ, longer than the upper well's escape time,
+// the upper well merges into a deep one (16 of 16 seeds ended with two
+// states): TestThreeHoleLongLagMerges. A lag of 0.5 τ leaves extra
+// short-lived states more often (5 of 16 seeds).
 const (
 	thFrames = 20000
 	thStride = 50
@@ -27,13 +32,17 @@ var (
 	thRes    *Result
 	thErr    error
 	thTrajs  []Trajectory
-	thConfig = Config{Lag: thLag, MaxEpochs: 12, Refinements: 3, LearningRate: 3e-3}
+	thConfig = Config{Lag: thLag, MaxEpochs: 20, LearningRate: 3e-3}
 )
 
 func threeHoleRun(t *testing.T) *Result {
 	t.Helper()
 	thOnce.Do(func() {
-		rng := newRand(11)
+		seed := uint64(11)
+		if v, err := strconv.ParseUint(os.Getenv("SPIB_TH_SEED"), 10, 64); err == nil {
+			seed = v // for checking robustness by hand
+		}
+		rng := newRand(seed)
 		thTrajs = []Trajectory{{Features: simulateThreeHole(rng, 1, thFrames, thStride), Temp: 1}}
 		if thErr = KMeansLabels(thTrajs, 10, []int{0, 1}, rng); thErr != nil {
 			return
@@ -219,9 +228,8 @@ func TestThreeHoleTraining(t *testing.T) {
 			h -= p * math.Log(p)
 		}
 	}
-	end := res.History[len(res.History)-1]
-	if end.TestCE > h-0.2 {
-		t.Errorf("final test CE %.4f, entropy of populations %.4f: the latent space does not predict the future state", end.TestCE, h)
+	if res.TestCE > h-0.2 {
+		t.Errorf("final test CE %.4f, entropy of populations %.4f: the latent space does not predict the future state", res.TestCE, h)
 	}
 	// No empty state survives: every round trains exactly the states kept
 	// by the previous one, and the final model has no empty state.
@@ -252,8 +260,8 @@ func TestThreeHoleTraining(t *testing.T) {
 	}
 	// The validation loss is close to the test loss: same distribution,
 	// ~4000 pairs each (difference ≪ 0.1 nats).
-	if math.Abs(res.ValCE-end.TestCE) > 0.1 {
-		t.Errorf("validation CE %.4f vs test CE %.4f", res.ValCE, end.TestCE)
+	if math.Abs(res.ValCE-res.TestCE) > 0.1 {
+		t.Errorf("validation CE %.4f vs test CE %.4f", res.ValCE, res.TestCE)
 	}
 	// Results are consistent: probabilities sum to 1 and their argmax is
 	// the label; the sample is z_mean plus noise of the model's variance.
@@ -267,5 +275,25 @@ func TestThreeHoleTraining(t *testing.T) {
 		if math.Abs(s-1) > 1e-12 || argmax(p) != res.Labels[f] {
 			t.Fatalf("frame %d: probabilities %v (sum %v), label %d", f, p, s, res.Labels[f])
 		}
+	}
+}
+
+// TestThreeHoleLongLagMerges: with Δ = 2 τ (4 frames), longer than the
+// escape time of the shallow upper well at kT = 1, the upper well is no
+// longer metastable on the scale of the lag and SPIB merges it into a deep
+// well: two states, the deep wells apart.
+func TestThreeHoleLongLagMerges(t *testing.T) {
+	threeHoleRun(t) // reuse its frames and initial labels
+	trajs := []Trajectory{{Features: thTrajs[0].Features, Temp: 1, Labels: slices.Clone(thTrajs[0].Labels)}}
+	cfg := thConfig
+	cfg.Lag = 4
+	long, err := Train(trajs, cfg, newRand(12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float64{thMinima[0][0], thMinima[0][1], thMinima[1][0], thMinima[1][1], thMinima[2][0], thMinima[2][1]}
+	lab, _, _ := long.Model.Predict(x, 1)
+	if long.Model.K != 2 || lab[0] == lab[1] {
+		t.Errorf("lag 2 τ: %d states, minima labelled %v; want 2 states with the deep wells apart", long.Model.K, lab)
 	}
 }

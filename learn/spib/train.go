@@ -88,10 +88,11 @@ type Result struct {
 	Probs  []float64
 	// Populations[k] is the (weighted) fraction of frames labelled k.
 	Populations []float64
-	// ValLoss, ValCE, ValKL: the loss and its parts on the validation
-	// pairs (final model and labels; not computed if training stopped with
-	// an error).
-	ValLoss, ValCE, ValKL float64
+	// TestLoss, ValLoss and their parts: the loss on the test and
+	// validation pairs with the final model and labels (not computed if
+	// training stopped with an error).
+	TestLoss, TestCE, TestKL float64
+	ValLoss, ValCE, ValKL    float64
 	// Stopped says why training ended.
 	Stopped string
 }
@@ -338,8 +339,11 @@ func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
 		round++
 		epoch = 0
 	}
-	if stopErr == nil && len(data.Val) > 0 {
-		res.ValLoss, res.ValCE, res.ValKL = tr.epoch(data.Val, false)
+	if stopErr == nil {
+		res.TestLoss, res.TestCE, res.TestKL = tr.epoch(data.Test, false)
+		if len(data.Val) > 0 {
+			res.ValLoss, res.ValCE, res.ValKL = tr.epoch(data.Val, false)
+		}
 	}
 	res.finish(rng, cfg.Workers)
 	return res, stopErr
