@@ -3,8 +3,8 @@ package spib
 import (
 	"math"
 	"os"
-	"strconv"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 
