@@ -24,7 +24,6 @@ const (
 	checkpointMagic   = "DSPIBAD\x00"
 	checkpointVersion = 1
 	maxNameLen        = 1 << 16
-	maxTensorLen      = 1 << 31
 )
 
 var crcTable = crc64.MakeTable(crc64.ECMA)
@@ -62,7 +61,7 @@ func WriteTensors(w io.Writer, ts []Tensor) error {
 		if len(t.Name) > maxNameLen {
 			return fmt.Errorf("ad: WriteTensors: tensor %d name is %d bytes, max %d", i, len(t.Name), maxNameLen)
 		}
-		if t.Rows < 0 || t.Cols < 0 || len(t.Data) != t.Rows*t.Cols || t.Rows*t.Cols > maxTensorLen {
+		if t.Rows < 0 || t.Cols < 0 || len(t.Data) != t.Rows*t.Cols || uint64(t.Rows) > math.MaxUint32 || uint64(t.Cols) > math.MaxUint32 {
 			return fmt.Errorf("ad: WriteTensors: tensor %q is %d×%d but has %d values", t.Name, t.Rows, t.Cols, len(t.Data))
 		}
 		u32(uint32(len(t.Name)))
