@@ -96,7 +96,9 @@ func TestNoAllocation(t *testing.T) {
 	}
 	f := p.newInfer()
 	dst := make([]float64, chunkRows*2)
-	if a := testing.AllocsPerRun(3, func() { f.sampleChunk(dst, chunkRows, 1.3, 1.3, rng) }); a != 0 {
-		t.Errorf("sampling a chunk allocates %.0f times", a)
+	for _, s := range []Sampler{Ancestral, ProbabilityFlow} {
+		if a := testing.AllocsPerRun(3, func() { f.sampleChunk(dst, chunkRows, 1.3, 1.3, s, rng) }); a != 0 {
+			t.Errorf("%v: sampling a chunk allocates %.0f times", s, a)
+		}
 	}
 }

@@ -138,3 +138,13 @@ func (g *mixtureEps) predict(z []float64, m, i int) []float64 {
 	}
 	return g.buf
 }
+
+// flowVariance returns the variance that the exact probability-flow ODE
+// produces for Gaussian data N(0, s²I) under noise variance σ² when started
+// from N(0, σ²I) at step N−1: the flow of a linear Gaussian model maps the
+// marginal N(0, v(t)) onto N(0, v(t')) by the scaling √(v(t')/v(t)), with
+// v_i = ᾱ_i s² + (1−ᾱ_i)σ², so the start variance σ² ends at s²σ²/v_{N−1}.
+func flowVariance(s Schedule, s2, sig2 float64) float64 {
+	ab := s.AlphaBar(s.Len() - 1)
+	return s2 * sig2 / (ab*s2 + (1-ab)*sig2)
+}

@@ -37,6 +37,29 @@ func (a Activation) ad() ad.Act {
 	return ad.ActSiLU
 }
 
+// Process selects the forward (noising) process.
+type Process int
+
+const (
+	// DDPM is the discrete schedule of the D-SPIB reference (the default):
+	// β_i linear from BetaMin to BetaMax (Linear).
+	DDPM Process = iota
+	// VP is the continuous VP-SDE with β(s) linear from BetaMin to BetaMax
+	// on s ∈ (0, 1], observed at s_i = (i+1)/N (VPSDE).
+	VP
+)
+
+// String returns the process's name.
+func (p Process) String() string {
+	switch p {
+	case DDPM:
+		return "ddpm"
+	case VP:
+		return "vp-sde"
+	}
+	return fmt.Sprintf("Process(%d)", int(p))
+}
+
 // Config describes a diffusion prior. The zero value (plus TRef) is the
 // D-SPIB reference model of spec §3 with the smooth embedding; every zero
 // field means its default. Validation happens in one place (New), and an
@@ -44,10 +67,13 @@ func (a Activation) ad() ad.Act {
 type Config struct {
 	// Dim is the latent dimension d (default 2).
 	Dim int
+	// Process is the noising process (default DDPM).
+	Process Process
 	// Steps is the number of diffusion steps N (default 100).
 	Steps int
-	// BetaMin, BetaMax are β_0 and β_{N−1} of the linear schedule
-	// (defaults 1e−4 and 0.2, the reference values).
+	// BetaMin, BetaMax are, for DDPM, β_0 and β_{N−1} of the linear
+	// schedule (defaults 1e−4 and 0.2, the reference values) and, for VP,
+	// β(0) and β(1) of the SDE (defaults 0.1 and 20, Song et al. 2021).
 	BetaMin, BetaMax float64
 	// Exponent is a in σ_T = (T/T_ref)^a, the standard deviation of the
 	// noise at temperature T [dimensionless]. Default 1 (the D-SPIB
@@ -92,8 +118,13 @@ func (c *Config) setDefaults() error {
 	}
 	def(&c.Dim, 2)
 	def(&c.Steps, DefaultSteps)
-	deff(&c.BetaMin, DefaultBetaMin)
-	deff(&c.BetaMax, DefaultBetaMax)
+	if c.Process == VP {
+		deff(&c.BetaMin, DefaultVPBetaMin)
+		deff(&c.BetaMax, DefaultVPBetaMax)
+	} else {
+		deff(&c.BetaMin, DefaultBetaMin)
+		deff(&c.BetaMax, DefaultBetaMax)
+	}
 	deff(&c.Exponent, 1)
 	def(&c.SmoothFrequencies, 3)
 	def(&c.FourierDim, 32)
@@ -106,6 +137,8 @@ func (c *Config) setDefaults() error {
 	}
 	finitePos := func(v float64) bool { return v > 0 && !math.IsInf(v, 1) }
 	switch {
+	case c.Process != DDPM && c.Process != VP:
+		return fmt.Errorf("diffusion: Config.Process = %d, want DDPM or VP", int(c.Process))
 	case c.Dim < 1:
 		return fmt.Errorf("diffusion: Config.Dim = %d, want ≥ 1", c.Dim)
 	case !finitePos(c.Exponent):
@@ -130,10 +163,18 @@ func (c *Config) setDefaults() error {
 			return fmt.Errorf("diffusion: Config.Hidden[%d] = %d, want ≥ 1", i, w)
 		}
 	}
-	if _, err := NewLinear(c.Steps, c.BetaMin, c.BetaMax); err != nil {
+	if _, err := c.schedule(); err != nil {
 		return fmt.Errorf("%w (Config.Steps/BetaMin/BetaMax)", err)
 	}
 	return nil
+}
+
+// schedule builds the configured noise schedule.
+func (c *Config) schedule() (Schedule, error) {
+	if c.Process == VP {
+		return NewVPSDE(c.Steps, c.BetaMin, c.BetaMax)
+	}
+	return NewLinear(c.Steps, c.BetaMin, c.BetaMax)
 }
 
 // layer is one affine layer of the noise network. Hidden layers compute
@@ -169,7 +210,7 @@ type layer struct {
 // it must not be called concurrently on one Prior.
 type Prior struct {
 	cfg    Config
-	sched  *Linear
+	sched  Schedule
 	emb    *embedder
 	layers []layer // hidden layers then the output layer
 	params ad.ParamSet
@@ -197,7 +238,7 @@ func New(cfg Config, rng *rand.Rand) (*Prior, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	sched, _ := NewLinear(cfg.Steps, cfg.BetaMin, cfg.BetaMax)
+	sched, _ := cfg.schedule()
 	p := &Prior{cfg: cfg, sched: sched}
 	if cfg.Embedding == Fourier {
 		p.emb = newFourierEmbedder(cfg.Steps, cfg.FourierDim, cfg.FourierScale, rng)

@@ -27,6 +27,7 @@ type infer struct {
 	bias [][]float64 // per hidden layer: b + P·emb
 	eps  []float64   // chunkRows × d, the prediction
 	z    []float64   // chunkRows × d
+	prev []float64   // chunkRows × d, previous data prediction (ProbabilityFlow)
 }
 
 func (p *Prior) newInfer() *infer {
@@ -37,7 +38,8 @@ func (p *Prior) newInfer() *infer {
 	f := &infer{p: p,
 		h: make([]float64, chunkRows*maxW), u: make([]float64, chunkRows*maxW),
 		emb: make([]float64, p.embDim()),
-		eps: make([]float64, chunkRows*p.cfg.Dim), z: make([]float64, chunkRows*p.cfg.Dim)}
+		eps: make([]float64, chunkRows*p.cfg.Dim), z: make([]float64, chunkRows*p.cfg.Dim),
+		prev: make([]float64, chunkRows*p.cfg.Dim)}
 	for k, l := range p.layers {
 		out, in := l.W.Rows, l.W.Cols
 		wt := make([]float64, in*out)
@@ -145,8 +147,41 @@ func axpyRow(c, b, a, wt []float64) {
 // x → −∞, e^{−x} = +Inf gives σ = 0 exactly).
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
-// Sample draws n latents at temperature T (kT, energy units); see Generate.
-// The result is n×d, row-major.
+// Sampler selects the reverse-time integrator of Generate.
+type Sampler int
+
+const (
+	// Ancestral is DDPM ancestral sampling (Ho et al. 2020, Algorithm 2)
+	// with variance β_i σ_T², as in spec §3 (the default).
+	Ancestral Sampler = iota
+	// ProbabilityFlow integrates the probability-flow ODE of the process
+	// (Song et al., ICLR 2021) deterministically from the random start
+	// z ~ N(0, σ_T² I) on the step grid with the second-order multistep
+	// exponential integrator DPM-Solver++(2M) (Lu et al., arXiv:2211.01095,
+	// Algorithm 2). With α = √ᾱ_i, σ = √(1−ᾱ_i), λ = ln(α/σ), the data
+	// prediction ẑ_0 = (z − σ ε_θ(z, i, T))/α and h = λ_{i−1} − λ_i:
+	//
+	//	z ← (σ_{i−1}/σ_i) z + α_{i−1}(1 − e^{−h}) D,
+	//	D = (1 + 1/2r) ẑ_0 − (1/2r) ẑ_0^{prev},  r = h_prev/h,
+	//
+	// with D = ẑ_0 at the first step, and z ← ẑ_0 at the last (ᾱ_{−1} = 1).
+	// The temperature scale σ_T cancels from the ODE in this form.
+	ProbabilityFlow
+)
+
+// String returns the sampler's name.
+func (s Sampler) String() string {
+	switch s {
+	case Ancestral:
+		return "ancestral"
+	case ProbabilityFlow:
+		return "probability-flow"
+	}
+	return fmt.Sprintf("Sampler(%d)", int(s))
+}
+
+// Sample draws n latents at temperature T (kT, energy units) with the
+// ancestral sampler; see Generate. The result is n×d, row-major.
 func (p *Prior) Sample(T float64, n int, seed uint64) ([]float64, error) {
 	out, err := p.Generate([]float64{T}, n, seed)
 	if err != nil {
@@ -173,16 +208,24 @@ func (p *Prior) Sample(T float64, n int, seed uint64) ([]float64, error) {
 // (seed, chunk index), and run on GOMAXPROCS workers, so the result is
 // bit-identical for a seed whatever the number of cores.
 func (p *Prior) Generate(temps []float64, n int, seed uint64) ([][]float64, error) {
+	return p.GenerateWith(Ancestral, temps, n, seed)
+}
+
+// GenerateWith is Generate with a choice of sampler.
+func (p *Prior) GenerateWith(s Sampler, temps []float64, n int, seed uint64) ([][]float64, error) {
+	if s != Ancestral && s != ProbabilityFlow {
+		return nil, fmt.Errorf("diffusion: Generate: sampler = %d, want Ancestral or ProbabilityFlow", int(s))
+	}
 	if n < 0 {
 		return nil, fmt.Errorf("diffusion: Generate: n = %d samples, want ≥ 0", n)
 	}
 	sig := make([]float64, len(temps))
 	for k, T := range temps {
-		s, err := p.Sigma(T)
+		v, err := p.Sigma(T)
 		if err != nil {
 			return nil, fmt.Errorf("diffusion: Generate: temps[%d] = %g, want a finite kT > 0", k, T)
 		}
-		sig[k] = s
+		sig[k] = v
 	}
 	d := p.cfg.Dim
 	out := make([][]float64, len(temps))
@@ -210,7 +253,7 @@ func (p *Prior) Generate(temps []float64, n int, seed uint64) ([][]float64, erro
 				k, c := g/perTemp, g%perTemp
 				lo, hi := c*chunkRows, min(n, (c+1)*chunkRows)
 				rng := rand.New(rand.NewPCG(seed, splitmix64(uint64(g))))
-				f.sampleChunk(out[k][lo*d:hi*d], hi-lo, temps[k], sig[k], rng)
+				f.sampleChunk(out[k][lo*d:hi*d], hi-lo, temps[k], sig[k], s, rng)
 			}
 		}()
 	}
@@ -231,11 +274,15 @@ func (f *infer) predict(z []float64, m, i int) []float64 {
 
 // sampleChunk runs the ancestral sampler for m rows at temperature T with
 // noise scale sig and writes the m×d result into dst.
-func (f *infer) sampleChunk(dst []float64, m int, T, sig float64, rng *rand.Rand) {
+func (f *infer) sampleChunk(dst []float64, m int, T, sig float64, s Sampler, rng *rand.Rand) {
 	d := f.p.cfg.Dim
 	z := f.z[:m*d]
 	f.setTemp(T / f.p.cfg.TRef)
-	ancestral(z, sig, f.p.sched, f, m, rng)
+	if s == ProbabilityFlow {
+		probabilityFlow(z, f.prev[:m*d], sig, f.p.sched, f, m, rng)
+	} else {
+		ancestral(z, sig, f.p.sched, f, m, rng)
+	}
 	copy(dst, z)
 }
 
@@ -259,6 +306,48 @@ func ancestral(z []float64, sig float64, s Schedule, pred predictor, m int, rng 
 				z[j] += c3 * rng.NormFloat64()
 			}
 		}
+	}
+}
+
+// probabilityFlow overwrites z (m rows) with a sample: z ~ N(0, sig²I)
+// followed by the deterministic probability-flow steps i = N−1, …, 0 (see
+// ProbabilityFlow) using the noise model pred. prev (len(z)) holds the
+// previous step's data prediction for the second-order update.
+func probabilityFlow(z, prev []float64, sig float64, s Schedule, pred predictor, m int, rng *rand.Rand) {
+	for j := range z {
+		z[j] = sig * rng.NormFloat64()
+	}
+	// λ = ln(α/σ) with α = √ᾱ, σ = √(1−ᾱ): half the log signal-to-noise ratio.
+	lambda := func(ab float64) float64 { return 0.5 * (math.Log(ab) - math.Log1p(-ab)) }
+	hPrev := 0.0
+	for i := s.Len() - 1; i >= 0; i-- {
+		eps := pred.predict(z, m, i)
+		ab := s.AlphaBar(i)
+		a, sg := math.Sqrt(ab), math.Sqrt(1-ab)
+		if i == 0 {
+			// Last step to ᾱ = 1 (σ = 0): z ← ẑ_0, first order.
+			for j, e := range eps {
+				z[j] = (z[j] - sg*e) / a
+			}
+			return
+		}
+		abN := s.AlphaBar(i - 1)
+		aN, sgN := math.Sqrt(abN), math.Sqrt(1-abN)
+		h := lambda(abN) - lambda(ab)
+		c1 := sgN / sg             // σ_t/σ_s
+		c2 := -aN * math.Expm1(-h) // α_t (1 − e^{−h})
+		// D = ẑ_0 (first step) or (1 + 1/2r) ẑ_0 − (1/2r) ẑ_0,prev, r = h_prev/h.
+		w := 0.0
+		if i < s.Len()-1 {
+			w = 0.5 * h / hPrev
+		}
+		for j, e := range eps {
+			x0 := (z[j] - sg*e) / a
+			dj := (1+w)*x0 - w*prev[j]
+			prev[j] = x0
+			z[j] = c1*z[j] + c2*dj
+		}
+		hPrev = h
 	}
 }
 

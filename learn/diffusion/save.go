@@ -12,9 +12,9 @@ import (
 // network parameters under their names ("eps.k.W", "eps.k.b", "eps.k.P",
 // "eps.out.W", "eps.out.b") plus these extra tensors:
 //
-//	diffusion.config       1×13: format version, Dim, Steps, BetaMin, BetaMax,
+//	diffusion.config       1×14: format version, Dim, Steps, BetaMin, BetaMax,
 //	                       Exponent, TRef, Embedding, SmoothFrequencies,
-//	                       FourierDim, FourierScale, Act, Replicas
+//	                       FourierDim, FourierScale, Act, Replicas, Process
 //	diffusion.hidden       1×len(Hidden)
 //	diffusion.embed.step   1×FourierDim/2 (Fourier embedding only)
 //	diffusion.embed.temp   1×FourierDim/2 (Fourier embedding only)
@@ -24,14 +24,14 @@ const (
 	tagEmbStep   = "diffusion.embed.step"
 	tagEmbTemp   = "diffusion.embed.temp"
 	formatVer    = 1
-	configFields = 13
+	configFields = 14
 )
 
 func (p *Prior) extraTensors() []ad.Tensor {
 	c := p.cfg
 	conf := []float64{formatVer, float64(c.Dim), float64(c.Steps), c.BetaMin, c.BetaMax, c.Exponent, c.TRef,
 		float64(c.Embedding), float64(c.SmoothFrequencies), float64(c.FourierDim), c.FourierScale,
-		float64(c.Act), float64(c.Replicas)}
+		float64(c.Act), float64(c.Replicas), float64(c.Process)}
 	hid := make([]float64, len(c.Hidden))
 	for i, w := range c.Hidden {
 		hid[i] = float64(w)
@@ -105,7 +105,11 @@ func Load(path string) (*Prior, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.Embedding, cfg.Act = Embedding(emb), Activation(act)
+	proc, err := asInt("Process", c[13])
+	if err != nil {
+		return nil, err
+	}
+	cfg.Embedding, cfg.Act, cfg.Process = Embedding(emb), Activation(act), Process(proc)
 	cfg.BetaMin, cfg.BetaMax, cfg.Exponent, cfg.TRef, cfg.FourierScale = c[3], c[4], c[5], c[6], c[10]
 	for i, v := range ht.Data {
 		w, err := asInt(fmt.Sprintf("Hidden[%d]", i), v)

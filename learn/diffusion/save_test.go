@@ -11,9 +11,13 @@ import (
 )
 
 func TestSaveLoadRoundTrip(t *testing.T) {
-	for _, emb := range []Embedding{Smooth, Fourier} {
+	for _, c := range []struct {
+		emb  Embedding
+		proc Process
+	}{{Smooth, DDPM}, {Fourier, DDPM}, {Smooth, VP}} {
+		emb := c.emb
 		cfg := tinyConfig(emb, ReLU)
-		cfg.Exponent, cfg.TRef = 0.5, 0.7
+		cfg.Exponent, cfg.TRef, cfg.Process = 0.5, 0.7, c.proc
 		p, err := New(cfg, newRNG(61))
 		if err != nil {
 			t.Fatal(err)
@@ -28,7 +32,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		}
 		pc, qc := p.Config(), q.Config()
 		if !slices.Equal(pc.Hidden, qc.Hidden) || pc.Exponent != qc.Exponent || pc.TRef != qc.TRef ||
-			pc.Embedding != qc.Embedding || pc.Act != qc.Act || pc.Replicas != qc.Replicas || pc.Steps != qc.Steps {
+			pc.Embedding != qc.Embedding || pc.Act != qc.Act || pc.Replicas != qc.Replicas || pc.Steps != qc.Steps ||
+			pc.Process != qc.Process || pc.BetaMin != qc.BetaMin || pc.BetaMax != qc.BetaMax {
 			t.Errorf("%v: config %+v, loaded %+v", emb, pc, qc)
 		}
 		a, _ := p.Generate([]float64{0.7, 1.3}, 70, 5)

@@ -49,3 +49,32 @@ func TestLinearScheduleErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestVPSDESchedule(t *testing.T) {
+	v, err := NewVPSDE(DefaultSteps, DefaultVPBetaMin, DefaultVPBetaMax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkSchedule(v); err != nil {
+		t.Fatal(err)
+	}
+	for i := range v.Len() {
+		s := float64(i+1) / 100
+		// ∫_0^s (0.1 + 19.9 u) du = 0.1 s + 9.95 s²
+		want := math.Exp(-(0.1*s + 9.95*s*s))
+		if got := v.AlphaBar(i); math.Abs(got-want) > 1e-12*want {
+			t.Errorf("ᾱ(%g) = %.15g, want %.15g", s, got, want)
+		}
+	}
+	// β_i ≈ β(s)·Δs for small Δs: the SDE with N = 100 is close to the
+	// linear DDPM schedule with β from 1e−3 to 0.2.
+	if b := v.Beta(99); math.Abs(b-(1-math.Exp(-0.01*(0.1+19.9*0.995)))) > 1e-12 {
+		t.Errorf("β_99 = %g", b)
+	}
+	if _, err := NewVPSDE(1, 0.1, 2000); err == nil {
+		t.Error("VP-SDE with 1 step and β_max = 2000 (β_0 = 1 in floating point): no error")
+	}
+	if _, err := NewVPSDE(10, 0, 20); err == nil {
+		t.Error("VP-SDE with β_min = 0: no error")
+	}
+}
