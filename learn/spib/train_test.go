@@ -372,3 +372,27 @@ func TestUniformWeightsChangeNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestLRDecayRestartsEachRound: the learning rate is multiplied by LRDecay
+// after every epoch (compared to lr·γ^(epoch−1) to 1e−14 relative: a few
+// roundings) and restarts from LearningRate with each fresh optimiser.
+func TestLRDecayRestartsEachRound(t *testing.T) {
+	cfg := smallConfig
+	cfg.LRDecay = 0.9
+	res, err := Train(smallThreeHole(t, 5, 3000, 6), cfg, newRand(1))
+	if err != nil && !errors.Is(err, ErrTooFewStates) {
+		t.Fatal(err)
+	}
+	for _, st := range res.History {
+		if want := cfg.LearningRate * math.Pow(0.9, float64(st.Epoch-1)); math.Abs(st.LR-want) > 1e-14*want {
+			t.Errorf("round %d epoch %d: lr %v, want %v", st.Round, st.Epoch, st.LR, want)
+		}
+	}
+	if len(res.Rounds) < 2 {
+		t.Errorf("only %d round(s): the restart was not exercised", len(res.Rounds))
+	}
+	_, _, err = res.Model.Encode([]float64{1, 2, 3}, 1)
+	wantErr(t, err, "3 values", "D = 2")
+	_, _, err = res.Model.Predict([]float64{1}, 1)
+	wantErr(t, err, "1 values", "D = 2")
+}
