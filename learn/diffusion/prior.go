@@ -12,8 +12,9 @@ import (
 type Activation int
 
 const (
-	// SiLU, x·σ(x) (Elfwing et al. 2018), is the default: it keeps ε_θ
-	// smooth in z, which the ancestral sampler integrates over 100 steps.
+	// SiLU, x·σ(x) (Elfwing, Uchibe & Doya, Neural Networks 2018), is the
+	// default: it keeps ε_θ smooth in z, which the samplers integrate over
+	// N steps.
 	SiLU Activation = iota
 	// ReLU, max(x, 0).
 	ReLU
@@ -101,8 +102,8 @@ type Config struct {
 	Replicas int
 }
 
-// DefaultHidden are the reference hidden widths of the noise network.
-var DefaultHidden = []int{16, 64, 64, 64, 64, 16}
+// defaultHidden are the reference hidden widths of the noise network.
+var defaultHidden = []int{16, 64, 64, 64, 64, 16}
 
 // setDefaults fills zero fields and validates every field.
 func (c *Config) setDefaults() error {
@@ -131,7 +132,7 @@ func (c *Config) setDefaults() error {
 	deff(&c.FourierScale, 100)
 	def(&c.Replicas, 16)
 	if len(c.Hidden) == 0 {
-		c.Hidden = append([]int(nil), DefaultHidden...)
+		c.Hidden = append([]int(nil), defaultHidden...)
 	} else {
 		c.Hidden = append([]int(nil), c.Hidden...)
 	}
@@ -192,7 +193,8 @@ type layer struct {
 }
 
 // Prior is a temperature-conditioned diffusion prior on a d-dimensional
-// latent: a variance-preserving DDPM schedule and a noise network
+// latent: a variance-preserving noising process (the discrete DDPM
+// schedule, or the VP-SDE observed on a grid) and a noise network
 // ε_θ(z_i, i, T). It follows spec §3 and the D-SPIB paper (John, Qiu,
 // Herron & Tiwary, arXiv:2510.09784), with DDPM training and ancestral
 // sampling of Ho, Jain & Abbeel (NeurIPS 2020) and the temperature-scaled
@@ -251,7 +253,9 @@ func New(cfg Config, rng *rand.Rand) (*Prior, error) {
 		l := ad.NewLinear(fmt.Sprintf("eps.%d", k), in, w, rng)
 		cond := ad.NewLinear(fmt.Sprintf("eps.%d.cond", k), e2, w, rng)
 		cond.W.Name = fmt.Sprintf("eps.%d.P", k)
-		p.layers = append(p.layers, layer{W: l.W, B: l.B, P: cond.W, residual: in == w})
+		// Identity residuals between hidden layers of equal width (the
+		// 64→64 layers of the reference widths).
+		p.layers = append(p.layers, layer{W: l.W, B: l.B, P: cond.W, residual: k > 0 && in == w})
 		p.params = append(p.params, l.W, l.B, cond.W)
 		in = w
 	}
