@@ -263,6 +263,9 @@ func (d *Data) Frame(f int) []float64 { return d.X[f*d.D : (f+1)*d.D] }
 // order). The batch slice is reused between calls. It stops at the first
 // error fn returns.
 func Batches(pairs []int, size int, rng *rand.Rand, buf []int, fn func(batch []int) error) error {
+	if size < 1 {
+		return fmt.Errorf("spib: Batches: batch size %d < 1", size)
+	}
 	buf = append(buf[:0], pairs...)
 	if rng != nil {
 		rng.Shuffle(len(buf), func(i, j int) { buf[i], buf[j] = buf[j], buf[i] })

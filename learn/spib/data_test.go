@@ -137,6 +137,7 @@ func TestBatches(t *testing.T) {
 	if len(got) != 3 || !slices.Equal(got[2], []int{6}) || !slices.Equal(got[0], []int{0, 1, 2}) {
 		t.Errorf("batches %v", got)
 	}
+	wantErr(t, Batches(pairs, 0, nil, nil, func([]int) error { return nil }), "batch size 0")
 	seen := 0
 	_ = Batches(pairs, 2, newRand(1), nil, func(b []int) error { seen += len(b); return nil })
 	if seen != 7 || !slices.Equal(pairs, []int{0, 1, 2, 3, 4, 5, 6}) {
