@@ -147,3 +147,14 @@ func (m *Model) Predict(x []float64, workers int) (labels []int, probs []float64
 	}
 	return e.labels, e.logP, nil
 }
+
+// EncodeData returns z_mean, the log-variance (each N×d) and the state label
+// argmax_k p(k|z_mean) of every frame of d (already standardised), e.g. for
+// D-SPIB phase 2 or evaluation on the training data.
+func (m *Model) EncodeData(d *Data, workers int) (zMean, logVar []float64, labels []int, err error) {
+	if d.D != m.D {
+		return nil, nil, nil, fmt.Errorf("spib: EncodeData: data have D = %d features, model %d", d.D, m.D)
+	}
+	e := m.encodeStd(d.X, d.N, workers, false)
+	return e.zMean, e.logVar, e.labels, nil
+}

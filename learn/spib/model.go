@@ -3,6 +3,7 @@ package spib
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/dspib/dspib/learn/ad"
 )
@@ -212,4 +213,29 @@ func argmax(v []float64) int {
 		}
 	}
 	return best
+}
+
+// Clone returns a deep copy of m (parameters, standardisation and
+// representatives), e.g. to train phase 2 while keeping the phase-1 model.
+func (m *Model) Clone() *Model {
+	cp := func(l *ad.Linear) *ad.Linear {
+		if l == nil {
+			return nil
+		}
+		return &ad.Linear{In: l.In, Out: l.Out, W: cloneParam(l.W), B: cloneParam(l.B)}
+	}
+	c := *m
+	c.enc1, c.enc2, c.encMean, c.encLogVar = cp(m.enc1), cp(m.enc2), cp(m.encMean), cp(m.encLogVar)
+	c.dec1, c.dec2, c.decOut = cp(m.dec1), cp(m.dec2), cp(m.decOut)
+	if m.logVar != nil {
+		c.logVar = cloneParam(m.logVar)
+	}
+	c.theta = cloneParam(m.theta)
+	c.RepInputs = slices.Clone(m.RepInputs)
+	c.Std = Standardizer{Mean: slices.Clone(m.Std.Mean), Std: slices.Clone(m.Std.Std)}
+	return &c
+}
+
+func cloneParam(p *ad.Param) *ad.Param {
+	return &ad.Param{Name: p.Name, Rows: p.Rows, Cols: p.Cols, Data: slices.Clone(p.Data), Grad: make([]float64, len(p.Grad))}
 }

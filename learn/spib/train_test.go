@@ -396,3 +396,26 @@ func TestLRDecayRestartsEachRound(t *testing.T) {
 	_, _, err = res.Model.Predict([]float64{1}, 1)
 	wantErr(t, err, "1 values", "D = 2")
 }
+
+func TestCloneAndEncodeData(t *testing.T) {
+	res, err := Train(smallThreeHole(t, 5, 3000, 6), smallConfig, newRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Model.Clone()
+	z, lv, lab, err := c.EncodeData(res.Data, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(z, res.ZMean) || !slices.Equal(lab, res.Labels) || len(lv) != len(z) {
+		t.Error("clone's EncodeData differs from the result")
+	}
+	// The clone is deep: changing it leaves the original alone.
+	for _, p := range c.Params() {
+		p.Data[0] += 1
+	}
+	z0, _, _, _ := res.Model.EncodeData(res.Data, 1)
+	if !slices.Equal(z0, res.ZMean) {
+		t.Error("modifying the clone changed the original")
+	}
+}
