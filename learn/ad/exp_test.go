@@ -26,6 +26,14 @@ func ulps(a, b float64) float64 {
 // reduction and Horner rounding, ~2 ulp; Go's amd64 math.Exp adds ~1 ulp of
 // its own), flushes below e^-707 to 0, and handles ±Inf and NaN.
 func TestExpSlice(t *testing.T) {
+	for _, fma := range []bool{false, true} {
+		old := setFMA(fma)
+		testExpSlice(t)
+		setFMA(old)
+	}
+}
+
+func testExpSlice(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	x := make([]float64, 0, 20003)
 	for range 20000 {

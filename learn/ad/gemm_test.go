@@ -52,6 +52,10 @@ func naive(ta, tb bool, m, n, k int, a, b, c0 []float64) []float64 {
 // Both sum the same k products in different orders; with |terms| ~ 1 the
 // difference is a few ulps of √k·max|term|, so 1e-12 is generous.
 func TestGemmKernels(t *testing.T) {
+	// The Go loops (used without AVX2/FMA) are checked on every machine.
+	old := setFMA(false)
+	testGemmKernels(t)
+	setFMA(old)
 	testGemmKernels(t)
 	if Backend != "pure-go" {
 		// Force every product through the BLAS backend as well.

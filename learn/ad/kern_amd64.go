@@ -20,7 +20,18 @@ func xgetbv() (eax, edx uint32)
 
 // hasFMA reports whether the CPU and OS support AVX2 and FMA3 (CPUID leaf 1
 // ECX bits 12, 27, 28; XCR0 bits 1–2; leaf 7 EBX bit 5).
-var hasFMA = detectFMA()
+var hasFMA = cpuHasFMA
+
+var cpuHasFMA = detectFMA()
+
+// setFMA turns the assembly kernels on (if the CPU has them) or off and
+// returns the previous setting. Tests use it to cover both code paths; it is
+// not safe to call while ops run.
+func setFMA(on bool) bool {
+	old := hasFMA
+	hasFMA = on && cpuHasFMA
+	return old
+}
 
 func detectFMA() bool {
 	maxLeaf, _, _, _ := cpuid(0, 0)

@@ -4,6 +4,9 @@ package ad
 
 const hasFMA = false
 
+// setFMA is a no-op without the assembly kernels.
+func setFMA(on bool) bool { return false }
+
 func kernAxpy(c, a, b *float64, n, k, as, ldb int) { panic("ad: kernAxpy without assembly") }
 
 func expKern(dst, src *float64, n int) { panic("ad: expKern without assembly") }

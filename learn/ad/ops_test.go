@@ -1,6 +1,7 @@
 package ad
 
 import (
+	"fmt"
 	"testing"
 )
 
@@ -98,8 +99,14 @@ func gradCases() []gradCase {
 	return cs
 }
 
+// TestGradients checks every op with the assembly kernels (if the CPU has
+// them) and with the Go loops.
 func TestGradients(t *testing.T) {
-	for i, c := range gradCases() {
-		t.Run(c.name, func(t *testing.T) { checkGrad(t, c, uint64(100+i)) })
+	for _, fma := range []bool{true, false} {
+		old := setFMA(fma)
+		for i, c := range gradCases() {
+			t.Run(fmt.Sprintf("%s/fma=%v", c.name, hasFMA), func(t *testing.T) { checkGrad(t, c, uint64(100+i)) })
+		}
+		setFMA(old)
 	}
 }

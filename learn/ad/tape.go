@@ -46,6 +46,11 @@ func (n *Node) Scalar() float64 {
 
 // Tape records operations for reverse-mode differentiation and owns the
 // memory of every node it creates. The zero value is ready to use.
+//
+// A Tape is not safe for concurrent use. Several tapes (one per goroutine)
+// may run forward passes over the same parameters at once, since those only
+// read Param.Data; Backward adds into Param.Grad, so concurrent backward
+// passes over shared parameters need their own parameter copies.
 type Tape struct {
 	nodes []*Node // arena; nodes[:used] are live
 	used  int
