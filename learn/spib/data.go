@@ -77,10 +77,14 @@ type Data struct {
 }
 
 // NewData validates trajs, standardises the features, builds the lagged pairs
-// within each trajectory and splits them with rng (cfg must be validated;
-// fields used: Lag, TrainFrac, TestFrac). Labels may be absent (Data.Labels
+// within each trajectory and splits them with rng (fields of cfg used, after
+// Validate: Lag, TrainFrac, TestFrac). Labels may be absent (Data.Labels
 // nil) and set later with SetLabels.
 func NewData(trajs []Trajectory, cfg Config, rng *rand.Rand) (*Data, error) {
+	cfg, err := cfg.Validate()
+	if err != nil {
+		return nil, err
+	}
 	if len(trajs) == 0 {
 		return nil, fmt.Errorf("spib: no trajectories")
 	}
