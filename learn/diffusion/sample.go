@@ -144,8 +144,8 @@ func axpyRow(c, b, a, wt []float64) {
 }
 
 // sigmoid is σ(x) = 1/(1+e^{−x}), written as learn/ad writes it (for
-// x → −∞, e^{−x} = +Inf gives σ = 0 exactly).
-func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+// x → −∞, e^{−x} = +Inf gives σ = 0 exactly), with fastExp.
+func sigmoid(x float64) float64 { return 1 / (1 + fastExp(-x)) }
 
 // Sampler selects the reverse-time integrator of Generate.
 type Sampler int
