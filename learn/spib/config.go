@@ -73,7 +73,7 @@ type Config struct {
 	// which an epoch counts as unchanged. Default 1e−3.
 	Tolerance float64 `json:"tolerance,omitempty"`
 	// Patience: a round has converged when more than Patience consecutive
-	// epochs were unchanged. Default 5.
+	// epochs were unchanged. Default 5; a negative value means 0.
 	Patience int `json:"patience,omitempty"`
 	// MaxEpochs caps the epochs of one round (choice of spec §2: the
 	// references have no cap). Default 1000.
@@ -187,8 +187,6 @@ func (c Config) Validate() (Config, error) {
 		return bad("BatchSize", c.BatchSize, "must be ≥ 1")
 	case !(c.Tolerance > 0) || !finite(c.Tolerance):
 		return bad("Tolerance", c.Tolerance, "must be finite and > 0")
-	case c.Patience < 0:
-		return bad("Patience", c.Patience, "must be ≥ 0")
 	case c.MaxEpochs < 1:
 		return bad("MaxEpochs", c.MaxEpochs, "must be ≥ 1")
 	case !(c.TrainFrac > 0 && c.TrainFrac < 1):
@@ -203,12 +201,18 @@ func (c Config) Validate() (Config, error) {
 	if c.Refinements < 0 {
 		c.Refinements = -1
 	}
+	if c.Patience < 0 {
+		c.Patience = -1
+	}
 	return c, nil
 }
 
 // beta is the effective β of a validated Config (a negative Beta means 0;
 // it stays negative in the Config so that Validate is idempotent).
 func (c Config) beta() float64 { return max(c.Beta, 0) }
+
+// patience is the effective patience (≥ 0).
+func (c Config) patience() int { return max(c.Patience, 0) }
 
 // refinements is the effective number of refinements (≥ 0).
 func (c Config) refinements() int { return max(c.Refinements, 0) }

@@ -21,8 +21,8 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil || c2.Beta != c.Beta || c2.Refinements != c.Refinements {
 		t.Errorf("Validate is not idempotent: %+v, %v", c2, err)
 	}
-	neg, _ := Config{Beta: -1, Refinements: -3}.Validate()
-	if neg.beta() != 0 || neg.refinements() != 0 {
+	neg, _ := Config{Beta: -1, Refinements: -3, Patience: -2}.Validate()
+	if neg.beta() != 0 || neg.refinements() != 0 || neg.patience() != 0 {
 		t.Errorf("negative Beta/Refinements: beta %v refinements %d, want 0, 0", neg.beta(), neg.refinements())
 	}
 }
@@ -39,7 +39,6 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		"LRDecay":      {LRDecay: 1.5},
 		"BatchSize":    {BatchSize: -5},
 		"Tolerance":    {Tolerance: -1},
-		"Patience":     {Patience: -1},
 		"MaxEpochs":    {MaxEpochs: -1},
 		"TrainFrac":    {TrainFrac: 1.2},
 		"TestFrac":     {TrainFrac: 0.9, TestFrac: 0.2},

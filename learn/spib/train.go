@@ -257,7 +257,7 @@ func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Model: m, Data: data}
-	conv := Convergence{Tol: cfg.Tolerance, Patience: cfg.Patience}
+	conv := Convergence{Tol: cfg.Tolerance, Patience: cfg.patience()}
 	prog := progress{w: cfg.Progress, every: cfg.ProgressEvery}
 	round, epoch, total := 0, 0, 0
 	trainDst := make([]int, len(data.Train))

@@ -419,3 +419,34 @@ func TestCloneAndEncodeData(t *testing.T) {
 		t.Error("modifying the clone changed the original")
 	}
 }
+
+func TestConvergenceRule(t *testing.T) {
+	c := Convergence{Tol: 1e-3, Patience: 2}
+	// Relative changes: -, 0.5, 1e-4, 1e-4, 1e-2 (reset), 1e-4, 1e-4, 1e-4.
+	losses := []float64{1, 0.5, 0.50005, 0.5000, 0.505, 0.50505, 0.505, 0.50505}
+	want := []bool{false, false, false, false, false, false, false, true}
+	for i, l := range losses {
+		if got := c.Update(l); got != want[i] {
+			t.Errorf("epoch %d (loss %v): converged %v, want %v", i, l, got, want[i])
+		}
+	}
+	c.Reset()
+	if c.Update(0.50505) {
+		t.Error("converged right after Reset")
+	}
+	// In training: Tolerance 1 (a change is "unchanged" unless the loss
+	// doubles) with Patience 0 (negative in Config) ends every round after
+	// 2 epochs.
+	cfg := smallConfig
+	cfg.Tolerance, cfg.Patience, cfg.MaxEpochs = 1, -1, 50
+	res, err := Train(smallThreeHole(t, 5, 3000, 6), cfg, newRand(1))
+	if err != nil && !errors.Is(err, ErrTooFewStates) {
+		t.Fatal(err)
+	}
+	t.Logf("rounds %+v", res.Rounds)
+	for i, r := range res.Rounds {
+		if !r.Converged || r.Epochs != 2 {
+			t.Errorf("round %d: %+v, want converged after 2 epochs", i, r)
+		}
+	}
+}
