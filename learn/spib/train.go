@@ -224,7 +224,12 @@ func (tr *trainer) epoch(pairs []int, train bool) (loss, ce, kl float64) {
 	return loss / n, ce / n, kl / n
 }
 
-// TrainData trains SPIB on prepared data (labels set, cfg validated or not).
+// TrainData trains SPIB on prepared data (labels set; cfg is validated
+// here). It updates data.Labels and data.NumStates in place with the labels
+// adopted at every refinement, so on return they are the final labels. A
+// non-finite training loss stops it with an error naming round and epoch;
+// fewer than two remaining states with ErrTooFewStates (the Result is
+// returned in both cases).
 func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
 	cfg, err := cfg.Validate()
 	if err != nil {
