@@ -73,13 +73,14 @@ const (
 	opMSE
 	opFourier
 	opAffine2
+	opGather
 )
 
 var opNames = [...]string{"Const", "Input", "Param", "AffineAct", "MatMul", "Activate", "Exp", "Log",
 	"Softplus", "Square", "Scale", "AddScalar", "ScaleRows", "Detach", "Add", "Sub", "Mul",
 	"AddRowBroadcast", "MulRowBroadcast", "ConcatCols", "SliceCols", "RepeatRows", "Sum", "Mean",
 	"RowSum", "WeightedMeanRows", "LogSoftmax", "PickCols", "NLL", "Reparam", "GaussLogPDF",
-	"MixtureLogPDF", "MSE", "Fourier", "AffineAct2"}
+	"MixtureLogPDF", "MSE", "Fourier", "AffineAct2", "GatherRows"}
 
 func (o opKind) String() string {
 	if int(o) < len(opNames) {
@@ -604,6 +605,27 @@ func (t *Tape) RepeatRows(a *Node, m int) *Node {
 		for r := 0; r < m; r++ {
 			copy(n.Data[(i*m+r)*c:], src)
 		}
+	}
+	return n
+}
+
+// GatherRows returns the len(idx)×table.Cols matrix whose row r is row
+// idx[r] of table (an embedding lookup; idx is constant and must not change
+// until Backward is done). The gradient of a table row is the sum over the
+// rows that picked it. Example: with only N diffusion steps, the projection
+// of every step's embedding is an N×width table, gathered per replica
+// instead of projecting 8192 identical embeddings.
+func (t *Tape) GatherRows(table *Node, idx []int) *Node {
+	for r, k := range idx {
+		if k < 0 || k >= table.Rows {
+			panic(fmt.Sprintf("ad: GatherRows: idx[%d] = %d out of range [0, %d)", r, k, table.Rows))
+		}
+	}
+	n := t.newNode(opGather, len(idx), table.Cols, table.Grad != nil)
+	n.a, n.is = table, idx
+	c := table.Cols
+	for r, k := range idx {
+		copy(n.Data[r*c:(r+1)*c], table.Data[k*c:(k+1)*c])
 	}
 	return n
 }
@@ -1205,6 +1227,11 @@ func (n *Node) backward() {
 		w := n.Cols
 		for i := 0; i < n.Rows; i++ {
 			addTo(a.Grad[i*a.Cols+n.k:i*a.Cols+n.k+w], n.Grad[i*w:(i+1)*w])
+		}
+	case opGather:
+		c := n.Cols
+		for r, k := range n.is {
+			addTo(a.Grad[k*c:(k+1)*c], n.Grad[r*c:(r+1)*c])
 		}
 	case opRepeat:
 		c, m := n.Cols, n.k

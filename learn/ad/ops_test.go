@@ -54,6 +54,8 @@ func gradCases() []gradCase {
 			func(t *Tape, x []*Node) *Node { return t.ConcatCols(x[0], x[1]) }},
 		gradCase{"SliceCols", []varSpec{v(3, 4)}, func(t *Tape, x []*Node) *Node { return t.SliceCols(x[0], 1, 3) }},
 		gradCase{"RepeatRows", []varSpec{v(3, 2)}, func(t *Tape, x []*Node) *Node { return t.RepeatRows(x[0], 4) }},
+		gradCase{"GatherRows", []varSpec{v(3, 2)},
+			func(t *Tape, x []*Node) *Node { return t.GatherRows(x[0], []int{2, 0, 2, 1, 2}) }},
 		gradCase{"Sum", []varSpec{v(3, 2)}, func(t *Tape, x []*Node) *Node { return t.Sum(x[0]) }},
 		gradCase{"Mean", []varSpec{v(3, 2)}, func(t *Tape, x []*Node) *Node { return t.Mean(x[0]) }},
 		gradCase{"RowSum", []varSpec{v(3, 2)}, func(t *Tape, x []*Node) *Node { return t.RowSum(x[0]) }},

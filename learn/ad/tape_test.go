@@ -130,6 +130,10 @@ func TestForwardValues(t *testing.T) {
 	if got := rep.Data; !equalSlices(got, []float64{1, 1, 1, 2, 2, 2}) {
 		t.Errorf("RepeatRows = %v", got)
 	}
+	gr := tp.GatherRows(tp.Const(3, 1, []float64{10, 20, 30}), []int{2, 2, 0})
+	if !equalSlices(gr.Data, []float64{30, 30, 10}) {
+		t.Errorf("GatherRows = %v", gr.Data)
+	}
 	cc := tp.ConcatCols(tp.Const(2, 1, []float64{1, 2}), tp.Const(1, 2, []float64{7, 8}))
 	if !equalSlices(cc.Data, []float64{1, 7, 8, 2, 7, 8}) {
 		t.Errorf("ConcatCols = %v", cc.Data)
@@ -191,6 +195,7 @@ func TestShapeErrors(t *testing.T) {
 		{"weights", "weight w[0] = -1", func() { tp.WeightedMeanRows(a, []float64{-1, 2}) }},
 		{"Const len", "len(data) = 6, want 2×2", func() { tp.Const(2, 2, make([]float64, 6)) }},
 		{"logvar", "logvar is 3×2, want 2×3 or 1×3", func() { tp.GaussLogPDF(a, a, b) }},
+		{"gather", "GatherRows: idx[1] = 2 out of range [0, 2)", func() { tp.GatherRows(a, []int{0, 2}) }},
 	}
 	for _, c := range cases {
 		func() {
