@@ -1,0 +1,509 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dspib/dspib"
+	"github.com/dspib/dspib/integrators"
+	"github.com/dspib/dspib/md"
+	"github.com/dspib/dspib/md/traj"
+	"github.com/dspib/dspib/potentials"
+)
+
+// A three-hole run writes one (frames × 2) trajectory per temperature whose
+// frames are bit for bit those of replica i run directly through package md
+// (stream (seed, i), BAOAB at the systems.md defaults), and a metadata file
+// that records every setting.
+func TestSimulateThreeHole(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	const frames = 400
+	mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6,1", "-frames", "400", "-seed", "7", "-quiet", "-out", dir)
+
+	names := listDir(t, dir)
+	want := []string{"metadata.json", "traj_kT0.600.npy", "traj_kT1.000.npy"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("files %v, want %v", names, want)
+	}
+	temps := []float64{0.6, 1}
+	sys := &md.System{Potential: potentials.ThreeHole{}, Masses: []float64{1}, Dim: 2}
+	reps := md.Replicas{System: sys, Temperatures: temps, X0: []float64{-1.05, -0.04}, Seed: 7}
+	for i, kT := range temps {
+		got := readNPY(t, filepath.Join(dir, "traj_"+tempTag(kT)+".npy"), frames, 2)
+		st, err := reps.NewReplicaState(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sink md.MemorySink
+		if err := md.Run(context.Background(), sys, &integrators.BAOAB{KT: kT, Dt: 0.01, Gamma: 1}, st, frames*10,
+			&md.Recorder{Sink: &sink, Stride: 10}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, sink.Data) {
+			t.Errorf("kT=%v: stored trajectory differs from md.Run of replica %d", kT, i)
+		}
+	}
+
+	m, err := traj.ReadMetadata(filepath.Join(dir, metadataName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.System != "three-hole" || !slices.Equal(m.Temperatures, temps) || m.Stride != 10 ||
+		m.Steps != frames*10 || m.Frames != frames || m.Version != dspib.Version ||
+		!slices.Equal(m.Seeds, []uint64{7, 7}) {
+		t.Errorf("metadata %+v", m)
+	}
+	if in := m.Integrator; in.Name != "BAOAB" || in.Dt != 0.01 || in.Gamma != 1 || in.Mass != 1 || in.Params != nil {
+		t.Errorf("integrator %+v, want BAOAB dt 0.01 gamma 1 mass 1", m.Integrator)
+	}
+	if m.Files["traj_kT0.600"] != "traj_kT0.600.npy" || m.Files["traj_kT1.000"] != "traj_kT1.000.npy" || len(m.Files) != 2 {
+		t.Errorf("files %v", m.Files)
+	}
+	if c, _ := m.Extra[extraComplete].(bool); !c {
+		t.Errorf("extra.complete = %v, want true", m.Extra[extraComplete])
+	}
+	if time.Since(m.Created) > time.Hour || time.Until(m.Created) > time.Minute {
+		t.Errorf("created %v is not now", m.Created)
+	}
+}
+
+// An LJ7 run writes trajectories, sorted coordination numbers, their
+// moments and extended XYZ. The features are recomputed here from the stored
+// frames with the switching function written out, over more frames than one
+// feature chunk so that chunk boundaries and the last partial chunk count.
+func TestSimulateLJ7(t *testing.T) {
+	dir := t.TempDir()
+	const frames, stride = featureChunk + 476, 5
+	mustRun(t, "simulate", "-system", "lj7", "-temps", "0.2,0.5", "-frames", "1500", "-stride", "5", "-xyz", "-quiet", "-out", dir)
+
+	for _, kT := range []float64{0.2, 0.5} {
+		tag := tempTag(kT)
+		x := readNPY(t, filepath.Join(dir, "traj_"+tag+".npy"), frames, 14)
+		feat := readNPY(t, filepath.Join(dir, "features_"+tag+".npy"), frames, 7)
+		mom := readNPY(t, filepath.Join(dir, "moments_"+tag+".npy"), frames, 2)
+		for f := 0; f < frames; f++ {
+			fr := x[f*14 : (f+1)*14]
+			var c [7]float64
+			for i := 0; i < 7; i++ {
+				for j := 0; j < 7; j++ {
+					if i != j {
+						r := math.Hypot(fr[2*i]-fr[2*j], fr[2*i+1]-fr[2*j+1])
+						c[i] += 1 / (1 + math.Pow(r/1.5, 8))
+					}
+				}
+			}
+			slices.Sort(c[:])
+			row := feat[f*7 : (f+1)*7]
+			for i := range c {
+				// Pair sums in a different order and Pow vs products: a few ulp.
+				if math.Abs(row[i]-c[i]) > 1e-12 {
+					t.Fatalf("%s frame %d: features %v, want %v", tag, f, row, c)
+				}
+			}
+			var mean, m2, m3 float64
+			for _, v := range c {
+				mean += v / 7
+			}
+			for _, v := range c {
+				m2 += (v - mean) * (v - mean) / 7
+				m3 += (v - mean) * (v - mean) * (v - mean) / 7
+			}
+			if math.Abs(mom[2*f]-m2) > 1e-12 || math.Abs(mom[2*f+1]-m3) > 1e-12 {
+				t.Fatalf("%s frame %d: moments %v, want (%v, %v)", tag, f, mom[2*f:2*f+2], m2, m3)
+			}
+		}
+		xyz, err := traj.ReadXYZ(filepath.Join(dir, "traj_"+tag+".xyz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(xyz) != frames {
+			t.Fatalf("%s: %d XYZ frames, want %d", tag, len(xyz), frames)
+		}
+		for _, f := range []int{0, frames / 2, frames - 1} {
+			fr := xyz[f]
+			for i := 0; i < 7; i++ {
+				if fr.Pos[3*i] != x[f*14+2*i] || fr.Pos[3*i+1] != x[f*14+2*i+1] || fr.Pos[3*i+2] != 0 {
+					t.Fatalf("%s: XYZ frame %d particle %d at %v, npy has %v", tag, f, i, fr.Pos[3*i:3*i+3], x[f*14+2*i:f*14+2*i+2])
+				}
+			}
+			if fr.Info["step"] != strconv.Itoa((f+1)*stride) {
+				t.Errorf("%s: XYZ frame %d has step=%q, want %d", tag, f, fr.Info["step"], (f+1)*stride)
+			}
+		}
+	}
+	m, err := traj.ReadMetadata(filepath.Join(dir, metadataName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.System != "lj7-2d" || m.Integrator.Dt != 0.005 || m.Integrator.Gamma != 1 || m.Stride != stride || len(m.Files) != 8 {
+		t.Errorf("metadata: system %q, integrator %+v, stride %d, files %v", m.System, m.Integrator, m.Stride, m.Files)
+	}
+	for role, name := range m.Files {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("role %s: %v", role, err)
+		}
+	}
+}
+
+// Leaving the numeric flags out gives the systems.md defaults (three-hole:
+// dt 0.01, stride 10, γ 1, start (−1.05, −0.04); LJ7: dt 0.005, stride 100,
+// start at the hexagon); -steps is an alternative to -frames.
+func TestSimulateDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		system, meta string
+		dt           float64
+		stride       int
+		x0           []float64
+	}{
+		{"threehole", "three-hole", 0.01, 10, []float64{-1.05, -0.04}},
+		{"lj7", "lj7-2d", 0.005, 100, potentials.LJ7Hexagon()},
+	} {
+		dir := t.TempDir()
+		mustRun(t, "simulate", "-system", tc.system, "-temps", "0.5", "-steps", strconv.Itoa(3*tc.stride), "-quiet", "-out", dir)
+		m, err := traj.ReadMetadata(filepath.Join(dir, metadataName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.System != tc.meta || m.Integrator.Dt != tc.dt || m.Integrator.Gamma != 1 || m.Stride != tc.stride || m.Frames != 3 {
+			t.Errorf("%s: metadata %+v", tc.system, m)
+		}
+		x0, _ := m.Extra[extraX0].([]any)
+		if len(x0) != len(tc.x0) {
+			t.Fatalf("%s: x0 %v, want %v", tc.system, x0, tc.x0)
+		}
+		for i, v := range x0 {
+			if v.(float64) != tc.x0[i] {
+				t.Errorf("%s: x0 %v, want %v", tc.system, x0, tc.x0)
+				break
+			}
+		}
+	}
+}
+
+// The same command gives byte-identical files (the folder's metadata differs
+// only in its creation time); another seed gives another trajectory.
+func TestSimulateDeterministic(t *testing.T) {
+	args := []string{"simulate", "-system", "lj7", "-temps", "0.3,0.4", "-frames", "200", "-stride", "10", "-quiet", "-seed", "3", "-out"}
+	a, b, c := t.TempDir(), t.TempDir(), t.TempDir()
+	mustRun(t, append(args, a)...)
+	mustRun(t, append(args, b)...)
+	args[len(args)-2] = "4"
+	mustRun(t, append(args, c)...)
+	for _, name := range []string{"traj_kT0.300.npy", "features_kT0.400.npy", "moments_kT0.300.npy"} {
+		if !bytes.Equal(readFile(t, filepath.Join(a, name)), readFile(t, filepath.Join(b, name))) {
+			t.Errorf("%s differs between two runs with the same seed", name)
+		}
+		if bytes.Equal(readFile(t, filepath.Join(a, name)), readFile(t, filepath.Join(c, name))) {
+			t.Errorf("%s is the same for seeds 3 and 4", name)
+		}
+	}
+}
+
+// Re-running the same command reuses complete temperatures without touching
+// their files; a temperature whose file is missing is run again and, because
+// replica i keeps its stream (seed, i), reproduces the lost file exactly.
+func TestSimulateReuse(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"simulate", "-system", "threehole", "-temps", "0.6,0.8,1", "-frames", "300", "-out", dir}
+	mustRun(t, args...)
+	orig := map[string][]byte{}
+	stat := map[string]os.FileInfo{}
+	for _, kT := range []float64{0.6, 0.8, 1} {
+		name := "traj_" + tempTag(kT) + ".npy"
+		orig[name] = readFile(t, filepath.Join(dir, name))
+		stat[name], _ = os.Stat(filepath.Join(dir, name))
+	}
+	meta1 := readFile(t, filepath.Join(dir, metadataName))
+
+	r := mustRun(t, args...)
+	if !strings.Contains(r.stderr, "nothing to run") || strings.Count(r.stderr, "reusing") != 3 {
+		t.Errorf("second run did not say it reuses all three:\n%s", r.stderr)
+	}
+	for name, fi := range stat {
+		now, _ := os.Stat(filepath.Join(dir, name))
+		if !os.SameFile(fi, now) || !now.ModTime().Equal(fi.ModTime()) {
+			t.Errorf("%s was rewritten by the second run", name)
+		}
+	}
+	if !bytes.Equal(meta1, readFile(t, filepath.Join(dir, metadataName))) {
+		t.Errorf("metadata.json changed on reuse (creation time must be kept)")
+	}
+
+	if err := os.Remove(filepath.Join(dir, "traj_kT0.800.npy")); err != nil {
+		t.Fatal(err)
+	}
+	r = mustRun(t, args...)
+	if strings.Count(r.stderr, "reusing") != 2 || !strings.Contains(r.stderr, "kT0.800: ") {
+		t.Errorf("third run should reuse kT0.600, kT1.000 and run kT0.800:\n%s", r.stderr)
+	}
+	for name, b := range orig {
+		if !bytes.Equal(b, readFile(t, filepath.Join(dir, name))) {
+			t.Errorf("%s differs after the re-run", name)
+		}
+	}
+	if slices.ContainsFunc(listDir(t, dir), func(n string) bool { return strings.HasSuffix(n, traj.PartSuffix) }) {
+		t.Errorf("left .part files: %v", listDir(t, dir))
+	}
+}
+
+// Different settings into a used folder are refused, naming -out and the
+// differing setting; -force replaces the old run (its files are removed).
+// A non-empty folder without metadata.json is refused too.
+func TestSimulateFolderConflicts(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6,1", "-frames", "50", "-quiet", "-out", dir)
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-temps", "0.6,1.2"}, "temperatures"},
+		{[]string{"-temps", "0.6,1", "-dt", "0.02"}, "integrator"},
+		{[]string{"-temps", "0.6,1", "-seed", "2"}, "seeds"},
+		{[]string{"-temps", "0.6,1", "-xyz"}, "-xyz"},
+	} {
+		args := append([]string{"simulate", "-system", "threehole", "-frames", "50", "-quiet", "-out", dir}, tc.args...)
+		r := runCLI(context.Background(), args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "-out") || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "-force") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 naming -out, %q and -force", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6,1.2", "-frames", "50", "-quiet", "-force", "-out", dir)
+	if got, want := listDir(t, dir), []string{"metadata.json", "traj_kT0.600.npy", "traj_kT1.200.npy"}; !slices.Equal(got, want) {
+		t.Errorf("after -force: files %v, want %v", got, want)
+	}
+
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(context.Background(), "simulate", "-system", "threehole", "-frames", "50", "-quiet", "-out", other)
+	if r.code != 2 || !strings.Contains(r.stderr, "-out") || !strings.Contains(r.stderr, "not empty") {
+		t.Errorf("non-empty folder: exit %d, stderr %q", r.code, r.stderr)
+	}
+	mustRun(t, "simulate", "-system", "threehole", "-temps", "1", "-frames", "50", "-quiet", "-force", "-out", other)
+	if b := readFile(t, filepath.Join(other, "notes.txt")); string(b) != "mine" {
+		t.Errorf("-force touched a file that is not the run's")
+	}
+}
+
+// Bad flags exit with status 2 and an error naming the flag, before any
+// file is written.
+func TestSimulateBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"-temps", "0"}, "-temps"},
+		{[]string{"-temps", "0.5,-1"}, "-temps"},
+		{[]string{"-temps", "0.5,abc"}, "-temps"},
+		{[]string{"-temps", "0.5,0.5"}, "-temps"},
+		{[]string{"-temps", ""}, "-temps"},
+		{[]string{"-temps", "NaN"}, "-temps"},
+		{[]string{"-dt", "0"}, "-dt"},
+		{[]string{"-dt", "-0.01"}, "-dt"},
+		{[]string{"-dt", "abc"}, "-dt"},
+		{[]string{"-gamma", "0"}, "-gamma"},
+		{[]string{"-stride", "0"}, "-stride"},
+		{[]string{"-stride", "-3"}, "-stride"},
+		{[]string{"-frames", "0"}, "-frames"},
+		{[]string{"-steps", "-10"}, "-steps"},
+		{[]string{"-steps", "15", "-stride", "10"}, "-steps"},
+		{[]string{"-steps", "100", "-frames", "5", "-stride", "10"}, "-frames"},
+		{[]string{"-frames", "9223372036854775807"}, "-frames"},
+		{[]string{"-integrator", "rk4"}, "-integrator"},
+		{[]string{"-system", "argon"}, "-system"},
+		{[]string{"-system", ""}, "-system"},
+		{[]string{"-out", ""}, "-out"},
+		{[]string{"-nosuchflag"}, "-nosuchflag"},
+		{[]string{"stray"}, "stray"},
+	} {
+		dir := filepath.Join(t.TempDir(), "out")
+		args := append([]string{"simulate", "-system", "threehole", "-frames", "10", "-out", dir}, tc.args...)
+		r := runCLI(context.Background(), args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.flag) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 naming %s", tc.args, r.code, r.stderr, tc.flag)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("%v: output folder created despite the bad flag", tc.args)
+		}
+	}
+}
+
+// A cancelled run leaves no final .npy and metadata marked incomplete; the
+// same command then finishes it with exactly the files of an uninterrupted
+// run. Two cases: cancelled before the first step, and in the middle of a
+// long run (cancelled once frames are on disk).
+func TestSimulateCancel(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"simulate", "-system", "lj7", "-temps", "0.2,0.5", "-frames", "100", "-stride", "10", "-quiet", "-out", dir}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := runCLI(ctx, args...)
+	if r.code != 130 || !strings.Contains(r.stderr, "interrupted") || !strings.Contains(r.stderr, ".part") {
+		t.Fatalf("pre-cancelled: exit %d, stderr %q", r.code, r.stderr)
+	}
+	checkIncomplete(t, dir)
+
+	mustRun(t, args...)
+	fresh := t.TempDir()
+	args[len(args)-1] = fresh
+	mustRun(t, args...)
+	for _, name := range []string{"traj_kT0.200.npy", "features_kT0.500.npy"} {
+		if !bytes.Equal(readFile(t, filepath.Join(dir, name)), readFile(t, filepath.Join(fresh, name))) {
+			t.Errorf("%s after an interrupted run differs from an uninterrupted run", name)
+		}
+	}
+
+	// Mid-run: 10⁸ steps would take about a minute; cancel as soon as the
+	// trajectory's .part file holds data.
+	long := t.TempDir()
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		p := filepath.Join(long, "traj_kT0.500.npy"+traj.PartSuffix)
+		for ctx.Err() == nil {
+			if fi, err := os.Stat(p); err == nil && fi.Size() > 128 {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	start := time.Now()
+	r = runCLI(ctx, "simulate", "-system", "lj7", "-temps", "0.5", "-frames", "1000000", "-quiet", "-out", long)
+	if r.code != 130 {
+		t.Fatalf("mid-run cancel: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if el := time.Since(start); el > 30*time.Second {
+		t.Errorf("cancel took %v to stop the run", el)
+	}
+	checkIncomplete(t, long)
+}
+
+// checkIncomplete asserts that dir holds no final .npy file and that its
+// metadata says the run is incomplete, so loadSimFolder refuses it.
+func checkIncomplete(t *testing.T, dir string) {
+	t.Helper()
+	names := listDir(t, dir)
+	if npy := withSuffix(names, ".npy"); len(npy) > 0 {
+		t.Errorf("cancelled run left final files %v", npy)
+	}
+	if len(withSuffix(names, ".npy"+traj.PartSuffix)) == 0 {
+		t.Errorf("cancelled run left no .part files: %v", names)
+	}
+	if _, err := loadSimFolder(dir); err == nil || !strings.Contains(err.Error(), "not complete") {
+		t.Errorf("loadSimFolder of a cancelled run: %v, want 'not complete'", err)
+	}
+}
+
+// Progress lines go to stderr per replica, one whole line at a time, and
+// -quiet silences them.
+func TestSimulateProgress(t *testing.T) {
+	r := mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6,1", "-frames", "2000", "-out", t.TempDir())
+	for _, tag := range []string{"kT0.600: done 20000 steps", "kT1.000: done 20000 steps"} {
+		if strings.Count(r.stderr, tag) != 1 {
+			t.Errorf("stderr lacks one %q line:\n%s", tag, r.stderr)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if !strings.HasPrefix(line, "kT") && !strings.HasPrefix(line, "simulating") && !strings.HasPrefix(line, "wrote") {
+			t.Errorf("unexpected or interleaved stderr line %q", line)
+		}
+	}
+	q := mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6", "-frames", "20", "-quiet", "-out", t.TempDir())
+	if q.stderr != "" || q.stdout != "" {
+		t.Errorf("-quiet printed %q / %q", q.stdout, q.stderr)
+	}
+}
+
+// The mala integrator is recorded as MALA; overdamped as overdamped.
+func TestSimulateIntegrators(t *testing.T) {
+	for flagVal, name := range map[string]string{"mala": "MALA", "overdamped": "overdamped", "baoab": "BAOAB"} {
+		dir := t.TempDir()
+		mustRun(t, "simulate", "-system", "muellerbrown", "-temps", "15", "-frames", "20", "-integrator", flagVal, "-quiet", "-out", dir)
+		m, err := traj.ReadMetadata(filepath.Join(dir, metadataName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Integrator.Name != name {
+			t.Errorf("-integrator %s recorded as %q, want %q", flagVal, m.Integrator.Name, name)
+		}
+		x := readNPY(t, filepath.Join(dir, "traj_kT15.000.npy"), 20, 2)
+		if slices.Equal(x[:2], x[38:]) {
+			t.Errorf("-integrator %s: the particle did not move", flagVal)
+		}
+	}
+}
+
+func TestTempTag(t *testing.T) {
+	for kT, want := range map[float64]string{0.6: "kT0.600", 1: "kT1.000", 10: "kT10.000", 0.25: "kT0.250", 0.6125: "kT0.6125", 1e-4: "kT0.0001"} {
+		if got := tempTag(kT); got != want {
+			t.Errorf("tempTag(%v) = %q, want %q", kT, got, want)
+		}
+	}
+	// Neighbouring floats must get different tags.
+	for _, kT := range []float64{0.6, 1, 0.3} {
+		next := math.Nextafter(kT, 2)
+		if tempTag(kT) == tempTag(next) {
+			t.Errorf("tempTag(%v) == tempTag(%v) = %q", kT, next, tempTag(kT))
+		}
+	}
+}
+
+// npyShape agrees with traj.WriteNPY's files and rejects truncated ones.
+func TestNPYShape(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a.npy")
+	if err := traj.WriteNPY(p, 3, 5, make([]float64, 15)); err != nil {
+		t.Fatal(err)
+	}
+	if r, c, err := npyShape(p); err != nil || r != 3 || c != 5 {
+		t.Fatalf("npyShape = %d, %d, %v; want 3, 5", r, c, err)
+	}
+	b := readFile(t, p)
+	if err := os.WriteFile(p, b[:len(b)-8], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := npyShape(p); err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("truncated file: %v", err)
+	}
+	if err := os.WriteFile(p, []byte("not numpy"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := npyShape(p); err == nil {
+		t.Errorf("garbage accepted")
+	}
+}
+
+// Writing a frame allocates nothing (between feature chunks).
+func TestObserveAllocs(t *testing.T) {
+	cfg := &simConfig{System: &systems[1], Temps: []float64{0.5}, Frames: 100, Stride: 1, XYZ: true, Out: t.TempDir()}
+	w, err := newReplicaWriter(cfg, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.abort()
+	st := &md.State{X: potentials.LJ7Hexagon()}
+	if err := w.Observe(st); err != nil { // grows the XYZ line buffer
+		t.Fatal(err)
+	}
+	if a := testing.AllocsPerRun(200, func() {
+		st.Step++
+		if err := w.Observe(st); err != nil {
+			t.Fatal(err)
+		}
+	}); a != 0 {
+		t.Errorf("Observe allocates %v times per frame", a)
+	}
+	if w.nbuf == 0 {
+		t.Fatal("test crossed a feature chunk boundary; shorten it")
+	}
+}
