@@ -54,6 +54,13 @@ func (p *Prior) Save(path string) error {
 	return ad.SaveCheckpoint(path, p.params, nil, p.extraTensors()...)
 }
 
+// Tensors returns everything Save writes, as tensors (parameters share the
+// prior's memory), so that a larger model (D-SPIB) can store the prior in
+// its own checkpoint; FromTensors reverses it.
+func (p *Prior) Tensors() []ad.Tensor {
+	return append(ad.ParamTensors(p.params), p.extraTensors()...)
+}
+
 // Load reads a prior written by Save. It returns an error if the file is not
 // a prior checkpoint, its configuration is invalid, or a parameter is
 // missing or has a shape that does not match the stored configuration
@@ -63,24 +70,35 @@ func Load(path string) (*Prior, error) {
 	if err != nil {
 		return nil, err
 	}
+	p, err := FromTensors(ts)
+	if err != nil {
+		return nil, fmt.Errorf("%w (file %s)", err, path)
+	}
+	return p, nil
+}
+
+// FromTensors builds a prior from tensors as returned by Tensors (or read
+// from a checkpoint that contains them among others, which are ignored).
+// Errors are as for Load. The prior copies the data.
+func FromTensors(ts []ad.Tensor) (*Prior, error) {
 	byName := make(map[string]ad.Tensor, len(ts))
 	for _, t := range ts {
 		byName[t.Name] = t
 	}
 	ct, ok := byName[tagConfig]
 	if !ok || len(ct.Data) != configFields {
-		return nil, fmt.Errorf("diffusion: Load %s: no %q tensor of %d values: not a diffusion prior", path, tagConfig, configFields)
+		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %d values: not a diffusion prior", tagConfig, configFields)
 	}
 	if v := ct.Data[0]; v != formatVer {
-		return nil, fmt.Errorf("diffusion: Load %s: format version %g, this code reads %d", path, v, formatVer)
+		return nil, fmt.Errorf("diffusion: FromTensors: format version %g, this code reads %d", v, formatVer)
 	}
 	ht, ok := byName[tagHidden]
 	if !ok {
-		return nil, fmt.Errorf("diffusion: Load %s: %q tensor missing", path, tagHidden)
+		return nil, fmt.Errorf("diffusion: FromTensors: %q tensor missing", tagHidden)
 	}
 	asInt := func(name string, v float64) (int, error) {
 		if v != math.Trunc(v) || math.Abs(v) > 1<<30 {
-			return 0, fmt.Errorf("diffusion: Load %s: %s = %g, want an integer", path, name, v)
+			return 0, fmt.Errorf("diffusion: FromTensors: %s = %g, want an integer", name, v)
 		}
 		return int(v), nil
 	}
@@ -93,9 +111,11 @@ func Load(path string) (*Prior, error) {
 	}{{"Dim", &cfg.Dim, c[1]}, {"Steps", &cfg.Steps, c[2]}, {"SmoothFrequencies", &cfg.SmoothFrequencies, c[8]},
 		{"FourierDim", &cfg.FourierDim, c[9]}, {"Replicas", &cfg.Replicas, c[12]}}
 	for _, f := range ints {
-		if *f.dst, err = asInt(f.name, f.v); err != nil {
+		v, err := asInt(f.name, f.v)
+		if err != nil {
 			return nil, err
 		}
+		*f.dst = v
 	}
 	emb, err := asInt("Embedding", c[7])
 	if err != nil {
@@ -119,11 +139,11 @@ func Load(path string) (*Prior, error) {
 		cfg.Hidden = append(cfg.Hidden, w)
 	}
 	if len(cfg.Hidden) == 0 {
-		return nil, fmt.Errorf("diffusion: Load %s: %q is empty", path, tagHidden)
+		return nil, fmt.Errorf("diffusion: FromTensors: %q is empty", tagHidden)
 	}
 	p, err := New(cfg, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
-		return nil, fmt.Errorf("diffusion: Load %s: stored configuration: %w", path, err)
+		return nil, fmt.Errorf("diffusion: FromTensors: stored configuration: %w", err)
 	}
 	if cfg.Embedding == Fourier {
 		for _, w := range []struct {
@@ -132,12 +152,12 @@ func Load(path string) (*Prior, error) {
 		}{{tagEmbStep, p.emb.wStep}, {tagEmbTemp, p.emb.wTemp}} {
 			t, ok := byName[w.name]
 			if !ok || len(t.Data) != len(w.dst) {
-				return nil, fmt.Errorf("diffusion: Load %s: tensor %q missing or not %d values", path, w.name, len(w.dst))
+				return nil, fmt.Errorf("diffusion: FromTensors: tensor %q missing or not %d values", w.name, len(w.dst))
 			}
 			copy(w.dst, t.Data)
 		}
 	}
-	if err := copyParams(path, p.params, byName); err != nil {
+	if err := copyParams("FromTensors", p.params, byName); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -174,7 +194,7 @@ func (p *Prior) LoadWeights(path string) error {
 			}
 		}
 	}
-	if err := copyParams(path, p.params, byName); err != nil {
+	if err := copyParams("LoadWeights "+path, p.params, byName); err != nil {
 		return err
 	}
 	if p.cfg.Embedding == Fourier {
@@ -186,15 +206,15 @@ func (p *Prior) LoadWeights(path string) error {
 
 // copyParams checks every parameter against the file's tensors and then
 // copies them; nothing is modified unless all match.
-func copyParams(path string, ps []*ad.Param, byName map[string]ad.Tensor) error {
+func copyParams(where string, ps []*ad.Param, byName map[string]ad.Tensor) error {
 	for _, q := range ps {
 		t, ok := byName[q.Name]
 		if !ok {
-			return fmt.Errorf("diffusion: load %s: parameter %q (%d×%d) missing", path, q.Name, q.Rows, q.Cols)
+			return fmt.Errorf("diffusion: %s: parameter %q (%d×%d) missing", where, q.Name, q.Rows, q.Cols)
 		}
 		if t.Rows != q.Rows || t.Cols != q.Cols {
-			return fmt.Errorf("diffusion: load %s: parameter %q is %d×%d in the file but %d×%d in the prior",
-				path, q.Name, t.Rows, t.Cols, q.Rows, q.Cols)
+			return fmt.Errorf("diffusion: %s: parameter %q is %d×%d in the file but %d×%d in the prior",
+				where, q.Name, t.Rows, t.Cols, q.Rows, q.Cols)
 		}
 	}
 	for _, q := range ps {

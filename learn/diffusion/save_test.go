@@ -43,6 +43,15 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 				t.Errorf("%v: generation differs after Save/Load (temps[%d])", emb, k)
 			}
 		}
+		// In-memory round trip, as D-SPIB embeds the prior in its checkpoint.
+		m, err := FromTensors(append([]ad.Tensor{{Name: "other", Rows: 1, Cols: 1, Data: []float64{1}}}, p.Tensors()...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mg, _ := m.Generate([]float64{0.7, 1.3}, 70, 5)
+		if !slices.Equal(a[0], mg[0]) {
+			t.Errorf("%v: generation differs after Tensors/FromTensors", emb)
+		}
 		// LoadWeights into a prior of the same configuration but other weights.
 		r, _ := New(cfg, newRNG(62))
 		if err := r.LoadWeights(path); err != nil {
