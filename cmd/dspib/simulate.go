@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/dspib/dspib/integrators"
 	"github.com/dspib/dspib/md"
@@ -37,9 +36,6 @@ type simConfig struct {
 	XYZ        bool
 	Quiet      bool
 	Force      bool
-	// ProgressInterval is the minimum wall time between progress lines of
-	// a replica (0 means md.Progress's default, 10 s). Not a flag.
-	ProgressInterval time.Duration
 }
 
 // Steps returns the MD steps per temperature, Frames·Stride.
@@ -86,7 +82,7 @@ the flags) and writes to DIR:
   traj_kT<T>.xyz      with -xyz: extended XYZ frames
   metadata.json       system, temperatures, integrator, seeds, stride, files
 
-<T> is kT with three decimals (kT 0.6 → kT0.600). Files are written as
+<T> is kT with three decimals, more only if needed (kT 0.6 → kT0.600). Files are written as
 NAME.part and renamed when complete, so an interrupted run (Ctrl-C) leaves
 only .part files. Re-running the same command reuses finished temperatures.
 
@@ -364,7 +360,7 @@ func simulate(ctx context.Context, cfg *simConfig, stderr io.Writer) error {
 			}
 			obs := []md.Observer{writers[i]}
 			if !cfg.Quiet {
-				obs = append(obs, &md.Progress{W: logw, Label: tempTag(kT), Interval: cfg.ProgressInterval, Stride: progressStride(cfg.Steps())})
+				obs = append(obs, &md.Progress{W: logw, Label: tempTag(kT), Stride: progressStride(cfg.Steps())})
 			}
 			return obs
 		},
