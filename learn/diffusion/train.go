@@ -56,10 +56,11 @@ func Train(samples, temps []float64, cfg TrainConfig, rng *rand.Rand) (*Prior, [
 	pc := cfg.Prior
 	if pc.TRef == 0 && len(temps) > 0 {
 		pc.TRef = math.Inf(1)
-		for _, T := range temps {
-			if T > 0 {
-				pc.TRef = min(pc.TRef, T)
+		for i, T := range temps {
+			if !(T > 0) || math.IsInf(T, 1) {
+				return nil, nil, fmt.Errorf("diffusion: Train: temps[%d] = %g, want a finite kT > 0", i, T)
 			}
+			pc.TRef = min(pc.TRef, T)
 		}
 	}
 	p, err := New(pc, rng)
