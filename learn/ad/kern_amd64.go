@@ -55,3 +55,14 @@ func detectFMA() bool {
 //
 //go:noescape
 func expKern(dst, src *float64, n int)
+
+// reluKern sets dst[i] = max(0, src[i]) for i < n, n a multiple of 4.
+//
+//go:noescape
+func reluKern(dst, src *float64, n int)
+
+// reluMaskKern sets dz[i] = dy[i] where y[i] > 0 and 0 elsewhere, n a
+// multiple of 4.
+//
+//go:noescape
+func reluMaskKern(dz, dy, y *float64, n int)

@@ -271,3 +271,55 @@ eloop:
 edone:
 	VZEROUPPER
 	RET
+
+// func reluKern(dst, src *float64, n int)
+//
+// dst[i] = max(0, src[i]) for i < n, n a multiple of 4. MAXPD returns its
+// second source when either is NaN, so NaN propagates.
+TEXT ·reluKern(SB), NOSPLIT, $0-24
+	MOVQ   dst+0(FP), DI
+	MOVQ   src+8(FP), SI
+	MOVQ   n+16(FP), CX
+	VXORPD Y1, Y1, Y1
+
+rloop:
+	CMPQ    CX, $4
+	JL      rdone
+	VMOVUPD (SI), Y0
+	VMAXPD  Y0, Y1, Y0 // Intel: max(src1 = 0, src2 = x)
+	VMOVUPD Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $4, CX
+	JMP     rloop
+
+rdone:
+	VZEROUPPER
+	RET
+
+// func reluMaskKern(dz, dy, y *float64, n int)
+//
+// dz[i] = dy[i] if y[i] > 0 else 0, for i < n, n a multiple of 4.
+TEXT ·reluMaskKern(SB), NOSPLIT, $0-32
+	MOVQ   dz+0(FP), DI
+	MOVQ   dy+8(FP), SI
+	MOVQ   y+16(FP), DX
+	MOVQ   n+24(FP), CX
+	VXORPD Y1, Y1, Y1
+
+mloop:
+	CMPQ    CX, $4
+	JL      mdone
+	VMOVUPD (DX), Y0
+	VCMPPD  $0x1e, Y1, Y0, Y2 // y > 0 (GT_OQ; false for NaN)
+	VANDPD  (SI), Y2, Y2
+	VMOVUPD Y2, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	ADDQ    $32, DX
+	SUBQ    $4, CX
+	JMP     mloop
+
+mdone:
+	VZEROUPPER
+	RET

@@ -10,3 +10,6 @@ func setFMA(on bool) bool { return false }
 func kernAxpy(c, a, b *float64, n, k, as, ldb int) { panic("ad: kernAxpy without assembly") }
 
 func expKern(dst, src *float64, n int) { panic("ad: expKern without assembly") }
+
+func reluKern(dst, src *float64, n int)      { panic("ad: reluKern without assembly") }
+func reluMaskKern(dz, dy, y *float64, n int) { panic("ad: reluMaskKern without assembly") }

@@ -183,6 +183,11 @@ func applyAct(act Act, y, sig []float64) {
 	switch act {
 	case ActIdentity:
 	case ActReLU:
+		if hasFMA && len(y) >= 4 {
+			n4 := len(y) &^ 3
+			reluKern(&y[0], &y[0], n4)
+			y = y[n4:]
+		}
 		for i, v := range y {
 			y[i] = relu(v)
 		}
@@ -228,6 +233,11 @@ func actGrad(act Act, dz, dy, y, sig []float64) {
 	case ActReLU:
 		dy = dy[:len(y)]
 		dz = dz[:len(y)]
+		if hasFMA && len(y) >= 4 {
+			n4 := len(y) &^ 3
+			reluMaskKern(&dz[0], &dy[0], &y[0], n4)
+			dz, dy, y = dz[n4:], dy[n4:], y[n4:]
+		}
 		for i, v := range y {
 			dz[i] = reluMask(v, dy[i])
 		}
@@ -1042,31 +1052,65 @@ func (n *Node) backMixture() {
 	z, mu, logvar, theta := n.a, n.b, n.c, n.d
 	K, d, B := mu.Rows, z.Cols, z.Rows
 	w, iv := n.aux2[:K], n.aux2[2*K:2*K+logvar.Len()]
-	for i := 0; i < B; i++ {
-		g := n.Grad[i]
-		if g == 0 {
-			continue
-		}
-		zi := z.Data[i*d : (i+1)*d]
-		gam := n.aux[i*K : (i+1)*K]
-		for k := 0; k < K; k++ {
-			gg := g * gam[k]
-			if theta.Grad != nil {
-				theta.Grad[k] += g * (gam[k] - w[k])
-			}
-			lo := rowOff(logvar, k)
-			for j, zv := range zi {
-				ivj := iv[lo+j]
-				r := zv - mu.Data[k*d+j]
+	// Component-major: the sums over samples for μ_k, logvar_k and θ_k are
+	// accumulated in locals (d = 2, the usual latent size) or in a scratch
+	// row, not in the shared gradient rows (a store-to-load chain per sample).
+	n.aux2 = grow(n.aux2, 3*K+logvar.Len()+2*d)
+	acc := n.aux2[3*K+logvar.Len():]
+	dmu, dlv := acc[:d], acc[d:]
+	g := n.Grad
+	for k := 0; k < K; k++ {
+		mk := mu.Data[k*d : (k+1)*d]
+		lo := rowOff(logvar, k)
+		ivk := iv[lo : lo+d]
+		dth := 0.0
+		if d == 2 {
+			m0, m1, iv0, iv1 := mk[0], mk[1], ivk[0], ivk[1]
+			var dm0, dm1, dl0, dl1 float64
+			for i := 0; i < B; i++ {
+				gam := n.aux[i*K+k]
+				gg := g[i] * gam
+				dth += g[i] * (gam - w[k])
+				r0, r1 := z.Data[2*i]-m0, z.Data[2*i+1]-m1
+				t0, t1 := gg*r0*iv0, gg*r1*iv1
 				if z.Grad != nil {
-					z.Grad[i*d+j] -= gg * r * ivj
+					z.Grad[2*i] -= t0
+					z.Grad[2*i+1] -= t1
 				}
-				if mu.Grad != nil {
-					mu.Grad[k*d+j] += gg * r * ivj
+				dm0 += t0
+				dm1 += t1
+				dl0 += gg * (1 - r0*r0*iv0)
+				dl1 += gg * (1 - r1*r1*iv1)
+			}
+			dmu[0], dmu[1], dlv[0], dlv[1] = dm0, dm1, dl0, dl1
+		} else {
+			clear(acc)
+			for i := 0; i < B; i++ {
+				gam := n.aux[i*K+k]
+				gg := g[i] * gam
+				dth += g[i] * (gam - w[k])
+				zi := z.Data[i*d : (i+1)*d]
+				for j, zv := range zi {
+					r := zv - mk[j]
+					tj := gg * r * ivk[j]
+					if z.Grad != nil {
+						z.Grad[i*d+j] -= tj
+					}
+					dmu[j] += tj
+					dlv[j] += gg * (1 - r*r*ivk[j])
 				}
-				if logvar.Grad != nil {
-					logvar.Grad[lo+j] -= 0.5 * gg * (1 - r*r*ivj)
-				}
+			}
+		}
+		if theta.Grad != nil {
+			theta.Grad[k] += dth
+		}
+		if mu.Grad != nil {
+			addTo(mu.Grad[k*d:(k+1)*d], dmu)
+		}
+		if logvar.Grad != nil {
+			lg := logvar.Grad[lo : lo+d]
+			for j, v := range dlv {
+				lg[j] -= 0.5 * v
 			}
 		}
 	}
