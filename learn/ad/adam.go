@@ -5,9 +5,13 @@ import (
 	"math"
 )
 
-// AdamConfig configures Adam. The zero value gives PyTorch's defaults.
+// AdamConfig configures Adam. The zero value gives PyTorch's defaults; a
+// zero field means its default (so β = 0 cannot be asked for).
 type AdamConfig struct {
-	LR    float64 // learning rate [1/(loss units)], default 1e-3
+	// LR is the learning rate, default 1e-3. It is in the units of the
+	// parameters: m̂/√v̂ is dimensionless, so a step moves each parameter by
+	// at most about LR.
+	LR    float64
 	Beta1 float64 // first-moment decay, default 0.9 (0 means default)
 	Beta2 float64 // second-moment decay, default 0.999 (0 means default)
 	Eps   float64 // denominator guard, default 1e-8 (0 means default)
