@@ -797,23 +797,6 @@ func maxLogSum(x []float64) (m, ls float64) {
 	return m, math.Log(s)
 }
 
-// logSumExp returns log Σ exp(x) computed stably.
-func logSumExp(x []float64) float64 {
-	m := math.Inf(-1)
-	for _, v := range x {
-		if v > m {
-			m = v
-		}
-	}
-	if math.IsInf(m, -1) {
-		return m
-	}
-	s := 0.0
-	for _, v := range x {
-		s += math.Exp(v - m)
-	}
-	return m + math.Log(s)
-}
 
 // PickCols returns the B×1 column of a[i, idx[i]] (idx constant, len a.Rows).
 // It panics if an index is out of range, naming the row.
