@@ -797,7 +797,6 @@ func maxLogSum(x []float64) (m, ls float64) {
 	return m, math.Log(s)
 }
 
-
 // PickCols returns the B×1 column of a[i, idx[i]] (idx constant, len a.Rows).
 // It panics if an index is out of range, naming the row.
 func (t *Tape) PickCols(a *Node, idx []int) *Node {
