@@ -1,6 +1,8 @@
 package diffusion
 
 import (
+	"fmt"
+	"math"
 	"testing"
 
 	"github.com/dspib/dspib/learn/ad"
@@ -59,6 +61,47 @@ func BenchmarkGenerate(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}
+
+// BenchmarkHeldOutEmbedding compares the smooth embedding (spec §3 choice)
+// with the reference random Fourier features on held-out temperatures: it
+// trains on 2-D Gaussians N(0, kT·I) at kT = 1 and 2 (a = 1, as
+// TestTemperatureConditioning) and reports the relative error of the
+// generated variance at kT = 1.5 (interpolation) and 2.5 (extrapolation)
+// against the exact-predictor value. Run with -benchtime=1x.
+func BenchmarkHeldOutEmbedding(b *testing.B) {
+	const n = 3000
+	rng := newRNG(51)
+	x := make([]float64, 2*n)
+	temps := make([]float64, n)
+	for i := range n {
+		T := float64(1 + i%2)
+		temps[i] = T
+		x[2*i] = math.Sqrt(T) * rng.NormFloat64()
+		x[2*i+1] = math.Sqrt(T) * rng.NormFloat64()
+	}
+	for _, emb := range []Embedding{Smooth, Fourier} {
+		b.Run(emb.String(), func(b *testing.B) {
+			for range b.N {
+				cfg := TrainConfig{Prior: Config{Hidden: []int{16, 32, 32, 16}, Replicas: 8, Embedding: emb},
+					Epochs: 40, BatchSize: 64, Adam: adamLR(3e-3), LRDecay: 0.95}
+				p, _, err := Train(x, temps, cfg, newRNG(52))
+				if err != nil {
+					b.Fatal(err)
+				}
+				held := []float64{1.5, 2.5}
+				gen, err := p.Generate(held, 4000, 53)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for k, T := range held {
+					_, vr := moments(gen[k], 2)
+					want := ancestralVariance(p.Schedule(), T, T*T)
+					b.ReportMetric(math.Abs((vr[0]+vr[1])/2/want-1), fmt.Sprintf("relerr@kT%.1f", T))
+				}
+			}
 		})
 	}
 }
