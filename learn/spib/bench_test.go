@@ -97,3 +97,28 @@ func cpuTime() float64 {
 	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + 1e-6*float64(t.Usec) }
 	return tv(ru.Utime) + tv(ru.Stime)
 }
+
+// BenchmarkTrainThreeHole is a full SPIB run with the reference settings
+// (spec §1–2): 10⁵ three-hole frames at kT = 1 (a frame every 0.1 τ),
+// k-means K = 100 on (x, y), lag 10 frames (1 τ), zero Config otherwise
+// (5 refinements, tolerance 1e−3, patience 5, cap 1000 epochs per round).
+// It reports the epochs, the final number of states and the time per run.
+//
+//	go test -run XXX -bench TrainThreeHole -benchtime 1x ./learn/spib/
+func BenchmarkTrainThreeHole(b *testing.B) {
+	rng := newRand(21)
+	trajs := []Trajectory{{Features: simulateThreeHole(rng, 1, 100000, 10), Temp: 1}}
+	if err := KMeansLabels(trajs, 100, []int{0, 1}, rng); err != nil {
+		b.Fatal(err)
+	}
+	defer cpuMetric(b)()
+	for b.Loop() {
+		res, err := Train(trajs, Config{Lag: 10}, rng)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(res.History)), "epochs")
+		b.ReportMetric(float64(res.Model.K), "states")
+		b.Logf("rounds %+v populations %v", res.Rounds, res.Populations)
+	}
+}
