@@ -1,0 +1,136 @@
+package dspib
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"time"
+
+	"github.com/dspib/dspib/learn/diffusion"
+	"github.com/dspib/dspib/learn/spib"
+)
+
+// Config holds the settings of both phases. The zero value means the
+// reference settings of spec §2–3; Validate fills in defaults and is the
+// one place where a Config is checked.
+type Config struct {
+	// SPIB configures phase 1 and the parts phase 2 shares with it: Lag,
+	// architecture, Beta (β), BatchSize, Tolerance, Patience, Workers and
+	// the train/test/validation fractions.
+	SPIB spib.Config
+	// Prior configures the diffusion prior of phase 2. Prior.Dim 0 means
+	// SPIB.LatentDim (any other value must equal it); Prior.TRef 0 means
+	// the lowest training temperature (spec §3).
+	Prior diffusion.Config
+	// Lambda is λ, the weight of the diffusion loss relative to β
+	// (dimensionless, > 0). Default 1 (reference).
+	Lambda float64
+	// LearningRate is the step size of the fresh phase-2 Adam. Default
+	// SPIB.LearningRate.
+	LearningRate float64
+	// LRDecay multiplies the phase-2 learning rate after every epoch, in
+	// (0, 1]. Default 1.
+	LRDecay float64
+	// MaxEpochs caps phase 2 [epochs]. Default SPIB.MaxEpochs.
+	MaxEpochs int
+
+	// Checkpoint, when not empty, is the path of the checkpoint file that
+	// Fit writes after phase 1 and after every phase-2 epoch, and resumes
+	// from when it exists.
+	Checkpoint string
+	// Progress, when not nil, receives progress lines of both phases
+	// (epoch, losses, elapsed), at most one per ProgressEvery (default
+	// 10 s) plus the last epoch. SPIB.Progress, if set, overrides it for
+	// phase 1.
+	Progress      io.Writer
+	ProgressEvery time.Duration
+	// OnEpoch, when not nil, is called after every phase-2 epoch, after
+	// its checkpoint is written.
+	OnEpoch func(EpochStats)
+}
+
+// Validate returns c with defaults filled in, or an error naming the first
+// invalid field.
+func (c Config) Validate() (Config, error) {
+	var err error
+	if c.SPIB, err = c.SPIB.Validate(); err != nil {
+		return c, fmt.Errorf("dspib: Config.SPIB: %w", err)
+	}
+	bad := func(field string, v any, why string) (Config, error) {
+		return c, fmt.Errorf("dspib: Config.%s = %v: %s", field, v, why)
+	}
+	if c.Prior.Dim == 0 {
+		c.Prior.Dim = c.SPIB.LatentDim
+	}
+	if c.Prior.Dim != c.SPIB.LatentDim {
+		return bad("Prior.Dim", c.Prior.Dim, fmt.Sprintf("must equal SPIB.LatentDim = %d", c.SPIB.LatentDim))
+	}
+	if c.Prior.TRef < 0 || math.IsNaN(c.Prior.TRef) || math.IsInf(c.Prior.TRef, 0) {
+		return bad("Prior.TRef", c.Prior.TRef, "must be a finite kT > 0, or 0 for the lowest training temperature")
+	}
+	if c.Lambda == 0 {
+		c.Lambda = 1
+	}
+	if !(c.Lambda > 0) || math.IsInf(c.Lambda, 0) {
+		return bad("Lambda", c.Lambda, "must be finite and > 0")
+	}
+	if c.LearningRate == 0 {
+		c.LearningRate = c.SPIB.LearningRate
+	}
+	if !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0) {
+		return bad("LearningRate", c.LearningRate, "must be finite and > 0")
+	}
+	if c.LRDecay == 0 {
+		c.LRDecay = 1
+	}
+	if !(c.LRDecay > 0 && c.LRDecay <= 1) {
+		return bad("LRDecay", c.LRDecay, "must be in (0, 1]")
+	}
+	if c.MaxEpochs == 0 {
+		c.MaxEpochs = c.SPIB.MaxEpochs
+	}
+	if c.MaxEpochs < 1 {
+		return bad("MaxEpochs", c.MaxEpochs, "must be ≥ 1")
+	}
+	if c.ProgressEvery == 0 {
+		c.ProgressEvery = 10 * time.Second
+	}
+	if c.ProgressEvery < 0 {
+		return bad("ProgressEvery", c.ProgressEvery, "must be ≥ 0")
+	}
+	return c, nil
+}
+
+// beta returns the effective β (spib: a negative Beta means 0).
+func (c Config) beta() float64 { return max(c.SPIB.Beta, 0) }
+
+// patience returns the effective patience (spib: negative means 0).
+func (c Config) patience() int { return max(c.SPIB.Patience, 0) }
+
+// fingerprint hashes every setting that changes the result (not Workers,
+// progress or callbacks), so a checkpoint written with other settings is
+// refused. c must be validated.
+func (c Config) fingerprint() (uint64, error) {
+	s := c.SPIB
+	s.Workers, s.Progress, s.OnEpoch, s.ProgressEvery = 0, nil, nil, 0
+	sj, err := spib.MarshalConfig(s)
+	if err != nil {
+		return 0, err
+	}
+	b, err := json.Marshal(struct {
+		SPIB         json.RawMessage
+		Prior        diffusion.Config
+		Lambda, LR   float64
+		LRDecay      float64
+		MaxEpochs    int
+		FormatLayout int
+	}{sj, c.Prior, c.Lambda, c.LearningRate, c.LRDecay, c.MaxEpochs, checkpointVersion})
+	if err != nil {
+		return 0, err
+	}
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64(), nil
+}

@@ -1,0 +1,54 @@
+// Package dspib implements phase 2 of D-SPIB (R. John, Y. Qiu, L. Herron,
+// P. Tiwary, "Combined Representation and Generation with Diffusive State
+// Predictive Information Bottleneck", arXiv:2510.09784, NeurIPS 2025 FPI
+// workshop) and the two-phase fit: SPIB (learn/spib; D. Wang and P. Tiwary,
+// J. Chem. Phys. 154, 134111, 2021) followed by joint training of the SPIB
+// encoder and decoder with a temperature-conditioned diffusion prior on the
+// latent (learn/diffusion).
+//
+// # Phase 2 (spec §3)
+//
+// The phase-1 encoder q(z|x) = N(z; z_mean(x), diag e^{logvar}) and decoder
+// p(y|z) are kept; the VampPrior is replaced by the diffusion prior, whose
+// noise network is trained from scratch, and everything is trained jointly
+// by a FRESH Adam (Kingma & Ba 2015) on the loss of a batch
+//
+//	L = ⟨−ln p(y_{t+Δ}|z)⟩ + β·⟨ln q(z|x_t)⟩ + β·λ·L_diff(z, T),
+//	z = z_mean(x_t) + e^{logvar/2}·ε,  ε ~ N(0, I),
+//
+// in nats, ⟨·⟩ the (weighted) batch mean. z is reparameterised and NOT
+// detached, so L_diff = ½·mean over batch × M replicas × d of
+// (ε_θ(z_i, i, T) − ε)² (diffusion.Prior.LossWeighted) trains the encoder
+// too. Every frame's own temperature T (kT, energy units) conditions its
+// replicas. Defaults: β from the SPIB config (1e−5), λ = 1, M = 16.
+//
+// Convergence (spec §3 choice): phase 2 stops when BOTH the training
+// cross-entropy and the unscaled training diffusion loss have stopped
+// improving by the SPIB rule (relative change below Tolerance for more than
+// Patience consecutive epochs), or at the epoch cap. The labels are those
+// adopted at the end of phase 1 and are not refined in phase 2.
+//
+// # Fit and checkpoints
+//
+// Fit runs SPIB then D-SPIB. With Config.Checkpoint set, a checkpoint (one
+// learn/ad tensor file, written atomically) is saved at the phase boundary
+// and after every phase-2 epoch: both models' parameters, the Adam state,
+// the *rand.PCG state, the epoch, the loss histories, the labels and the
+// data split. Re-running Fit with the same data and configuration resumes
+// from it and produces bit for bit what an uninterrupted run produces.
+// Phase 1 (spib.TrainData) has no resumable state, so an interruption
+// during phase 1 restarts phase 1 (from the caller's PCG, so with the same
+// result); cancellation is honoured between phase-2 epochs and at the end of
+// phase 1.
+//
+// # Models and generation
+//
+// Model couples a spib.Model and an optional diffusion.Prior. Model.Save
+// writes a folder (see Model.Save), Load reads it back; Model.Generate
+// samples latents at any list of temperatures with the ancestral sampler of
+// learn/diffusion (parallel, deterministic for a seed), and
+// Model.SampleVampPrior draws the SPIB baseline from the VampPrior mixture
+// r(z) = Σ_k w_k N(z; z_mean(u_k), diag e^{logvar(u_k)}) with the
+// covariance diag e^{logvar} (the reference code passes a standard deviation
+// where a covariance is expected).
+package dspib

@@ -1,0 +1,247 @@
+package dspib
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/dspib/dspib/learn/ad"
+	"github.com/dspib/dspib/learn/diffusion"
+	"github.com/dspib/dspib/learn/spib"
+)
+
+// Result is a two-phase fit: the D-SPIB model, the phase-1 SPIB model it
+// started from (the SPIB baseline), the loss histories and the encoding of
+// every input frame by the final model (in Data order: trajectories
+// concatenated).
+type Result struct {
+	Model  *Model // phase 2: SPIB part trained jointly with the prior
+	Phase1 *Model // phase 1: SPIB with its VampPrior (Prior nil)
+	Data   *spib.Data
+	// Phase1History and History are the per-epoch losses of the two phases.
+	Phase1History []spib.EpochStats
+	History       []EpochStats
+	// ZMean is z_mean per frame (N×d); Labels argmax_k p(k|z_mean), Probs the
+	// N×K state probabilities, Populations the (weighted) fraction of frames
+	// per state.
+	ZMean       []float64
+	Labels      []int
+	Probs       []float64
+	Populations []float64
+	// Test and Val are the phase-2 losses of the final model on the test
+	// and validation pairs (NaN for an empty split).
+	Test, Val EpochStats
+	// Converged is true if the phase-2 tolerance rule stopped training,
+	// false if the epoch cap did. Resumed says whether a checkpoint was used.
+	Converged, Resumed bool
+	Stopped            string
+}
+
+// Fit runs SPIB (phase 1, spib.TrainData) on trajs, which must carry initial
+// labels (e.g. spib.KMeansLabels), and then D-SPIB (phase 2) as described in
+// the package doc, drawing every random number from src. The same src state
+// gives the same result bit for bit, whatever GOMAXPROCS and
+// cfg.SPIB.Workers, and so does a run resumed from cfg.Checkpoint.
+//
+// Cancellation of ctx is checked at the end of phase 1 and after every
+// phase-2 epoch (after the checkpoint is written); Fit then returns
+// ctx.Err(). A checkpoint written with other data or settings is refused
+// with an error; delete it to start afresh.
+func Fit(ctx context.Context, trajs []spib.Trajectory, cfg Config, src *rand.PCG) (*Result, error) {
+	cfg, err := cfg.Validate()
+	if err != nil {
+		return nil, err
+	}
+	if src == nil {
+		return nil, errors.New("dspib: Fit: nil *rand.PCG")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	rng := rand.New(src)
+	fp, err := cfg.fingerprint()
+	if err != nil {
+		return nil, err
+	}
+	var st *fitState
+	if cfg.Checkpoint != "" {
+		if _, err := os.Stat(cfg.Checkpoint); err == nil {
+			if st, err = loadCheckpoint(cfg.Checkpoint, trajs, cfg, fp, src, rng); err != nil {
+				return nil, err
+			}
+		} else if !os.IsNotExist(err) {
+			return nil, fmt.Errorf("dspib: checkpoint: %w", err)
+		}
+	}
+	if st == nil {
+		scfg := cfg.SPIB
+		if scfg.Progress == nil {
+			scfg.Progress = cfg.Progress
+			scfg.ProgressEvery = cfg.ProgressEvery
+		}
+		data, err := spib.NewData(trajs, scfg, rng)
+		if err != nil {
+			return nil, fmt.Errorf("dspib: %w", err)
+		}
+		r1, err := spib.TrainData(data, scfg, rng)
+		if err != nil {
+			return nil, fmt.Errorf("dspib: phase 1: %w", err)
+		}
+		if st, err = newFitState(r1.Model, data, r1.History, cfg, rng); err != nil {
+			return nil, err
+		}
+		if cfg.Checkpoint != "" {
+			if err := st.save(cfg.Checkpoint, fp, src); err != nil {
+				return nil, err
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return st.run(ctx, cfg, fp, src, start)
+}
+
+// fitState is everything phase 2 needs to continue: what a checkpoint holds.
+type fitState struct {
+	data    *spib.Data
+	phase1  *spib.Model
+	tr      *trainer
+	hist1   []spib.EpochStats
+	hist    []EpochStats
+	resumed bool
+}
+
+// newFitState starts phase 2 from a phase-1 model: a copy of it, a new
+// diffusion prior (T_ref the lowest training temperature unless set) and a
+// fresh Adam over encoder, decoder and prior.
+func newFitState(m1 *spib.Model, data *spib.Data, hist1 []spib.EpochStats, cfg Config, rng *rand.Rand) (*fitState, error) {
+	pc := cfg.Prior
+	if pc.TRef == 0 {
+		pc.TRef = math.Inf(1)
+		for _, T := range data.Temp {
+			pc.TRef = min(pc.TRef, T)
+		}
+	}
+	p, err := diffusion.New(pc, rng)
+	if err != nil {
+		return nil, fmt.Errorf("dspib: Config.Prior: %w", err)
+	}
+	tr, err := newTrainer(m1.Clone(), p, data, cfg, rng)
+	if err != nil {
+		return nil, err
+	}
+	return &fitState{data: data, phase1: m1, tr: tr, hist1: hist1}, nil
+}
+
+// run trains phase 2 until convergence or the cap, checkpointing every
+// epoch, and finishes the result.
+func (st *fitState) run(ctx context.Context, cfg Config, fp uint64, src *rand.PCG, start time.Time) (*Result, error) {
+	conv := newConverger(cfg)
+	done := false
+	for _, h := range st.hist {
+		done = conv.update(h)
+	}
+	prog := progress{w: cfg.Progress, every: cfg.ProgressEvery}
+	for epoch := len(st.hist) + 1; !done; epoch++ {
+		es, err := st.tr.runEpoch(epoch, start)
+		if err != nil {
+			return nil, err
+		}
+		st.hist = append(st.hist, es)
+		done = conv.update(es)
+		if cfg.Checkpoint != "" {
+			if err := st.save(cfg.Checkpoint, fp, src); err != nil {
+				return nil, err
+			}
+		}
+		prog.report(es, done)
+		if cfg.OnEpoch != nil {
+			cfg.OnEpoch(es)
+		}
+		if err := ctx.Err(); err != nil && !done {
+			return nil, err
+		}
+	}
+	res := &Result{
+		Model:         &Model{SPIB: st.tr.m, Prior: st.tr.p},
+		Phase1:        &Model{SPIB: st.phase1},
+		Data:          st.data,
+		Phase1History: st.hist1,
+		History:       st.hist,
+		Converged:     conv.converged,
+		Resumed:       st.resumed,
+	}
+	if res.Converged {
+		res.Stopped = fmt.Sprintf("phase 2 converged after %d epochs (CE and diffusion loss unchanged)", len(st.hist))
+	} else {
+		res.Stopped = fmt.Sprintf("phase 2 reached the cap of %d epochs", cfg.MaxEpochs)
+	}
+	if err := st.finish(res, cfg); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// finish evaluates the final model on the test and validation pairs and
+// encodes every frame.
+func (st *fitState) finish(res *Result, cfg Config) error {
+	tr := st.tr
+	var err error
+	ev := func(pairs []int, e *EpochStats) {
+		if err != nil {
+			return
+		}
+		e.Epoch = len(st.hist)
+		e.TestCE, e.TestLogQ, e.TestDiff, err = tr.epoch(pairs, false)
+		e.TestLoss = cfg.total(e.TestCE, e.TestLogQ, e.TestDiff)
+	}
+	ev(st.data.Test, &res.Test)
+	ev(st.data.Val, &res.Val)
+	if err != nil {
+		return err
+	}
+	m, d := tr.m, st.data
+	res.ZMean, _, res.Labels, err = m.EncodeData(d, cfg.SPIB.Workers)
+	if err != nil {
+		return err
+	}
+	res.Probs = stateProbs(m, res.ZMean)
+	res.Populations = make([]float64, m.K)
+	tot := 0.0
+	for f, l := range res.Labels {
+		w := 1.0
+		if d.Weights != nil {
+			w = d.Weights[f]
+		}
+		res.Populations[l] += w
+		tot += w
+	}
+	for k := range res.Populations {
+		res.Populations[k] /= tot
+	}
+	return nil
+}
+
+// stateProbs returns p(k|z) (N×K) for the N×d latents z by the decoder.
+func stateProbs(m *spib.Model, z []float64) []float64 {
+	d, K := m.LatentDim(), m.K
+	n := len(z) / d
+	out := make([]float64, n*K)
+	const chunk = 4096
+	t := ad.NewTape()
+	for a := 0; a < n; a += chunk {
+		b := min(n, a+chunk)
+		t.Reset()
+		lp := m.DecodeTape(t, t.Const(b-a, d, z[a*d:b*d]))
+		for i, v := range lp.Data {
+			out[a*K+i] = math.Exp(v)
+		}
+	}
+	return out
+}
