@@ -1,0 +1,240 @@
+package dspib
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/dspib/dspib/learn/ad"
+	"github.com/dspib/dspib/learn/diffusion"
+	"github.com/dspib/dspib/learn/spib"
+	"gonum.org/v1/gonum/diff/fd"
+)
+
+// lossCase is a small joint-loss problem with fixed draws.
+type lossCase struct {
+	m            *spib.Model
+	p            *diffusion.Prior
+	x, eps, w, T []float64
+	labels       []int
+	beta, lambda float64
+}
+
+func newLossCase(t *testing.T, lv spib.LogVarKind, weighted bool) *lossCase {
+	t.Helper()
+	const B, D, K = 6, 3, 3
+	rng := newRand(21)
+	cfg, err := spib.Config{LogVar: lv}.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	std := spib.Standardizer{Mean: make([]float64, D), Std: []float64{1, 1, 1}}
+	c := &lossCase{m: spib.NewModel(cfg, D, K, std, rng), beta: 0.7, lambda: 1.3}
+	pc := smallPrior
+	pc.TRef = 1
+	if c.p, err = diffusion.New(pc, rng); err != nil {
+		t.Fatal(err)
+	}
+	for i := range B {
+		c.labels = append(c.labels, i%K)
+		c.T = append(c.T, 1+0.5*float64(i%2))
+		if weighted {
+			c.w = append(c.w, 0.5+rng.Float64())
+		}
+		for range D {
+			c.x = append(c.x, rng.NormFloat64())
+		}
+		for range cfg.LatentDim {
+			c.eps = append(c.eps, rng.NormFloat64())
+		}
+	}
+	return c
+}
+
+// eval records the loss with the same diffusion draws every time (a fresh
+// rng of a fixed seed) and returns the tape and nodes.
+func (c *lossCase) eval() (t *ad.Tape, x, loss, ce, logq, diff *ad.Node) {
+	t = ad.NewTape()
+	x = t.Input(len(c.labels), c.m.D, c.x)
+	loss, ce, logq, diff, err := jointLoss(t, c.m, c.p, x, c.eps, c.labels, c.w, c.T, c.beta, c.lambda, newRand(5))
+	if err != nil {
+		panic(err)
+	}
+	return t, x, loss, ce, logq, diff
+}
+
+// checkFD compares analytic with central finite differences of f in the
+// coordinates vals (set through set). Tolerance: the central formula's
+// truncation error is O(h²·f‴) ≈ 1e−11 and its rounding error
+// ≈ 1e−16·|f|/h ≈ 1e−10 for h ≈ 6e−6, so 1e−6 absolute plus 1e−5 relative
+// leaves a wide margin while catching any missing or wrong term.
+func checkFD(t *testing.T, what string, vals []*float64, analytic []float64, f func() float64) {
+	t.Helper()
+	x0 := make([]float64, len(vals))
+	for i, v := range vals {
+		x0[i] = *v
+	}
+	g := fd.Gradient(nil, func(x []float64) float64 {
+		for i, v := range vals {
+			*v = x[i]
+		}
+		return f()
+	}, x0, &fd.Settings{Formula: fd.Central})
+	for i, v := range vals {
+		*v = x0[i]
+	}
+	bad := 0
+	for i := range g {
+		if d := math.Abs(g[i] - analytic[i]); d > 1e-6+1e-5*math.Abs(analytic[i]) {
+			if bad < 5 {
+				t.Errorf("%s[%d]: analytic %.10g, finite difference %.10g", what, i, analytic[i], g[i])
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d gradients disagree", what, bad, len(g))
+	}
+}
+
+// TestJointLossGradient checks ∂L/∂θ for every SPIB encoder and decoder
+// parameter, a sample of the noise network's parameters, and ∂L/∂x for the
+// encoder inputs, against finite differences; β and λ are O(1) so that all
+// three terms matter. A detached z would lose the diffusion term's encoder
+// gradient and fail.
+func TestJointLossGradient(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		lv       spib.LogVarKind
+		weighted bool
+	}{{"shared", spib.SharedLogVar, false}, {"per-sample-weighted", spib.PerSampleLogVar, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newLossCase(t, tc.lv, tc.weighted)
+			ps := append(append(c.m.EncoderParams(), c.m.DecoderParams()...), c.p.Params()...)
+			ad.ParamSet(ps).ZeroGrad()
+			tp, x, loss, _, _, _ := c.eval()
+			tp.Backward(loss)
+			f := func() float64 { _, _, l, _, _, _ := c.eval(); return l.Scalar() }
+
+			var vals []*float64
+			var an []float64
+			rng := newRand(8)
+			for _, p := range ps {
+				prior := p.Name[:3] == "eps"
+				for i := range p.Data {
+					if prior && rng.IntN(40) != 0 {
+						continue
+					}
+					vals = append(vals, &p.Data[i])
+					an = append(an, p.Grad[i])
+				}
+			}
+			checkFD(t, "params", vals, an, f)
+
+			vals, an = vals[:0], an[:0]
+			for i := range c.x {
+				vals = append(vals, &c.x[i])
+				an = append(an, x.Grad[i])
+			}
+			checkFD(t, "inputs", vals, an, f)
+		})
+	}
+}
+
+// TestDiffusionTrainsEncoder: the diffusion term alone sends gradient into
+// the encoder (z is not detached).
+func TestDiffusionTrainsEncoder(t *testing.T) {
+	c := newLossCase(t, spib.SharedLogVar, false)
+	enc := c.m.EncoderParams()
+	enc.ZeroGrad()
+	tp, _, _, _, _, diff := c.eval()
+	tp.Backward(diff)
+	norm := 0.0
+	for _, p := range enc {
+		for _, g := range p.Grad {
+			norm += g * g
+		}
+	}
+	if !(norm > 0) {
+		t.Fatalf("|∂L_diff/∂θ_enc|² = %g, want > 0", norm)
+	}
+}
+
+// TestPhase2ReducesDiffusionLoss trains the two phases on a tiny two-
+// temperature three-hole set. Each epoch's diffusion loss is a mean over
+// ≈1200 pairs × M = 4 replicas × d = 2 terms (ε_θ − ε)²/2, whose relative
+// standard error is ≈ √(2/10⁴) ≈ 1.4 %; a 20 % drop is > 10 standard errors.
+func TestPhase2ReducesDiffusionLoss(t *testing.T) {
+	trajs := tinyThreeHole(t, 3, 1000, 5)
+	cfg := tinyConfig()
+	cfg.MaxEpochs = 8
+	res, err := Fit(context.Background(), trajs, cfg, rand.NewPCG(7, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := res.History
+	first, last := h[0].TrainDiff, (h[len(h)-1].TrainDiff+h[len(h)-2].TrainDiff)/2
+	t.Logf("diffusion loss %.4f → %.4f (test %.4f → %.4f), CE %.4f → %.4f", first, last,
+		h[0].TestDiff, h[len(h)-1].TestDiff, h[0].TrainCE, h[len(h)-1].TrainCE)
+	if !(last < 0.8*first) {
+		t.Errorf("diffusion loss %.4f → %.4f, want a drop of more than 20 %%", first, last)
+	}
+	if !(h[len(h)-1].TestDiff < 0.8*h[0].TestDiff) {
+		t.Errorf("test diffusion loss %.4f → %.4f, want a drop of more than 20 %%", h[0].TestDiff, h[len(h)-1].TestDiff)
+	}
+	// Phase 2 moved the encoder away from phase 1, and the phase-1 model
+	// was kept.
+	a, b := res.Model.SPIB.EncoderParams(), res.Phase1.SPIB.EncoderParams()
+	moved := false
+	for i := range a {
+		for j := range a[i].Data {
+			moved = moved || a[i].Data[j] != b[i].Data[j]
+		}
+	}
+	if !moved {
+		t.Error("phase 2 left the encoder unchanged")
+	}
+	if h[0].OptimizerSteps != (len(res.Data.Train)+cfg.SPIB.BatchSize-1)/cfg.SPIB.BatchSize {
+		t.Errorf("first phase-2 epoch took %d Adam steps, want one per batch (a fresh optimiser)", h[0].OptimizerSteps)
+	}
+	if n := len(res.ZMean); n != res.Data.N*2 || len(res.Labels) != res.Data.N || len(res.Probs) != res.Data.N*res.Model.SPIB.K {
+		t.Errorf("encoding sizes %d, %d, %d for %d frames", n, len(res.Labels), len(res.Probs), res.Data.N)
+	}
+	s := 0.0
+	for _, p := range res.Populations {
+		s += p
+	}
+	if math.Abs(s-1) > 1e-12 {
+		t.Errorf("populations sum to %v", s)
+	}
+}
+
+// TestConvergenceRule: phase 2 stops only when both CE and the diffusion
+// loss are unchanged for more than Patience epochs, or at the cap.
+func TestConvergenceRule(t *testing.T) {
+	cfg, err := Config{SPIB: spib.Config{Patience: 2, Tolerance: 1e-3}, MaxEpochs: 50}.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newConverger(cfg)
+	for e := 1; e <= 10; e++ { // CE flat, diffusion still falling by 10 %/epoch
+		if c.update(EpochStats{Epoch: e, TrainCE: 0.2, TrainDiff: math.Pow(0.9, float64(e))}) {
+			t.Fatalf("stopped at epoch %d while the diffusion loss was still falling", e)
+		}
+	}
+	stopped := 0
+	for e := 11; e <= 20; e++ { // both flat: fires when 3 > Patience epochs unchanged
+		if c.update(EpochStats{Epoch: e, TrainCE: 0.2, TrainDiff: 0.3}) {
+			stopped = e
+			break
+		}
+	}
+	if stopped != 14 || !c.converged {
+		t.Errorf("stopped at epoch %d (converged %v), want 14 (epochs 12, 13, 14 unchanged)", stopped, c.converged)
+	}
+	c = newConverger(cfg)
+	if !c.update(EpochStats{Epoch: 50, TrainCE: 1, TrainDiff: 1}) || c.converged {
+		t.Error("the epoch cap did not stop training, or counted as converged")
+	}
+}

@@ -1,0 +1,273 @@
+package dspib
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/dspib/dspib/learn/diffusion"
+	"github.com/dspib/dspib/learn/spib"
+)
+
+var (
+	fitOnce sync.Once
+	fitRes  *Result
+	fitErr  error
+)
+
+// sharedFit is one tiny two-phase fit shared by the model tests.
+func sharedFit(t *testing.T) *Result {
+	t.Helper()
+	fitOnce.Do(func() {
+		trajs := tinyThreeHole(t, 3, 1000, 5)
+		cfg := tinyConfig()
+		cfg.MaxEpochs = 3
+		fitRes, fitErr = Fit(context.Background(), trajs, cfg, rand.NewPCG(7, 7))
+	})
+	if fitErr != nil {
+		t.Fatal(fitErr)
+	}
+	return fitRes
+}
+
+// originalFrames returns n frames of the fit's data in original units.
+func originalFrames(res *Result, n int) []float64 {
+	d := res.Data
+	x := make([]float64, n*d.D)
+	for i := range x {
+		j := i % d.D
+		x[i] = d.X[i]*d.Std.Std[j] + d.Std.Mean[j]
+	}
+	return x
+}
+
+// TestSaveLoad: a saved and re-loaded model encodes, generates and samples
+// its VampPrior bit-identically; a SPIB-only model refuses to generate.
+func TestSaveLoad(t *testing.T) {
+	res := sharedFit(t)
+	dir := filepath.Join(t.TempDir(), "model")
+	if err := res.Model.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := originalFrames(res, 200)
+	za, la, err := res.Model.Encode(x, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zb, lb, err := got.Encode(x, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameFloats(t, "z_mean", za, zb)
+	sameFloats(t, "logvar", la, lb)
+	temps := []float64{1, 1.25, 2}
+	ga, err := res.Model.Generate(temps, 100, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb, err := got.Generate(temps, 100, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range temps {
+		sameFloats(t, "generated", ga[k], gb[k])
+	}
+	va, _ := res.Model.SampleVampPrior(500, 4)
+	vb, _ := got.SampleVampPrior(500, 4)
+	sameFloats(t, "VampPrior samples", va, vb)
+
+	// The phase-1 model has no prior; saving it over the folder removes the
+	// stale prior file.
+	if err := res.Phase1.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	p1, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1.Prior != nil {
+		t.Fatal("SPIB-only model loaded with a prior")
+	}
+	if _, err := p1.Generate(temps, 10, 1); !errors.Is(err, ErrNoPrior) {
+		t.Fatalf("generate without prior: want ErrNoPrior, got %v", err)
+	}
+	if _, err := p1.SampleVampPrior(10, 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLoadMismatch: parts of different shapes are refused with errors
+// naming the files.
+func TestLoadMismatch(t *testing.T) {
+	rng := newRand(1)
+	cfg, _ := spib.Config{}.Validate()
+	sm := spib.NewModel(cfg, 2, 3, spib.Standardizer{Mean: []float64{0, 0}, Std: []float64{1, 1}}, rng)
+	p, err := diffusion.New(diffusion.Config{Dim: 3, TRef: 1, Hidden: []int{8, 8}}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := (&Model{SPIB: sm, Prior: p}).Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(dir)
+	wantErr(t, err, "prior.ckpt", "latent dimension 3", "SPIB part 2")
+	_, err = Load(t.TempDir())
+	wantErr(t, err, "model.json")
+}
+
+// TestGenerateDeterministic: the same seed gives bit-identical samples with
+// GOMAXPROCS 1 and 2 (fixed chunks with their own PCG streams); another
+// seed gives different ones.
+func TestGenerateDeterministic(t *testing.T) {
+	res := sharedFit(t)
+	run := func(procs int, seed uint64) ([][]float64, []float64) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		g, err := res.Model.Generate([]float64{0.8, 1.2}, 300, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := res.Phase1.SampleVampPrior(3000, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g, v
+	}
+	g1, v1 := run(1, 9)
+	g2, v2 := run(2, 9)
+	for k := range g1 {
+		sameFloats(t, "generated", g1[k], g2[k])
+	}
+	sameFloats(t, "VampPrior", v1, v2)
+	g3, v3 := run(2, 10)
+	if g3[0][0] == g1[0][0] || v3[0] == v1[0] {
+		t.Error("another seed gave the same first sample")
+	}
+}
+
+// TestVampPriorMoments: samples of the VampPrior mixture have the mixture's
+// mean Σ w_k μ_k and covariance Σ w_k (diag σ_k² + μ_k μ_kᵀ) − mean meanᵀ.
+// With n = 2·10⁵ samples the standard error of a mean is √(Var/n) and of a
+// covariance entry √((Var_i Var_j + C_ij²)/n) (Gaussian approximation);
+// we allow 6 standard errors. Passing σ where σ² is expected (the reference's
+// defect) changes the variances by far more (e^{−1} vs e^{−1/2}).
+func TestVampPriorMoments(t *testing.T) {
+	rng := newRand(2)
+	const D, K, d, n = 3, 4, 2, 200000
+	cfg, _ := spib.Config{}.Validate()
+	sm := spib.NewModel(cfg, D, K, spib.Standardizer{Mean: make([]float64, D), Std: []float64{1, 1, 1}}, rng)
+	rep := make([]float64, K*D)
+	for i := range rep {
+		rep[i] = 3 * rng.NormFloat64()
+	}
+	if err := sm.SetRepresentatives(rep); err != nil {
+		t.Fatal(err)
+	}
+	copy(sm.PriorParams()[0].Data, []float64{0.5, -1, 0, 1})
+	copy(sm.EncoderParams().Lookup("enc.logvar").Data, []float64{-1, 0.5})
+	m := &Model{SPIB: sm}
+	w, mu, v := m.VampPrior()
+	mean := make([]float64, d)
+	cov := make([]float64, d*d)
+	for k := range K {
+		for i := range d {
+			mean[i] += w[k] * mu[k*d+i]
+			for j := range d {
+				c := mu[k*d+i] * mu[k*d+j]
+				if i == j {
+					c += v[k*d+i]
+				}
+				cov[i*d+j] += w[k] * c
+			}
+		}
+	}
+	for i := range d {
+		for j := range d {
+			cov[i*d+j] -= mean[i] * mean[j]
+		}
+	}
+	z, err := m.SampleVampPrior(n, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm1 := make([]float64, d)
+	for r := range n {
+		for i := range d {
+			sm1[i] += z[r*d+i] / n
+		}
+	}
+	sc := make([]float64, d*d)
+	for r := range n {
+		for i := range d {
+			for j := range d {
+				sc[i*d+j] += (z[r*d+i] - sm1[i]) * (z[r*d+j] - sm1[j]) / n
+			}
+		}
+	}
+	for i := range d {
+		if se := math.Sqrt(cov[i*d+i] / n); math.Abs(sm1[i]-mean[i]) > 6*se {
+			t.Errorf("mean[%d] = %.5f, mixture %.5f (SE %.2g)", i, sm1[i], mean[i], se)
+		}
+		for j := range d {
+			se := math.Sqrt((cov[i*d+i]*cov[j*d+j] + cov[i*d+j]*cov[i*d+j]) / n)
+			if math.Abs(sc[i*d+j]-cov[i*d+j]) > 6*se {
+				t.Errorf("cov[%d][%d] = %.5f, mixture %.5f (SE %.2g)", i, j, sc[i*d+j], cov[i*d+j], se)
+			}
+		}
+	}
+}
+
+// TestBadInput: errors name the problem.
+func TestBadInput(t *testing.T) {
+	res := sharedFit(t)
+	for _, tc := range []struct {
+		temps []float64
+		n     int
+		want  string
+	}{
+		{[]float64{1, 0}, 10, "temperature 1 is kT = 0"},
+		{[]float64{-0.5}, 10, "temperature 0 is kT = -0.5"},
+		{[]float64{math.NaN()}, 10, "kT = NaN"},
+		{[]float64{math.Inf(1)}, 10, "kT = +Inf"},
+		{nil, 10, "no temperatures"},
+		{[]float64{1}, 0, "n = 0"},
+	} {
+		_, err := res.Model.Generate(tc.temps, tc.n, 1)
+		wantErr(t, err, tc.want)
+	}
+	_, err := res.Model.SampleVampPrior(0, 1)
+	wantErr(t, err, "n = 0")
+
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Lambda: -1}, "Lambda"},
+		{Config{Prior: diffusion.Config{Dim: 3}}, "Prior.Dim"},
+		{Config{Prior: diffusion.Config{TRef: -1}}, "Prior.TRef"},
+		{Config{LRDecay: 2}, "LRDecay"},
+		{Config{MaxEpochs: -1}, "MaxEpochs"},
+		{Config{LearningRate: math.Inf(1)}, "LearningRate"},
+		{Config{SPIB: spib.Config{BatchSize: -1}}, "BatchSize"},
+	} {
+		_, err := tc.cfg.Validate()
+		wantErr(t, err, tc.want)
+	}
+	trajs := tinyThreeHole(t, 3, 50, 3)
+	_, err = Fit(context.Background(), trajs, Config{}, nil)
+	wantErr(t, err, "nil *rand.PCG")
+	_, err = Fit(context.Background(), trajs, Config{Lambda: math.NaN()}, rand.NewPCG(1, 1))
+	wantErr(t, err, "Lambda")
+	trajs[1].Temp = -1
+	_, err = Fit(context.Background(), trajs, Config{}, rand.NewPCG(1, 1))
+	wantErr(t, err, "trajectory 1", "Temp = -1")
+}
