@@ -1,0 +1,164 @@
+package experiment
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"github.com/dspib/dspib/analysis"
+	"github.com/dspib/dspib/analysis/plots"
+)
+
+// surfaceCap is the top of the colour scale of the free-energy surfaces [kT].
+const surfaceCap = 8.0
+
+// surfaceF returns the free energy [kT] of the 2-D latent set z on the edges,
+// laid out ny×nx as plots.Surface wants (empty bins NaN, drawn blank).
+func surfaceF(z, w, xe, ye []float64) ([]float64, error) {
+	nx, ny := len(xe)-1, len(ye)-1
+	h := make([]float64, nx*ny)
+	if _, err := analysis.Histogram2D(h, z, w, xe, ye); err != nil {
+		return nil, err
+	}
+	f := make([]float64, nx*ny)
+	if err := analysis.FreeEnergy(f, h, analysis.EmptyPolicy{NaN: true}); err != nil {
+		return nil, err
+	}
+	out := make([]float64, nx*ny)
+	for i := range nx {
+		for j := range ny {
+			out[j*nx+i] = f[i*ny+j]
+		}
+	}
+	return out, nil
+}
+
+// writeFigures writes the figures of one experiment (first seed) into dir and
+// returns their file names.
+func writeFigures(dir string, x *expRun, s *Sizes) ([]string, error) {
+	e := x.e
+	var files []string
+	add := func(name string) string {
+		files = append(files, name)
+		return filepath.Join(dir, name)
+	}
+	// Latent free-energy surfaces: encoded MD (top row) and each prediction
+	// (bottom row) at every evaluated temperature, on common edges.
+	for _, m := range x.methods {
+		if m.Baseline {
+			continue
+		}
+		var all []float64
+		for _, t := range e.Eval {
+			all = append(all, x.plots.ref[m.EncKey][t]...)
+			all = append(all, x.plots.gen[m.Key][t]...)
+		}
+		xe, ye, err := analysis.CommonEdges2D(all, all[:2], s.SurfaceBins)
+		if err != nil {
+			return nil, err
+		}
+		var panels []plots.Surface
+		for row := range 2 {
+			for _, t := range e.Eval {
+				z, title := x.plots.ref[m.EncKey][t], fmt.Sprintf("kT %g: MD encoded", t)
+				if row == 1 {
+					z, title = x.plots.gen[m.Key][t], fmt.Sprintf("kT %g: %s", t, m.Key)
+				}
+				if !e.IsTrain(t) {
+					title += " (held out)"
+				}
+				f, err := surfaceF(z, nil, xe, ye)
+				if err != nil {
+					return nil, err
+				}
+				panels = append(panels, plots.Surface{Title: title, XEdges: xe, YEdges: ye, F: f, Cap: surfaceCap})
+			}
+		}
+		if err := plots.SurfacePanel(add(fmt.Sprintf("%s_surfaces_%s.png", e.Name, m.Key)), panels, len(e.Eval)); err != nil {
+			return nil, err
+		}
+	}
+	// 1-D profiles along each latent coordinate: MD solid, prediction dashed.
+	for _, m := range x.methods {
+		if m.Baseline && len(e.Eval) == 1 {
+			continue
+		}
+		for k := range 2 {
+			var curves []plots.Curve
+			for ti, t := range e.Eval {
+				grid, fr, fg, err := profile(x.plots.ref[m.EncKey][t], x.plots.gen[m.Key][t], k, s.KDEBandwidth)
+				if err != nil {
+					return nil, err
+				}
+				for i := range fr {
+					if fr[i] > 10 {
+						fr[i] = math.NaN()
+					}
+					if fg[i] > 10 {
+						fg[i] = math.NaN()
+					}
+				}
+				held := !e.IsTrain(t)
+				curves = append(curves,
+					plots.Curve{Label: fmt.Sprintf("kT %g MD", t), X: grid, Y: fr, HeldOut: held, Color: ti + 1},
+					plots.Curve{Label: fmt.Sprintf("kT %g %s", t, m.Key), X: grid, Y: fg, Dashed: true, HeldOut: held, Color: ti + 1})
+			}
+			title := fmt.Sprintf("%s: %s vs MD along z%d", e.Name, m.Name, k+1)
+			if err := plots.Profiles(add(fmt.Sprintf("%s_profiles_%s_z%d.png", e.Name, m.Key, k+1)), title, fmt.Sprintf("z%d", k+1), curves); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Loss curves.
+	var curves []plots.Curve
+	for _, m := range x.methods {
+		curves = append(curves, m.Curves...)
+	}
+	if len(curves) > 0 {
+		if err := plots.LossCurves(add(e.Name+"_losses.png"), e.Name+": training losses [nats]", curves, true); err != nil {
+			return nil, err
+		}
+	}
+	// State populations per encoder: MD and every prediction in that latent.
+	encs := map[string]bool{}
+	for _, m := range x.methods {
+		if encs[m.EncKey] {
+			continue
+		}
+		encs[m.EncKey] = true
+		var labels []string
+		var groups []plots.BarGroup
+		md := plots.BarGroup{Label: "MD"}
+		for _, t := range e.Eval {
+			for k := range m.Enc.NumStates() {
+				labels = append(labels, fmt.Sprintf("%g/s%d", t, k))
+			}
+		}
+		first := true
+		for _, mm := range x.methods {
+			if mm.EncKey != m.EncKey {
+				continue
+			}
+			g := plots.BarGroup{Label: mm.Key}
+			for _, row := range x.rows {
+				if row.MethodKey != mm.Key {
+					continue
+				}
+				g.Values = append(g.Values, row.PopGen...)
+				if first {
+					md.Values = append(md.Values, row.PopMD...)
+				}
+			}
+			if first {
+				groups = append(groups, md)
+				first = false
+			}
+			groups = append(groups, g)
+		}
+		title := fmt.Sprintf("%s: state populations (kT/state, %s encoder)", e.Name, m.EncKey)
+		if err := plots.Bars(add(fmt.Sprintf("%s_populations_%s.png", e.Name, m.EncKey)), title, labels, groups); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}

@@ -1,0 +1,167 @@
+package experiment
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Options select one run of a benchmark program.
+type Options struct {
+	Out    string // results folder
+	Seed   uint64 // first seed; repetition r uses Seed + r
+	Repeat int    // independent repetitions (≥ 1)
+	Preset string // name of the preset in Spec.Presets
+	Args   []string
+}
+
+// ParseFlags parses the common flags of the benchmark programs:
+// -quick, -paper, -tiny (presets; default "default"), -out, -seed, -repeat.
+func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
+	fs := flag.NewFlagSet(spec.System.Name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quick := fs.Bool("quick", false, "small preset: a few minutes on 2 cores")
+	paper := fs.Bool("paper", false, "full-size preset (systems.md / spec sizes)")
+	tiny := fs.Bool("tiny", false, "seconds-long smoke run (used by the integration test)")
+	out := fs.String("out", spec.DefaultOut, "results folder")
+	seed := fs.Uint64("seed", 1, "first random seed (repetition r uses seed+r)")
+	repeat := fs.Int("repeat", 1, "number of independent seeds; the report gives mean ± sd")
+	if err := fs.Parse(args); err != nil {
+		return Options{}, err
+	}
+	if fs.NArg() > 0 {
+		return Options{}, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
+	}
+	o := Options{Out: *out, Seed: *seed, Repeat: *repeat, Preset: "default", Args: args}
+	n := 0
+	for _, p := range []struct {
+		on   bool
+		name string
+	}{{*quick, "quick"}, {*paper, "paper"}, {*tiny, "tiny"}} {
+		if p.on {
+			o.Preset = p.name
+			n++
+		}
+	}
+	if n > 1 {
+		return Options{}, fmt.Errorf("-quick, -paper and -tiny are exclusive")
+	}
+	if o.Repeat < 1 {
+		return Options{}, fmt.Errorf("-repeat = %d, want ≥ 1", o.Repeat)
+	}
+	if o.Out == "" {
+		return Options{}, fmt.Errorf("-out is empty")
+	}
+	if _, ok := spec.Presets[o.Preset]; !ok {
+		return Options{}, fmt.Errorf("preset %q not defined for %s", o.Preset, spec.System.Name)
+	}
+	return o, nil
+}
+
+// Main parses args and runs the whole benchmark, logging to stderr.
+func Main(ctx context.Context, spec *Spec, args []string, stderr io.Writer) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	o, err := ParseFlags(spec, args, stderr)
+	if err != nil {
+		return err
+	}
+	return Run(ctx, spec, o, stderr)
+}
+
+// Run performs o.Repeat independent repetitions and writes the results folder.
+func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	sizes := spec.Presets[o.Preset]
+	if err := sizes.Validate(); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := os.MkdirAll(filepath.Join(o.Out, "figures"), 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "%s benchmark: preset %s, seeds %d..%d, results in %s (GOMAXPROCS %d)\n",
+		spec.System.Name, o.Preset, o.Seed, o.Seed+uint64(o.Repeat)-1, o.Out, runtime.GOMAXPROCS(0))
+	if Phase2 == nil {
+		fmt.Fprintln(log, "note: D-SPIB (learn/dspib) is not available in this build; running SPIB and the baselines only")
+	}
+	var seeds []*seedResult
+	for rep := range o.Repeat {
+		seed := o.Seed + uint64(rep)
+		r := &seedRun{spec: spec, sys: spec.System, sizes: sizes, seed: seed,
+			dir: filepath.Join(o.Out, fmt.Sprintf("seed%d", seed)), log: log}
+		res, err := r.run(ctx, rep == 0, filepath.Join(o.Out, "figures"))
+		if err != nil {
+			return fmt.Errorf("seed %d: %w", seed, err)
+		}
+		seeds = append(seeds, res)
+	}
+	if err := writeResults(o, spec, sizes, seeds, time.Since(start)); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "done in %s: %s\n", time.Since(start).Round(time.Second), filepath.Join(o.Out, "report.md"))
+	return nil
+}
+
+// seedResult is everything one repetition reports.
+type seedResult struct {
+	Seed    uint64            `json:"seed"`
+	Rows    []Row             `json:"rows"`
+	Timings []Timing          `json:"timings"`
+	Info    map[string]any    `json:"info"`
+	NEval   map[string]int    `json:"n_eval"`
+	Figures []string          `json:"-"`
+	Stopped map[string]string `json:"spib_stopped"`
+}
+
+func (r *seedRun) run(ctx context.Context, figures bool, figDir string) (*seedResult, error) {
+	if err := r.simulateAndLoad(ctx); err != nil {
+		return nil, err
+	}
+	res := &seedResult{Seed: r.seed, Info: map[string]any{}, NEval: map[string]int{}, Stopped: map[string]string{}}
+	for i := range r.spec.Experiments {
+		e := &r.spec.Experiments[i]
+		x := &expRun{e: e, dir: filepath.Join(r.dir, e.Name), info: map[string]any{}}
+		fmt.Fprintf(r.log, "[seed %d] experiment %s: %s\n", r.seed, e.Name, e.Title)
+		if err := r.buildMethods(ctx, x); err != nil {
+			return nil, err
+		}
+		if err := r.evaluate(x); err != nil {
+			return nil, err
+		}
+		res.Rows = append(res.Rows, x.rows...)
+		res.Info[e.Name] = x.info
+		res.NEval[e.Name] = x.nEval
+		res.Stopped[e.Name] = x.spibRes.stopped
+		x.info["spib_states"] = x.spibRes.model.K
+		x.info["spib_epochs"] = len(x.spibRes.history)
+		if figures {
+			start := time.Now()
+			files, err := writeFigures(figDir, x, &r.sizes)
+			if err != nil {
+				return nil, fmt.Errorf("%s: figures: %w", e.Name, err)
+			}
+			res.Figures = append(res.Figures, files...)
+			r.timed(e.Name+"/figures", false, start)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	res.Timings = r.timings
+	return res, nil
+}
+
+// commandLine reconstructs the command for the report.
+func commandLine(spec *Spec, o Options) string {
+	return strings.TrimSpace("go run ./benchmarks/" + spec.System.Name + " " + strings.Join(o.Args, " "))
+}

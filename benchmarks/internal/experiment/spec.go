@@ -1,0 +1,233 @@
+// Package experiment is the shared engine of the benchmark programs
+// benchmarks/threehole and benchmarks/lj7: it simulates training and long
+// reference trajectories, learns SPIB (Wang & Tiwary, J. Chem. Phys. 154,
+// 134111 (2021)) and the temperature-conditioned generators on the training
+// temperatures, generates latents at trained, interpolated and extrapolated
+// temperatures and compares them with molecular dynamics (and, for a 2-D
+// one-particle potential, with the exact Boltzmann density pushed through the
+// encoder), following the evaluation protocol of the D-SPIB paper (John, Qiu,
+// Herron & Tiwary, arXiv:2510.09784, 2025) as fixed in spec §4.
+//
+// A run writes one self-contained results folder: per seed the trajectories,
+// features, models and per-seed metrics; at the top report.md, metrics.json
+// (mean ± sd over seeds) and PNG figures. Every file is written atomically,
+// and a restarted run reuses every finished stage whose recorded settings
+// match (trajectories, trained models), saying so on stderr.
+//
+// Units are reduced (k_B = 1): kT in ε, time in τ, lengths in σ; latent
+// coordinates are dimensionless and free energies are in kT.
+package experiment
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dspib/dspib/learn/diffusion"
+	"github.com/dspib/dspib/potentials"
+)
+
+// System describes a simulated model system and how its frames become
+// features. It is immutable once built.
+type System struct {
+	// Name is the short name used in folder names and reports ("threehole").
+	Name string
+	// MetaName is the system name written into trajectory metadata.
+	MetaName string
+	// Potential is the energy function; it must be safe for concurrent use.
+	Potential potentials.Potential
+	// X0 is the start configuration [σ], N×Dim row-major.
+	X0 []float64
+	// N particles in Dim dimensions, all of mass 1 [m].
+	N, Dim int
+	// Dt [τ], Gamma [1/τ] and Stride [steps per stored frame] of the BAOAB
+	// Langevin dynamics (Leimkuhler & Matthews 2013).
+	Dt, Gamma float64
+	Stride    int64
+	// Features converts nFrames frames (nFrames × N·Dim) into model input
+	// features (nFrames × D, original units) and the k-means features used
+	// for the initial labels (nFrames × KMDim).
+	Features func(frames []float64, nFrames int) (feat []float64, d int, km []float64, kmDim int, err error)
+	// FeatureNames names the D model features (for the report).
+	FeatureNames []string
+	// Exact, if not nil, is the box of a Boltzmann quadrature grid: the
+	// system is one particle in 2-D and the exact density can be pushed
+	// through the encoder (analysis.BoltzmannGrid).
+	Exact *GridBox
+}
+
+// GridBox is a rectangle [X0,X1]×[Y0,Y1] [σ] with NX×NY midpoint cells.
+type GridBox struct {
+	X0, X1, Y0, Y1 float64
+	NX, NY         int
+}
+
+// Experiment is one train/evaluate design: the temperatures the models are
+// trained on and the temperatures they are evaluated at (a superset is
+// typical: trained, interpolated and extrapolated kT).
+type Experiment struct {
+	// Name is a short identifier used in file names ("multi").
+	Name string
+	// Title is a one-line description for the report.
+	Title string
+	// Train and Eval list kT [ε].
+	Train, Eval []float64
+}
+
+// IsTrain reports whether kT is a training temperature of e.
+func (e *Experiment) IsTrain(kT float64) bool {
+	for _, t := range e.Train {
+		if t == kT {
+			return true
+		}
+	}
+	return false
+}
+
+// Nearest returns the training temperature nearest to kT on a log scale
+// (ties go to the lower one).
+func (e *Experiment) Nearest(kT float64) float64 {
+	best, bd := e.Train[0], math.Inf(1)
+	for _, t := range e.Train {
+		if d := math.Abs(math.Log(t / kT)); d < bd-1e-12 || (math.Abs(d-bd) <= 1e-12 && t < best) {
+			best, bd = t, d
+		}
+	}
+	return best
+}
+
+// Sizes sets the cost of a run. The presets (Tiny, Quick, Default, Paper) are
+// built by the programs; a zero field is invalid (Validate names it).
+type Sizes struct {
+	// Preset names the preset for the report.
+	Preset string
+	// TrainFrames is the number of stored frames per training temperature,
+	// after BurnIn frames have been dropped.
+	TrainFrames int
+	// RefFrames is the number of frames of the long independent reference
+	// run at every evaluated temperature, after BurnIn.
+	RefFrames int
+	// BurnIn frames are simulated and discarded at the start of every run.
+	BurnIn int
+	// EvalN is the number of latents per temperature compared: generated
+	// samples, and reference and baseline sets thinned evenly to this size
+	// (capped by the smallest reference set, so every KL compares equal
+	// sample sizes; spec §4 and Miller 1955 on the plug-in bias).
+	EvalN int
+	// KMeansK is the number of initial k-means states (spec: 100).
+	KMeansK int
+	// Lag is the SPIB time lag Δ in frames.
+	Lag int
+	// SPIBMaxEpochs caps each SPIB refinement round; SPIBRefinements is the
+	// number of refinement rounds (negative: none).
+	SPIBMaxEpochs, SPIBRefinements int
+	// DiffEpochs is the number of epochs of the post-hoc diffusion prior and
+	// DiffMaxLatents the number of training latents it sees (thinned evenly).
+	DiffEpochs, DiffMaxLatents int
+	// Phase2Epochs caps the D-SPIB joint training; Phase2MaxFrames thins the
+	// training set handed to phase 2 (0 = all).
+	Phase2Epochs, Phase2MaxFrames int
+	// Exponent is a in σ_T = (T/T_ref)^a of the diffusion noise (spec §3).
+	Exponent float64
+	// Embedding is the diffusion network's temperature embedding.
+	Embedding diffusion.Embedding
+	// KDEBandwidth is the latent KDE bandwidth of the 1-D free energies
+	// (spec §4: 0.1). KLBins is the bins per axis of the KL histograms
+	// (100). SurfaceBins is the bins per axis of the surface figures.
+	KDEBandwidth float64
+	KLBins       int
+	SurfaceBins  int
+}
+
+// Validate returns an error naming the first invalid field.
+func (s *Sizes) Validate() error {
+	pos := []struct {
+		name string
+		v    int
+	}{
+		{"TrainFrames", s.TrainFrames}, {"RefFrames", s.RefFrames}, {"EvalN", s.EvalN},
+		{"KMeansK", s.KMeansK}, {"Lag", s.Lag}, {"SPIBMaxEpochs", s.SPIBMaxEpochs},
+		{"DiffEpochs", s.DiffEpochs}, {"DiffMaxLatents", s.DiffMaxLatents},
+		{"Phase2Epochs", s.Phase2Epochs}, {"KLBins", s.KLBins}, {"SurfaceBins", s.SurfaceBins},
+	}
+	for _, p := range pos {
+		if p.v < 1 {
+			return fmt.Errorf("experiment: Sizes.%s = %d, want ≥ 1", p.name, p.v)
+		}
+	}
+	if s.BurnIn < 0 {
+		return fmt.Errorf("experiment: Sizes.BurnIn = %d, want ≥ 0", s.BurnIn)
+	}
+	if s.Phase2MaxFrames < 0 {
+		return fmt.Errorf("experiment: Sizes.Phase2MaxFrames = %d, want ≥ 0", s.Phase2MaxFrames)
+	}
+	if s.Lag >= s.TrainFrames {
+		return fmt.Errorf("experiment: Sizes.Lag = %d, want < TrainFrames = %d", s.Lag, s.TrainFrames)
+	}
+	if !(s.Exponent > 0) || math.IsInf(s.Exponent, 0) {
+		return fmt.Errorf("experiment: Sizes.Exponent = %v, want finite > 0", s.Exponent)
+	}
+	if !(s.KDEBandwidth > 0) || math.IsInf(s.KDEBandwidth, 0) {
+		return fmt.Errorf("experiment: Sizes.KDEBandwidth = %v, want finite > 0", s.KDEBandwidth)
+	}
+	return nil
+}
+
+// Spec is everything a benchmark program fixes: the system, its experiments
+// and the size presets selected by flags.
+type Spec struct {
+	System      *System
+	Experiments []Experiment
+	// Presets maps a preset name ("tiny", "quick", "default", "paper") to
+	// its sizes.
+	Presets map[string]Sizes
+	// DefaultOut is the default results folder (results/<name>).
+	DefaultOut string
+}
+
+// Validate checks the spec, naming the problem.
+func (sp *Spec) Validate() error {
+	s := sp.System
+	if s == nil {
+		return fmt.Errorf("experiment: Spec.System is nil")
+	}
+	if s.Potential == nil || s.Features == nil {
+		return fmt.Errorf("experiment: System %q needs Potential and Features", s.Name)
+	}
+	if len(s.X0) != s.N*s.Dim || s.N < 1 || s.Dim < 1 {
+		return fmt.Errorf("experiment: System.X0 has %d values, want N·Dim = %d", len(s.X0), s.N*s.Dim)
+	}
+	if !(s.Dt > 0) || !(s.Gamma > 0) || s.Stride < 1 {
+		return fmt.Errorf("experiment: System %q: Dt, Gamma must be > 0 and Stride ≥ 1", s.Name)
+	}
+	if s.Exact != nil && (s.N != 1 || s.Dim != 2) {
+		return fmt.Errorf("experiment: System.Exact needs one particle in 2-D, have N=%d Dim=%d", s.N, s.Dim)
+	}
+	if len(sp.Experiments) == 0 {
+		return fmt.Errorf("experiment: Spec.Experiments is empty")
+	}
+	for i, e := range sp.Experiments {
+		if e.Name == "" || len(e.Train) == 0 || len(e.Eval) == 0 {
+			return fmt.Errorf("experiment: Experiments[%d] needs Name, Train and Eval", i)
+		}
+		for _, t := range append(append([]float64{}, e.Train...), e.Eval...) {
+			if !(t > 0) || math.IsInf(t, 0) {
+				return fmt.Errorf("experiment: Experiments[%d] (%s): kT = %v, want finite > 0", i, e.Name, t)
+			}
+		}
+		for _, t := range e.Train {
+			found := false
+			for _, u := range e.Eval {
+				found = found || u == t
+			}
+			if !found {
+				return fmt.Errorf("experiment: Experiments[%d] (%s): training kT %v is not evaluated", i, e.Name, t)
+			}
+		}
+	}
+	for name, p := range sp.Presets {
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("preset %s: %w", name, err)
+		}
+	}
+	return nil
+}
