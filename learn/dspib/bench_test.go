@@ -1,0 +1,109 @@
+package dspib
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/dspib/dspib/learn/diffusion"
+	"github.com/dspib/dspib/learn/spib"
+)
+
+// lj7Trainer returns a phase-2 trainer at the LJ7 settings of spec §3:
+// n frames of D = 7 features at kT 0.2 and 0.5, 2 states, batch 512,
+// M = 16 replicas, the reference noise network 16–64–64–64–64–16 (a = 1,
+// smooth embedding). The features are synthetic (the cost does not depend
+// on their values).
+func lj7Trainer(tb testing.TB, n int) *trainer {
+	tb.Helper()
+	rng := newRand(1)
+	trajs := make([]spib.Trajectory, 2)
+	for i, kT := range []float64{0.2, 0.5} {
+		trajs[i].Temp = kT
+		for f := range n / 2 {
+			row := make([]float64, 7)
+			for j := range row {
+				row[j] = rng.NormFloat64()
+			}
+			trajs[i].Features = append(trajs[i].Features, row)
+			trajs[i].Labels = append(trajs[i].Labels, (f/100)%2)
+		}
+	}
+	cfg, err := Config{}.Validate()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	data, err := spib.NewData(trajs, cfg.SPIB, rng)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m := spib.NewModel(cfg.SPIB, 7, 2, data.Std, rng)
+	st, err := newFitState(m, data, nil, cfg, rng)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st.tr
+}
+
+// BenchmarkPhase2Epoch times one phase-2 epoch (training pass over the 60 %
+// training pairs plus the test evaluation) on 2·10⁴ LJ7-like frames.
+//
+//	go test ./learn/dspib -run '^$' -bench Phase2Epoch -benchtime 3x -cpu 1,2
+//
+// Training is serial (one tape), so -cpu changes little.
+func BenchmarkPhase2Epoch(b *testing.B) {
+	tr := lj7Trainer(b, 20000)
+	start := time.Now()
+	e := 0
+	for b.Loop() {
+		e++
+		if _, err := tr.runEpoch(e, start); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/epoch")
+}
+
+// BenchmarkPhase2Step is one training step on a full batch of 512 (×16
+// replicas); it must not allocate.
+func BenchmarkPhase2Step(b *testing.B) {
+	tr := lj7Trainer(b, 4000)
+	idx := tr.d.Train[:512]
+	for b.Loop() {
+		if _, _, _, err := tr.step(idx, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGenerate measures generation throughput at 100 ancestral steps
+// with the reference network (samples/s over all cores):
+//
+//	go test ./learn/dspib -run '^$' -bench Generate -benchtime 3x -cpu 1,2
+func BenchmarkGenerate(b *testing.B) {
+	p, err := diffusion.New(diffusion.Config{TRef: 0.2}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := &Model{Prior: p}
+	const n = 20000
+	for b.Loop() {
+		if _, err := m.Generate([]float64{0.3}, n, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// TestStepAllocatesNothing: after the first step of a batch size, a
+// phase-2 training step allocates nothing.
+func TestStepAllocatesNothing(t *testing.T) {
+	tr := lj7Trainer(t, 400)
+	idx := tr.d.Train[:64]
+	if _, _, _, err := tr.step(idx, true); err != nil {
+		t.Fatal(err)
+	}
+	if a := testing.AllocsPerRun(5, func() { _, _, _, _ = tr.step(idx, true) }); a != 0 {
+		t.Errorf("a training step allocates %v times", a)
+	}
+}
