@@ -17,7 +17,12 @@
 //     Anderson, Glaser & Glotzer, Comput. Mater. Sci. 173, 109363 (2020)).
 //   - [RunReplicas] runs one replica per temperature on a bounded pool of
 //     goroutines, each with its own PCG stream derived from (seed, index), so
-//     the results are bit-identical whatever GOMAXPROCS is.
+//     the results are bit-identical whatever GOMAXPROCS is. Replicas can be
+//     skipped or resumed one by one.
+//   - [Checkpoint] saves a running State (with its random stream's position
+//     and any integrator state) atomically every n steps and when a run is
+//     cancelled; [LoadCheckpoint] restores it in a new process so that the
+//     continued run is bit-identical to an uninterrupted one.
 //
 // Units are reduced throughout (k_B = 1): energies in ε, lengths in σ, masses
 // in m, time in τ = σ·sqrt(m/ε), temperatures as kT in ε. Every per-particle

@@ -2,6 +2,7 @@ package md
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -135,7 +136,9 @@ func (l *EnergyLog) Flush() error {
 // Progress is an Observer that reports progress to W at most once per
 // Interval of wall time (default 10 s): steps done, percentage, steps per
 // second and the estimated time remaining. It looks at the clock every
-// Stride steps (default 1000) and writes a final summary at Flush.
+// Stride steps (default 1000) and writes a final summary at Flush: "done N
+// steps" after a complete run, "interrupted after N of M steps" after a
+// cancellation, "stopped by an error after N of M steps" otherwise.
 type Progress struct {
 	W        io.Writer
 	Interval time.Duration // minimum wall time between lines; 0 means 10 s
@@ -149,6 +152,7 @@ type Progress struct {
 	start, last   time.Time
 	step0, nsteps int64
 	st            *State
+	runErr        error // as passed to Finish
 }
 
 // Every implements Observer.
@@ -173,7 +177,13 @@ func (p *Progress) Start(_ *System, st *State, nsteps int64) error {
 	}
 	p.start = p.now()
 	p.last = p.start
-	p.step0, p.nsteps, p.st = st.Step, nsteps, st
+	p.step0, p.nsteps, p.st, p.runErr = st.Step, nsteps, st, nil
+	return nil
+}
+
+// Finish implements Finisher: it records how the run ended for the summary.
+func (p *Progress) Finish(_ *State, runErr error) error {
+	p.runErr = runErr
 	return nil
 }
 
@@ -215,6 +225,15 @@ func (p *Progress) Flush() error {
 	if math.IsInf(rate, 0) || math.IsNaN(rate) {
 		rate = 0
 	}
-	_, err := fmt.Fprintf(p.W, "%sdone %d steps in %v (%.3g steps/s)\n", p.label(), done, el.Round(time.Millisecond), rate)
+	var what string
+	switch {
+	case p.runErr == nil && done >= p.nsteps:
+		what = fmt.Sprintf("done %d steps", done)
+	case p.runErr == nil || errors.Is(p.runErr, context.Canceled) || errors.Is(p.runErr, context.DeadlineExceeded):
+		what = fmt.Sprintf("interrupted after %d of %d steps", done, p.nsteps)
+	default:
+		what = fmt.Sprintf("stopped by an error after %d of %d steps", done, p.nsteps)
+	}
+	_, err := fmt.Fprintf(p.W, "%s%s in %v (%.3g steps/s)\n", p.label(), what, el.Round(time.Millisecond), rate)
 	return err
 }

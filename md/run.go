@@ -2,6 +2,7 @@ package md
 
 import (
 	"context"
+	"encoding"
 	"errors"
 	"fmt"
 )
@@ -49,12 +50,32 @@ type Flusher interface {
 	Flush() error
 }
 
+// Finisher is implemented by observers that need to know how a run ended:
+// Run calls Finish once at the end, before any Flush, with the state and the
+// error Run is about to return (nil for a complete run; ctx.Err() after a
+// cancellation). Checkpoint uses it to save the state of an interrupted run;
+// Progress to say that the run was interrupted.
+type Finisher interface {
+	Finish(st *State, runErr error) error
+}
+
+// integratorUser is implemented by observers that need the run's
+// integrator (Checkpoint saves its state); Run hands it over before Start.
+type integratorUser interface {
+	useIntegrator(Integrator)
+}
+
 // maxChunk bounds the steps between context checks when no observer is due.
 const maxChunk = 4096
 
 // Run advances st by nsteps steps of integ on sys, calling each observer
 // after every step whose number st.Step is a multiple of its Every(). The
 // integrator runs uninterrupted between observer firings.
+//
+// Checkpoint observers fire after every other observer due at the same step,
+// so that a checkpoint at step s includes the frame recorded at step s. If
+// st came from LoadCheckpoint with integrator state, Run restores that state
+// into integ after Bind (integ must implement encoding.BinaryUnmarshaler).
 //
 // If ctx is cancelled, Run stops at the next chunk boundary (at most 4096
 // steps later) and returns ctx.Err(); st is then a valid state at st.Step.
@@ -81,7 +102,38 @@ func Run(ctx context.Context, sys *System, integ Integrator, st *State, nsteps i
 	if err := integ.Bind(sys); err != nil {
 		return err
 	}
+	if st.integState != nil {
+		u, ok := integ.(encoding.BinaryUnmarshaler)
+		if !ok {
+			return fmt.Errorf("md: Run: the checkpointed state carries %d bytes of integrator state but %T cannot restore it (no UnmarshalBinary method): a different integrator?", len(st.integState), integ)
+		}
+		if err := u.UnmarshalBinary(st.integState); err != nil {
+			return fmt.Errorf("md: Run: restoring the checkpointed state of %T: %w", integ, err)
+		}
+		st.integState = nil
+	}
+	// Observers fire in the order given, except that checkpoints come last.
+	order := make([]int, 0, len(obs))
+	for pass := range 2 {
+		for i, o := range obs {
+			if _, ck := o.(*Checkpoint); ck == (pass == 1) {
+				order = append(order, i)
+			}
+		}
+	}
+	for _, o := range obs {
+		if u, ok := o.(integratorUser); ok {
+			u.useIntegrator(integ)
+		}
+	}
 	defer func() {
+		for _, o := range obs {
+			if f, ok := o.(Finisher); ok {
+				if ferr := f.Finish(st, err); ferr != nil {
+					err = errors.Join(err, ferr)
+				}
+			}
+		}
 		for _, o := range obs {
 			if f, ok := o.(Flusher); ok {
 				if ferr := f.Flush(); ferr != nil {
@@ -115,9 +167,9 @@ func Run(ctx context.Context, sys *System, integ Integrator, st *State, nsteps i
 		if err := integ.Advance(st, int(next-st.Step)); err != nil {
 			return err
 		}
-		for i, o := range obs {
+		for _, i := range order {
 			if e := strides[i]; e > 0 && st.Step%e == 0 {
-				if err := o.Observe(st); err != nil {
+				if err := obs[i].Observe(st); err != nil {
 					return fmt.Errorf("md: step %d: observer %d: %w", st.Step, i, err)
 				}
 			}

@@ -268,3 +268,26 @@ func TestRecorderNPY(t *testing.T) {
 		t.Errorf("read %d×%d frames from .npy, want the 10×4 recorded in memory", rows, cols)
 	}
 }
+
+// Progress's summary says whether the run completed, was interrupted or
+// stopped by an error, with the steps done out of those asked for.
+func TestProgressInterrupted(t *testing.T) {
+	sys := springSystem(1, 1)
+	for _, c := range []struct {
+		stop func(cancel func()) error
+		want string
+	}{
+		{func(cancel func()) error { cancel(); return nil }, "kT=1: interrupted after 30 of 100 steps"},
+		{func(func()) error { return errors.New("boom") }, "kT=1: stopped by an error after 30 of 100 steps"},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var b strings.Builder
+		st := mustState(t, sys, []float64{0}, nil, nil)
+		stop := &probe{every: 30, onStep: func(*md.State) error { return c.stop(cancel) }}
+		_ = md.Run(ctx, sys, &stepper{}, st, 100, stop, &md.Progress{W: &b, Label: "kT=1"})
+		cancel()
+		if !strings.HasPrefix(b.String(), c.want) || strings.Contains(b.String(), "done") {
+			t.Errorf("summary %q, want prefix %q", b.String(), c.want)
+		}
+	}
+}

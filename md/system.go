@@ -1,6 +1,7 @@
 package md
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"math"
@@ -70,6 +71,31 @@ type State struct {
 	// recommended). Stochastic integrators draw from it and nothing else;
 	// deterministic ones (VelocityVerlet) allow it to be nil.
 	Rand *rand.Rand
+	// Src is the source behind Rand, kept so that a checkpoint can save
+	// the stream's exact position (a *rand.Rand holds no state besides its
+	// source, but does not expose it). NewReplicaState, LoadCheckpoint and
+	// SetSource set it; a checkpoint of a state with Rand ≠ nil and
+	// Src = nil is refused.
+	Src Source
+
+	// integState is integrator state read by LoadCheckpoint, restored by
+	// Run after Bind and then cleared.
+	integState []byte
+}
+
+// Source is a random source whose complete state can be saved and restored
+// bit for bit: *rand.PCG and *rand.ChaCha8 of math/rand/v2 qualify.
+type Source interface {
+	rand.Source
+	encoding.BinaryMarshaler
+	encoding.BinaryUnmarshaler
+}
+
+// SetSource makes src the state's random stream: Rand = rand.New(src) and
+// Src = src.
+func (st *State) SetSource(src Source) {
+	st.Src = src
+	st.Rand = rand.New(src)
 }
 
 // NewState returns a state at positions x [σ] and velocities v [σ/τ] (nil
