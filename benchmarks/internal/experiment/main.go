@@ -91,9 +91,6 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 	}
 	fmt.Fprintf(log, "%s benchmark: preset %s, seeds %d..%d, results in %s (GOMAXPROCS %d)\n",
 		spec.System.Name, o.Preset, o.Seed, o.Seed+uint64(o.Repeat)-1, o.Out, runtime.GOMAXPROCS(0))
-	if Phase2 == nil {
-		fmt.Fprintln(log, "note: D-SPIB (learn/dspib) is not available in this build; running SPIB and the baselines only")
-	}
 	var seeds []*seedResult
 	for rep := range o.Repeat {
 		seed := o.Seed + uint64(rep)
@@ -120,7 +117,7 @@ type seedResult struct {
 	Info    map[string]any    `json:"info"`
 	NEval   map[string]int    `json:"n_eval"`
 	Figures []string          `json:"-"`
-	Stopped map[string]string `json:"spib_stopped"`
+	Stopped map[string]string `json:"dspib_stopped"`
 }
 
 func (r *seedRun) run(ctx context.Context, figures bool, figDir string) (*seedResult, error) {
@@ -141,9 +138,7 @@ func (r *seedRun) run(ctx context.Context, figures bool, figDir string) (*seedRe
 		res.Rows = append(res.Rows, x.rows...)
 		res.Info[e.Name] = x.info
 		res.NEval[e.Name] = x.nEval
-		res.Stopped[e.Name] = x.spibRes.stopped
-		x.info["spib_states"] = x.spibRes.model.K
-		x.info["spib_epochs"] = len(x.spibRes.history)
+		res.Stopped[e.Name] = x.stopped
 		if figures {
 			start := time.Now()
 			files, err := writeFigures(figDir, x, &r.sizes)

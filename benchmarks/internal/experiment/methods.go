@@ -1,16 +1,14 @@
 package experiment
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"math"
-	"math/rand/v2"
 	"runtime"
 
 	"github.com/dspib/dspib/analysis/plots"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
+	"github.com/dspib/dspib/learn/dspib"
 	"github.com/dspib/dspib/learn/spib"
 )
 
@@ -98,61 +96,24 @@ func classifyWith(m *spib.Model, z []float64) ([]int, error) {
 	return labels, nil
 }
 
-// vampPrior is SPIB's VampPrior r(z) = Σ_k w_k N(z; μ_k, diag σ_k²) with
-// μ_k, σ_k² the encoder's output on the representative inputs and w =
-// softmax(θ) (Tomczak & Welling, AISTATS 2018). It ignores kT: SPIB has one
-// prior for all temperatures. Sampling uses the variance e^{logvar} as a
-// variance (spec §3 fixes the reference's std-for-covariance slip).
-type vampPrior struct {
-	mu, sd []float64 // K×d
-	cum    []float64 // cumulative weights, K
-	d      int
+// vampGen is SPIB's VampPrior sampled with the right covariance
+// (dspib.Model.SampleVampPrior, spec §3). It ignores kT: SPIB has one prior
+// for all temperatures.
+type vampGen struct{ m *dspib.Model }
+
+func (g vampGen) Generate(_ float64, n int, seed uint64) ([]float64, error) {
+	return g.m.SampleVampPrior(n, seed)
 }
 
-func newVampPrior(m *spib.Model) *vampPrior {
-	K, d := m.K, m.LatentDim()
-	t := ad.NewTape()
-	mean, logvar := m.EncodeTape(t, t.Const(K, m.D, m.RepInputs))
-	v := &vampPrior{mu: append([]float64(nil), mean.Data...), sd: make([]float64, K*d), cum: make([]float64, K), d: d}
-	for k := 0; k < K; k++ {
-		for j := 0; j < d; j++ {
-			lv := logvar.Data[j] // shared 1×d row
-			if logvar.Rows == K {
-				lv = logvar.Data[k*d+j]
-			}
-			v.sd[k*d+j] = math.Exp(0.5 * lv)
-		}
-	}
-	theta := m.PriorParams()[0].Data
-	mx := math.Inf(-1)
-	for _, th := range theta {
-		mx = math.Max(mx, th)
-	}
-	s := 0.0
-	for k := range K {
-		s += math.Exp(theta[k] - mx)
-		v.cum[k] = s
-	}
-	for k := range v.cum {
-		v.cum[k] /= s
-	}
-	return v
-}
+// dspibGen samples the D-SPIB diffusion prior at kT (ancestral sampler).
+type dspibGen struct{ m *dspib.Model }
 
-func (v *vampPrior) Generate(_ float64, n int, seed uint64) ([]float64, error) {
-	rng := rand.New(rand.NewPCG(seed, 0x7a6d70))
-	out := make([]float64, n*v.d)
-	for i := range n {
-		u := rng.Float64()
-		k := 0
-		for k < len(v.cum)-1 && v.cum[k] < u {
-			k++
-		}
-		for j := range v.d {
-			out[i*v.d+j] = v.mu[k*v.d+j] + v.sd[k*v.d+j]*rng.NormFloat64()
-		}
+func (g dspibGen) Generate(kT float64, n int, seed uint64) ([]float64, error) {
+	out, err := g.m.Generate([]float64{kT}, n, seed)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return out[0], nil
 }
 
 // priorGen adapts a diffusion prior (ancestral sampling, spec §3).
@@ -192,33 +153,3 @@ func thin(x []float64, d, n int) []float64 {
 	}
 	return out
 }
-
-// Phase2Input is what the D-SPIB joint-training stage receives: the
-// phase-1 model and the data it was trained on (labels are phase 1's final
-// labels), the sizes of the run, a seeded stream and a folder for its files.
-type Phase2Input struct {
-	Data   *spib.Data
-	Phase1 *spib.Model
-	Sizes  Sizes
-	Seed   uint64
-	Dir    string
-	Log    io.Writer
-}
-
-// Phase2Output is a trained D-SPIB model seen through the benchmark's narrow
-// interface.
-type Phase2Output struct {
-	Enc    Encoder
-	Gen    Generator
-	Curves []plots.Curve
-	// Info is recorded in metrics.json (settings, epochs, reuse).
-	Info map[string]any
-}
-
-// Phase2Func trains (or reloads from Dir) D-SPIB phase 2.
-type Phase2Func func(ctx context.Context, in Phase2Input) (*Phase2Output, error)
-
-// Phase2 is the D-SPIB stage. It is nil when the learn/dspib package is not
-// part of this build; the programs then run SPIB and the baselines only and
-// the report says that D-SPIB is not available.
-var Phase2 Phase2Func

@@ -17,6 +17,7 @@ import (
 	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/analysis/plots"
 	"github.com/dspib/dspib/learn/diffusion"
+	"github.com/dspib/dspib/learn/dspib"
 	"github.com/dspib/dspib/learn/spib"
 	"github.com/dspib/dspib/md/traj"
 )
@@ -152,74 +153,77 @@ func readJSON(path string, v any) error {
 
 // expRun is one experiment of one seed: trained models and evaluation.
 type expRun struct {
-	e       *Experiment
-	dir     string
-	data    *spib.Data
-	feat    []float64 // all training frames (Data order), original units
-	spibRes struct {
-		model   *spib.Model
-		history []spib.EpochStats
-		stopped string
-	}
-	methods []*Method
-	info    map[string]any
-	nEval   int
-	// Evaluation results.
-	rows  []Row
-	plots expPlots
+	e   *Experiment
+	dir string
+	// feat holds all training frames (trajectories concatenated in e.Train
+	// order), original units; frameTemp their kT.
+	feat      []float64
+	frameTemp []float64
+	// trainFrames and valFrames are the frames x_t of the training and
+	// validation pairs of the split, in increasing order.
+	trainFrames, valFrames []int
+	phase1, dspib          *dspib.Model
+	hist1                  []spib.EpochStats
+	hist2                  []dspib.EpochStats
+	stopped                string
+	methods                []*Method
+	info                   map[string]any
+	nEval                  int
+	rows                   []Row
+	plots                  expPlots
 }
 
-// trainSPIB builds the data set and trains (or reloads) phase 1.
-func (r *seedRun) trainSPIB(ctx context.Context, x *expRun) error {
+// models is what the training stage saves besides the two model folders.
+type models struct {
+	Phase1History []spib.EpochStats  `json:"phase1_history"`
+	History       []dspib.EpochStats `json:"phase2_history"`
+	Stopped       string             `json:"stopped"`
+	Converged     bool               `json:"converged"`
+}
+
+// trainModels runs (or reloads) the two-phase D-SPIB fit on the training
+// temperatures of x: phase 1 is the SPIB baseline, phase 2 D-SPIB.
+func (r *seedRun) trainModels(ctx context.Context, x *expRun) error {
 	e := x.e
 	d := r.d
 	var trajs []spib.Trajectory
-	x.feat = nil
+	x.feat, x.frameTemp = nil, nil
 	for _, t := range e.Train {
 		f := r.trainFeat[t]
 		n := len(f) / d
 		tr := spib.Trajectory{Features: make([][]float64, n), Temp: t}
 		for i := range n {
 			tr.Features[i] = f[i*d : (i+1)*d]
+			x.frameTemp = append(x.frameTemp, t)
 		}
 		trajs = append(trajs, tr)
 		x.feat = append(x.feat, f...)
 	}
-	cfg := spib.Config{
-		Lag: r.sizes.Lag, MaxEpochs: r.sizes.SPIBMaxEpochs, Refinements: r.sizes.SPIBRefinements,
-		Progress: r.log, ProgressEvery: 15 * time.Second,
-	}
-	data, err := spib.NewData(trajs, cfg, newRand(DeriveSeed(r.seed, "split/"+e.Name, 0)))
-	if err != nil {
-		return fmt.Errorf("%s: %w", e.Name, err)
-	}
-	x.data = data
-	modelPath := filepath.Join(x.dir, "spib.model")
-	labelsPath := filepath.Join(x.dir, "spib_labels.npy")
-	histPath := filepath.Join(x.dir, "spib_history.json")
-	marker := filepath.Join(x.dir, "spib.done.json")
-	key := r.key(e, "spib")
+	p1Dir := filepath.Join(x.dir, "spib_model")
+	p2Dir := filepath.Join(x.dir, "dspib_model")
+	histPath := filepath.Join(x.dir, "histories.json")
+	trainPath := filepath.Join(x.dir, "split_train_frames.npy")
+	valPath := filepath.Join(x.dir, "split_val_frames.npy")
+	marker := filepath.Join(x.dir, "models.done.json")
+	key := r.key(e, "models")
 	start := time.Now()
 	if reusable(marker, key) {
-		m, err1 := spib.Load(modelPath)
-		labels, err2 := traj.ReadNPYInts(labelsPath)
-		var hist struct {
-			History []spib.EpochStats
-			Stopped string
-		}
-		err3 := readJSON(histPath, &hist)
-		if err := errors.Join(err1, err2, err3); err == nil {
-			if err := data.SetLabels(labels); err != nil {
-				return err
-			}
-			x.spibRes.model, x.spibRes.history, x.spibRes.stopped = m, hist.History, hist.Stopped
-			fmt.Fprintf(r.log, "reuse: %s SPIB model %s (settings match)\n", e.Name, modelPath)
-			r.timed(e.Name+"/spib", true, start)
+		m1, err1 := dspib.Load(p1Dir)
+		m2, err2 := dspib.Load(p2Dir)
+		var h models
+		err3 := readJSON(histPath, &h)
+		tf, err4 := traj.ReadNPYInts(trainPath)
+		vf, err5 := traj.ReadNPYInts(valPath)
+		if err := errors.Join(err1, err2, err3, err4, err5); err == nil {
+			x.phase1, x.dspib, x.hist1, x.hist2, x.stopped = m1, m2, h.Phase1History, h.History, h.Stopped
+			x.trainFrames, x.valFrames = tf, vf
+			fmt.Fprintf(r.log, "reuse: %s SPIB and D-SPIB models in %s (settings match)\n", e.Name, x.dir)
+			r.timed(e.Name+"/spib+dspib", true, start)
 			return nil
 		}
 	}
 	// Initial labels: k-means on the k-means features of all training frames.
-	km := make([]float64, 0)
+	var km []float64
 	for _, t := range e.Train {
 		km = append(km, r.trainKM[t]...)
 	}
@@ -230,79 +234,114 @@ func (r *seedRun) trainSPIB(ctx context.Context, x *expRun) error {
 	if err != nil {
 		return fmt.Errorf("%s: k-means: %w", e.Name, err)
 	}
-	// k-means labels are per training frame in the same order as Data.
-	if err := data.SetLabels(kmRes.Labels); err != nil {
-		return fmt.Errorf("%s: initial labels: %w", e.Name, err)
+	off := 0
+	for i := range trajs {
+		n := len(trajs[i].Features)
+		trajs[i].Labels = kmRes.Labels[off : off+n]
+		off += n
 	}
 	r.timed(e.Name+"/kmeans", false, start)
 	start = time.Now()
-	fmt.Fprintf(r.log, "[seed %d] %s: training SPIB on kT %v (%d frames, lag %d)\n", r.seed, e.Name, e.Train, data.N, data.Lag)
-	res, err := spib.TrainData(data, cfg, newRand(DeriveSeed(r.seed, "spib/"+e.Name, 0)))
-	if err != nil && !errors.Is(err, spib.ErrTooFewStates) {
-		return fmt.Errorf("%s: SPIB: %w", e.Name, err)
-	}
-	if err != nil {
-		fmt.Fprintf(r.log, "warning: %s: %v (continuing with the model at that point)\n", e.Name, err)
-	}
-	x.spibRes.model, x.spibRes.history, x.spibRes.stopped = res.Model, res.History, res.Stopped
 	if err := os.MkdirAll(x.dir, 0o755); err != nil {
 		return err
 	}
-	if err := res.Model.Save(modelPath); err != nil {
+	// A phase-2 checkpoint is resumed only if it was written with the same
+	// settings (its key file matches); otherwise it is stale and removed.
+	ckpt := filepath.Join(x.dir, "dspib.ckpt")
+	ckptKey := ckpt + ".key.json"
+	if !reusable(ckptKey, key) {
+		os.Remove(ckpt)
+		if err := writeMarker(ckptKey, key); err != nil {
+			return err
+		}
+	} else if _, err := os.Stat(ckpt); err == nil {
+		fmt.Fprintf(r.log, "reuse: resuming D-SPIB from checkpoint %s\n", ckpt)
+	}
+	cfg := dspib.Config{
+		SPIB:          spib.Config{Lag: r.sizes.Lag, MaxEpochs: r.sizes.SPIBMaxEpochs, Refinements: r.sizes.SPIBRefinements},
+		Prior:         diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding},
+		MaxEpochs:     r.sizes.Phase2Epochs,
+		Checkpoint:    ckpt,
+		Progress:      r.log,
+		ProgressEvery: 15 * time.Second,
+	}
+	s := DeriveSeed(r.seed, "dspib/"+e.Name, 0)
+	fmt.Fprintf(r.log, "[seed %d] %s: training SPIB (phase 1) then D-SPIB (phase 2) on kT %v (%d frames, lag %d)\n",
+		r.seed, e.Name, e.Train, len(x.frameTemp), r.sizes.Lag)
+	res, err := dspib.Fit(ctx, trajs, cfg, rand.NewPCG(s, s^0x9e3779b97f4a7c15))
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.Name, err)
+	}
+	x.phase1, x.dspib, x.hist1, x.hist2, x.stopped = res.Phase1, res.Model, res.Phase1History, res.History, res.Stopped
+	x.trainFrames, x.valFrames = pairSources(res.Data, res.Data.Train), pairSources(res.Data, res.Data.Val)
+	if err := res.Phase1.Save(p1Dir); err != nil {
 		return err
 	}
-	if err := traj.WriteNPYInts(labelsPath, data.Labels); err != nil {
+	if err := res.Model.Save(p2Dir); err != nil {
 		return err
 	}
-	if err := traj.WriteJSON(histPath, map[string]any{"History": res.History, "Stopped": res.Stopped}); err != nil {
+	if err := traj.WriteJSON(histPath, models{res.Phase1History, res.History, res.Stopped, res.Converged}); err != nil {
+		return err
+	}
+	if err := traj.WriteNPYInts(trainPath, x.trainFrames); err != nil {
+		return err
+	}
+	if err := traj.WriteNPYInts(valPath, x.valFrames); err != nil {
 		return err
 	}
 	if err := writeMarker(marker, key); err != nil {
 		return err
 	}
-	r.timed(e.Name+"/spib", false, start)
+	r.timed(e.Name+"/spib+dspib", false, start)
 	return ctx.Err()
 }
 
+// pairSources returns the sorted source frames x_t of the pairs listed.
+func pairSources(d *spib.Data, pairs []int) []int {
+	out := make([]int, len(pairs))
+	for i, p := range pairs {
+		out[i] = d.Src[p]
+	}
+	sort.Ints(out)
+	return out
+}
+
 // trainPrior fits (or reloads) the post-hoc diffusion prior on the frozen
-// SPIB latents of the training split: the two-stage ablation of D-SPIB
-// (same prior network, encoder not trained jointly).
-func (r *seedRun) trainPrior(ctx context.Context, x *expRun, zAll []float64) (*diffusion.Prior, []float64, error) {
+// phase-1 SPIB latents of the training split: an ablation of D-SPIB (same
+// prior network and schedule, but the encoder is not trained jointly).
+func (r *seedRun) trainPrior(ctx context.Context, x *expRun) (*diffusion.Prior, []float64, error) {
 	e := x.e
-	path := filepath.Join(x.dir, "prior.ckpt")
-	lossPath := filepath.Join(x.dir, "prior_losses.json")
-	marker := filepath.Join(x.dir, "prior.done.json")
-	key := r.key(e, "prior")
+	path := filepath.Join(x.dir, "posthoc_prior.ckpt")
+	lossPath := filepath.Join(x.dir, "posthoc_prior_losses.json")
+	marker := filepath.Join(x.dir, "posthoc_prior.done.json")
+	key := r.key(e, "posthoc-prior")
 	start := time.Now()
 	if reusable(marker, key) {
 		p, err1 := diffusion.Load(path)
 		var losses []float64
 		err2 := readJSON(lossPath, &losses)
 		if err1 == nil && err2 == nil {
-			fmt.Fprintf(r.log, "reuse: %s diffusion prior %s (settings match)\n", e.Name, path)
-			r.timed(e.Name+"/prior", true, start)
+			fmt.Fprintf(r.log, "reuse: %s post-hoc diffusion prior %s (settings match)\n", e.Name, path)
+			r.timed(e.Name+"/posthoc-prior", true, start)
 			return p, losses, nil
 		}
 	}
-	src := append([]int(nil), x.data.Src...)
-	var frames []int
-	for _, p := range x.data.Train {
-		frames = append(frames, src[p])
+	d := r.d
+	var feat, temps []float64
+	for _, f := range x.trainFrames {
+		feat = append(feat, x.feat[f*d:(f+1)*d]...)
+		temps = append(temps, x.frameTemp[f])
 	}
-	sort.Ints(frames)
-	ld := x.spibRes.model.LatentDim()
-	all := make([]float64, 0, len(frames)*ld)
-	temps := make([]float64, 0, len(frames))
-	for _, f := range frames {
-		all = append(all, zAll[f*ld:(f+1)*ld]...)
-		temps = append(temps, x.data.Temp[f])
-	}
-	samples := thin(all, ld, r.sizes.DiffMaxLatents)
+	feat = thin(feat, d, r.sizes.DiffMaxLatents)
 	temps = thin(temps, 1, r.sizes.DiffMaxLatents)
-	fmt.Fprintf(r.log, "[seed %d] %s: training the diffusion prior on %d frozen SPIB latents, %d epochs\n",
+	samples, _, err := x.phase1.SPIB.Encode(feat, runtime.GOMAXPROCS(0))
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(r.log, "[seed %d] %s: training the post-hoc diffusion prior on %d frozen SPIB latents, %d epochs\n",
 		r.seed, e.Name, len(temps), r.sizes.DiffEpochs)
 	cfg := diffusion.TrainConfig{
-		Prior:  diffusion.Config{Dim: ld, Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding},
+		Prior:  diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding},
 		Epochs: r.sizes.DiffEpochs,
 	}
 	p, losses, err := diffusion.Train(samples, temps, cfg, newRand(DeriveSeed(r.seed, "prior/"+e.Name, 0)))
@@ -318,77 +357,68 @@ func (r *seedRun) trainPrior(ctx context.Context, x *expRun, zAll []float64) (*d
 	if err := writeMarker(marker, key); err != nil {
 		return nil, nil, err
 	}
-	r.timed(e.Name+"/prior", false, start)
+	r.timed(e.Name+"/posthoc-prior", false, start)
 	return p, losses, ctx.Err()
 }
 
 // valFeatures returns, per training temperature, the original features of the
-// validation frames x_t (sources of the validation pairs), in frame order.
+// validation frames x_t, in frame order.
 func valFeatures(x *expRun, d int) map[float64][]float64 {
-	var frames []int
-	for _, p := range x.data.Val {
-		frames = append(frames, x.data.Src[p])
-	}
-	sort.Ints(frames)
 	out := map[float64][]float64{}
-	for _, f := range frames {
-		t := x.data.Temp[f]
+	for _, f := range x.valFrames {
+		t := x.frameTemp[f]
 		out[t] = append(out[t], x.feat[f*d:(f+1)*d]...)
 	}
 	return out
 }
 
-// buildMethods trains the models of experiment x and lists the methods.
-func (r *seedRun) buildMethods(ctx context.Context, x *expRun) error {
-	if err := r.trainSPIB(ctx, x); err != nil {
-		return err
-	}
-	m := x.spibRes.model
-	if m.LatentDim() != 2 {
-		return fmt.Errorf("%s: latent dimension %d, the benchmark compares 2-D latents", x.e.Name, m.LatentDim())
-	}
-	enc := spibEncoder{m}
-	var spibCurves []plots.Curve
-	{
-		var ep, tr, te []float64
-		for _, h := range x.spibRes.history {
-			ep = append(ep, float64(h.TotalEpoch))
-			tr = append(tr, h.TrainLoss)
-			te = append(te, h.TestLoss)
-		}
-		spibCurves = []plots.Curve{{Label: "SPIB train", X: ep, Y: tr}, {Label: "SPIB test", X: ep, Y: te, Dashed: true}}
-	}
-	x.methods = append(x.methods, &Method{Name: "SPIB (VampPrior)", Key: "spib", EncKey: "spib", Enc: enc,
-		Gen: newVampPrior(m), Curves: spibCurves})
-
-	zAll, _, _, err := m.EncodeData(x.data, runtime.GOMAXPROCS(0))
-	if err != nil {
-		return err
-	}
-	prior, losses, err := r.trainPrior(ctx, x, zAll)
-	if err != nil {
-		return err
-	}
-	ep := make([]float64, len(losses))
+func epochs(n int) []float64 {
+	ep := make([]float64, n)
 	for i := range ep {
 		ep[i] = float64(i + 1)
 	}
-	x.methods = append(x.methods, &Method{Name: "SPIB + diffusion (frozen encoder)", Key: "spibdm", EncKey: "spib", Enc: enc,
-		Gen: priorGen{prior}, TempAware: true, Curves: []plots.Curve{{Label: "diffusion loss (frozen SPIB latents)", X: ep, Y: losses}}})
+	return ep
+}
 
-	x.info["dspib_available"] = Phase2 != nil
-	if Phase2 != nil {
-		start := time.Now()
-		out, err := Phase2(ctx, Phase2Input{Data: x.data, Phase1: m, Sizes: r.sizes,
-			Seed: DeriveSeed(r.seed, "dspib/"+x.e.Name, 0), Dir: x.dir, Log: r.log})
-		if err != nil {
-			return fmt.Errorf("%s: D-SPIB: %w", x.e.Name, err)
-		}
-		reused, _ := out.Info["reused"].(bool)
-		r.timed(x.e.Name+"/dspib", reused, start)
-		x.info["dspib"] = out.Info
-		x.methods = append(x.methods, &Method{Name: "D-SPIB", Key: "dspib", EncKey: "dspib", Enc: out.Enc,
-			Gen: out.Gen, TempAware: true, Curves: out.Curves})
+// buildMethods trains the models of experiment x and lists the methods.
+func (r *seedRun) buildMethods(ctx context.Context, x *expRun) error {
+	if err := r.trainModels(ctx, x); err != nil {
+		return err
 	}
+	if d := x.phase1.SPIB.LatentDim(); d != 2 {
+		return fmt.Errorf("%s: latent dimension %d, the benchmark compares 2-D latents", x.e.Name, d)
+	}
+	enc1 := spibEncoder{x.phase1.SPIB}
+	var ep, tr, te []float64
+	for _, h := range x.hist1 {
+		ep = append(ep, float64(h.TotalEpoch))
+		tr = append(tr, h.TrainLoss)
+		te = append(te, h.TestLoss)
+	}
+	x.methods = append(x.methods, &Method{Name: "SPIB (VampPrior)", Key: "spib", EncKey: "spib", Enc: enc1,
+		Gen: vampGen{x.phase1}, Curves: []plots.Curve{{Label: "SPIB train", X: ep, Y: tr}, {Label: "SPIB test", X: ep, Y: te, Dashed: true}}})
+
+	var ce, diff, tdiff []float64
+	for _, h := range x.hist2 {
+		ce = append(ce, h.TrainCE)
+		diff = append(diff, h.TrainDiff)
+		tdiff = append(tdiff, h.TestDiff)
+	}
+	ep2 := epochs(len(x.hist2))
+	x.methods = append(x.methods, &Method{Name: "D-SPIB", Key: "dspib", EncKey: "dspib", Enc: spibEncoder{x.dspib.SPIB},
+		Gen: dspibGen{x.dspib}, TempAware: true, Curves: []plots.Curve{
+			{Label: "D-SPIB CE (train)", X: ep2, Y: ce}, {Label: "D-SPIB diffusion (train)", X: ep2, Y: diff},
+			{Label: "D-SPIB diffusion (test)", X: ep2, Y: tdiff, Dashed: true}}})
+
+	prior, losses, err := r.trainPrior(ctx, x)
+	if err != nil {
+		return err
+	}
+	x.methods = append(x.methods, &Method{Name: "SPIB + post-hoc diffusion (frozen encoder)", Key: "posthoc", EncKey: "spib", Enc: enc1,
+		Gen: priorGen{prior}, TempAware: true, Curves: []plots.Curve{{Label: "post-hoc diffusion (frozen SPIB)", X: epochs(len(losses)), Y: losses}}})
+	x.info["spib_states"] = x.phase1.SPIB.K
+	x.info["spib_epochs"] = len(x.hist1)
+	x.info["dspib_epochs"] = len(x.hist2)
+	x.info["dspib_stopped"] = x.stopped
 	return nil
 }

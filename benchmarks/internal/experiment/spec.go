@@ -123,9 +123,8 @@ type Sizes struct {
 	// DiffEpochs is the number of epochs of the post-hoc diffusion prior and
 	// DiffMaxLatents the number of training latents it sees (thinned evenly).
 	DiffEpochs, DiffMaxLatents int
-	// Phase2Epochs caps the D-SPIB joint training; Phase2MaxFrames thins the
-	// training set handed to phase 2 (0 = all).
-	Phase2Epochs, Phase2MaxFrames int
+	// Phase2Epochs caps the D-SPIB joint training (phase 2).
+	Phase2Epochs int
 	// Exponent is a in σ_T = (T/T_ref)^a of the diffusion noise (spec §3).
 	Exponent float64
 	// Embedding is the diffusion network's temperature embedding.
@@ -156,9 +155,6 @@ func (s *Sizes) Validate() error {
 	}
 	if s.BurnIn < 0 {
 		return fmt.Errorf("experiment: Sizes.BurnIn = %d, want ≥ 0", s.BurnIn)
-	}
-	if s.Phase2MaxFrames < 0 {
-		return fmt.Errorf("experiment: Sizes.Phase2MaxFrames = %d, want ≥ 0", s.Phase2MaxFrames)
 	}
 	if s.Lag >= s.TrainFrames {
 		return fmt.Errorf("experiment: Sizes.Lag = %d, want < TrainFrames = %d", s.Lag, s.TrainFrames)
