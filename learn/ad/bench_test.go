@@ -84,6 +84,14 @@ func BenchmarkSPIBStep(b *testing.B) {
 	benchStep(b, m.step, 512)
 }
 
+// BenchmarkSPIBStepK100: the same step with K = 100 states (the first SPIB
+// round after k-means, spec §1), where the B×K ops (LogSoftmax and its
+// backward, the VampPrior mixture over 100 components) dominate.
+func BenchmarkSPIBStepK100(b *testing.B) {
+	m := newSPIB(512, 7, 100, 1)
+	benchStep(b, m.step, 512)
+}
+
 // BenchmarkDSPIBStep: one D-SPIB phase-2 step (batch 512 latents, each
 // replicated 16× = 8192 rows through the noise network, plus encoder and
 // decoder, Adam). cpu-s/Msamples counts latent samples (frames), not replicas.

@@ -66,3 +66,22 @@ func reluKern(dst, src *float64, n int)
 //
 //go:noescape
 func reluMaskKern(dz, dy, y *float64, n int)
+
+// lseRowsKern sets, for each of rows rows of c values (c a positive
+// multiple of 4), m[r] = max x_r, e_r = e^{x_r − m[r]} and s[r] = Σ e_r
+// (lse_amd64.s). e may alias x. Callers check hasFMA.
+//
+//go:noescape
+func lseRowsKern(e, x, m, s *float64, rows, c int)
+
+// quadAccKern sets l[k] −= (z − mu[k])²·h[k] for k < n, n a multiple of 4.
+//
+//go:noescape
+func quadAccKern(l, mu, h *float64, z float64, n int)
+
+// mixBackKern: with gg = gi·gam[k], r = z − mu[k], t = gg·r·iv[k], it adds
+// t to dmu[k] and gg − t·r to dlv[k] for k < n (a multiple of 4) and returns
+// Σ t.
+//
+//go:noescape
+func mixBackKern(dmu, dlv, mu, iv, gam *float64, gi, z float64, n int) float64

@@ -13,3 +13,9 @@ func expKern(dst, src *float64, n int) { panic("ad: expKern without assembly") }
 
 func reluKern(dst, src *float64, n int)      { panic("ad: reluKern without assembly") }
 func reluMaskKern(dz, dy, y *float64, n int) { panic("ad: reluMaskKern without assembly") }
+
+func lseRowsKern(e, x, m, s *float64, rows, c int)    { panic("ad: lseRowsKern without assembly") }
+func quadAccKern(l, mu, h *float64, z float64, n int) { panic("ad: quadAccKern without assembly") }
+func mixBackKern(dmu, dlv, mu, iv, gam *float64, gi, z float64, n int) float64 {
+	panic("ad: mixBackKern without assembly")
+}

@@ -733,68 +733,40 @@ func (t *Tape) WeightedMeanRows(a *Node, w []float64) *Node {
 // ---- probability ----
 
 // LogSoftmax returns the rowwise log-softmax a_ij − log Σ_k exp(a_ik),
-// computed stably (max subtracted).
+// computed stably: with m_i = max_k a_ik, y_ij = (a_ij − m_i) − log Σ_k
+// e^{a_ik − m_i}, where every exponential is in [0, 1] and the sum ≥ 1. The
+// exponentials of all rows are evaluated in one vectorised pass (lseRows)
+// and kept, unnormalised, for backward together with 1/Σ.
 func (t *Tape) LogSoftmax(a *Node) *Node {
 	n := t.unary(opLogSoftmax, a)
-	c := a.Cols
-	if n.Grad != nil {
-		n.aux = grow(n.aux, a.Len()) // softmax probabilities, for backward
-	}
-	// y = x − rowmax, then e^y for all rows at once (vectorised).
-	for i := 0; i < a.Rows; i++ {
-		x := a.Data[i*c : (i+1)*c]
-		y := n.Data[i*c : (i+1)*c]
-		m := math.Inf(-1)
-		for _, v := range x {
-			m = max(m, v)
-		}
-		for j, v := range x {
-			y[j] = v - m
-		}
-	}
-	expSlice(n.Data, n.Data)
-	for i := 0; i < a.Rows; i++ {
-		x := a.Data[i*c : (i+1)*c]
-		y := n.Data[i*c : (i+1)*c]
-		m := math.Inf(-1)
-		for _, v := range x {
-			m = max(m, v)
-		}
-		s := 0.0
-		for _, e := range y {
-			s += e
-		}
-		ls := math.Log(s)
-		if n.Grad != nil {
-			p := n.aux[i*c : (i+1)*c]
-			inv := 1 / s
-			for j, e := range y {
-				p[j] = e * inv
+	B, c := a.Rows, a.Cols
+	c4 := pad4(c)
+	// aux = [ e_ij = e^{a_ij − m_i} (B×c4, stride c4) | m (B) | 1/Σ_j e_ij (B) ].
+	n.aux = grow(n.aux, B*c4+2*B)
+	e, m, inv := n.aux[:B*c4], n.aux[B*c4:B*c4+B], n.aux[B*c4+B:B*c4+2*B]
+	src := a.Data
+	if c4 != c {
+		// Rows padded with −Inf, as lseRows wants.
+		for i := 0; i < B; i++ {
+			row := e[i*c4 : (i+1)*c4]
+			copy(row, a.Data[i*c:(i+1)*c])
+			for j := c; j < c4; j++ {
+				row[j] = math.Inf(-1)
 			}
 		}
+		src = e
+	}
+	lseRows(e, src, m, inv, B, c4)
+	for i := 0; i < B; i++ {
+		x := a.Data[i*c : (i+1)*c]
+		y := n.Data[i*c : (i+1)*c]
+		mi, ls := m[i], math.Log(inv[i])
+		inv[i] = 1 / inv[i]
 		for j, v := range x {
-			y[j] = (v - m) - ls // not v − (m+ls): keeps precision for large logits
+			y[j] = (v - mi) - ls // not v − (m+ls): keeps precision for large logits
 		}
 	}
 	return n
-}
-
-// maxLogSum returns m = max x and log Σ exp(x − m), so log Σ exp(x) = m + ls.
-func maxLogSum(x []float64) (m, ls float64) {
-	m = math.Inf(-1)
-	for _, v := range x {
-		if v > m {
-			m = v
-		}
-	}
-	if math.IsInf(m, -1) {
-		return m, 0
-	}
-	s := 0.0
-	for _, v := range x {
-		s += math.Exp(v - m)
-	}
-	return m, math.Log(s)
 }
 
 // PickCols returns the B×1 column of a[i, idx[i]] (idx constant, len a.Rows).
@@ -967,65 +939,66 @@ func (t *Tape) MixtureLogPDF(z, mu, logvar, theta *Node) *Node {
 	}
 	n := t.newNode(opMixture, B, 1, anyGrad(z, mu, logvar, theta))
 	n.a, n.b, n.c, n.d = z, mu, logvar, theta
-	// aux2 = [ w (K) | log w (K) | 1/σ² (logvar.Len()) | ½Σ_j(ln2π+logvar_kj) (K) ]
-	n.aux2 = grow(n.aux2, 3*K+logvar.Len())
-	w, logw, iv, cst := n.aux2[:K], n.aux2[K:2*K], n.aux2[2*K:2*K+logvar.Len()], n.aux2[2*K+logvar.Len():]
-	tm, tls := maxLogSum(theta.Data)
-	for k, v := range theta.Data {
-		logw[k] = (v - tm) - tls
-		w[k] = math.Exp(logw[k])
+	// The log joint l_ik = log w_k + log N(z_i; μ_k, σ_k²) is evaluated row by
+	// row, vectorised over the components, from component-major copies of
+	// the parameters padded to K4 = pad4(K) components (a pad has log-weight
+	// −Inf and 1/σ² = 0, so it adds 0 to every sum and gets no gradient):
+	// aux2 = [ w (K) | cst_k = log w_k − ½Σ_j(ln2π+logvar_kj) (K4) |
+	//          μᵀ, 1/σ²ᵀ, ½/σ²ᵀ (d×K4 each) | backward scratch: ∂μᵀ, ∂logvarᵀ
+	//          (d×K4 each), g_i/Σ_k e_ik (B), ∂θ (K4) ].
+	K4 := pad4(K)
+	dK := d * K4
+	n.aux2 = grow(n.aux2, K+2*K4+5*dK+B)
+	w, cst := n.aux2[:K], n.aux2[K:K+K4]
+	muT, ivT, hT := n.aux2[K+K4:K+K4+dK], n.aux2[K+K4+dK:K+K4+2*dK], n.aux2[K+K4+2*dK:K+K4+3*dK]
+	// w = softmax(θ), by max-shifted log-sum-exp.
+	tm := math.Inf(-1)
+	for _, v := range theta.Data {
+		tm = max(tm, v)
 	}
-	for i, v := range logvar.Data {
-		iv[i] = math.Exp(-v)
+	ts := 0.0
+	for _, v := range theta.Data {
+		ts += math.Exp(v - tm)
 	}
-	for k := 0; k < K; k++ {
+	tls := math.Log(ts)
+	for k := 0; k < K4; k++ {
+		if k >= K {
+			cst[k] = math.Inf(-1)
+			for j := 0; j < d; j++ {
+				muT[j*K4+k], ivT[j*K4+k] = 0, math.Inf(-1) // e^{−Inf} = 0 below
+			}
+			continue
+		}
 		lo := rowOff(logvar, k)
 		s := 0.0
 		for j := 0; j < d; j++ {
 			s += ln2Pi + logvar.Data[lo+j]
+			muT[j*K4+k] = mu.Data[k*d+j]
+			ivT[j*K4+k] = -logvar.Data[lo+j]
 		}
-		cst[k] = logw[k] - 0.5*s
+		logw := (theta.Data[k] - tm) - tls
+		w[k] = math.Exp(logw)
+		cst[k] = logw - 0.5*s
 	}
-	// aux = γ (B×K), first holding the log joint l_ik − max_k l_ik, with the
-	// row maximum kept in n.Data until the exponentials are done.
-	n.aux = grow(n.aux, B*K)
-	bcLV := logvar.Rows == 1
-	for i := 0; i < B; i++ {
-		zi := z.Data[i*d : (i+1)*d]
-		l := n.aux[i*K : (i+1)*K]
-		m := math.Inf(-1)
-		for k := range l {
-			mk := mu.Data[k*d : (k+1)*d]
-			ivk := iv
-			if !bcLV {
-				ivk = iv[k*d : (k+1)*d]
-			}
-			mk, ivk = mk[:len(zi)], ivk[:len(zi)]
-			q := 0.0
-			for j, zv := range zi {
-				r := zv - mk[j]
-				q += r * r * ivk[j]
-			}
-			l[k] = cst[k] - 0.5*q
-			m = max(m, l[k])
-		}
-		for k := range l {
-			l[k] -= m
-		}
-		n.Data[i] = m
+	expSlice(ivT, ivT)
+	for i, v := range ivT {
+		hT[i] = 0.5 * v
 	}
-	expSlice(n.aux, n.aux)
+	// aux = [ e_ik = e^{l_ik − m_i} (B×K4) | m (B) | 1/Σ_k e_ik (B) ]: the
+	// responsibilities γ_ik = e_ik/Σ_k e_ik are normalised in backward.
+	n.aux = grow(n.aux, B*K4+2*B)
+	e, m, inv := n.aux[:B*K4], n.aux[B*K4:B*K4+B], n.aux[B*K4+B:B*K4+2*B]
 	for i := 0; i < B; i++ {
-		l := n.aux[i*K : (i+1)*K]
-		s := 0.0
-		for _, v := range l {
-			s += v
+		l := e[i*K4 : (i+1)*K4]
+		copy(l, cst)
+		for j, zv := range z.Data[i*d : (i+1)*d] {
+			quadAcc(l, muT[j*K4:(j+1)*K4], hT[j*K4:(j+1)*K4], zv)
 		}
-		inv := 1 / s
-		for k := range l {
-			l[k] *= inv
-		}
-		n.Data[i] += math.Log(s)
+	}
+	lseRows(e, e, m, inv, B, K4)
+	for i := 0; i < B; i++ {
+		n.Data[i] = m[i] + math.Log(inv[i])
+		inv[i] = 1 / inv[i]
 	}
 	return n
 }
@@ -1033,66 +1006,58 @@ func (t *Tape) MixtureLogPDF(z, mu, logvar, theta *Node) *Node {
 func (n *Node) backMixture() {
 	z, mu, logvar, theta := n.a, n.b, n.c, n.d
 	K, d, B := mu.Rows, z.Cols, z.Rows
-	w, iv := n.aux2[:K], n.aux2[2*K:2*K+logvar.Len()]
-	// Component-major: the sums over samples for μ_k, logvar_k and θ_k are
-	// accumulated in locals (d = 2, the usual latent size) or in a scratch
-	// row, not in the shared gradient rows (a store-to-load chain per sample).
-	n.aux2 = grow(n.aux2, 3*K+logvar.Len()+2*d)
-	acc := n.aux2[3*K+logvar.Len():]
-	dmu, dlv := acc[:d], acc[d:]
-	g := n.Grad
-	for k := 0; k < K; k++ {
-		mk := mu.Data[k*d : (k+1)*d]
-		lo := rowOff(logvar, k)
-		ivk := iv[lo : lo+d]
-		dth := 0.0
-		if d == 2 {
-			m0, m1, iv0, iv1 := mk[0], mk[1], ivk[0], ivk[1]
-			var dm0, dm1, dl0, dl1 float64
-			for i := 0; i < B; i++ {
-				gam := n.aux[i*K+k]
-				gg := g[i] * gam
-				dth += g[i] * (gam - w[k])
-				r0, r1 := z.Data[2*i]-m0, z.Data[2*i+1]-m1
-				t0, t1 := gg*r0*iv0, gg*r1*iv1
-				if z.Grad != nil {
-					z.Grad[2*i] -= t0
-					z.Grad[2*i+1] -= t1
-				}
-				dm0 += t0
-				dm1 += t1
-				dl0 += gg * (1 - r0*r0*iv0)
-				dl1 += gg * (1 - r1*r1*iv1)
-			}
-			dmu[0], dmu[1], dlv[0], dlv[1] = dm0, dm1, dl0, dl1
-		} else {
-			clear(acc)
-			for i := 0; i < B; i++ {
-				gam := n.aux[i*K+k]
-				gg := g[i] * gam
-				dth += g[i] * (gam - w[k])
-				zi := z.Data[i*d : (i+1)*d]
-				for j, zv := range zi {
-					r := zv - mk[j]
-					tj := gg * r * ivk[j]
-					if z.Grad != nil {
-						z.Grad[i*d+j] -= tj
-					}
-					dmu[j] += tj
-					dlv[j] += gg * (1 - r*r*ivk[j])
-				}
+	K4 := pad4(K)
+	dK := d * K4
+	w := n.aux2[:K]
+	muT, ivT := n.aux2[K+K4:K+K4+dK], n.aux2[K+K4+dK:K+K4+2*dK]
+	scr := n.aux2[K+K4+3*dK:]
+	dmuT, dlvT, gs, dth := scr[:dK], scr[dK:2*dK], scr[2*dK:2*dK+B], scr[2*dK+B:2*dK+B+K4]
+	clear(dmuT)
+	clear(dlvT)
+	e, inv := n.aux[:B*K4], n.aux[B*K4+B:B*K4+2*B]
+	// Row-major over samples, vectorised over components: the sums over
+	// samples for μ_k and logvar_k accumulate in the component-major scratch.
+	gsum := 0.0
+	for i := 0; i < B; i++ {
+		gsum += n.Grad[i]
+		gi := n.Grad[i] * inv[i] // g_i γ_ik = gi·e_ik
+		gs[i] = gi
+		gam := e[i*K4 : (i+1)*K4]
+		for j := 0; j < d; j++ {
+			ts := mixBack(dmuT[j*K4:(j+1)*K4], dlvT[j*K4:(j+1)*K4], muT[j*K4:(j+1)*K4], ivT[j*K4:(j+1)*K4], gam, gi, z.Data[i*d+j])
+			if z.Grad != nil {
+				z.Grad[i*d+j] -= ts
 			}
 		}
-		if theta.Grad != nil {
-			theta.Grad[k] += dth
+	}
+	if theta.Grad != nil {
+		// ∂/∂θ_k = Σ_i g_i γ_ik − w_k Σ_i g_i.
+		clear(dth)
+		gemmTN(1, K4, B, gs, e, dth)
+		for k, wk := range w {
+			theta.Grad[k] += dth[k] - wk*gsum
 		}
-		if mu.Grad != nil {
-			addTo(mu.Grad[k*d:(k+1)*d], dmu)
+	}
+	if mu.Grad != nil {
+		for k := 0; k < K; k++ {
+			for j := 0; j < d; j++ {
+				mu.Grad[k*d+j] += dmuT[j*K4+k]
+			}
 		}
-		if logvar.Grad != nil {
-			lg := logvar.Grad[lo : lo+d]
-			for j, v := range dlv {
-				lg[j] -= 0.5 * v
+	}
+	if logvar.Grad != nil {
+		for j := 0; j < d; j++ {
+			row := dlvT[j*K4 : j*K4+K]
+			if logvar.Rows == 1 {
+				s := 0.0
+				for _, v := range row {
+					s += v
+				}
+				logvar.Grad[j] -= 0.5 * s
+				continue
+			}
+			for k, v := range row {
+				logvar.Grad[k*d+j] -= 0.5 * v
 			}
 		}
 	}
@@ -1295,17 +1260,22 @@ func (n *Node) backward() {
 			}
 		}
 	case opLogSoftmax:
-		c := a.Cols
-		for i := 0; i < a.Rows; i++ {
+		// ∂y_ij/∂a_il = δ_jl − p_il, so da_i += g_i − p_i Σ_j g_ij with
+		// p_i = e_i/Σ_j e_ij (e, stride pad4(c), and 1/Σ saved by forward).
+		B, c := a.Rows, a.Cols
+		c4 := pad4(c)
+		e, inv := n.aux[:B*c4], n.aux[B*c4+B:B*c4+2*B]
+		for i := 0; i < B; i++ {
 			g := n.Grad[i*c : (i+1)*c]
 			da := a.Grad[i*c : (i+1)*c]
 			s := 0.0
 			for _, v := range g {
 				s += v
 			}
-			p := n.aux[i*c : (i+1)*c]
+			s *= inv[i]
+			ei := e[i*c4 : i*c4+c]
 			for j, v := range g {
-				da[j] += v - p[j]*s
+				da[j] += v - ei[j]*s
 			}
 		}
 	case opPick:

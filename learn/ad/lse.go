@@ -1,0 +1,81 @@
+package ad
+
+import "math"
+
+// Row kernels of the log-sum-exp ops (LogSoftmax, MixtureLogPDF). They work
+// on rows of K values (classes or mixture components) stored with a stride
+// padded to a multiple of 4, the pads holding −Inf log-weights (e^{−Inf} = 0
+// adds nothing to a sum and receives no gradient), so that the AVX2/FMA
+// kernels of lse_amd64.s never need a scalar tail; without the kernels the
+// same functions run as Go loops. Every reduction sums in a fixed order, so
+// results are deterministic for a given code path.
+
+// pad4 returns k rounded up to a multiple of 4.
+func pad4(k int) int { return (k + 3) &^ 3 }
+
+// lseRows computes, for each of the rows rows of c values in x (stride c),
+// the maximum m[r], the max-shifted exponentials e_r = e^{x_r − m[r]} (each
+// in [0, 1], at least one equal to 1) and their sum s[r] ≥ 1, so that
+// log Σ_j e^{x_rj} = m[r] + log s[r] without overflow or underflow of the
+// sum. e may alias x.
+func lseRows(e, x, m, s []float64, rows, c int) {
+	if rows == 0 || c == 0 {
+		return
+	}
+	x, e, m, s = x[:rows*c], e[:rows*c], m[:rows], s[:rows]
+	if hasFMA && c%4 == 0 {
+		lseRowsKern(&e[0], &x[0], &m[0], &s[0], rows, c)
+		return
+	}
+	for r := range rows {
+		xr, er := x[r*c:(r+1)*c], e[r*c:(r+1)*c]
+		mr := math.Inf(-1)
+		for _, v := range xr {
+			mr = max(mr, v)
+		}
+		sr := 0.0
+		for j, v := range xr {
+			ev := math.Exp(v - mr)
+			er[j] = ev
+			sr += ev
+		}
+		m[r], s[r] = mr, sr
+	}
+}
+
+// quadAcc sets l[k] −= (z − mu[k])²·h[k].
+func quadAcc(l, mu, h []float64, z float64) {
+	n := len(l)
+	mu, h = mu[:n], h[:n]
+	if hasFMA && n >= 4 {
+		n4 := n &^ 3
+		quadAccKern(&l[0], &mu[0], &h[0], z, n4)
+		l, mu, h = l[n4:], mu[n4:], h[n4:]
+	}
+	for k, m := range mu {
+		r := z - m
+		l[k] -= r * r * h[k]
+	}
+}
+
+// mixBack adds t_k = gi·gam[k]·(z − mu[k])·iv[k] to dmu[k] and
+// gi·gam[k]·(1 − (z − mu[k])²·iv[k]) to dlv[k], and returns Σ_k t_k.
+func mixBack(dmu, dlv, mu, iv, gam []float64, gi, z float64) float64 {
+	n := len(gam)
+	dmu, dlv, mu, iv = dmu[:n], dlv[:n], mu[:n], iv[:n]
+	s := 0.0
+	if hasFMA && n >= 4 {
+		n4 := n &^ 3
+		s = mixBackKern(&dmu[0], &dlv[0], &mu[0], &iv[0], &gam[0], gi, z, n4)
+		dmu, dlv, mu, iv, gam = dmu[n4:], dlv[n4:], mu[n4:], iv[n4:], gam[n4:]
+	}
+	for k, gm := range gam {
+		gg := gi * gm
+		r := z - mu[k]
+		t := gg * (r * iv[k])
+		dmu[k] += t
+		dlv[k] += gg - t*r
+		s += t
+	}
+	return s
+}

@@ -1,0 +1,373 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Vector constants of EXPV: the constants of expc<>, each
+// repeated in four lanes so that they can be memory operands (no broadcast
+// registers, which leaves room for two interleaved chains).
+DATA expv<>+0(SB)/8, $1.4426950408889634 // log2(e) @0
+DATA expv<>+8(SB)/8, $1.4426950408889634
+DATA expv<>+16(SB)/8, $1.4426950408889634
+DATA expv<>+24(SB)/8, $1.4426950408889634
+DATA expv<>+32(SB)/8, $6.93147180369123816490e-01 // ln2 hi (fdlibm) @32
+DATA expv<>+40(SB)/8, $6.93147180369123816490e-01
+DATA expv<>+48(SB)/8, $6.93147180369123816490e-01
+DATA expv<>+56(SB)/8, $6.93147180369123816490e-01
+DATA expv<>+64(SB)/8, $1.90821492927058770002e-10 // ln2 lo @64
+DATA expv<>+72(SB)/8, $1.90821492927058770002e-10
+DATA expv<>+80(SB)/8, $1.90821492927058770002e-10
+DATA expv<>+88(SB)/8, $1.90821492927058770002e-10
+DATA expv<>+96(SB)/8, $-707.0 // below: flush to 0 @96
+DATA expv<>+104(SB)/8, $-707.0
+DATA expv<>+112(SB)/8, $-707.0
+DATA expv<>+120(SB)/8, $-707.0
+DATA expv<>+128(SB)/8, $709.782712893384 // above: +Inf @128
+DATA expv<>+136(SB)/8, $709.782712893384
+DATA expv<>+144(SB)/8, $709.782712893384
+DATA expv<>+152(SB)/8, $709.782712893384
+DATA expv<>+160(SB)/8, $6755399441055744.0 // 1.5·2^52 (round-to-int magic) @160
+DATA expv<>+168(SB)/8, $6755399441055744.0
+DATA expv<>+176(SB)/8, $6755399441055744.0
+DATA expv<>+184(SB)/8, $6755399441055744.0
+DATA expv<>+192(SB)/8, $0x4338000000000000 // bits of the magic @192
+DATA expv<>+200(SB)/8, $0x4338000000000000
+DATA expv<>+208(SB)/8, $0x4338000000000000
+DATA expv<>+216(SB)/8, $0x4338000000000000
+DATA expv<>+224(SB)/8, $1022 // exponent bias − 1 @224
+DATA expv<>+232(SB)/8, $1022
+DATA expv<>+240(SB)/8, $1022
+DATA expv<>+248(SB)/8, $1022
+DATA expv<>+256(SB)/8, $0x7ff0000000000000 // +Inf @256
+DATA expv<>+264(SB)/8, $0x7ff0000000000000
+DATA expv<>+272(SB)/8, $0x7ff0000000000000
+DATA expv<>+280(SB)/8, $0x7ff0000000000000
+DATA expv<>+288(SB)/8, $709.79 // clamp for the computation @288
+DATA expv<>+296(SB)/8, $709.79
+DATA expv<>+304(SB)/8, $709.79
+DATA expv<>+312(SB)/8, $709.79
+DATA expv<>+320(SB)/8, $2.08767569878680989792e-09 // 1/12! @320
+DATA expv<>+328(SB)/8, $2.08767569878680989792e-09
+DATA expv<>+336(SB)/8, $2.08767569878680989792e-09
+DATA expv<>+344(SB)/8, $2.08767569878680989792e-09
+DATA expv<>+352(SB)/8, $2.50521083854417187751e-08 // 1/11! @352
+DATA expv<>+360(SB)/8, $2.50521083854417187751e-08
+DATA expv<>+368(SB)/8, $2.50521083854417187751e-08
+DATA expv<>+376(SB)/8, $2.50521083854417187751e-08
+DATA expv<>+384(SB)/8, $2.75573192239858906526e-07 // 1/10! @384
+DATA expv<>+392(SB)/8, $2.75573192239858906526e-07
+DATA expv<>+400(SB)/8, $2.75573192239858906526e-07
+DATA expv<>+408(SB)/8, $2.75573192239858906526e-07
+DATA expv<>+416(SB)/8, $2.75573192239858906526e-06 // 1/9! @416
+DATA expv<>+424(SB)/8, $2.75573192239858906526e-06
+DATA expv<>+432(SB)/8, $2.75573192239858906526e-06
+DATA expv<>+440(SB)/8, $2.75573192239858906526e-06
+DATA expv<>+448(SB)/8, $2.48015873015873015873e-05 // 1/8! @448
+DATA expv<>+456(SB)/8, $2.48015873015873015873e-05
+DATA expv<>+464(SB)/8, $2.48015873015873015873e-05
+DATA expv<>+472(SB)/8, $2.48015873015873015873e-05
+DATA expv<>+480(SB)/8, $1.98412698412698412698e-04 // 1/7! @480
+DATA expv<>+488(SB)/8, $1.98412698412698412698e-04
+DATA expv<>+496(SB)/8, $1.98412698412698412698e-04
+DATA expv<>+504(SB)/8, $1.98412698412698412698e-04
+DATA expv<>+512(SB)/8, $1.38888888888888888889e-03 // 1/6! @512
+DATA expv<>+520(SB)/8, $1.38888888888888888889e-03
+DATA expv<>+528(SB)/8, $1.38888888888888888889e-03
+DATA expv<>+536(SB)/8, $1.38888888888888888889e-03
+DATA expv<>+544(SB)/8, $8.33333333333333333333e-03 // 1/5! @544
+DATA expv<>+552(SB)/8, $8.33333333333333333333e-03
+DATA expv<>+560(SB)/8, $8.33333333333333333333e-03
+DATA expv<>+568(SB)/8, $8.33333333333333333333e-03
+DATA expv<>+576(SB)/8, $4.16666666666666666667e-02 // 1/4! @576
+DATA expv<>+584(SB)/8, $4.16666666666666666667e-02
+DATA expv<>+592(SB)/8, $4.16666666666666666667e-02
+DATA expv<>+600(SB)/8, $4.16666666666666666667e-02
+DATA expv<>+608(SB)/8, $1.66666666666666666667e-01 // 1/3! @608
+DATA expv<>+616(SB)/8, $1.66666666666666666667e-01
+DATA expv<>+624(SB)/8, $1.66666666666666666667e-01
+DATA expv<>+632(SB)/8, $1.66666666666666666667e-01
+DATA expv<>+640(SB)/8, $0.5 // 1/2! @640
+DATA expv<>+648(SB)/8, $0.5
+DATA expv<>+656(SB)/8, $0.5
+DATA expv<>+664(SB)/8, $0.5
+DATA expv<>+672(SB)/8, $1.0 // 1/1! @672
+DATA expv<>+680(SB)/8, $1.0
+DATA expv<>+688(SB)/8, $1.0
+DATA expv<>+696(SB)/8, $1.0
+DATA expv<>+704(SB)/8, $1.0 // 1/0! @704
+DATA expv<>+712(SB)/8, $1.0
+DATA expv<>+720(SB)/8, $1.0
+DATA expv<>+728(SB)/8, $1.0
+GLOBL expv<>(SB), RODATA|NOPTR, $736
+
+// EXPV sets P = e^X for four lanes (X is kept), with R, K, T as temporaries.
+// It needs R8 = $expv<>, Y14 = −707 (lower limit) and Y15 = 709.79 (clamp).
+// Method: x = k·ln2 + r with k = round(x·log2 e) and r by Cody–Waite
+// reduction (|r| ≤ ½ln2), e^r by its degree-12 Taylor polynomial
+// (truncation < 2e-16 relative) evaluated by Horner's rule with FMA, and 2^k
+// built from the exponent bits as 2·2^(k−1) so that k = 1024 does not
+// overflow the bias. x < −707 gives 0 (true value < 1e-307), x > 709.78…
+// gives +Inf, NaN gives NaN. VMINPD/VMAXPD return their second (Intel)
+// source, here x, when it is NaN.
+#define EXPV(X, R, K, P, T) \
+	VMINPD       X, Y15, R; \
+	VMAXPD       R, Y14, R; \
+	VMULPD       0(R8), R, K; \
+	VROUNDPD     $0, K, K; \
+	VFNMADD231PD 32(R8), K, R; \
+	VFNMADD231PD 64(R8), K, R; \
+	VMOVUPD      320(R8), P; \
+	VFMADD213PD  352(R8), R, P; \
+	VFMADD213PD  384(R8), R, P; \
+	VFMADD213PD  416(R8), R, P; \
+	VFMADD213PD  448(R8), R, P; \
+	VFMADD213PD  480(R8), R, P; \
+	VFMADD213PD  512(R8), R, P; \
+	VFMADD213PD  544(R8), R, P; \
+	VFMADD213PD  576(R8), R, P; \
+	VFMADD213PD  608(R8), R, P; \
+	VFMADD213PD  640(R8), R, P; \
+	VFMADD213PD  672(R8), R, P; \
+	VFMADD213PD  704(R8), R, P; \
+	VADDPD       P, P, P; \
+	VADDPD       160(R8), K, T; \
+	VPSUBQ       192(R8), T, T; \
+	VPADDQ       224(R8), T, T; \
+	VPSLLQ       $52, T, T; \
+	VMULPD       T, P, P; \
+	VCMPPD       $1, Y14, X, T; \
+	VANDNPD      P, T, P; \
+	VCMPPD       $0x1e, 128(R8), X, T; \
+	VBLENDVPD    T, 256(R8), P, P
+
+#define EXPSETUP \
+	LEAQ         expv<>(SB), R8; \
+	VMOVUPD      96(R8), Y14; \
+	VMOVUPD      288(R8), Y15
+
+// func expKern(dst, src *float64, n int)
+//
+// dst[i] = e^{src[i]} for i < n, n a multiple of 4 (method: EXPV). Eight
+// values per iteration in two independent chains, so that the latency of
+// one Horner chain hides behind the other.
+TEXT ·expKern(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	EXPSETUP
+
+e8:
+	CMPQ    CX, $8
+	JL      e4
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y5
+	EXPV(Y0, Y1, Y2, Y3, Y4)
+	EXPV(Y5, Y6, Y7, Y8, Y9)
+	VMOVUPD Y3, (DI)
+	VMOVUPD Y8, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $8, CX
+	JMP     e8
+
+e4:
+	CMPQ    CX, $4
+	JL      edone
+	VMOVUPD (SI), Y0
+	EXPV(Y0, Y1, Y2, Y3, Y4)
+	VMOVUPD Y3, (DI)
+
+edone:
+	VZEROUPPER
+	RET
+
+// func quadAccKern(l, mu, h *float64, z float64, n int)
+//
+// l[k] −= (z − mu[k])²·h[k] for k < n, n a multiple of 4: one latent
+// dimension of the mixture's log joint, vectorised over components.
+TEXT ·quadAccKern(SB), NOSPLIT, $0-40
+	MOVQ         l+0(FP), DI
+	MOVQ         mu+8(FP), SI
+	MOVQ         h+16(FP), DX
+	VBROADCASTSD z+24(FP), Y15
+	MOVQ         n+32(FP), CX
+
+q8:
+	CMPQ         CX, $8
+	JL           q4
+	VSUBPD       (SI), Y15, Y0
+	VSUBPD       32(SI), Y15, Y2
+	VMULPD       Y0, Y0, Y0
+	VMULPD       Y2, Y2, Y2
+	VMOVUPD      (DI), Y1
+	VMOVUPD      32(DI), Y3
+	VFNMADD231PD (DX), Y0, Y1
+	VFNMADD231PD 32(DX), Y2, Y3
+	VMOVUPD      Y1, (DI)
+	VMOVUPD      Y3, 32(DI)
+	ADDQ         $64, SI
+	ADDQ         $64, DI
+	ADDQ         $64, DX
+	SUBQ         $8, CX
+	JMP          q8
+
+q4:
+	CMPQ         CX, $4
+	JL           qdone
+	VSUBPD       (SI), Y15, Y0
+	VMULPD       Y0, Y0, Y0
+	VMOVUPD      (DI), Y1
+	VFNMADD231PD (DX), Y0, Y1
+	VMOVUPD      Y1, (DI)
+
+qdone:
+	VZEROUPPER
+	RET
+
+// func mixBackKern(dmu, dlv, mu, iv, gam *float64, gi, z float64, n int) float64
+//
+// For k < n (a multiple of 4), with gg = gi·gam[k], r = z − mu[k] and
+// t = gg·r·iv[k]: dmu[k] += t, dlv[k] += gg − t·r = gg·(1 − r²·iv[k]), and
+// returns Σ_k t (lanes summed in the fixed order (0+2)+(1+3)). One sample and one latent
+// dimension of the mixture's backward pass, vectorised over components.
+TEXT ·mixBackKern(SB), NOSPLIT, $0-72
+	MOVQ         dmu+0(FP), DI
+	MOVQ         dlv+8(FP), SI
+	MOVQ         mu+16(FP), R10
+	MOVQ         iv+24(FP), R11
+	MOVQ         gam+32(FP), R9
+	VBROADCASTSD gi+40(FP), Y14
+	VBROADCASTSD z+48(FP), Y15
+	MOVQ         n+56(FP), CX
+	VXORPD       Y13, Y13, Y13
+
+b4:
+	CMPQ         CX, $4
+	JL           bdone
+	VMULPD       (R9), Y14, Y0  // gg
+	VSUBPD       (R10), Y15, Y1 // r
+	VMULPD       (R11), Y1, Y2  // r·iv
+	VMULPD       Y2, Y0, Y2     // t
+	VADDPD       (DI), Y2, Y3
+	VMOVUPD      Y3, (DI)
+	VADDPD       Y2, Y13, Y13
+	VFNMADD231PD Y1, Y2, Y0     // gg − t·r
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	ADDQ         $32, DI
+	ADDQ         $32, SI
+	ADDQ         $32, R9
+	ADDQ         $32, R10
+	ADDQ         $32, R11
+	SUBQ         $4, CX
+	JMP          b4
+
+bdone:
+	VEXTRACTF128 $1, Y13, X12
+	VADDPD       X12, X13, X13
+	VUNPCKHPD    X13, X13, X12
+	VADDSD       X12, X13, X13
+	VMOVSD       X13, ret+64(FP)
+	VZEROUPPER
+	RET
+
+// func lseRowsKern(e, x, m, s *float64, rows, c int)
+//
+// For each of rows rows of c values (c a positive multiple of 4, stride c):
+// m[r] = max_j x[r,j], e[r,j] = e^{x[r,j] − m[r]} and s[r] = Σ_j e[r,j]
+// (method: EXPV; s[r] sums two accumulators' lanes in the fixed order
+// (0+2)+(1+3), so results are deterministic). e may alias x. One
+// call for a whole batch, so that the exponentials of consecutive rows
+// overlap even when rows are short (K = 3 classes padded to 4).
+TEXT ·lseRowsKern(SB), NOSPLIT, $0-48
+	MOVQ e+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ m+16(FP), R9
+	MOVQ s+24(FP), R10
+	MOVQ rows+32(FP), R11
+	MOVQ c+40(FP), R12
+	EXPSETUP
+
+lrow:
+	TESTQ R11, R11
+	JE    ldone
+
+	// Row maximum (two accumulators).
+	MOVQ    SI, AX
+	MOVQ    R12, CX
+	VMOVUPD (AX), Y0
+	VMOVAPD Y0, Y1
+	ADDQ    $32, AX
+	SUBQ    $4, CX
+
+lm8:
+	CMPQ   CX, $8
+	JL     lm4
+	VMAXPD (AX), Y0, Y0
+	VMAXPD 32(AX), Y1, Y1
+	ADDQ   $64, AX
+	SUBQ   $8, CX
+	JMP    lm8
+
+lm4:
+	CMPQ   CX, $4
+	JL     lmred
+	VMAXPD (AX), Y0, Y0
+
+lmred:
+	VMAXPD       Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPD       X1, X0, X0
+	VUNPCKHPD    X0, X0, X1
+	VMAXSD       X1, X0, X0
+	VMOVSD       X0, (R9)
+	VBROADCASTSD X0, Y10
+
+	// e = exp(x − m), s = Σ e.
+	MOVQ   R12, CX
+	VXORPD Y11, Y11, Y11
+	VXORPD Y12, Y12, Y12
+
+ls8:
+	CMPQ    CX, $8
+	JL      ls4
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y5
+	VSUBPD  Y10, Y0, Y0
+	VSUBPD  Y10, Y5, Y5
+	EXPV(Y0, Y1, Y2, Y3, Y4)
+	EXPV(Y5, Y6, Y7, Y8, Y9)
+	VMOVUPD Y3, (DI)
+	VMOVUPD Y8, 32(DI)
+	VADDPD  Y3, Y11, Y11
+	VADDPD  Y8, Y12, Y12
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $8, CX
+	JMP     ls8
+
+ls4:
+	CMPQ    CX, $4
+	JL      lsred
+	VMOVUPD (SI), Y0
+	VSUBPD  Y10, Y0, Y0
+	EXPV(Y0, Y1, Y2, Y3, Y4)
+	VMOVUPD Y3, (DI)
+	VADDPD  Y3, Y11, Y11
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+
+lsred:
+	VADDPD       Y12, Y11, Y11
+	VEXTRACTF128 $1, Y11, X12
+	VADDPD       X12, X11, X11
+	VUNPCKHPD    X11, X11, X12
+	VADDSD       X12, X11, X11
+	VMOVSD       X11, (R10)
+	ADDQ         $8, R9
+	ADDQ         $8, R10
+	DECQ         R11
+	JMP          lrow
+
+ldone:
+	VZEROUPPER
+	RET

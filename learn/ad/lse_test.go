@@ -1,0 +1,113 @@
+package ad
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestLogSumExpOps checks the forward values of LogSoftmax and
+// MixtureLogPDF against direct summation, with the AVX2/FMA kernels and with
+// the Go loops, for widths K that exercise the padded layout (K = 1, 3: one
+// padded vector; 4: none; 7, 13: body and pads; 100: the SPIB size).
+//
+// Tolerance: the op and the reference each sum K terms with relative
+// rounding error ≤ (K+4)·ε (exp ≤ 4 ulp, then K additions), so their logs
+// differ by at most 2(K+4)·ε in absolute value; we allow 4(K+8)·ε plus
+// |value|·4ε for the final subtraction or addition of O(|value|) terms.
+func TestLogSumExpOps(t *testing.T) {
+	for _, fma := range []bool{true, false} {
+		old := setFMA(fma)
+		for _, K := range []int{1, 3, 4, 7, 13, 100} {
+			t.Run(fmt.Sprintf("K=%d/fma=%v", K, hasFMA), func(t *testing.T) { testLogSumExpOps(t, K) })
+		}
+		setFMA(old)
+	}
+}
+
+func lseTol(K int, v float64) float64 {
+	const eps = 0x1p-52
+	return 4*float64(K+8)*eps + 4*eps*math.Abs(v)
+}
+
+func testLogSumExpOps(t *testing.T, K int) {
+	rng := rand.New(rand.NewPCG(uint64(K), 77))
+	const B, d = 9, 2
+	tp := NewTape()
+
+	// LogSoftmax of N(0, 3²) logits (no overflow in the reference), and of
+	// the same rows shifted by +1e4 (the naive sum would overflow; the
+	// log-softmax is shift-invariant).
+	x := randSlice(rng, B*K)
+	for i := range x {
+		x[i] *= 3
+	}
+	xs := make([]float64, len(x))
+	for i, v := range x {
+		xs[i] = v + 1e4
+	}
+	for _, in := range [][]float64{x, xs} {
+		y := tp.LogSoftmax(tp.Input(B, K, in))
+		for i := 0; i < B; i++ {
+			s := 0.0
+			for _, v := range x[i*K : (i+1)*K] {
+				s += math.Exp(v)
+			}
+			for j := 0; j < K; j++ {
+				want := x[i*K+j] - math.Log(s)
+				if got := y.At(i, j); math.Abs(got-want) > lseTol(K, in[i*K+j]) {
+					t.Errorf("LogSoftmax(shift %g)[%d,%d] = %.17g, want %.17g", in[0]-x[0], i, j, got, want)
+				}
+			}
+		}
+	}
+
+	// Mixture by direct summation of the weighted densities.
+	z, mu, lv, th := randSlice(rng, B*d), randSlice(rng, K*d), randSlice(rng, K*d), randSlice(rng, K)
+	for _, bc := range []bool{false, true} {
+		lvRows := K
+		if bc {
+			lvRows = 1
+		}
+		mix := tp.MixtureLogPDF(tp.Input(B, d, z), tp.Input(K, d, mu), tp.Input(lvRows, d, lv[:lvRows*d]), tp.Input(1, K, th))
+		ts := 0.0
+		for _, v := range th {
+			ts += math.Exp(v)
+		}
+		for i := 0; i < B; i++ {
+			p := 0.0
+			for k := 0; k < K; k++ {
+				lp := math.Log(math.Exp(th[k]) / ts)
+				for j := 0; j < d; j++ {
+					l := lv[j]
+					if !bc {
+						l = lv[k*d+j]
+					}
+					r := z[i*d+j] - mu[k*d+j]
+					lp += -0.5 * (ln2Pi + l + r*r*math.Exp(-l))
+				}
+				p += math.Exp(lp)
+			}
+			// Each log-density term is O(10), so allow for rounding in it too.
+			if want := math.Log(p); math.Abs(mix.Data[i]-want) > lseTol(K, 10*float64(d)) {
+				t.Errorf("MixtureLogPDF(broadcast %v)[%d] = %.17g, want %.17g", bc, i, mix.Data[i], want)
+			}
+		}
+	}
+
+	// Far from every component the densities underflow (log N ≈ −1250 <
+	// −745), so direct summation gives −Inf; K identical components with
+	// any weights must give exactly log N(z; μ, σ²) up to rounding.
+	muc := make([]float64, K*d)
+	lvc := make([]float64, K*d)
+	for k := 0; k < K; k++ {
+		muc[2*k], muc[2*k+1], lvc[2*k], lvc[2*k+1] = 1, -2, 0.5, -0.25
+	}
+	zf := []float64{1 + 40, -2 - 30}
+	mix := tp.MixtureLogPDF(tp.Input(1, d, zf), tp.Input(K, d, muc), tp.Input(K, d, lvc), tp.Input(1, K, th))
+	want := -0.5 * (2*ln2Pi + 0.5 - 0.25 + 40*40*math.Exp(-0.5) + 30*30*math.Exp(0.25))
+	if got := mix.Data[0]; math.Abs(got-want) > lseTol(K, want) {
+		t.Errorf("MixtureLogPDF far from the components = %.17g, want %.17g", got, want)
+	}
+}
