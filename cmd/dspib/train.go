@@ -1,0 +1,532 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dspib/dspib"
+	"github.com/dspib/dspib/analysis"
+	"github.com/dspib/dspib/learn/ad"
+	"github.com/dspib/dspib/learn/diffusion"
+	dsp "github.com/dspib/dspib/learn/dspib"
+	"github.com/dspib/dspib/learn/spib"
+	"github.com/dspib/dspib/md/traj"
+)
+
+func init() {
+	register(command{name: "train", summary: "learn SPIB or D-SPIB from a simulate folder or .npy features; write model, latents, labels, losses", run: runTrain})
+}
+
+// Files written by train into the model folder (besides the model itself,
+// see learn/dspib Model.Save).
+const (
+	trainSummary    = "summary.json"
+	trainCheckpoint = "fit.ckpt"
+	phase1Dir       = "phase1"
+)
+
+// trainFlags are the raw flag values of train.
+type trainFlags struct {
+	in, features, temps, out, phase, labelCols, encoder, embedding string
+	lag, epochs, k, refinements, batch, latentDim, replicas        int
+	beta, lr, lambda, exponent                                     float64
+	seed                                                           uint64
+	quiet                                                          bool
+}
+
+func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&f.in, "in", "", "simulate folder to learn from (alternative to -features)")
+	fs.StringVar(&f.features, "features", "", "comma-separated .npy files, frames × D features each (alternative to -in)")
+	fs.StringVar(&f.temps, "temps", "", "with -features: comma-separated kT [ε], one per file")
+	fs.StringVar(&f.out, "out", "", "model folder to write (required; created if missing)")
+	fs.StringVar(&f.phase, "phase", "dspib", "spib (phase 1 only) or dspib (SPIB, then the diffusion prior)")
+	fs.IntVar(&f.lag, "lag", 0, "time lag Δ [frames] (default 1)")
+	fs.Float64Var(&f.beta, "beta", 0, "information-bottleneck weight β (default 1e-5)")
+	fs.IntVar(&f.epochs, "epochs", 0, "epoch cap of every SPIB round and of phase 2 (default 1000)")
+	fs.Uint64Var(&f.seed, "seed", 1, "random seed (k-means, split, initialisation, batches, noise)")
+	fs.IntVar(&f.k, "k", 100, "initial k-means clusters")
+	fs.StringVar(&f.labelCols, "label-cols", "", "comma-separated feature columns (from 0) for k-means (default: LJ7 (μ2, μ3) from the moments files; otherwise every feature column)")
+	fs.IntVar(&f.refinements, "refinements", 0, "SPIB label refinements (default 5; -1 for none)")
+	fs.IntVar(&f.batch, "batch", 0, "batch size (default 512)")
+	fs.Float64Var(&f.lr, "lr", 0, "Adam learning rate of both phases (default 1e-3)")
+	fs.IntVar(&f.latentDim, "latent-dim", 0, "latent dimension d (default 2)")
+	fs.StringVar(&f.encoder, "encoder", "nonlinear", "nonlinear or linear (z = W x + b; weights written to linear_weights.npy)")
+	fs.Float64Var(&f.lambda, "lambda", 0, "phase 2: weight λ of the diffusion loss (default 1)")
+	fs.Float64Var(&f.exponent, "exponent", 0, "phase 2: a in σ_T = (T/T_ref)^a (default 1; 0.5 as thermodynamic maps)")
+	fs.StringVar(&f.embedding, "embedding", "smooth", "phase 2: temperature/step embedding, smooth or fourier (reference)")
+	fs.IntVar(&f.replicas, "replicas", 0, "phase 2: diffusion replicas M per latent (default 16)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprint(w, `Usage: dspib train (-in SIMFOLDER | -features a.npy,b.npy -temps kT1,kT2) -out MODELDIR [flags]
+
+Learns SPIB (-phase spib) or D-SPIB (-phase dspib: SPIB, then the encoder,
+decoder and a temperature-conditioned diffusion prior trained jointly) from
+trajectories at one or more temperatures. Initial labels are k-means
+clusters (-k) of the -label-cols columns. Writes to MODELDIR:
+
+  model.json, spib.ckpt(.json), prior.ckpt   the model (dspib generate -model MODELDIR)
+  phase1/                          D-SPIB only: the phase-1 SPIB model (VampPrior baseline)
+  latents.npy         frames × d z_mean of every input frame, inputs concatenated in order
+  labels.npy          state label of every frame (int64)
+  state_probs.npy     frames × K state probabilities
+  populations.npy     K × 1 (weighted) state populations
+  representatives.npy K × D representative inputs (original units)
+  linear_weights.npy  -encoder linear: d × (D+1), W then b, z = W x + b in original units
+  losses_spib.npy     per SPIB epoch: total epoch, round, train loss, CE, KL, test loss, CE, KL
+  losses_dspib.npy    per D-SPIB epoch: epoch, train loss, CE, log q, diffusion, test loss, CE, log q, diffusion
+  summary.json        inputs with their frame ranges, settings, seed, states, final losses
+  fit.ckpt            D-SPIB checkpoint: re-running the same command resumes an interrupted run
+
+Flags:
+`)
+		fs.PrintDefaults()
+		fmt.Fprint(w, `
+Example:
+  dspib train -in runs/lj7 -out models/lj7 -seed 1
+`)
+	}
+	return fs
+}
+
+// trainConfig is a validated train invocation.
+type trainConfig struct {
+	flags     trainFlags
+	dspib     bool
+	cfg       dsp.Config
+	labelCols []int
+	labelDesc any // what k-means ran on, for summary.json
+}
+
+// trainInput is one trajectory read from disk.
+type trainInput struct {
+	File     string  `json:"file"`
+	KT       float64 `json:"kT"`
+	Frames   int     `json:"frames"`
+	First    int     `json:"first_frame"` // index of its first frame in latents.npy
+	features []float64
+	cols     int
+	labelX   []float64 // frames × len(labelCols) k-means coordinates
+}
+
+func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
+	var f trainFlags
+	fs := newTrainFlagSet(&f, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, &usageError{msg: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q (flags go before it; every flag needs a leading -)", fs.Arg(0))
+	}
+	tc := &trainConfig{flags: f}
+	switch {
+	case f.out == "":
+		return nil, usagef("-out: required (the model folder)")
+	case f.in == "" && f.features == "":
+		return nil, usagef("-in or -features: one is required")
+	case f.in != "" && f.features != "":
+		return nil, usagef("-in and -features: give only one")
+	case f.in != "" && f.temps != "":
+		return nil, usagef("-temps: only with -features (a simulate folder knows its temperatures)")
+	case f.k < 2:
+		return nil, usagef("-k: must be ≥ 2, got %d", f.k)
+	}
+	switch f.phase {
+	case "spib":
+	case "dspib":
+		tc.dspib = true
+	default:
+		return nil, usagef("-phase: %q, want spib or dspib", f.phase)
+	}
+	enc := spib.EncoderKind(f.encoder)
+	if enc != spib.Nonlinear && enc != spib.Linear {
+		return nil, usagef("-encoder: %q, want nonlinear or linear", f.encoder)
+	}
+	emb := diffusion.Smooth
+	switch f.embedding {
+	case "smooth":
+	case "fourier":
+		emb = diffusion.Fourier
+	default:
+		return nil, usagef("-embedding: %q, want smooth or fourier", f.embedding)
+	}
+	for _, c := range []struct {
+		name string
+		v    int
+	}{{"-lag", f.lag}, {"-epochs", f.epochs}, {"-batch", f.batch}, {"-latent-dim", f.latentDim}, {"-replicas", f.replicas}} {
+		if c.v < 0 {
+			return nil, usagef("%s: must be ≥ 1, got %d", c.name, c.v)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		v    float64
+	}{{"-beta", f.beta}, {"-lr", f.lr}, {"-lambda", f.lambda}, {"-exponent", f.exponent}} {
+		if c.v < 0 || math.IsNaN(c.v) || math.IsInf(c.v, 0) {
+			return nil, usagef("%s: must be finite and ≥ 0, got %v", c.name, c.v)
+		}
+	}
+	if f.labelCols != "" {
+		for i, s := range strings.Split(f.labelCols, ",") {
+			c, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || c < 0 {
+				return nil, usagef("-label-cols: value %d %q is not a column index ≥ 0", i+1, s)
+			}
+			tc.labelCols = append(tc.labelCols, c)
+		}
+	}
+	tc.cfg = dsp.Config{
+		SPIB: spib.Config{Lag: f.lag, LatentDim: f.latentDim, Encoder: enc, Beta: f.beta, LearningRate: f.lr,
+			BatchSize: f.batch, Refinements: f.refinements, MaxEpochs: f.epochs},
+		Prior:     diffusion.Config{Exponent: f.exponent, Embedding: emb, Replicas: f.replicas},
+		Lambda:    f.lambda,
+		MaxEpochs: f.epochs,
+	}
+	if f.beta == 0 && trainFlagGiven(fs, "beta") {
+		tc.cfg.SPIB.Beta = -1 // β = 0 asked for explicitly
+	}
+	var err error
+	if tc.cfg, err = tc.cfg.Validate(); err != nil {
+		return nil, usagef("%v", err)
+	}
+	return tc, nil
+}
+
+func trainFlagGiven(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// parseFloats parses a comma-separated list of finite kT > 0 (repeats
+// allowed: several files may share a temperature).
+func parseTrainTemps(flagName, s string) ([]float64, error) {
+	var out []float64
+	for i, field := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(field), 64)
+		if err != nil {
+			return nil, usagef("%s: value %d %q is not a number", flagName, i+1, field)
+		}
+		if !(v > 0) || math.IsInf(v, 0) {
+			return nil, usagef("%s: value %d is kT = %v, want finite > 0", flagName, i+1, v)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// loadTrainInputs reads the trajectories and the k-means coordinates.
+func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
+	f := tc.flags
+	var ins []trainInput
+	if f.in != "" {
+		sf, err := loadSimFolder(f.in)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range sf.Replicas {
+			in := trainInput{File: filepath.Join(f.in, sf.Meta.Files[trainFeatureRole(sf, r.KT)]), KT: r.KT, Frames: r.Frames,
+				features: r.Features, cols: r.Cols}
+			if r.Moments != nil && tc.labelCols == nil {
+				in.labelX = r.Moments // LJ7: k-means on (μ2, μ3)
+				tc.labelDesc = "LJ7 moments (mu2, mu3)"
+			}
+			ins = append(ins, in)
+		}
+	} else {
+		files := strings.Split(f.features, ",")
+		if f.temps == "" {
+			return nil, usagef("-temps: required with -features (one kT per file)")
+		}
+		temps, err := parseTrainTemps("-temps", f.temps)
+		if err != nil {
+			return nil, err
+		}
+		if len(temps) != len(files) {
+			return nil, usagef("-temps: %d values for %d -features files", len(temps), len(files))
+		}
+		for i, name := range files {
+			data, rows, cols, err := traj.ReadNPY(name)
+			if err != nil {
+				return nil, err
+			}
+			ins = append(ins, trainInput{File: name, KT: temps[i], Frames: rows, features: data, cols: cols})
+		}
+	}
+	first := 0
+	for i := range ins {
+		in := &ins[i]
+		if in.cols != ins[0].cols {
+			return nil, fmt.Errorf("%s: %d feature columns, %s has %d", in.File, in.cols, ins[0].File, ins[0].cols)
+		}
+		if in.Frames < 2 {
+			return nil, fmt.Errorf("%s: %d frames, need at least 2", in.File, in.Frames)
+		}
+		in.First = first
+		first += in.Frames
+		if in.labelX != nil {
+			continue
+		}
+		cols := tc.labelCols
+		if cols == nil {
+			in.labelX = in.features
+			tc.labelDesc = "all feature columns"
+			continue
+		}
+		tc.labelDesc = cols
+		in.labelX = make([]float64, 0, in.Frames*len(cols))
+		for r := range in.Frames {
+			for _, c := range cols {
+				if c >= in.cols {
+					return nil, usagef("-label-cols: column %d, but %s has %d columns", c, in.File, in.cols)
+				}
+				in.labelX = append(in.labelX, in.features[r*in.cols+c])
+			}
+		}
+	}
+	return ins, nil
+}
+
+// roleOf returns the metadata role of the features of temperature kT.
+func trainFeatureRole(sf *simFolder, kT float64) string {
+	if _, ok := sf.Meta.Files["features_"+tempTag(kT)]; ok {
+		return "features_" + tempTag(kT)
+	}
+	return "traj_" + tempTag(kT)
+}
+
+// kmeansTrajectories builds labelled trajectories: k-means (k-means++,
+// analysis.KMeans) on the label coordinates of all frames together.
+func kmeansTrajectories(ins []trainInput, k int, rng *rand.Rand) ([]spib.Trajectory, error) {
+	dim := len(ins[0].labelX) / ins[0].Frames
+	var all []float64
+	for _, in := range ins {
+		all = append(all, in.labelX...)
+	}
+	km, err := analysis.KMeans(all, dim, k, rng, analysis.KMeansConfig{})
+	if err != nil {
+		return nil, fmt.Errorf("k-means (-k %d): %w", k, err)
+	}
+	trajs := make([]spib.Trajectory, len(ins))
+	for i, in := range ins {
+		tr := &trajs[i]
+		tr.Temp = in.KT
+		tr.Labels = km.Labels[in.First : in.First+in.Frames]
+		tr.Features = make([][]float64, in.Frames)
+		for r := range in.Frames {
+			tr.Features[r] = in.features[r*in.cols : (r+1)*in.cols]
+		}
+	}
+	return trajs, nil
+}
+
+// trainSummaryJSON is summary.json.
+type trainSummaryJSON struct {
+	Version     string            `json:"version"`
+	Phase       string            `json:"phase"`
+	Seed        uint64            `json:"seed"`
+	Inputs      []trainInput      `json:"inputs"`
+	K           int               `json:"initial_clusters"`
+	LabelCols   any               `json:"label_columns"`
+	SPIB        map[string]any    `json:"spib_config"`
+	Lambda      float64           `json:"lambda,omitempty"`
+	Prior       *priorSummary     `json:"prior,omitempty"`
+	States      int               `json:"states"`
+	Populations []float64         `json:"populations"`
+	Final       map[string]any    `json:"final_losses"`
+	Epochs      map[string]int    `json:"epochs"`
+	Stopped     string            `json:"stopped"`
+	Resumed     bool              `json:"resumed_from_checkpoint,omitempty"`
+	Seconds     float64           `json:"seconds"`
+	Backend     string            `json:"backend"`
+	Files       map[string]string `json:"files"`
+}
+
+type priorSummary struct {
+	TRef      float64 `json:"t_ref"`
+	Exponent  float64 `json:"exponent"`
+	Embedding string  `json:"embedding"`
+	Steps     int     `json:"steps"`
+	Replicas  int     `json:"replicas"`
+	Hidden    []int   `json:"hidden"`
+}
+
+func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
+	tc, err := parseTrain(args, stderr)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	ins, err := tc.loadTrainInputs()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(tc.flags.out, 0o755); err != nil {
+		return err
+	}
+	src := rand.NewPCG(tc.flags.seed, 0)
+	rng := rand.New(src)
+	trajs, err := kmeansTrajectories(ins, tc.flags.k, rng)
+	if err != nil {
+		return err
+	}
+	var prog io.Writer
+	if !tc.flags.quiet {
+		prog = stderr
+	}
+	cfg := tc.cfg
+	cfg.Progress = prog
+	cfg.SPIB.Progress = prog
+	out := tc.flags.out
+	path := func(name string) string { return filepath.Join(out, name) }
+	sum := trainSummaryJSON{Version: dspib.Version, Phase: tc.flags.phase, Seed: tc.flags.seed, Inputs: ins,
+		K: tc.flags.k, Backend: ad.KernelInfo(), Files: map[string]string{}}
+	sum.LabelCols = tc.labelDesc
+	var model *dsp.Model
+	var zMean, probs, pops []float64
+	var labels []int
+	var hist1 []spib.EpochStats
+	var hist2 []dsp.EpochStats
+	var data *spib.Data
+	if tc.dspib {
+		cfg.Checkpoint = path(trainCheckpoint)
+		res, err := dsp.Fit(ctx, trajs, cfg, src)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return fmt.Errorf("%w (the checkpoint %s keeps the last finished epoch; re-run the same command to resume)", err, cfg.Checkpoint)
+			}
+			return err
+		}
+		model, data = res.Model, res.Data
+		zMean, labels, probs, pops = res.ZMean, res.Labels, res.Probs, res.Populations
+		hist1, hist2 = res.Phase1History, res.History
+		if err := res.Phase1.Save(path(phase1Dir)); err != nil {
+			return err
+		}
+		pc := res.Model.Prior.Config()
+		sum.Lambda = cfg.Lambda
+		sum.Prior = &priorSummary{TRef: pc.TRef, Exponent: pc.Exponent, Embedding: pc.Embedding.String(),
+			Steps: pc.Steps, Replicas: pc.Replicas, Hidden: pc.Hidden}
+		sum.Final = map[string]any{"test": trainLosses2(res.Test), "validation": trainLosses2(res.Val)}
+		sum.Stopped, sum.Resumed = res.Stopped, res.Resumed
+		sum.Files["phase1_model"] = phase1Dir
+		sum.Files["checkpoint"] = trainCheckpoint
+	} else {
+		res, err := spib.Train(trajs, cfg.SPIB, rng)
+		if err != nil {
+			return err
+		}
+		model, data = &dsp.Model{SPIB: res.Model}, res.Data
+		zMean, labels, probs, pops = res.ZMean, res.Labels, res.Probs, res.Populations
+		hist1 = res.History
+		sum.Final = map[string]any{
+			"test":       map[string]any{"loss": trainFinite(res.TestLoss), "ce": trainFinite(res.TestCE), "kl": trainFinite(res.TestKL)},
+			"validation": map[string]any{"loss": trainFinite(res.ValLoss), "ce": trainFinite(res.ValCE), "kl": trainFinite(res.ValKL)},
+		}
+		sum.Stopped = res.Stopped
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sm := model.SPIB
+	if err := model.Save(out); err != nil {
+		return err
+	}
+	scfg := cfg.SPIB
+	scfg.Workers = 0
+	if b, err := spib.MarshalConfig(scfg); err == nil {
+		_ = json.Unmarshal(b, &sum.SPIB)
+	}
+	d, K, D := sm.LatentDim(), sm.K, sm.D
+	n := data.N
+	writes := []struct {
+		name, what string
+		rows, cols int
+		data       []float64
+	}{
+		{"latents.npy", "latents", n, d, zMean},
+		{"state_probs.npy", "state_probs", n, K, probs},
+		{"populations.npy", "populations", K, 1, pops},
+		{"representatives.npy", "representatives", K, D, sm.Representatives()},
+	}
+	if W, b, err := sm.LinearWeights(); err == nil {
+		wb := make([]float64, 0, d*(D+1))
+		for r := range d {
+			wb = append(append(wb, W[r*D:(r+1)*D]...), b[r])
+		}
+		writes = append(writes, struct {
+			name, what string
+			rows, cols int
+			data       []float64
+		}{"linear_weights.npy", "linear_weights", d, D + 1, wb})
+	}
+	l1 := make([]float64, 0, len(hist1)*8)
+	for _, h := range hist1 {
+		l1 = append(l1, float64(h.TotalEpoch), float64(h.Round), h.TrainLoss, h.TrainCE, h.TrainKL, h.TestLoss, h.TestCE, h.TestKL)
+	}
+	writes = append(writes, struct {
+		name, what string
+		rows, cols int
+		data       []float64
+	}{"losses_spib.npy", "losses_spib", len(hist1), 8, l1})
+	if tc.dspib {
+		l2 := make([]float64, 0, len(hist2)*9)
+		for _, h := range hist2 {
+			l2 = append(l2, float64(h.Epoch), h.TrainLoss, h.TrainCE, h.TrainLogQ, h.TrainDiff, h.TestLoss, h.TestCE, h.TestLogQ, h.TestDiff)
+		}
+		writes = append(writes, struct {
+			name, what string
+			rows, cols int
+			data       []float64
+		}{"losses_dspib.npy", "losses_dspib", len(hist2), 9, l2})
+	}
+	for _, w := range writes {
+		if err := traj.WriteNPY(path(w.name), w.rows, w.cols, w.data); err != nil {
+			return err
+		}
+		sum.Files[w.what] = w.name
+	}
+	if err := traj.WriteNPYInts(path("labels.npy"), labels); err != nil {
+		return err
+	}
+	sum.Files["labels"] = "labels.npy"
+	sum.Files["model"] = "model.json"
+	sum.States, sum.Populations = K, pops
+	sum.Epochs = map[string]int{"spib": len(hist1), "dspib": len(hist2)}
+	sum.Seconds = time.Since(start).Seconds()
+	if err := traj.WriteJSON(path(trainSummary), sum); err != nil {
+		return err
+	}
+	if !tc.flags.quiet {
+		fmt.Fprintf(stderr, "dspib train: %s model with %d states written to %s (%.1f s)\n", tc.flags.phase, K, out, sum.Seconds)
+	}
+	return nil
+}
+
+func trainLosses2(e dsp.EpochStats) map[string]any {
+	return map[string]any{"loss": trainFinite(e.TestLoss), "ce": trainFinite(e.TestCE), "log_q": trainFinite(e.TestLogQ), "diffusion": trainFinite(e.TestDiff)}
+}
+
+// finite returns v, or nil (JSON null) for NaN and ±Inf (an empty split).
+func trainFinite(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return v
+}
