@@ -145,7 +145,7 @@ func writeReport(w io.Writer, o Options, spec *Spec, sizes Sizes, seeds []*seedR
 		{"training frames per training kT", fmt.Sprint(sizes.TrainFrames)},
 		{"long reference run per evaluated kT", fmt.Sprintf("%d frames (independent seed)", sizes.RefFrames)},
 		{"features", strings.Join(sys.FeatureNames, ", ")},
-		{"initial labels", fmt.Sprintf("k-means, K = %d (k-means++)", sizes.KMeansK)},
+		{"initial labels", fmt.Sprintf("k-means (k-means++), K = %d, on the standardised k-means features of all training frames", sizes.KMeansK)},
 		{"SPIB", fmt.Sprintf("lag %d frames, d = 2, β = 1e-5, lr 1e-3, batch 512, %d refinements, ≤ %d epochs per round, split 0.6/0.2/0.2", sizes.Lag, sizes.SPIBRefinements, sizes.SPIBMaxEpochs)},
 		{"diffusion prior", fmt.Sprintf("DDPM N = 100, β 1e-4…0.2, σ_T = (T/T_ref)^a with a = %g, T_ref = lowest training kT, %s embedding, ancestral sampler", sizes.Exponent, sizes.Embedding)},
 		{"post-hoc prior (ablation)", fmt.Sprintf("%d epochs on ≤ %d frozen phase-1 latents of the training split", sizes.DiffEpochs, sizes.DiffMaxLatents)},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -228,6 +229,7 @@ func (r *seedRun) trainModels(ctx context.Context, x *expRun) error {
 		km = append(km, r.trainKM[t]...)
 	}
 	nkm := len(km) / r.kmDim
+	standardise(km, r.kmDim)
 	k := min(r.sizes.KMeansK, nkm)
 	fmt.Fprintf(r.log, "[seed %d] %s: k-means, %d clusters on %d frames\n", r.seed, e.Name, k, nkm)
 	kmRes, err := analysis.KMeans(km, r.kmDim, k, newRand(DeriveSeed(r.seed, "kmeans/"+e.Name, 0)), analysis.KMeansConfig{})
@@ -421,4 +423,29 @@ func (r *seedRun) buildMethods(ctx context.Context, x *expRun) error {
 	x.info["dspib_epochs"] = len(x.hist2)
 	x.info["dspib_stopped"] = x.stopped
 	return nil
+}
+
+// standardise scales every column of x (rows × d) to zero mean and unit
+// population standard deviation (a constant column is only centred), so that
+// k-means weighs the k-means features equally (spec §1: LJ7 on standardised
+// (μ2, μ3)).
+func standardise(x []float64, d int) {
+	n := len(x) / d
+	for j := range d {
+		m, s := 0.0, 0.0
+		for i := range n {
+			m += x[i*d+j]
+		}
+		m /= float64(n)
+		for i := range n {
+			s += (x[i*d+j] - m) * (x[i*d+j] - m)
+		}
+		s = math.Sqrt(s / float64(n))
+		if s == 0 {
+			s = 1
+		}
+		for i := range n {
+			x[i*d+j] = (x[i*d+j] - m) / s
+		}
+	}
 }

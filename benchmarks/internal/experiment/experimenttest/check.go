@@ -1,0 +1,116 @@
+// Package experimenttest holds the checks the benchmark programs' integration
+// tests share: a results folder is complete and every metric is finite.
+package experimenttest
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+// Metrics is the part of metrics.json the checks read.
+type Metrics struct {
+	System  string `json:"system"`
+	Summary []struct {
+		Experiment string    `json:"experiment"`
+		KT         float64   `json:"kT"`
+		MethodKey  string    `json:"method_key"`
+		Metric     string    `json:"metric"`
+		Mean, SD   float64   `json:"-"`
+		Values     []float64 `json:"values"`
+	} `json:"summary"`
+	PerSeed []struct {
+		Seed uint64 `json:"seed"`
+		Rows []struct {
+			Experiment string             `json:"experiment"`
+			KT         float64            `json:"kT"`
+			MethodKey  string             `json:"method_key"`
+			Metrics    map[string]float64 `json:"metrics"`
+			PopMD      []float64          `json:"populations_md"`
+			PopGen     []float64          `json:"populations_predicted"`
+		} `json:"rows"`
+	} `json:"per_seed"`
+}
+
+// CheckFolder checks that dir holds report.md, metrics.json and every figure
+// the report links to (non-empty PNGs), that every method has a row at every
+// temperature of every experiment in metrics.json, that the required metrics
+// are present and every metric is finite, and that populations sum to 1.
+// It returns the parsed metrics.
+func CheckFolder(t testing.TB, dir string, methods []string, required []string, temps map[string][]float64) *Metrics {
+	t.Helper()
+	rep, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := regexp.MustCompile(`\(figures/([^)]+\.png)\)`).FindAllStringSubmatch(string(rep), -1)
+	if len(links) == 0 {
+		t.Errorf("report.md links no figure")
+	}
+	for _, l := range links {
+		fi, err := os.Stat(filepath.Join(dir, "figures", l[1]))
+		if err != nil {
+			t.Errorf("figure %s: %v", l[1], err)
+		} else if fi.Size() < 1000 {
+			t.Errorf("figure %s has only %d bytes", l[1], fi.Size())
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Metrics
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("metrics.json: %v", err)
+	}
+	if len(m.PerSeed) == 0 {
+		t.Fatal("metrics.json has no per-seed results")
+	}
+	for _, s := range m.PerSeed {
+		seen := map[string]bool{}
+		for _, r := range s.Rows {
+			seen[r.Experiment+"/"+r.MethodKey+"/"+ftoa(r.KT)] = true
+			for _, k := range required {
+				if _, ok := r.Metrics[k]; !ok {
+					t.Errorf("seed %d %s %s kT %v: metric %s missing", s.Seed, r.Experiment, r.MethodKey, r.KT, k)
+				}
+			}
+			for k, v := range r.Metrics {
+				if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+					t.Errorf("seed %d %s %s kT %v: %s = %v, want finite ≥ 0", s.Seed, r.Experiment, r.MethodKey, r.KT, k, v)
+				}
+			}
+			for _, p := range [][]float64{r.PopMD, r.PopGen} {
+				sum := 0.0
+				for _, v := range p {
+					sum += v
+				}
+				if math.Abs(sum-1) > 1e-9 {
+					t.Errorf("seed %d %s %s kT %v: populations sum to %v", s.Seed, r.Experiment, r.MethodKey, r.KT, sum)
+				}
+			}
+		}
+		for exp, ts := range temps {
+			for _, meth := range methods {
+				for _, kT := range ts {
+					if !seen[exp+"/"+meth+"/"+ftoa(kT)] {
+						t.Errorf("seed %d: no row for %s %s kT %v", s.Seed, exp, meth, kT)
+					}
+				}
+			}
+		}
+	}
+	for _, s := range m.Summary {
+		for _, v := range s.Values {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Errorf("summary %s %s kT %v %s: value %v", s.Experiment, s.MethodKey, s.KT, s.Metric, v)
+			}
+		}
+	}
+	return &m
+}
+
+func ftoa(x float64) string { b, _ := json.Marshal(x); return string(b) }

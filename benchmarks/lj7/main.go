@@ -1,0 +1,106 @@
+// Command lj7 runs the LJ7-in-two-dimensions benchmark of D-SPIB end to end:
+// Langevin dynamics of seven Lennard-Jones particles in the plane with a
+// centre-of-mass restraint (systems.md) at kT ∈ {0.2, 0.3, 0.4, 0.5, 0.6},
+// features = the seven sorted coordination numbers, initial labels = k-means
+// on the standardised moments (μ2, μ3) (Tribello, Ceriotti & Parrinello, PNAS
+// 107, 17509 (2010)); SPIB and D-SPIB (John, Qiu, Herron & Tiwary,
+// arXiv:2510.09784) trained on kT 0.2 and 0.5 and evaluated at every kT
+// against long MD: 0.3 and 0.4 are interpolations, 0.6 an extrapolation.
+//
+// Usage:
+//
+//	go run ./benchmarks/lj7 -quick
+//	go run ./benchmarks/lj7                 # default sizes
+//	go run ./benchmarks/lj7 -paper          # 10⁵ training / 10⁶ reference frames per kT
+//	go run ./benchmarks/lj7 -repeat 3
+//
+// Results go to -out (default results/lj7); a restarted run reuses finished
+// trajectories and models.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/dspib/dspib/analysis"
+	"github.com/dspib/dspib/benchmarks/internal/experiment"
+	"github.com/dspib/dspib/learn/diffusion"
+	"github.com/dspib/dspib/potentials"
+)
+
+// spec returns the LJ7 benchmark: systems.md's default MD (m = 1, BAOAB,
+// γ = 1 /τ, dt = 0.005 τ, a frame every 100 steps, start from the hexagon).
+func spec() *experiment.Spec {
+	sys := &experiment.System{
+		Name: "lj7", MetaName: "lj7-2d",
+		Potential: potentials.LJ7(),
+		X0:        potentials.LJ7Hexagon(),
+		N:         7, Dim: 2,
+		Dt: 0.005, Gamma: 1, Stride: 100,
+		Features: func(frames []float64, n int) ([]float64, int, []float64, int, error) {
+			feat := make([]float64, 7*n)
+			mom := make([]float64, 2*n)
+			if err := analysis.FeaturesLJ7(feat, mom, frames[:14*n], 7, 2); err != nil {
+				return nil, 0, nil, 0, err
+			}
+			return feat, 7, mom, 2, nil
+		},
+		FeatureNames: []string{"c1 … c7: coordination numbers (r0 = 1.5 σ), sorted ascending"},
+	}
+	base := experiment.Sizes{
+		KMeansK: 100, Lag: 10, Exponent: 1, Embedding: diffusion.Smooth,
+		KDEBandwidth: 0.1, KLBins: 100, SurfaceBins: 60,
+	}
+	with := func(f func(s *experiment.Sizes)) experiment.Sizes { s := base; f(&s); return s }
+	return &experiment.Spec{
+		System: sys,
+		Experiments: []experiment.Experiment{
+			{Name: "temps", Title: "train on kT 0.2 and 0.5; interpolate to 0.3, 0.4; extrapolate to 0.6",
+				Train: []float64{0.2, 0.5}, Eval: []float64{0.2, 0.3, 0.4, 0.5, 0.6}},
+		},
+		Presets: map[string]experiment.Sizes{
+			"tiny": with(func(s *experiment.Sizes) {
+				s.Preset = "tiny"
+				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 3000, 1500, 20, 400
+				s.KMeansK, s.SPIBMaxEpochs, s.SPIBRefinements = 10, 30, -1
+				s.DiffEpochs, s.DiffMaxLatents, s.Phase2Epochs = 8, 1000, 3
+				s.SurfaceBins = 15
+			}),
+			"quick": with(func(s *experiment.Sizes) {
+				s.Preset = "quick"
+				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 20_000, 50_000, 200, 8000
+				s.SPIBMaxEpochs, s.SPIBRefinements = 30, 3
+				s.DiffEpochs, s.DiffMaxLatents, s.Phase2Epochs = 20, 10_000, 10
+			}),
+			"default": with(func(s *experiment.Sizes) {
+				s.Preset = "default"
+				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 100_000, 200_000, 1000, 20_000
+				s.SPIBMaxEpochs, s.SPIBRefinements = 100, 5
+				s.DiffEpochs, s.DiffMaxLatents, s.Phase2Epochs = 60, 50_000, 50
+			}),
+			"paper": with(func(s *experiment.Sizes) {
+				s.Preset = "paper"
+				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 100_000, 1_000_000, 1000, 20_000
+				s.SPIBMaxEpochs, s.SPIBRefinements = 1000, 5
+				s.DiffEpochs, s.DiffMaxLatents, s.Phase2Epochs = 200, 200_000, 100
+			}),
+		},
+		DefaultOut: "results/lj7",
+	}
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	return experiment.Main(ctx, spec(), args, stderr)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "lj7:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/dspib/dspib/benchmarks/internal/experiment/experimenttest"
+)
+
+// TestTinyEndToEnd runs the whole program at the -tiny size in a temporary
+// folder, checks that every output exists and every metric is finite, then
+// runs it again and checks that the trajectories and models are reused and
+// the metrics reproduced exactly (same seeds, same data).
+func TestTinyEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	var log bytes.Buffer
+	if err := run(context.Background(), []string{"-tiny", "-out", dir, "-seed", "3"}, &log); err != nil {
+		t.Fatalf("run: %v\n%s", err, log.String())
+	}
+	methods := []string{"spib", "dspib", "posthoc", "nearest_spib", "nearest_dspib"}
+	required := []string{"sym_kl_md", "sym_kl_exact", "fe_rmse_z1", "fe_rmse_z2", "pop_tv"}
+	temps := map[string][]float64{"single": {1}, "multi": {0.6, 0.8, 1, 1.2, 1.4}}
+	m1 := experimenttest.CheckFolder(t, dir, methods, required, temps)
+
+	log.Reset()
+	if err := run(context.Background(), []string{"-tiny", "-out", dir, "-seed", "3"}, &log); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	for _, want := range []string{"reuse: " + dir + "/seed3/md/train_kT1.000.npy", "reuse: single SPIB and D-SPIB models", "reuse: multi post-hoc diffusion prior"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("second run did not report %q:\n%s", want, log.String())
+		}
+	}
+	m2 := experimenttest.CheckFolder(t, dir, methods, required, temps)
+	for i, r := range m1.PerSeed[0].Rows {
+		for k, v := range r.Metrics {
+			if w := m2.PerSeed[0].Rows[i].Metrics[k]; w != v {
+				t.Errorf("%s %s kT %v %s: %v after reuse, %v before", r.Experiment, r.MethodKey, r.KT, k, w, v)
+			}
+		}
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-quick", "-paper"}, {"-repeat", "0"}, {"-out", ""}, {"extra"}} {
+		var log bytes.Buffer
+		if err := run(context.Background(), args, &log); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}
