@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -172,7 +174,8 @@ func abbrev(b []byte) string {
 }
 
 // prepareFolder checks cfg.Out before a run and reports which replicas are
-// already complete there.
+// already complete there, and whether the folder holds an earlier run with
+// the same settings (reuse), whose checkpoints may then be resumed.
 //
 //   - A missing or empty folder is created; nothing is done.
 //   - A folder whose metadata.json has the same settings (everything but the
@@ -182,45 +185,45 @@ func abbrev(b []byte) string {
 //   - Anything else (other settings, no or unreadable metadata.json) is an
 //     error naming -out, unless cfg.Force: then the files the old metadata
 //     lists are removed and every replica runs.
-func prepareFolder(cfg *simConfig, meta *traj.Metadata, note func(string, ...any)) ([]bool, error) {
-	done := make([]bool, len(cfg.Temps))
+func prepareFolder(cfg *simConfig, meta *traj.Metadata, note func(string, ...any)) (done []bool, reuse bool, err error) {
+	done = make([]bool, len(cfg.Temps))
 	names, err := dirEntries(cfg.Out)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(names) == 0 {
 		if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-			return nil, fmt.Errorf("-out: %w", err)
+			return nil, false, fmt.Errorf("-out: %w", err)
 		}
-		return done, nil
+		return done, false, nil
 	}
 	old, err := traj.ReadMetadata(outPath(cfg.Out, metadataName))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		if !cfg.Force {
-			return nil, usagef("-out: %s is not empty (%d entries, e.g. %q) and holds no %s from dspib simulate; choose a new folder or add -force to write into it",
+			return nil, false, usagef("-out: %s is not empty (%d entries, e.g. %q) and holds no %s from dspib simulate; choose a new folder or add -force to write into it",
 				cfg.Out, len(names), names[0], metadataName)
 		}
 		note("-force: writing into non-empty %s", cfg.Out)
-		return done, nil
+		return done, false, nil
 	case err != nil:
 		if !cfg.Force {
-			return nil, usagef("-out: %v; choose a new folder or add -force to overwrite", err)
+			return nil, false, usagef("-out: %v; choose a new folder or add -force to overwrite", err)
 		}
 		note("-force: ignoring unreadable %s", metadataName)
-		return done, nil
+		return done, false, nil
 	}
 	diffs, err := metadataDiff(old, meta)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(diffs) > 0 {
 		if !cfg.Force {
-			return nil, usagef("-out: %s holds a run with different settings (%s); choose a new folder or add -force to overwrite it",
+			return nil, false, usagef("-out: %s holds a run with different settings (%s); choose a new folder or add -force to overwrite it",
 				cfg.Out, strings.Join(diffs, "; "))
 		}
 		note("-force: removing the earlier run in %s (%s)", cfg.Out, strings.Join(diffs, "; "))
-		return done, removeRunFiles(cfg.Out, old)
+		return done, false, removeRunFiles(cfg.Out, old)
 	}
 	meta.Created = old.Created
 	for i, kT := range cfg.Temps {
@@ -232,13 +235,17 @@ func prepareFolder(cfg *simConfig, meta *traj.Metadata, note func(string, ...any
 			note("%s: %s; running it", tempTag(kT), why)
 		}
 	}
-	return done, nil
+	return done, true, nil
 }
 
-// removeRunFiles deletes the files (and their .part versions) that old lists
-// and metadata.json. Only plain names inside dir are touched.
+// removeRunFiles deletes the files (and their .part versions) that old lists,
+// the checkpoints of its temperatures and metadata.json. Only plain names
+// inside dir are touched.
 func removeRunFiles(dir string, old *traj.Metadata) error {
 	names := slices.Sorted(maps.Values(old.Files))
+	for _, kT := range old.Temperatures {
+		names = append(names, checkpointName(kT))
+	}
 	names = append(names, metadataName)
 	for _, name := range names {
 		if name == "" || filepath.Base(name) != name || name == "." || name == ".." {
@@ -282,56 +289,63 @@ var npyShapeRE = regexp.MustCompile(`'shape':\s*\((\d+),\s*(\d+)\)`)
 // file size matches it exactly, so a truncated file is not taken for a
 // complete one. It avoids reading a long trajectory just to check it.
 func npyShape(path string) (rows, cols int, err error) {
+	rows, cols, _, err = npyLayout(path)
+	return rows, cols, err
+}
+
+// npyLayout is npyShape that also returns the byte offset of the data.
+func npyLayout(path string) (rows, cols int, dataOff int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer f.Close()
 	var pre [10]byte
 	if _, err := io.ReadFull(f, pre[:8]); err != nil || string(pre[:6]) != "\x93NUMPY" {
-		return 0, 0, fmt.Errorf("%s: not a .npy file", path)
+		return 0, 0, 0, fmt.Errorf("%s: not a .npy file", path)
 	}
 	var hlen, off int64
 	if pre[6] == 1 {
 		if _, err := io.ReadFull(f, pre[8:10]); err != nil {
-			return 0, 0, fmt.Errorf("%s: short header", path)
+			return 0, 0, 0, fmt.Errorf("%s: short header", path)
 		}
 		hlen, off = int64(binary.LittleEndian.Uint16(pre[8:10])), 10
 	} else {
 		var l [4]byte
 		if _, err := io.ReadFull(f, l[:]); err != nil {
-			return 0, 0, fmt.Errorf("%s: short header", path)
+			return 0, 0, 0, fmt.Errorf("%s: short header", path)
 		}
 		hlen, off = int64(binary.LittleEndian.Uint32(l[:])), 12
 	}
 	if hlen > 1<<16 {
-		return 0, 0, fmt.Errorf("%s: header of %d bytes is too long", path, hlen)
+		return 0, 0, 0, fmt.Errorf("%s: header of %d bytes is too long", path, hlen)
 	}
 	h := make([]byte, hlen)
 	if _, err := io.ReadFull(f, h); err != nil {
-		return 0, 0, fmt.Errorf("%s: short header", path)
+		return 0, 0, 0, fmt.Errorf("%s: short header", path)
 	}
 	hs := string(h)
 	if !strings.Contains(hs, "'descr': '<f8'") || !strings.Contains(hs, "'fortran_order': False") {
-		return 0, 0, fmt.Errorf("%s: not a C-order float64 array", path)
+		return 0, 0, 0, fmt.Errorf("%s: not a C-order float64 array", path)
 	}
 	m := npyShapeRE.FindStringSubmatch(hs)
+	var err1, err2 error
 	if m == nil {
-		return 0, 0, fmt.Errorf("%s: not a 2-D array", path)
+		return 0, 0, 0, fmt.Errorf("%s: not a 2-D array", path)
 	}
-	rows, err1 := strconv.Atoi(m[1])
-	cols, err2 := strconv.Atoi(m[2])
+	rows, err1 = strconv.Atoi(m[1])
+	cols, err2 = strconv.Atoi(m[2])
 	if err1 != nil || err2 != nil {
-		return 0, 0, fmt.Errorf("%s: bad shape %s", path, m[0])
+		return 0, 0, 0, fmt.Errorf("%s: bad shape %s", path, m[0])
 	}
 	st, err := f.Stat()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if want := off + hlen + int64(rows)*int64(cols)*8; st.Size() != want {
-		return 0, 0, fmt.Errorf("%s: %d bytes, want %d for shape (%d, %d) (truncated?)", path, st.Size(), want, rows, cols)
+		return 0, 0, 0, fmt.Errorf("%s: %d bytes, want %d for shape (%d, %d) (truncated?)", path, st.Size(), want, rows, cols)
 	}
-	return rows, cols, nil
+	return rows, cols, off + hlen, nil
 }
 
 // featureChunk is the number of LJ7 frames buffered before their
@@ -382,12 +396,170 @@ func newReplicaWriter(cfg *simConfig, kT float64) (w *replicaWriter, err error) 
 			return nil, err
 		}
 	}
+	w.allocFeatures()
+	return w, nil
+}
+
+// allocFeatures allocates the LJ7 feature chunk buffers if there are
+// feature files.
+func (w *replicaWriter) allocFeatures() {
 	if w.feat != nil {
-		w.buf = make([]float64, featureChunk*spec.n*spec.dim)
-		w.sorted = make([]float64, featureChunk*spec.n)
+		w.buf = make([]float64, featureChunk*w.n*w.dim)
+		w.sorted = make([]float64, featureChunk*w.n)
 		w.moments = make([]float64, featureChunk*2)
 	}
-	return w, nil
+}
+
+// checkpointName is the checkpoint of the replica at kT (md.Checkpoint
+// format): its state at the last step whose frames are all flushed to the
+// .part files. It is removed once the replica's files are final.
+func checkpointName(kT float64) string { return "checkpoint_" + tempTag(kT) + ".bin" }
+
+// resumeReplica continues the replica at kT from the checkpoint at ck: it
+// loads the state, reopens the .npy .part files and truncates them to the
+// checkpoint's frames (a killed run may have flushed more after its last
+// checkpoint), and rebuilds the XYZ file from the kept trajectory frames
+// (the XYZ format cannot be truncated by frame count without parsing it).
+// Any error means the replica must start over.
+func resumeReplica(cfg *simConfig, sys *md.System, kT float64, ck string) (w *replicaWriter, st *md.State, err error) {
+	st, err = md.LoadCheckpoint(ck, sys)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.Step > cfg.Steps() {
+		return nil, nil, fmt.Errorf("checkpoint at step %d is past the run's %d steps", st.Step, cfg.Steps())
+	}
+	frames := st.Step / cfg.Stride
+	spec := cfg.System
+	w = &replicaWriter{stride: cfg.Stride, n: spec.n, dim: spec.dim, frames: frames}
+	defer func() {
+		if err != nil {
+			w.abort()
+		}
+	}()
+	var xyzPath, trajPath string
+	for _, f := range replicaFiles(cfg, kT) {
+		p := outPath(cfg.Out, f.name)
+		if !f.npy {
+			xyzPath = p
+			continue
+		}
+		nw, err := traj.OpenAppend(p, f.cols)
+		if err != nil {
+			return nil, nil, err
+		}
+		switch {
+		case strings.HasPrefix(f.role, "traj_"):
+			w.traj, trajPath = nw, p
+		case strings.HasPrefix(f.role, "features_"):
+			w.feat = nw
+		case strings.HasPrefix(f.role, "moments_"):
+			w.mom = nw
+		}
+		if int64(nw.Rows()) < frames {
+			return nil, nil, fmt.Errorf("%s%s holds %d frames, the checkpoint at step %d needs %d", f.name, traj.PartSuffix, nw.Rows(), st.Step, frames)
+		}
+		if err := nw.Truncate(int(frames)); err != nil {
+			return nil, nil, err
+		}
+		if err := nw.Flush(); err != nil {
+			return nil, nil, err
+		}
+	}
+	if xyzPath != "" {
+		if w.xyz, err = rebuildXYZ(cfg, sys, st, trajPath+traj.PartSuffix, xyzPath); err != nil {
+			return nil, nil, err
+		}
+	}
+	w.allocFeatures()
+	return w, st, nil
+}
+
+// rebuildXYZ writes a fresh XYZ .part file holding the frames of the
+// trajectory .part file at trajPart up to the checkpointed state st, with
+// the step, time and energy the run wrote: the time is re-accumulated step
+// by step as the integrators do (t += dt, checked against st.Time bit for
+// bit) and the energy recomputed from the frame with the same potential.
+func rebuildXYZ(cfg *simConfig, sys *md.System, st *md.State, trajPart, xyzPath string) (xw *traj.XYZWriter, err error) {
+	rows, cols, off, err := npyLayout(trajPart)
+	if err != nil {
+		return nil, err
+	}
+	if int64(rows) != st.Step/cfg.Stride || cols != sys.Len() {
+		return nil, fmt.Errorf("%s has shape (%d, %d), want (%d, %d)", trajPart, rows, cols, st.Step/cfg.Stride, sys.Len())
+	}
+	f, err := os.Open(trajPart)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return nil, err
+	}
+	xw, err = traj.CreateXYZ(xyzPath, cfg.System.n, cfg.System.dim)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			xw.Abort()
+		}
+	}()
+	br := bufio.NewReaderSize(f, 1<<16)
+	raw := make([]byte, 8*cols)
+	x, force := make([]float64, cols), make([]float64, cols)
+	t, step := 0.0, int64(0)
+	for range rows {
+		for end := step + cfg.Stride; step < end; step++ {
+			t += cfg.Dt
+		}
+		if _, err := io.ReadFull(br, raw); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", trajPart, err)
+		}
+		for j := range x {
+			x[j] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*j:]))
+		}
+		u := sys.Potential.Force(force, x)
+		info := traj.FrameInfo{Step: int(step), Time: t, Energy: u, HasStep: true, HasTime: true, HasEnergy: true}
+		if err := xw.WriteFrameInfo(x, info); err != nil {
+			return nil, err
+		}
+	}
+	for ; step < st.Step; step++ {
+		t += cfg.Dt
+	}
+	if math.Float64bits(t) != math.Float64bits(st.Time) {
+		return nil, fmt.Errorf("re-accumulated time %v at step %d differs from the checkpoint's %v", t, st.Step, st.Time)
+	}
+	return xw, xw.Flush()
+}
+
+// sync flushes every file so that it holds exactly the frames up to st.Step
+// (features of a partial chunk included) and fsyncs it: md.Checkpoint calls
+// it before each checkpoint.
+func (w *replicaWriter) sync(st *md.State) error {
+	if w.err != nil {
+		return w.err
+	}
+	if want := st.Step / w.stride; w.frames != want {
+		return w.fail(fmt.Errorf("simulate: %d frames written at step %d, want %d (internal error)", w.frames, st.Step, want))
+	}
+	if err := w.flushFeatures(); err != nil {
+		return err
+	}
+	for _, nw := range []*traj.NPYWriter{w.traj, w.feat, w.mom} {
+		if nw != nil {
+			if err := nw.Flush(); err != nil {
+				return w.fail(err)
+			}
+		}
+	}
+	if w.xyz != nil {
+		if err := w.xyz.Flush(); err != nil {
+			return w.fail(err)
+		}
+	}
+	return nil
 }
 
 // Every implements md.Observer.

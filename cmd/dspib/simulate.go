@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dspib/dspib/integrators"
 	"github.com/dspib/dspib/md"
@@ -36,6 +37,13 @@ type simConfig struct {
 	XYZ        bool
 	Quiet      bool
 	Force      bool
+	// Checkpoint is the minimum wall time between two checkpoints of a
+	// replica; 0 checkpoints at every check (1 % of the run).
+	Checkpoint time.Duration
+
+	// testObserver, if set (tests only), adds an observer to replica i,
+	// fired before its checkpoint, e.g. to cancel the run at a given step.
+	testObserver func(i int) md.Observer
 }
 
 // Steps returns the MD steps per temperature, Frames·Stride.
@@ -50,6 +58,7 @@ type simFlags struct {
 	dt, gamma                      float64
 	seed                           uint64
 	xyz, quiet, force              bool
+	checkpoint                     time.Duration
 }
 
 func newSimFlagSet(f *simFlags, out io.Writer) *flag.FlagSet {
@@ -68,6 +77,7 @@ func newSimFlagSet(f *simFlags, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&f.xyz, "xyz", false, "also write each trajectory as extended XYZ (traj_kT….xyz), for LJ7 viewers")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress or notes on stderr")
 	fs.BoolVar(&f.force, "force", false, "overwrite a folder that holds a run with different settings")
+	fs.DurationVar(&f.checkpoint, "checkpoint", time.Minute, "minimum wall time between checkpoints of each temperature (0: every 1% of the run)")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprint(w, `Usage: dspib simulate -system NAME -out DIR [flags]
@@ -84,7 +94,11 @@ the flags) and writes to DIR:
 
 <T> is kT with three decimals, more only if needed (kT 0.6 → kT0.600). Files are written as
 NAME.part and renamed when complete, so an interrupted run (Ctrl-C) leaves
-only .part files. Re-running the same command reuses finished temperatures.
+only .part files, plus checkpoint_kT<T>.bin: the exact state (positions,
+velocities, random stream) at the last frame flushed to disk, saved every
+-checkpoint and when the run is interrupted. Re-running the same command
+reuses finished temperatures and continues the others from their
+checkpoints; the result is byte-identical to an uninterrupted run.
 
 Defaults per system (reduced units):
 `)
@@ -187,6 +201,10 @@ func (f *simFlags) config(set map[string]bool) (*simConfig, error) {
 	default:
 		return nil, usagef("-integrator: unknown integrator %q, want baoab, overdamped or mala", f.integrator)
 	}
+	if f.checkpoint < 0 {
+		return nil, usagef("-checkpoint: must be ≥ 0, got %v", f.checkpoint)
+	}
+	c.Checkpoint = f.checkpoint
 	if f.out == "" {
 		return nil, usagef("-out: required (the folder for the output files)")
 	}
@@ -268,25 +286,16 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-// doneIntegrator stands in for the integrator of a replica whose files are
-// already complete on disk: RunReplicas is still given every temperature so
-// that replica i keeps its random stream (seed, i), but a finished replica
-// only counts steps instead of integrating them.
-type doneIntegrator struct{}
-
-func (doneIntegrator) Bind(*md.System) error { return nil }
-
-func (doneIntegrator) Advance(st *md.State, n int) error {
-	st.Step += int64(n)
-	return nil
-}
-
 // simulate runs the replicas of cfg, writing into cfg.Out.
 //
 // Order of work: check the folder (reuse or refuse), write metadata.json with
-// "complete": false, stream each unfinished replica to .part files, rename
-// the files of every replica that stored all its frames, and finally rewrite
-// metadata.json with "complete": true if every replica is done.
+// "complete": false, stream each unfinished replica to .part files (resuming
+// it from its checkpoint if the folder holds one from the same settings),
+// checkpointing it together with a flush of its files, rename the files of
+// every replica that stored all its frames and delete its checkpoint, and
+// finally rewrite metadata.json with "complete": true if every replica is
+// done. Finished replicas are skipped; since replica i's stream depends
+// only on (seed, i), the others are unaffected.
 func simulate(ctx context.Context, cfg *simConfig, stderr io.Writer) error {
 	logw := &syncWriter{w: stderr}
 	note := func(format string, args ...any) {
@@ -298,9 +307,18 @@ func simulate(ctx context.Context, cfg *simConfig, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	done, err := prepareFolder(cfg, meta, note)
+	done, reuse, err := prepareFolder(cfg, meta, note)
 	if err != nil {
 		return err
+	}
+	// Checkpoints are trusted only in a folder of the same settings, and
+	// only for replicas still to run.
+	for i, kT := range cfg.Temps {
+		if done[i] || !reuse {
+			if err := os.Remove(outPath(cfg.Out, checkpointName(kT))); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("-out: %w", err)
+			}
+		}
 	}
 	todo := 0
 	for _, d := range done {
@@ -319,6 +337,7 @@ func simulate(ctx context.Context, cfg *simConfig, stderr io.Writer) error {
 	spec := cfg.System
 	sys := &md.System{Potential: spec.newPotential(), Masses: ones(spec.n), Dim: spec.dim}
 	writers := make([]*replicaWriter, len(cfg.Temps))
+	resumed := make([]*md.State, len(cfg.Temps))
 	abortAll := func() {
 		for _, w := range writers {
 			if w != nil {
@@ -326,39 +345,42 @@ func simulate(ctx context.Context, cfg *simConfig, stderr io.Writer) error {
 			}
 		}
 	}
-	byKT := map[float64]int{}
 	for i, kT := range cfg.Temps {
-		byKT[kT] = i
 		if done[i] {
 			continue
 		}
-		w, err := newReplicaWriter(cfg, kT)
+		w, st, err := startReplica(cfg, sys, kT, note)
 		if err != nil {
 			abortAll()
 			return err
 		}
-		writers[i] = w
+		writers[i], resumed[i] = w, st
 	}
 	note("simulating %s at kT = %s: %d steps (%d frames, stride %d), %s dt = %g, gamma = %g, seed %d, into %s",
 		spec.metaName, formatTemps(cfg.Temps), cfg.Steps(), cfg.Frames, cfg.Stride, cfg.integratorName(), cfg.Dt, cfg.Gamma, cfg.Seed, cfg.Out)
 
 	_, runErr := md.RunReplicas(ctx, md.Replicas{
-		System:       sys,
-		Temperatures: cfg.Temps,
-		NewIntegrator: func(kT float64) md.Integrator {
-			if done[byKT[kT]] {
-				return doneIntegrator{}
-			}
-			return cfg.newIntegrator(kT)
-		},
-		X0:    spec.x0(),
-		Seed:  cfg.Seed,
-		Steps: cfg.Steps(),
+		System:        sys,
+		Temperatures:  cfg.Temps,
+		NewIntegrator: cfg.newIntegrator,
+		X0:            spec.x0(),
+		Seed:          cfg.Seed,
+		Steps:         cfg.Steps(),
+		Skip:          func(i int) bool { return done[i] },
+		Resume:        func(i int) (*md.State, error) { return resumed[i], nil },
 		Observers: func(i int, kT float64) []md.Observer {
-			if done[i] {
-				return nil
-			}
 			obs := []md.Observer{writers[i]}
+			if cfg.testObserver != nil {
+				obs = append(obs, cfg.testObserver(i))
+			}
+			// Run fires the checkpoint after the writer, so the frame of the
+			// checkpoint's own step is flushed with it.
+			obs = append(obs, &md.Checkpoint{
+				Path:     outPath(cfg.Out, checkpointName(kT)),
+				Stride:   progressStride(cfg.Steps()),
+				Interval: cfg.Checkpoint,
+				Sync:     writers[i].sync,
+			})
 			if !cfg.Quiet {
 				obs = append(obs, &md.Progress{W: logw, Label: tempTag(kT), Stride: progressStride(cfg.Steps())})
 			}
@@ -385,6 +407,9 @@ func simulate(ctx context.Context, cfg *simConfig, stderr io.Writer) error {
 			continue
 		}
 		done[i] = true
+		if err := os.Remove(outPath(cfg.Out, checkpointName(cfg.Temps[i]))); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
 	}
 	if runErr != nil {
 		if errors.Is(runErr, context.Canceled) {
@@ -397,7 +422,7 @@ func simulate(ctx context.Context, cfg *simConfig, stderr io.Writer) error {
 			}
 		}
 		if len(partial) > 0 {
-			runErr = fmt.Errorf("%w\nunfinished temperatures %s left as .part files in %s; re-run the same command to finish them",
+			runErr = fmt.Errorf("%w\nunfinished temperatures %s left as .part files with checkpoints in %s; re-run the same command to continue them",
 				runErr, strings.Join(partial, ", "), cfg.Out)
 		}
 		return errors.Join(append([]error{runErr}, errs...)...)
@@ -413,6 +438,28 @@ func simulate(ctx context.Context, cfg *simConfig, stderr io.Writer) error {
 	}
 	note("wrote %d temperatures to %s (metadata.json lists the files)", todo, cfg.Out)
 	return nil
+}
+
+// startReplica prepares the unfinished replica at kT: it resumes it from its
+// checkpoint if there is one (returning the restored state), and otherwise,
+// or if resuming fails (noted, then the checkpoint is removed), creates fresh
+// .part files and returns a nil state (RunReplicas then starts the replica
+// from the beginning).
+func startReplica(cfg *simConfig, sys *md.System, kT float64, note func(string, ...any)) (*replicaWriter, *md.State, error) {
+	ck := outPath(cfg.Out, checkpointName(kT))
+	if _, err := os.Stat(ck); err == nil {
+		w, st, err := resumeReplica(cfg, sys, kT, ck)
+		if err == nil {
+			note("%s: resuming from its checkpoint at step %d of %d (%d frames kept)", tempTag(kT), st.Step, cfg.Steps(), w.frames)
+			return w, st, nil
+		}
+		note("%s: cannot resume from %s (%v); starting over", tempTag(kT), checkpointName(kT), err)
+		if err := os.Remove(ck); err != nil {
+			return nil, nil, fmt.Errorf("-out: %w", err)
+		}
+	}
+	w, err := newReplicaWriter(cfg, kT)
+	return w, nil, err
 }
 
 // progressStride is how often (in steps) Progress looks at the clock: about

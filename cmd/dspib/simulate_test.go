@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -505,5 +507,95 @@ func TestObserveAllocs(t *testing.T) {
 	}
 	if w.nbuf == 0 {
 		t.Fatal("test crossed a feature chunk boundary; shorten it")
+	}
+}
+
+// cancelAt is a test observer that cancels the run when it reaches step
+// (never if step is 0).
+type cancelAt struct {
+	step   int64
+	cancel func()
+}
+
+func (c *cancelAt) Every() int64 { return c.step }
+func (c *cancelAt) Observe(st *md.State) error {
+	if st.Step == c.step {
+		c.cancel()
+	}
+	return nil
+}
+
+// An interrupted run continues from its checkpoints and ends byte-identical
+// to an uninterrupted one. Replica 0 is cancelled at step 5000 of 6000
+// (frame 1250, past the first 1024-frame feature chunk); replica 1 stops
+// wherever it sees the cancellation. Then junk is appended to every .part
+// file, as a run killed after its last checkpoint would leave frames the
+// checkpoint does not cover, and the same command is re-run: it must
+// truncate them, rebuild the XYZ file and continue the random streams
+// exactly. With -checkpoint 0 periodic checkpoints are written too; with 1h
+// only the one at the cancellation.
+func TestSimulateResume(t *testing.T) {
+	for _, tc := range []struct{ integ, every string }{{"baoab", "0"}, {"mala", "1h"}} {
+		args := []string{"simulate", "-system", "lj7", "-temps", "0.2,0.5", "-frames", "1500", "-stride", "4", "-xyz",
+			"-integrator", tc.integ, "-checkpoint", tc.every, "-out"}
+		fresh := t.TempDir()
+		mustRun(t, append(args, fresh)...)
+
+		dir := t.TempDir()
+		cfg, err := parseSimulate(append(args[1:], dir), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cfg.testObserver = func(i int) md.Observer { return &cancelAt{step: int64(5000 * (1 - i)), cancel: cancel} }
+		err = simulate(ctx, cfg, io.Discard)
+		cancel()
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "checkpoints") {
+			t.Fatalf("%s: interrupted run returned %v", tc.integ, err)
+		}
+		names := listDir(t, dir)
+		if ck := withSuffix(names, ".bin"); !slices.Contains(ck, checkpointName(0.2)) {
+			t.Fatalf("%s: no checkpoint for kT 0.2 after the interruption: %v", tc.integ, names)
+		}
+		for _, name := range withSuffix(names, traj.PartSuffix) {
+			// 3 rows of 14 float64 are also whole rows of the 7- and
+			// 2-column files (336 = 6·56 = 21·16 bytes); 0x3f3f… is a finite
+			// double. The XYZ file gets the start of a bogus frame.
+			junk := bytes.Repeat([]byte{0x3f}, 3*14*8)
+			if strings.Contains(name, ".xyz") {
+				junk = []byte("7\nProperties=species:S:1:pos:R:3 junk\n")
+			}
+			f, err := os.OpenFile(filepath.Join(dir, name), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.Write(junk)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		r := mustRun(t, append(args, dir)...)
+		if !strings.Contains(r.stderr, "kT0.200: resuming from its checkpoint at step 5000 of 6000 (1250 frames kept)") ||
+			strings.Contains(r.stderr, "cannot resume") {
+			t.Errorf("%s: the re-run did not resume kT 0.2 at step 5000:\n%s", tc.integ, r.stderr)
+		}
+		if r := mustRun(t, append(args, dir)...); !strings.Contains(r.stderr, "nothing to run") {
+			t.Errorf("%s: a third run should find everything complete:\n%s", tc.integ, r.stderr)
+		}
+		for _, name := range listDir(t, fresh) {
+			if name == metadataName {
+				continue
+			}
+			if !bytes.Equal(readFile(t, filepath.Join(dir, name)), readFile(t, filepath.Join(fresh, name))) {
+				t.Errorf("%s: %s after interruption and resume differs from the uninterrupted run", tc.integ, name)
+			}
+		}
+		if left := append(withSuffix(listDir(t, dir), ".bin"), withSuffix(listDir(t, dir), traj.PartSuffix)...); len(left) > 0 {
+			t.Errorf("%s: left %v after completing", tc.integ, left)
+		}
 	}
 }
