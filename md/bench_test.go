@@ -3,6 +3,7 @@ package md_test
 import (
 	"context"
 	"io"
+	"path/filepath"
 	"testing"
 
 	"github.com/dspib/dspib/integrators"
@@ -29,4 +30,22 @@ func BenchmarkRunLJ7(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}
+
+// BenchmarkCheckpointLJ7 is one checkpoint of an LJ7 BAOAB state through
+// the Checkpoint observer: encode, write, fsync, rename, fsync the
+// directory. Its cost sets how often a run can afford to checkpoint.
+func BenchmarkCheckpointLJ7(b *testing.B) {
+	sys := lj7()
+	r := md.Replicas{System: sys, Temperatures: []float64{0.5}, X0: potentials.LJ7Hexagon(), Seed: 1}
+	st, err := r.NewReplicaState(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ck := &md.Checkpoint{Path: filepath.Join(b.TempDir(), "ck.bin"), Stride: 1, NoFinal: true}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if err := md.Run(context.Background(), sys, &integrators.BAOAB{KT: 0.5, Dt: 0.005, Gamma: 1}, st, int64(b.N), ck); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -380,3 +380,20 @@ func TestReplicasResumeAndSkip(t *testing.T) {
 		t.Errorf("checkpoint past Steps: %v", err)
 	}
 }
+
+// Between checkpoints (Interval not yet elapsed) the observer allocates
+// nothing, so it can look at the clock often.
+func TestCheckpointObserveAllocs(t *testing.T) {
+	sys := springSystem(1, 1)
+	st := mustState(t, sys, []float64{0}, nil, nil)
+	ck := &md.Checkpoint{Path: filepath.Join(t.TempDir(), "ck.bin"), Interval: time.Hour}
+	if err := ck.Start(sys, st, 10); err != nil {
+		t.Fatal(err)
+	}
+	if a := testing.AllocsPerRun(100, func() { _ = ck.Observe(st) }); a != 0 {
+		t.Errorf("Observe allocates %v times between checkpoints", a)
+	}
+	if ck.Written() != 0 {
+		t.Errorf("%d checkpoints written before Interval elapsed", ck.Written())
+	}
+}
