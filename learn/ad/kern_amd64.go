@@ -85,3 +85,13 @@ func quadAccKern(l, mu, h *float64, z float64, n int)
 //
 //go:noescape
 func mixBackKern(dmu, dlv, mu, iv, gam *float64, gi, z float64, n int) float64
+
+// sumKern returns Σ x[i] for i < n, n a multiple of 4.
+//
+//go:noescape
+func sumKern(x *float64, n int) float64
+
+// softmaxBackKern sets da[j] += gr[j] − c·e[j] for j < n, n a multiple of 4.
+//
+//go:noescape
+func softmaxBackKern(da, gr, e *float64, c float64, n int)

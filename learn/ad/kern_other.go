@@ -19,3 +19,8 @@ func quadAccKern(l, mu, h *float64, z float64, n int) { panic("ad: quadAccKern w
 func mixBackKern(dmu, dlv, mu, iv, gam *float64, gi, z float64, n int) float64 {
 	panic("ad: mixBackKern without assembly")
 }
+
+func sumKern(x *float64, n int) float64 { panic("ad: sumKern without assembly") }
+func softmaxBackKern(da, gr, e *float64, c float64, n int) {
+	panic("ad: softmaxBackKern without assembly")
+}

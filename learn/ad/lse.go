@@ -79,3 +79,28 @@ func mixBack(dmu, dlv, mu, iv, gam []float64, gi, z float64) float64 {
 	}
 	return s
 }
+
+// softmaxBack adds g − p·Σ_j g_j to da, with p = e·inv the softmax of the
+// row (e its unnormalised exponentials, inv = 1/Σ e): LogSoftmax's backward.
+func softmaxBack(da, g, e []float64, inv float64) {
+	n := len(g)
+	da, e = da[:n], e[:n]
+	n4 := 0
+	s := 0.0
+	if hasFMA {
+		n4 = n &^ 3
+		if n4 > 0 {
+			s = sumKern(&g[0], n4)
+		}
+	}
+	for _, v := range g[n4:] {
+		s += v
+	}
+	c := s * inv
+	if n4 > 0 {
+		softmaxBackKern(&da[0], &g[0], &e[0], c, n4)
+	}
+	for j := n4; j < n; j++ {
+		da[j] += g[j] - e[j]*c
+	}
+}

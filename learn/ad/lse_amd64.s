@@ -371,3 +371,74 @@ lsred:
 ldone:
 	VZEROUPPER
 	RET
+
+// func sumKern(x *float64, n int) float64
+//
+// Returns Σ x[i] for i < n, n a multiple of 4, with four independent vector
+// accumulators (no add-latency chain) combined in a fixed order.
+TEXT ·sumKern(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+u16:
+	CMPQ   CX, $16
+	JL     u4
+	VADDPD (SI), Y0, Y0
+	VADDPD 32(SI), Y1, Y1
+	VADDPD 64(SI), Y2, Y2
+	VADDPD 96(SI), Y3, Y3
+	ADDQ   $128, SI
+	SUBQ   $16, CX
+	JMP    u16
+
+u4:
+	CMPQ   CX, $4
+	JL     ured
+	VADDPD (SI), Y0, Y0
+	ADDQ   $32, SI
+	SUBQ   $4, CX
+	JMP    u4
+
+ured:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD       X1, X0, X0
+	VUNPCKHPD    X0, X0, X1
+	VADDSD       X1, X0, X0
+	VMOVSD       X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func softmaxBackKern(da, gr, e *float64, c float64, n int)
+//
+// da[j] += gr[j] − c·e[j] for j < n, n a multiple of 4: LogSoftmax's
+// backward with c = Σ_j gr_j / Σ_j e_j.
+TEXT ·softmaxBackKern(SB), NOSPLIT, $0-40
+	MOVQ         da+0(FP), DI
+	MOVQ         gr+8(FP), SI
+	MOVQ         e+16(FP), DX
+	VBROADCASTSD c+24(FP), Y15
+	MOVQ         n+32(FP), CX
+
+x4:
+	CMPQ         CX, $4
+	JL           xdone
+	VMOVUPD      (SI), Y0
+	VFNMADD231PD (DX), Y15, Y0 // g − c·e
+	VADDPD       (DI), Y0, Y0
+	VMOVUPD      Y0, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DI
+	ADDQ         $32, DX
+	SUBQ         $4, CX
+	JMP          x4
+
+xdone:
+	VZEROUPPER
+	RET

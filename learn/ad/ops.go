@@ -1266,17 +1266,7 @@ func (n *Node) backward() {
 		c4 := pad4(c)
 		e, inv := n.aux[:B*c4], n.aux[B*c4+B:B*c4+2*B]
 		for i := 0; i < B; i++ {
-			g := n.Grad[i*c : (i+1)*c]
-			da := a.Grad[i*c : (i+1)*c]
-			s := 0.0
-			for _, v := range g {
-				s += v
-			}
-			s *= inv[i]
-			ei := e[i*c4 : i*c4+c]
-			for j, v := range g {
-				da[j] += v - ei[j]*s
-			}
+			softmaxBack(a.Grad[i*c:(i+1)*c], n.Grad[i*c:(i+1)*c], e[i*c4:i*c4+c], inv[i])
 		}
 	case opPick:
 		for i, k := range n.is {

@@ -85,9 +85,9 @@ func gradCases() []gradCase {
 			func(t *Tape, x []*Node) *Node { return t.MixtureLogPDF(x[0], x[1], x[2], x[3]) }},
 		gradCase{"MixtureLogPDF/broadcast", []varSpec{v(4, 2), v(3, 2), v(1, 2), v(1, 3)},
 			func(t *Tape, x []*Node) *Node { return t.MixtureLogPDF(x[0], x[1], x[2], x[3]) }},
-		// Widths 13 and 9 run the vector kernels (8- and 4-wide loops) and
+		// Widths 17, 13 and 9 run the vector kernels (16-, 8- and 4-wide loops) and
 		// their scalar or −Inf-padded tails; the cases above only the tails.
-		gradCase{"LogSoftmax/wide", []varSpec{v(3, 13)}, func(t *Tape, x []*Node) *Node { return t.LogSoftmax(x[0]) }},
+		gradCase{"LogSoftmax/wide", []varSpec{v(3, 17)}, func(t *Tape, x []*Node) *Node { return t.LogSoftmax(x[0]) }},
 		gradCase{"MixtureLogPDF/K13", []varSpec{v(5, 2), v(13, 2), v(13, 2), v(1, 13)},
 			func(t *Tape, x []*Node) *Node { return t.MixtureLogPDF(x[0], x[1], x[2], x[3]) }},
 		gradCase{"MixtureLogPDF/K9d3broadcast", []varSpec{v(4, 3), v(9, 3), v(1, 3), v(1, 9)},
