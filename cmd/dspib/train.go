@@ -90,6 +90,10 @@ clusters (-k) of the -label-cols columns. Writes to MODELDIR:
   losses_dspib.npy    per D-SPIB epoch: epoch, train loss, CE, log q, diffusion, test loss, CE, log q, diffusion
   summary.json        inputs with their frame ranges, settings, seed, states, final losses
   fit.ckpt            D-SPIB checkpoint: re-running the same command resumes an interrupted run
+                      (other settings, data or -seed are refused: delete fit.ckpt to start afresh)
+
+Ctrl-C stops D-SPIB after the current phase-2 epoch, or at the end of phase 1
+(SPIB cannot be interrupted mid-way; a second Ctrl-C kills it).
 
 Flags:
 `)

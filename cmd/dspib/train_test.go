@@ -127,9 +127,23 @@ func TestTrainGenerateEndToEnd(t *testing.T) {
 			t.Fatalf("generated sample %d: file %v, library %v", i, a[i], want[0][i])
 		}
 	}
-	if r := mustRun(t, "train", "-in", sim, "-out", model, "-phase", "dspib", "-k", "5", "-lag", "2", "-epochs", "4",
-		"-refinements", "1", "-batch", "64", "-lr", "5e-3", "-replicas", "4", "-seed", "3"); !strings.Contains(r.stderr, "written to") {
-		t.Errorf("second train run printed %q", r.stderr)
+	// Re-running the same command resumes from fit.ckpt (here: the finished
+	// run) and rewrites identical latents.
+	before := readFile(t, filepath.Join(model, "latents.npy"))
+	mustRun(t, append([]string{"train", "-in", sim, "-out", model}, quickTrain...)...)
+	var again struct {
+		Resumed bool `json:"resumed_from_checkpoint"`
+	}
+	if err := json.Unmarshal(readFile(t, filepath.Join(model, "summary.json")), &again); err != nil {
+		t.Fatal(err)
+	}
+	if !again.Resumed || !bytes.Equal(before, readFile(t, filepath.Join(model, "latents.npy"))) {
+		t.Errorf("re-run: resumed %v, latents identical %v", again.Resumed, bytes.Equal(before, readFile(t, filepath.Join(model, "latents.npy"))))
+	}
+	// Another seed with the old checkpoint in place is refused.
+	r := runCLI(context.Background(), append([]string{"train", "-in", sim, "-out", model}, append(quickTrain, "-seed", "4")...)...)
+	if r.code != 1 || !strings.Contains(r.stderr, "another seed") {
+		t.Errorf("train with another seed over a checkpoint: exit %d, %q", r.code, r.stderr)
 	}
 }
 

@@ -1,7 +1,9 @@
 package dspib
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -20,7 +22,8 @@ import (
 //	phase1/<name>, phase1/rep    the phase-1 SPIB parameters and representatives (K×D)
 //	spib.rep                     representatives of the phase-2 SPIB part (K×D, standardised)
 //	spib.std.mean, spib.std.std  the standardisation (1×D), to recognise the data
-//	dspib.meta                   1×8: version, settings fingerprint (hi, lo 32 bits), N, D, K, d, epochs done
+//	dspib.meta                   1×10: version, settings fingerprint (hi, lo 32 bits), N, D, K, d,
+//	                             epochs done, input fingerprint (hi, lo 32 bits)
 //	dspib.rng                    the *rand.PCG state (MarshalBinary), one byte per entry
 //	dspib.labels                 the adopted labels, one per frame
 //	dspib.train/test/val         the pair indices of each split
@@ -78,7 +81,7 @@ func hist2From(r []float64) EpochStats {
 }
 
 // save writes the checkpoint atomically.
-func (st *fitState) save(path string, fp uint64, src *rand.PCG) error {
+func (st *fitState) save(path string, fp prints, src *rand.PCG) error {
 	tr := st.tr
 	m, d := tr.m, st.data
 	pnames := map[string]bool{}
@@ -111,8 +114,8 @@ func (st *fitState) save(path string, fp uint64, src *rand.PCG) error {
 	for i, h := range st.hist {
 		h2[i] = hist2Row(h)
 	}
-	meta := []float64{checkpointVersion, float64(fp >> 32), float64(fp & 0xffffffff), float64(d.N), float64(d.D),
-		float64(m.K), float64(m.LatentDim()), float64(len(st.hist))}
+	meta := []float64{checkpointVersion, float64(fp.cfg >> 32), float64(fp.cfg & 0xffffffff), float64(d.N), float64(d.D),
+		float64(m.K), float64(m.LatentDim()), float64(len(st.hist)), float64(fp.in >> 32), float64(fp.in & 0xffffffff)}
 	extra = append(extra,
 		ad.Tensor{Name: phase1Pre + "rep", Rows: st.phase1.K, Cols: d.D, Data: st.phase1.RepInputs},
 		ad.Tensor{Name: "spib.rep", Rows: m.K, Cols: d.D, Data: m.RepInputs},
@@ -135,7 +138,7 @@ func (st *fitState) save(path string, fp uint64, src *rand.PCG) error {
 
 // loadCheckpoint rebuilds the phase-2 state from path, for the data trajs
 // and settings cfg (fingerprint fp), and restores src.
-func loadCheckpoint(path string, trajs []spib.Trajectory, cfg Config, fp uint64, src *rand.PCG, rng *rand.Rand) (*fitState, error) {
+func loadCheckpoint(path string, trajs []spib.Trajectory, cfg Config, fp prints, src *rand.PCG, rng *rand.Rand) (*fitState, error) {
 	fail := func(format string, a ...any) (*fitState, error) {
 		return nil, fmt.Errorf("dspib: checkpoint %s: %s", path, fmt.Sprintf(format, a...))
 	}
@@ -148,15 +151,18 @@ func loadCheckpoint(path string, trajs []spib.Trajectory, cfg Config, fp uint64,
 		by[t.Name] = t
 	}
 	meta, ok := by["dspib.meta"]
-	if !ok || tlen(meta) != 8 {
+	if !ok || tlen(meta) != 10 {
 		return fail("not a D-SPIB fit checkpoint (tensor dspib.meta missing or malformed)")
 	}
 	md := meta.Data
 	if md[0] != checkpointVersion {
 		return fail("format version %g, want %d", md[0], checkpointVersion)
 	}
-	if uint64(md[1])<<32|uint64(md[2]) != fp {
+	if uint64(md[1])<<32|uint64(md[2]) != fp.cfg {
 		return fail("written with different settings (SPIB, prior, λ, learning rate, decay or epoch cap differ); restore them or delete the checkpoint to start afresh")
+	}
+	if uint64(md[8])<<32|uint64(md[9]) != fp.in {
+		return fail("written for other data or another seed (features, temperatures, initial labels, weights or the initial RNG state differ); delete the checkpoint to start afresh")
 	}
 	N, D, K, dd, epochs := int(md[3]), int(md[4]), int(md[5]), int(md[6]), int(md[7])
 	if dd != cfg.SPIB.LatentDim {
@@ -280,3 +286,44 @@ func loadCheckpoint(path string, trajs []spib.Trajectory, cfg Config, fp uint64,
 }
 
 func tlen(t ad.Tensor) int { return t.Rows * t.Cols }
+
+// prints are the fingerprints a checkpoint must match: the settings and the
+// inputs of Fit.
+type prints struct{ cfg, in uint64 }
+
+// inputFingerprint hashes (FNV-1a, 64 bits) everything Fit's result depends
+// on besides the settings: every trajectory's temperature, features,
+// initial labels and weights, and the initial state of src.
+func inputFingerprint(trajs []spib.Trajectory, src *rand.PCG) (uint64, error) {
+	h := fnv.New64a()
+	var b [8]byte
+	put := func(v uint64) {
+		binary.LittleEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	rb, err := src.MarshalBinary()
+	if err != nil {
+		return 0, fmt.Errorf("dspib: %w", err)
+	}
+	h.Write(rb)
+	put(uint64(len(trajs)))
+	for _, t := range trajs {
+		put(math.Float64bits(t.Temp))
+		put(uint64(len(t.Features)))
+		for _, row := range t.Features {
+			put(uint64(len(row)))
+			for _, v := range row {
+				put(math.Float64bits(v))
+			}
+		}
+		put(uint64(len(t.Labels)))
+		for _, l := range t.Labels {
+			put(uint64(l))
+		}
+		put(uint64(len(t.Weights)))
+		for _, w := range t.Weights {
+			put(math.Float64bits(w))
+		}
+	}
+	return h.Sum64(), nil
+}

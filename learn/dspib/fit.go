@@ -49,8 +49,10 @@ type Result struct {
 //
 // Cancellation of ctx is checked at the end of phase 1 and after every
 // phase-2 epoch (after the checkpoint is written); Fit then returns
-// ctx.Err(). A checkpoint written with other data or settings is refused
-// with an error; delete it to start afresh.
+// ctx.Err(). Resuming needs the same call: a checkpoint written with other
+// settings, other trajectories (features, temperatures, initial labels,
+// weights) or another initial state of src is refused with an error naming
+// which; delete it to start afresh.
 func Fit(ctx context.Context, trajs []spib.Trajectory, cfg Config, src *rand.PCG) (*Result, error) {
 	cfg, err := cfg.Validate()
 	if err != nil {
@@ -64,8 +66,11 @@ func Fit(ctx context.Context, trajs []spib.Trajectory, cfg Config, src *rand.PCG
 	}
 	start := time.Now()
 	rng := rand.New(src)
-	fp, err := cfg.fingerprint()
-	if err != nil {
+	var fp prints
+	if fp.cfg, err = cfg.fingerprint(); err != nil {
+		return nil, err
+	}
+	if fp.in, err = inputFingerprint(trajs, src); err != nil {
 		return nil, err
 	}
 	var st *fitState
@@ -141,7 +146,7 @@ func newFitState(m1 *spib.Model, data *spib.Data, hist1 []spib.EpochStats, cfg C
 
 // run trains phase 2 until convergence or the cap, checkpointing every
 // epoch, and finishes the result.
-func (st *fitState) run(ctx context.Context, cfg Config, fp uint64, src *rand.PCG, start time.Time) (*Result, error) {
+func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PCG, start time.Time) (*Result, error) {
 	conv := newConverger(cfg)
 	done := false
 	for _, h := range st.hist {
