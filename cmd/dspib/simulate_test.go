@@ -322,6 +322,8 @@ func TestSimulateBadFlags(t *testing.T) {
 		{[]string{"-steps", "100", "-frames", "5", "-stride", "10"}, "-frames"},
 		{[]string{"-frames", "9223372036854775807"}, "-frames"},
 		{[]string{"-integrator", "rk4"}, "-integrator"},
+		{[]string{"-checkpoint", "-1s"}, "-checkpoint"},
+		{[]string{"-checkpoint", "often"}, "-checkpoint"},
 		{[]string{"-system", "argon"}, "-system"},
 		{[]string{"-system", ""}, "-system"},
 		{[]string{"-out", ""}, "-out"},
@@ -597,5 +599,55 @@ func TestSimulateResume(t *testing.T) {
 		if left := append(withSuffix(listDir(t, dir), ".bin"), withSuffix(listDir(t, dir), traj.PartSuffix)...); len(left) > 0 {
 			t.Errorf("%s: left %v after completing", tc.integ, left)
 		}
+	}
+}
+
+// A checkpoint that cannot be used (corrupt) is reported and the
+// temperature starts over, still producing the uninterrupted result; a
+// checkpoint left in a folder that -force takes over for other settings is
+// removed, never resumed.
+func TestSimulateResumeFallback(t *testing.T) {
+	args := []string{"simulate", "-system", "threehole", "-temps", "0.6", "-frames", "500", "-seed", "4", "-out"}
+	fresh := t.TempDir()
+	mustRun(t, append(args, fresh)...)
+	interrupt := func(dir string) {
+		t.Helper()
+		cfg, err := parseSimulate(append(args[1:], dir), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		cfg.testObserver = func(int) md.Observer { return &cancelAt{step: 2000, cancel: cancel} }
+		if err := simulate(ctx, cfg, io.Discard); !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted run returned %v", err)
+		}
+	}
+
+	dir := t.TempDir()
+	interrupt(dir)
+	ck := filepath.Join(dir, checkpointName(0.6))
+	b := readFile(t, ck)
+	b[100] ^= 0xff
+	if err := os.WriteFile(ck, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := mustRun(t, append(args, dir)...)
+	if !strings.Contains(r.stderr, "kT0.600: cannot resume from "+checkpointName(0.6)) || !strings.Contains(r.stderr, "checksum") {
+		t.Errorf("corrupt checkpoint not reported:\n%s", r.stderr)
+	}
+	name := "traj_kT0.600.npy"
+	if !bytes.Equal(readFile(t, filepath.Join(dir, name)), readFile(t, filepath.Join(fresh, name))) {
+		t.Errorf("%s after starting over differs from the uninterrupted run", name)
+	}
+
+	other := t.TempDir()
+	interrupt(other)
+	r = mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6", "-frames", "500", "-seed", "5", "-force", "-out", other)
+	if strings.Contains(r.stderr, "resuming") {
+		t.Errorf("resumed a checkpoint of another seed:\n%s", r.stderr)
+	}
+	if left := withSuffix(listDir(t, other), ".bin"); len(left) > 0 {
+		t.Errorf("checkpoints left after -force: %v", left)
 	}
 }
