@@ -147,6 +147,7 @@ func newFitState(m1 *spib.Model, data *spib.Data, hist1 []spib.EpochStats, cfg C
 // run trains phase 2 until convergence or the cap, checkpointing every
 // epoch, and finishes the result.
 func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PCG, start time.Time) (*Result, error) {
+	defer st.tr.close()
 	conv := newConverger(cfg)
 	done := false
 	for _, h := range st.hist {

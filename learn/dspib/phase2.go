@@ -5,6 +5,8 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dspib/dspib/learn/ad"
@@ -47,30 +49,76 @@ func jointLoss(t *ad.Tape, m *spib.Model, p *diffusion.Prior, x *ad.Node, eps []
 	return loss, ce, logq, diff, nil
 }
 
+// shardRows is the number of batch rows one shard of a step handles. A
+// batch is cut into fixed shards of this size (the last one shorter) whatever
+// the number of workers, and each shard draws its diffusion noise from its
+// own PCG stream seeded from the run's RNG, so the result does not depend on
+// Workers or GOMAXPROCS.
+const shardRows = 128
+
+// shard is one worker's copy of the model: its own tapes, gradients, prior
+// scratch buffers and RNG, with parameter Data ALIASED to the master's
+// (forward passes only read it; Adam writes it between steps).
+type shard struct {
+	m     *spib.Model
+	p     *diffusion.Prior
+	ps    []*ad.Param // trainable, in the order of trainer.ps
+	tapes map[int]*ad.Tape
+	src   *rand.PCG
+	rng   *rand.Rand
+	// job and result of the current step
+	lo, hi     int
+	c          float64 // weight of the shard in the batch mean, W_s/W
+	ce, lq, df float64
+	err        error
+}
+
 // trainer holds the buffers of phase 2; a step allocates nothing after the
 // first one of each batch size.
 type trainer struct {
-	m     *spib.Model
-	p     *diffusion.Prior
-	d     *spib.Data
-	cfg   Config
-	rng   *rand.Rand
-	opt   *ad.Adam
-	tapes map[int]*ad.Tape
-	batch spib.Batch
-	eps   []float64
-	order []int
-	sums  [4]float64
-	err   error
+	m      *spib.Model
+	p      *diffusion.Prior
+	d      *spib.Data
+	cfg    Config
+	rng    *rand.Rand
+	opt    *ad.Adam
+	ps     []*ad.Param // trainable: encoder, decoder, prior network
+	shards []*shard
+	batch  spib.Batch
+	eps    []float64
+	order  []int
+	train  bool
+	next   atomic.Int64
+	wg     sync.WaitGroup
+	jobs   chan int // to the helper goroutines: the number of shards of a step
+}
+
+func trainable(m *spib.Model, p *diffusion.Prior) []*ad.Param {
+	return append(append(append([]*ad.Param(nil), m.EncoderParams()...), m.DecoderParams()...), p.Params()...)
 }
 
 func newTrainer(m *spib.Model, p *diffusion.Prior, d *spib.Data, cfg Config, rng *rand.Rand) (*trainer, error) {
-	ps := append(append(m.EncoderParams(), m.DecoderParams()...), p.Params()...)
+	ps := trainable(m, p)
 	opt, err := ad.NewAdam(ps, ad.AdamConfig{LR: cfg.LearningRate})
 	if err != nil {
 		return nil, err
 	}
-	return &trainer{m: m, p: p, d: d, cfg: cfg, rng: rng, opt: opt, tapes: map[int]*ad.Tape{}}, nil
+	tr := &trainer{m: m, p: p, d: d, cfg: cfg, rng: rng, opt: opt, ps: ps}
+	n := (cfg.SPIB.BatchSize + shardRows - 1) / shardRows
+	for range n {
+		sp, err := diffusion.FromTensors(p.Tensors())
+		if err != nil {
+			return nil, err
+		}
+		sh := &shard{m: m.Clone(), p: sp, tapes: map[int]*ad.Tape{}, src: rand.NewPCG(0, 0)}
+		sh.rng = rand.New(sh.src)
+		sh.ps = trainable(sh.m, sh.p)
+		for i, q := range sh.ps {
+			q.Data = ps[i].Data
+		}
+		tr.shards = append(tr.shards, sh)
+	}
+	return tr, nil
 }
 
 // checkpointParams are the parameters a checkpoint stores: the SPIB part
@@ -79,35 +127,153 @@ func (tr *trainer) checkpointParams() []*ad.Param {
 	return append(append([]*ad.Param(nil), tr.m.Params()...), tr.p.Params()...)
 }
 
+// runShard records the joint loss of the shard's rows and, when training,
+// back-propagates c·loss into the shard's own gradients.
+func (tr *trainer) runShard(sh *shard) {
+	b := &tr.batch
+	n, D, dd := sh.hi-sh.lo, tr.d.D, tr.m.LatentDim()
+	t := sh.tapes[n]
+	if t == nil {
+		t = ad.NewTape()
+		sh.tapes[n] = t
+	}
+	t.Reset()
+	var w []float64
+	if b.Weights != nil {
+		w = b.Weights[sh.lo:sh.hi]
+	}
+	x := t.Const(n, D, b.X[sh.lo*D:sh.hi*D])
+	loss, c, q, f, err := jointLoss(t, sh.m, sh.p, x, tr.eps[sh.lo*dd:sh.hi*dd], b.Labels[sh.lo:sh.hi], w,
+		b.Temp[sh.lo:sh.hi], tr.cfg.beta(), tr.cfg.Lambda, sh.rng)
+	if err != nil {
+		sh.err = err
+		return
+	}
+	if tr.train {
+		for _, q := range sh.ps {
+			clear(q.Grad)
+		}
+		t.Backward(t.Scale(loss, sh.c))
+	}
+	sh.ce, sh.lq, sh.df, sh.err = c.Scalar(), q.Scalar(), f.Scalar(), nil
+}
+
+// startHelpers starts the goroutines that share the shards of a step with
+// the caller (once; close stops them). Sending on a channel allocates
+// nothing, unlike starting goroutines per step.
+func (tr *trainer) startHelpers(n int) {
+	if tr.jobs != nil || n < 1 {
+		return
+	}
+	tr.jobs = make(chan int)
+	for range n {
+		go func() {
+			for used := range tr.jobs {
+				tr.worker(used)
+			}
+		}()
+	}
+}
+
+// close stops the helper goroutines; the trainer must not step afterwards.
+func (tr *trainer) close() {
+	if tr.jobs != nil {
+		close(tr.jobs)
+		tr.jobs = nil
+	}
+}
+
+// worker runs shards until none is left.
+func (tr *trainer) worker(used int) {
+	defer tr.wg.Done()
+	for {
+		i := int(tr.next.Add(1)) - 1
+		if i >= used {
+			return
+		}
+		tr.runShard(tr.shards[i])
+	}
+}
+
 // step evaluates the loss on the pairs idx, with an Adam step if train.
+// The batch is split into fixed shards run on up to cfg.SPIB.Workers
+// goroutines; the loss is Σ_s (W_s/W)·L_s, W_s the shard's weight (row
+// count when unweighted), which equals the batch mean, and the gradients
+// are summed in shard order, so the result does not depend on the workers.
 func (tr *trainer) step(idx []int, train bool) (ce, lq, df float64, err error) {
 	tr.d.Gather(&tr.batch, idx)
+	b := &tr.batch
 	n, dd := len(idx), tr.m.LatentDim()
 	if cap(tr.eps) < n*dd {
 		tr.eps = make([]float64, n*dd)
 	}
-	eps := tr.eps[:n*dd]
-	for i := range eps {
-		eps[i] = tr.rng.NormFloat64()
+	tr.eps = tr.eps[:n*dd]
+	for i := range tr.eps {
+		tr.eps[i] = tr.rng.NormFloat64()
 	}
-	t := tr.tapes[n]
-	if t == nil {
-		t = ad.NewTape()
-		tr.tapes[n] = t
+	used := (n + shardRows - 1) / shardRows
+	if used > len(tr.shards) {
+		return 0, 0, 0, fmt.Errorf("dspib: batch of %d pairs exceeds the batch size %d", n, tr.cfg.SPIB.BatchSize)
 	}
-	t.Reset()
-	x := t.Const(n, tr.d.D, tr.batch.X)
-	loss, c, q, f, err := jointLoss(t, tr.m, tr.p, x, eps, tr.batch.Labels, tr.batch.Weights, tr.batch.Temp,
-		tr.cfg.beta(), tr.cfg.Lambda, tr.rng)
-	if err != nil {
-		return 0, 0, 0, err
+	total := 0.0
+	for s := range used {
+		sh := tr.shards[s]
+		sh.lo, sh.hi = s*shardRows, min(n, (s+1)*shardRows)
+		sh.c = float64(sh.hi - sh.lo)
+		if b.Weights != nil {
+			sh.c = 0
+			for _, v := range b.Weights[sh.lo:sh.hi] {
+				sh.c += v
+			}
+		}
+		total += sh.c
+		sh.src.Seed(tr.rng.Uint64(), uint64(s))
+	}
+	if !(total > 0) {
+		return 0, 0, 0, fmt.Errorf("dspib: the weights of a batch sum to %g, want > 0", total)
+	}
+	// Shards without weight contribute nothing: run the others.
+	k := 0
+	for s := range used {
+		sh := tr.shards[s]
+		sh.c /= total
+		if sh.c > 0 {
+			tr.shards[s], tr.shards[k] = tr.shards[k], sh
+			k++
+		}
+	}
+	used = k
+	tr.train = train
+	workers := min(tr.cfg.SPIB.Workers, used)
+	tr.next.Store(0)
+	tr.wg.Add(workers)
+	if workers > 1 {
+		tr.startHelpers(min(tr.cfg.SPIB.Workers, len(tr.shards)) - 1)
+		for range workers - 1 {
+			tr.jobs <- used
+		}
+	}
+	tr.worker(used)
+	tr.wg.Wait()
+	for _, sh := range tr.shards[:used] {
+		if sh.err != nil {
+			return 0, 0, 0, sh.err
+		}
+		ce, lq, df = ce+sh.c*sh.ce, lq+sh.c*sh.lq, df+sh.c*sh.df
 	}
 	if train {
-		tr.opt.ZeroGrad()
-		t.Backward(loss)
+		for i, p := range tr.ps {
+			g := p.Grad
+			copy(g, tr.shards[0].ps[i].Grad)
+			for _, sh := range tr.shards[1:used] {
+				for j, v := range sh.ps[i].Grad {
+					g[j] += v
+				}
+			}
+		}
 		tr.opt.Step()
 	}
-	return c.Scalar(), q.Scalar(), f.Scalar(), nil
+	return ce, lq, df, nil
 }
 
 // epoch runs one pass over pairs (shuffled and trained if train) and returns
