@@ -22,6 +22,12 @@
 // too. Every frame's own temperature T (kT, energy units) conditions its
 // replicas. Defaults: β from the SPIB config (1e−5), λ = 1, M = 16.
 //
+// A step cuts its batch into fixed shards of 128 rows, run on
+// Config.SPIB.Workers goroutines, each shard with its own tape, gradients and
+// PCG stream seeded from the run's RNG; the gradients are summed in shard
+// order, so the result is bit-identical for any number of workers or
+// GOMAXPROCS.
+//
 // Convergence (spec §3 choice): phase 2 stops when BOTH the training
 // cross-entropy and the unscaled training diffusion loss have stopped
 // improving by the SPIB rule (relative change below Tolerance for more than

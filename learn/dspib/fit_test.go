@@ -134,3 +134,21 @@ func TestCheckpointMismatch(t *testing.T) {
 	_, err = Fit(context.Background(), trajs, cfg, rand.NewPCG(1, 1))
 	wantErr(t, err, "another model shape", "dec.out.W")
 }
+
+// TestFitWorkersIndependent: a whole two-phase fit with batches of 256
+// (two shards per step) is bit-identical on 1 and 2 workers.
+func TestFitWorkersIndependent(t *testing.T) {
+	trajs := tinyThreeHole(t, 3, 1000, 5)
+	var res []*Result
+	for _, w := range []int{1, 2} {
+		cfg := tinyConfig()
+		cfg.SPIB.BatchSize, cfg.SPIB.Workers, cfg.MaxEpochs = 256, w, 3
+		cfg.SPIB.MaxEpochs = 12
+		r, err := Fit(context.Background(), trajs, cfg, rand.NewPCG(7, 7))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res = append(res, r)
+	}
+	sameResult(t, res[0], res[1])
+}
