@@ -66,26 +66,26 @@ func spec() *experiment.Spec {
 				s.Preset = "tiny"
 				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 3000, 1500, 20, 400
 				s.KMeansK, s.SPIBMaxEpochs, s.SPIBRefinements = 10, 30, -1
-				s.DiffEpochs, s.DiffMaxLatents, s.Phase2Epochs = 8, 1000, 3
+				s.Phase2Epochs = 3
 				s.SurfaceBins = 15
 			}),
 			"quick": with(func(s *experiment.Sizes) {
 				s.Preset = "quick"
 				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 20_000, 50_000, 200, 8000
 				s.SPIBMaxEpochs, s.SPIBRefinements = 30, 3
-				s.DiffEpochs, s.DiffMaxLatents, s.Phase2Epochs = 20, 10_000, 10
+				s.Phase2Epochs = 10
 			}),
 			"default": with(func(s *experiment.Sizes) {
 				s.Preset = "default"
 				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 100_000, 200_000, 1000, 20_000
 				s.SPIBMaxEpochs, s.SPIBRefinements = 100, 5
-				s.DiffEpochs, s.DiffMaxLatents, s.Phase2Epochs = 60, 50_000, 50
+				s.Phase2Epochs = 50
 			}),
 			"paper": with(func(s *experiment.Sizes) {
 				s.Preset = "paper"
 				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 100_000, 1_000_000, 1000, 20_000
 				s.SPIBMaxEpochs, s.SPIBRefinements = 1000, 5
-				s.DiffEpochs, s.DiffMaxLatents, s.Phase2Epochs = 200, 200_000, 100
+				s.Phase2Epochs = 100
 			}),
 		},
 		DefaultOut: "results/lj7",

@@ -48,15 +48,18 @@ func writeFigures(dir string, x *expRun, s *Sizes) ([]string, error) {
 		if m.Baseline {
 			continue
 		}
+		// The frame is the encoded MD of all temperatures plus a 10 %
+		// margin, so a generator's stray samples cannot shrink the picture
+		// of the data (they are outside the frame; the metrics use them all).
 		var all []float64
 		for _, t := range e.Eval {
 			all = append(all, x.plots.ref[m.EncKey][t]...)
-			all = append(all, x.plots.gen[m.Key][t]...)
 		}
 		xe, ye, err := analysis.CommonEdges2D(all, all[:2], s.SurfaceBins)
 		if err != nil {
 			return nil, err
 		}
+		xe, ye = widen(xe, 0.1), widen(ye, 0.1)
 		var panels []plots.Surface
 		for row := range 2 {
 			for _, t := range e.Eval {
@@ -161,4 +164,19 @@ func writeFigures(dir string, x *expRun, s *Sizes) ([]string, error) {
 		}
 	}
 	return files, nil
+}
+
+// widen returns equally spaced edges, as many as e, over e's range extended
+// by frac of its width on each side.
+func widen(e []float64, frac float64) []float64 {
+	lo, hi := e[0], e[len(e)-1]
+	w := (hi - lo) * frac
+	lo, hi = lo-w, hi+w
+	n := len(e) - 1
+	out := make([]float64, n+1)
+	for i := range out {
+		out[i] = lo + (hi-lo)*float64(i)/float64(n)
+	}
+	out[n] = hi
+	return out
 }

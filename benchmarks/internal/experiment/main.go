@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -91,6 +93,7 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 	}
 	fmt.Fprintf(log, "%s benchmark: preset %s, seeds %d..%d, results in %s (GOMAXPROCS %d)\n",
 		spec.System.Name, o.Preset, o.Seed, o.Seed+uint64(o.Repeat)-1, o.Out, runtime.GOMAXPROCS(0))
+	log = &syncWriter{w: log}
 	var seeds []*seedResult
 	for rep := range o.Repeat {
 		seed := o.Seed + uint64(rep)
@@ -125,13 +128,28 @@ func (r *seedRun) run(ctx context.Context, figures bool, figDir string) (*seedRe
 		return nil, err
 	}
 	res := &seedResult{Seed: r.seed, Info: map[string]any{}, NEval: map[string]int{}, Stopped: map[string]string{}}
+	// Training is single-threaded per model (learn/ad tapes), so the
+	// experiments of a seed train concurrently, one goroutine each; their
+	// stage timings therefore overlap in wall time.
+	xs := make([]*expRun, len(r.spec.Experiments))
+	errs := make([]error, len(xs))
+	var wg sync.WaitGroup
 	for i := range r.spec.Experiments {
 		e := &r.spec.Experiments[i]
-		x := &expRun{e: e, dir: filepath.Join(r.dir, e.Name), info: map[string]any{}}
+		xs[i] = &expRun{e: e, dir: filepath.Join(r.dir, e.Name), info: map[string]any{}}
 		fmt.Fprintf(r.log, "[seed %d] experiment %s: %s\n", r.seed, e.Name, e.Title)
-		if err := r.buildMethods(ctx, x); err != nil {
-			return nil, err
-		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = r.buildMethods(ctx, xs[i])
+		}(i)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, x := range xs {
+		e := x.e
 		if err := r.evaluate(x); err != nil {
 			return nil, err
 		}
@@ -159,4 +177,17 @@ func (r *seedRun) run(ctx context.Context, figures bool, figDir string) (*seedRe
 // commandLine reconstructs the command for the report.
 func commandLine(spec *Spec, o Options) string {
 	return strings.TrimSpace("go run ./benchmarks/" + spec.System.Name + " " + strings.Join(o.Args, " "))
+}
+
+// syncWriter serialises writes from concurrent stages (whole lines stay
+// whole because every writer here emits one line per Write or Fprintf).
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

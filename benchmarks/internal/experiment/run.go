@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/dspib/dspib/analysis"
@@ -35,6 +36,7 @@ type seedRun struct {
 	trainFeat, trainKM, refFeat map[float64][]float64
 	d, kmDim                    int
 
+	mu      sync.Mutex
 	timings []Timing
 }
 
@@ -46,6 +48,8 @@ type Timing struct {
 }
 
 func (r *seedRun) timed(stage string, reused bool, start time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.timings = append(r.timings, Timing{Stage: stage, Seconds: time.Since(start).Seconds(), Reused: reused})
 }
 
@@ -334,17 +338,15 @@ func (r *seedRun) trainPrior(ctx context.Context, x *expRun) (*diffusion.Prior, 
 		feat = append(feat, x.feat[f*d:(f+1)*d]...)
 		temps = append(temps, x.frameTemp[f])
 	}
-	feat = thin(feat, d, r.sizes.DiffMaxLatents)
-	temps = thin(temps, 1, r.sizes.DiffMaxLatents)
 	samples, _, err := x.phase1.SPIB.Encode(feat, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return nil, nil, err
 	}
 	fmt.Fprintf(r.log, "[seed %d] %s: training the post-hoc diffusion prior on %d frozen SPIB latents, %d epochs\n",
-		r.seed, e.Name, len(temps), r.sizes.DiffEpochs)
+		r.seed, e.Name, len(temps), r.sizes.Phase2Epochs)
 	cfg := diffusion.TrainConfig{
 		Prior:  diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding},
-		Epochs: r.sizes.DiffEpochs,
+		Epochs: r.sizes.Phase2Epochs,
 	}
 	p, losses, err := diffusion.Train(samples, temps, cfg, newRand(DeriveSeed(r.seed, "prior/"+e.Name, 0)))
 	if err != nil {

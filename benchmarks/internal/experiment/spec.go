@@ -120,10 +120,9 @@ type Sizes struct {
 	// SPIBMaxEpochs caps each SPIB refinement round; SPIBRefinements is the
 	// number of refinement rounds (negative: none).
 	SPIBMaxEpochs, SPIBRefinements int
-	// DiffEpochs is the number of epochs of the post-hoc diffusion prior and
-	// DiffMaxLatents the number of training latents it sees (thinned evenly).
-	DiffEpochs, DiffMaxLatents int
-	// Phase2Epochs caps the D-SPIB joint training (phase 2).
+	// Phase2Epochs caps the D-SPIB joint training (phase 2) and is the
+	// number of epochs of the post-hoc diffusion prior, which sees the same
+	// training-split latents (equal training budget for the ablation).
 	Phase2Epochs int
 	// Exponent is a in σ_T = (T/T_ref)^a of the diffusion noise (spec §3).
 	Exponent float64
@@ -145,7 +144,6 @@ func (s *Sizes) Validate() error {
 	}{
 		{"TrainFrames", s.TrainFrames}, {"RefFrames", s.RefFrames}, {"EvalN", s.EvalN},
 		{"KMeansK", s.KMeansK}, {"Lag", s.Lag}, {"SPIBMaxEpochs", s.SPIBMaxEpochs},
-		{"DiffEpochs", s.DiffEpochs}, {"DiffMaxLatents", s.DiffMaxLatents},
 		{"Phase2Epochs", s.Phase2Epochs}, {"KLBins", s.KLBins}, {"SurfaceBins", s.SurfaceBins},
 	}
 	for _, p := range pos {

@@ -1,0 +1,233 @@
+package experiment
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dspib/dspib/md/traj"
+)
+
+func TestDeriveSeedDistinct(t *testing.T) {
+	seen := map[uint64]string{}
+	for _, seed := range []uint64{0, 1, 2} {
+		for _, tag := range []string{"md/train", "md/ref", "split/multi", "split/single"} {
+			for _, kT := range []float64{0, 0.2, 0.6, 1} {
+				s := DeriveSeed(seed, tag, kT)
+				name := tag + "@" + TempTag(kT)
+				if prev, ok := seen[s]; ok {
+					t.Errorf("seed %d %s collides with %s", seed, name, prev)
+				}
+				seen[s] = name
+				if DeriveSeed(seed, tag, kT) != s {
+					t.Errorf("DeriveSeed not deterministic for %s", name)
+				}
+			}
+		}
+	}
+}
+
+func TestTempTag(t *testing.T) {
+	for kT, want := range map[float64]string{0.6: "kT0.600", 1: "kT1.000", 0.6125: "kT0.6125", 10: "kT10.000"} {
+		if got := TempTag(kT); got != want {
+			t.Errorf("TempTag(%v) = %q, want %q", kT, got, want)
+		}
+	}
+}
+
+func TestNearestAndRegime(t *testing.T) {
+	e := &Experiment{Train: []float64{0.2, 0.5}}
+	// On a log scale 0.3 is nearer 0.2 (ln 1.5 = 0.405 < ln 5/3 = 0.511)
+	// and 0.4 nearer 0.5 (ln 1.25 < ln 2).
+	for kT, want := range map[float64]float64{0.2: 0.2, 0.3: 0.2, 0.4: 0.5, 0.5: 0.5, 0.6: 0.5, 0.1: 0.2} {
+		if got := e.Nearest(kT); got != want {
+			t.Errorf("Nearest(%v) = %v, want %v", kT, got, want)
+		}
+	}
+	for kT, want := range map[float64]string{0.2: "trained", 0.3: "interpolated", 0.6: "extrapolated", 0.1: "extrapolated"} {
+		if got := regime(e, kT); got != want {
+			t.Errorf("regime(%v) = %q, want %q", kT, got, want)
+		}
+	}
+}
+
+func TestThin(t *testing.T) {
+	x := make([]float64, 20) // 10 rows of 2
+	for i := range x {
+		x[i] = float64(i)
+	}
+	got := thin(x, 2, 4)
+	// rows 0, 2 (10/4 = 2.5 → 2), 5, 7
+	want := []float64{0, 1, 4, 5, 10, 11, 14, 15}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("thin = %v, want %v", got, want)
+		}
+	}
+	if len(thin(x, 2, 50)) != 20 {
+		t.Errorf("thin with n > rows must keep every row")
+	}
+}
+
+func TestStandardise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float64, 3*1000)
+	for i := 0; i < 1000; i++ {
+		x[3*i], x[3*i+1], x[3*i+2] = 5+3*rng.NormFloat64(), -2+0.01*rng.NormFloat64(), 7
+	}
+	standardise(x, 3)
+	for j := 0; j < 3; j++ {
+		m, s := 0.0, 0.0
+		for i := 0; i < 1000; i++ {
+			m += x[3*i+j]
+			s += x[3*i+j] * x[3*i+j]
+		}
+		m /= 1000
+		s = s/1000 - m*m
+		wantVar := 1.0
+		if j == 2 {
+			wantVar = 0 // constant column: only centred
+		}
+		if math.Abs(m) > 1e-12 || math.Abs(s-wantVar) > 1e-9 {
+			t.Errorf("column %d: mean %v var %v, want 0 and %v", j, m, s, wantVar)
+		}
+	}
+}
+
+// gauss2 returns n points of a 2-D normal with means (mx, my), unit variance.
+func gauss2(rng *rand.Rand, n int, mx, my float64) []float64 {
+	z := make([]float64, 2*n)
+	for i := 0; i < n; i++ {
+		z[2*i], z[2*i+1] = mx+rng.NormFloat64(), my+rng.NormFloat64()
+	}
+	return z
+}
+
+// twoStates classifies a latent by the sign of z1.
+type twoStates struct{}
+
+func (twoStates) Encode(x []float64) ([]float64, error) { return x, nil }
+func (twoStates) NumStates() int                        { return 2 }
+func (twoStates) Classify(z []float64) ([]int, error) {
+	l := make([]int, len(z)/2)
+	for i := range l {
+		if z[2*i] > 0 {
+			l[i] = 1
+		}
+	}
+	return l, nil
+}
+
+// TestCompare checks the metrics on Gaussians with known answers.
+func TestCompare(t *testing.T) {
+	const n = 40000
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := &Sizes{KLBins: 100, KDEBandwidth: 0.1}
+	ref := gauss2(rng, n, 0, 0)
+	same := gauss2(rng, n, 0, 0)
+	shifted := gauss2(rng, n, 0.5, 0)
+	mSame, pr, pg, err := compare(same, ref, nil, twoStates{}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mShift, _, pgs, err := compare(shifted, ref, nil, twoStates{}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Populations: P(z1 > 0) = ½ for ref and same, Φ(0.5) = 0.6915 for
+	// shifted; binomial sd sqrt(p(1−p)/n) = 0.0025, tolerance 5 sd.
+	tol := 5 * math.Sqrt(0.25/n)
+	if math.Abs(pr[1]-0.5) > tol || math.Abs(pg[1]-0.5) > tol || math.Abs(pgs[1]-0.6915) > tol {
+		t.Errorf("populations %v %v %v, want 0.5, 0.5, 0.6915 ± %.3g", pr, pg, pgs, tol)
+	}
+	if math.Abs(mShift["pop_tv"]-0.1915) > 2*tol {
+		t.Errorf("pop_tv = %v, want 0.1915 ± %.3g", mShift["pop_tv"], 2*tol)
+	}
+	// Free energy along z1 of N(μ,1) is (z−μ)²/2 (kT); over F < 3 kT the
+	// same distribution differs only by KDE noise: the KDE's relative sd
+	// at density p is about (n·h·2√π·p)^(−1/2) ≤ 0.08 for p ≥ 0.03 (F < 3),
+	// so the RMSE must stay below 0.1 kT. A shift of 0.5 changes F by
+	// 0.5·z − 0.125, whose spread (minus the best constant) over
+	// |z| < √6 is 0.5·√6/√3 = 0.71 kT: the shifted RMSE must be near it.
+	if v := mSame["fe_rmse_z1"]; v > 0.1 {
+		t.Errorf("fe_rmse_z1 for equal distributions = %v kT, want < 0.1", v)
+	}
+	if v := mShift["fe_rmse_z1"]; math.Abs(v-0.71) > 0.1 {
+		t.Errorf("fe_rmse_z1 for a 0.5 shift = %v kT, want 0.71 ± 0.1", v)
+	}
+	if v := mShift["fe_rmse_z2"]; v > 0.1 {
+		t.Errorf("fe_rmse_z2 for a shift along z1 only = %v kT, want < 0.1", v)
+	}
+	// Symmetrised KL of N(0,I) and N((0.5,0),I) is |μ|²/2 = 0.125 nats; the
+	// histogram estimate adds a positive plug-in bias (about occupied bins/n
+	// plus the 1e−10 floor on singly occupied bins), identical in size for
+	// the equal-distribution pair, whose value is therefore the floor.
+	if mShift["sym_kl_md"] <= mSame["sym_kl_md"]+0.1 {
+		t.Errorf("symKL shifted %v not above equal %v + 0.1", mShift["sym_kl_md"], mSame["sym_kl_md"])
+	}
+	if _, ok := mSame["sym_kl_exact"]; ok {
+		t.Errorf("sym_kl_exact reported without an exact reference")
+	}
+}
+
+func TestReuseMarkers(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "m.json")
+	k := stageKey{System: "s", Experiment: "e", Train: []float64{1}, Seed: 1, Stage: "models"}
+	if reusable(marker, k) {
+		t.Fatal("missing marker reported reusable")
+	}
+	if err := writeMarker(marker, k); err != nil {
+		t.Fatal(err)
+	}
+	if !reusable(marker, k) {
+		t.Fatal("written marker not reusable")
+	}
+	k.Sizes.TrainFrames++
+	if reusable(marker, k) {
+		t.Fatal("marker reusable after a size changed")
+	}
+	sys := &System{MetaName: "three-hole", Dt: 0.01, Gamma: 1, Stride: 10, N: 1, Dim: 2}
+	j := trajJob{Kind: "train", KT: 1, Frames: 100, Seed: 5, Path: filepath.Join(dir, "t.npy")}
+	a := expectedMeta(sys, j)
+	if err := traj.WriteJSON(j.Path+".json", a); err != nil {
+		t.Fatal(err)
+	}
+	b, err := traj.ReadMetadata(j.Path + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameRun(a, b) {
+		t.Error("metadata round trip does not match")
+	}
+	j.Seed++
+	if sameRun(expectedMeta(sys, j), b) {
+		t.Error("different seed matches")
+	}
+	_ = os.Remove(j.Path + ".json")
+}
+
+func TestSizesValidate(t *testing.T) {
+	ok := Sizes{TrainFrames: 10, RefFrames: 10, EvalN: 5, KMeansK: 2, Lag: 1, SPIBMaxEpochs: 1,
+		Phase2Epochs: 1, Exponent: 1, KDEBandwidth: 0.1, KLBins: 10, SurfaceBins: 10}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for field, mut := range map[string]func(s *Sizes){
+		"TrainFrames":  func(s *Sizes) { s.TrainFrames = 0 },
+		"Lag":          func(s *Sizes) { s.Lag = 10 },
+		"Exponent":     func(s *Sizes) { s.Exponent = math.NaN() },
+		"KDEBandwidth": func(s *Sizes) { s.KDEBandwidth = 0 },
+		"BurnIn":       func(s *Sizes) { s.BurnIn = -1 },
+	} {
+		s := ok
+		mut(&s)
+		err := s.Validate()
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s: error %v does not name the field", field, err)
+		}
+	}
+}
