@@ -40,8 +40,9 @@
 // learn/ad tensor file, written atomically) is saved at the phase boundary
 // and after every phase-2 epoch: both models' parameters, the Adam state,
 // the *rand.PCG state, the epoch, the loss histories, the labels and the
-// data split. Re-running Fit with the same data and configuration resumes
-// from it and produces bit for bit what an uninterrupted run produces.
+// data split. Re-running Fit with the same data, configuration and initial
+// PCG state resumes from it and produces bit for bit what an uninterrupted
+// run produces.
 // Phase 1 (spib.TrainData) has no resumable state, so an interruption
 // during phase 1 restarts phase 1 (from the caller's PCG, so with the same
 // result); cancellation is honoured between phase-2 epochs and at the end of
