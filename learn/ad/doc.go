@@ -24,8 +24,8 @@
 // returned as errors or reported by the learners that own the data.
 //
 // Backends. Without build tags everything is Go (CGO_ENABLED=0 works): matrix
-// products and exponentials use an AVX2/FMA assembly kernel when the CPU has
-// it (checked with CPUID at start-up; -tags purego or a non-amd64 CPU use Go
+// products, exponentials and the row log-sum-exp of LogSoftmax and
+// MixtureLogPDF use AVX2/FMA assembly kernels when the CPU has them (checked with CPUID at start-up; -tags purego or a non-amd64 CPU use Go
 // loops instead), which on the 2…64-wide layers of SPIB/D-SPIB is 3–10×
 // faster than gonum's pure-Go Dgemm (BenchmarkGemm, one thread) and as fast
 // as single-threaded OpenBLAS.

@@ -97,7 +97,11 @@ DATA expv<>+704(SB)/8, $1.0 // 1/0! @704
 DATA expv<>+712(SB)/8, $1.0
 DATA expv<>+720(SB)/8, $1.0
 DATA expv<>+728(SB)/8, $1.0
-GLOBL expv<>(SB), RODATA|NOPTR, $736
+DATA expv<>+736(SB)/8, $1023 // exponent bias @736
+DATA expv<>+744(SB)/8, $1023
+DATA expv<>+752(SB)/8, $1023
+DATA expv<>+760(SB)/8, $1023
+GLOBL expv<>(SB), RODATA|NOPTR, $768
 
 // EXPV sets P = e^X for four lanes (X is kept), with R, K, T as temporaries.
 // It needs R8 = $expv<>, Y14 = −707 (lower limit) and Y15 = 709.79 (clamp).
@@ -138,6 +142,37 @@ GLOBL expv<>(SB), RODATA|NOPTR, $736
 	VANDNPD      P, T, P; \
 	VCMPPD       $0x1e, 128(R8), X, T; \
 	VBLENDVPD    T, 256(R8), P, P
+
+// EXPN is EXPV for x ≤ 0 or NaN (max-shifted log-sum-exp arguments), in
+// fewer operations: no upper clamp or overflow test, and k is rounded by the
+// FMA x·log2e + 1.5·2^52 itself, whose low bits then give 2^k directly
+// ((bits + 1023) << 52; k ≥ −1020 after the clamp at −707, so 2^k is
+// normal). Same accuracy as EXPV; x < −707 gives 0, NaN gives NaN.
+#define EXPN(X, R, K, P, T) \
+	VMAXPD       X, Y14, R;      \
+	VMOVUPD      160(R8), K;     \
+	VFMADD231PD  0(R8), R, K;    \
+	VSUBPD       160(R8), K, T;  \
+	VFNMADD231PD 32(R8), T, R;   \
+	VFNMADD231PD 64(R8), T, R;   \
+	VMOVUPD      320(R8), P;     \
+	VFMADD213PD  352(R8), R, P;  \
+	VFMADD213PD  384(R8), R, P;  \
+	VFMADD213PD  416(R8), R, P;  \
+	VFMADD213PD  448(R8), R, P;  \
+	VFMADD213PD  480(R8), R, P;  \
+	VFMADD213PD  512(R8), R, P;  \
+	VFMADD213PD  544(R8), R, P;  \
+	VFMADD213PD  576(R8), R, P;  \
+	VFMADD213PD  608(R8), R, P;  \
+	VFMADD213PD  640(R8), R, P;  \
+	VFMADD213PD  672(R8), R, P;  \
+	VFMADD213PD  704(R8), R, P;  \
+	VPADDQ       736(R8), K, T;  \
+	VPSLLQ       $52, T, T;      \
+	VMULPD       T, P, P;        \
+	VCMPPD       $1, Y14, X, T;  \
+	VANDNPD      P, T, P
 
 #define EXPSETUP \
 	LEAQ         expv<>(SB), R8; \
@@ -334,8 +369,8 @@ ls8:
 	VMOVUPD 32(SI), Y5
 	VSUBPD  Y10, Y0, Y0
 	VSUBPD  Y10, Y5, Y5
-	EXPV(Y0, Y1, Y2, Y3, Y4)
-	EXPV(Y5, Y6, Y7, Y8, Y9)
+	EXPN(Y0, Y1, Y2, Y3, Y4)
+	EXPN(Y5, Y6, Y7, Y8, Y9)
 	VMOVUPD Y3, (DI)
 	VMOVUPD Y8, 32(DI)
 	VADDPD  Y3, Y11, Y11
@@ -350,7 +385,7 @@ ls4:
 	JL      lsred
 	VMOVUPD (SI), Y0
 	VSUBPD  Y10, Y0, Y0
-	EXPV(Y0, Y1, Y2, Y3, Y4)
+	EXPN(Y0, Y1, Y2, Y3, Y4)
 	VMOVUPD Y3, (DI)
 	VADDPD  Y3, Y11, Y11
 	ADDQ    $32, SI

@@ -111,3 +111,78 @@ func testLogSumExpOps(t *testing.T, K int) {
 		t.Errorf("MixtureLogPDF far from the components = %.17g, want %.17g", got, want)
 	}
 }
+
+// BenchmarkLSERows: lseRows on a SPIB-sized batch (512 rows of K = 100
+// logits), reported per exponential.
+func BenchmarkLSERows(b *testing.B) {
+	const B, K = 512, 100
+	x := randSlice(rand.New(rand.NewPCG(1, 2)), B*K)
+	e := make([]float64, B*K)
+	m, s := make([]float64, B), make([]float64, B)
+	for b.Loop() {
+		lseRows(e, x, m, s, B, K)
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/(B*K)*1e9, "ns/exp")
+}
+
+// TestLSERows: the max-shifted exponentials of lseRows are within 4 ulp of
+// math.Exp(x − max) (the bound of TestExpSlice, same polynomial), 0 below
+// e^-707 with the kernel, exactly 1 at the maximum; −Inf entries (the pads) give 0 and add
+// nothing; a NaN makes its row's sum NaN. Kernels and Go loops.
+func TestLSERows(t *testing.T) {
+	for _, fma := range []bool{true, false} {
+		old := setFMA(fma)
+		testLSERows(t)
+		setFMA(old)
+	}
+}
+
+func testLSERows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const c = 4000
+	x := make([]float64, 3*c)
+	for i := range x[:c] {
+		x[i] = 3 - 720*rng.Float64() // shifted values in (−717, 0]
+	}
+	x[17] = 3 // the row maximum
+	for i := range x[c : 2*c] {
+		x[c+i] = math.Inf(-1)
+	}
+	x[c+5], x[c+9] = -2, 0.5
+	for i := range x[2*c:] {
+		x[2*c+i] = rng.NormFloat64()
+	}
+	x[2*c+7] = math.NaN()
+	e := make([]float64, len(x))
+	m, s := make([]float64, 3), make([]float64, 3)
+	lseRows(e, x, m, s, 3, c)
+	if m[0] != 3 || m[1] != 0.5 {
+		t.Errorf("row maxima %v, %v; want 3, 0.5", m[0], m[1])
+	}
+	worst, sum := 0.0, 0.0
+	for i, v := range x[:c] {
+		want := math.Exp(v - 3)
+		if hasFMA && v-3 < -707 { // the kernel flushes results below 1e-307
+			want = 0
+		}
+		sum += e[i]
+		if u := ulps(e[i], want); u > 4 {
+			t.Errorf("e^(%v) = %v, want %v (%.1f ulp)", v-3, e[i], want, u)
+		}
+		worst = max(worst, ulps(e[i], want))
+	}
+	t.Logf("max error %.2f ulp (vector kernel: %v)", worst, hasFMA)
+	if e[17] != 1 {
+		t.Errorf("e at the maximum = %v, want 1", e[17])
+	}
+	// c terms in [0, 1] summed in another order: |Δ| ≤ c·ε·s.
+	if math.Abs(s[0]-sum) > c*0x1p-52*sum {
+		t.Errorf("row sum %v, want %v", s[0], sum)
+	}
+	if want := 1 + math.Exp(-2.5); math.Abs(s[1]-want) > 4*0x1p-52 || e[c] != 0 || e[c+9] != 1 {
+		t.Errorf("−Inf row: sum %v (want %v), e[0] = %v, e at max = %v", s[1], want, e[c], e[c+9])
+	}
+	if !math.IsNaN(s[2]) || !math.IsNaN(e[2*c+7]) {
+		t.Errorf("row with NaN: sum %v, e %v; want NaN", s[2], e[2*c+7])
+	}
+}

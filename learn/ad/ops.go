@@ -816,10 +816,11 @@ func (t *Tape) Reparam(mu, logvar, eps *Node) *Node {
 	rowOrBroadcast(opReparam, "logvar", logvar, mu.Rows, mu.Cols)
 	n := t.newNode(opReparam, mu.Rows, mu.Cols, anyGrad(mu, logvar, eps))
 	n.a, n.b, n.c = mu, logvar, eps
-	n.aux = grow(n.aux, logvar.Len())
+	n.aux = grow(n.aux, logvar.Len()) // σ = e^{½logvar}, reused by backward
 	for i, v := range logvar.Data {
-		n.aux[i] = math.Exp(0.5 * v)
+		n.aux[i] = 0.5 * v
 	}
+	expSlice(n.aux, n.aux)
 	d := mu.Cols
 	bc := logvar.Rows == 1
 	for i := 0; i < mu.Rows; i++ {
@@ -872,8 +873,9 @@ func (t *Tape) GaussLogPDF(z, mu, logvar *Node) *Node {
 	n.a, n.b, n.c = z, mu, logvar
 	n.aux = grow(n.aux, logvar.Len()) // e^{−logvar}, reused by backward
 	for i, v := range logvar.Data {
-		n.aux[i] = math.Exp(-v)
+		n.aux[i] = -v
 	}
+	expSlice(n.aux, n.aux)
 	d := z.Cols
 	for i := 0; i < z.Rows; i++ {
 		mo, lo := rowOff(mu, i), rowOff(logvar, i)
