@@ -25,8 +25,9 @@
 //
 // Backends. Without build tags everything is Go (CGO_ENABLED=0 works): matrix
 // products, exponentials and the row log-sum-exp of LogSoftmax and
-// MixtureLogPDF use AVX2/FMA assembly kernels when the CPU has them (checked with CPUID at start-up; -tags purego or a non-amd64 CPU use Go
-// loops instead), which on the 2…64-wide layers of SPIB/D-SPIB is 3–10×
+// MixtureLogPDF use AVX2/FMA assembly kernels when the CPU has them (checked
+// with CPUID at start-up; -tags purego or a non-amd64 CPU use Go loops
+// instead), which on the 2…64-wide layers of SPIB/D-SPIB is 3–10×
 // faster than gonum's pure-Go Dgemm (BenchmarkGemm, one thread) and as fast
 // as single-threaded OpenBLAS.
 // With -tags openblas, gonum's blas64 is switched to OpenBLAS through

@@ -24,6 +24,12 @@ func gemmNT(m, n, k int, a, b []float64, beta float64, c []float64, scratch *[]f
 	if bigGemmNT(m, n, k, a, b, c) {
 		return
 	}
+	gemmNN(m, n, k, a, transposeInto(scratch, b, n, k), c)
+}
+
+// transposeInto writes the k×n transpose of the n×k matrix b into *scratch
+// (grown as needed) and returns it.
+func transposeInto(scratch *[]float64, b []float64, n, k int) []float64 {
 	*scratch = grow(*scratch, k*n)
 	bt := *scratch
 	for j := 0; j < n; j++ {
@@ -31,7 +37,27 @@ func gemmNT(m, n, k int, a, b []float64, beta float64, c []float64, scratch *[]f
 			bt[l*n+j] = v
 		}
 	}
-	gemmNN(m, n, k, a, bt, c)
+	return bt
+}
+
+// gemmNTBias sets every row of c to bias + a_i·bᵀ (a m×k, b n×k, bias 1×n,
+// c m×n): an affine layer's output. With the AVX2/FMA kernel the bias is
+// the kernel's starting value, so c is written once instead of being filled
+// with copies of the bias and then read back and accumulated.
+func gemmNTBias(m, n, k int, a, b, bias, c []float64, scratch *[]float64) {
+	if !hasFMA || m == 0 || n == 0 || k == 0 {
+		for i := 0; i < m; i++ {
+			copy(c[i*n:(i+1)*n], bias[:n])
+		}
+		gemmNT(m, n, k, a, b, 1, c, scratch)
+		return
+	}
+	// (bigGemmNT never takes a product when the kernel is available.)
+	bt := transposeInto(scratch, b, n, k)
+	bias, c = bias[:n], c[:m*n]
+	for i := 0; i < m; i++ {
+		kernAxpyInit(&c[i*n], &bias[0], &a[i*k], &bt[0], n, k, 1, n)
+	}
 }
 
 // gemmNN adds a·b to c with a m×k, b k×n, c m×n.

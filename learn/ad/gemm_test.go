@@ -47,8 +47,9 @@ func naive(ta, tb bool, m, n, k int, a, b, c0 []float64) []float64 {
 	return c
 }
 
-// TestGemmKernels compares the three kernels with the triple loop on shapes
-// that exercise every blocked path and every remainder (k, n mod 4 ≠ 0).
+// TestGemmKernels compares the kernels (NT, NT with bias, NN, TN) with the
+// triple loop on shapes that exercise every blocked path and every remainder
+// (k, n mod 4 ≠ 0).
 // Both sum the same k products in different orders; with |terms| ~ 1 the
 // difference is a few ulps of √k·max|term|, so 1e-12 is generous.
 func TestGemmKernels(t *testing.T) {
@@ -88,6 +89,13 @@ func testGemmKernels(t *testing.T) {
 		check("NT beta=1", c, naive(false, true, m, n, k, a, bNT, c0))
 		gemmNT(m, n, k, a, bNT, 0, c, &scratch)
 		check("NT beta=0", c, naive(false, true, m, n, k, a, bNT, make([]float64, m*n)))
+		bias := randSlice(rng, n)
+		cb := make([]float64, m*n)
+		for i := 0; i < m; i++ {
+			copy(cb[i*n:], bias)
+		}
+		gemmNTBias(m, n, k, a, bNT, bias, c, &scratch)
+		check("NT bias", c, naive(false, true, m, n, k, a, bNT, cb))
 		c = append(c[:0], c0...)
 		gemmNN(m, n, k, a, bNN, c)
 		check("NN", c, naive(false, false, m, n, k, a, bNN, c0))

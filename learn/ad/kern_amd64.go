@@ -2,17 +2,24 @@
 
 package ad
 
-// kernAxpy computes c[j] += Σ_{l<k} a[l·as]·b[l·ldb+j] for j in [0, n)
-// with AVX2 FMA (kern_amd64.s). Callers check hasFMA; k ≥ 1, n ≥ 1.
+// kernAxpyMask sets c[j] = init[j] + Σ_{l<k} a[l·as]·b[l·ldb+j] for j in
+// [0, n) with AVX2 FMA (kern_amd64.s). Callers check hasFMA; k ≥ 1, n ≥ 1.
 //
 //go:noescape
-func kernAxpyMask(c, a, b *float64, n, k, as, ldb int, mask *int64)
+func kernAxpyMask(c, init, a, b *float64, n, k, as, ldb int, mask *int64)
 
 // maskTab[4−r:8−r] is a vector mask selecting the first r lanes.
 var maskTab = [8]int64{-1, -1, -1, -1, 0, 0, 0, 0}
 
+// kernAxpy computes c[j] += Σ_{l<k} a[l·as]·b[l·ldb+j] for j in [0, n).
 func kernAxpy(c, a, b *float64, n, k, as, ldb int) {
-	kernAxpyMask(c, a, b, n, k, as, ldb, &maskTab[4-n&3])
+	kernAxpyMask(c, c, a, b, n, k, as, ldb, &maskTab[4-n&3])
+}
+
+// kernAxpyInit computes c[j] = init[j] + Σ_{l<k} a[l·as]·b[l·ldb+j] for j
+// in [0, n) (init and c distinct or equal).
+func kernAxpyInit(c, init, a, b *float64, n, k, as, ldb int) {
+	kernAxpyMask(c, init, a, b, n, k, as, ldb, &maskTab[4-n&3])
 }
 
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
@@ -74,10 +81,11 @@ func reluMaskKern(dz, dy, y *float64, n int)
 //go:noescape
 func lseRowsKern(e, x, m, s *float64, rows, c int)
 
-// quadAccKern sets l[k] −= (z − mu[k])²·h[k] for k < n, n a multiple of 4.
+// mixJointKern sets l[r·k4+k] = cst[k] − Σ_{j<d} (z[r·d+j] − muT[j·k4+k])²·hT[j·k4+k]
+// for r < rows, k < k4 (a multiple of 4).
 //
 //go:noescape
-func quadAccKern(l, mu, h *float64, z float64, n int)
+func mixJointKern(l, cst, muT, hT, z *float64, rows, d, k4 int)
 
 // mixBackKern: with gg = gi·gam[k], r = z − mu[k], t = gg·r·iv[k], it adds
 // t to dmu[k] and gg − t·r to dlv[k] for k < n (a multiple of 4) and returns

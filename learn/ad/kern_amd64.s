@@ -2,31 +2,33 @@
 
 #include "textflag.h"
 
-// func kernAxpyMask(c, a, b *float64, n, k, as, ldb int, mask *int64)
+// func kernAxpyMask(c, init, a, b *float64, n, k, as, ldb int, mask *int64)
 //
-// For j in [0, n): c[j] += Σ_{l<k} a[l·as] · b[l·ldb + j].
+// For j in [0, n): c[j] = init[j] + Σ_{l<k} a[l·as] · b[l·ldb + j]; init = c
+// accumulates, init = a bias row writes a fresh affine output in one pass.
 // Columns go in blocks of 16 held in four YMM accumulators (two sets, for
 // even and odd l, to hide FMA latency), then blocks of 4, then the last
 // n mod 4 columns with masked loads and stores (mask points at 4 int64 whose
 // first n mod 4 are −1), which never touch memory past the row.
-TEXT ·kernAxpyMask(SB), NOSPLIT, $0-64
+TEXT ·kernAxpyMask(SB), NOSPLIT, $0-72
 	MOVQ c+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-	MOVQ k+32(FP), R8
-	MOVQ as+40(FP), R9
-	MOVQ ldb+48(FP), R10
+	MOVQ init+8(FP), BX
+	MOVQ a+16(FP), SI
+	MOVQ b+24(FP), DX
+	MOVQ n+32(FP), CX
+	MOVQ k+40(FP), R8
+	MOVQ as+48(FP), R9
+	MOVQ ldb+56(FP), R10
 	SHLQ $3, R9
 	SHLQ $3, R10
 
 loop16:
 	CMPQ CX, $16
 	JL   loop4
-	VMOVUPD 0(DI), Y0
-	VMOVUPD 32(DI), Y1
-	VMOVUPD 64(DI), Y2
-	VMOVUPD 96(DI), Y3
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
 	VXORPD  Y5, Y5, Y5
 	VXORPD  Y6, Y6, Y6
 	VXORPD  Y7, Y7, Y7
@@ -74,6 +76,7 @@ store16:
 	VMOVUPD Y2, 64(DI)
 	VMOVUPD Y3, 96(DI)
 	ADDQ    $128, DI
+	ADDQ    $128, BX
 	ADDQ    $128, DX
 	SUBQ    $16, CX
 	JMP     loop16
@@ -81,7 +84,7 @@ store16:
 loop4:
 	CMPQ    CX, $4
 	JL      tail
-	VMOVUPD (DI), Y0
+	VMOVUPD (BX), Y0
 	VXORPD  Y5, Y5, Y5
 	MOVQ    SI, R11
 	MOVQ    DX, R12
@@ -111,6 +114,7 @@ store4:
 	VADDPD  Y5, Y0, Y0
 	VMOVUPD Y0, (DI)
 	ADDQ    $32, DI
+	ADDQ    $32, BX
 	ADDQ    $32, DX
 	SUBQ    $4, CX
 	JMP     loop4
@@ -118,9 +122,9 @@ store4:
 tail:
 	TESTQ      CX, CX
 	JE         done
-	MOVQ       mask+56(FP), AX
+	MOVQ       mask+64(FP), AX
 	VMOVUPD    (AX), Y15
-	VMASKMOVPD (DI), Y15, Y0
+	VMASKMOVPD (BX), Y15, Y0
 	VXORPD     Y5, Y5, Y5
 	MOVQ       SI, R11
 	MOVQ       DX, R12

@@ -8,14 +8,19 @@ const hasFMA = false
 func setFMA(on bool) bool { return false }
 
 func kernAxpy(c, a, b *float64, n, k, as, ldb int) { panic("ad: kernAxpy without assembly") }
+func kernAxpyInit(c, init, a, b *float64, n, k, as, ldb int) {
+	panic("ad: kernAxpyInit without assembly")
+}
 
 func expKern(dst, src *float64, n int) { panic("ad: expKern without assembly") }
 
 func reluKern(dst, src *float64, n int)      { panic("ad: reluKern without assembly") }
 func reluMaskKern(dz, dy, y *float64, n int) { panic("ad: reluMaskKern without assembly") }
 
-func lseRowsKern(e, x, m, s *float64, rows, c int)    { panic("ad: lseRowsKern without assembly") }
-func quadAccKern(l, mu, h *float64, z float64, n int) { panic("ad: quadAccKern without assembly") }
+func lseRowsKern(e, x, m, s *float64, rows, c int) { panic("ad: lseRowsKern without assembly") }
+func mixJointKern(l, cst, muT, hT, z *float64, rows, d, k4 int) {
+	panic("ad: mixJointKern without assembly")
+}
 func mixBackKern(dmu, dlv, mu, iv, gam *float64, gi, z float64, n int) float64 {
 	panic("ad: mixBackKern without assembly")
 }

@@ -43,18 +43,32 @@ func lseRows(e, x, m, s []float64, rows, c int) {
 	}
 }
 
-// quadAcc sets l[k] −= (z − mu[k])²·h[k].
-func quadAcc(l, mu, h []float64, z float64) {
-	n := len(l)
-	mu, h = mu[:n], h[:n]
-	if hasFMA && n >= 4 {
-		n4 := n &^ 3
-		quadAccKern(&l[0], &mu[0], &h[0], z, n4)
-		l, mu, h = l[n4:], mu[n4:], h[n4:]
+// mixJoint sets, for each of the rows samples z_r (d values, stride d), the
+// log joint l[r·k4+k] = cst[k] − Σ_j (z_rj − muT[j·k4+k])²·hT[j·k4+k] of the
+// k4 (padded) mixture components, the terms subtracted in order of j.
+func mixJoint(l, cst, muT, hT, z []float64, rows, d, k4 int) {
+	if rows == 0 || k4 == 0 {
+		return
 	}
-	for k, m := range mu {
-		r := z - m
-		l[k] -= r * r * h[k]
+	l, cst, muT, hT, z = l[:rows*k4], cst[:k4], muT[:d*k4], hT[:d*k4], z[:rows*d]
+	if hasFMA && k4%4 == 0 {
+		zp := &cst[0] // any valid pointer when d = 0 (z is then never read)
+		if d > 0 {
+			zp = &z[0]
+		}
+		mixJointKern(&l[0], &cst[0], &muT[0], &hT[0], zp, rows, d, k4)
+		return
+	}
+	for r := range rows {
+		lr := l[r*k4 : (r+1)*k4]
+		copy(lr, cst)
+		for j, zv := range z[r*d : (r+1)*d] {
+			mu, h := muT[j*k4:(j+1)*k4], hT[j*k4:(j+1)*k4]
+			for k, m := range mu {
+				x := zv - m
+				lr[k] -= x * x * h[k]
+			}
+		}
 	}
 }
 

@@ -215,46 +215,60 @@ edone:
 	VZEROUPPER
 	RET
 
-// func quadAccKern(l, mu, h *float64, z float64, n int)
+// func mixJointKern(l, cst, muT, hT, z *float64, rows, d, k4 int)
 //
-// l[k] −= (z − mu[k])²·h[k] for k < n, n a multiple of 4: one latent
-// dimension of the mixture's log joint, vectorised over components.
-TEXT ·quadAccKern(SB), NOSPLIT, $0-40
-	MOVQ         l+0(FP), DI
-	MOVQ         mu+8(FP), SI
-	MOVQ         h+16(FP), DX
-	VBROADCASTSD z+24(FP), Y15
-	MOVQ         n+32(FP), CX
+// The mixture's log joint for rows samples, vectorised over components:
+// l[r·k4 + k] = cst[k] − Σ_{j<d} (z[r·d + j] − muT[j·k4 + k])²·hT[j·k4 + k]
+// for k < k4 (a multiple of 4), the terms subtracted in order of j.
+TEXT ·mixJointKern(SB), NOSPLIT, $0-64
+	MOVQ l+0(FP), DI
+	MOVQ cst+8(FP), R8
+	MOVQ muT+16(FP), R9
+	MOVQ hT+24(FP), R10
+	MOVQ z+32(FP), R11
+	MOVQ rows+40(FP), R12
+	MOVQ d+48(FP), R13
+	MOVQ k4+56(FP), AX
+	SHLQ $3, AX        // bytes per row of l, muT, hT
+	SHLQ $3, R13       // bytes per row of z
 
-q8:
-	CMPQ         CX, $8
-	JL           q4
-	VSUBPD       (SI), Y15, Y0
-	VSUBPD       32(SI), Y15, Y2
-	VMULPD       Y0, Y0, Y0
-	VMULPD       Y2, Y2, Y2
-	VMOVUPD      (DI), Y1
-	VMOVUPD      32(DI), Y3
-	VFNMADD231PD (DX), Y0, Y1
-	VFNMADD231PD 32(DX), Y2, Y3
-	VMOVUPD      Y1, (DI)
-	VMOVUPD      Y3, 32(DI)
-	ADDQ         $64, SI
-	ADDQ         $64, DI
-	ADDQ         $64, DX
-	SUBQ         $8, CX
-	JMP          q8
+jrow:
+	TESTQ R12, R12
+	JE    jdone
+	XORQ  CX, CX       // component offset (bytes)
 
-q4:
-	CMPQ         CX, $4
-	JL           qdone
-	VSUBPD       (SI), Y15, Y0
-	VMULPD       Y0, Y0, Y0
-	VMOVUPD      (DI), Y1
-	VFNMADD231PD (DX), Y0, Y1
-	VMOVUPD      Y1, (DI)
+jk:
+	CMPQ    CX, AX
+	JGE     jnext
+	VMOVUPD (R8)(CX*1), Y0
+	LEAQ    (R9)(CX*1), SI
+	LEAQ    (R10)(CX*1), DX
+	XORQ    BX, BX     // latent offset (bytes)
 
-qdone:
+jj:
+	CMPQ         BX, R13
+	JGE          jst
+	VBROADCASTSD (R11)(BX*1), Y1
+	VSUBPD       (SI), Y1, Y1
+	VMULPD       Y1, Y1, Y1
+	VFNMADD231PD (DX), Y1, Y0
+	ADDQ         AX, SI
+	ADDQ         AX, DX
+	ADDQ         $8, BX
+	JMP          jj
+
+jst:
+	VMOVUPD Y0, (DI)(CX*1)
+	ADDQ    $32, CX
+	JMP     jk
+
+jnext:
+	ADDQ AX, DI
+	ADDQ R13, R11
+	DECQ R12
+	JMP  jrow
+
+jdone:
 	VZEROUPPER
 	RET
 

@@ -156,10 +156,7 @@ func (t *Tape) AffineAct(x, w, b *Node, act Act) *Node {
 	B, out := x.Rows, w.Rows
 	y := n.Data
 	if b != nil {
-		for i := 0; i < B; i++ {
-			copy(y[i*out:(i+1)*out], b.Data)
-		}
-		gemmNT(B, out, x.Cols, x.Data, w.Data, 1, y, &n.aux2)
+		gemmNTBias(B, out, x.Cols, x.Data, w.Data, b.Data, y, &n.aux2)
 	} else {
 		gemmNT(B, out, x.Cols, x.Data, w.Data, 0, y, &n.aux2)
 	}
@@ -278,10 +275,7 @@ func (t *Tape) AffineAct2(x1, w1, x2, w2, b *Node, act Act) *Node {
 	B, out := x1.Rows, w1.Rows
 	y := n.Data
 	if b != nil {
-		for i := 0; i < B; i++ {
-			copy(y[i*out:(i+1)*out], b.Data)
-		}
-		gemmNT(B, out, x1.Cols, x1.Data, w1.Data, 1, y, &n.aux2)
+		gemmNTBias(B, out, x1.Cols, x1.Data, w1.Data, b.Data, y, &n.aux2)
 	} else {
 		gemmNT(B, out, x1.Cols, x1.Data, w1.Data, 0, y, &n.aux2)
 	}
@@ -990,13 +984,7 @@ func (t *Tape) MixtureLogPDF(z, mu, logvar, theta *Node) *Node {
 	// responsibilities γ_ik = e_ik/Σ_k e_ik are normalised in backward.
 	n.aux = grow(n.aux, B*K4+2*B)
 	e, m, inv := n.aux[:B*K4], n.aux[B*K4:B*K4+B], n.aux[B*K4+B:B*K4+2*B]
-	for i := 0; i < B; i++ {
-		l := e[i*K4 : (i+1)*K4]
-		copy(l, cst)
-		for j, zv := range z.Data[i*d : (i+1)*d] {
-			quadAcc(l, muT[j*K4:(j+1)*K4], hT[j*K4:(j+1)*K4], zv)
-		}
-	}
+	mixJoint(e, cst, muT, hT, z.Data, B, d, K4)
 	lseRows(e, e, m, inv, B, K4)
 	for i := 0; i < B; i++ {
 		n.Data[i] = m[i] + math.Log(inv[i])
