@@ -76,7 +76,7 @@ func spec() *experiment.Spec {
 			}),
 			"quick": with(func(s *experiment.Sizes) {
 				s.Preset = "quick"
-				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 25_000, 50_000, 1000, 5000
+				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 15_000, 50_000, 1000, 5000
 				s.SPIBMaxEpochs, s.SPIBRefinements = 30, 3
 				s.Phase2Epochs = 12
 			}),

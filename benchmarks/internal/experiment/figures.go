@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 
 	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/analysis/plots"
@@ -21,6 +22,16 @@ func surfaceF(z, w, xe, ye []float64) ([]float64, error) {
 		return nil, err
 	}
 	f := make([]float64, nx*ny)
+	total := 0.0
+	for _, v := range h {
+		total += v
+	}
+	if total == 0 { // every sample outside the frame: a blank panel
+		for i := range f {
+			f[i] = math.NaN()
+		}
+		return f, nil
+	}
 	if err := analysis.FreeEnergy(f, h, analysis.EmptyPolicy{NaN: true}); err != nil {
 		return nil, err
 	}
@@ -122,45 +133,38 @@ func writeFigures(dir string, x *expRun, s *Sizes) ([]string, error) {
 			return nil, err
 		}
 	}
-	// State populations per encoder: MD and every prediction in that latent.
-	encs := map[string]bool{}
+	// State populations per encoder and temperature: MD and every
+	// prediction in that latent space, one bar cluster per state.
+	var encKeys []string
 	for _, m := range x.methods {
-		if encs[m.EncKey] {
-			continue
+		if !slices.Contains(encKeys, m.EncKey) {
+			encKeys = append(encKeys, m.EncKey)
 		}
-		encs[m.EncKey] = true
-		var labels []string
-		var groups []plots.BarGroup
-		md := plots.BarGroup{Label: "MD"}
+	}
+	for _, ek := range encKeys {
 		for _, t := range e.Eval {
-			for k := range m.Enc.NumStates() {
-				labels = append(labels, fmt.Sprintf("%g/s%d", t, k))
-			}
-		}
-		first := true
-		for _, mm := range x.methods {
-			if mm.EncKey != m.EncKey {
-				continue
-			}
-			g := plots.BarGroup{Label: mm.Key}
+			var groups []plots.BarGroup
+			var labels []string
 			for _, row := range x.rows {
-				if row.MethodKey != mm.Key {
+				if row.Encoder != ek || row.KT != t {
 					continue
 				}
-				g.Values = append(g.Values, row.PopGen...)
-				if first {
-					md.Values = append(md.Values, row.PopMD...)
+				if groups == nil {
+					for k := range row.PopMD {
+						labels = append(labels, fmt.Sprintf("state %d", k))
+					}
+					groups = append(groups, plots.BarGroup{Label: "MD", Values: row.PopMD})
 				}
+				groups = append(groups, plots.BarGroup{Label: row.MethodKey, Values: row.PopGen})
 			}
-			if first {
-				groups = append(groups, md)
-				first = false
+			held := ""
+			if !e.IsTrain(t) {
+				held = " (held out)"
 			}
-			groups = append(groups, g)
-		}
-		title := fmt.Sprintf("%s: state populations (kT/state, %s encoder)", e.Name, m.EncKey)
-		if err := plots.Bars(add(fmt.Sprintf("%s_populations_%s.png", e.Name, m.EncKey)), title, labels, groups); err != nil {
-			return nil, err
+			title := fmt.Sprintf("%s: state populations at kT %g%s, %s encoder", e.Name, t, held, ek)
+			if err := plots.Bars(add(fmt.Sprintf("%s_populations_%s_%s.png", e.Name, ek, TempTag(t))), title, labels, groups); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return files, nil

@@ -167,6 +167,13 @@ func writeReport(w io.Writer, o Options, spec *Spec, sizes Sizes, seeds []*seedR
 		e := &spec.Experiments[i]
 		p("## Experiment `%s`: %s\n\n", e.Name, e.Title)
 		p("Trained on kT %v; evaluated at kT %v; %d latents per side (seed %d).\n\n", e.Train, e.Eval, seeds[0].NEval[e.Name], seeds[0].Seed)
+		for _, sr := range seeds {
+			if info, ok := sr.Info[e.Name].(map[string]any); ok {
+				p("- seed %d: SPIB (phase 1) ended with %v states after %v epochs; D-SPIB phase 2 ran %v epochs (%v).\n",
+					sr.Seed, info["spib_states"], info["spib_epochs"], info["dspib_epochs"], info["dspib_stopped"])
+			}
+		}
+		p("\n")
 		header := []string{"kT", "regime", "method"}
 		var keys []string
 		for _, mn := range MetricNames {
@@ -249,6 +256,12 @@ func verdict(e *Experiment, methods []methodRef, by map[sumKey]*Summary, nSeeds 
 		}
 		return s.Mean, true
 	}
+	sd := func(t float64, key, metric string) float64 {
+		if s := by[sumKey{e.Name, t, key, metric}]; s != nil {
+			return s.SD
+		}
+		return 0
+	}
 	spread := ""
 	if nSeeds > 1 {
 		spread = fmt.Sprintf(" (means over %d seeds; compare with the ± spread in the table)", nSeeds)
@@ -298,11 +311,17 @@ func verdict(e *Experiment, methods []methodRef, by map[sumKey]*Summary, nSeeds 
 			verdictWord := "beats"
 			if v >= base {
 				verdictWord = "does NOT beat"
+			} else if nSeeds > 1 && base-v <= math.Hypot(sd(t, m.key, "sym_kl_md"), sd(t, "nearest_"+m.enc, "sym_kl_md")) {
+				verdictWord = "beats on the mean, by less than the seed-to-seed spread, so NOT clearly,"
 			}
 			fmt.Fprintf(&b, "At the held-out kT %g (%s) %s %s the nearest-training-temperature baseline (MD at kT %g): symKL %s vs %s, F RMSE along z1 %s vs %s kT. ",
 				t, regime(e, t), m.name, verdictWord, e.Nearest(t), plots.FormatFloat(v, 3), plots.FormatFloat(base, 3),
 				plots.FormatFloat(fv, 3), plots.FormatFloat(fb, 3))
 		}
+	}
+	if held && nSeeds == 1 {
+		b.WriteString("With one seed the spread of these numbers is unknown: compare the differences with the scatter between independent MD runs " +
+			"(the floor rows at the training temperatures), and run with -repeat N for mean ± sd. ")
 	}
 	if held {
 		b.WriteString("A temperature-conditioned generator that does not beat the nearest-temperature baseline has not learned how the distribution changes with temperature; " +
