@@ -47,9 +47,10 @@ func naive(ta, tb bool, m, n, k int, a, b, c0 []float64) []float64 {
 	return c
 }
 
-// TestGemmKernels compares the kernels (NT, NT with bias, NN, TN) with the
-// triple loop on shapes that exercise every blocked path and every remainder
-// (k, n mod 4 ≠ 0).
+// TestGemmKernels compares the kernels (NT, NT with bias, NN with and without
+// scratch, TN) with the triple loop on shapes that exercise every blocked
+// path and every remainder (k, n mod 4 ≠ 0), the axpy rows (n ≥ 8) and the
+// dot products (useDots).
 // Both sum the same k products in different orders; with |terms| ~ 1 the
 // difference is a few ulps of √k·max|term|, so 1e-12 is generous.
 func TestGemmKernels(t *testing.T) {
@@ -70,7 +71,7 @@ func TestGemmKernels(t *testing.T) {
 
 func testGemmKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, s := range [][3]int{{1, 1, 1}, {3, 5, 7}, {8, 16, 16}, {9, 6, 13}, {2, 64, 64}, {17, 3, 2}, {5, 20, 3}, {3, 37, 300}, {40, 64, 1030}, {7, 4, 1}} {
+	for _, s := range [][3]int{{1, 1, 1}, {3, 5, 7}, {8, 16, 16}, {9, 6, 13}, {2, 64, 64}, {17, 3, 2}, {5, 20, 3}, {3, 37, 300}, {40, 64, 1030}, {7, 4, 1}, {33, 2, 16}, {5, 7, 21}, {6, 8, 9}} {
 		m, n, k := s[0], s[1], s[2]
 		c0 := randSlice(rng, m*n)
 		a := randSlice(rng, m*k)
@@ -99,6 +100,9 @@ func testGemmKernels(t *testing.T) {
 		c = append(c[:0], c0...)
 		gemmNN(m, n, k, a, bNN, c)
 		check("NN", c, naive(false, false, m, n, k, a, bNN, c0))
+		c = append(c[:0], c0...)
+		gemmNNScratch(m, n, k, a, bNN, c, &scratch)
+		check("NN scratch", c, naive(false, false, m, n, k, a, bNN, c0))
 		aT := randSlice(rng, k*m)
 		c = append(c[:0], c0...)
 		gemmTN(m, n, k, aT, bNN, c)

@@ -103,3 +103,15 @@ func sumKern(x *float64, n int) float64
 //
 //go:noescape
 func softmaxBackKern(da, gr, e *float64, c float64, n int)
+
+// dotsKern sets c[i·n+j] += Σ_{l<k} a[i·k+l]·bt[j·k+l] for i < m, j < n,
+// with bt holding pad4(n) rows of k; maskK and maskN select the first k mod 4
+// and n mod 4 lanes (kern_amd64.s). Callers check hasFMA; m, n, k ≥ 1.
+//
+//go:noescape
+func dotsKern(c, a, bt *float64, m, n, k int, maskK, maskN *int64)
+
+// kernDots is dotsKern with the masks for k and n.
+func kernDots(c, a, bt *float64, m, n, k int) {
+	dotsKern(c, a, bt, m, n, k, &maskTab[4-k&3], &maskTab[4-n&3])
+}

@@ -231,3 +231,130 @@ mloop:
 mdone:
 	VZEROUPPER
 	RET
+
+// func dotsKern(c, a, bt *float64, m, n, k int, maskK, maskN *int64)
+//
+// c[i·n + j] += Σ_{l<k} a[i·k + l]·bt[j·k + l] for i < m, j < n: a product
+// with a narrow output (n = 2…7) as dot products along the contiguous k,
+// four output columns at a time (4 accumulators, plus 4 for odd steps of 4
+// in l to hide FMA latency), reduced with VHADDPD. bt must hold pad4(n) rows
+// of k (the pad rows are read but their sums are not stored); the last
+// k mod 4 values use masked loads (maskK selects the first k mod 4 lanes) and
+// the last n mod 4 columns a masked update of c (maskN), so nothing past a
+// row of a or c is touched.
+TEXT ·dotsKern(SB), NOSPLIT, $0-64
+	MOVQ    maskK+48(FP), AX
+	VMOVUPD (AX), Y14
+	MOVQ    maskN+56(FP), AX
+	VMOVUPD (AX), Y15
+	MOVQ    c+0(FP), DX
+	MOVQ    a+8(FP), SI
+	MOVQ    n+32(FP), R9
+	MOVQ    k+40(FP), R10
+	MOVQ    R10, BX
+	SHLQ    $3, BX         // bytes per row of a and bt
+
+drow:
+	CMPQ m+24(FP), $0
+	JEQ  ddone
+	MOVQ DX, DI            // c block pointer
+	MOVQ bt+16(FP), R8     // bt block pointer (rows j … j+3)
+	MOVQ R9, R11           // columns left
+
+dblk:
+	TESTQ  R11, R11
+	JLE    dnext
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ   SI, AX
+	MOVQ   R8, R12
+	LEAQ   (R8)(BX*2), R13
+	MOVQ   R10, CX
+
+dl8:
+	CMPQ        CX, $8
+	JL          dl4
+	VMOVUPD     (AX), Y8
+	VFMADD231PD (R12), Y8, Y0
+	VFMADD231PD (R12)(BX*1), Y8, Y1
+	VFMADD231PD (R13), Y8, Y2
+	VFMADD231PD (R13)(BX*1), Y8, Y3
+	VMOVUPD     32(AX), Y9
+	VFMADD231PD 32(R12), Y9, Y4
+	VFMADD231PD 32(R12)(BX*1), Y9, Y5
+	VFMADD231PD 32(R13), Y9, Y6
+	VFMADD231PD 32(R13)(BX*1), Y9, Y7
+	ADDQ        $64, AX
+	ADDQ        $64, R12
+	ADDQ        $64, R13
+	SUBQ        $8, CX
+	JMP         dl8
+
+dl4:
+	CMPQ        CX, $4
+	JL          dlt
+	VMOVUPD     (AX), Y8
+	VFMADD231PD (R12), Y8, Y0
+	VFMADD231PD (R12)(BX*1), Y8, Y1
+	VFMADD231PD (R13), Y8, Y2
+	VFMADD231PD (R13)(BX*1), Y8, Y3
+	ADDQ        $32, AX
+	ADDQ        $32, R12
+	ADDQ        $32, R13
+	SUBQ        $4, CX
+
+dlt:
+	TESTQ       CX, CX
+	JE          dred
+	VMASKMOVPD  (AX), Y14, Y8
+	VMASKMOVPD  (R12), Y14, Y9
+	VFMADD231PD Y9, Y8, Y4
+	VMASKMOVPD  (R12)(BX*1), Y14, Y9
+	VFMADD231PD Y9, Y8, Y5
+	VMASKMOVPD  (R13), Y14, Y9
+	VFMADD231PD Y9, Y8, Y6
+	VMASKMOVPD  (R13)(BX*1), Y14, Y9
+	VFMADD231PD Y9, Y8, Y7
+
+dred:
+	VADDPD     Y4, Y0, Y0
+	VADDPD     Y5, Y1, Y1
+	VADDPD     Y6, Y2, Y2
+	VADDPD     Y7, Y3, Y3
+	VHADDPD    Y1, Y0, Y0        // [s0(01) s1(01) s0(23) s1(23)]
+	VHADDPD    Y3, Y2, Y2        // [s2(01) s3(01) s2(23) s3(23)]
+	VPERM2F128 $0x21, Y2, Y0, Y10 // [s0(23) s1(23) s2(01) s3(01)]
+	VBLENDPD   $0x0c, Y2, Y0, Y11 // [s0(01) s1(01) s2(23) s3(23)]
+	VADDPD     Y10, Y11, Y0      // [s0 s1 s2 s3]
+	CMPQ       R11, $4
+	JL         dpart
+	VADDPD     (DI), Y0, Y0
+	VMOVUPD    Y0, (DI)
+	JMP        dadv
+
+dpart:
+	VMASKMOVPD (DI), Y15, Y1
+	VADDPD     Y1, Y0, Y0
+	VMASKMOVPD Y0, Y15, (DI)
+
+dadv:
+	ADDQ $32, DI
+	LEAQ (R8)(BX*4), R8
+	SUBQ $4, R11
+	JMP  dblk
+
+dnext:
+	LEAQ (DX)(R9*8), DX
+	ADDQ BX, SI
+	DECQ m+24(FP)
+	JMP  drow
+
+ddone:
+	VZEROUPPER
+	RET

@@ -29,3 +29,5 @@ func sumKern(x *float64, n int) float64 { panic("ad: sumKern without assembly") 
 func softmaxBackKern(da, gr, e *float64, c float64, n int) {
 	panic("ad: softmaxBackKern without assembly")
 }
+
+func kernDots(c, a, bt *float64, m, n, k int) { panic("ad: kernDots without assembly") }

@@ -304,14 +304,14 @@ func (n *Node) backAffine() {
 	if n.op == opAffine2 {
 		x2, w2 := n.d, n.e
 		if x2.Grad != nil {
-			gemmNN(B, x2.Cols, out, dz, w2.Data, x2.Grad)
+			gemmNNScratch(B, x2.Cols, out, dz, w2.Data, x2.Grad, &n.aux2)
 		}
 		if w2.Grad != nil {
 			gemmTN(out, x2.Cols, B, dz, x2.Data, w2.Grad)
 		}
 	}
 	if x.Grad != nil {
-		gemmNN(B, in, out, dz, w.Data, x.Grad) // dx += dz·w
+		gemmNNScratch(B, in, out, dz, w.Data, x.Grad, &n.aux2) // dx += dz·w (aux2: forward's scratch)
 	}
 	if w.Grad != nil {
 		gemmTN(out, in, B, dz, x.Data, w.Grad) // dw += dzᵀ·x
