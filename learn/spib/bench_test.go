@@ -41,7 +41,7 @@ func benchEpoch(b *testing.B, k int) {
 	}
 	tr := &trainer{m: m, d: data, cfg: cfg, rng: rng, tapes: map[int]*ad.Tape{}}
 	tr.opt, _ = ad.NewAdam(m.Params(), ad.AdamConfig{LR: cfg.LearningRate})
-	tr.epoch(data.Train, true)
+	_, _, _, _ = tr.epoch(data.Train, true)
 	trainDst := make([]int, len(data.Train))
 	for i, p := range data.Train {
 		trainDst[i] = data.Dst[p]
@@ -51,8 +51,8 @@ func benchEpoch(b *testing.B, k int) {
 		b.ReportAllocs()
 		defer cpuMetric(b)()
 		for b.Loop() {
-			tr.epoch(data.Train, true)
-			tr.epoch(data.Test, false)
+			_, _, _, _ = tr.epoch(data.Train, true)
+			tr.eval(data.Test)
 			m.encodeInto(&tr.enc, data.X, 0, trainDst, 1, false)
 		}
 	})
@@ -60,8 +60,8 @@ func benchEpoch(b *testing.B, k int) {
 		b.ReportAllocs()
 		defer cpuMetric(b)()
 		for b.Loop() {
-			tr.epoch(data.Train, true)
-			tr.epoch(data.Test, false)
+			_, _, _, _ = tr.epoch(data.Train, true)
+			tr.eval(data.Test)
 			m.encodeInto(&tr.enc, data.X, 0, trainDst, 2, false)
 		}
 	})
@@ -69,7 +69,7 @@ func benchEpoch(b *testing.B, k int) {
 		b.ReportAllocs()
 		defer cpuMetric(b)()
 		for b.Loop() {
-			tr.epoch(data.Train, true)
+			_, _, _, _ = tr.epoch(data.Train, true)
 		}
 	})
 	b.Run("relabel", func(b *testing.B) {

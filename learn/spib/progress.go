@@ -6,24 +6,26 @@ import (
 	"time"
 )
 
-// progress writes rate-limited progress lines.
-type progress struct {
-	w     io.Writer
-	every time.Duration
+// Progress writes rate-limited progress lines to W: at most one per Every,
+// plus the ones forced (end of a round or of training). The zero Every
+// writes every line; a nil W writes nothing. learn/dspib uses it for
+// phase 2 as well.
+type Progress struct {
+	W     io.Writer
+	Every time.Duration
 	last  time.Time
 }
 
-// report writes st if the interval has passed since the last line or force.
-func (p *progress) report(st EpochStats, force bool) {
-	if p.w == nil {
+// Report formats a line (fmt.Fprintf) if Every has passed since the last
+// line or force is set.
+func (p *Progress) Report(force bool, format string, a ...any) {
+	if p.W == nil {
 		return
 	}
 	now := time.Now()
-	if !force && !p.last.IsZero() && now.Sub(p.last) < p.every {
+	if !force && !p.last.IsZero() && now.Sub(p.last) < p.Every {
 		return
 	}
 	p.last = now
-	fmt.Fprintf(p.w, "spib: round %d epoch %d (total %d): loss %.6g (CE %.6g, KL %.6g) test %.6g, states %d/%d, elapsed %v\n",
-		st.Round, st.Epoch, st.TotalEpoch, st.TrainLoss, st.TrainCE, st.TrainKL, st.TestLoss,
-		st.NumStates, st.Trained, st.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(p.W, format, a...)
 }

@@ -1,6 +1,7 @@
 package spib
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -100,7 +101,8 @@ type Result struct {
 // Train builds the data set from trajs (which must carry initial labels, see
 // KMeansLabels), then trains SPIB with cfg, drawing every random number
 // (split, initialisation, batches, noise) from rng. The same seed gives the
-// same model bit for bit, whatever GOMAXPROCS and cfg.Workers.
+// same model bit for bit, whatever GOMAXPROCS and cfg.Workers. TrainContext
+// is the cancellable, checkpointable variant.
 func Train(trajs []Trajectory, cfg Config, rng *rand.Rand) (*Result, error) {
 	cfg, err := cfg.Validate()
 	if err != nil {
@@ -111,6 +113,69 @@ func Train(trajs []Trajectory, cfg Config, rng *rand.Rand) (*Result, error) {
 		return nil, err
 	}
 	return TrainData(data, cfg, rng)
+}
+
+// TrainContext is Train with cancellation and per-epoch checkpoints (see
+// TrainDataContext), drawing every random number from src.
+func TrainContext(ctx context.Context, trajs []Trajectory, cfg Config, src *rand.PCG, opts RunOptions) (*Result, error) {
+	if src == nil {
+		return nil, fmt.Errorf("spib: nil *rand.PCG")
+	}
+	cfg, err := cfg.Validate()
+	if err != nil {
+		return nil, err
+	}
+	data, err := NewData(trajs, cfg, rand.New(src))
+	if err != nil {
+		return nil, err
+	}
+	return TrainDataContext(ctx, data, cfg, src, opts)
+}
+
+// RunOptions control a training run without changing its result: resuming
+// and checkpointing. The zero value starts afresh and writes nothing.
+type RunOptions struct {
+	// Resume, when not nil, continues the run it describes (from
+	// LoadTrainState, or a state passed to Checkpoint) instead of starting
+	// afresh: the model, optimiser, round, convergence history, labels and
+	// RNG state are taken from it. The Data must be the one the run was
+	// started with (same frames, pairs and split), the Config the same.
+	Resume *TrainState
+	// Checkpoint, when not nil, is called after every epoch that training
+	// continues from (not after the last one, which ends training), with
+	// the state to continue from; an error it returns stops training and is
+	// returned. The state shares memory with the run: save it (Save)
+	// during the call, do not keep it.
+	Checkpoint func(*TrainState) error
+}
+
+// TrainState is a SPIB run between two epochs: everything needed to continue
+// it bit for bit (with the same Data and Config). Save writes it and
+// LoadTrainState reads it back.
+type TrainState struct {
+	// Round is the refinement round the next epoch belongs to (0 for the
+	// initial labels); Epoch the epochs already done in it; TotalEpoch the
+	// epochs done since the start of training.
+	Round, Epoch, TotalEpoch int
+	// Model is the current model (parameters, K states, representatives).
+	Model *Model
+	// Opt is the round's Adam over Model.Params() (moments, step count and
+	// learning rate).
+	Opt *ad.Adam
+	// Conv is the round's stopping rule with its history.
+	Conv Convergence
+	// Labels are the labels adopted at the last refinement, one per frame
+	// of the Data (0 ≤ label < Model.K).
+	Labels []int
+	// History and Rounds are the statistics so far.
+	History []EpochStats
+	Rounds  []RoundStats
+	// RNG is the state of the run's *rand.PCG (MarshalBinary) after the
+	// epoch: the next batch order and noise come from it.
+	RNG []byte
+	// Elapsed is the training time so far; a resumed run continues its
+	// EpochStats.Elapsed from it.
+	Elapsed time.Duration
 }
 
 // Batch holds the gathered inputs of one batch of lagged pairs: the
@@ -171,7 +236,8 @@ type trainer struct {
 	batch Batch
 	eps   []float64
 	order []int
-	enc   encoded // relabelling buffers
+	enc   encoded         // relabelling buffers
+	ctx   context.Context // checked between training batches
 }
 
 func (tr *trainer) tape(n int) *ad.Tape {
@@ -205,8 +271,9 @@ func (tr *trainer) step(idx []int, train bool) (loss, ce, kl float64) {
 }
 
 // epoch runs one pass over pairs (shuffled if train) and returns the
-// batch-size-weighted means of the loss and its parts.
-func (tr *trainer) epoch(pairs []int, train bool) (loss, ce, kl float64) {
+// batch-size-weighted means of the loss and its parts. A training pass
+// checks tr.ctx (if set) before every batch and stops with its error.
+func (tr *trainer) epoch(pairs []int, train bool) (loss, ce, kl float64, err error) {
 	var rng *rand.Rand
 	if train {
 		rng = tr.rng
@@ -214,14 +281,25 @@ func (tr *trainer) epoch(pairs []int, train bool) (loss, ce, kl float64) {
 	if cap(tr.order) < len(pairs) {
 		tr.order = make([]int, 0, len(pairs))
 	}
-	_ = Batches(pairs, tr.cfg.BatchSize, rng, tr.order, func(b []int) error {
+	err = Batches(pairs, tr.cfg.BatchSize, rng, tr.order, func(b []int) error {
+		if train && tr.ctx != nil {
+			if err := tr.ctx.Err(); err != nil {
+				return err
+			}
+		}
 		l, c, k := tr.step(b, train)
 		f := float64(len(b))
 		loss, ce, kl = loss+f*l, ce+f*c, kl+f*k
 		return nil
 	})
 	n := float64(len(pairs))
-	return loss / n, ce / n, kl / n
+	return loss / n, ce / n, kl / n, err
+}
+
+// eval is epoch without training (it cannot fail).
+func (tr *trainer) eval(pairs []int) (loss, ce, kl float64) {
+	loss, ce, kl, _ = tr.epoch(pairs, false)
+	return loss, ce, kl
 }
 
 // TrainData trains SPIB on prepared data (labels set; cfg is validated
@@ -231,12 +309,32 @@ func (tr *trainer) epoch(pairs []int, train bool) (loss, ce, kl float64) {
 // fewer than two remaining states with ErrTooFewStates (the Result is
 // returned in both cases).
 func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
+	if rng == nil {
+		return nil, fmt.Errorf("spib: nil *rand.Rand")
+	}
+	return train(context.Background(), data, cfg, rng, nil, RunOptions{})
+}
+
+// TrainDataContext is TrainData drawing every random number from src, with
+// cancellation, resuming and per-epoch checkpoints (opts). Cancellation of
+// ctx is checked before every training batch and after every epoch's
+// checkpoint; it stops training with ctx.Err() and a nil Result, and the
+// last checkpoint continues the run. With the same src state, a run
+// resumed from any checkpoint gives the same Result bit for bit as an
+// uninterrupted one (Elapsed aside).
+func TrainDataContext(ctx context.Context, data *Data, cfg Config, src *rand.PCG, opts RunOptions) (*Result, error) {
+	if src == nil {
+		return nil, fmt.Errorf("spib: nil *rand.PCG")
+	}
+	return train(ctx, data, cfg, rand.New(src), src, opts)
+}
+
+// train is TrainData and TrainDataContext: rng draws from src when src is
+// not nil (needed for checkpoints and resuming).
+func train(ctx context.Context, data *Data, cfg Config, rng *rand.Rand, src *rand.PCG, opts RunOptions) (*Result, error) {
 	cfg, err := cfg.Validate()
 	if err != nil {
 		return nil, err
-	}
-	if rng == nil {
-		return nil, fmt.Errorf("spib: nil *rand.Rand")
 	}
 	if data.Labels == nil {
 		return nil, fmt.Errorf("spib: no initial labels: set Trajectory.Labels (e.g. with KMeansLabels)")
@@ -247,111 +345,197 @@ func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
 	if data.Lag != cfg.Lag {
 		return nil, fmt.Errorf("spib: Data built with lag %d but Config.Lag = %d", data.Lag, cfg.Lag)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	start := time.Now()
-	m := NewModel(cfg, data.D, data.NumStates, data.Std, rng)
-	if err := m.SetRepresentatives(initialRepresentatives(data, rng)); err != nil {
-		return nil, err
+	newAdam := func(m *Model) (*ad.Adam, error) {
+		return ad.NewAdam(m.Params(), ad.AdamConfig{LR: cfg.LearningRate})
 	}
-	tr := &trainer{m: m, d: data, cfg: cfg, rng: rng, tapes: map[int]*ad.Tape{}}
-	newAdam := func() error {
-		var err error
-		tr.opt, err = ad.NewAdam(m.Params(), ad.AdamConfig{LR: cfg.LearningRate})
-		return err
+	var st *TrainState
+	if st = opts.Resume; st != nil {
+		if err := st.check(data, cfg); err != nil {
+			return nil, err
+		}
+		if err := src.UnmarshalBinary(st.RNG); err != nil {
+			return nil, fmt.Errorf("spib: resume: RNG state: %w", err)
+		}
+		copy(data.Labels, st.Labels)
+		data.NumStates = st.Model.K
+		st.Conv.Tol, st.Conv.Patience = cfg.Tolerance, cfg.patience()
+		start = start.Add(-st.Elapsed)
+	} else {
+		m := NewModel(cfg, data.D, data.NumStates, data.Std, rng)
+		if err := m.SetRepresentatives(initialRepresentatives(data, rng)); err != nil {
+			return nil, err
+		}
+		opt, err := newAdam(m)
+		if err != nil {
+			return nil, err
+		}
+		st = &TrainState{Model: m, Opt: opt, Conv: Convergence{Tol: cfg.Tolerance, Patience: cfg.patience()}}
 	}
-	if err := newAdam(); err != nil {
-		return nil, err
-	}
+	// The state shares the run's labels; history slices are the Result's.
+	st.Labels = data.Labels
+	m := st.Model
+	tr := &trainer{m: m, d: data, cfg: cfg, rng: rng, opt: st.Opt, tapes: map[int]*ad.Tape{}, ctx: ctx}
 	res := &Result{Model: m, Data: data}
-	conv := Convergence{Tol: cfg.Tolerance, Patience: cfg.patience()}
-	prog := progress{w: cfg.Progress, every: cfg.ProgressEvery}
-	round, epoch, total := 0, 0, 0
+	prog := Progress{W: cfg.Progress, Every: cfg.ProgressEvery}
 	trainDst := make([]int, len(data.Train))
 	for i, p := range data.Train {
 		trainDst[i] = data.Dst[p]
 	}
 	var stopErr error
 	for {
-		epoch++
-		total++
-		lr := tr.opt.LR()
-		st := EpochStats{Round: round, Epoch: epoch, TotalEpoch: total, LR: lr, Trained: m.K}
-		st.TrainLoss, st.TrainCE, st.TrainKL = tr.epoch(data.Train, true)
-		st.TestLoss, st.TestCE, st.TestKL = tr.epoch(data.Test, false)
+		st.Epoch++
+		st.TotalEpoch++
+		round, epoch := st.Round, st.Epoch
+		es := EpochStats{Round: round, Epoch: epoch, TotalEpoch: st.TotalEpoch, LR: tr.opt.LR(), Trained: m.K}
+		if es.TrainLoss, es.TrainCE, es.TrainKL, err = tr.epoch(data.Train, true); err != nil {
+			return nil, err
+		}
+		es.TestLoss, es.TestCE, es.TestKL = tr.eval(data.Test)
 		if cfg.LRDecay != 1 {
 			tr.opt.Decay(cfg.LRDecay)
 		}
 		// Relabel the training future frames (as the SPIB reference) to
 		// monitor the number of populated states.
 		m.encodeInto(&tr.enc, data.X, 0, trainDst, cfg.Workers, false)
-		st.NumStates = countStates(tr.enc.labels, m.K)
-		st.OptimizerSteps = tr.opt.Steps()
-		st.Elapsed = time.Since(start)
-		if math.IsNaN(st.TrainLoss) || math.IsInf(st.TrainLoss, 0) {
-			return res, fmt.Errorf("spib: round %d epoch %d: training loss is %v", round, epoch, st.TrainLoss)
+		es.NumStates = countStates(tr.enc.labels, m.K)
+		es.OptimizerSteps = tr.opt.Steps()
+		es.Elapsed = time.Since(start)
+		if math.IsNaN(es.TrainLoss) || math.IsInf(es.TrainLoss, 0) {
+			res.History, res.Rounds = st.History, st.Rounds
+			return res, fmt.Errorf("spib: round %d epoch %d: training loss is %v", round, epoch, es.TrainLoss)
 		}
-		res.History = append(res.History, st)
+		st.History = append(st.History, es)
 		if cfg.OnEpoch != nil {
-			cfg.OnEpoch(st)
+			cfg.OnEpoch(es)
 		}
-		converged := conv.Update(st.TrainLoss)
+		converged := st.Conv.Update(es.TrainLoss)
 		done := converged || epoch >= cfg.MaxEpochs
-		prog.report(st, done)
-		if !done {
-			continue
+		prog.Report(done, "spib: round %d epoch %d (total %d): loss %.6g (CE %.6g, KL %.6g) test %.6g, states %d/%d, elapsed %v\n",
+			es.Round, es.Epoch, es.TotalEpoch, es.TrainLoss, es.TrainCE, es.TrainKL, es.TestLoss,
+			es.NumStates, es.Trained, es.Elapsed.Round(time.Millisecond))
+		if done {
+			last, err := st.endRound(data, cfg, converged)
+			if err != nil {
+				stopErr = err
+				if !errors.Is(err, ErrTooFewStates) {
+					res.History, res.Rounds = st.History, st.Rounds
+					return res, err
+				}
+			}
+			if last {
+				tr.opt = st.Opt
+				res.Stopped = fmt.Sprintf("finished %d refinement(s) with %d states", cfg.refinements(), m.K)
+				if stopErr != nil {
+					res.Stopped = stopErr.Error()
+				}
+				break
+			}
+			tr.opt = st.Opt
 		}
-		// End of the round: relabel every frame.
-		enc := m.encodeStd(data.X, data.N, cfg.Workers, false)
-		counts := make([]int, m.K)
-		for _, l := range enc.labels {
-			counts[l]++
-		}
-		kept := countStates(enc.labels, m.K)
-		res.Rounds = append(res.Rounds, RoundStats{Epochs: epoch, Converged: converged, States: m.K, Kept: kept})
-		if kept < 2 {
-			stopErr = fmt.Errorf("%w: round %d ended with %d populated state(s)", ErrTooFewStates, round, kept)
-			res.Stopped = stopErr.Error()
-			break
-		}
-		keep := make([]int, 0, m.K)
-		newIndex := make([]int, m.K)
-		for k, c := range counts {
-			newIndex[k] = len(keep)
-			if c > 0 {
-				keep = append(keep, k)
+		if opts.Checkpoint != nil {
+			if st.RNG, err = src.MarshalBinary(); err != nil {
+				return nil, fmt.Errorf("spib: checkpoint: %w", err)
+			}
+			st.Elapsed = time.Since(start)
+			if err := opts.Checkpoint(st); err != nil {
+				return nil, fmt.Errorf("spib: checkpoint after round %d epoch %d: %w", round, epoch, err)
 			}
 		}
-		// Adopt the new labels and drop empty states (also after the last
-		// round, so that Data.Labels = Result.Labels: removing a logit
-		// that is never the largest leaves every argmax unchanged).
-		for f, l := range enc.labels {
-			data.Labels[f] = newIndex[l]
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		data.NumStates = len(keep)
-		m.keepStates(keep)
-		if round >= cfg.refinements() {
-			res.Stopped = fmt.Sprintf("finished %d refinement(s) with %d states", cfg.refinements(), kept)
-			break
-		}
-		// Refinement: re-pick representatives, reset the prior weights,
-		// fresh Adam.
-		if err := m.SetRepresentatives(representatives(data, enc.zMean, cfg.LatentDim)); err != nil {
-			return res, err
-		}
-		if err := newAdam(); err != nil {
-			return res, err
-		}
-		conv.Reset()
-		round++
-		epoch = 0
 	}
+	res.History, res.Rounds = st.History, st.Rounds
 	if stopErr == nil {
-		res.TestLoss, res.TestCE, res.TestKL = tr.epoch(data.Test, false)
+		res.TestLoss, res.TestCE, res.TestKL = tr.eval(data.Test)
 		if len(data.Val) > 0 {
-			res.ValLoss, res.ValCE, res.ValKL = tr.epoch(data.Val, false)
+			res.ValLoss, res.ValCE, res.ValKL = tr.eval(data.Val)
 		}
 	}
 	res.finish(rng, cfg.Workers)
 	return res, stopErr
+}
+
+// endRound ends the current round (spec §2): it relabels every frame by
+// argmax of the decoder on z_mean and, unless fewer than two states remain
+// (ErrTooFewStates, labels not adopted), adopts the labels and removes the
+// empty states. It reports whether training is over; if not, it starts the
+// next round: representatives re-picked, prior weights reset, a fresh Adam,
+// convergence history forgotten.
+func (st *TrainState) endRound(data *Data, cfg Config, converged bool) (last bool, err error) {
+	m := st.Model
+	enc := m.encodeStd(data.X, data.N, cfg.Workers, false)
+	counts := make([]int, m.K)
+	for _, l := range enc.labels {
+		counts[l]++
+	}
+	kept := countStates(enc.labels, m.K)
+	st.Rounds = append(st.Rounds, RoundStats{Epochs: st.Epoch, Converged: converged, States: m.K, Kept: kept})
+	if kept < 2 {
+		return true, fmt.Errorf("%w: round %d ended with %d populated state(s)", ErrTooFewStates, st.Round, kept)
+	}
+	keep := make([]int, 0, m.K)
+	newIndex := make([]int, m.K)
+	for k, c := range counts {
+		newIndex[k] = len(keep)
+		if c > 0 {
+			keep = append(keep, k)
+		}
+	}
+	// Adopt the new labels and drop empty states (also after the last
+	// round, so that Data.Labels = Result.Labels: removing a logit that is
+	// never the largest leaves every argmax unchanged).
+	for f, l := range enc.labels {
+		data.Labels[f] = newIndex[l]
+	}
+	data.NumStates = len(keep)
+	m.keepStates(keep)
+	if st.Round >= cfg.refinements() {
+		return true, nil
+	}
+	if err := m.SetRepresentatives(representatives(data, enc.zMean, cfg.LatentDim)); err != nil {
+		return true, err
+	}
+	if st.Opt, err = ad.NewAdam(m.Params(), ad.AdamConfig{LR: cfg.LearningRate}); err != nil {
+		return true, err
+	}
+	st.Conv.Reset()
+	st.Round++
+	st.Epoch = 0
+	return false, nil
+}
+
+// check reports whether st can continue a run on data with cfg.
+func (st *TrainState) check(data *Data, cfg Config) error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("spib: resume: %s", fmt.Sprintf(format, a...))
+	}
+	switch {
+	case st.Model == nil || st.Opt == nil:
+		return bad("state without model or optimiser")
+	case st.Model.D != data.D:
+		return bad("model has %d inputs, the data %d features", st.Model.D, data.D)
+	case st.Model.LatentDim() != cfg.LatentDim:
+		return bad("model latent dimension %d, Config.LatentDim %d", st.Model.LatentDim(), cfg.LatentDim)
+	case st.Model.K < 2:
+		return bad("model has %d state(s)", st.Model.K)
+	case len(st.Labels) != data.N:
+		return bad("%d labels for %d frames", len(st.Labels), data.N)
+	case st.Round > cfg.refinements() || st.Round < 0 || st.Epoch < 0 || st.Epoch >= cfg.MaxEpochs:
+		return bad("round %d epoch %d outside the run (%d refinements, %d epochs per round)", st.Round, st.Epoch, cfg.refinements(), cfg.MaxEpochs)
+	case len(st.History) != st.TotalEpoch:
+		return bad("%d epochs of history, the state says %d", len(st.History), st.TotalEpoch)
+	}
+	for f, l := range st.Labels {
+		if l < 0 || l >= st.Model.K {
+			return bad("label of frame %d is %d, want 0..%d", f, l, st.Model.K-1)
+		}
+	}
+	return nil
 }
 
 // countStates returns the number of distinct labels in 0..K−1.

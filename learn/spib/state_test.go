@@ -1,0 +1,225 @@
+package spib
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+)
+
+// resumeConfig runs three rounds of three epochs on small data, so that a
+// run can be interrupted inside a round and at a round boundary.
+var resumeConfig = Config{Lag: 2, MaxEpochs: 3, Refinements: 2, BatchSize: 64, LearningRate: 5e-3, Workers: 2}
+
+// sameBits fails unless a and b are bit-identical.
+func sameBits(t *testing.T, what string, a, b []float64) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: lengths %d and %d", what, len(a), len(b))
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			t.Fatalf("%s[%d]: %v vs %v (not bit-identical)", what, i, a[i], b[i])
+		}
+	}
+}
+
+// historyBits returns the history without the wall-clock times.
+func historyBits(h []EpochStats) []float64 {
+	c := make([]EpochStats, len(h))
+	for i, e := range h {
+		e.Elapsed = 0
+		c[i] = e
+	}
+	return HistoryTensor("h", c).Data
+}
+
+// sameRun fails unless two results are bit-identical (times aside).
+func sameRun(t *testing.T, a, b *Result) {
+	t.Helper()
+	pa, pb := a.Model.Params(), b.Model.Params()
+	if len(pa) != len(pb) {
+		t.Fatalf("%d vs %d parameters", len(pa), len(pb))
+	}
+	for i := range pa {
+		sameBits(t, pa[i].Name, pa[i].Data, pb[i].Data)
+	}
+	sameBits(t, "RepInputs", a.Model.RepInputs, b.Model.RepInputs)
+	sameBits(t, "history", historyBits(a.History), historyBits(b.History))
+	if len(a.Rounds) != len(b.Rounds) {
+		t.Fatalf("rounds %+v vs %+v", a.Rounds, b.Rounds)
+	}
+	for i := range a.Rounds {
+		if a.Rounds[i] != b.Rounds[i] {
+			t.Fatalf("round %d: %+v vs %+v", i, a.Rounds[i], b.Rounds[i])
+		}
+	}
+	sameBits(t, "ZMean", a.ZMean, b.ZMean)
+	sameBits(t, "ZSample", a.ZSample, b.ZSample)
+	sameBits(t, "final losses", []float64{a.TestLoss, a.ValLoss}, []float64{b.TestLoss, b.ValLoss})
+}
+
+// countdownCtx is a context whose Err reports cancellation from its n-th
+// call on: a deterministic way to cancel between two training batches.
+type countdownCtx struct {
+	context.Context
+	n atomic.Int64
+}
+
+func (c *countdownCtx) Err() error {
+	if c.n.Add(-1) <= 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestResumeBitIdentical interrupts training after the first epoch, at the
+// end of round 0 (the checkpoint then holds the refined labels and a fresh
+// Adam), inside round 1, and between two batches of an epoch; resumes from
+// the last checkpoint with data rebuilt from a fresh PCG of the same seed;
+// and requires the uninterrupted result bit for bit. The control resumes
+// without restoring the RNG (the fresh stream's state instead) and must
+// differ. TrainContext with RunOptions{} also equals plain Train.
+func TestResumeBitIdentical(t *testing.T) {
+	trajs := smallThreeHole(t, 5, 3000, 6)
+	cfg := resumeConfig
+	ref, err := TrainContext(context.Background(), trajs, cfg, rand.NewPCG(7, 7), RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ref.Rounds) != 3 || len(ref.History) != 9 {
+		t.Fatalf("reference: %d rounds, %d epochs; want 3 rounds of 3 epochs", len(ref.Rounds), len(ref.History))
+	}
+	plain, err := Train(trajs, cfg, rand.New(rand.NewPCG(7, 7)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRun(t, ref, plain)
+
+	// resume continues from the checkpoint at path; if freshRNG, with the
+	// RNG state of a fresh stream instead of the saved one.
+	resume := func(path string, freshRNG bool) *Result {
+		src := rand.NewPCG(7, 7)
+		data, err := NewData(trajs, cfg, rand.New(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, extra, err := LoadTrainState(path, data, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(extra) != 1 || extra[0].Name != "test.note" {
+			t.Fatalf("extra tensors %v, want the caller's test.note", extra)
+		}
+		if freshRNG {
+			if st.RNG, err = src.MarshalBinary(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := TrainDataContext(context.Background(), data, cfg, src, RunOptions{Resume: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, c := range []struct {
+		name      string
+		stopAfter int   // cancel in OnEpoch of this total epoch, or
+		errCalls  int64 // cancel at this ctx.Err call (between batches)
+		wantSaved int   // epochs in the last checkpoint
+	}{
+		{"after epoch 1", 1, 0, 1},
+		{"end of round 0", 3, 0, 3},
+		{"inside round 1", 5, 0, 5},
+		// Err is called once at the start, before every training batch
+		// (29 per epoch here) and after every epoch: call 75 falls in
+		// the third epoch.
+		{"between batches", 0, 75, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "spib.ckpt")
+			var ctx context.Context
+			cc := cfg
+			if c.errCalls > 0 {
+				cd := &countdownCtx{Context: context.Background()}
+				cd.n.Store(c.errCalls)
+				ctx = cd
+			} else {
+				cctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				ctx = cctx
+				cc.OnEpoch = func(e EpochStats) {
+					if e.TotalEpoch == c.stopAfter {
+						cancel()
+					}
+				}
+			}
+			saved := 0
+			save := func(st *TrainState) error {
+				saved = st.TotalEpoch
+				return st.Save(path, IntsTensor("test.note", []int{1}))
+			}
+			_, err := TrainContext(ctx, trajs, cc, rand.NewPCG(7, 7), RunOptions{Checkpoint: save})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("want context.Canceled, got %v", err)
+			}
+			if saved != c.wantSaved {
+				t.Fatalf("last checkpoint after epoch %d, want %d", saved, c.wantSaved)
+			}
+			sameRun(t, ref, resume(path, false))
+			ctl := resume(path, true)
+			if slicesEqualBits(historyBits(ref.History), historyBits(ctl.History)) {
+				t.Error("control: resuming without the saved RNG state gave the same history")
+			}
+		})
+	}
+}
+
+func slicesEqualBits(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestLoadTrainStateMismatch: a state is refused, with a message naming
+// the problem, for another architecture, other data or a reserved name.
+func TestLoadTrainStateMismatch(t *testing.T) {
+	trajs := smallThreeHole(t, 5, 3000, 6)
+	path := filepath.Join(t.TempDir(), "spib.ckpt")
+	cfg := resumeConfig
+	cfg.MaxEpochs, cfg.Refinements = 2, -1
+	var saved *TrainState
+	_, err := TrainContext(context.Background(), trajs, cfg, rand.NewPCG(1, 1), RunOptions{Checkpoint: func(st *TrainState) error {
+		saved = st
+		wantErr(t, st.Save(path, IntsTensor("spib.labels", nil)), "reserved")
+		return st.Save(path)
+	}})
+	if err != nil || saved == nil {
+		t.Fatalf("training: %v (checkpoint written: %v)", err, saved != nil)
+	}
+	data, err := NewData(trajs, cfg, newRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := cfg
+	other.Hidden1 = 8
+	_, _, err = LoadTrainState(path, data, other)
+	wantErr(t, err, "another model shape", "enc.0.W")
+	small, err := NewData(smallThreeHole(t, 5, 1000, 4), cfg, newRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = LoadTrainState(path, small, cfg)
+	wantErr(t, err, "spib.labels")
+	_, err = TrainDataContext(context.Background(), data, cfg, nil, RunOptions{})
+	wantErr(t, err, "nil *rand.PCG")
+}
