@@ -77,9 +77,9 @@ func spec() *experiment.Spec {
 			}),
 			"default": with(func(s *experiment.Sizes) {
 				s.Preset = "default"
-				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 100_000, 200_000, 1000, 20_000
+				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 50_000, 200_000, 1000, 10_000
 				s.SPIBMaxEpochs, s.SPIBRefinements = 100, 5
-				s.Phase2Epochs = 50
+				s.Phase2Epochs = 30
 			}),
 			"paper": with(func(s *experiment.Sizes) {
 				s.Preset = "paper"

@@ -22,7 +22,7 @@ func TestTinyEndToEnd(t *testing.T) {
 	}
 	m := experimenttest.CheckFolder(t, dir,
 		[]string{"spib", "dspib", "posthoc", "nearest_spib", "nearest_dspib"},
-		[]string{"sym_kl_md", "fe_rmse_z1", "fe_rmse_z2", "pop_tv"},
+		[]string{"sym_kl_md", "fe_rmse_z1", "fe_rmse_z2", "pop_tv", "outside"},
 		map[string][]float64{"temps": {0.2, 0.3, 0.4, 0.5, 0.6}})
 	if len(m.PerSeed) != 2 {
 		t.Fatalf("%d seeds in metrics.json, want 2", len(m.PerSeed))

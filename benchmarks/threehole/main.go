@@ -82,9 +82,9 @@ func spec() *experiment.Spec {
 			}),
 			"default": with(func(s *experiment.Sizes) {
 				s.Preset = "default"
-				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 200_000, 500_000, 1000, 40_000
+				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 50_000, 200_000, 1000, 10_000
 				s.SPIBMaxEpochs, s.SPIBRefinements = 100, 5
-				s.Phase2Epochs = 50
+				s.Phase2Epochs = 30
 			}),
 			"paper": with(func(s *experiment.Sizes) {
 				s.Preset = "paper"

@@ -20,7 +20,7 @@ func TestTinyEndToEnd(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, log.String())
 	}
 	methods := []string{"spib", "dspib", "posthoc", "nearest_spib", "nearest_dspib"}
-	required := []string{"sym_kl_md", "sym_kl_exact", "fe_rmse_z1", "fe_rmse_z2", "pop_tv"}
+	required := []string{"sym_kl_md", "sym_kl_exact", "fe_rmse_z1", "fe_rmse_z2", "pop_tv", "outside"}
 	temps := map[string][]float64{"single": {1}, "multi": {0.6, 0.8, 1, 1.2, 1.4}}
 	m1 := experimenttest.CheckFolder(t, dir, methods, required, temps)
 

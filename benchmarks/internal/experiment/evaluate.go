@@ -1,7 +1,11 @@
 package experiment
 
 import (
+	"os"
+	"path/filepath"
+
 	"fmt"
+	"github.com/dspib/dspib/md/traj"
 	"math"
 	"slices"
 	"time"
@@ -37,6 +41,7 @@ var MetricNames = []struct{ Key, Header, Doc string }{
 	{"sym_kl_exact", "symKL vs exact", "symmetrised KL to the exact Boltzmann density pushed through the encoder (three-hole only)"},
 	{"fe_rmse_z1", "F RMSE z1 [kT]", "RMSE of the 1-D free energy along z1 over F_MD < 3 kT (KDE bandwidth in the settings), optimal constant shift"},
 	{"fe_rmse_z2", "F RMSE z2 [kT]", "the same along z2"},
+	{"outside", "outside MD box", "fraction of predicted latents outside the bounding box of the encoded MD (a same-distribution sample of equal size leaves about 4/n outside). Far outliers stretch the common edges of symKL vs MD and make its bins coarser, which LOWERS it: read symKL vs MD together with this column and the reference variant"},
 	{"pop_tv", "pop. TV", "total-variation distance ½Σ|p_gen − p_MD| between state populations (states: argmax of the decoder)"},
 }
 
@@ -160,6 +165,20 @@ func compare(gen, ref []float64, ex *weighted, enc Encoder, s *Sizes) (map[strin
 			return nil, nil, nil, err
 		}
 	}
+	lo := []float64{math.Inf(1), math.Inf(1)}
+	hi := []float64{math.Inf(-1), math.Inf(-1)}
+	for i := 0; i < len(ref); i += 2 {
+		for k := range 2 {
+			lo[k], hi[k] = math.Min(lo[k], ref[i+k]), math.Max(hi[k], ref[i+k])
+		}
+	}
+	out := 0
+	for i := 0; i < len(gen); i += 2 {
+		if gen[i] < lo[0] || gen[i] > hi[0] || gen[i+1] < lo[1] || gen[i+1] > hi[1] {
+			out++
+		}
+	}
+	m["outside"] = float64(out) / float64(len(gen)/2)
 	for k := range 2 {
 		_, fr, fg, err := profile(ref, gen, k, s.KDEBandwidth)
 		if err != nil {
@@ -248,6 +267,12 @@ func (r *seedRun) evaluate(x *expRun) error {
 				return err
 			}
 			x.plots.ref[ek][t] = z
+			if err := os.MkdirAll(filepath.Join(x.dir, "latents"), 0o755); err != nil {
+				return err
+			}
+			if err := traj.WriteNPY(filepath.Join(x.dir, "latents", "md_"+ek+"_"+TempTag(t)+".npy"), len(z)/2, 2, z); err != nil {
+				return err
+			}
 			if long[t], err = enc.Encode(longF[t]); err != nil {
 				return err
 			}
@@ -275,6 +300,9 @@ func (r *seedRun) evaluate(x *expRun) error {
 				return fmt.Errorf("%s: %s at kT %v: %w", e.Name, m.Name, t, err)
 			}
 			x.plots.gen[m.Key][t] = gen
+			if err := traj.WriteNPY(filepath.Join(x.dir, "latents", m.Key+"_"+TempTag(t)+".npy"), len(gen)/2, 2, gen); err != nil {
+				return err
+			}
 			var ex *weighted
 			if r.sys.Exact != nil {
 				ex = x.plots.exact[m.EncKey][t]

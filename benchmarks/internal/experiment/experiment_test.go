@@ -168,6 +168,15 @@ func TestCompare(t *testing.T) {
 	if mShift["sym_kl_md"] <= mSame["sym_kl_md"]+0.1 {
 		t.Errorf("symKL shifted %v not above equal %v + 0.1", mShift["sym_kl_md"], mSame["sym_kl_md"])
 	}
+	// A sample of n from the reference's own distribution has on average
+	// 2/(n+1) of its points beyond the reference range per coordinate:
+	// about 4 points in all (Poisson); 20 is a > 5 sd bound.
+	if v := mSame["outside"]; v > 20.0/n {
+		t.Errorf("outside fraction for equal distributions = %v, want < %v", v, 20.0/n)
+	}
+	if mShift["outside"] <= mSame["outside"] {
+		t.Errorf("outside fraction shifted %v not above equal %v", mShift["outside"], mSame["outside"])
+	}
 	if _, ok := mSame["sym_kl_exact"]; ok {
 		t.Errorf("sym_kl_exact reported without an exact reference")
 	}
