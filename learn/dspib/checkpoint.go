@@ -14,60 +14,33 @@ import (
 )
 
 // Checkpoint format: one learn/ad tensor file (ad.SaveCheckpoint, written
-// atomically) holding
+// atomically). During phase 1 it is a spib.TrainState (spib.TrainState.Save:
+// parameters, adam.*, spib.*) plus the dspib tensors marked (1) below; from
+// the phase boundary on it holds
 //
 //	enc.*, dec.*, prior.theta    the phase-2 SPIB part (spib names)
 //	eps.*, diffusion.*           the diffusion prior (diffusion.Prior.Tensors)
 //	adam.*                       the phase-2 Adam state
 //	phase1/<name>, phase1/rep    the phase-1 SPIB parameters and representatives (K×D)
 //	spib.rep                     representatives of the phase-2 SPIB part (K×D, standardised)
-//	spib.std.mean, spib.std.std  the standardisation (1×D), to recognise the data
-//	dspib.meta                   1×10: version, settings fingerprint (hi, lo 32 bits), N, D, K, d,
-//	                             epochs done, input fingerprint (hi, lo 32 bits)
+//	spib.std.mean, spib.std.std  (1) the standardisation (1×D), to recognise the data
+//	dspib.meta                   (1) 1×11: version, settings fingerprint (hi, lo 32 bits), N, D, K, d,
+//	                             epochs done (of the phase), input fingerprint (hi, lo 32 bits), phase (1 or 2)
 //	dspib.rng                    the *rand.PCG state (MarshalBinary), one byte per entry
 //	dspib.labels                 the adopted labels, one per frame
-//	dspib.train/test/val         the pair indices of each split
-//	dspib.hist1, dspib.hist2     phase-1 (14 columns) and phase-2 (12 columns) histories
+//	dspib.train/test/val         (1) the pair indices of each split
+//	dspib.hist1, dspib.hist2     phase-1 (spib.HistoryTensor) and phase-2 (12 columns) histories
 //
-// Integer lists are stored as 1×(n+1) rows whose first entry is n, so that
-// empty lists need no empty tensor. Every float is stored bit-exactly.
-const checkpointVersion = 1
+// Integer lists are stored as 1×(n+1) rows whose first entry is n
+// (spib.IntsTensor), so that empty lists need no empty tensor. Every float
+// is stored bit-exactly.
+const checkpointVersion = 2
 
 const (
-	hist1Cols = 14
 	hist2Cols = 12
+	metaLen   = 11
 	phase1Pre = "phase1/"
 )
-
-func intsTensor(name string, v []int) ad.Tensor {
-	d := make([]float64, len(v)+1)
-	d[0] = float64(len(v))
-	for i, x := range v {
-		d[i+1] = float64(x)
-	}
-	return ad.Tensor{Name: name, Rows: 1, Cols: len(d), Data: d}
-}
-
-func rowsTensor(name string, rows [][]float64, cols int) ad.Tensor {
-	d := make([]float64, 1, 1+len(rows)*cols)
-	d[0] = float64(len(rows))
-	for _, r := range rows {
-		d = append(d, r...)
-	}
-	return ad.Tensor{Name: name, Rows: 1, Cols: len(d), Data: d}
-}
-
-func hist1Row(h spib.EpochStats) []float64 {
-	return []float64{float64(h.Round), float64(h.Epoch), float64(h.TotalEpoch), h.TrainLoss, h.TrainCE, h.TrainKL,
-		h.TestLoss, h.TestCE, h.TestKL, float64(h.NumStates), float64(h.Trained), float64(h.OptimizerSteps), h.LR,
-		float64(h.Elapsed)}
-}
-
-func hist1From(r []float64) spib.EpochStats {
-	return spib.EpochStats{Round: int(r[0]), Epoch: int(r[1]), TotalEpoch: int(r[2]), TrainLoss: r[3], TrainCE: r[4],
-		TrainKL: r[5], TestLoss: r[6], TestCE: r[7], TestKL: r[8], NumStates: int(r[9]), Trained: int(r[10]),
-		OptimizerSteps: int(r[11]), LR: r[12], Elapsed: time.Duration(r[13])}
-}
 
 func hist2Row(h EpochStats) []float64 {
 	return []float64{float64(h.Epoch), h.TrainLoss, h.TrainCE, h.TrainLogQ, h.TrainDiff, h.TestLoss, h.TestCE,
@@ -80,7 +53,31 @@ func hist2From(r []float64) EpochStats {
 		Elapsed: time.Duration(r[11])}
 }
 
-// save writes the checkpoint atomically.
+// dataTensors are the tensors both phases' checkpoints carry: the metadata
+// (phase, K, epochs done), the standardisation and the split.
+func dataTensors(d *spib.Data, fp prints, phase, K, dim, epochs int) []ad.Tensor {
+	meta := []float64{checkpointVersion, float64(fp.cfg >> 32), float64(fp.cfg & 0xffffffff), float64(d.N), float64(d.D),
+		float64(K), float64(dim), float64(epochs), float64(fp.in >> 32), float64(fp.in & 0xffffffff), float64(phase)}
+	return []ad.Tensor{
+		{Name: "spib.std.mean", Rows: 1, Cols: d.D, Data: d.Std.Mean},
+		{Name: "spib.std.std", Rows: 1, Cols: d.D, Data: d.Std.Std},
+		{Name: "dspib.meta", Rows: 1, Cols: len(meta), Data: meta},
+		spib.IntsTensor("dspib.train", d.Train),
+		spib.IntsTensor("dspib.test", d.Test),
+		spib.IntsTensor("dspib.val", d.Val),
+	}
+}
+
+// savePhase1 writes the phase-1 checkpoint: the SPIB training state and
+// the data tensors.
+func savePhase1(path string, ts *spib.TrainState, d *spib.Data, fp prints) error {
+	if err := ts.Save(path, dataTensors(d, fp, 1, ts.Model.K, ts.Model.LatentDim(), ts.TotalEpoch)...); err != nil {
+		return fmt.Errorf("dspib: checkpoint: %w", err)
+	}
+	return nil
+}
+
+// save writes the phase-2 checkpoint atomically.
 func (st *fitState) save(path string, fp prints, src *rand.PCG) error {
 	tr := st.tr
 	m, d := tr.m, st.data
@@ -102,61 +99,67 @@ func (st *fitState) save(path string, fp prints, src *rand.PCG) error {
 	if err != nil {
 		return fmt.Errorf("dspib: checkpoint: %w", err)
 	}
-	rf := make([]float64, len(rb))
+	rng := make([]int, len(rb))
 	for i, b := range rb {
-		rf[i] = float64(b)
-	}
-	h1 := make([][]float64, len(st.hist1))
-	for i, h := range st.hist1 {
-		h1[i] = hist1Row(h)
+		rng[i] = int(b)
 	}
 	h2 := make([][]float64, len(st.hist))
 	for i, h := range st.hist {
 		h2[i] = hist2Row(h)
 	}
-	meta := []float64{checkpointVersion, float64(fp.cfg >> 32), float64(fp.cfg & 0xffffffff), float64(d.N), float64(d.D),
-		float64(m.K), float64(m.LatentDim()), float64(len(st.hist)), float64(fp.in >> 32), float64(fp.in & 0xffffffff)}
 	extra = append(extra,
 		ad.Tensor{Name: phase1Pre + "rep", Rows: st.phase1.K, Cols: d.D, Data: st.phase1.RepInputs},
 		ad.Tensor{Name: "spib.rep", Rows: m.K, Cols: d.D, Data: m.RepInputs},
-		ad.Tensor{Name: "spib.std.mean", Rows: 1, Cols: d.D, Data: d.Std.Mean},
-		ad.Tensor{Name: "spib.std.std", Rows: 1, Cols: d.D, Data: d.Std.Std},
-		ad.Tensor{Name: "dspib.meta", Rows: 1, Cols: len(meta), Data: meta},
-		ad.Tensor{Name: "dspib.rng", Rows: 1, Cols: len(rf), Data: rf},
-		intsTensor("dspib.labels", d.Labels),
-		intsTensor("dspib.train", d.Train),
-		intsTensor("dspib.test", d.Test),
-		intsTensor("dspib.val", d.Val),
-		rowsTensor("dspib.hist1", h1, hist1Cols),
-		rowsTensor("dspib.hist2", h2, hist2Cols),
+		spib.IntsTensor("dspib.rng", rng),
+		spib.IntsTensor("dspib.labels", d.Labels),
+		spib.HistoryTensor("dspib.hist1", st.hist1),
+		spib.RowsTensor("dspib.hist2", h2, hist2Cols),
 	)
+	extra = append(extra, dataTensors(d, fp, 2, m.K, m.LatentDim(), len(st.hist))...)
 	if err := ad.SaveCheckpoint(path, tr.checkpointParams(), tr.opt, extra...); err != nil {
 		return fmt.Errorf("dspib: checkpoint: %w", err)
 	}
 	return nil
 }
 
-// loadCheckpoint rebuilds the phase-2 state from path, for the data trajs
-// and settings cfg (fingerprint fp), and restores src.
-func loadCheckpoint(path string, trajs []spib.Trajectory, cfg Config, fp prints, src *rand.PCG, rng *rand.Rand) (*fitState, error) {
-	fail := func(format string, a ...any) (*fitState, error) {
-		return nil, fmt.Errorf("dspib: checkpoint %s: %s", path, fmt.Sprintf(format, a...))
+// phase1State is what a phase-1 checkpoint resumes: the data (split as
+// when the run started) and the SPIB training state.
+type phase1State struct {
+	data  *spib.Data
+	state *spib.TrainState
+}
+
+// loadCheckpoint reads the checkpoint at path, for the data trajs and
+// settings cfg (fingerprints fp): a phase-1 checkpoint gives the SPIB
+// training state to resume, a phase-2 one the phase-2 state (and restores
+// src; for phase 1 spib does that when it resumes).
+func loadCheckpoint(path string, trajs []spib.Trajectory, cfg Config, fp prints, src *rand.PCG, rng *rand.Rand) (*fitState, *phase1State, error) {
+	fail := func(format string, a ...any) (*fitState, *phase1State, error) {
+		return nil, nil, fmt.Errorf("dspib: checkpoint %s: %s", path, fmt.Sprintf(format, a...))
 	}
 	ts, err := ad.LoadTensors(path)
 	if err != nil {
-		return nil, fmt.Errorf("dspib: checkpoint: %w", err)
+		return nil, nil, fmt.Errorf("dspib: checkpoint: %w", err)
 	}
 	by := map[string]ad.Tensor{}
 	for _, t := range ts {
 		by[t.Name] = t
 	}
+	need := func(name string) ad.Tensor {
+		t := by[name]
+		t.Name = name
+		return t
+	}
 	meta, ok := by["dspib.meta"]
-	if !ok || tlen(meta) != 10 {
+	if !ok || tlen(meta) < 1 {
 		return fail("not a D-SPIB fit checkpoint (tensor dspib.meta missing or malformed)")
 	}
 	md := meta.Data
 	if md[0] != checkpointVersion {
 		return fail("format version %g, want %d", md[0], checkpointVersion)
+	}
+	if tlen(meta) != metaLen {
+		return fail("tensor dspib.meta has %d entries, want %d", tlen(meta), metaLen)
 	}
 	if uint64(md[1])<<32|uint64(md[2]) != fp.cfg {
 		return fail("written with different settings (SPIB, prior, λ, learning rate, decay or epoch cap differ); restore them or delete the checkpoint to start afresh")
@@ -164,13 +167,13 @@ func loadCheckpoint(path string, trajs []spib.Trajectory, cfg Config, fp prints,
 	if uint64(md[8])<<32|uint64(md[9]) != fp.in {
 		return fail("written for other data or another seed (features, temperatures, initial labels, weights or the initial RNG state differ); delete the checkpoint to start afresh")
 	}
-	N, D, K, dd, epochs := int(md[3]), int(md[4]), int(md[5]), int(md[6]), int(md[7])
+	N, D, K, dd, epochs, phase := int(md[3]), int(md[4]), int(md[5]), int(md[6]), int(md[7]), md[10]
 	if dd != cfg.SPIB.LatentDim {
 		return fail("latent dimension %d, settings say %d", dd, cfg.SPIB.LatentDim)
 	}
 	data, err := spib.NewData(trajs, cfg.SPIB, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
-		return nil, fmt.Errorf("dspib: %w", err)
+		return nil, nil, fmt.Errorf("dspib: %w", err)
 	}
 	if data.N != N || data.D != D {
 		return fail("written for %d frames × %d features, the data have %d × %d", N, D, data.N, data.D)
@@ -189,34 +192,33 @@ func loadCheckpoint(path string, trajs []spib.Trajectory, cfg Config, fp prints,
 			}
 		}
 	}
-	ints := func(name string, n, bound int) ([]int, error) {
-		t, ok := by[name]
-		if !ok || tlen(t) < 1 || int(t.Data[0]) != tlen(t)-1 || (n >= 0 && tlen(t)-1 != n) {
-			return nil, fmt.Errorf("dspib: checkpoint %s: tensor %s missing or malformed", path, name)
+	np := len(data.Src)
+	for _, sp := range []struct {
+		name string
+		dst  *[]int
+	}{{"dspib.train", &data.Train}, {"dspib.test", &data.Test}, {"dspib.val", &data.Val}} {
+		if *sp.dst, err = spib.TensorInts(need(sp.name), -1, np); err != nil {
+			return fail("%v", err)
 		}
-		out := make([]int, tlen(t)-1)
-		for i, v := range t.Data[1:] {
-			if v < 0 || int(v) >= bound || v != math.Trunc(v) {
-				return nil, fmt.Errorf("dspib: checkpoint %s: %s[%d] = %g, want an integer in [0, %d)", path, name, i, v, bound)
-			}
-			out[i] = int(v)
-		}
-		return out, nil
 	}
-	if data.Labels, err = ints("dspib.labels", N, K); err != nil {
-		return nil, err
+	switch phase {
+	case 1:
+		st, _, err := spib.LoadTrainState(path, data, cfg.SPIB)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dspib: phase 1: %w", err)
+		}
+		if st.TotalEpoch != epochs || st.Model.K != K {
+			return fail("SPIB state at epoch %d with %d states, meta says %d and %d", st.TotalEpoch, st.Model.K, epochs, K)
+		}
+		return nil, &phase1State{data: data, state: st}, nil
+	case 2:
+	default:
+		return fail("phase %g, want 1 or 2", phase)
+	}
+	if data.Labels, err = spib.TensorInts(need("dspib.labels"), N, K); err != nil {
+		return fail("%v", err)
 	}
 	data.NumStates = K
-	np := len(data.Src)
-	if data.Train, err = ints("dspib.train", -1, np); err != nil {
-		return nil, err
-	}
-	if data.Test, err = ints("dspib.test", -1, np); err != nil {
-		return nil, err
-	}
-	if data.Val, err = ints("dspib.val", -1, np); err != nil {
-		return nil, err
-	}
 	p, err := diffusion.FromTensors(ts)
 	if err != nil {
 		return fail("%v", err)
@@ -228,10 +230,10 @@ func loadCheckpoint(path string, trajs []spib.Trajectory, cfg Config, fp prints,
 	m2 := spib.NewModel(cfg.SPIB, D, K, data.Std, throw)
 	tr, err := newTrainer(m2, p, data, cfg, rng)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := ad.LoadCheckpoint(path, tr.checkpointParams(), tr.opt); err != nil {
-		return nil, fmt.Errorf("dspib: checkpoint from another model shape: %w", err)
+		return nil, nil, fmt.Errorf("dspib: checkpoint from another model shape: %w", err)
 	}
 	m1 := spib.NewModel(cfg.SPIB, D, K, data.Std, throw)
 	for _, q := range m1.Params() {
@@ -252,37 +254,31 @@ func loadCheckpoint(path string, trajs []spib.Trajectory, cfg Config, fp prints,
 		copy(r.dst, t.Data)
 	}
 	st := &fitState{data: data, phase1: m1, tr: tr, resumed: true}
-	rows := func(name string, cols int, fn func([]float64)) error {
-		t, ok := by[name]
-		if !ok || tlen(t) < 1 || int(t.Data[0])*cols != tlen(t)-1 {
-			return fmt.Errorf("dspib: checkpoint %s: tensor %s missing or malformed", path, name)
-		}
-		for i := range int(t.Data[0]) {
-			fn(t.Data[1+i*cols : 1+(i+1)*cols])
-		}
-		return nil
+	if st.hist1, err = spib.HistoryFromTensor(need("dspib.hist1")); err != nil {
+		return fail("%v", err)
 	}
-	if err := rows("dspib.hist1", hist1Cols, func(r []float64) { st.hist1 = append(st.hist1, hist1From(r)) }); err != nil {
-		return nil, err
+	rows, err := spib.TensorRows(need("dspib.hist2"), hist2Cols)
+	if err != nil {
+		return fail("%v", err)
 	}
-	if err := rows("dspib.hist2", hist2Cols, func(r []float64) { st.hist = append(st.hist, hist2From(r)) }); err != nil {
-		return nil, err
+	for _, r := range rows {
+		st.hist = append(st.hist, hist2From(r))
 	}
 	if len(st.hist) != epochs {
 		return fail("%d phase-2 epochs in the history, meta says %d", len(st.hist), epochs)
 	}
-	rt, ok := by["dspib.rng"]
-	if !ok {
-		return fail("tensor dspib.rng missing")
+	rb, err := spib.TensorInts(need("dspib.rng"), -1, 256)
+	if err != nil {
+		return fail("%v", err)
 	}
-	rb := make([]byte, tlen(rt))
-	for i, v := range rt.Data {
-		rb[i] = byte(v)
+	b := make([]byte, len(rb))
+	for i, v := range rb {
+		b[i] = byte(v)
 	}
-	if err := src.UnmarshalBinary(rb); err != nil {
+	if err := src.UnmarshalBinary(b); err != nil {
 		return fail("RNG state: %v", err)
 	}
-	return st, nil
+	return st, nil, nil
 }
 
 func tlen(t ad.Tensor) int { return t.Rows * t.Cols }

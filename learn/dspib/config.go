@@ -37,8 +37,9 @@ type Config struct {
 	MaxEpochs int
 
 	// Checkpoint, when not empty, is the path of the checkpoint file that
-	// Fit writes after phase 1 and after every phase-2 epoch, and resumes
-	// from when it exists.
+	// Fit writes after every phase-1 epoch that training continues from, at
+	// the phase boundary and after every phase-2 epoch, and resumes from
+	// (in either phase) when it exists.
 	Checkpoint string
 	// Progress, when not nil, receives progress lines of both phases
 	// (epoch, losses, elapsed), at most one per ProgressEvery (default

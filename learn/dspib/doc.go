@@ -37,16 +37,16 @@
 // # Fit and checkpoints
 //
 // Fit runs SPIB then D-SPIB. With Config.Checkpoint set, a checkpoint (one
-// learn/ad tensor file, written atomically) is saved at the phase boundary
-// and after every phase-2 epoch: both models' parameters, the Adam state,
-// the *rand.PCG state, the epoch, the loss histories, the labels and the
-// data split. Re-running Fit with the same data, configuration and initial
-// PCG state resumes from it and produces bit for bit what an uninterrupted
-// run produces.
-// Phase 1 (spib.TrainData) has no resumable state, so an interruption
-// during phase 1 restarts phase 1 (from the caller's PCG, so with the same
-// result); cancellation is honoured between phase-2 epochs and at the end of
-// phase 1.
+// learn/ad tensor file, written atomically) is saved after every phase-1
+// epoch (spib.TrainState: model, Adam, round, convergence history, labels,
+// histories, *rand.PCG state), at the phase boundary and after every
+// phase-2 epoch (both models' parameters, the Adam state, the PCG state,
+// the epoch, the loss histories, the labels), each with the data split and
+// the fingerprints of settings and inputs. Re-running Fit with the same
+// data, configuration and initial PCG state resumes from it, in either
+// phase, and produces bit for bit what an uninterrupted run produces.
+// Cancellation is honoured before every phase-1 training batch, after every
+// epoch of either phase and at the phase boundary.
 //
 // # Models and generation
 //

@@ -47,9 +47,10 @@ type Result struct {
 // gives the same result bit for bit, whatever GOMAXPROCS and
 // cfg.SPIB.Workers, and so does a run resumed from cfg.Checkpoint.
 //
-// Cancellation of ctx is checked at the end of phase 1 and after every
-// phase-2 epoch (after the checkpoint is written); Fit then returns
-// ctx.Err(). Resuming needs the same call: a checkpoint written with other
+// Cancellation of ctx is checked before every phase-1 training batch,
+// after every epoch of both phases (after its checkpoint is written) and at
+// the phase boundary; Fit then returns an error wrapping ctx.Err(), and the
+// checkpoint keeps the last finished epoch. Resuming needs the same call: a checkpoint written with other
 // settings, other trajectories (features, temperatures, initial labels,
 // weights) or another initial state of src is refused with an error naming
 // which; delete it to start afresh.
@@ -74,9 +75,10 @@ func Fit(ctx context.Context, trajs []spib.Trajectory, cfg Config, src *rand.PCG
 		return nil, err
 	}
 	var st *fitState
+	var p1 *phase1State
 	if cfg.Checkpoint != "" {
 		if _, err := os.Stat(cfg.Checkpoint); err == nil {
-			if st, err = loadCheckpoint(cfg.Checkpoint, trajs, cfg, fp, src, rng); err != nil {
+			if st, p1, err = loadCheckpoint(cfg.Checkpoint, trajs, cfg, fp, src, rng); err != nil {
 				return nil, err
 			}
 		} else if !os.IsNotExist(err) {
@@ -89,17 +91,24 @@ func Fit(ctx context.Context, trajs []spib.Trajectory, cfg Config, src *rand.PCG
 			scfg.Progress = cfg.Progress
 			scfg.ProgressEvery = cfg.ProgressEvery
 		}
-		data, err := spib.NewData(trajs, scfg, rng)
-		if err != nil {
+		var data *spib.Data
+		var opts spib.RunOptions
+		if p1 != nil {
+			data, opts.Resume = p1.data, p1.state
+		} else if data, err = spib.NewData(trajs, scfg, rng); err != nil {
 			return nil, fmt.Errorf("dspib: %w", err)
 		}
-		r1, err := spib.TrainData(data, scfg, rng)
+		if cfg.Checkpoint != "" {
+			opts.Checkpoint = func(ts *spib.TrainState) error { return savePhase1(cfg.Checkpoint, ts, data, fp) }
+		}
+		r1, err := spib.TrainDataContext(ctx, data, scfg, src, opts)
 		if err != nil {
 			return nil, fmt.Errorf("dspib: phase 1: %w", err)
 		}
 		if st, err = newFitState(r1.Model, data, r1.History, cfg, rng); err != nil {
 			return nil, err
 		}
+		st.resumed = p1 != nil
 		if cfg.Checkpoint != "" {
 			if err := st.save(cfg.Checkpoint, fp, src); err != nil {
 				return nil, err
@@ -153,7 +162,7 @@ func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PC
 	for _, h := range st.hist {
 		done = conv.update(h)
 	}
-	prog := progress{w: cfg.Progress, every: cfg.ProgressEvery}
+	prog := spib.Progress{W: cfg.Progress, Every: cfg.ProgressEvery}
 	for epoch := len(st.hist) + 1; !done; epoch++ {
 		es, err := st.tr.runEpoch(epoch, start)
 		if err != nil {
@@ -166,7 +175,9 @@ func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PC
 				return nil, err
 			}
 		}
-		prog.report(es, done)
+		prog.Report(done, "dspib: phase 2 epoch %d: loss %.6g (CE %.6g, log q %.6g, diffusion %.6g) test CE %.6g diffusion %.6g, elapsed %v\n",
+			es.Epoch, es.TrainLoss, es.TrainCE, es.TrainLogQ, es.TrainDiff, es.TestCE, es.TestDiff,
+			es.Elapsed.Round(time.Millisecond))
 		if cfg.OnEpoch != nil {
 			cfg.OnEpoch(es)
 		}
@@ -218,19 +229,7 @@ func (st *fitState) finish(res *Result, cfg Config) error {
 		return err
 	}
 	res.Probs = stateProbs(m, res.ZMean)
-	res.Populations = make([]float64, m.K)
-	tot := 0.0
-	for f, l := range res.Labels {
-		w := 1.0
-		if d.Weights != nil {
-			w = d.Weights[f]
-		}
-		res.Populations[l] += w
-		tot += w
-	}
-	for k := range res.Populations {
-		res.Populations[k] /= tot
-	}
+	res.Populations = spib.Populations(res.Labels, d.Weights, m.K)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/dspib/dspib/learn/ad"
@@ -32,18 +33,27 @@ func sameResult(t *testing.T, a, b *Result) {
 	for i := range a.History {
 		sameFloats(t, "history", hist2Row(a.History[i])[:11], hist2Row(b.History[i])[:11])
 	}
-	for i := range a.Phase1History {
-		sameFloats(t, "phase-1 history", hist1Row(a.Phase1History[i])[:13], hist1Row(b.Phase1History[i])[:13])
-	}
+	sameFloats(t, "phase-1 history", phase1Bits(a.Phase1History), phase1Bits(b.Phase1History))
 	sameFloats(t, "ZMean", a.ZMean, b.ZMean)
 	sameFloats(t, "test losses", hist2Row(a.Test)[:9], hist2Row(b.Test)[:9])
 }
 
-// TestResumeIdentical interrupts a fit at the phase boundary and after a
-// phase-2 epoch, resumes it from the checkpoint with a fresh PCG of the
-// same seed, and checks that everything equals the uninterrupted run bit
-// for bit (the restored RNG state is not the fresh one, so a resume that
-// did not restore it would differ).
+// phase1Bits returns a phase-1 history without its wall-clock times.
+func phase1Bits(h []spib.EpochStats) []float64 {
+	c := slices.Clone(h)
+	for i := range c {
+		c[i].Elapsed = 0
+	}
+	return spib.HistoryTensor("h", c).Data
+}
+
+// TestResumeIdentical interrupts a fit after the first phase-1 epoch, at
+// the end of phase-1 round 0 (refined labels, fresh Adam), inside round 1,
+// at the phase boundary and after a phase-2 epoch, resumes it from the
+// checkpoint with a fresh PCG of the same seed, and checks that everything
+// equals the uninterrupted run bit for bit. The control resumes each
+// phase-1 checkpoint with its saved RNG state replaced by the fresh PCG's:
+// it must differ, so the test sees whether the RNG state is restored.
 func TestResumeIdentical(t *testing.T) {
 	trajs := tinyThreeHole(t, 3, 1000, 5)
 	cfg := tinyConfig()
@@ -54,41 +64,112 @@ func TestResumeIdentical(t *testing.T) {
 	if len(ref.History) != cfg.MaxEpochs {
 		t.Fatalf("reference ran %d phase-2 epochs, want the cap %d", len(ref.History), cfg.MaxEpochs)
 	}
-	for _, stopAt := range []int{0, 2} {
-		dir := t.TempDir()
-		c := cfg
-		c.Checkpoint = filepath.Join(dir, "fit.ckpt")
-		ctx, cancel := context.WithCancel(context.Background())
-		if stopAt == 0 {
-			c.SPIB.OnEpoch = func(spib.EpochStats) { cancel() }
-		} else {
-			c.OnEpoch = func(st EpochStats) {
-				if st.Epoch == stopAt {
-					cancel()
+	r0 := 0 // epochs of phase-1 round 0
+	for _, h := range ref.Phase1History {
+		if h.Round == 0 {
+			r0++
+		}
+	}
+	n1 := len(ref.Phase1History)
+	if r0 < 2 || n1-r0 < 3 {
+		t.Fatalf("phase 1 ran %d epochs, %d in round 0: too few to interrupt inside both rounds", n1, r0)
+	}
+	for _, c := range []struct {
+		name   string
+		phase  int // 1: cancel in phase 1 after TotalEpoch = epoch; 2: after phase-2 epoch
+		epoch  int
+		resume int // phase of the checkpoint resumed from
+	}{
+		{"phase 1 epoch 1", 1, 1, 1},
+		{"end of round 0", 1, r0, 1},
+		{"inside round 1", 1, r0 + 1, 1},
+		{"phase boundary", 1, n1, 2},
+		{"phase 2 epoch 2", 2, 2, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cc := cfg
+			cc.Checkpoint = filepath.Join(dir, "fit.ckpt")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if c.phase == 1 {
+				cc.SPIB.OnEpoch = func(h spib.EpochStats) {
+					if h.TotalEpoch == c.epoch {
+						cancel()
+					}
+				}
+			} else {
+				cc.OnEpoch = func(st EpochStats) {
+					if st.Epoch == c.epoch {
+						cancel()
+					}
 				}
 			}
-		}
-		_, err := Fit(ctx, trajs, c, rand.NewPCG(7, 7))
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("stop at %d: want context.Canceled, got %v", stopAt, err)
-		}
-		cancel()
-		c.SPIB.OnEpoch, c.OnEpoch = nil, nil
-		got, err := Fit(context.Background(), trajs, c, rand.NewPCG(7, 7))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !got.Resumed {
-			t.Fatal("second run did not resume from the checkpoint")
-		}
-		sameResult(t, ref, got)
-		// A finished checkpoint resumes to the same result again.
-		again, err := Fit(context.Background(), trajs, c, rand.NewPCG(7, 7))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameResult(t, ref, again)
+			_, err := Fit(ctx, trajs, cc, rand.NewPCG(7, 7))
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("want context.Canceled, got %v", err)
+			}
+			ts, err := ad.LoadTensors(cc.Checkpoint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var phase float64
+			for _, x := range ts {
+				if x.Name == "dspib.meta" {
+					phase = x.Data[10]
+				}
+			}
+			if int(phase) != c.resume {
+				t.Fatalf("checkpoint of phase %g, want %d", phase, c.resume)
+			}
+			cc.SPIB.OnEpoch, cc.OnEpoch = nil, nil
+			if c.resume == 1 {
+				// Control first, on a copy: the fresh stream's state
+				// instead of the saved one must change the result.
+				ctl := filepath.Join(dir, "control.ckpt")
+				fresh, _ := rand.NewPCG(7, 7).MarshalBinary()
+				for i := range ts {
+					if ts[i].Name == "spib.rng" {
+						ts[i] = spib.IntsTensor("spib.rng", bytesInts(fresh))
+					}
+				}
+				if err := ad.SaveTensors(ctl, ts); err != nil {
+					t.Fatal(err)
+				}
+				c2 := cc
+				c2.Checkpoint = ctl
+				got, err := Fit(context.Background(), trajs, c2, rand.NewPCG(7, 7))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if slices.Equal(phase1Bits(got.Phase1History), phase1Bits(ref.Phase1History)) {
+					t.Error("control: resuming phase 1 without its RNG state gave the same phase-1 history")
+				}
+			}
+			got, err := Fit(context.Background(), trajs, cc, rand.NewPCG(7, 7))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Resumed {
+				t.Fatal("second run did not resume from the checkpoint")
+			}
+			sameResult(t, ref, got)
+			// A finished checkpoint resumes to the same result again.
+			again, err := Fit(context.Background(), trajs, cc, rand.NewPCG(7, 7))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameResult(t, ref, again)
+		})
 	}
+}
+
+func bytesInts(b []byte) []int {
+	v := make([]int, len(b))
+	for i, x := range b {
+		v[i] = int(x)
+	}
+	return v
 }
 
 // TestCheckpointMismatch: a checkpoint written with other settings (another

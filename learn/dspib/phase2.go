@@ -2,7 +2,6 @@ package dspib
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -354,25 +353,4 @@ func (c *converger) update(st EpochStats) bool {
 	b := c.diff.Update(st.TrainDiff)
 	c.converged = a && b
 	return c.converged || st.Epoch >= c.maxEpochs
-}
-
-// progress writes rate-limited progress lines.
-type progress struct {
-	w     io.Writer
-	every time.Duration
-	last  time.Time
-}
-
-func (p *progress) report(st EpochStats, force bool) {
-	if p.w == nil {
-		return
-	}
-	now := time.Now()
-	if !force && !p.last.IsZero() && now.Sub(p.last) < p.every {
-		return
-	}
-	p.last = now
-	fmt.Fprintf(p.w, "dspib: phase 2 epoch %d: loss %.6g (CE %.6g, log q %.6g, diffusion %.6g) test CE %.6g diffusion %.6g, elapsed %v\n",
-		st.Epoch, st.TrainLoss, st.TrainCE, st.TrainLogQ, st.TrainDiff, st.TestCE, st.TestDiff,
-		st.Elapsed.Round(time.Millisecond))
 }

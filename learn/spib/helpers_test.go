@@ -1,46 +1,24 @@
 package spib
 
 import (
-	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/dspib/dspib/potentials"
+	"github.com/dspib/dspib/internal/testdata"
 )
 
-// simulateThreeHole runs Langevin dynamics on the three-hole potential with
-// the BAOAB splitting (Leimkuhler & Matthews 2013; m = 1, γ = 1, dt = 0.01
-// as systems.md) from (−1.05, −0.04) and returns nFrames frames (x, y), one
-// every stride steps. It is a private loop so that these tests do not
-// depend on md/ and integrators/.
-func simulateThreeHole(rng *rand.Rand, kT float64, nFrames, stride int) [][]float64 {
-	const dt, gamma = 0.01, 1.0
-	c := math.Exp(-gamma * dt)
-	sig := math.Sqrt((1 - c*c) * kT)
-	var pot potentials.ThreeHole
-	x := []float64{-1.05, -0.04}
-	v := []float64{0, 0}
-	f := make([]float64, 2)
-	pot.Force(f, x)
-	frames := make([][]float64, nFrames)
-	for i := range frames {
-		for range stride {
-			for j := range x {
-				v[j] += 0.5 * dt * f[j]
-				x[j] += 0.5 * dt * v[j]
-				v[j] = c*v[j] + sig*rng.NormFloat64()
-				x[j] += 0.5 * dt * v[j]
-			}
-			pot.Force(f, x)
-			for j := range v {
-				v[j] += 0.5 * dt * f[j]
-			}
-		}
-		frames[i] = []float64{x[0], x[1]}
+// threeHole returns frames three-hole frames (x, y) at kT, a frame every
+// stride steps of 0.01 τ, from testdata.ThreeHoleTrajectory (md.Run with
+// integrators.BAOAB, the code users run).
+func threeHole(t testing.TB, kT float64, frames, stride int, seed uint64) [][]float64 {
+	t.Helper()
+	fr, err := testdata.ThreeHoleTrajectory(kT, frames, stride, seed)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return frames
+	return fr
 }
 
 // wantErr fails unless err is non-nil and its message contains every part.
@@ -76,9 +54,8 @@ func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)
 // 0.5 τ) labelled by k-means with k clusters on (x, y), all from seed.
 func smallThreeHole(t testing.TB, seed uint64, nFrames, k int) []Trajectory {
 	t.Helper()
-	rng := newRand(seed)
-	trajs := []Trajectory{{Features: simulateThreeHole(rng, 1, nFrames, 50), Temp: 1}}
-	if err := KMeansLabels(trajs, k, nil, rng); err != nil {
+	trajs := []Trajectory{{Features: threeHole(t, 1, nFrames, 50, seed), Temp: 1}}
+	if err := KMeansLabels(trajs, k, nil, newRand(seed)); err != nil {
 		t.Fatal(err)
 	}
 	return trajs

@@ -564,19 +564,26 @@ func (res *Result) finish(rng *rand.Rand, workers int) {
 		enc.logP[i] = math.Exp(v)
 	}
 	res.Probs = enc.logP
-	res.Populations = make([]float64, m.K)
+	res.Populations = Populations(enc.labels, data.Weights, m.K)
+}
+
+// Populations returns the (weighted) fraction of frames per state: labels
+// are 0..K−1, weights one per frame (nil: every frame counts 1).
+func Populations(labels []int, weights []float64, K int) []float64 {
+	pop := make([]float64, K)
 	tot := 0.0
-	for f, l := range enc.labels {
+	for f, l := range labels {
 		w := 1.0
-		if data.Weights != nil {
-			w = data.Weights[f]
+		if weights != nil {
+			w = weights[f]
 		}
-		res.Populations[l] += w
+		pop[l] += w
 		tot += w
 	}
-	for k := range res.Populations {
-		res.Populations[k] /= tot
+	for k := range pop {
+		pop[k] /= tot
 	}
+	return pop
 }
 
 // trainSources returns the frames that are x_t of a training pair.
