@@ -56,19 +56,7 @@ func TestThreeHoleBoltzmann(t *testing.T) {
 	for i, x := range fr {
 		u[i] = pot.Force(f, x)
 	}
-	const nb = 20
-	bl := len(u) / nb
-	var m, m2 float64
-	for b := range nb {
-		v := 0.0
-		for _, x := range u[b*bl : (b+1)*bl] {
-			v += x
-		}
-		v /= float64(bl)
-		m += v / nb
-		m2 += v * v / nb
-	}
-	se := math.Sqrt((m2 - m*m) / (nb - 1))
+	m, se := BlockMean(u, 20)
 	// Quadrature over [−3,3]×[−2.5,3.5], spacing 0.01.
 	const h = 0.01
 	var z, zu float64
@@ -107,4 +95,28 @@ func ExampleThreeHoleTrajectory() {
 	again, _ := ThreeHoleTrajectory(1, 1000, 50, 7)
 	fmt.Println(len(frames), len(frames[0]), slices.Equal(frames[999], again[999]))
 	// Output: 1000 2 true
+}
+
+// TestBlockMean: for independent draws the block standard error matches
+// σ/sqrt(n); FirstBitDiff finds the first differing element.
+func TestBlockMean(t *testing.T) {
+	s := []float64{1, 3, 1, 3, 1, 3, 1, 3}
+	m, se := BlockMean(s, 4)
+	if m != 2 || se != 0 {
+		t.Errorf("blocks of (1,3): mean %v se %v, want 2 and 0", m, se)
+	}
+	m, se = BlockMean([]float64{0, 0, 2, 2}, 2)
+	if m != 1 || se != 1 {
+		t.Errorf("blocks 0 and 2: mean %v se %v, want 1 and 1", m, se)
+	}
+	nan := math.NaN()
+	for _, c := range []struct {
+		a, b []float64
+		want int
+	}{{[]float64{1, 2}, []float64{1, 2}, -1}, {[]float64{1, 2}, []float64{1, 3}, 1}, {[]float64{1}, []float64{1, 2}, 1},
+		{[]float64{nan}, []float64{nan}, -1}, {[]float64{0}, []float64{math.Copysign(0, -1)}, 0}} {
+		if got := FirstBitDiff(c.a, c.b); got != c.want {
+			t.Errorf("FirstBitDiff(%v, %v) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
 }

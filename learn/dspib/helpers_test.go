@@ -1,9 +1,7 @@
 package dspib
 
 import (
-	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/dspib/dspib/internal/testdata"
@@ -44,28 +42,9 @@ func tinyConfig() Config {
 	}
 }
 
-// wantErr fails unless err is non-nil and mentions every part.
-func wantErr(t *testing.T, err error, parts ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("want an error mentioning %q, got nil", parts)
-	}
-	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			t.Errorf("error %q does not mention %q", err, p)
-		}
-	}
-}
-
-// sameFloats fails unless a and b are bit-identical.
-func sameFloats(t *testing.T, what string, a, b []float64) {
-	t.Helper()
-	if len(a) != len(b) {
-		t.Fatalf("%s: lengths %d and %d", what, len(a), len(b))
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			t.Fatalf("%s[%d]: %v vs %v (not bit-identical)", what, i, a[i], b[i])
-		}
-	}
-}
+// wantErr fails unless err is non-nil and mentions every part; sameFloats
+// unless a and b are bit-identical.
+var (
+	wantErr    = testdata.WantErr
+	sameFloats = testdata.SameBits
+)

@@ -3,7 +3,6 @@ package spib
 import (
 	"math/rand/v2"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/dspib/dspib/internal/testdata"
@@ -22,17 +21,7 @@ func threeHole(t testing.TB, kT float64, frames, stride int, seed uint64) [][]fl
 }
 
 // wantErr fails unless err is non-nil and its message contains every part.
-func wantErr(t *testing.T, err error, parts ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("want an error mentioning %q, got nil", parts)
-	}
-	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			t.Errorf("error %q does not mention %q", err, p)
-		}
-	}
-}
+var wantErr = testdata.WantErr
 
 // toyTrajs returns two small labelled trajectories (lengths n1, n2) with
 // D = 2 features.

@@ -3,29 +3,19 @@ package spib
 import (
 	"context"
 	"errors"
-	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+
+	"github.com/dspib/dspib/internal/testdata"
 )
 
 // resumeConfig runs three rounds of three epochs on small data, so that a
 // run can be interrupted inside a round and at a round boundary.
 var resumeConfig = Config{Lag: 2, MaxEpochs: 3, Refinements: 2, BatchSize: 64, LearningRate: 5e-3, Workers: 2}
 
-// sameBits fails unless a and b are bit-identical.
-func sameBits(t *testing.T, what string, a, b []float64) {
-	t.Helper()
-	if len(a) != len(b) {
-		t.Fatalf("%s: lengths %d and %d", what, len(a), len(b))
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			t.Fatalf("%s[%d]: %v vs %v (not bit-identical)", what, i, a[i], b[i])
-		}
-	}
-}
+var sameBits = testdata.SameBits
 
 // historyBits returns the history without the wall-clock times.
 func historyBits(h []EpochStats) []float64 {
@@ -171,23 +161,11 @@ func TestResumeBitIdentical(t *testing.T) {
 			}
 			sameRun(t, ref, resume(path, false))
 			ctl := resume(path, true)
-			if slicesEqualBits(historyBits(ref.History), historyBits(ctl.History)) {
+			if testdata.FirstBitDiff(historyBits(ref.History), historyBits(ctl.History)) < 0 {
 				t.Error("control: resuming without the saved RNG state gave the same history")
 			}
 		})
 	}
-}
-
-func slicesEqualBits(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // TestLoadTrainStateMismatch: a state is refused, with a message naming

@@ -99,25 +99,6 @@ func quadGrid(kT, h float64) (pts, w []float64) {
 	return pts, w
 }
 
-// blockSE returns the mean of the series s and its standard error from nb
-// block means (block averaging, Flyvbjerg & Petersen, J. Chem. Phys. 91,
-// 461 (1989)), valid when a block is much longer than the correlation time.
-func blockSE(s []float64, nb int) (mean, se float64) {
-	bl := len(s) / nb
-	var m, m2 float64
-	for b := range nb {
-		v := 0.0
-		for _, x := range s[b*bl : (b+1)*bl] {
-			v += x
-		}
-		v /= float64(bl)
-		m += v
-		m2 += v * v
-	}
-	m /= float64(nb)
-	return m, math.Sqrt((m2/float64(nb) - m*m) / float64(nb-1))
-}
-
 func TestThreeHoleFindsTheWells(t *testing.T) {
 	res := threeHoleRun(t)
 	m := res.Model
@@ -197,7 +178,7 @@ func TestThreeHoleFindsTheWells(t *testing.T) {
 				ind[f] = 1
 			}
 		}
-		mean, se := blockSE(ind, 20)
+		mean, se := testdata.BlockMean(ind, 20)
 		if math.Abs(mean-res.Populations[k]) > 1e-12 {
 			t.Errorf("state %d: Populations %v != fraction of labels %v", k, res.Populations[k], mean)
 		}

@@ -1,0 +1,69 @@
+package testdata
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// SameBits fails t unless a and b have the same length and bit-identical
+// elements, naming what and the first differing index.
+func SameBits(t testing.TB, what string, a, b []float64) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: lengths %d and %d", what, len(a), len(b))
+	}
+	if i := FirstBitDiff(a, b); i >= 0 {
+		t.Fatalf("%s[%d]: %v vs %v (not bit-identical)", what, i, a[i], b[i])
+	}
+}
+
+// FirstBitDiff returns the first index where a and b differ bit for bit,
+// len of the shorter one if one is a prefix of the other, or −1 if they are
+// identical.
+func FirstBitDiff(a, b []float64) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return n
+	}
+	return -1
+}
+
+// WantErr fails t unless err is non-nil and its message contains every
+// part.
+func WantErr(t testing.TB, err error, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("want an error mentioning %q, got nil", parts)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("error %q does not mention %q", err, p)
+		}
+	}
+}
+
+// BlockMean returns the mean of the series s and its standard error from nb
+// block means (block averaging, Flyvbjerg & Petersen, J. Chem. Phys. 91,
+// 461 (1989)), valid when a block is much longer than the correlation time.
+// Frames beyond nb·⌊len(s)/nb⌋ are ignored.
+func BlockMean(s []float64, nb int) (mean, se float64) {
+	bl := len(s) / nb
+	var m, m2 float64
+	for b := range nb {
+		v := 0.0
+		for _, x := range s[b*bl : (b+1)*bl] {
+			v += x
+		}
+		v /= float64(bl)
+		m += v
+		m2 += v * v
+	}
+	m /= float64(nb)
+	return m, math.Sqrt((m2/float64(nb) - m*m) / float64(nb-1))
+}
