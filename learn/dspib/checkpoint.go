@@ -141,15 +141,8 @@ func loadCheckpoint(path string, trajs []spib.Trajectory, cfg Config, fp prints,
 	if err != nil {
 		return nil, nil, fmt.Errorf("dspib: checkpoint: %w", err)
 	}
-	by := map[string]ad.Tensor{}
-	for _, t := range ts {
-		by[t.Name] = t
-	}
-	need := func(name string) ad.Tensor {
-		t := by[name]
-		t.Name = name
-		return t
-	}
+	by := spib.IndexTensors(ts)
+	need := by.Get
 	meta, ok := by["dspib.meta"]
 	if !ok || tlen(meta) < 1 {
 		return fail("not a D-SPIB fit checkpoint (tensor dspib.meta missing or malformed)")

@@ -102,16 +102,8 @@ func LoadTrainState(path string, data *Data, cfg Config) (*TrainState, []ad.Tens
 	if err != nil {
 		return nil, nil, fmt.Errorf("spib: checkpoint: %w", err)
 	}
-	by := map[string]ad.Tensor{}
-	for _, t := range all {
-		by[t.Name] = t
-	}
-	// need returns the named tensor, empty (and so malformed) if missing.
-	need := func(name string) ad.Tensor {
-		t := by[name]
-		t.Name = name
-		return t
-	}
+	by := IndexTensors(all)
+	need := by.Get
 	meta, ok := by["spib.state"]
 	if !ok || len(meta.Data) != stateLen {
 		return fail("not a SPIB training state (tensor spib.state missing or malformed)")
@@ -181,6 +173,26 @@ func LoadTrainState(path string, data *Data, cfg Config) (*TrainState, []ad.Tens
 		}
 	}
 	return st, rest, nil
+}
+
+// TensorIndex maps a checkpoint's tensor names to its tensors.
+type TensorIndex map[string]ad.Tensor
+
+// IndexTensors indexes ts by name.
+func IndexTensors(ts []ad.Tensor) TensorIndex {
+	by := make(TensorIndex, len(ts))
+	for _, t := range ts {
+		by[t.Name] = t
+	}
+	return by
+}
+
+// Get returns the named tensor; a missing one comes back empty (0×0, so
+// TensorInts and TensorRows report it as missing or malformed) but named.
+func (ix TensorIndex) Get(name string) ad.Tensor {
+	t := ix[name]
+	t.Name = name
+	return t
 }
 
 // IntsTensor stores the integers v as a 1×(n+1) tensor whose first entry
