@@ -92,8 +92,10 @@ clusters (-k) of the -label-cols columns. Writes to MODELDIR:
   fit.ckpt            D-SPIB checkpoint: re-running the same command resumes an interrupted run
                       (other settings, data or -seed are refused: delete fit.ckpt to start afresh)
 
-Ctrl-C stops D-SPIB after the current phase-2 epoch, or at the end of phase 1
-(SPIB cannot be interrupted mid-way; a second Ctrl-C kills it).
+Ctrl-C stops training before the next batch (SPIB) or after the current epoch
+(D-SPIB phase 2); for D-SPIB, fit.ckpt keeps the last finished epoch of either
+phase, and re-running the same command continues from it. A second Ctrl-C
+kills the program.
 
 Flags:
 `)
@@ -432,7 +434,7 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 		sum.Files["phase1_model"] = phase1Dir
 		sum.Files["checkpoint"] = trainCheckpoint
 	} else {
-		res, err := spib.Train(trajs, cfg.SPIB, rng)
+		res, err := spib.TrainContext(ctx, trajs, cfg.SPIB, src, spib.RunOptions{})
 		if err != nil {
 			return err
 		}
