@@ -59,15 +59,29 @@
 // probabilities; Model.Encode, Predict, LinearWeights and Representatives
 // work on new frames in original units; Model.Save and Load keep a model.
 //
+// # Cancelling and resuming
+//
+// TrainContext and TrainDataContext take a context.Context (checked before
+// every training batch and after every epoch) and the run's *rand.PCG.
+// RunOptions.Checkpoint receives a TrainState after every epoch that
+// training continues from: round, epoch, model, Adam state, convergence
+// history, adopted labels, loss histories and the PCG state.
+// TrainState.Save writes it in learn/ad's checkpoint format (with any
+// tensors of the caller), LoadTrainState reads it back, and
+// RunOptions.Resume continues the run; with the same Data and Config the
+// result is bit for bit that of an uninterrupted run.
+//
 // Phase 2 (learn/dspib) reuses the pieces: Data (standardised frames,
 // pairs, splits, Gather into a Batch), Batches, Model.EncodeTape,
-// DecodeTape, CrossEntropyTape, EncoderParams, DecoderParams and the
-// Convergence rule.
+// DecodeTape, CrossEntropyTape, EncoderParams, DecoderParams, the
+// Convergence rule, Progress, Populations, TrainState (its phase-1
+// checkpoints) and the tensor helpers (IntsTensor, RowsTensor,
+// HistoryTensor, TensorIndex and their readers).
 //
 // # Determinism
 //
 // Every random number (split, initialisation, batches, noise) comes from the
-// *rand.Rand passed in. Training is serial; encoding all frames runs on
+// *rand.Rand (or *rand.PCG) passed in. Training is serial; encoding all frames runs on
 // Config.Workers goroutines over fixed chunks, each row computed
 // independently, so the same seed gives a bit-identical model and results
 // for any GOMAXPROCS and number of workers.
