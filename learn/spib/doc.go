@@ -45,6 +45,10 @@
 //     lost again in the LaTF/D-SPIB code).
 //   - Empty states are also removed after the last round, so the final
 //     model has no empty state and Data.Labels equals Result.Labels.
+//   - After the last round the representatives and the trained θ are kept
+//     (for the remaining states). The SPIB/LaTF code re-picks the
+//     representatives from the final labels and resets θ to uniform after
+//     training, leaving a prior that was never trained.
 //   - Initial labels are compacted to 0..K−1 in increasing order of their
 //     values; states nobody carries do not exist.
 //   - The epoch training loss is the mean of the minibatch losses during the
