@@ -2,6 +2,8 @@ package spib
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -120,5 +122,30 @@ func BenchmarkTrainThreeHole(b *testing.B) {
 		b.ReportMetric(float64(len(res.History)), "epochs")
 		b.ReportMetric(float64(res.Model.K), "states")
 		b.Logf("rounds %+v populations %v", res.Rounds, res.Populations)
+	}
+}
+
+// BenchmarkCheckpoint times TrainState.Save of a phase-1 state at the
+// reference size (D = 2, K = 100 states, 10⁵ frames of labels, a 30-epoch
+// history): what a checkpoint after every epoch costs (dominated by the
+// fsync of ad.SaveTensors).
+//
+//	go test -run XXX -bench Checkpoint -benchtime 20x ./learn/spib/
+func BenchmarkCheckpoint(b *testing.B) {
+	cfg, _ := Config{}.Validate()
+	m := NewModel(cfg, 2, 100, Standardizer{Mean: []float64{0, 0}, Std: []float64{1, 1}}, newRand(1))
+	opt, err := ad.NewAdam(m.Params(), ad.AdamConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := rand.NewPCG(1, 2)
+	rb, _ := src.MarshalBinary()
+	st := &TrainState{Model: m, Opt: opt, Labels: make([]int, 100000), History: make([]EpochStats, 30), TotalEpoch: 30, RNG: rb}
+	path := filepath.Join(b.TempDir(), "spib.ckpt")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := st.Save(path); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
