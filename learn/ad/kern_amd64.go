@@ -115,3 +115,15 @@ func dotsKern(c, a, bt *float64, m, n, k int, maskK, maskN *int64)
 func kernDots(c, a, bt *float64, m, n, k int) {
 	dotsKern(c, a, bt, m, n, k, &maskTab[4-k&3], &maskTab[4-n&3])
 }
+
+// sigmoidKern: with s = σ(x[i]), mode 0 sets y[i] = s, mode 1 y[i] = x[i]·s,
+// mode 2 also sig[i] = s, for i < n (a multiple of 4; lse_amd64.s).
+//
+//go:noescape
+func sigmoidKern(y, sig, x *float64, n, mode int)
+
+// siluGradKern sets dz[i] = dy[i]·(s[i] + y[i]·(1 − s[i])) for i < n (a
+// multiple of 4).
+//
+//go:noescape
+func siluGradKern(dz, dy, y, s *float64, n int)

@@ -491,3 +491,83 @@ x4:
 xdone:
 	VZEROUPPER
 	RET
+
+// func sigmoidKern(y, sig, x *float64, n, mode int)
+//
+// For i < n (a multiple of 4), with s = σ(x[i]) = 1/(1 + e^{−x[i]}) (EXPV,
+// then a vector division): mode 0 sets y[i] = s; mode 1 sets y[i] = x[i]·s
+// (SiLU); mode 2 sets y[i] = x[i]·s and sig[i] = s (SiLU keeping σ for
+// backward). e^{−x} = +Inf for x < −709.78 gives s = 0 exactly. y may alias x.
+TEXT ·sigmoidKern(SB), NOSPLIT, $0-40
+	MOVQ y+0(FP), DI
+	MOVQ sig+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ mode+32(FP), BX
+	EXPSETUP
+
+gloop:
+	CMPQ    CX, $4
+	JL      gdone
+	VMOVUPD (SI), Y5
+	VXORPD  Y0, Y0, Y0
+	VSUBPD  Y5, Y0, Y0           // −x
+	EXPV(Y0, Y1, Y2, Y3, Y4)     // e^{−x}
+	VADDPD  704(R8), Y3, Y3      // 1 + e^{−x}
+	VMOVUPD 704(R8), Y6
+	VDIVPD  Y3, Y6, Y6           // s
+	TESTQ   BX, BX
+	JNE     gsilu
+	VMOVUPD Y6, (DI)
+	JMP     gnext
+
+gsilu:
+	VMULPD  Y5, Y6, Y7           // x·s
+	VMOVUPD Y7, (DI)
+	CMPQ    BX, $2
+	JNE     gnext
+	VMOVUPD Y6, (DX)
+	ADDQ    $32, DX
+
+gnext:
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $4, CX
+	JMP  gloop
+
+gdone:
+	VZEROUPPER
+	RET
+
+// func siluGradKern(dz, dy, y, s *float64, n int)
+//
+// dz[i] = dy[i]·(s[i] + y[i]·(1 − s[i])) for i < n (a multiple of 4): SiLU's
+// derivative from its output y = x·s and s = σ(x). dz may alias s.
+TEXT ·siluGradKern(SB), NOSPLIT, $0-40
+	MOVQ dz+0(FP), DI
+	MOVQ dy+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ s+24(FP), R9
+	MOVQ n+32(FP), CX
+	LEAQ expv<>(SB), R8
+
+hloop:
+	CMPQ         CX, $4
+	JL           hdone
+	VMOVUPD      (R9), Y0        // s
+	VMOVUPD      704(R8), Y1
+	VSUBPD       Y0, Y1, Y1      // 1 − s
+	VMOVUPD      (DX), Y2        // y
+	VFMADD213PD  Y0, Y2, Y1      // y·(1 − s) + s
+	VMULPD       (SI), Y1, Y1
+	VMOVUPD      Y1, (DI)
+	ADDQ         $32, DI
+	ADDQ         $32, SI
+	ADDQ         $32, DX
+	ADDQ         $32, R9
+	SUBQ         $4, CX
+	JMP          hloop
+
+hdone:
+	VZEROUPPER
+	RET

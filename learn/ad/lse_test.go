@@ -186,3 +186,57 @@ func testLSERows(t *testing.T) {
 		t.Errorf("row with NaN: sum %v, e %v; want NaN", s[2], e[2*c+7])
 	}
 }
+
+// TestSigmoidSiLU: σ(x) and SiLU(x) = x·σ(x) (with σ kept for backward)
+// against 1/(1 + math.Exp(−x)), with the vector kernel and the Go loops,
+// on a length that leaves a scalar tail. Bound: e^{−x} within 4 ulp
+// (TestExpSlice), then 1 + e and the division (½ ulp each) and for SiLU the
+// product (½ ulp): at most 6 ulp of σ and SiLU; we allow 8. Overflow of
+// e^{−x} (x < −709.78) gives σ = 0 exactly; NaN stays NaN.
+func TestSigmoidSiLU(t *testing.T) {
+	for _, fma := range []bool{true, false} {
+		old := setFMA(fma)
+		testSigmoidSiLU(t)
+		setFMA(old)
+	}
+}
+
+func testSigmoidSiLU(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	x := make([]float64, 0, 1003)
+	for range 990 {
+		x = append(x, 8*rng.NormFloat64())
+	}
+	x = append(x, 0, math.Copysign(0, -1), 700, -700, -709, -720, 720, 40, -40, math.Inf(1), math.Inf(-1), math.NaN(), 1e-300)
+	sig := make([]float64, len(x))
+	ys := append([]float64(nil), x...)
+	applyAct(ActSigmoid, ys, nil)
+	yl := append([]float64(nil), x...)
+	applyAct(ActSiLU, yl, sig)
+	yl2 := append([]float64(nil), x...)
+	applyAct(ActSiLU, yl2, nil)
+	for i, v := range x {
+		s := 1 / (1 + math.Exp(-v))
+		if math.IsNaN(v) {
+			if !math.IsNaN(ys[i]) || !math.IsNaN(yl[i]) {
+				t.Errorf("σ(NaN) = %v, SiLU(NaN) = %v; want NaN", ys[i], yl[i])
+			}
+			continue
+		}
+		if u := ulps(ys[i], s); u > 8 {
+			t.Errorf("σ(%v) = %v, want %v (%.1f ulp)", v, ys[i], s, u)
+		}
+		if u := ulps(sig[i], s); u > 8 {
+			t.Errorf("SiLU's σ(%v) = %v, want %v (%.1f ulp)", v, sig[i], s, u)
+		}
+		if math.IsInf(v, -1) {
+			continue // −Inf·0 = NaN, as in the Go loop
+		}
+		if u := ulps(yl[i], v*s); u > 8 {
+			t.Errorf("SiLU(%v) = %v, want %v (%.1f ulp)", v, yl[i], v*s, u)
+		}
+		if math.Float64bits(yl2[i]) != math.Float64bits(yl[i]) {
+			t.Errorf("SiLU(%v) without σ = %v, with σ %v", v, yl2[i], yl[i])
+		}
+	}
+}

@@ -189,6 +189,20 @@ func applyAct(act Act, y, sig []float64) {
 			y[i] = relu(v)
 		}
 	case ActSiLU, ActSigmoid:
+		if hasFMA && len(y) >= 4 {
+			// σ, and SiLU, in one vector pass (the rest below).
+			n4 := len(y) &^ 3
+			mode, sp := 0, &y[0]
+			if act == ActSiLU {
+				mode = 1
+				if sig != nil {
+					mode, sp = 2, &sig[0]
+					sig = sig[n4:]
+				}
+			}
+			sigmoidKern(&y[0], sp, &y[0], n4, mode)
+			y = y[n4:]
+		}
 		// σ = 1/(1+e^{−x}) with the exponentials vectorised in chunks.
 		var buf [256]float64
 		for lo := 0; lo < len(y); lo += len(buf) {
@@ -239,8 +253,13 @@ func actGrad(act Act, dz, dy, y, sig []float64) {
 			dz[i] = reluMask(v, dy[i])
 		}
 	case ActSiLU:
-		dy, y = dy[:len(dz)], y[:len(dz)]
-		for i, s := range sig[:len(dz)] {
+		dy, y, sig = dy[:len(dz)], y[:len(dz)], sig[:len(dz)]
+		if hasFMA && len(dz) >= 4 {
+			n4 := len(dz) &^ 3
+			siluGradKern(&dz[0], &dy[0], &y[0], &sig[0], n4)
+			dz, dy, y, sig = dz[n4:], dy[n4:], y[n4:], sig[n4:]
+		}
+		for i, s := range sig {
 			dz[i] = dy[i] * (s + y[i]*(1-s))
 		}
 	case ActTanh:
