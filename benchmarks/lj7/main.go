@@ -64,7 +64,7 @@ func spec() *experiment.Spec {
 		Presets: map[string]experiment.Sizes{
 			"tiny": with(func(s *experiment.Sizes) {
 				s.Preset = "tiny"
-				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 3000, 1500, 20, 400
+				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 3000, 1500, 20, 250
 				s.KMeansK, s.SPIBMaxEpochs, s.SPIBRefinements = 10, 30, -1
 				s.Phase2Epochs = 3
 				s.SurfaceBins = 15

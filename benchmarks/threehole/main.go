@@ -69,7 +69,7 @@ func spec() *experiment.Spec {
 		Presets: map[string]experiment.Sizes{
 			"tiny": with(func(s *experiment.Sizes) {
 				s.Preset = "tiny"
-				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 3000, 2500, 50, 400
+				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 3000, 2500, 50, 250
 				s.KMeansK, s.SPIBMaxEpochs, s.SPIBRefinements = 10, 30, -1
 				s.Phase2Epochs = 3
 				s.SurfaceBins = 15

@@ -44,7 +44,7 @@ func TestTinyEndToEnd(t *testing.T) {
 }
 
 func TestBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-quick", "-paper"}, {"-repeat", "0"}, {"-out", ""}, {"extra"}} {
+	for _, args := range [][]string{{"-quick", "-paper"}, {"-repeat", "0"}, {"-out", ""}, {"extra"}, {"-embedding", "random"}, {"-a", "-1"}} {
 		var log bytes.Buffer
 		if err := run(context.Background(), args, &log); err == nil {
 			t.Errorf("%v: no error", args)

@@ -94,7 +94,7 @@ func writeFigures(dir string, x *expRun, s *Sizes) ([]string, error) {
 	}
 	// 1-D profiles along each latent coordinate: MD solid, prediction dashed.
 	for _, m := range x.methods {
-		if m.Baseline && len(e.Eval) == 1 {
+		if m.Baseline { // its profiles are MD profiles, shown as the solid lines already
 			continue
 		}
 		for k := range 2 {

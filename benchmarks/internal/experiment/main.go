@@ -1,10 +1,13 @@
 package experiment
 
 import (
+	"math"
+
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/dspib/dspib/learn/diffusion"
 	"io"
 	"os"
 	"path/filepath"
@@ -21,6 +24,10 @@ type Options struct {
 	Repeat int    // independent repetitions (≥ 1)
 	Preset string // name of the preset in Spec.Presets
 	Args   []string
+	// Embedding and Exponent, when set, override the preset's diffusion
+	// embedding and noise exponent a.
+	Embedding *diffusion.Embedding
+	Exponent  float64
 }
 
 // ParseFlags parses the common flags of the benchmark programs:
@@ -34,6 +41,8 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	out := fs.String("out", spec.DefaultOut, "results folder")
 	seed := fs.Uint64("seed", 1, "first random seed (repetition r uses seed+r)")
 	repeat := fs.Int("repeat", 1, "number of independent seeds; the report gives mean ± sd")
+	embedding := fs.String("embedding", "", "diffusion step/temperature embedding: smooth (default) or fourier (the reference's random Fourier features, spec §3)")
+	exponent := fs.Float64("a", 0, "noise exponent a in σ_T = (T/T_ref)^a (0: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
 	if err := fs.Parse(args); err != nil {
 		return Options{}, err
 	}
@@ -63,6 +72,21 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	if _, ok := spec.Presets[o.Preset]; !ok {
 		return Options{}, fmt.Errorf("preset %q not defined for %s", o.Preset, spec.System.Name)
 	}
+	switch *embedding {
+	case "":
+	case "smooth":
+		e := diffusion.Smooth
+		o.Embedding = &e
+	case "fourier":
+		e := diffusion.Fourier
+		o.Embedding = &e
+	default:
+		return Options{}, fmt.Errorf("-embedding %q: want smooth or fourier", *embedding)
+	}
+	if *exponent < 0 || math.IsNaN(*exponent) || math.IsInf(*exponent, 0) {
+		return Options{}, fmt.Errorf("-a = %v: want finite > 0 (or 0 for the preset's)", *exponent)
+	}
+	o.Exponent = *exponent
 	return o, nil
 }
 
@@ -84,6 +108,12 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 		return err
 	}
 	sizes := spec.Presets[o.Preset]
+	if o.Embedding != nil {
+		sizes.Embedding = *o.Embedding
+	}
+	if o.Exponent > 0 {
+		sizes.Exponent = o.Exponent
+	}
 	if err := sizes.Validate(); err != nil {
 		return err
 	}
