@@ -240,3 +240,17 @@ func TestSizesValidate(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCompare measures the metrics of one method at one temperature at
+// the quick preset's size (5000 latents per side).
+func BenchmarkCompare(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	s := &Sizes{KLBins: 100, KDEBandwidth: 0.1}
+	ref, gen := gauss2(rng, 5000, 0, 0), gauss2(rng, 5000, 0.2, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, _, err := compare(gen, ref, nil, twoStates{}, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

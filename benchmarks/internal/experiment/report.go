@@ -297,6 +297,10 @@ func verdict(e *Experiment, methods []methodRef, by map[sumKey]*Summary, nSeeds 
 			}
 		}
 	}
+	if v, ok := get(e.Train[0], "spib", "fe_rmse_z1"); ok && v > 3 {
+		b.WriteString("SPIB's VampPrior puts its samples in narrow Gaussians around its few representative frames (the encoder variance is tiny at β = 1e-5; see the surfaces figure), " +
+			"so its free-energy profiles are several kT off wherever MD is spread out. ")
+	}
 	held := false
 	for _, t := range e.Eval {
 		if e.IsTrain(t) {
