@@ -127,3 +127,14 @@ func sigmoidKern(y, sig, x *float64, n, mode int)
 //
 //go:noescape
 func siluGradKern(dz, dy, y, s *float64, n int)
+
+// shiftSubKern sets y[i] = (x[i] − m) − ls for i < n (a multiple of 4).
+//
+//go:noescape
+func shiftSubKern(y, x *float64, m, ls float64, n int)
+
+// logKern sets dst[i] = ln src[i] for i < n (a multiple of 4), src normal
+// positive, +Inf or NaN (lse_amd64.s).
+//
+//go:noescape
+func logKern(dst, src *float64, n int)

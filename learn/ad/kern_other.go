@@ -32,5 +32,7 @@ func softmaxBackKern(da, gr, e *float64, c float64, n int) {
 
 func kernDots(c, a, bt *float64, m, n, k int) { panic("ad: kernDots without assembly") }
 
-func sigmoidKern(y, sig, x *float64, n, mode int) { panic("ad: sigmoidKern without assembly") }
-func siluGradKern(dz, dy, y, s *float64, n int)   { panic("ad: siluGradKern without assembly") }
+func sigmoidKern(y, sig, x *float64, n, mode int)      { panic("ad: sigmoidKern without assembly") }
+func siluGradKern(dz, dy, y, s *float64, n int)        { panic("ad: siluGradKern without assembly") }
+func shiftSubKern(y, x *float64, m, ls float64, n int) { panic("ad: shiftSubKern without assembly") }
+func logKern(dst, src *float64, n int)                 { panic("ad: logKern without assembly") }

@@ -118,3 +118,19 @@ func softmaxBack(da, g, e []float64, inv float64) {
 		da[j] += g[j] - e[j]*c
 	}
 }
+
+// logSlice sets dst[i] = ln src[i] for src[i] ≥ 2^-1022, +Inf or NaN (the
+// row sums of lseRows are ≥ 1): vectorised with the kernels (≤ 1 ulp from
+// math.Log, TestLogSlice), math.Log otherwise. dst may alias src.
+func logSlice(dst, src []float64) {
+	n := len(src)
+	dst = dst[:n]
+	if hasFMA && n >= 4 {
+		n4 := n &^ 3
+		logKern(&dst[0], &src[0], n4)
+		dst, src = dst[n4:], src[n4:]
+	}
+	for i, v := range src {
+		dst[i] = math.Log(v)
+	}
+}

@@ -571,3 +571,182 @@ hloop:
 hdone:
 	VZEROUPPER
 	RET
+
+// func shiftSubKern(y, x *float64, m, ls float64, n int)
+//
+// y[i] = (x[i] − m) − ls for i < n (a multiple of 4): LogSoftmax's output
+// from the row maximum m and log-sum ls, in the same order of operations as
+// the Go loop (bit-identical).
+TEXT ·shiftSubKern(SB), NOSPLIT, $0-40
+	MOVQ         y+0(FP), DI
+	MOVQ         x+8(FP), SI
+	VBROADCASTSD m+16(FP), Y14
+	VBROADCASTSD ls+24(FP), Y15
+	MOVQ         n+32(FP), CX
+
+oloop:
+	CMPQ    CX, $8
+	JL      o4
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y1
+	VSUBPD  Y14, Y0, Y0
+	VSUBPD  Y14, Y1, Y1
+	VSUBPD  Y15, Y0, Y0
+	VSUBPD  Y15, Y1, Y1
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $8, CX
+	JMP     oloop
+
+o4:
+	CMPQ    CX, $4
+	JL      odone
+	VMOVUPD (SI), Y0
+	VSUBPD  Y14, Y0, Y0
+	VSUBPD  Y15, Y0, Y0
+	VMOVUPD Y0, (DI)
+
+odone:
+	VZEROUPPER
+	RET
+
+// Vector constants of logKern (fdlibm's log, as Go's math.Log).
+DATA logv<>+0(SB)/8, $0x000fffffffffffff // mantissa mask @0
+DATA logv<>+8(SB)/8, $0x000fffffffffffff
+DATA logv<>+16(SB)/8, $0x000fffffffffffff
+DATA logv<>+24(SB)/8, $0x000fffffffffffff
+DATA logv<>+32(SB)/8, $0x3fe0000000000000 // exponent bits of 0.5 @32
+DATA logv<>+40(SB)/8, $0x3fe0000000000000
+DATA logv<>+48(SB)/8, $0x3fe0000000000000
+DATA logv<>+56(SB)/8, $0x3fe0000000000000
+DATA logv<>+64(SB)/8, $0x4330000000000000 // exponent bits of 2^52 @64
+DATA logv<>+72(SB)/8, $0x4330000000000000
+DATA logv<>+80(SB)/8, $0x4330000000000000
+DATA logv<>+88(SB)/8, $0x4330000000000000
+DATA logv<>+96(SB)/8, $4503599627371518.0 // 2^52 + 1022 @96
+DATA logv<>+104(SB)/8, $4503599627371518.0
+DATA logv<>+112(SB)/8, $4503599627371518.0
+DATA logv<>+120(SB)/8, $4503599627371518.0
+DATA logv<>+128(SB)/8, $0.70710678118654752440 // √2/2 @128
+DATA logv<>+136(SB)/8, $0.70710678118654752440
+DATA logv<>+144(SB)/8, $0.70710678118654752440
+DATA logv<>+152(SB)/8, $0.70710678118654752440
+DATA logv<>+160(SB)/8, $1.0 // 1 @160
+DATA logv<>+168(SB)/8, $1.0
+DATA logv<>+176(SB)/8, $1.0
+DATA logv<>+184(SB)/8, $1.0
+DATA logv<>+192(SB)/8, $2.0 // 2 @192
+DATA logv<>+200(SB)/8, $2.0
+DATA logv<>+208(SB)/8, $2.0
+DATA logv<>+216(SB)/8, $2.0
+DATA logv<>+224(SB)/8, $0.5 // 0.5 @224
+DATA logv<>+232(SB)/8, $0.5
+DATA logv<>+240(SB)/8, $0.5
+DATA logv<>+248(SB)/8, $0.5
+DATA logv<>+256(SB)/8, $6.666666666666735130e-01 // L1 @256
+DATA logv<>+264(SB)/8, $6.666666666666735130e-01
+DATA logv<>+272(SB)/8, $6.666666666666735130e-01
+DATA logv<>+280(SB)/8, $6.666666666666735130e-01
+DATA logv<>+288(SB)/8, $3.999999999940941908e-01 // L2 @288
+DATA logv<>+296(SB)/8, $3.999999999940941908e-01
+DATA logv<>+304(SB)/8, $3.999999999940941908e-01
+DATA logv<>+312(SB)/8, $3.999999999940941908e-01
+DATA logv<>+320(SB)/8, $2.857142874366239149e-01 // L3 @320
+DATA logv<>+328(SB)/8, $2.857142874366239149e-01
+DATA logv<>+336(SB)/8, $2.857142874366239149e-01
+DATA logv<>+344(SB)/8, $2.857142874366239149e-01
+DATA logv<>+352(SB)/8, $2.222219843214978396e-01 // L4 @352
+DATA logv<>+360(SB)/8, $2.222219843214978396e-01
+DATA logv<>+368(SB)/8, $2.222219843214978396e-01
+DATA logv<>+376(SB)/8, $2.222219843214978396e-01
+DATA logv<>+384(SB)/8, $1.818357216161805012e-01 // L5 @384
+DATA logv<>+392(SB)/8, $1.818357216161805012e-01
+DATA logv<>+400(SB)/8, $1.818357216161805012e-01
+DATA logv<>+408(SB)/8, $1.818357216161805012e-01
+DATA logv<>+416(SB)/8, $1.531383769920937332e-01 // L6 @416
+DATA logv<>+424(SB)/8, $1.531383769920937332e-01
+DATA logv<>+432(SB)/8, $1.531383769920937332e-01
+DATA logv<>+440(SB)/8, $1.531383769920937332e-01
+DATA logv<>+448(SB)/8, $1.479819860511658591e-01 // L7 @448
+DATA logv<>+456(SB)/8, $1.479819860511658591e-01
+DATA logv<>+464(SB)/8, $1.479819860511658591e-01
+DATA logv<>+472(SB)/8, $1.479819860511658591e-01
+DATA logv<>+480(SB)/8, $6.93147180369123816490e-01 // ln2 hi @480
+DATA logv<>+488(SB)/8, $6.93147180369123816490e-01
+DATA logv<>+496(SB)/8, $6.93147180369123816490e-01
+DATA logv<>+504(SB)/8, $6.93147180369123816490e-01
+DATA logv<>+512(SB)/8, $1.90821492927058770002e-10 // ln2 lo @512
+DATA logv<>+520(SB)/8, $1.90821492927058770002e-10
+DATA logv<>+528(SB)/8, $1.90821492927058770002e-10
+DATA logv<>+536(SB)/8, $1.90821492927058770002e-10
+DATA logv<>+544(SB)/8, $0x7ff0000000000000 // +Inf @544
+DATA logv<>+552(SB)/8, $0x7ff0000000000000
+DATA logv<>+560(SB)/8, $0x7ff0000000000000
+DATA logv<>+568(SB)/8, $0x7ff0000000000000
+GLOBL logv<>(SB), RODATA|NOPTR, $576
+
+// func logKern(dst, src *float64, n int)
+//
+// dst[i] = ln src[i] for i < n (a multiple of 4) by fdlibm's method, as Go's
+// math.Log: src = 2^k·f1 with f1 ∈ [√½, √2), f = f1 − 1, s = f/(2+f),
+// ln f1 = f − (hfsq − s·(hfsq + R(s²))) with hfsq = f²/2 and R the
+// degree-7 polynomial of fdlibm (error < 2^-58.45), plus k·ln2 in two parts.
+// Valid for normal positive src and +Inf and NaN (returned as they are);
+// zero, negative and subnormal src are not handled (callers pass sums ≥ 1).
+TEXT ·logKern(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	LEAQ logv<>(SB), R9
+
+lloop:
+	CMPQ         CX, $4
+	JL           ldone2
+	VMOVUPD      (SI), Y0
+	VPSRLQ       $52, Y0, Y1       // biased exponent
+	VPOR         64(R9), Y1, Y1    // 2^52 + biased exponent, as a double
+	VSUBPD       96(R9), Y1, Y2    // k = biased exponent − 1022
+	VANDPD       0(R9), Y0, Y3
+	VORPD        32(R9), Y3, Y3    // f1 ∈ [0.5, 1)
+	VCMPPD       $1, 128(R9), Y3, Y4 // f1 < √2/2
+	VANDPD       Y3, Y4, Y5
+	VADDPD       Y5, Y3, Y3        // f1·2 there
+	VANDPD       160(R9), Y4, Y5
+	VSUBPD       Y5, Y2, Y2        // k − 1 there
+	VSUBPD       160(R9), Y3, Y6   // f = f1 − 1
+	VADDPD       192(R9), Y6, Y5   // 2 + f
+	VDIVPD       Y5, Y6, Y7        // s = f/(2+f)
+	VMULPD       Y7, Y7, Y8        // s²
+	VMULPD       Y8, Y8, Y9        // s⁴
+	VMOVUPD      448(R9), Y10      // t1 = s²(L1 + s⁴(L3 + s⁴(L5 + s⁴L7)))
+	VFMADD213PD  384(R9), Y9, Y10
+	VFMADD213PD  320(R9), Y9, Y10
+	VFMADD213PD  256(R9), Y9, Y10
+	VMULPD       Y8, Y10, Y10
+	VMOVUPD      416(R9), Y11      // t2 = s⁴(L2 + s⁴(L4 + s⁴L6))
+	VFMADD213PD  352(R9), Y9, Y11
+	VFMADD213PD  288(R9), Y9, Y11
+	VMULPD       Y9, Y11, Y11
+	VADDPD       Y11, Y10, Y10     // R = t1 + t2
+	VMULPD       224(R9), Y6, Y13
+	VMULPD       Y6, Y13, Y13      // hfsq = (0.5·f)·f
+	VADDPD       Y10, Y13, Y5      // hfsq + R
+	VMULPD       512(R9), Y2, Y14  // k·ln2lo
+	VFMADD231PD  Y5, Y7, Y14       // s·(hfsq + R) + k·ln2lo
+	VSUBPD       Y14, Y13, Y14     // hfsq − (…)
+	VSUBPD       Y6, Y14, Y14      // (hfsq − …) − f
+	VMULPD       480(R9), Y2, Y15  // k·ln2hi (exact)
+	VSUBPD       Y14, Y15, Y15     // k·ln2hi − ((hfsq − …) − f)
+	VCMPPD       $0x05, 544(R9), Y0, Y4 // !(x < +Inf): NaN or +Inf
+	VBLENDVPD    Y4, Y0, Y15, Y15
+	VMOVUPD      Y15, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DI
+	SUBQ         $4, CX
+	JMP          lloop
+
+ldone2:
+	VZEROUPPER
+	RET

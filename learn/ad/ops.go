@@ -754,9 +754,10 @@ func (t *Tape) LogSoftmax(a *Node) *Node {
 	n := t.unary(opLogSoftmax, a)
 	B, c := a.Rows, a.Cols
 	c4 := pad4(c)
-	// aux = [ e_ij = e^{a_ij − m_i} (B×c4, stride c4) | m (B) | 1/Σ_j e_ij (B) ].
-	n.aux = grow(n.aux, B*c4+2*B)
-	e, m, inv := n.aux[:B*c4], n.aux[B*c4:B*c4+B], n.aux[B*c4+B:B*c4+2*B]
+	// aux = [ e_ij = e^{a_ij − m_i} (B×c4, stride c4) | m (B) | 1/Σ_j e_ij (B) |
+	//         log Σ_j e_ij (B) ].
+	n.aux = grow(n.aux, B*c4+3*B)
+	e, m, inv, lse := n.aux[:B*c4], n.aux[B*c4:B*c4+B], n.aux[B*c4+B:B*c4+2*B], n.aux[B*c4+2*B:B*c4+3*B]
 	src := a.Data
 	if c4 != c {
 		// Rows padded with −Inf, as lseRows wants.
@@ -770,11 +771,17 @@ func (t *Tape) LogSoftmax(a *Node) *Node {
 		src = e
 	}
 	lseRows(e, src, m, inv, B, c4)
+	logSlice(lse, inv)
 	for i := 0; i < B; i++ {
 		x := a.Data[i*c : (i+1)*c]
 		y := n.Data[i*c : (i+1)*c]
-		mi, ls := m[i], math.Log(inv[i])
+		mi, ls := m[i], lse[i]
 		inv[i] = 1 / inv[i]
+		if hasFMA && c >= 4 {
+			n4 := c &^ 3
+			shiftSubKern(&y[0], &x[0], mi, ls, n4)
+			x, y = x[n4:], y[n4:]
+		}
 		for j, v := range x {
 			y[j] = (v - mi) - ls // not v − (m+ls): keeps precision for large logits
 		}
@@ -1005,8 +1012,9 @@ func (t *Tape) MixtureLogPDF(z, mu, logvar, theta *Node) *Node {
 	e, m, inv := n.aux[:B*K4], n.aux[B*K4:B*K4+B], n.aux[B*K4+B:B*K4+2*B]
 	mixJoint(e, cst, muT, hT, z.Data, B, d, K4)
 	lseRows(e, e, m, inv, B, K4)
+	logSlice(n.Data, inv)
 	for i := 0; i < B; i++ {
-		n.Data[i] = m[i] + math.Log(inv[i])
+		n.Data[i] += m[i]
 		inv[i] = 1 / inv[i]
 	}
 	return n
