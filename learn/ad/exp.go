@@ -4,7 +4,7 @@ import "math"
 
 // expSlice sets dst[i] = e^{src[i]}; dst may alias src. With the AVX2/FMA
 // kernel it is vectorised (≤ 2 ulp from math.Exp, results below 1e-307 flush
-// to 0, see kern_amd64.s); otherwise it is math.Exp.
+// to 0, see EXPV in lse_amd64.s); otherwise it is math.Exp.
 func expSlice(dst, src []float64) {
 	n := len(src)
 	dst = dst[:n]

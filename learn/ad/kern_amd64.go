@@ -58,7 +58,7 @@ func detectFMA() bool {
 }
 
 // expKern sets dst[i] = e^{src[i]} for i < n, n a multiple of 4 (see
-// kern_amd64.s for the method and its limits). Callers check hasFMA.
+// EXPV in lse_amd64.s for the method and its limits). Callers check hasFMA.
 //
 //go:noescape
 func expKern(dst, src *float64, n int)
