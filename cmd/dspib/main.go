@@ -9,6 +9,9 @@
 //
 //	simulate   run Langevin dynamics of a model system at several temperatures
 //	           and write trajectories, LJ7 features and metadata.json to a folder
+//	train      learn SPIB or D-SPIB from a simulate folder or your own .npy
+//	           features (one temperature each) and write the model and latents
+//	generate   sample a trained D-SPIB model's latent space at any temperatures
 //	help       print this help or a command's flags
 //	version    print the package version
 //
