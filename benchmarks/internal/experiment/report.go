@@ -329,11 +329,14 @@ func verdict(e *Experiment, methods []methodRef, by map[sumKey]*Summary, nSeeds 
 			fmt.Fprintf(&b, "At the held-out kT %g (%s) %s %s the nearest-training-temperature baseline (MD at kT %g) on symKL vs MD: %s vs %s (reference variant %s vs %s, F RMSE along z1 %s vs %s kT). ",
 				t, regime(e, t), m.name, verdictWord, e.Nearest(t), plots.FormatFloat(v, 3), plots.FormatFloat(base, 3),
 				plots.FormatFloat(rv, 3), plots.FormatFloat(rb, 3), plots.FormatFloat(fv, 3), plots.FormatFloat(fb, 3))
-			if fl, ok := get(e.Nearest(t), "nearest_"+m.enc, "sym_kl_md"); ok && v >= base && base <= 1.15*fl {
-				fmt.Fprintf(&b, "Why: the baseline is itself within 15 %% of the sampling-noise floor (%s between two independent MD runs at kT %g): "+
-					"at this sample size the change of the distribution between kT %g and %g is barely resolved by the metric, "+
-					"so only a generator practically as good as MD could beat it. ",
-					plots.FormatFloat(fl, 3), e.Nearest(t), e.Nearest(t), t)
+			tn := e.Nearest(t)
+			fl, ok1 := get(tn, "nearest_"+m.enc, "sym_kl_md")
+			own, ok2 := get(tn, m.key, "sym_kl_md")
+			if ok1 && ok2 && v >= base && base <= 1.15*fl {
+				fmt.Fprintf(&b, "Why: the baseline is itself within 15 %% of the sampling-noise floor (%s between two independent MD runs at kT %g), "+
+					"i.e. at this sample size the metric barely resolves the change of the distribution between kT %g and %g, "+
+					"while %s is %s above that floor even at the training temperature kT %g (%s): its error where it was trained is larger than the effect of temperature it should predict. ",
+					plots.FormatFloat(fl, 3), tn, tn, t, m.name, plots.FormatFloat(own-fl, 2), tn, plots.FormatFloat(own, 3))
 			}
 		}
 	}
