@@ -107,7 +107,6 @@ const profileGrid = 200
 // the logarithm, so a prediction that misses a region gets a large but finite
 // free energy there (20 kT above the reference minimum at most).
 func profile(ref, gen []float64, k int, h float64) (grid, fRef, fGen []float64, err error) {
-	n := len(ref) / 2
 	col := func(x []float64) []float64 {
 		c := make([]float64, len(x)/2)
 		for i := range c {
@@ -117,7 +116,6 @@ func profile(ref, gen []float64, k int, h float64) (grid, fRef, fGen []float64, 
 	}
 	rc, gc := col(ref), col(gen)
 	lo, hi := slices.Min(rc)-3*h, slices.Max(rc)+3*h
-	_ = n
 	grid = make([]float64, profileGrid)
 	for i := range grid {
 		grid[i] = lo + (hi-lo)*float64(i)/float64(profileGrid-1)
