@@ -1,70 +1,24 @@
 package plots
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/dspib/dspib/internal/atomicfile"
 )
 
 // WriteAtomic creates or replaces the file at path with the bytes produced by
-// write. The bytes first go to a temporary file in the same directory
-// (".<name>.tmp-*"), which is synced, given mode 0644 and renamed onto path,
-// so that readers see either the old file or the complete new one. On any
-// error, including one returned by write, the temporary file is removed and
-// path is left untouched.
-func WriteAtomic(path string, write func(w io.Writer) error) (err error) {
-	if path == "" {
-		return errors.New("plots: WriteAtomic: empty path")
-	}
-	if write == nil {
-		return errors.New("plots: WriteAtomic: nil write function")
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	if base == "" {
-		return fmt.Errorf("plots: WriteAtomic: path %q names a directory", path)
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				f.Close()
-			}
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	closed = true
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
+// write. The bytes first go to path+".part" in the same directory, which is
+// given mode 0644, synced and renamed onto path, so that readers see either
+// the old file or the complete new one. On any error, including one returned
+// by write, the temporary file is removed and path is left untouched. It is
+// internal/atomicfile.Write, the implementation md/traj uses too.
+func WriteAtomic(path string, write func(w io.Writer) error) error {
+	if err := atomicfile.Write(path, write); err != nil {
 		return fmt.Errorf("plots: writing %s: %w", path, err)
 	}
 	return nil

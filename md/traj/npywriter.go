@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"github.com/dspib/dspib/internal/atomicfile"
 )
 
 // bufTarget is the target size of the NPYWriter buffer in bytes; the actual
@@ -245,7 +247,7 @@ func OpenAppend(path string, cols int) (*NPYWriter, error) {
 			return nil, fmt.Errorf("traj: OpenAppend: %w", err)
 		}
 	}
-	af := &AtomicFile{f: f, path: path, tmp: tmp}
+	af := atomicfile.Adopt(f, path)
 	return newNPYWriter(af, cols, rows, hdrLen), nil
 }
 

@@ -141,10 +141,10 @@ func TestOpenAppendContinuesRun(t *testing.T) {
 				err = w.Close()
 			case "flush":
 				err = w.Flush()
-				w.af.f.Close()
+				w.af.File().Close()
 			case "kill":
 				err = w.bw.Flush()
-				w.af.f.Close()
+				w.af.File().Close()
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -298,7 +298,7 @@ func TestOpenAppendPrefersPart(t *testing.T) {
 	if err := w.bw.Flush(); err != nil { // simulate a kill: data, stale header
 		t.Fatal(err)
 	}
-	w.af.f.Close()
+	w.af.File().Close()
 	if w, err = OpenAppend(path, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestNPYWriterIOError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.af.f.Close() // every write to the file now fails
+	w.af.File().Close() // every write to the file now fails
 	var werr error
 	for i := 0; i < 10000 && werr == nil; i++ {
 		werr = w.WriteRow(make([]float64, 14))
