@@ -27,7 +27,6 @@ import (
 
 	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/benchmarks/internal/experiment"
-	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/potentials"
 )
 
@@ -50,44 +49,18 @@ func spec() *experiment.Spec {
 		},
 		FeatureNames: []string{"c1 … c7: coordination numbers (r0 = 1.5 σ), sorted ascending"},
 	}
-	base := experiment.Sizes{
-		KMeansK: 100, Lag: 10, Exponent: 1, Embedding: diffusion.Smooth,
-		KDEBandwidth: 0.1, KLBins: 100, SurfaceBins: 60,
-	}
-	with := func(f func(s *experiment.Sizes)) experiment.Sizes { s := base; f(&s); return s }
 	return &experiment.Spec{
 		System: sys,
 		Experiments: []experiment.Experiment{
 			{Name: "temps", Title: "train on kT 0.2 and 0.5; interpolate to 0.3, 0.4; extrapolate to 0.6",
 				Train: []float64{0.2, 0.5}, Eval: []float64{0.2, 0.3, 0.4, 0.5, 0.6}},
 		},
-		Presets: map[string]experiment.Sizes{
-			"tiny": with(func(s *experiment.Sizes) {
-				s.Preset = "tiny"
-				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 3000, 1500, 20, 250
-				s.KMeansK, s.SPIBMaxEpochs, s.SPIBRefinements = 10, 30, -1
-				s.Phase2Epochs = 3
-				s.SurfaceBins = 15
-			}),
-			"quick": with(func(s *experiment.Sizes) {
-				s.Preset = "quick"
-				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 20_000, 50_000, 200, 8000
-				s.SPIBMaxEpochs, s.SPIBRefinements = 30, 3
-				s.Phase2Epochs = 10
-			}),
-			"default": with(func(s *experiment.Sizes) {
-				s.Preset = "default"
-				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 50_000, 200_000, 1000, 10_000
-				s.SPIBMaxEpochs, s.SPIBRefinements = 100, 5
-				s.Phase2Epochs = 30
-			}),
-			"paper": with(func(s *experiment.Sizes) {
-				s.Preset = "paper"
-				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 100_000, 1_000_000, 1000, 20_000
-				s.SPIBMaxEpochs, s.SPIBRefinements = 1000, 5
-				s.Phase2Epochs = 100
-			}),
-		},
+		Presets: experiment.StandardPresets(experiment.PresetSystemSizes{
+			Tiny:    experiment.SystemSizes{TrainFrames: 3000, RefFrames: 1500, BurnIn: 20, EvalN: 250},
+			Quick:   experiment.SystemSizes{TrainFrames: 20_000, RefFrames: 50_000, BurnIn: 200, EvalN: 8000},
+			Default: experiment.SystemSizes{TrainFrames: 50_000, RefFrames: 200_000, BurnIn: 1000, EvalN: 10_000},
+			Paper:   experiment.SystemSizes{TrainFrames: 100_000, RefFrames: 1_000_000, BurnIn: 1000, EvalN: 20_000},
+		}),
 		DefaultOut: "results/lj7",
 	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,12 +14,8 @@ import (
 // finite and the summary holds one value per seed.
 func TestTinyEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	var log bytes.Buffer
-	if err := run(context.Background(), []string{"-tiny", "-out", dir, "-repeat", "2"}, &log); err != nil {
-		t.Fatalf("run: %v\n%s", err, log.String())
-	}
-	m := experimenttest.CheckFolder(t, dir,
-		[]string{"spib", "dspib", "posthoc", "nearest_spib", "nearest_dspib"},
+	experimenttest.Run(t, run, "-tiny", "-out", dir, "-repeat", "2")
+	m := experimenttest.CheckFolder(t, dir, experimenttest.Methods,
 		[]string{"sym_kl_md", "fe_rmse_z1", "fe_rmse_z2", "pop_tv", "outside"},
 		map[string][]float64{"temps": {0.2, 0.3, 0.4, 0.5, 0.6}})
 	if len(m.PerSeed) != 2 {

@@ -33,7 +33,6 @@ import (
 	"os/signal"
 
 	"github.com/dspib/dspib/benchmarks/internal/experiment"
-	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/potentials"
 )
 
@@ -55,44 +54,18 @@ func spec() *experiment.Spec {
 		// The quadrature box of systems.md's exact statistics.
 		Exact: &experiment.GridBox{X0: -3, X1: 3, Y0: -2.5, Y1: 3.5, NX: 300, NY: 300},
 	}
-	base := experiment.Sizes{
-		KMeansK: 100, Lag: 10, Exponent: 1, Embedding: diffusion.Smooth,
-		KDEBandwidth: 0.1, KLBins: 100, SurfaceBins: 60,
-	}
-	with := func(f func(s *experiment.Sizes)) experiment.Sizes { s := base; f(&s); return s }
 	return &experiment.Spec{
 		System: sys,
 		Experiments: []experiment.Experiment{
 			{Name: "single", Title: "the paper's single-temperature experiment (kT = 1): D-SPIB vs SPIB", Train: []float64{1}, Eval: []float64{1}},
 			{Name: "multi", Title: "train on kT 0.6, 1.0, 1.4; hold out 0.8 and 1.2", Train: []float64{0.6, 1, 1.4}, Eval: []float64{0.6, 0.8, 1, 1.2, 1.4}},
 		},
-		Presets: map[string]experiment.Sizes{
-			"tiny": with(func(s *experiment.Sizes) {
-				s.Preset = "tiny"
-				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 3000, 2500, 50, 250
-				s.KMeansK, s.SPIBMaxEpochs, s.SPIBRefinements = 10, 30, -1
-				s.Phase2Epochs = 3
-				s.SurfaceBins = 15
-			}),
-			"quick": with(func(s *experiment.Sizes) {
-				s.Preset = "quick"
-				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 15_000, 50_000, 1000, 5000
-				s.SPIBMaxEpochs, s.SPIBRefinements = 30, 3
-				s.Phase2Epochs = 12
-			}),
-			"default": with(func(s *experiment.Sizes) {
-				s.Preset = "default"
-				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 50_000, 200_000, 1000, 10_000
-				s.SPIBMaxEpochs, s.SPIBRefinements = 100, 5
-				s.Phase2Epochs = 30
-			}),
-			"paper": with(func(s *experiment.Sizes) {
-				s.Preset = "paper"
-				s.TrainFrames, s.RefFrames, s.BurnIn, s.EvalN = 1_000_000, 1_000_000, 1000, 100_000
-				s.SPIBMaxEpochs, s.SPIBRefinements = 1000, 5
-				s.Phase2Epochs = 100
-			}),
-		},
+		Presets: experiment.StandardPresets(experiment.PresetSystemSizes{
+			Tiny:    experiment.SystemSizes{TrainFrames: 3000, RefFrames: 2500, BurnIn: 50, EvalN: 250},
+			Quick:   experiment.SystemSizes{TrainFrames: 15_000, RefFrames: 50_000, BurnIn: 1000, EvalN: 5000, Phase2Epochs: 12},
+			Default: experiment.SystemSizes{TrainFrames: 50_000, RefFrames: 200_000, BurnIn: 1000, EvalN: 10_000},
+			Paper:   experiment.SystemSizes{TrainFrames: 1_000_000, RefFrames: 1_000_000, BurnIn: 1000, EvalN: 100_000},
+		}),
 		DefaultOut: "results/threehole",
 	}
 }

@@ -15,22 +15,16 @@ import (
 // the metrics reproduced exactly (same seeds, same data).
 func TestTinyEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	var log bytes.Buffer
-	if err := run(context.Background(), []string{"-tiny", "-out", dir, "-seed", "3"}, &log); err != nil {
-		t.Fatalf("run: %v\n%s", err, log.String())
-	}
-	methods := []string{"spib", "dspib", "posthoc", "nearest_spib", "nearest_dspib"}
+	experimenttest.Run(t, run, "-tiny", "-out", dir, "-seed", "3")
+	methods := experimenttest.Methods
 	required := []string{"sym_kl_md", "sym_kl_exact", "fe_rmse_z1", "fe_rmse_z2", "pop_tv", "outside"}
 	temps := map[string][]float64{"single": {1}, "multi": {0.6, 0.8, 1, 1.2, 1.4}}
 	m1 := experimenttest.CheckFolder(t, dir, methods, required, temps)
 
-	log.Reset()
-	if err := run(context.Background(), []string{"-tiny", "-out", dir, "-seed", "3"}, &log); err != nil {
-		t.Fatalf("second run: %v", err)
-	}
+	log := experimenttest.Run(t, run, "-tiny", "-out", dir, "-seed", "3")
 	for _, want := range []string{"reuse: " + dir + "/seed3/md/train_kT1.000.npy", "reuse: single SPIB and D-SPIB models", "reuse: multi post-hoc diffusion prior"} {
-		if !strings.Contains(log.String(), want) {
-			t.Errorf("second run did not report %q:\n%s", want, log.String())
+		if !strings.Contains(log, want) {
+			t.Errorf("second run did not report %q:\n%s", want, log)
 		}
 	}
 	m2 := experimenttest.CheckFolder(t, dir, methods, required, temps)

@@ -95,8 +95,8 @@ func (e *Experiment) Nearest(kT float64) float64 {
 	return best
 }
 
-// Sizes sets the cost of a run. The presets (Tiny, Quick, Default, Paper) are
-// built by the programs; a zero field is invalid (Validate names it).
+// Sizes sets the cost of a run. The presets (tiny, quick, default, paper) are
+// built by StandardPresets; a zero field is invalid (Validate names it).
 type Sizes struct {
 	// Preset names the preset for the report.
 	Preset string

@@ -1,0 +1,27 @@
+package experimenttest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"testing"
+)
+
+// Methods lists the method keys every benchmark program must report at every
+// evaluated temperature: the two generators, the post-hoc ablation and the
+// nearest-training-temperature MD baseline under each encoder.
+var Methods = []string{"spib", "dspib", "posthoc", "nearest_spib", "nearest_dspib"}
+
+// RunFunc is a benchmark program's testable entry point (its run function).
+type RunFunc func(ctx context.Context, args []string, stderr io.Writer) error
+
+// Run calls run with args and a background context, fails the test with the
+// program's log if it returns an error, and returns the log.
+func Run(t testing.TB, run RunFunc, args ...string) string {
+	t.Helper()
+	var log bytes.Buffer
+	if err := run(context.Background(), args, &log); err != nil {
+		t.Fatalf("run %v: %v\n%s", args, err, log.String())
+	}
+	return log.String()
+}
