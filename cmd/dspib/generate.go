@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"flag"
 	"fmt"
 	"hash/fnv"
@@ -82,14 +81,8 @@ type generateJSON struct {
 func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var f generateFlags
 	fs := newGenerateFlagSet(&f, stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &usageError{msg: err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (flags go before it; every flag needs a leading -)", fs.Arg(0))
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	switch {
 	case f.model == "":

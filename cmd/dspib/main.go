@@ -84,6 +84,27 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
+// parseFlags parses args with fs, the one place the subcommands turn flag
+// parsing failures into errors: -h gives flag.ErrHelp (fs has printed the
+// help), a bad flag a *usageError with the flag package's message, and a
+// positional argument a *usageError naming it. set holds the names of the
+// flags given on the command line, so that callers can tell an explicit
+// zero from a default.
+func parseFlags(fs *flag.FlagSet, args []string) (set map[string]bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, &usageError{msg: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q (flags go before it; every flag needs a leading -)", fs.Arg(0))
+	}
+	set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	return set, nil
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"io"
 	"strings"
 	"testing"
 
@@ -50,4 +53,31 @@ func TestRegisterDuplicate(t *testing.T) {
 		}
 	}()
 	register(commands["simulate"])
+}
+
+// TestParseFlags: the shared parser reports -h as flag.ErrHelp, a bad flag
+// and a positional argument as *usageError naming them, and which flags were
+// given (an explicit zero is visible).
+func TestParseFlags(t *testing.T) {
+	newFS := func() *flag.FlagSet {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		fs.Float64Var(new(float64), "dt", 0.5, "")
+		fs.IntVar(new(int), "n", 1, "")
+		return fs
+	}
+	if _, err := parseFlags(newFS(), []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: %v, want flag.ErrHelp", err)
+	}
+	for args, want := range map[string][]string{"-bogus": {"-bogus"}, "stray": {"-n", "1", "stray"}} {
+		_, err := parseFlags(newFS(), want)
+		var ue *usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), strings.TrimPrefix(args, "-")) {
+			t.Errorf("%v: %v, want a usage error naming %q", want, err, args)
+		}
+	}
+	set, err := parseFlags(newFS(), []string{"-dt", "0"})
+	if err != nil || !set["dt"] || set["n"] {
+		t.Errorf("-dt 0: set %v, err %v; want only dt", set, err)
+	}
 }

@@ -120,17 +120,10 @@ Example:
 func parseSimulate(args []string, stderr io.Writer) (*simConfig, error) {
 	var f simFlags
 	fs := newSimFlagSet(&f, stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, &usageError{msg: err.Error()}
+	set, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, usagef("unexpected argument %q (flags go before it; every flag needs a leading -)", fs.Arg(0))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	return f.config(set)
 }
 

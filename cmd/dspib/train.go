@@ -131,14 +131,9 @@ type trainInput struct {
 func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	var f trainFlags
 	fs := newTrainFlagSet(&f, stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, &usageError{msg: err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return nil, usagef("unexpected argument %q (flags go before it; every flag needs a leading -)", fs.Arg(0))
+	set, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
 	}
 	tc := &trainConfig{flags: f}
 	switch {
@@ -204,20 +199,13 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 		Lambda:    f.lambda,
 		MaxEpochs: f.epochs,
 	}
-	if f.beta == 0 && trainFlagGiven(fs, "beta") {
+	if f.beta == 0 && set["beta"] {
 		tc.cfg.SPIB.Beta = -1 // β = 0 asked for explicitly
 	}
-	var err error
 	if tc.cfg, err = tc.cfg.Validate(); err != nil {
 		return nil, usagef("%v", err)
 	}
 	return tc, nil
-}
-
-func trainFlagGiven(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }
 
 // parseFloats parses a comma-separated list of finite kT > 0 (repeats
