@@ -69,11 +69,11 @@ func TestParseFlags(t *testing.T) {
 	if _, err := parseFlags(newFS(), []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v, want flag.ErrHelp", err)
 	}
-	for args, want := range map[string][]string{"-bogus": {"-bogus"}, "stray": {"-n", "1", "stray"}} {
-		_, err := parseFlags(newFS(), want)
+	for name, args := range map[string][]string{"bogus": {"-bogus"}, "stray": {"-n", "1", "stray"}} {
+		_, err := parseFlags(newFS(), args)
 		var ue *usageError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), strings.TrimPrefix(args, "-")) {
-			t.Errorf("%v: %v, want a usage error naming %q", want, err, args)
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), name) {
+			t.Errorf("%v: %v, want a usage error naming %q", args, err, name)
 		}
 	}
 	set, err := parseFlags(newFS(), []string{"-dt", "0"})
