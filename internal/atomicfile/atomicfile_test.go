@@ -1,4 +1,4 @@
-package atomicfile
+package atomicfile_test
 
 import (
 	"errors"
@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
+
+	"github.com/dspib/dspib/internal/atomicfile"
+	"github.com/dspib/dspib/internal/testdata"
 )
 
 func names(t *testing.T, dir string) []string {
@@ -24,35 +26,23 @@ func names(t *testing.T, dir string) []string {
 	return n
 }
 
-func wantErr(t *testing.T, err error, subs ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want one mentioning %q", subs)
-	}
-	for _, s := range subs {
-		if !strings.Contains(err.Error(), s) {
-			t.Errorf("error %q does not mention %q", err, s)
-		}
-	}
-}
-
 // TestWrite: a good write replaces the file with mode 0644; a failing write,
 // a rename onto a directory and a missing directory leave the old state and
 // no .part file behind.
 func TestWrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a.txt")
-	if err := Write(path, func(w io.Writer) error { _, err := io.WriteString(w, "one"); return err }); err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error { _, err := io.WriteString(w, "one"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(path); err != nil || string(b) != "one" {
 		t.Fatalf("read back %q, %v; want %q", b, err, "one")
 	}
-	if st, _ := os.Stat(path); st.Mode().Perm() != Mode {
-		t.Errorf("mode %v, want %v", st.Mode().Perm(), Mode)
+	if st, _ := os.Stat(path); st.Mode().Perm() != atomicfile.Mode {
+		t.Errorf("mode %v, want %v", st.Mode().Perm(), atomicfile.Mode)
 	}
 	boom := errors.New("boom")
-	if err := Write(path, func(w io.Writer) error { io.WriteString(w, "two"); return boom }); !errors.Is(err, boom) {
+	if err := atomicfile.Write(path, func(w io.Writer) error { io.WriteString(w, "two"); return boom }); !errors.Is(err, boom) {
 		t.Fatalf("error %v, want %v", err, boom)
 	}
 	if b, _ := os.ReadFile(path); string(b) != "one" {
@@ -65,26 +55,26 @@ func TestWrite(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(sub, "x"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, Write(sub, func(io.Writer) error { return nil }), "sub")
-	wantErr(t, Write(filepath.Join(dir, "nope", "f"), func(io.Writer) error { return nil }), "nope")
-	wantErr(t, Write("", func(io.Writer) error { return nil }), "empty path")
-	wantErr(t, Write(path, nil), "nil write")
+	testdata.WantErr(t, atomicfile.Write(sub, func(io.Writer) error { return nil }), "sub")
+	testdata.WantErr(t, atomicfile.Write(filepath.Join(dir, "nope", "f"), func(io.Writer) error { return nil }), "nope")
+	testdata.WantErr(t, atomicfile.Write("", func(io.Writer) error { return nil }), "empty path")
+	testdata.WantErr(t, atomicfile.Write(path, nil), "nil write")
 	if got, want := names(t, dir), []string{"a.txt", "sub"}; !slices.Equal(got, want) {
 		t.Errorf("directory holds %v, want %v", got, want)
 	}
 }
 
 // TestCommitAbort: before Commit only the .part file exists; Commit moves it;
-// use after Commit reports ErrFinished; Abort removes an uncommitted file.
+// use after Commit reports atomicfile.ErrFinished; Abort removes an uncommitted file.
 func TestCommitAbort(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f")
-	a, err := Create(path)
+	a, err := atomicfile.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.Write([]byte("x"))
-	if got, want := names(t, dir), []string{"f" + PartSuffix}; !slices.Equal(got, want) {
+	if got, want := names(t, dir), []string{"f" + atomicfile.PartSuffix}; !slices.Equal(got, want) {
 		t.Fatalf("before Commit directory holds %v, want %v", got, want)
 	}
 	if err := a.Commit(); err != nil {
@@ -93,13 +83,13 @@ func TestCommitAbort(t *testing.T) {
 	if got, want := names(t, dir), []string{"f"}; !slices.Equal(got, want) {
 		t.Fatalf("after Commit directory holds %v, want %v", got, want)
 	}
-	if _, err := a.Write([]byte("y")); !errors.Is(err, ErrFinished) {
-		t.Errorf("Write after Commit: %v, want ErrFinished", err)
+	if _, err := a.Write([]byte("y")); !errors.Is(err, atomicfile.ErrFinished) {
+		t.Errorf("atomicfile.Write after Commit: %v, want atomicfile.ErrFinished", err)
 	}
 	if err := a.Abort(); err != nil {
 		t.Errorf("Abort after Commit: %v, want nil", err)
 	}
-	b, err := Create(path)
+	b, err := atomicfile.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,12 +105,12 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "atomicfile")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "hello.txt")
-	err := Write(path, func(w io.Writer) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
 		_, err := io.WriteString(w, "hello\n")
 		return err
 	})
 	b, _ := os.ReadFile(path)
-	_, perr := os.Stat(path + PartSuffix)
+	_, perr := os.Stat(path + atomicfile.PartSuffix)
 	fmt.Print(string(b))
 	fmt.Println("error:", err, "| .part left:", !errors.Is(perr, os.ErrNotExist))
 	// Output:
