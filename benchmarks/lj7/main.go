@@ -20,10 +20,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
 
 	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/benchmarks/internal/experiment"
@@ -69,11 +66,4 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	return experiment.Main(ctx, spec(), args, stderr)
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "lj7:", err)
-		os.Exit(1)
-	}
-}
+func main() { experiment.Command(spec()) }

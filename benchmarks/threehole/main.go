@@ -27,10 +27,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
 
 	"github.com/dspib/dspib/benchmarks/internal/experiment"
 	"github.com/dspib/dspib/potentials"
@@ -74,11 +71,4 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	return experiment.Main(ctx, spec(), args, stderr)
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "threehole:", err)
-		os.Exit(1)
-	}
-}
+func main() { experiment.Command(spec()) }

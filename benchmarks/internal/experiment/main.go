@@ -1,20 +1,21 @@
 package experiment
 
 import (
-	"math"
-
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/dspib/dspib/learn/diffusion"
 	"io"
+	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dspib/dspib/learn/diffusion"
 )
 
 // Options select one run of a benchmark program.
@@ -88,6 +89,24 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	}
 	o.Exponent = *exponent
 	return o, nil
+}
+
+// Command is a benchmark program's main function: it runs Main on
+// os.Args[1:] with a context that Ctrl-C cancels (a restarted run reuses the
+// finished stages), logging to os.Stderr, and on error prints
+// "<System.Name>: <error>" and exits with status 1.
+func Command(spec *Spec) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := Main(ctx, spec, os.Args[1:], os.Stderr)
+	stop()
+	if err != nil {
+		name := "benchmark"
+		if spec.System != nil {
+			name = spec.System.Name
+		}
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
 }
 
 // Main parses args and runs the whole benchmark, logging to stderr.
