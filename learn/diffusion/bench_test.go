@@ -74,14 +74,7 @@ func BenchmarkGenerate(b *testing.B) {
 func BenchmarkHeldOutEmbedding(b *testing.B) {
 	const n = 3000
 	rng := newRNG(51)
-	x := make([]float64, 2*n)
-	temps := make([]float64, n)
-	for i := range n {
-		T := float64(1 + i%2)
-		temps[i] = T
-		x[2*i] = math.Sqrt(T) * rng.NormFloat64()
-		x[2*i+1] = math.Sqrt(T) * rng.NormFloat64()
-	}
+	x, temps := twoTemperatureGaussians(rng, n)
 	for _, emb := range []Embedding{Smooth, Fourier} {
 		b.Run(emb.String(), func(b *testing.B) {
 			for range b.N {

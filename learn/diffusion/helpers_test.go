@@ -175,3 +175,19 @@ func boltzmann1D(U func(float64) float64, T, lo, hi float64, n int, rng *rand.Ra
 	}
 	return x, sf / s
 }
+
+// twoTemperatureGaussians returns n samples of the 2-D Gaussian N(0, kT·I),
+// alternating kT = 1 and kT = 2 (x is n×2 row-major, temps[i] the sample's kT):
+// the analytic family whose width depends on T used by the
+// temperature-conditioning test and the embedding benchmark.
+func twoTemperatureGaussians(rng *rand.Rand, n int) (x, temps []float64) {
+	x = make([]float64, 2*n)
+	temps = make([]float64, n)
+	for i := range n {
+		T := float64(1 + i%2)
+		temps[i] = T
+		x[2*i] = math.Sqrt(T) * rng.NormFloat64()
+		x[2*i+1] = math.Sqrt(T) * rng.NormFloat64()
+	}
+	return x, temps
+}

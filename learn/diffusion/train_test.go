@@ -118,14 +118,7 @@ func TestTrainMixture(t *testing.T) {
 func TestTemperatureConditioning(t *testing.T) {
 	const n = 3000
 	rng := newRNG(51)
-	x := make([]float64, 2*n)
-	temps := make([]float64, n)
-	for i := range n {
-		T := float64(1 + i%2)
-		temps[i] = T
-		x[2*i] = math.Sqrt(T) * rng.NormFloat64()
-		x[2*i+1] = math.Sqrt(T) * rng.NormFloat64()
-	}
+	x, temps := twoTemperatureGaussians(rng, n)
 	cfg := TrainConfig{Prior: Config{Hidden: []int{16, 32, 32, 16}, Replicas: 8, Exponent: 1},
 		Epochs: 40, BatchSize: 64, Adam: adamLR(3e-3), LRDecay: 0.95}
 	p, _, err := Train(x, temps, cfg, newRNG(52))
