@@ -26,19 +26,28 @@ func Edges(lo, hi float64, n int) ([]float64, error) {
 	return e, nil
 }
 
-// checkEdges verifies that edges are finite, strictly increasing and at least
-// two.
-func checkEdges(name string, edges []float64) error {
+// CheckEdges reports whether edges are at least two finite, strictly
+// increasing bin edges; the error names the argument (name) and the index.
+// It is shared by the histograms here and the figures in analysis/plots.
+func CheckEdges(name string, edges []float64) error {
 	if len(edges) < 2 {
-		return fmt.Errorf("analysis: %s has %d edges, want ≥ 2", name, len(edges))
+		return fmt.Errorf("%s: %d edges, want at least 2", name, len(edges))
 	}
 	for i, v := range edges {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("analysis: %s[%d] = %v, want finite", name, i, v)
+			return fmt.Errorf("%s[%d] = %v, want finite", name, i, v)
 		}
 		if i > 0 && !(v > edges[i-1]) {
-			return fmt.Errorf("analysis: %s[%d] = %v is not above %s[%d] = %v", name, i, v, name, i-1, edges[i-1])
+			return fmt.Errorf("%s[%d] = %v ≤ %s[%d] = %v, want strictly increasing", name, i, v, name, i-1, edges[i-1])
 		}
+	}
+	return nil
+}
+
+// checkEdges is CheckEdges with this package's error prefix.
+func checkEdges(name string, edges []float64) error {
+	if err := CheckEdges(name, edges); err != nil {
+		return fmt.Errorf("analysis: %w", err)
 	}
 	return nil
 }

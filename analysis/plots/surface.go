@@ -2,6 +2,7 @@ package plots
 
 import (
 	"fmt"
+	"github.com/dspib/dspib/analysis"
 	"math"
 	"strconv"
 
@@ -44,10 +45,10 @@ var (
 
 // validate checks the shape and values of s, naming the offending input.
 func (s *Surface) validate(a surfaceArgs) error {
-	if err := checkEdges(a.prefix+a.xEdges, s.XEdges); err != nil {
+	if err := analysis.CheckEdges(a.prefix+a.xEdges, s.XEdges); err != nil {
 		return err
 	}
-	if err := checkEdges(a.prefix+a.yEdges, s.YEdges); err != nil {
+	if err := analysis.CheckEdges(a.prefix+a.yEdges, s.YEdges); err != nil {
 		return err
 	}
 	nx, ny := len(s.XEdges)-1, len(s.YEdges)-1
@@ -62,23 +63,6 @@ func (s *Surface) validate(a surfaceArgs) error {
 	}
 	if math.IsNaN(s.Cap) || math.IsInf(s.Cap, 0) || s.Cap < 0 {
 		return fmt.Errorf("%s%s = %v, want finite and ≥ 0 (0 = no clipping)", a.prefix, a.cap, s.Cap)
-	}
-	return nil
-}
-
-// checkEdges reports whether e are at least two finite, strictly increasing
-// bin edges.
-func checkEdges(name string, e []float64) error {
-	if len(e) < 2 {
-		return fmt.Errorf("%s: %d edges, want at least 2", name, len(e))
-	}
-	for i, v := range e {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("%s[%d] = %v, want finite", name, i, v)
-		}
-		if i > 0 && !(v > e[i-1]) {
-			return fmt.Errorf("%s[%d] = %v ≤ %s[%d] = %v, want strictly increasing", name, i, v, name, i-1, e[i-1])
-		}
 	}
 	return nil
 }
