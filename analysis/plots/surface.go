@@ -2,7 +2,6 @@ package plots
 
 import (
 	"fmt"
-	"github.com/dspib/dspib/analysis"
 	"math"
 	"strconv"
 
@@ -11,6 +10,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/dspib/dspib/analysis"
 )
 
 // Surface is one panel of SurfacePanel: a free energy F(z1, z2) on the
