@@ -49,24 +49,20 @@ func benchEpoch(b *testing.B, k int) {
 		trainDst[i] = data.Dst[p]
 	}
 	m.encodeInto(&tr.enc, data.X, 0, trainDst, 1, false)
-	b.Run("epoch", func(b *testing.B) {
-		b.ReportAllocs()
-		defer cpuMetric(b)()
-		for b.Loop() {
-			_, _, _, _ = tr.epoch(data.Train, true)
-			tr.eval(data.Test)
-			m.encodeInto(&tr.enc, data.X, 0, trainDst, 1, false)
-		}
-	})
-	b.Run("epoch-2workers", func(b *testing.B) {
-		b.ReportAllocs()
-		defer cpuMetric(b)()
-		for b.Loop() {
-			_, _, _, _ = tr.epoch(data.Train, true)
-			tr.eval(data.Test)
-			m.encodeInto(&tr.enc, data.X, 0, trainDst, 2, false)
-		}
-	})
+	for _, w := range []struct {
+		name    string
+		workers int
+	}{{"epoch", 1}, {"epoch-2workers", 2}} {
+		b.Run(w.name, func(b *testing.B) {
+			b.ReportAllocs()
+			defer cpuMetric(b)()
+			for b.Loop() {
+				_, _, _, _ = tr.epoch(data.Train, true)
+				tr.eval(data.Test)
+				m.encodeInto(&tr.enc, data.X, 0, trainDst, w.workers, false)
+			}
+		})
+	}
 	b.Run("train", func(b *testing.B) {
 		b.ReportAllocs()
 		defer cpuMetric(b)()
