@@ -29,28 +29,28 @@ import (
 //	dspib.rng                    the *rand.PCG state (MarshalBinary), one byte per entry
 //	dspib.labels                 the adopted labels, one per frame
 //	dspib.train/test/val         (1) the pair indices of each split
-//	dspib.hist1, dspib.hist2     phase-1 (spib.HistoryTensor) and phase-2 (12 columns) histories
+//	dspib.hist1, dspib.hist2     phase-1 (spib.HistoryTensor) and phase-2 (14 columns) histories
 //
 // Integer lists are stored as 1×(n+1) rows whose first entry is n
 // (spib.IntsTensor), so that empty lists need no empty tensor. Every float
 // is stored bit-exactly.
-const checkpointVersion = 2
+const checkpointVersion = 3
 
 const (
-	hist2Cols = 12
+	hist2Cols = 14
 	metaLen   = 11
 	phase1Pre = "phase1/"
 )
 
 func hist2Row(h EpochStats) []float64 {
 	return []float64{float64(h.Epoch), h.TrainLoss, h.TrainCE, h.TrainLogQ, h.TrainDiff, h.TestLoss, h.TestCE,
-		h.TestLogQ, h.TestDiff, h.LR, float64(h.OptimizerSteps), float64(h.Elapsed)}
+		h.TestLogQ, h.TestDiff, h.LR, float64(h.OptimizerSteps), float64(h.Elapsed), h.TrainCESE, h.TrainDiffSE}
 }
 
 func hist2From(r []float64) EpochStats {
 	return EpochStats{Epoch: int(r[0]), TrainLoss: r[1], TrainCE: r[2], TrainLogQ: r[3], TrainDiff: r[4],
 		TestLoss: r[5], TestCE: r[6], TestLogQ: r[7], TestDiff: r[8], LR: r[9], OptimizerSteps: int(r[10]),
-		Elapsed: time.Duration(r[11])}
+		Elapsed: time.Duration(r[11]), TrainCESE: r[12], TrainDiffSE: r[13]}
 }
 
 // dataTensors are the tensors both phases' checkpoints carry: the metadata

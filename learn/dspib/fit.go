@@ -195,7 +195,7 @@ func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PC
 		Resumed:       st.resumed,
 	}
 	if res.Converged {
-		res.Stopped = fmt.Sprintf("phase 2 converged after %d epochs (CE and diffusion loss unchanged)", len(st.hist))
+		res.Stopped = fmt.Sprintf("phase 2 converged after %d epochs (CE and diffusion loss unchanged within the tolerance or two standard errors)", len(st.hist))
 	} else {
 		res.Stopped = fmt.Sprintf("phase 2 reached the cap of %d epochs", cfg.MaxEpochs)
 	}
@@ -215,7 +215,9 @@ func (st *fitState) finish(res *Result, cfg Config) error {
 			return
 		}
 		e.Epoch = len(st.hist)
-		e.TestCE, e.TestLogQ, e.TestDiff, err = tr.epoch(pairs, false)
+		var m epochMeans
+		m, err = tr.epoch(pairs, false)
+		e.TestCE, e.TestLogQ, e.TestDiff = m.ce, m.lq, m.df
 		e.TestLoss = cfg.total(e.TestCE, e.TestLogQ, e.TestDiff)
 	}
 	ev(st.data.Test, &res.Test)

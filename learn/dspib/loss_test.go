@@ -180,6 +180,15 @@ func TestPhase2ReducesDiffusionLoss(t *testing.T) {
 	if !(last < 0.8*first) {
 		t.Errorf("diffusion loss %.4f → %.4f, want a drop of more than 20 %%", first, last)
 	}
+	// ≈1200 pairs in batches of 512 give 3 batch means per epoch: their
+	// standard error is positive and, from the 1.4 % per-batch-set scatter
+	// above, well under 10 % of the mean.
+	for _, e := range h {
+		if !(e.TrainDiffSE > 0 && e.TrainDiffSE < 0.1*e.TrainDiff) || !(e.TrainCESE > 0 && e.TrainCESE < 0.1*e.TrainCE) {
+			t.Errorf("epoch %d: standard errors CE %g (of %g), diffusion %g (of %g), want in (0, 10 %%)",
+				e.Epoch, e.TrainCESE, e.TrainCE, e.TrainDiffSE, e.TrainDiff)
+		}
+	}
 	if !(h[len(h)-1].TestDiff < 0.8*h[0].TestDiff) {
 		t.Errorf("test diffusion loss %.4f → %.4f, want a drop of more than 20 %%", h[0].TestDiff, h[len(h)-1].TestDiff)
 	}
@@ -211,7 +220,8 @@ func TestPhase2ReducesDiffusionLoss(t *testing.T) {
 }
 
 // TestConvergenceRule: phase 2 stops only when both CE and the diffusion
-// loss are unchanged for more than Patience epochs, or at the cap.
+// loss are unchanged (within the tolerance or two standard errors) for more
+// than Patience epochs, or at the cap.
 func TestConvergenceRule(t *testing.T) {
 	cfg, err := Config{SPIB: spib.Config{Patience: 2, Tolerance: 1e-3}, MaxEpochs: 50}.Validate()
 	if err != nil {
@@ -232,6 +242,28 @@ func TestConvergenceRule(t *testing.T) {
 	}
 	if stopped != 14 || !c.converged {
 		t.Errorf("stopped at epoch %d (converged %v), want 14 (epochs 12, 13, 14 unchanged)", stopped, c.converged)
+	}
+	// A diffusion loss that scatters by 0.5 % about a plateau, more than the
+	// 1e-3 tolerance, converges once the scatter is within two standard
+	// errors (SE 0.3 % each: 2·√2·0.003 ≈ 0.85 % > 0.5 %) ...
+	c = newConverger(cfg)
+	stopped = 0
+	for e := 1; e <= 20; e++ {
+		diff := 0.59 * (1 + 0.005*float64(e%2))
+		if c.update(EpochStats{Epoch: e, TrainCE: 0.2, TrainDiff: diff, TrainDiffSE: 0.003 * 0.59}) {
+			stopped = e
+			break
+		}
+	}
+	if stopped != 4 || !c.converged {
+		t.Errorf("noisy plateau: stopped at epoch %d (converged %v), want 4", stopped, c.converged)
+	}
+	// ... but not while it falls by more than its noise (1 %/epoch, SE 0.1 %).
+	c = newConverger(cfg)
+	for e := 1; e <= 20; e++ {
+		if c.update(EpochStats{Epoch: e, TrainCE: 0.2, TrainDiff: math.Pow(0.99, float64(e)), TrainDiffSE: 0.001 * math.Pow(0.99, float64(e))}) {
+			t.Fatalf("stopped at epoch %d while the diffusion loss fell by 1 %%/epoch with a 0.1 %% standard error", e)
+		}
 	}
 	c = newConverger(cfg)
 	if !c.update(EpochStats{Epoch: 50, TrainCE: 1, TrainDiff: 1}) || c.converged {
