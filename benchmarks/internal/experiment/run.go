@@ -314,13 +314,16 @@ func pairSources(d *spib.Data, pairs []int) []int {
 
 // trainPrior fits (or reloads) the post-hoc diffusion prior on the frozen
 // phase-1 SPIB latents of the training split: an ablation of D-SPIB (same
-// prior network and schedule, but the encoder is not trained jointly).
+// prior network and schedule, but the encoder is not trained jointly). It
+// trains for as many epochs as D-SPIB's phase 2 actually ran (not its cap),
+// so that both diffusion priors get the same budget of optimiser steps.
 func (r *seedRun) trainPrior(ctx context.Context, x *expRun) (*diffusion.Prior, []float64, error) {
 	e := x.e
 	path := filepath.Join(x.dir, "posthoc_prior.ckpt")
 	lossPath := filepath.Join(x.dir, "posthoc_prior_losses.json")
 	marker := filepath.Join(x.dir, "posthoc_prior.done.json")
-	key := r.key(e, "posthoc-prior")
+	nEpochs := max(len(x.hist2), 1)
+	key := r.key(e, fmt.Sprintf("posthoc-prior/%d-epochs", nEpochs))
 	start := time.Now()
 	if reusable(marker, key) {
 		p, err1 := diffusion.Load(path)
@@ -343,10 +346,10 @@ func (r *seedRun) trainPrior(ctx context.Context, x *expRun) (*diffusion.Prior, 
 		return nil, nil, err
 	}
 	fmt.Fprintf(r.log, "[seed %d] %s: training the post-hoc diffusion prior on %d frozen SPIB latents, %d epochs\n",
-		r.seed, e.Name, len(temps), r.sizes.Phase2Epochs)
+		r.seed, e.Name, len(temps), nEpochs)
 	cfg := diffusion.TrainConfig{
 		Prior:  diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding},
-		Epochs: r.sizes.Phase2Epochs,
+		Epochs: nEpochs,
 	}
 	p, losses, err := diffusion.Train(samples, temps, cfg, newRand(DeriveSeed(r.seed, "prior/"+e.Name, 0)))
 	if err != nil {
