@@ -195,7 +195,7 @@ func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PC
 		Resumed:       st.resumed,
 	}
 	if res.Converged {
-		res.Stopped = fmt.Sprintf("phase 2 converged after %d epochs (CE and diffusion loss unchanged within the tolerance or two standard errors)", len(st.hist))
+		res.Stopped = fmt.Sprintf("phase 2 converged after %d epochs (CE and diffusion loss stopped improving)", len(st.hist))
 	} else {
 		res.Stopped = fmt.Sprintf("phase 2 reached the cap of %d epochs", cfg.MaxEpochs)
 	}
