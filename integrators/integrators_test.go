@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dspib/dspib/integrators"
+	"github.com/dspib/dspib/internal/testdata"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/potentials"
 )
@@ -89,6 +90,33 @@ func TestMALASmallStepAcceptsAll(t *testing.T) {
 	acc, prop := o.Acceptance()
 	if prop != 2000 || acc < 1990 {
 		t.Errorf("MALA at dt=1e-6 accepted %d of %d, want ≥ 1990 of 2000", acc, prop)
+	}
+}
+
+// TestMALAStateRoundTrip: the counters survive MarshalBinary →
+// UnmarshalBinary, and a corrupt or inconsistent state is an error naming
+// the problem.
+func TestMALAStateRoundTrip(t *testing.T) {
+	o := &integrators.Overdamped{KT: 0.5, Dt: 1e-3, Gamma: 1, Metropolis: true}
+	lj7Run(t, o, 3, 500)
+	b, err := o.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r integrators.Overdamped
+	if err := r.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	a1, p1 := o.Acceptance()
+	a2, p2 := r.Acceptance()
+	if a1 != a2 || p1 != p2 || p1 != 500 {
+		t.Errorf("restored %d/%d, saved %d/%d (want 500 proposals)", a2, p2, a1, p1)
+	}
+	testdata.WantErr(t, r.UnmarshalBinary(b[:10]), "Overdamped state", "10 bytes")
+	swapped := append([]byte("OVD1"), b[12:20]...)
+	swapped = append(swapped, b[4:12]...)
+	if a1 < p1 {
+		testdata.WantErr(t, r.UnmarshalBinary(swapped), "accepted ≤ proposed")
 	}
 }
 

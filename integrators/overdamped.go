@@ -1,6 +1,8 @@
 package integrators
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math"
 
 	"github.com/dspib/dspib/md"
@@ -73,8 +75,36 @@ func (o *Overdamped) Bind(sys *md.System) error {
 }
 
 // Acceptance returns the numbers of accepted and proposed MALA moves since
-// Bind (both 0 without Metropolis).
+// Bind (both 0 without Metropolis), counting the moves before a checkpoint
+// when the run was resumed from one.
 func (o *Overdamped) Acceptance() (accepted, proposed int64) { return o.accepted, o.proposed }
+
+// overdampedStateTag starts the checkpointed state of an Overdamped.
+const overdampedStateTag = "OVD1"
+
+// MarshalBinary implements encoding.BinaryMarshaler for md checkpoints: the
+// integrator's only state across steps is its pair of MALA counters, saved
+// as the tag "OVD1" and two little-endian int64 (accepted, proposed).
+func (o *Overdamped) MarshalBinary() ([]byte, error) {
+	b := append([]byte(nil), overdampedStateTag...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(o.accepted))
+	return binary.LittleEndian.AppendUint64(b, uint64(o.proposed)), nil
+}
+
+// UnmarshalBinary restores the MALA counters saved by MarshalBinary (md.Run
+// calls it after Bind when it resumes from a checkpoint).
+func (o *Overdamped) UnmarshalBinary(b []byte) error {
+	if len(b) != len(overdampedStateTag)+16 || string(b[:4]) != overdampedStateTag {
+		return fmt.Errorf("integrators: Overdamped state: %d bytes, want the tag %q and two counters (20 bytes)", len(b), overdampedStateTag)
+	}
+	acc := int64(binary.LittleEndian.Uint64(b[4:]))
+	prop := int64(binary.LittleEndian.Uint64(b[12:]))
+	if acc < 0 || prop < acc {
+		return fmt.Errorf("integrators: Overdamped state: accepted = %d, proposed = %d, want 0 ≤ accepted ≤ proposed", acc, prop)
+	}
+	o.accepted, o.proposed = acc, prop
+	return nil
+}
 
 // Advance implements md.Integrator.
 func (o *Overdamped) Advance(st *md.State, n int) error {

@@ -65,7 +65,8 @@ func TestCheckpointResumeBitIdentical(t *testing.T) {
 				t.Fatal(err)
 			}
 			var want md.MemorySink
-			if err := md.Run(ctx, sys, c.integ(), straight, n, &md.Recorder{Sink: &want, Stride: stride}); err != nil {
+			straightInteg := c.integ()
+			if err := md.Run(ctx, sys, straightInteg, straight, n, &md.Recorder{Sink: &want, Stride: stride}); err != nil {
 				t.Fatal(err)
 			}
 
@@ -89,7 +90,8 @@ func TestCheckpointResumeBitIdentical(t *testing.T) {
 			if resumed.Step != half {
 				t.Fatalf("restored Step = %d, want %d", resumed.Step, half)
 			}
-			if err := md.Run(ctx, sys, c.integ(), resumed, n-half, &md.Recorder{Sink: &got, Stride: stride}); err != nil {
+			resumedInteg := c.integ()
+			if err := md.Run(ctx, sys, resumedInteg, resumed, n-half, &md.Recorder{Sink: &got, Stride: stride}); err != nil {
 				t.Fatal(err)
 			}
 			if got.Len() != n/stride || !sameBits(got.Data, want.Data) {
@@ -100,6 +102,16 @@ func TestCheckpointResumeBitIdentical(t *testing.T) {
 			}
 			if a, b := resumed.Rand.Uint64(), straight.Rand.Uint64(); a != b {
 				t.Errorf("next random number %x, straight run %x", a, b)
+			}
+			// MALA's acceptance counters are integrator state: the resumed
+			// run counts the moves before the checkpoint too.
+			type counter interface{ Acceptance() (int64, int64) }
+			if ci, ok := resumedInteg.(counter); ok {
+				ra, rp := ci.Acceptance()
+				sa, sp := straightInteg.(counter).Acceptance()
+				if ra != sa || rp != sp {
+					t.Errorf("resumed acceptance %d/%d, straight run %d/%d", ra, rp, sa, sp)
+				}
 			}
 		})
 	}
