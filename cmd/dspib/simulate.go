@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dspib/dspib/integrators"
+	"github.com/dspib/dspib/internal/syncio"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/potentials"
 )
@@ -266,19 +266,6 @@ func runSimulate(ctx context.Context, args []string, _, stderr io.Writer) error 
 	return simulate(ctx, cfg, stderr)
 }
 
-// syncWriter serialises writes of concurrent replicas so that their
-// progress lines do not interleave.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
 // simulate runs the replicas of cfg, writing into cfg.Out.
 //
 // Order of work: check the folder (reuse or refuse), write metadata.json with
@@ -290,7 +277,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // done. Finished replicas are skipped; since replica i's stream depends
 // only on (seed, i), the others are unaffected.
 func simulate(ctx context.Context, cfg *simConfig, stderr io.Writer) error {
-	logw := &syncWriter{w: stderr}
+	logw := syncio.NewWriter(stderr)
 	note := func(format string, args ...any) {
 		if !cfg.Quiet {
 			fmt.Fprintf(logw, format+"\n", args...)

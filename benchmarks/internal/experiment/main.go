@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dspib/dspib/internal/syncio"
 	"github.com/dspib/dspib/learn/diffusion"
 )
 
@@ -142,7 +143,7 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 	}
 	fmt.Fprintf(log, "%s benchmark: preset %s, seeds %d..%d, results in %s (GOMAXPROCS %d)\n",
 		spec.System.Name, o.Preset, o.Seed, o.Seed+uint64(o.Repeat)-1, o.Out, runtime.GOMAXPROCS(0))
-	log = &syncWriter{w: log}
+	log = syncio.NewWriter(log)
 	var seeds []*seedResult
 	for rep := range o.Repeat {
 		seed := o.Seed + uint64(rep)
@@ -226,17 +227,4 @@ func (r *seedRun) run(ctx context.Context, figures bool, figDir string) (*seedRe
 // commandLine reconstructs the command for the report.
 func commandLine(spec *Spec, o Options) string {
 	return strings.TrimSpace("go run ./benchmarks/" + spec.System.Name + " " + strings.Join(o.Args, " "))
-}
-
-// syncWriter serialises writes from concurrent stages (whole lines stay
-// whole because every writer here emits one line per Write or Fprintf).
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
