@@ -1,10 +1,11 @@
 package diffusion
 
 import (
-	"github.com/dspib/dspib/learn/ad"
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"github.com/dspib/dspib/learn/ad"
 )
 
 // tinyConfig is a small prior for fast exact checks (gradients, I/O).

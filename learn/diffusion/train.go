@@ -1,6 +1,7 @@
 package diffusion
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -24,6 +25,12 @@ type TrainConfig struct {
 	// LRDecay multiplies the learning rate after every epoch (default 1:
 	// constant); must be in (0, 1].
 	LRDecay float64
+	// Checkpoint, if set, is a file that TrainContext and FitContext write
+	// atomically after every epoch (parameters, Adam state, losses so far
+	// and the random stream) and resume from when it exists, so that an
+	// interrupted run continues bit for bit. Fit and Train refuse it: they
+	// take a *rand.Rand, whose state cannot be saved.
+	Checkpoint string
 }
 
 // setDefaults fills zero fields and validates the training fields.
@@ -53,17 +60,7 @@ func (c *TrainConfig) setDefaults() error {
 // row-major) with per-row temperatures temps (kT, len n); see Fit. It
 // returns the prior and the mean diffusion loss of every epoch.
 func Train(samples, temps []float64, cfg TrainConfig, rng *rand.Rand) (*Prior, []float64, error) {
-	pc := cfg.Prior
-	if pc.TRef == 0 && len(temps) > 0 {
-		pc.TRef = math.Inf(1)
-		for i, T := range temps {
-			if !(T > 0) || math.IsInf(T, 1) {
-				return nil, nil, fmt.Errorf("diffusion: Train: temps[%d] = %g, want a finite kT > 0", i, T)
-			}
-			pc.TRef = min(pc.TRef, T)
-		}
-	}
-	p, err := New(pc, rng)
+	p, err := newForTraining(cfg, temps, rng)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -74,6 +71,22 @@ func Train(samples, temps []float64, cfg TrainConfig, rng *rand.Rand) (*Prior, [
 	return p, hist, nil
 }
 
+// newForTraining builds the untrained prior of Train from cfg.Prior, with
+// T_ref defaulting to the lowest of temps.
+func newForTraining(cfg TrainConfig, temps []float64, rng *rand.Rand) (*Prior, error) {
+	pc := cfg.Prior
+	if pc.TRef == 0 && len(temps) > 0 {
+		pc.TRef = math.Inf(1)
+		for i, T := range temps {
+			if !(T > 0) || math.IsInf(T, 1) {
+				return nil, fmt.Errorf("diffusion: Train: temps[%d] = %g, want a finite kT > 0", i, T)
+			}
+			pc.TRef = min(pc.TRef, T)
+		}
+	}
+	return New(pc, rng)
+}
+
 // Fit trains p's noise network on the latents samples (n×d, row-major)
 // with per-row temperatures temps (kT, len n) by minimising Loss with Adam
 // (Kingma & Ba 2015) over cfg.Epochs shuffled passes in mini-batches of
@@ -81,11 +94,20 @@ func Train(samples, temps []float64, cfg TrainConfig, rng *rand.Rand) (*Prior, [
 // them). It returns the mean loss of every epoch (each batch weighted by
 // its size). All randomness (shuffles, steps, noise) comes from rng.
 func (p *Prior) Fit(samples, temps []float64, cfg TrainConfig, rng *rand.Rand) ([]float64, error) {
-	if err := cfg.setDefaults(); err != nil {
-		return nil, err
+	if cfg.Checkpoint != "" {
+		return nil, fmt.Errorf("diffusion: Fit: TrainConfig.Checkpoint needs FitContext or TrainContext (a *rand.PCG whose state can be saved)")
 	}
 	if rng == nil {
 		return nil, fmt.Errorf("diffusion: Fit: rng is nil")
+	}
+	return p.fit(context.Background(), samples, temps, cfg, rng, nil)
+}
+
+// fit is Fit, cancellable between epochs, with the checkpoints of
+// cfg.Checkpoint when src (the source behind rng) is given.
+func (p *Prior) fit(ctx context.Context, samples, temps []float64, cfg TrainConfig, rng *rand.Rand, src *rand.PCG) ([]float64, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
 	}
 	d := p.cfg.Dim
 	n := len(temps)
@@ -111,14 +133,28 @@ func (p *Prior) Fit(samples, temps []float64, cfg TrainConfig, rng *rand.Rand) (
 	}
 	B := min(cfg.BatchSize, n)
 	perm := make([]int, n)
-	for i := range perm {
-		perm[i] = i
-	}
 	zb := make([]float64, B*d)
 	tb := make([]float64, B)
 	tape := ad.NewTape()
 	hist := make([]float64, 0, cfg.Epochs)
-	for epoch := range cfg.Epochs {
+	var ck *fitCheckpoint
+	if src != nil && cfg.Checkpoint != "" {
+		ck = &fitCheckpoint{path: cfg.Checkpoint, fp: fitFingerprint(p, samples, temps, cfg)}
+		var err error
+		if hist, err = ck.load(p, opt, src, cfg.Epochs); err != nil {
+			return nil, err
+		}
+	}
+	for epoch := len(hist); epoch < cfg.Epochs; epoch++ {
+		if err := ctx.Err(); err != nil {
+			return hist, err
+		}
+		// Every epoch shuffles the identity afresh, so that an epoch's
+		// order depends only on the random stream (which a checkpoint
+		// saves), not on the previous epoch's order.
+		for i := range perm {
+			perm[i] = i
+		}
 		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		sum := 0.0
 		for lo := 0; lo < n; lo += B {
@@ -144,6 +180,11 @@ func (p *Prior) Fit(samples, temps []float64, cfg TrainConfig, rng *rand.Rand) (
 		}
 		hist = append(hist, sum/float64(n))
 		opt.Decay(cfg.LRDecay)
+		if ck != nil {
+			if err := ck.save(p, opt, src, hist); err != nil {
+				return hist, err
+			}
+		}
 	}
 	return hist, nil
 }

@@ -1,0 +1,110 @@
+package diffusion
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dspib/dspib/internal/testdata"
+)
+
+// resumeSetup is a small training problem with a checkpoint path.
+func resumeSetup(t *testing.T) (x, temps []float64, cfg TrainConfig) {
+	x, temps = twoTemperatureGaussians(newRNG(3), 300)
+	cfg = TrainConfig{Prior: tinyConfig(Smooth, SiLU), Epochs: 4, BatchSize: 64,
+		Checkpoint: filepath.Join(t.TempDir(), "prior.ckpt")}
+	return x, temps, cfg
+}
+
+// TestTrainContextResumeBitIdentical: 4 epochs straight equal 2 epochs, a
+// "new process" that resumes from the checkpoint with a budget of 4: the
+// same losses, parameters and next random number, bit for bit. The new
+// process's source has drawn only the initial weights, so the last check
+// fails unless the stream's state came from the file.
+func TestTrainContextResumeBitIdentical(t *testing.T) {
+	x, temps, cfg := resumeSetup(t)
+	straightCfg := cfg
+	straightCfg.Checkpoint = ""
+	srcA := rand.NewPCG(11, 12)
+	pa, ha, err := TrainContext(context.Background(), x, temps, straightCfg, srcA)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	half := cfg
+	half.Epochs = 2
+	if _, _, err := TrainContext(context.Background(), x, temps, half, rand.NewPCG(11, 12)); err != nil {
+		t.Fatal(err)
+	}
+	srcB := rand.NewPCG(11, 12) // a new process: same seed, state from the file
+	pb, hb, err := TrainContext(context.Background(), x, temps, cfg, srcB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testdata.SameBits(t, "losses", hb, ha)
+	for i, q := range pa.Params() {
+		testdata.SameBits(t, q.Name, pb.Params()[i].Data, q.Data)
+	}
+	if a, b := srcA.Uint64(), srcB.Uint64(); a != b {
+		t.Errorf("next random number %x, straight run %x", b, a)
+	}
+	// Done: calling again trains nothing more and returns the same losses.
+	_, hc, err := TrainContext(context.Background(), x, temps, cfg, rand.NewPCG(11, 12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testdata.SameBits(t, "losses from a finished checkpoint", hc, ha)
+}
+
+// TestTrainContextErrors: a checkpoint of other data, a corrupt file, a
+// checkpoint with Fit, a nil source and a cancelled context are errors
+// naming the problem; nothing is overwritten.
+func TestTrainContextErrors(t *testing.T) {
+	x, temps, cfg := resumeSetup(t)
+	ctx := context.Background()
+	if _, _, err := TrainContext(ctx, x, temps, cfg, rand.NewPCG(1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(cfg.Checkpoint)
+
+	other := append([]float64(nil), x...)
+	other[0] += 1e-9
+	_, _, err := TrainContext(ctx, other, temps, cfg, rand.NewPCG(1, 2))
+	testdata.WantErr(t, err, cfg.Checkpoint, "other data or settings", "remove the file")
+	more := cfg
+	more.BatchSize = 32
+	_, _, err = TrainContext(ctx, x, temps, more, rand.NewPCG(1, 2))
+	testdata.WantErr(t, err, "other data or settings")
+	fewer := cfg
+	fewer.Epochs = 2
+	_, _, err = TrainContext(ctx, x, temps, fewer, rand.NewPCG(1, 2))
+	testdata.WantErr(t, err, "4 epochs done", "Epochs = 2")
+	if after, _ := os.ReadFile(cfg.Checkpoint); string(after) != string(before) {
+		t.Error("a refused resume changed the checkpoint")
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.ckpt")
+	os.WriteFile(bad, before[:len(before)/2], 0o644)
+	corrupt := cfg
+	corrupt.Checkpoint = bad
+	_, _, err = TrainContext(ctx, x, temps, corrupt, rand.NewPCG(1, 2))
+	testdata.WantErr(t, err, "diffusion: resume", bad)
+
+	p, _ := New(tinyConfig(Smooth, SiLU), newRNG(1))
+	_, err = p.Fit(x, temps, cfg, newRNG(1))
+	testdata.WantErr(t, err, "Checkpoint needs FitContext or TrainContext")
+	_, _, err = TrainContext(ctx, x, temps, cfg, nil)
+	testdata.WantErr(t, err, "src is nil")
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	fresh := cfg
+	fresh.Checkpoint = filepath.Join(t.TempDir(), "c.ckpt")
+	_, h, err := TrainContext(cancelled, x, temps, fresh, rand.NewPCG(1, 2))
+	testdata.WantErr(t, err, "context canceled")
+	if len(h) != 0 {
+		t.Errorf("a cancelled run trained %d epochs", len(h))
+	}
+}
