@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -217,6 +218,35 @@ func TestReuseMarkers(t *testing.T) {
 		t.Error("different seed matches")
 	}
 	_ = os.Remove(j.Path + ".json")
+}
+
+// TestKeepCheckpoint: a training checkpoint survives only while its key
+// file matches the stage's settings; a stale one is removed.
+func TestKeepCheckpoint(t *testing.T) {
+	var log bytes.Buffer
+	r := &seedRun{log: &log}
+	ckpt := filepath.Join(t.TempDir(), "x.ckpt")
+	k := stageKey{System: "s", Experiment: "e", Seed: 1, Stage: "prior"}
+	if err := r.keepCheckpoint(ckpt, k, "x"); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(ckpt, []byte("state"), 0o644)
+	if err := r.keepCheckpoint(ckpt, k, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(ckpt); err != nil || !strings.Contains(log.String(), "reuse: resuming x from checkpoint") {
+		t.Errorf("matching checkpoint not kept (%v) or not reported: %q", err, log.String())
+	}
+	k.Seed = 2
+	if err := r.keepCheckpoint(ckpt, k, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(ckpt); !os.IsNotExist(err) {
+		t.Errorf("stale checkpoint kept (stat error %v)", err)
+	}
+	if !reusable(ckpt+".key.json", k) {
+		t.Error("the new key was not written")
+	}
 }
 
 func TestSizesValidate(t *testing.T) {

@@ -251,17 +251,9 @@ func (r *seedRun) trainModels(ctx context.Context, x *expRun) error {
 	if err := os.MkdirAll(x.dir, 0o755); err != nil {
 		return err
 	}
-	// A phase-2 checkpoint is resumed only if it was written with the same
-	// settings (its key file matches); otherwise it is stale and removed.
 	ckpt := filepath.Join(x.dir, "dspib.ckpt")
-	ckptKey := ckpt + ".key.json"
-	if !reusable(ckptKey, key) {
-		os.Remove(ckpt)
-		if err := writeMarker(ckptKey, key); err != nil {
-			return err
-		}
-	} else if _, err := os.Stat(ckpt); err == nil {
-		fmt.Fprintf(r.log, "reuse: resuming D-SPIB from checkpoint %s\n", ckpt)
+	if err := r.keepCheckpoint(ckpt, key, "D-SPIB"); err != nil {
+		return err
 	}
 	cfg := dspib.Config{
 		SPIB:          spib.Config{Lag: r.sizes.Lag, MaxEpochs: r.sizes.SPIBMaxEpochs, Refinements: r.sizes.SPIBRefinements},
@@ -300,6 +292,21 @@ func (r *seedRun) trainModels(ctx context.Context, x *expRun) error {
 	}
 	r.timed(e.Name+"/spib+dspib", false, start)
 	return ctx.Err()
+}
+
+// keepCheckpoint prepares the training checkpoint ckpt of a stage: it is
+// resumed only if it was written with the same settings (its key file
+// matches key); otherwise it is stale and removed, and the key written.
+func (r *seedRun) keepCheckpoint(ckpt string, key stageKey, what string) error {
+	ckptKey := ckpt + ".key.json"
+	if !reusable(ckptKey, key) {
+		os.Remove(ckpt)
+		return writeMarker(ckptKey, key)
+	}
+	if _, err := os.Stat(ckpt); err == nil {
+		fmt.Fprintf(r.log, "reuse: resuming %s from checkpoint %s\n", what, ckpt)
+	}
+	return nil
 }
 
 // pairSources returns the sorted source frames x_t of the pairs listed.
@@ -347,11 +354,19 @@ func (r *seedRun) trainPrior(ctx context.Context, x *expRun) (*diffusion.Prior, 
 	}
 	fmt.Fprintf(r.log, "[seed %d] %s: training the post-hoc diffusion prior on %d frozen SPIB latents, %d epochs\n",
 		r.seed, e.Name, len(temps), nEpochs)
-	cfg := diffusion.TrainConfig{
-		Prior:  diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding},
-		Epochs: nEpochs,
+	// The training checkpoint (every epoch) lets an interrupted run resume
+	// this stage bit for bit.
+	ckpt := filepath.Join(x.dir, "posthoc_prior.train.ckpt")
+	if err := r.keepCheckpoint(ckpt, key, "the post-hoc prior"); err != nil {
+		return nil, nil, err
 	}
-	p, losses, err := diffusion.Train(samples, temps, cfg, newRand(DeriveSeed(r.seed, "prior/"+e.Name, 0)))
+	cfg := diffusion.TrainConfig{
+		Prior:      diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding},
+		Epochs:     nEpochs,
+		Checkpoint: ckpt,
+	}
+	s := DeriveSeed(r.seed, "prior/"+e.Name, 0)
+	p, losses, err := diffusion.TrainContext(ctx, samples, temps, cfg, rand.NewPCG(s, s^0x5851f42d4c957f2d))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: diffusion prior: %w", e.Name, err)
 	}
