@@ -149,7 +149,7 @@ func writeReport(w io.Writer, o Options, spec *Spec, sizes Sizes, seeds []*seedR
 		{"SPIB", fmt.Sprintf("lag %d frames, d = 2, β = 1e-5, lr 1e-3, batch 512, %d refinements, ≤ %d epochs per round, split 0.6/0.2/0.2", sizes.Lag, sizes.SPIBRefinements, sizes.SPIBMaxEpochs)},
 		{"diffusion prior", fmt.Sprintf("DDPM N = 100, β 1e-4…0.2, σ_T = (T/T_ref)^a with a = %g, T_ref = lowest training kT, %s embedding, ancestral sampler", sizes.Exponent, sizes.Embedding)},
 		{"post-hoc prior (ablation)", "as many epochs as phase 2 ran, on the frozen phase-1 latents of every training-split frame"},
-		{"D-SPIB phase 2", fmt.Sprintf("fresh Adam, λ = 1, M = 16, same diffusion prior settings, ≤ %d epochs, stops when CE and diffusion loss have both converged (each unchanged, within 1e-3 relative or two standard errors, for more than 5 epochs)", sizes.Phase2Epochs)},
+		{"D-SPIB phase 2", fmt.Sprintf("fresh Adam, λ = 1, M = 16, same diffusion prior settings, ≤ %d epochs, stops when CE and diffusion loss have both stopped improving (no new best by 1e-3 relative or two standard errors for more than 5 epochs)", sizes.Phase2Epochs)},
 		{"comparison", fmt.Sprintf("≤ %d latents per side (equal sizes), KL on %d×%d common bins + 1e-10, KDE bandwidth %g, F cap 3 kT", sizes.EvalN, sizes.KLBins, sizes.KLBins, sizes.KDEBandwidth)},
 	}))
 	p("\nReference at a training temperature: the encoded validation frames of its training run; ")
