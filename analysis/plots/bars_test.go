@@ -4,6 +4,8 @@ import (
 	"math"
 	"path/filepath"
 	"testing"
+
+	"github.com/dspib/dspib/internal/testdata"
 )
 
 func TestBars(t *testing.T) {
@@ -30,15 +32,15 @@ func TestBars(t *testing.T) {
 	}
 
 	bad := filepath.Join(dir, "bad.png")
-	wantErr(t, Bars(bad, "t", labels, []BarGroup{groups[0], {Label: "gen", Values: []float64{1, 2}}}),
+	testdata.WantErr(t, Bars(bad, "t", labels, []BarGroup{groups[0], {Label: "gen", Values: []float64{1, 2}}}),
 		"groups[1]", `"gen"`, "len(Values) = 2 != len(labels) = 3")
-	wantErr(t, Bars(bad, "t", labels, []BarGroup{{Label: "MD", Values: []float64{1, math.NaN(), 2}}}),
+	testdata.WantErr(t, Bars(bad, "t", labels, []BarGroup{{Label: "MD", Values: []float64{1, math.NaN(), 2}}}),
 		"groups[0]", "Values[1]", `"state B"`, "NaN")
-	wantErr(t, Bars(bad, "t", labels, []BarGroup{{Label: "MD", Values: []float64{1, 2, 3}, Err: []float64{1}}}),
+	testdata.WantErr(t, Bars(bad, "t", labels, []BarGroup{{Label: "MD", Values: []float64{1, 2, 3}, Err: []float64{1}}}),
 		"groups[0]", "len(Err) = 1")
-	wantErr(t, Bars(bad, "t", labels, []BarGroup{{Label: "MD", Values: []float64{1, 2, 3}, Err: []float64{0, -1, 0}}}),
+	testdata.WantErr(t, Bars(bad, "t", labels, []BarGroup{{Label: "MD", Values: []float64{1, 2, 3}, Err: []float64{0, -1, 0}}}),
 		"Err[1]", "≥ 0")
-	wantErr(t, Bars(bad, "t", nil, groups), "labels is empty")
-	wantErr(t, Bars(bad, "t", labels, nil), "groups is empty")
+	testdata.WantErr(t, Bars(bad, "t", nil, groups), "labels is empty")
+	testdata.WantErr(t, Bars(bad, "t", labels, nil), "groups is empty")
 	checkDir(t, dir, "populations.png")
 }

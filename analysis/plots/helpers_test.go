@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"gonum.org/v1/plot/vg"
@@ -88,19 +87,6 @@ func checkDir(t *testing.T, dir string, want ...string) {
 		}
 		if !found {
 			t.Fatalf("%s holds %q, want %q", dir, got, want)
-		}
-	}
-}
-
-// wantErr asserts that err is non-nil and mentions every fragment.
-func wantErr(t *testing.T, err error, fragments ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got nil error, want one mentioning %q", fragments)
-	}
-	for _, f := range fragments {
-		if !strings.Contains(err.Error(), f) {
-			t.Errorf("error %q does not mention %q", err, f)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"path/filepath"
 	"testing"
+
+	"github.com/dspib/dspib/internal/testdata"
 )
 
 // profile returns F(x) = (x²−1)² / kT on n grid points in [-2, 2], shifted to
@@ -68,11 +70,11 @@ func TestProfiles(t *testing.T) {
 	}
 	checkPNG(t, filepath.Join(dir, "empty.png"), PanelWidth+LegendWidth, PanelHeight)
 
-	wantErr(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1",
+	testdata.WantErr(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1",
 		[]Curve{curves[0], {Label: "gen", X: []float64{1, 2}, Y: []float64{1}}}),
 		"Profiles", "curves[1]", `"gen"`, "len(X) = 2 != len(Y) = 1")
-	wantErr(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1", nil), "curves is empty")
-	wantErr(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1", []Curve{{Color: -1}}), "curves[0]", "Color = -1")
+	testdata.WantErr(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1", nil), "curves is empty")
+	testdata.WantErr(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1", []Curve{{Color: -1}}), "curves[0]", "Color = -1")
 	checkDir(t, dir, "profiles_z1.png", "long.png", "empty.png")
 }
 
@@ -104,7 +106,7 @@ func TestLossCurves(t *testing.T) {
 	if err := LossCurves(filepath.Join(dir, "neg.png"), "neg", neg, true); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, LossCurves(filepath.Join(dir, "bad.png"), "t", []Curve{{Label: "kl", X: epochs, Y: train[:3]}}, false),
+	testdata.WantErr(t, LossCurves(filepath.Join(dir, "bad.png"), "t", []Curve{{Label: "kl", X: epochs, Y: train[:3]}}, false),
 		"LossCurves", "series[0]", `"kl"`)
 	checkDir(t, dir, "loss_lin.png", "loss_log.png", "neg.png")
 }

@@ -10,6 +10,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/dspib/dspib/internal/testdata"
 )
 
 func TestFreeEnergySurfaceWritesPNG(t *testing.T) {
@@ -83,11 +85,11 @@ func TestFreeEnergySurfaceBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			wantErr(t, FreeEnergySurface(path, "t", c.xe, c.ye, c.F, c.cap), c.frag...)
+			testdata.WantErr(t, FreeEnergySurface(path, "t", c.xe, c.ye, c.F, c.cap), c.frag...)
 		})
 	}
-	wantErr(t, FreeEnergySurface("", "t", xe, ye, F, 0), "empty path")
-	wantErr(t, FreeEnergySurface(filepath.Join(dir, "missing", "x.png"), "t", xe, ye, F, 0), "missing")
+	testdata.WantErr(t, FreeEnergySurface("", "t", xe, ye, F, 0), "empty path")
+	testdata.WantErr(t, FreeEnergySurface(filepath.Join(dir, "missing", "x.png"), "t", xe, ye, F, 0), "missing")
 	checkDir(t, dir) // nothing written, nothing left over
 }
 
@@ -121,12 +123,12 @@ func TestSurfacePanel(t *testing.T) {
 
 	bad := gen
 	bad.F = F[:10]
-	wantErr(t, SurfacePanel(filepath.Join(dir, "bad.png"), []Surface{md, bad}, 2),
+	testdata.WantErr(t, SurfacePanel(filepath.Join(dir, "bad.png"), []Surface{md, bad}, 2),
 		"panels[1]", `"D-SPIB generated"`, "F: len 10")
 	bad = gen
 	bad.YEdges = []float64{1}
-	wantErr(t, SurfacePanel(filepath.Join(dir, "bad.png"), []Surface{bad}, 2), "panels[0]", "YEdges")
-	wantErr(t, SurfacePanel(filepath.Join(dir, "bad.png"), nil, 2), "panels is empty")
+	testdata.WantErr(t, SurfacePanel(filepath.Join(dir, "bad.png"), []Surface{bad}, 2), "panels[0]", "YEdges")
+	testdata.WantErr(t, SurfacePanel(filepath.Join(dir, "bad.png"), nil, 2), "panels is empty")
 	checkDir(t, dir, "p3x2.png", "p2.png", "p2b.png")
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/dspib/dspib/internal/testdata"
 )
 
 func TestWriteAtomic(t *testing.T) {
@@ -47,13 +49,13 @@ func TestWriteAtomic(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(sub, "x"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, WriteAtomic(sub, func(w io.Writer) error { return nil }), "sub")
+	testdata.WantErr(t, WriteAtomic(sub, func(w io.Writer) error { return nil }), "sub")
 	checkDir(t, dir, "report.md", "sub")
 
 	// A missing directory is reported with the path.
-	wantErr(t, WriteAtomic(filepath.Join(dir, "nope", "f.png"), func(io.Writer) error { return nil }), "nope")
-	wantErr(t, WriteAtomic("", func(io.Writer) error { return nil }), "empty path")
-	wantErr(t, WriteAtomic(path, nil), "nil write")
+	testdata.WantErr(t, WriteAtomic(filepath.Join(dir, "nope", "f.png"), func(io.Writer) error { return nil }), "nope")
+	testdata.WantErr(t, WriteAtomic("", func(io.Writer) error { return nil }), "empty path")
+	testdata.WantErr(t, WriteAtomic(path, nil), "nil write")
 	checkDir(t, dir, "report.md", "sub")
 }
 
@@ -61,6 +63,6 @@ func TestRenderPNGRecoversPanics(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.png")
 	err := renderPNG(path, "Test", PanelWidth, PanelHeight, func(draw.Canvas) error { panic("bad range") })
-	wantErr(t, err, "Test", "bad range")
+	testdata.WantErr(t, err, "Test", "bad range")
 	checkDir(t, dir)
 }
