@@ -4,10 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/dspib/dspib/internal/par"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/spib"
@@ -91,9 +90,7 @@ type trainer struct {
 	eps    []float64
 	order  []int
 	train  bool
-	next   atomic.Int64
-	wg     sync.WaitGroup
-	jobs   chan int // to the helper goroutines: the number of shards of a step
+	pool   *par.Pool // runs the shards of a step
 }
 
 func trainable(m *spib.Model, p *diffusion.Prior) []*ad.Param {
@@ -107,6 +104,7 @@ func newTrainer(m *spib.Model, p *diffusion.Prior, d *spib.Data, cfg Config, rng
 		return nil, err
 	}
 	tr := &trainer{m: m, p: p, d: d, cfg: cfg, rng: rng, opt: opt, ps: ps}
+	tr.pool = par.New(cfg.SPIB.Workers, func(i int) { tr.runShard(tr.shards[i]) })
 	n := (cfg.SPIB.BatchSize + shardRows - 1) / shardRows
 	for range n {
 		sp, err := diffusion.FromTensors(p.Tensors())
@@ -161,42 +159,8 @@ func (tr *trainer) runShard(sh *shard) {
 	sh.ce, sh.lq, sh.df, sh.err = c.Scalar(), q.Scalar(), f.Scalar(), nil
 }
 
-// startHelpers starts the goroutines that share the shards of a step with
-// the caller (once; close stops them). Sending on a channel allocates
-// nothing, unlike starting goroutines per step.
-func (tr *trainer) startHelpers(n int) {
-	if tr.jobs != nil || n < 1 {
-		return
-	}
-	tr.jobs = make(chan int)
-	for range n {
-		go func() {
-			for used := range tr.jobs {
-				tr.worker(used)
-			}
-		}()
-	}
-}
-
-// close stops the helper goroutines; the trainer must not step afterwards.
-func (tr *trainer) close() {
-	if tr.jobs != nil {
-		close(tr.jobs)
-		tr.jobs = nil
-	}
-}
-
-// worker runs shards until none is left.
-func (tr *trainer) worker(used int) {
-	defer tr.wg.Done()
-	for {
-		i := int(tr.next.Add(1)) - 1
-		if i >= used {
-			return
-		}
-		tr.runShard(tr.shards[i])
-	}
-}
+// close stops the pool's goroutines; the trainer must not step afterwards.
+func (tr *trainer) close() { tr.pool.Close() }
 
 // step evaluates the loss on the pairs idx, with an Adam step if train.
 // The batch is split into fixed shards run on up to cfg.SPIB.Workers
@@ -247,17 +211,7 @@ func (tr *trainer) step(idx []int, train bool) (ce, lq, df float64, err error) {
 	}
 	used = k
 	tr.train = train
-	workers := min(tr.cfg.SPIB.Workers, used)
-	tr.next.Store(0)
-	tr.wg.Add(workers)
-	if workers > 1 {
-		tr.startHelpers(min(tr.cfg.SPIB.Workers, len(tr.shards)) - 1)
-		for range workers - 1 {
-			tr.jobs <- used
-		}
-	}
-	tr.worker(used)
-	tr.wg.Wait()
+	tr.pool.Run(used)
 	for _, sh := range tr.shards[:used] {
 		if sh.err != nil {
 			return 0, 0, 0, sh.err
