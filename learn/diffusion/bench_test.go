@@ -43,6 +43,46 @@ func BenchmarkLossStep(b *testing.B) {
 	}
 }
 
+// BenchmarkFitStep times one step of Fit with the reference network at
+// batch 512 × M = 16 replicas, cut into four 128-row shards on 1 and 2
+// workers: shard losses, Backward, the gradient reduction and Adam. Compare
+// with BenchmarkLossStep, the same step on one tape of the whole batch.
+func BenchmarkFitStep(b *testing.B) {
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			p, err := New(Config{TRef: 1}, newRNG(1))
+			if err != nil {
+				b.Fatal(err)
+			}
+			const B = 512
+			rng := newRNG(2)
+			f, err := p.newFitter(B, workers)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.pool.Close()
+			copy(f.z, mixture2D(B, [][2]float64{{-1, 0}, {1, 0}}, 0.3, rng))
+			copy(f.temps, fill(B, 1))
+			opt, err := ad.NewAdam(p.Params(), ad.AdamConfig{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			step := func() {
+				if _, err := f.step(B, rng); err != nil {
+					b.Fatal(err)
+				}
+				opt.Step()
+			}
+			step()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				step()
+			}
+		})
+	}
+}
+
 // BenchmarkGenerate measures generation throughput of the reference network
 // (SiLU, smooth embedding) at N = 100 steps: 1024 samples at one
 // temperature per op, on GOMAXPROCS workers, for both samplers.

@@ -53,7 +53,7 @@ func (p *Prior) FitContext(ctx context.Context, samples, temps []float64, cfg Tr
 // training setting but Epochs, so a run may be resumed with a larger
 // epoch budget but not with other data or settings.
 const (
-	fitVersion  = 1
+	fitVersion  = 2 // 2: sharded steps (other random draws than 1)
 	tagFitMeta  = "diffusion.fit.meta"
 	tagFitLoss  = "diffusion.fit.losses"
 	tagFitRNG   = "diffusion.fit.rng"

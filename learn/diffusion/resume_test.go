@@ -108,3 +108,27 @@ func TestTrainContextErrors(t *testing.T) {
 		t.Errorf("a cancelled run trained %d epochs", len(h))
 	}
 }
+
+// TestFitWorkersBitIdentical: with 350 latents and batches of 300, an epoch
+// is a batch of three shards (128, 128, 44) and one of 50; 1, 2 and 5
+// workers must give the same losses and parameters, bit for bit.
+func TestFitWorkersBitIdentical(t *testing.T) {
+	x, temps := twoTemperatureGaussians(newRNG(3), 350)
+	var ref *Prior
+	var refHist []float64
+	for _, w := range []int{1, 2, 5} {
+		cfg := TrainConfig{Prior: tinyConfig(Smooth, SiLU), Epochs: 2, BatchSize: 300, Workers: w}
+		p, hist, err := TrainContext(context.Background(), x, temps, cfg, rand.NewPCG(21, 22))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			ref, refHist = p, hist
+			continue
+		}
+		testdata.SameBits(t, "losses", hist, refHist)
+		for i, q := range ref.Params() {
+			testdata.SameBits(t, q.Name, p.Params()[i].Data, q.Data)
+		}
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 
+	"github.com/dspib/dspib/internal/par"
 	"github.com/dspib/dspib/learn/ad"
 )
 
@@ -25,6 +27,9 @@ type TrainConfig struct {
 	// LRDecay multiplies the learning rate after every epoch (default 1:
 	// constant); must be in (0, 1].
 	LRDecay float64
+	// Workers bounds the goroutines a training step runs on (default
+	// GOMAXPROCS). The result does not depend on it: see Fit.
+	Workers int
 	// Checkpoint, if set, is a file that TrainContext and FitContext write
 	// atomically after every epoch (parameters, Adam state, losses so far
 	// and the random stream) and resume from when it exists, so that an
@@ -44,11 +49,16 @@ func (c *TrainConfig) setDefaults() error {
 	if c.LRDecay == 0 {
 		c.LRDecay = 1
 	}
+	if c.Workers == 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
 	switch {
 	case c.Epochs < 1:
 		return fmt.Errorf("diffusion: TrainConfig.Epochs = %d, want ≥ 1", c.Epochs)
 	case c.BatchSize < 1:
 		return fmt.Errorf("diffusion: TrainConfig.BatchSize = %d, want ≥ 1", c.BatchSize)
+	case c.Workers < 1:
+		return fmt.Errorf("diffusion: TrainConfig.Workers = %d, want ≥ 1 (0 means GOMAXPROCS)", c.Workers)
 	case !(c.LRDecay > 0 && c.LRDecay <= 1):
 		return fmt.Errorf("diffusion: TrainConfig.LRDecay = %g, want in (0, 1]", c.LRDecay)
 	}
@@ -93,6 +103,14 @@ func newForTraining(cfg TrainConfig, temps []float64, rng *rand.Rand) (*Prior, e
 // cfg.BatchSize latents. The latents are data here (no gradient flows to
 // them). It returns the mean loss of every epoch (each batch weighted by
 // its size). All randomness (shuffles, steps, noise) comes from rng.
+//
+// A step cuts its batch into fixed shards of 128 latents, run on up to
+// cfg.Workers goroutines, each shard with its own tape, gradients and PCG
+// stream seeded from rng; the step's loss is the row-weighted mean of the
+// shards' losses and the gradients are summed in shard order, so the
+// result is the same bits for any number of workers (as in learn/dspib's
+// phase 2). Sharding also keeps a shard's activations (128 × Replicas rows)
+// in cache, where one tape of the whole batch would not be.
 func (p *Prior) Fit(samples, temps []float64, cfg TrainConfig, rng *rand.Rand) ([]float64, error) {
 	if cfg.Checkpoint != "" {
 		return nil, fmt.Errorf("diffusion: Fit: TrainConfig.Checkpoint needs FitContext or TrainContext (a *rand.PCG whose state can be saved)")
@@ -133,9 +151,6 @@ func (p *Prior) fit(ctx context.Context, samples, temps []float64, cfg TrainConf
 	}
 	B := min(cfg.BatchSize, n)
 	perm := make([]int, n)
-	zb := make([]float64, B*d)
-	tb := make([]float64, B)
-	tape := ad.NewTape()
 	hist := make([]float64, 0, cfg.Epochs)
 	var ck *fitCheckpoint
 	if src != nil && cfg.Checkpoint != "" {
@@ -145,6 +160,12 @@ func (p *Prior) fit(ctx context.Context, samples, temps []float64, cfg TrainConf
 			return nil, err
 		}
 	}
+	// The shards clone p after a resume has restored its parameters.
+	f, err := p.newFitter(B, cfg.Workers)
+	if err != nil {
+		return nil, err
+	}
+	defer f.pool.Close()
 	for epoch := len(hist); epoch < cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return hist, err
@@ -161,20 +182,16 @@ func (p *Prior) fit(ctx context.Context, samples, temps []float64, cfg TrainConf
 			hi := min(n, lo+B)
 			m := hi - lo
 			for r, idx := range perm[lo:hi] {
-				copy(zb[r*d:(r+1)*d], samples[idx*d:(idx+1)*d])
-				tb[r] = temps[idx]
+				copy(f.z[r*d:(r+1)*d], samples[idx*d:(idx+1)*d])
+				f.temps[r] = temps[idx]
 			}
-			tape.Reset()
-			opt.ZeroGrad()
-			loss, err := p.Loss(tape, tape.Const(m, d, zb[:m*d]), tb[:m], rng)
+			l, err := f.step(m, rng)
 			if err != nil {
 				return hist, err
 			}
-			l := loss.Scalar()
 			if math.IsNaN(l) || math.IsInf(l, 0) {
 				return hist, fmt.Errorf("diffusion: Fit: loss = %g at epoch %d, batch starting at %d (lower TrainConfig.Adam.LR?)", l, epoch, lo)
 			}
-			tape.Backward(loss)
 			opt.Step()
 			sum += l * float64(m)
 		}
@@ -187,4 +204,96 @@ func (p *Prior) fit(ctx context.Context, samples, temps []float64, cfg TrainConf
 		}
 	}
 	return hist, nil
+}
+
+// fitShardRows is the number of latents in one shard of a Fit step. The
+// shards depend only on the batch, never on the number of workers.
+const fitShardRows = 128
+
+// fitter holds the shards of Fit's steps: clones of the prior whose
+// parameter Data alias the master's (forward passes only read them; Adam
+// writes them between steps), each with its own gradients, tape, scratch
+// buffers and random stream.
+type fitter struct {
+	p      *Prior
+	z      []float64 // the batch's latents, B×d
+	temps  []float64 // and temperatures
+	shards []*fitShard
+	pool   *par.Pool
+}
+
+type fitShard struct {
+	p      *Prior
+	tape   *ad.Tape
+	src    *rand.PCG
+	rng    *rand.Rand
+	lo, hi int     // rows of the batch
+	c      float64 // weight in the batch mean, (hi − lo)/m
+	loss   float64
+	err    error
+}
+
+func (p *Prior) newFitter(B, workers int) (*fitter, error) {
+	f := &fitter{p: p, z: make([]float64, B*p.cfg.Dim), temps: make([]float64, B)}
+	for range (B + fitShardRows - 1) / fitShardRows {
+		q, err := FromTensors(p.Tensors())
+		if err != nil {
+			return nil, err
+		}
+		for i, w := range q.params {
+			w.Data = p.params[i].Data
+		}
+		src := rand.NewPCG(0, 0)
+		f.shards = append(f.shards, &fitShard{p: q, tape: ad.NewTape(), src: src, rng: rand.New(src)})
+	}
+	f.pool = par.New(workers, func(i int) { f.shards[i].run(f) })
+	return f, nil
+}
+
+// run records the shard's loss and back-propagates c·loss into the
+// shard's own gradients.
+func (sh *fitShard) run(f *fitter) {
+	d := sh.p.cfg.Dim
+	t := sh.tape
+	t.Reset()
+	for _, q := range sh.p.params {
+		clear(q.Grad)
+	}
+	loss, err := sh.p.Loss(t, t.Const(sh.hi-sh.lo, d, f.z[sh.lo*d:sh.hi*d]), f.temps[sh.lo:sh.hi], sh.rng)
+	if err != nil {
+		sh.err = err
+		return
+	}
+	t.Backward(t.Scale(loss, sh.c))
+	sh.loss, sh.err = loss.Scalar(), nil
+}
+
+// step computes the loss of the first m rows of the batch buffers and
+// leaves its gradient in the master prior's parameters. The shards' seeds
+// are drawn from rng in shard order before any shard runs.
+func (f *fitter) step(m int, rng *rand.Rand) (float64, error) {
+	used := (m + fitShardRows - 1) / fitShardRows
+	for s, sh := range f.shards[:used] {
+		sh.lo, sh.hi = s*fitShardRows, min(m, (s+1)*fitShardRows)
+		sh.c = float64(sh.hi-sh.lo) / float64(m)
+		sh.src.Seed(rng.Uint64(), uint64(s))
+	}
+	f.pool.Run(used)
+	loss := 0.0
+	for _, sh := range f.shards[:used] {
+		if sh.err != nil {
+			return 0, sh.err
+		}
+		loss += sh.c * sh.loss
+	}
+	for i, q := range f.p.params {
+		g := q.Grad
+		copy(g, f.shards[0].p.params[i].Grad)
+		for _, sh := range f.shards[1:used] {
+			for j, v := range sh.p.params[i].Grad {
+				g[j] += v
+			}
+		}
+	}
+	return loss, nil
 }

@@ -178,9 +178,10 @@ func (r *seedRun) run(ctx context.Context, figures bool, figDir string) (*seedRe
 		return nil, err
 	}
 	res := &seedResult{Seed: r.seed, Info: map[string]any{}, NEval: map[string]int{}, Stopped: map[string]string{}}
-	// Training is single-threaded per model (learn/ad tapes), so the
-	// experiments of a seed train concurrently, one goroutine each; their
-	// stage timings therefore overlap in wall time.
+	// SPIB's training steps are single-threaded (one learn/ad tape), so the
+	// experiments of a seed train concurrently, one goroutine each (D-SPIB's
+	// phase 2 and the post-hoc prior shard their steps over all cores on
+	// top of that); their stage timings therefore overlap in wall time.
 	xs := make([]*expRun, len(r.spec.Experiments))
 	errs := make([]error, len(xs))
 	var wg sync.WaitGroup
