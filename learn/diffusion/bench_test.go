@@ -3,82 +3,88 @@ package diffusion
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/dspib/dspib/learn/ad"
 )
 
-// BenchmarkLossStep times one training step of the reference network
-// (16–64–64–64–64–16, SiLU, smooth embedding) at batch 512 × M = 16
-// replicas: Loss forward, Backward and an Adam update.
-func BenchmarkLossStep(b *testing.B) {
+// benchBatch is the batch size of the training-step benchmarks.
+const benchBatch = 512
+
+// stepBench is the setup the training-step benchmarks share: the reference
+// network (16–64–64–64–64–16, SiLU, smooth embedding, M = 16 replicas), a
+// batch of latents at kT = 1 and Adam.
+type stepBench struct {
+	p        *Prior
+	opt      *ad.Adam
+	z, temps []float64
+	rng      *rand.Rand
+}
+
+func newStepBench(b *testing.B) *stepBench {
 	p, err := New(Config{TRef: 1}, newRNG(1))
 	if err != nil {
 		b.Fatal(err)
 	}
-	const B = 512
-	rng := newRNG(2)
-	z := mixture2D(B, [][2]float64{{-1, 0}, {1, 0}}, 0.3, rng)
-	temps := fill(B, 1)
 	opt, err := ad.NewAdam(p.Params(), ad.AdamConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	tape := ad.NewTape()
-	step := func() {
-		tape.Reset()
-		opt.ZeroGrad()
-		l, err := p.Loss(tape, tape.Const(B, 2, z), temps, rng)
-		if err != nil {
-			b.Fatal(err)
-		}
-		tape.Backward(l)
-		opt.Step()
+	rng := newRNG(2)
+	z := mixture2D(benchBatch, [][2]float64{{-1, 0}, {1, 0}}, 0.3, rng)
+	return &stepBench{p: p, opt: opt, z: z, temps: fill(benchBatch, 1), rng: rng}
+}
+
+// time runs step once to warm up, then b.N times under the timer.
+func (s *stepBench) time(b *testing.B, step func() error) {
+	if err := step(); err != nil {
+		b.Fatal(err)
 	}
-	step()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		step()
+		if err := step(); err != nil {
+			b.Fatal(err)
+		}
+		s.opt.Step()
 	}
 }
 
-// BenchmarkFitStep times one step of Fit with the reference network at
-// batch 512 × M = 16 replicas, cut into four 128-row shards on 1 and 2
-// workers: shard losses, Backward, the gradient reduction and Adam. Compare
-// with BenchmarkLossStep, the same step on one tape of the whole batch.
+// BenchmarkLossStep times one training step on one tape of the whole
+// batch (512 × 16 rows): Loss forward, Backward and an Adam update.
+func BenchmarkLossStep(b *testing.B) {
+	s := newStepBench(b)
+	tape := ad.NewTape()
+	s.time(b, func() error {
+		tape.Reset()
+		s.opt.ZeroGrad()
+		l, err := s.p.Loss(tape, tape.Const(benchBatch, 2, s.z), s.temps, s.rng)
+		if err == nil {
+			tape.Backward(l)
+		}
+		return err
+	})
+}
+
+// BenchmarkFitStep times one step of Fit on the same batch, cut into four
+// 128-row shards on 1 and 2 workers: shard losses, Backward, the gradient
+// reduction and Adam.
 func BenchmarkFitStep(b *testing.B) {
 	for _, workers := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			p, err := New(Config{TRef: 1}, newRNG(1))
-			if err != nil {
-				b.Fatal(err)
-			}
-			const B = 512
-			rng := newRNG(2)
-			f, err := p.newFitter(B, workers)
+			s := newStepBench(b)
+			f, err := s.p.newFitter(benchBatch, workers)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer f.pool.Close()
-			copy(f.z, mixture2D(B, [][2]float64{{-1, 0}, {1, 0}}, 0.3, rng))
-			copy(f.temps, fill(B, 1))
-			opt, err := ad.NewAdam(p.Params(), ad.AdamConfig{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			step := func() {
-				if _, err := f.step(B, rng); err != nil {
-					b.Fatal(err)
-				}
-				opt.Step()
-			}
-			step()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				step()
-			}
+			copy(f.z, s.z)
+			copy(f.temps, s.temps)
+			s.time(b, func() error {
+				_, err := f.step(benchBatch, s.rng)
+				return err
+			})
 		})
 	}
 }
