@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dspib/dspib/internal/testdata"
@@ -39,9 +40,17 @@ func TestTrainContextResumeBitIdentical(t *testing.T) {
 		t.Fatal(err)
 	}
 	srcB := rand.NewPCG(11, 12) // a new process: same seed, state from the file
-	pb, hb, err := TrainContext(context.Background(), x, temps, cfg, srcB)
+	var progress strings.Builder
+	resumed := cfg
+	resumed.Progress = &progress
+	pb, hb, err := TrainContext(context.Background(), x, temps, resumed, srcB)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The resumed run reports the epochs it trained, numbered in the run.
+	if lines := strings.Split(strings.TrimSpace(progress.String()), "\n"); len(lines) != 2 ||
+		!strings.HasPrefix(lines[0], "diffusion: epoch 3/4: loss ") || !strings.HasPrefix(lines[1], "diffusion: epoch 4/4: loss ") {
+		t.Errorf("progress of the resumed run:\n%s\nwant lines for epochs 3/4 and 4/4", progress.String())
 	}
 	testdata.SameBits(t, "losses", hb, ha)
 	for i, q := range pa.Params() {

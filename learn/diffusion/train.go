@@ -3,9 +3,11 @@ package diffusion
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"time"
 
 	"github.com/dspib/dspib/internal/par"
 	"github.com/dspib/dspib/learn/ad"
@@ -30,6 +32,9 @@ type TrainConfig struct {
 	// Workers bounds the goroutines a training step runs on (default
 	// GOMAXPROCS). The result does not depend on it: see Fit.
 	Workers int
+	// Progress, when not nil, receives one line per epoch (mean loss,
+	// elapsed time) from TrainContext and FitContext (and Fit, Train).
+	Progress io.Writer
 	// Checkpoint, if set, is a file that TrainContext and FitContext write
 	// atomically after every epoch (parameters, Adam state, losses so far
 	// and the random stream) and resume from when it exists, so that an
@@ -166,6 +171,7 @@ func (p *Prior) fit(ctx context.Context, samples, temps []float64, cfg TrainConf
 		return nil, err
 	}
 	defer f.pool.Close()
+	start := time.Now()
 	for epoch := len(hist); epoch < cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return hist, err
@@ -196,6 +202,10 @@ func (p *Prior) fit(ctx context.Context, samples, temps []float64, cfg TrainConf
 			sum += l * float64(m)
 		}
 		hist = append(hist, sum/float64(n))
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "diffusion: epoch %d/%d: loss %.6g, elapsed %s\n",
+				epoch+1, cfg.Epochs, hist[epoch], time.Since(start).Round(time.Millisecond))
+		}
 		opt.Decay(cfg.LRDecay)
 		if ck != nil {
 			if err := ck.save(p, opt, src, hist); err != nil {

@@ -364,6 +364,7 @@ func (r *seedRun) trainPrior(ctx context.Context, x *expRun) (*diffusion.Prior, 
 		Prior:      diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding},
 		Epochs:     nEpochs,
 		Checkpoint: ckpt,
+		Progress:   r.log,
 	}
 	s := DeriveSeed(r.seed, "prior/"+e.Name, 0)
 	p, losses, err := diffusion.TrainContext(ctx, samples, temps, cfg, rand.NewPCG(s, s^0x5851f42d4c957f2d))
