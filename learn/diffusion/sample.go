@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/dspib/dspib/learn/ad"
 )
 
 // chunkRows is the number of samples one worker generates together. It is
@@ -16,18 +18,18 @@ const chunkRows = 64
 
 // infer holds the buffers of one no-grad forward pass of ε_θ over a chunk:
 // the sampler evaluates the network N times per sample and must neither
-// build a tape nor allocate per step. It keeps its own transposed copy of
-// every weight matrix (In×Out), so the products run in the cache-friendly
-// axpy form.
+// build a tape nor allocate per step. Its dense layers run through
+// ad.Affine, the tape's own kernels without the tape.
 type infer struct {
-	p    *Prior
-	wt   [][]float64 // per layer: Wᵀ, In×Out row-major
-	h, u []float64   // chunkRows × max width
-	emb  []float64   // [e_step | e_temp]
-	bias [][]float64 // per hidden layer: b + P·emb
-	eps  []float64   // chunkRows × d, the prediction
-	z    []float64   // chunkRows × d
-	prev []float64   // chunkRows × d, previous data prediction (ProbabilityFlow)
+	p       *Prior
+	act     ad.Act
+	h, u    []float64   // chunkRows × max width
+	emb     []float64   // [e_step | e_temp]
+	bias    [][]float64 // per hidden layer: b + P·emb
+	eps     []float64   // chunkRows × d, the prediction
+	z       []float64   // chunkRows × d
+	prev    []float64   // chunkRows × d, previous data prediction (ProbabilityFlow)
+	scratch []float64   // ad.Affine's transposed weights
 }
 
 func (p *Prior) newInfer() *infer {
@@ -35,23 +37,13 @@ func (p *Prior) newInfer() *infer {
 	for _, w := range p.cfg.Hidden {
 		maxW = max(maxW, w)
 	}
-	f := &infer{p: p,
+	f := &infer{p: p, act: p.cfg.Act.ad(),
 		h: make([]float64, chunkRows*maxW), u: make([]float64, chunkRows*maxW),
 		emb: make([]float64, p.embDim()),
 		eps: make([]float64, chunkRows*p.cfg.Dim), z: make([]float64, chunkRows*p.cfg.Dim),
 		prev: make([]float64, chunkRows*p.cfg.Dim)}
-	for k, l := range p.layers {
-		out, in := l.W.Rows, l.W.Cols
-		wt := make([]float64, in*out)
-		for o := range out {
-			for j := range in {
-				wt[j*out+o] = l.W.Data[o*in+j]
-			}
-		}
-		f.wt = append(f.wt, wt)
-		if k < len(p.layers)-1 {
-			f.bias = append(f.bias, make([]float64, out))
-		}
+	for _, l := range p.layers[:len(p.layers)-1] {
+		f.bias = append(f.bias, make([]float64, l.W.Rows))
 	}
 	return f
 }
@@ -64,12 +56,12 @@ func (f *infer) setTemp(r float64) {
 
 // forward writes ε_θ(z, i, T) for the n×d rows z into f.eps, using the
 // temperature embedding set by setTemp. It computes what the tape network
-// computes, up to summation order.
+// computes, up to summation order (the embedding's projection is folded
+// into the bias, once per chunk).
 func (f *infer) forward(z []float64, n, i int) {
 	p := f.p
 	ed := p.emb.dim()
 	p.emb.step(f.emb[:ed], i)
-	relu := p.cfg.Act == ReLU
 	h, in := z, p.cfg.Dim
 	last := len(p.layers) - 1
 	ne := len(f.emb)
@@ -85,24 +77,10 @@ func (f *infer) forward(z []float64, n, i int) {
 			bk[o] = s
 		}
 		u := f.u[:n*out]
-		wt := f.wt[k]
-		for r := range n {
-			row := u[r*out : (r+1)*out]
-			axpyRow(row, bk, h[r*in:(r+1)*in], wt)
-			for j, v := range row {
-				if relu {
-					if v < 0 {
-						v = 0
-					}
-				} else {
-					v *= sigmoid(v)
-				}
-				row[j] = v
-			}
-			if l.residual {
-				for j, v := range h[r*in : (r+1)*in] {
-					row[j] += v
-				}
+		ad.Affine(u, h, l.W.Data, bk, n, out, in, f.act, &f.scratch)
+		if l.residual {
+			for j, v := range h[:n*in] {
+				u[j] += v
 			}
 		}
 		// u becomes the next input; the old input buffer is reused next.
@@ -110,42 +88,8 @@ func (f *infer) forward(z []float64, n, i int) {
 		h, in = u, out
 	}
 	o := p.layers[last]
-	d := p.cfg.Dim
-	for r := range n {
-		axpyRow(f.eps[r*d:(r+1)*d], o.B.Data, h[r*in:(r+1)*in], f.wt[last])
-	}
+	ad.Affine(f.eps, h, o.W.Data, o.B.Data, n, p.cfg.Dim, in, ad.ActIdentity, &f.scratch)
 }
-
-// axpyRow sets c = b + Σ_l a[l]·wt[l, :] for wt len(a)×len(c), row-major,
-// consuming four rows of wt per pass over c.
-func axpyRow(c, b, a, wt []float64) {
-	n := len(c)
-	copy(c, b)
-	l := 0
-	for ; l+4 <= len(a); l += 4 {
-		a0, a1, a2, a3 := a[l], a[l+1], a[l+2], a[l+3]
-		w0 := wt[l*n : l*n+n]
-		w1 := wt[(l+1)*n : (l+1)*n+n]
-		w2 := wt[(l+2)*n : (l+2)*n+n]
-		w3 := wt[(l+3)*n : (l+3)*n+n]
-		w0, w1, w2, w3 = w0[:len(c)], w1[:len(c)], w2[:len(c)], w3[:len(c)]
-		for j := range c {
-			c[j] += a0*w0[j] + a1*w1[j] + a2*w2[j] + a3*w3[j]
-		}
-	}
-	for ; l < len(a); l++ {
-		al := a[l]
-		w := wt[l*n : l*n+n]
-		w = w[:len(c)]
-		for j := range c {
-			c[j] += al * w[j]
-		}
-	}
-}
-
-// sigmoid is σ(x) = 1/(1+e^{−x}), written as learn/ad writes it (for
-// x → −∞, e^{−x} = +Inf gives σ = 0 exactly), with fastExp.
-func sigmoid(x float64) float64 { return 1 / (1 + fastExp(-x)) }
 
 // Sampler selects the reverse-time integrator of Generate.
 type Sampler int
