@@ -5,8 +5,8 @@ import "fmt"
 // Affine sets the m×n matrix y to act(x·Wᵀ + b) for the m×k matrix x, the
 // n×k weight matrix w (a Linear layer's W, out×in) and the bias b (len n),
 // all row-major: a dense layer's forward pass without a tape, for inference
-// loops such as sampling a diffusion model. It computes what Tape.Affine
-// and Tape.Act compute, with the same kernels, up to summation order.
+// loops such as sampling a diffusion model. It runs Tape.AffineAct's
+// kernels and gives the same bits.
 // scratch holds a transposed copy of w; it grows as needed and can be
 // reused across calls, so that Affine allocates nothing once it is large
 // enough. Affine panics if a slice is too short for its shape.

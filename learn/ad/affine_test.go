@@ -50,3 +50,21 @@ func TestAffinePanicsOnShortSlices(t *testing.T) {
 	}()
 	Affine(make([]float64, 3), make([]float64, 4), make([]float64, 2), make([]float64, 2), 2, 2, 2, ActIdentity, nil)
 }
+
+// TestCopyAddGrad: the shard reduction of the data-parallel trainers sums
+// the gradients in the order of the calls.
+func TestCopyAddGrad(t *testing.T) {
+	mk := func(g ...float64) ParamSet {
+		p := NewParam("w", 1, len(g))
+		copy(p.Grad, g)
+		return ParamSet{p}
+	}
+	dst, a, b := mk(9, 9, 9), mk(1, 2, 3), mk(0.5, -2, 1e-17)
+	dst.CopyGrad(a)
+	dst.AddGrad(b)
+	for j, want := range []float64{1.5, 0, 3 + 1e-17} {
+		if got := dst[0].Grad[j]; got != want {
+			t.Errorf("grad[%d] = %v, want %v", j, got, want)
+		}
+	}
+}

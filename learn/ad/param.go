@@ -47,6 +47,26 @@ func (s ParamSet) ZeroGrad() {
 	}
 }
 
+// CopyGrad sets every gradient of s to the matching one of src (the same
+// parameters in the same order, e.g. a worker's copy of the model).
+func (s ParamSet) CopyGrad(src []*Param) {
+	for i, p := range s {
+		copy(p.Grad, src[i].Grad)
+	}
+}
+
+// AddGrad adds every gradient of src to the matching one of s. Data-parallel
+// trainers reduce their shards with CopyGrad from the first and AddGrad of
+// the others in shard order, so the sum does not depend on the workers.
+func (s ParamSet) AddGrad(src []*Param) {
+	for i, p := range s {
+		g := src[i].Grad[:len(p.Grad)]
+		for j, v := range g {
+			p.Grad[j] += v
+		}
+	}
+}
+
 // Lookup returns the parameter with the given name, or nil.
 func (s ParamSet) Lookup(name string) *Param {
 	for _, p := range s {

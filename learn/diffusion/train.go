@@ -296,14 +296,10 @@ func (f *fitter) step(m int, rng *rand.Rand) (float64, error) {
 		}
 		loss += sh.c * sh.loss
 	}
-	for i, q := range f.p.params {
-		g := q.Grad
-		copy(g, f.shards[0].p.params[i].Grad)
-		for _, sh := range f.shards[1:used] {
-			for j, v := range sh.p.params[i].Grad {
-				g[j] += v
-			}
-		}
+	ps := ad.ParamSet(f.p.params)
+	ps.CopyGrad(f.shards[0].p.params)
+	for _, sh := range f.shards[1:used] {
+		ps.AddGrad(sh.p.params)
 	}
 	return loss, nil
 }

@@ -219,14 +219,10 @@ func (tr *trainer) step(idx []int, train bool) (ce, lq, df float64, err error) {
 		ce, lq, df = ce+sh.c*sh.ce, lq+sh.c*sh.lq, df+sh.c*sh.df
 	}
 	if train {
-		for i, p := range tr.ps {
-			g := p.Grad
-			copy(g, tr.shards[0].ps[i].Grad)
-			for _, sh := range tr.shards[1:used] {
-				for j, v := range sh.ps[i].Grad {
-					g[j] += v
-				}
-			}
+		ps := ad.ParamSet(tr.ps)
+		ps.CopyGrad(tr.shards[0].ps)
+		for _, sh := range tr.shards[1:used] {
+			ps.AddGrad(sh.ps)
 		}
 		tr.opt.Step()
 	}
