@@ -33,8 +33,8 @@
 // loss have stopped improving, or at the epoch cap. A loss has stopped
 // improving when for more than Patience epochs it has not beaten its best
 // value by max(Tolerance·|best|, two standard errors of the difference of
-// the epoch means); each epoch's standard errors come from its batch-to-batch spread
-// (EpochStats.TrainCESE, TrainDiffSE). Unlike SPIB's "relative change
+// the epoch means); each epoch's standard errors come from its
+// batch-to-batch spread (EpochStats.TrainCESE, TrainDiffSE). Unlike SPIB's "relative change
 // below Tolerance", this fires on a plateau where the diffusion loss jitters
 // by more than the tolerance (Adam noise at a constant learning rate); see
 // the converger type for the numbers. The labels are those adopted at the
