@@ -28,13 +28,13 @@
 // order, so the result is bit-identical for any number of workers or
 // GOMAXPROCS.
 //
-// Convergence (a choice of this package, docs/method.md §3): phase 2 stops
-// when BOTH the training cross-entropy and the unscaled training diffusion
-// loss have stopped improving, or at the epoch cap. A loss has stopped
-// improving when for more than Patience epochs it has not beaten its best
-// value by max(Tolerance·|best|, two standard errors of the difference of
-// the epoch means); each epoch's standard errors come from its
-// batch-to-batch spread (EpochStats.TrainCESE, TrainDiffSE). Unlike SPIB's "relative change
+// Convergence (docs/method.md §3): phase 2 stops when BOTH the training
+// cross-entropy and the unscaled training diffusion loss have stopped
+// improving, or at the epoch cap. A loss has stopped improving when for
+// more than Patience epochs it has not beaten its best value by
+// max(Tolerance·|best|, two standard errors of the difference of the epoch
+// means); each epoch's standard errors come from its batch-to-batch spread
+// (EpochStats.TrainCESE, TrainDiffSE). Unlike SPIB's "relative change
 // below Tolerance", this fires on a plateau where the diffusion loss jitters
 // by more than the tolerance (Adam noise at a constant learning rate); see
 // the converger type for the numbers. The labels are those adopted at the
