@@ -20,5 +20,6 @@
 // References: Tribello, Ceriotti & Parrinello, PNAS 107, 17509 (2010)
 // (coordination-number moments of LJ7); Arthur & Vassilvitskii, SODA 2007
 // (k-means++); Lloyd, IEEE Trans. Inf. Theory 28, 129 (1982); John, Qiu,
-// Herron & Tiwary, arXiv:2510.09784 (2025) (evaluation protocol, spec §4).
+// Herron & Tiwary, arXiv:2510.09784 (2025) (evaluation protocol,
+// docs/evaluation.md).
 package analysis

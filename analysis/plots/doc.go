@@ -6,8 +6,9 @@
 // Inputs are plain slices and row-major grids, so the package depends on
 // neither the learner nor the MD engine. Free energies are in units of kT
 // (F = −ln p, shifted so that min F = 0, the convention of SPIB, Wang &
-// Tiwary, J. Chem. Phys. 154, 134111 (2021), and of D-SPIB, Herron & Tiwary,
-// arXiv:2510.09784 (2025)), and the latent coordinates are labelled z1, z2.
+// Tiwary, J. Chem. Phys. 154, 134111 (2021), and of D-SPIB, John, Qiu,
+// Herron & Tiwary, arXiv:2510.09784 (2025)), and the latent coordinates
+// are labelled z1, z2.
 //
 // Every figure is rendered in memory with gonum.org/v1/plot, then written as a
 // PNG at DPI dots per inch through WriteAtomic (a temporary file in the target

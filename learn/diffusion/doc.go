@@ -6,7 +6,7 @@
 // is scaled by temperature as in thermodynamic maps (Herron et al., PNAS
 // 2024), so that one model generates latents at any temperature.
 //
-// The model (spec §3):
+// The model (docs/method.md §3):
 //   - Schedule: variance-preserving, z_i = √ᾱ_i z_0 + √(1−ᾱ_i) ε, reference
 //     N = 100 and β linear from 1e−4 to 0.2 (Linear); or the continuous
 //     VP-SDE with β(s) linear from 0.1 to 20 observed at N times (VPSDE).

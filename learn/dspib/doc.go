@@ -6,7 +6,7 @@
 // encoder and decoder with a temperature-conditioned diffusion prior on the
 // latent (learn/diffusion).
 //
-// # Phase 2 (spec §3)
+// # Phase 2 (docs/method.md §3)
 //
 // The phase-1 encoder q(z|x) = N(z; z_mean(x), diag e^{logvar}) and decoder
 // p(y|z) are kept; the VampPrior is replaced by the diffusion prior, whose
@@ -28,7 +28,7 @@
 // order, so the result is bit-identical for any number of workers or
 // GOMAXPROCS.
 //
-// Convergence (spec §3 choice): phase 2 stops when BOTH the training
+// Convergence (docs/method.md §3): phase 2 stops when BOTH the training
 // cross-entropy and the unscaled training diffusion loss have stopped
 // improving, or at the epoch cap. A loss has stopped improving when for
 // more than Patience epochs it has not beaten its best value by

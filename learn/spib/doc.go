@@ -6,7 +6,7 @@
 // lag Δ later, with the states themselves refined from the model's own
 // predictions.
 //
-// # Method (spec §1–2)
+// # Method (docs/method.md §1–2)
 //
 // Data: trajectories of frames × D features, each with its temperature kT
 // and optional initial labels and weights. Features are standardised per
