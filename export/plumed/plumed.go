@@ -235,7 +235,7 @@ func writeFragment(w *bufio.Writer, lin *linear, f Coordination, m *spib.Model, 
 		p("# Model: %s", strings.ReplaceAll(source, "\n", " "))
 	}
 	p("# SPIB with the linear encoder: D = %d input features, d = %d latent variables,", m.D, d)
-	p("# K = %d states, lag %d frames, beta = %s, log-variance %s.", m.K, cfg.Lag, num(cfg.Beta), cfg.LogVar)
+	p("# K = %d states, lag %d frames, beta = %s, log-variance %s.", m.K, cfg.Lag, num(max(cfg.Beta, 0)), cfg.LogVar) // Beta < 0 means β = 0
 	p("# Defined here: %s1 ... %s%d, the latent means z = W (x - mu)/sigma + b of the", LabelZ, LabelZ, d)
 	p("# %s features x: the coordination numbers c_i = sum_{j!=i} s(r_ij) of %d", f.display(), n)
 	p("# particles, s(r) = 1/(1 + (r/R_0)^8) (RATIONAL with NN=%d, MM=%d, D_0=0 is exactly", SwitchNN, SwitchMM)

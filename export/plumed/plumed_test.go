@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -315,4 +316,17 @@ func TestSwitchMatchesAnalysis(t *testing.T) {
 	}
 	assert.Equal(t, 0.5, analysis.Switch(1.5, 1.5))
 	assert.Equal(t, 0.5, sw.at(1.5))
+}
+
+// TestFragmentAfterSaveLoad: a model read back with spib.Load (as a model
+// folder holds it) gives the same fragment byte for byte.
+func TestFragmentAfterSaveLoad(t *testing.T) {
+	_, m := randomLJ7Model(t, 30, 14)
+	path := filepath.Join(t.TempDir(), "spib.ckpt")
+	require.NoError(t, m.Save(path))
+	back, err := spib.Load(path)
+	require.NoError(t, err)
+	a, _ := fragment(t, m, "src")
+	b, _ := fragment(t, back, "src")
+	assert.Equal(t, a, b)
 }
