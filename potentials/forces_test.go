@@ -3,8 +3,10 @@ package potentials
 import (
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // forceOnly hides a potential's AddForce so that Sum must use its fallback
@@ -118,9 +120,8 @@ func TestForcesMatchFiniteDifferences(t *testing.T) {
 	}
 	// The restrained points really exercise the restraint.
 	for i, x := range lj7 {
-		if e := (COMRestraint{Dim: 2, R2: 4, Kappa: 100}).Force(make([]float64, 14), x); e <= 0 {
-			t.Errorf("LJ7 point %d: restraint energy %g, want > 0", i, e)
-		}
+		e := (COMRestraint{Dim: 2, R2: 4, Kappa: 100}).Force(make([]float64, 14), x)
+		assert.Positive(t, e, "LJ7 point %d: restraint energy", i)
 	}
 }
 
@@ -137,25 +138,13 @@ func TestCheckForcesReportsWorstCoordinate(t *testing.T) {
 	x := []float64{0.5, 1.5, -2}
 	orig := append([]float64(nil), x...)
 	err := CheckForces(badForce{}, x, 0, 0)
-	if err == nil {
-		t.Fatal("CheckForces accepted a force that is 1 % wrong")
-	}
+	require.Error(t, err, "CheckForces accepted a force that is 1 % wrong")
 	// Analytic −∇U_1 = −2·1.5·1.01 = −3.03, the numeric one −3.
 	for _, want := range []string{"coordinate 1", "-3.03", "-3"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not mention %q", err, want)
-		}
+		assert.ErrorContains(t, err, want)
 	}
-	for i := range x {
-		if x[i] != orig[i] {
-			t.Fatalf("CheckForces modified x: %v, was %v", x, orig)
-		}
-	}
+	require.Equal(t, orig, x, "CheckForces modified x")
 	// A loose tolerance accepts the 1 % error; the default rejects it.
-	if err := CheckForces(badForce{}, x, 1e-4, 0.02); err != nil {
-		t.Errorf("relTol 0.02 should accept a 1 %% error: %v", err)
-	}
-	if err := CheckForces(ThreeHole{}, []float64{1, 2, 3}, 0, 0); err == nil || !strings.Contains(err.Error(), "len(x) = 2") {
-		t.Errorf("CheckForces on a wrong length: got %v", err)
-	}
+	assert.NoError(t, CheckForces(badForce{}, x, 1e-4, 0.02), "relTol 0.02 should accept a 1 % error")
+	assert.ErrorContains(t, CheckForces(ThreeHole{}, []float64{1, 2, 3}, 0, 0), "len(x) = 2", "CheckForces on a wrong length")
 }

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/optimize"
 )
 
@@ -20,13 +22,9 @@ func newRand(seed uint64) *rand.Rand {
 // relative, far below 1e-6, while a wrong factor or sign gives O(1).
 func checkForcesAt(t *testing.T, name string, p Potential, points [][]float64) {
 	t.Helper()
-	if len(points) == 0 {
-		t.Fatalf("%s: no points to check", name)
-	}
+	require.NotEmpty(t, points, "%s: no points to check", name)
 	for i, x := range points {
-		if err := CheckForces(p, x, 0, 0); err != nil {
-			t.Errorf("%s, point %d %v: %v", name, i, x, err)
-		}
+		assert.NoError(t, CheckForces(p, x, 0, 0), "%s, point %d %v", name, i, x)
 	}
 }
 
@@ -101,9 +99,7 @@ func minimize(t *testing.T, p Potential, x0 []float64, gradTol float64) ([]float
 	var lastErr error
 	for try := 0; try < 5; try++ {
 		res, err := optimize.Minimize(prob, x, settings, &optimize.LBFGS{})
-		if res == nil {
-			t.Fatalf("minimise from %v: %v", x0, err)
-		}
+		require.NotNil(t, res, "minimise from %v: %v", x0, err)
 		x = res.X
 		e := p.Force(f, x)
 		if maxAbs(f) < gradTol {
@@ -111,7 +107,7 @@ func minimize(t *testing.T, p Potential, x0 []float64, gradTol float64) ([]float
 		}
 		lastErr = err
 	}
-	t.Fatalf("minimise from %v: |∇U|∞ = %g after restarts (last error %v)", x0, maxAbs(f), lastErr)
+	require.Failf(t, "minimiser did not converge", "from %v: |∇U|∞ = %g ≥ %g after restarts (last error %v)", x0, maxAbs(f), gradTol, lastErr)
 	return nil, 0
 }
 

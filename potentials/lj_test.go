@@ -5,6 +5,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -13,17 +15,11 @@ func TestLennardJonesPair(t *testing.T) {
 	f := make([]float64, 4)
 	// At the pair minimum r = 2^{1/6}: u = −1 and no force.
 	rm := math.Pow(2, 1.0/6)
-	if e := lj.Force(f, []float64{0, 0, rm, 0}); math.Abs(e+1) > 1e-14 || maxAbs(f) > 1e-13 {
-		t.Errorf("r = 2^(1/6): U = %v, F = %v; want −1 and 0", e, f)
-	}
+	assert.InDelta(t, -1, lj.Force(f, []float64{0, 0, rm, 0}), 1e-14, "r = 2^(1/6): U")
+	assert.LessOrEqual(t, maxAbs(f), 1e-13, "r = 2^(1/6): |F|∞ in %v", f)
 	// At r = 1: u = 0 and |F| = 24, repulsive (−du/dr = 4(12 − 6)).
-	e := lj.Force(f, []float64{0, 0, 0, 1})
-	want := []float64{0, -24, 0, 24}
-	for i := range f {
-		if math.Abs(f[i]-want[i]) > 1e-12 || e != 0 {
-			t.Fatalf("r = 1: U = %v, F = %v; want 0 and %v", e, f, want)
-		}
-	}
+	require.Zero(t, lj.Force(f, []float64{0, 0, 0, 1}), "r = 1: U")
+	require.InDeltaSlice(t, []float64{0, -24, 0, 24}, f, 1e-12, "r = 1: F")
 }
 
 // TestLennardJonesDimensions: the 2-D fast path, the generic path in 3-D
@@ -38,21 +34,16 @@ func TestLennardJonesDimensions(t *testing.T) {
 	f2, f3 := make([]float64, 14), make([]float64, 21)
 	e2 := LennardJones{Dim: 2}.Force(f2, x2)
 	e3 := LennardJones{Dim: 3}.Force(f3, x3)
-	if math.Abs(e2-e3) > 1e-12*math.Abs(e2) {
-		t.Errorf("2-D U = %v, 3-D U = %v", e2, e3)
-	}
+	assert.InEpsilon(t, e2, e3, 1e-12, "3-D U against 2-D U")
 	for i := 0; i < 7; i++ {
-		if math.Abs(f2[2*i]-f3[3*i]) > 1e-10 || math.Abs(f2[2*i+1]-f3[3*i+1]) > 1e-10 || f3[3*i+2] != 0 {
-			t.Errorf("particle %d: 2-D F = %v, 3-D F = %v", i, f2[2*i:2*i+2], f3[3*i:3*i+3])
-		}
+		assert.InDeltaSlice(t, f2[2*i:2*i+2], f3[3*i:3*i+2], 1e-10, "particle %d: 3-D F against 2-D F", i)
+		assert.Zero(t, f3[3*i+2], "particle %d: 3-D F_z", i)
 	}
 	// 1-D: three particles at 0, 1, 2^{1/6}+1 compared with the pair formula.
 	x1 := []float64{0, 1, 1 + math.Pow(2, 1.0/6)}
 	u := func(r float64) float64 { return 4 * (math.Pow(r, -12) - math.Pow(r, -6)) }
 	want := u(1) + u(x1[2]) + u(x1[2]-1)
-	if got := (LennardJones{Dim: 1}).Force(make([]float64, 3), x1); math.Abs(got-want) > 1e-14 {
-		t.Errorf("1-D U = %v, want %v", got, want)
-	}
+	assert.InDelta(t, want, (LennardJones{Dim: 1}).Force(make([]float64, 3), x1), 1e-14, "1-D U")
 }
 
 func TestCOMRestraintKnownValues(t *testing.T) {
@@ -62,20 +53,11 @@ func TestCOMRestraintKnownValues(t *testing.T) {
 	// U = ½·100·(9 − 4.5) = 225; F_2 = −100·3 + (100/3)·3 = −200 and
 	// F_0 = F_1 = (100/3)·3 = +100 (the r_com coupling).
 	p := COMRestraint{Dim: 2, R2: 4.5, Kappa: 100}
-	e := p.Force(f, []float64{0, 0, 1, 0, 5, 0})
-	want := []float64{100, 0, 100, 0, -200, 0}
-	if math.Abs(e-225) > 1e-12 {
-		t.Errorf("U = %v, want 225", e)
-	}
-	for i := range f {
-		if math.Abs(f[i]-want[i]) > 1e-12 {
-			t.Fatalf("F = %v, want %v", f, want)
-		}
-	}
+	assert.InDelta(t, 225, p.Force(f, []float64{0, 0, 1, 0, 5, 0}), 1e-12, "U")
+	require.InDeltaSlice(t, []float64{100, 0, 100, 0, -200, 0}, f, 1e-12, "F")
 	// A compact cluster feels nothing.
-	if e := LJ7().Force(make([]float64, 14), LJ7Hexagon()); e != (LennardJones{Dim: 2}).Force(make([]float64, 14), LJ7Hexagon()) {
-		t.Errorf("restraint is active on the hexagon: LJ7 U = %v", e)
-	}
+	assert.Equal(t, (LennardJones{Dim: 2}).Force(make([]float64, 14), LJ7Hexagon()), LJ7().Force(make([]float64, 14), LJ7Hexagon()),
+		"LJ7 U on the hexagon against pure LJ (the restraint must be inactive)")
 	// Restraint forces sum to zero (translation invariance) at random points.
 	rng := newRand(3)
 	for i := 0; i < 10; i++ {
@@ -88,9 +70,7 @@ func TestCOMRestraintKnownValues(t *testing.T) {
 			sy += g[2*j+1]
 			norm += math.Abs(g[2*j]) + math.Abs(g[2*j+1])
 		}
-		if math.Abs(sx)+math.Abs(sy) > 1e-12*norm {
-			t.Errorf("point %d: restraint forces sum to (%g, %g)", i, sx, sy)
-		}
+		assert.LessOrEqual(t, math.Abs(sx)+math.Abs(sy), 1e-12*norm, "point %d: restraint forces sum to (%g, %g)", i, sx, sy)
 	}
 }
 
@@ -99,38 +79,27 @@ func TestCOMRestraintKnownValues(t *testing.T) {
 // (to rounding: forces of pairs of order 10 cancel).
 func TestLJ7Hexagon(t *testing.T) {
 	x := LJ7Hexagon()
-	if len(x) != 14 || x[0] != 0 || x[1] != 0 {
-		t.Fatalf("LJ7Hexagon() = %v: want 14 coordinates with particle 0 at the origin", x)
-	}
+	require.Len(t, x, 14, "LJ7Hexagon()")
+	require.Equal(t, []float64{0, 0}, x[:2], "LJ7Hexagon(): particle 0 must be at the origin")
 	a := math.Hypot(x[2], x[3])
 	for i := 1; i < 7; i++ {
-		if r := math.Hypot(x[2*i], x[2*i+1]); math.Abs(r-a) > 1e-14 {
-			t.Errorf("particle %d at radius %v, particle 1 at %v", i, r, a)
-		}
+		assert.InDelta(t, a, math.Hypot(x[2*i], x[2*i+1]), 1e-14, "radius of particle %d against particle 1's", i)
 		j := i%6 + 1 // ring neighbour: side = radius for a regular hexagon
-		if d := math.Hypot(x[2*i]-x[2*j], x[2*i+1]-x[2*j+1]); math.Abs(d-a) > 1e-14 {
-			t.Errorf("ring side %d–%d = %v, radius %v", i, j, d, a)
-		}
+		assert.InDelta(t, a, math.Hypot(x[2*i]-x[2*j], x[2*i+1]-x[2*j+1]), 1e-14, "ring side %d–%d against the radius", i, j)
 	}
 	f := make([]float64, 14)
 	e := LJ7().Force(f, x)
-	if math.Abs(e-(-12.535)) > 5e-4 {
-		t.Errorf("hexagon U = %.6f, want −12.535", e)
-	}
-	if want := -hexB * hexB / hexA; math.Abs(e-want) > 1e-12 {
-		t.Errorf("hexagon U = %.15g, closed form −B²/A = %.15g", e, want)
-	}
-	if m := maxAbs(f); m > 1e-12 {
-		t.Errorf("hexagon |F|∞ = %g, want 0", m)
-	}
+	assert.InDelta(t, -12.535, e, 5e-4, "hexagon U against the printed value")
+	assert.InDelta(t, -hexB*hexB/hexA, e, 1e-12, "hexagon U against the closed form −B²/A")
+	assert.LessOrEqual(t, maxAbs(f), 1e-12, "hexagon |F|∞")
 	// At the naive radius 2^{1/6} the energy is higher and the ring is pulled in.
 	s := math.Pow(2, 1.0/6) / a
 	for i := range x {
 		x[i] *= s
 	}
-	if e2 := LJ7().Force(f, x); e2 <= e || math.Abs(e2-(-12.5292)) > 5e-5 {
-		t.Errorf("hexagon at radius 2^(1/6): U = %.6f, want −12.5292 > %.6f", e2, e)
-	}
+	e2 := LJ7().Force(f, x)
+	assert.Greater(t, e2, e, "hexagon at radius 2^(1/6): U against the optimal hexagon's")
+	assert.InDelta(t, -12.5292, e2, 5e-5, "hexagon at radius 2^(1/6): U")
 }
 
 // TestLJ7FourMinima minimises pure 2-D LJ from 300 seeded random starts
@@ -155,16 +124,12 @@ func TestLJ7FourMinima(t *testing.T) {
 				k = i
 			}
 		}
-		if k < 0 {
-			t.Fatalf("start %d reached U = %.6f, which is none of %v", s, e, want)
-		}
+		require.GreaterOrEqual(t, k, 0, "start %d reached U = %.6f, which is none of %v", s, e, want)
 		if _, ok := found[k]; !ok {
 			found[k] = x
 		}
 	}
-	if len(found) != len(want) {
-		t.Fatalf("found %d of the four minima: %v", len(found), found)
-	}
+	require.Len(t, found, len(want), "minima found")
 	for k, x := range found {
 		ev := hessianEigen(lj, x)
 		sort.Float64s(ev)

@@ -1,8 +1,9 @@
 package potentials
 
 import (
-	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // TestThreeHoleMinima minimises from nearby starts and compares with the
@@ -20,8 +21,7 @@ func TestThreeHoleMinima(t *testing.T) {
 	} {
 		x, v := minimize(t, ThreeHole{}, c.start, 1e-9)
 		const tol = 5e-7 + 1e-8
-		if math.Abs(x[0]-c.min[0]) > tol || math.Abs(x[1]-c.min[1]) > tol || math.Abs(v-c.v) > tol {
-			t.Errorf("from %v: minimum (%.8f, %.8f) V = %.8f; want %v V = %v", c.start, x[0], x[1], v, c.min, c.v)
-		}
+		assert.InDeltaSlice(t, c.min, x, tol, "from %v: minimiser", c.start)
+		assert.InDelta(t, c.v, v, tol, "from %v: V at the minimum", c.start)
 	}
 }

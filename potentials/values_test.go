@@ -2,24 +2,23 @@ package potentials
 
 import (
 	"math"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestHarmonicKnownValues(t *testing.T) {
 	// ½·2·|(2,2,5) − (1,2,3)|² = ½·2·(1 + 0 + 4) = 5, F = −2·(1, 0, 2).
 	f := make([]float64, 3)
 	e := Harmonic{K: 2, Center: []float64{1, 2, 3}}.Force(f, []float64{2, 2, 5})
-	if e != 5 || f[0] != -2 || f[1] != 0 || f[2] != -4 {
-		t.Errorf("U = %v, F = %v; want 5, [-2 0 -4]", e, f)
-	}
+	assert.Equal(t, 5.0, e, "U with a centre")
+	assert.Equal(t, []float64{-2, 0, -4}, f, "F with a centre")
 	// Nil Center is the origin: ½·0.5·(9 + 16) = 6.25, F = −0.5·(3, −4).
 	f = f[:2]
 	e = Harmonic{K: 0.5}.Force(f, []float64{3, -4})
-	if e != 6.25 || f[0] != -1.5 || f[1] != 2 {
-		t.Errorf("U = %v, F = %v; want 6.25, [-1.5 2]", e, f)
-	}
+	assert.Equal(t, 6.25, e, "U with a nil centre")
+	assert.Equal(t, []float64{-1.5, 2}, f, "F with a nil centre")
 }
 
 // TestMuellerBrownMinima minimises from nearby starts. The literature values
@@ -35,9 +34,8 @@ func TestMuellerBrownMinima(t *testing.T) {
 		{[]float64{-0.1, 0.5}, []float64{-0.050, 0.467}, -80.77},
 	} {
 		x, u := minimize(t, MuellerBrown{}, c.start, 1e-5)
-		if math.Abs(x[0]-c.min[0]) > 5e-4 || math.Abs(x[1]-c.min[1]) > 5e-4 || math.Abs(u-c.u) > 5e-3 {
-			t.Errorf("from %v: minimum (%.5f, %.5f) U = %.4f; want %v U = %v", c.start, x[0], x[1], u, c.min, c.u)
-		}
+		assert.InDeltaSlice(t, c.min, x, 5e-4, "from %v: minimiser", c.start)
+		assert.InDelta(t, c.u, u, 5e-3, "from %v: U at the minimum", c.start)
 	}
 }
 
@@ -63,19 +61,15 @@ func TestSumKnownValues(t *testing.T) {
 		"nested":          {Sum{terms[0], wrap(terms[1])}, Sum{terms[2]}},
 	} {
 		f := []float64{7, 7} // Force must overwrite, not add
-		e := s.Force(f, x)
-		if math.Abs(e-wantE) > 1e-12 || math.Abs(f[0]-wantF[0]) > 1e-12 || math.Abs(f[1]-wantF[1]) > 1e-12 {
-			t.Errorf("%s: U = %v, F = %v; want %v, %v", name, e, f, wantE, wantF)
-		}
+		assert.InDelta(t, wantE, s.Force(f, x), 1e-12, "%s: Force's U", name)
+		assert.InDeltaSlice(t, wantF, f, 1e-12, "%s: Force's F", name)
 		g := []float64{1, -1}
-		if e := s.AddForce(g, x); math.Abs(e-wantE) > 1e-12 || math.Abs(g[0]-1-wantF[0]) > 1e-12 || math.Abs(g[1]+1-wantF[1]) > 1e-12 {
-			t.Errorf("%s: AddForce gave U = %v, dst = %v; want %v, %v + (1, −1)", name, e, g, wantE, wantF)
-		}
+		assert.InDelta(t, wantE, s.AddForce(g, x), 1e-12, "%s: AddForce's U", name)
+		assert.InDeltaSlice(t, wantF, []float64{g[0] - 1, g[1] + 1}, 1e-12, "%s: AddForce's dst − (1, −1)", name)
 	}
 	f := []float64{3, 4}
-	if e := (Sum{}).Force(f, x); e != 0 || f[0] != 0 || f[1] != 0 {
-		t.Errorf("empty Sum: U = %v, F = %v; want 0", e, f)
-	}
+	assert.Zero(t, (Sum{}).Force(f, x), "empty Sum: U")
+	assert.Equal(t, []float64{0, 0}, f, "empty Sum: F")
 }
 
 // TestSumConcurrent evaluates one shared LJ7 value (with a Force-only term,
@@ -133,9 +127,7 @@ func TestNoAllocations(t *testing.T) {
 		{"Sum with Force-only terms", Sum{forceOnly{LJ7()}, forceOnly{Harmonic{K: 1}}}, lj7x},
 	} {
 		f := make([]float64, len(c.x))
-		if n := testing.AllocsPerRun(100, func() { c.p.Force(f, c.x) }); n != 0 {
-			t.Errorf("%s: %v allocations per Force call", c.name, n)
-		}
+		assert.Zero(t, testing.AllocsPerRun(100, func() { c.p.Force(f, c.x) }), "%s: allocations per Force call", c.name)
 	}
 }
 
@@ -164,11 +156,10 @@ func TestValidate(t *testing.T) {
 		{"infinite force", forceOnly{infForce{}}, make([]float64, 3), "force component 2 is +Inf"},
 	} {
 		err := Validate(c.p, c.x)
-		switch {
-		case c.want == "" && err != nil:
-			t.Errorf("%s: unexpected error %v", c.name, err)
-		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		if c.want == "" {
+			assert.NoError(t, err, c.name)
+		} else {
+			assert.ErrorContains(t, err, c.want, c.name)
 		}
 	}
 }
