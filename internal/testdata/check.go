@@ -2,19 +2,22 @@ package testdata
 
 import (
 	"math"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-// SameBits fails t unless a and b have the same length and bit-identical
-// elements, naming what and the first differing index.
+// SameBits fails t (through require) unless a and b have the same length
+// and bit-identical elements, naming what and the first differing index —
+// which testify's Equal does not give, and which it gets wrong for NaN
+// (never equal) and signed zeros (equal).
 func SameBits(t testing.TB, what string, a, b []float64) {
 	t.Helper()
-	if len(a) != len(b) {
-		t.Fatalf("%s: lengths %d and %d", what, len(a), len(b))
-	}
+	require.Equal(t, len(a), len(b), "%s: lengths", what)
 	if i := FirstBitDiff(a, b); i >= 0 {
-		t.Fatalf("%s[%d]: %v vs %v (not bit-identical)", what, i, a[i], b[i])
+		require.Failf(t, "not bit-identical", "%s[%d]: %v vs %v (bits %#016x vs %#016x)",
+			what, i, a[i], b[i], math.Float64bits(a[i]), math.Float64bits(b[i]))
 	}
 }
 
@@ -34,17 +37,15 @@ func FirstBitDiff(a, b []float64) int {
 	return -1
 }
 
-// WantErr fails t unless err is non-nil and its message contains every
-// part.
+// WantErr fails t unless err is non-nil (require.Error, fatal) and its
+// message contains every part (assert.ErrorContains for each, so every
+// missing part is reported). For a single part, call require.ErrorContains
+// or assert.ErrorContains directly.
 func WantErr(t testing.TB, err error, parts ...string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("want an error mentioning %q, got nil", parts)
-	}
+	require.Error(t, err, "want an error mentioning %q", parts)
 	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			t.Errorf("error %q does not mention %q", err, p)
-		}
+		assert.ErrorContains(t, err, p)
 	}
 }
 
