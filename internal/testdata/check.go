@@ -1,6 +1,7 @@
 package testdata
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -35,6 +36,21 @@ func FirstBitDiff(a, b []float64) int {
 		return n
 	}
 	return -1
+}
+
+// InDelta asserts |got − want| ≤ tol through assert.InDelta, and also fails
+// when want or tol is not finite or tol is negative. assert.InDelta on its
+// own passes NaN against NaN, +Inf against +Inf, and any got when tol is NaN,
+// so a computation that goes wrong on both sides (a NaN reference, a NaN
+// standard error in a statistical tolerance) would pass silently. With want
+// and tol finite, a NaN or infinite got fails.
+func InDelta(t testing.TB, want, got, tol float64, msgAndArgs ...any) bool {
+	t.Helper()
+	if math.IsNaN(want) || math.IsInf(want, 0) || !(tol >= 0) || math.IsInf(tol, 0) {
+		return assert.Fail(t, fmt.Sprintf("expected %v ± %v: the expected value and the tolerance must be finite, the tolerance ≥ 0", want, tol),
+			msgAndArgs...)
+	}
+	return assert.InDelta(t, want, got, tol, msgAndArgs...)
 }
 
 // WantErr fails t unless err is non-nil (require.Error, fatal) and its

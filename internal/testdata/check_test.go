@@ -61,6 +61,33 @@ func TestSameBitsReports(t *testing.T) {
 	assert.Contains(t, strings.Join(r.msgs, "\n"), "losses[1]")
 }
 
+// TestInDeltaStrict: InDelta passes within the tolerance and fails outside
+// it, and fails where assert.InDelta alone would pass: NaN against NaN,
+// +Inf against +Inf, a NaN tolerance.
+func TestInDeltaStrict(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, c := range []struct {
+		want, got, tol float64
+		pass           bool
+	}{
+		{1, 1.5, 0.5, true},
+		{1, 1, 0, true},
+		{1, 1.5, 0.4, false},
+		{1, nan, 1, false},
+		{1, inf, 1, false},
+		{nan, nan, 1, false},
+		{inf, inf, 1, false},
+		{1, 5, nan, false},
+		{1, 1, -1, false},
+	} {
+		r := record(func(t testing.TB) { InDelta(t, c.want, c.got, c.tol, "case %v", c) })
+		assert.Equal(t, c.pass, len(r.msgs) == 0, "InDelta(%v, %v, %v) passed: %v", c.want, c.got, c.tol, r.msgs)
+		if !c.pass && assert.NotEmpty(t, r.msgs) {
+			assert.Contains(t, r.msgs[0], "case", "the caller's message is kept")
+		}
+	}
+}
+
 // TestWantErrReports: WantErr passes an error holding every part, stops on
 // a nil error, and reports every missing part without stopping.
 func TestWantErrReports(t *testing.T) {
