@@ -3,6 +3,8 @@ package integrators_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/dspib/dspib/integrators"
 	"github.com/dspib/dspib/md"
 )
@@ -83,11 +85,11 @@ func TestOverdampedHarmonic(t *testing.T) {
 		if metropolis {
 			rate := float64(acc) / float64(prop)
 			t.Logf("MALA acceptance %.3f", rate)
-			if prop != steps || !(rate > 0.2 && rate < 0.999) {
-				t.Errorf("MALA acceptance %d/%d: want %d proposals and a rate strictly between 0.2 and 0.999 at this dt", acc, prop, steps)
-			}
-		} else if acc != 0 || prop != 0 {
-			t.Errorf("Euler–Maruyama counted %d/%d MALA moves, want 0/0", acc, prop)
+			assert.Equal(t, int64(steps), prop, "MALA proposals")
+			assert.Greater(t, rate, 0.2, "MALA acceptance rate at this dt, want in (0.2, 0.999)")
+			assert.Less(t, rate, 0.999, "MALA acceptance rate at this dt, want in (0.2, 0.999)")
+		} else {
+			assert.Equal(t, [2]int64{0, 0}, [2]int64{acc, prop}, "Euler–Maruyama's counted MALA moves (accepted, proposed)")
 		}
 	}
 }

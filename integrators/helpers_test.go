@@ -6,8 +6,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/dsp/fourier"
 
+	"github.com/dspib/dspib/internal/testdata"
 	"github.com/dspib/dspib/md"
 )
 
@@ -113,29 +115,23 @@ func pool(series [][]float64) estimate {
 const nSigma = 4
 
 // checkMean asserts |e.mean − want| ≤ nSigma·e.se + bias, where bias bounds
-// a known systematic (finite-dt) error.
+// a known systematic (finite-dt) error (testdata.InDelta: a NaN standard
+// error fails rather than passing everything).
 func checkMean(t *testing.T, name string, e estimate, want, bias float64) {
 	t.Helper()
 	tol := nSigma*e.se + bias
 	t.Logf("%s = %.5f ± %.5f (τ = %.1f samples, ESS = %.0f), want %.5f, tol %.5f",
 		name, e.mean, e.se, e.tau, e.ess, want, tol)
-	if d := math.Abs(e.mean - want); !(d <= tol) {
-		t.Errorf("%s = %.5f ± %.5f, want %.5f: |diff| = %.5f > %g·SE + %g = %.5f",
-			name, e.mean, e.se, want, d, float64(nSigma), bias, tol)
-	}
+	testdata.InDelta(t, want, e.mean, tol, "%s = %.5f ± %.5f: tolerance %g·SE + %g", name, e.mean, e.se, float64(nSigma), bias)
 }
 
 // sample binds integ to sys and calls record after every stride steps of
 // st, nFrames times.
 func sample(t *testing.T, sys *md.System, integ md.Integrator, st *md.State, stride, nFrames int, record func(st *md.State)) {
 	t.Helper()
-	if err := integ.Bind(sys); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, integ.Bind(sys))
 	for range nFrames {
-		if err := integ.Advance(st, stride); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, integ.Advance(st, stride))
 		record(st)
 	}
 }
@@ -152,8 +148,6 @@ func walkers(n int, fn func(w int)) {
 func mustState(t testing.TB, sys *md.System, x, v []float64, rng *rand.Rand) *md.State {
 	t.Helper()
 	st, err := md.NewState(sys, x, v, rng)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return st
 }

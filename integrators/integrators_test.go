@@ -1,10 +1,11 @@
 package integrators_test
 
 import (
-	"errors"
 	"math"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/dspib/dspib/integrators"
 	"github.com/dspib/dspib/internal/testdata"
@@ -28,32 +29,13 @@ func lj7Run(t *testing.T, integ md.Integrator, seed uint64, n int) *md.State {
 	t.Helper()
 	sys := lj7System()
 	st := mustState(t, sys, potentials.LJ7Hexagon(), nil, newRand(seed))
-	if err := md.SampleVelocities(sys, st, 0.5); err != nil {
-		t.Fatal(err)
-	}
-	if err := integ.Bind(sys); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, md.SampleVelocities(sys, st, 0.5))
+	require.NoError(t, integ.Bind(sys))
 	// Two calls, to check that chunking does not change the trajectory.
-	if err := integ.Advance(st, n/3); err != nil {
-		t.Fatal(err)
-	}
-	if err := integ.Advance(st, n-n/3); err != nil {
-		t.Fatal(err)
-	}
-	if st.Step != int64(n) {
-		t.Fatalf("Step = %d after %d steps", st.Step, n)
-	}
+	require.NoError(t, integ.Advance(st, n/3))
+	require.NoError(t, integ.Advance(st, n-n/3))
+	require.Equal(t, int64(n), st.Step, "State.Step after %d steps", n)
 	return st
-}
-
-func sameBits(a, b []float64) bool {
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return len(a) == len(b)
 }
 
 // TestSeeds: the same seed repeats the trajectory bit for bit, also when
@@ -66,19 +48,15 @@ func TestSeeds(t *testing.T) {
 		a := lj7Run(t, mk(), 1, n)
 		b := lj7Run(t, mk(), 1, n)
 		c := lj7Run(t, mk(), 2, n)
-		if !sameBits(a.X, b.X) || !sameBits(a.V, b.V) || math.Float64bits(a.U) != math.Float64bits(b.U) {
-			t.Errorf("%s: same seed, different trajectories", name)
-		}
-		if sameBits(a.X, c.X) {
-			t.Errorf("%s: seeds 1 and 2 gave identical positions", name)
-		}
+		testdata.SameBits(t, name+", same seed: X", a.X, b.X)
+		testdata.SameBits(t, name+", same seed: V", a.V, b.V)
+		testdata.SameBits(t, name+", same seed: U", []float64{a.U}, []float64{b.U})
+		assert.GreaterOrEqual(t, testdata.FirstBitDiff(a.X, c.X), 0, "%s: seeds 1 and 2 gave bit-identical positions", name)
 		dt := 0.005
 		if o, ok := mk().(*integrators.Overdamped); ok {
 			dt = o.Dt
 		}
-		if math.Abs(a.Time-n*dt) > 1e-9 {
-			t.Errorf("%s: Time = %v after %d steps of %g", name, a.Time, n, dt)
-		}
+		assert.InDelta(t, n*dt, a.Time, 1e-9, "%s: Time after %d steps of %g", name, n, dt)
 	}
 }
 
@@ -88,9 +66,8 @@ func TestMALASmallStepAcceptsAll(t *testing.T) {
 	o := &integrators.Overdamped{KT: 0.5, Dt: 1e-6, Gamma: 1, Metropolis: true}
 	lj7Run(t, o, 3, 2000)
 	acc, prop := o.Acceptance()
-	if prop != 2000 || acc < 1990 {
-		t.Errorf("MALA at dt=1e-6 accepted %d of %d, want ≥ 1990 of 2000", acc, prop)
-	}
+	assert.Equal(t, int64(2000), prop, "MALA at dt=1e-6: proposals")
+	assert.GreaterOrEqual(t, acc, int64(1990), "MALA at dt=1e-6: accepted of 2000")
 }
 
 // TestMALAStateRoundTrip: the counters survive MarshalBinary →
@@ -100,23 +77,18 @@ func TestMALAStateRoundTrip(t *testing.T) {
 	o := &integrators.Overdamped{KT: 0.5, Dt: 1e-3, Gamma: 1, Metropolis: true}
 	lj7Run(t, o, 3, 500)
 	b, err := o.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var r integrators.Overdamped
-	if err := r.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, r.UnmarshalBinary(b))
 	a1, p1 := o.Acceptance()
 	a2, p2 := r.Acceptance()
-	if a1 != a2 || p1 != p2 || p1 != 500 {
-		t.Errorf("restored %d/%d, saved %d/%d (want 500 proposals)", a2, p2, a1, p1)
-	}
+	assert.Equal(t, int64(500), p1, "saved proposals")
+	assert.Equal(t, [2]int64{a1, p1}, [2]int64{a2, p2}, "restored accepted/proposed against saved")
 	testdata.WantErr(t, r.UnmarshalBinary(b[:10]), "Overdamped state", "10 bytes")
 	swapped := append([]byte("OVD1"), b[12:20]...)
 	swapped = append(swapped, b[4:12]...)
 	if a1 < p1 {
-		testdata.WantErr(t, r.UnmarshalBinary(swapped), "accepted ≤ proposed")
+		assert.ErrorContains(t, r.UnmarshalBinary(swapped), "accepted ≤ proposed")
 	}
 }
 
@@ -137,10 +109,7 @@ func TestBadSettings(t *testing.T) {
 			{&integrators.VelocityVerlet{Dt: v}, "VelocityVerlet.Dt"},
 		}
 		for _, c := range cases {
-			err := c.integ.Bind(sys)
-			if err == nil || !strings.Contains(err.Error(), c.field) {
-				t.Errorf("%s = %v: Bind error %v, want one naming %s", c.field, v, err, c.field)
-			}
+			assert.ErrorContains(t, c.integ.Bind(sys), c.field, "%s = %v: Bind", c.field, v)
 		}
 	}
 }
@@ -150,32 +119,21 @@ func TestBadState(t *testing.T) {
 	good := mustState(t, sys, potentials.LJ7Hexagon(), nil, newRand(1))
 	for name, mk := range all() {
 		integ := mk()
-		if err := integ.Advance(good, 1); err == nil || !strings.Contains(err.Error(), "before Bind") {
-			t.Errorf("%s: Advance before Bind: err = %v", name, err)
-		}
-		if err := integ.Bind(sys); err != nil {
-			t.Fatal(err)
-		}
+		assert.ErrorContains(t, integ.Advance(good, 1), "before Bind", "%s: Advance before Bind", name)
+		require.NoError(t, integ.Bind(sys))
 		short := &md.State{X: make([]float64, 12), V: make([]float64, 12), F: make([]float64, 12), Rand: newRand(1)}
-		if err := integ.Advance(short, 1); err == nil || !strings.Contains(err.Error(), "len(X)") {
-			t.Errorf("%s: 6-particle state on a 7-particle system: err = %v", name, err)
-		}
-		if err := integ.Advance(good, -1); err == nil || !strings.Contains(err.Error(), "n = -1") {
-			t.Errorf("%s: n = -1: err = %v", name, err)
-		}
+		assert.ErrorContains(t, integ.Advance(short, 1), "len(X)", "%s: 6-particle state on a 7-particle system", name)
+		assert.ErrorContains(t, integ.Advance(good, -1), "n = -1", "%s: n = -1", name)
 		noRand := mustState(t, sys, potentials.LJ7Hexagon(), nil, nil)
 		err := integ.Advance(noRand, 1)
 		if name == "VelocityVerlet" {
-			if err != nil {
-				t.Errorf("VelocityVerlet needs no random stream, got %v", err)
-			}
-		} else if err == nil || !strings.Contains(err.Error(), "State.Rand") {
-			t.Errorf("%s: nil State.Rand: err = %v", name, err)
+			assert.NoError(t, err, "VelocityVerlet needs no random stream")
+		} else {
+			assert.ErrorContains(t, err, "State.Rand", "%s: nil State.Rand", name)
 		}
 	}
-	if err := (&integrators.BAOAB{KT: 1, Dt: 0.01, Gamma: 1}).Bind(&md.System{Potential: potentials.LJ7(), Dim: 2}); err == nil || !strings.Contains(err.Error(), "Masses") {
-		t.Errorf("Bind on a system without masses: err = %v", err)
-	}
+	assert.ErrorContains(t, (&integrators.BAOAB{KT: 1, Dt: 0.01, Gamma: 1}).Bind(&md.System{Potential: potentials.LJ7(), Dim: 2}), "Masses",
+		"Bind on a system without masses")
 }
 
 // TestBlowUp: a time step 200× too large makes LJ7 explode (the restraint
@@ -191,30 +149,22 @@ func TestBlowUp(t *testing.T) {
 		"VelocityVerlet": &integrators.VelocityVerlet{Dt: 1},
 	} {
 		st := mustState(t, sys, potentials.LJ7Hexagon(), nil, newRand(5))
-		if err := md.SampleVelocities(sys, st, 0.6); err != nil {
-			t.Fatal(err)
-		}
-		if err := integ.Bind(sys); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, md.SampleVelocities(sys, st, 0.6))
+		require.NoError(t, integ.Bind(sys))
 		err := integ.Advance(st, 100_000)
 		var nf *md.NonFiniteError
-		if !errors.As(err, &nf) {
-			t.Errorf("%s at dt=1: err = %v, want *md.NonFiniteError", name, err)
+		if !assert.ErrorAs(t, err, &nf, "%s at dt=1", name) {
 			continue
 		}
 		t.Logf("%s: %v", name, err)
-		if nf.Step != st.Step+1 || nf.Step < 1 || nf.Particle < 0 || nf.Particle >= 7 {
-			t.Errorf("%s: error at step %d particle %d with State.Step = %d; want step = State.Step+1 and a particle in [0,7)",
-				name, nf.Step, nf.Particle, st.Step)
-		}
-		if msg := err.Error(); !strings.Contains(msg, "step") || !strings.Contains(msg, "particle") {
-			t.Errorf("%s: message %q should name the step and the particle", name, msg)
+		assert.Equal(t, st.Step+1, nf.Step, "%s: error's step against State.Step+1", name)
+		assert.GreaterOrEqual(t, nf.Step, int64(1), "%s: error's step", name)
+		assert.True(t, nf.Particle >= 0 && nf.Particle < 7, "%s: error's particle %d, want one in [0,7)", name, nf.Particle)
+		for _, part := range []string{"step", "particle"} {
+			assert.ErrorContains(t, err, part, "%s: the message should name the step and the particle", name)
 		}
 	}
 	o := &integrators.Overdamped{KT: 0.6, Dt: 1, Gamma: 1, Metropolis: true}
 	st := lj7Run(t, o, 5, 1000)
-	if err := md.FindNonFinite(st, 2, st.Step); err != nil {
-		t.Errorf("MALA at dt=1 left a non-finite state: %v", err)
-	}
+	assert.NoError(t, md.FindNonFinite(st, 2, st.Step), "MALA at dt=1 left a non-finite state")
 }

@@ -4,6 +4,9 @@ import (
 	"math"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/dspib/dspib/integrators"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/potentials"
@@ -51,8 +54,7 @@ func TestBAOABLJ7KineticTemperature(t *testing.T) {
 	maxR := make([]float64, nw)
 	walkers(nw, func(w int) {
 		st := mustState(t, sys, potentials.LJ7Hexagon(), nil, newRand(uint64(200+w)))
-		if err := md.SampleVelocities(sys, st, kT); err != nil {
-			t.Error(err)
+		if !assert.NoError(t, md.SampleVelocities(sys, st, kT)) {
 			return
 		}
 		series := make([]float64, 0, frames)
@@ -65,9 +67,8 @@ func TestBAOABLJ7KineticTemperature(t *testing.T) {
 	checkMean(t, "LJ7 kT_kin", pool(temps), kT, 0)
 	for w, r := range maxR {
 		t.Logf("walker %d: max |r_i − r_com| = %.3f σ", w, r)
-		if !(r < 2.3 && r > 1.3) {
-			t.Errorf("walker %d: max |r_i − r_com| = %.3f σ, want in (1.3, 2.3)", w, r)
-		}
+		assert.Greater(t, r, 1.3, "walker %d: max |r_i − r_com| [σ] must show the cluster moved", w)
+		assert.Less(t, r, 2.3, "walker %d: max |r_i − r_com| [σ] beyond the Boltzmann bound", w)
 	}
 }
 
@@ -77,9 +78,7 @@ func TestBAOABLJ7KineticTemperature(t *testing.T) {
 func vvEnergy(t *testing.T, dt float64) (e []float64, maxR float64) {
 	sys := lj7System()
 	st := mustState(t, sys, potentials.LJ7Hexagon(), nil, newRand(300))
-	if err := md.SampleVelocities(sys, st, 0.2); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, md.SampleVelocities(sys, st, 0.2))
 	steps := int(math.Round(400 / dt))
 	sample(t, sys, &integrators.VelocityVerlet{Dt: dt}, st, 10, steps/10, func(st *md.State) {
 		e = append(e, st.U+md.KineticEnergy(sys, st.V))
@@ -107,9 +106,7 @@ func TestVelocityVerletLJ7Energy(t *testing.T) {
 	var fluct [2]float64
 	for k, dt := range []float64{0.002, 0.001} {
 		e, maxR := vvEnergy(t, dt)
-		if maxR >= 2 {
-			t.Fatalf("dt=%g: a particle reached %.3f σ from the COM, where the restraint force jumps", dt, maxR)
-		}
+		require.Less(t, maxR, 2.0, "dt=%g: a particle reached 2 σ from the COM, where the restraint force jumps", dt)
 		for _, v := range e {
 			fluct[k] = max(fluct[k], math.Abs(v-e[0]))
 		}
@@ -121,14 +118,10 @@ func TestVelocityVerletLJ7Energy(t *testing.T) {
 		}
 		drift := (last - first) / float64(tenth)
 		t.Logf("dt=%g: E0=%.6f max|ΔE|=%.3g drift=%.3g maxR=%.3f", dt, e[0], fluct[k], drift, maxR)
-		if math.Abs(drift) > 1e-5 {
-			t.Errorf("dt=%g: energy drift %.3g ε between first and last tenth, want |drift| ≤ 1e-5", dt, drift)
-		}
+		assert.InDelta(t, 0, drift, 1e-5, "dt=%g: energy drift [ε] between the first and last tenth", dt)
 	}
-	if fluct[0] > 5e-4 {
-		t.Errorf("dt=0.002: max|E−E0| = %.3g ε, want ≤ 5e-4", fluct[0])
-	}
-	if r := fluct[0] / fluct[1]; !(r > 2.5 && r < 6.5) {
-		t.Errorf("fluctuation ratio dt=0.002 vs 0.001 = %.2f, want ≈ 4 (2.5…6.5) for a second-order method", r)
-	}
+	assert.LessOrEqual(t, fluct[0], 5e-4, "dt=0.002: max|E−E0| [ε]")
+	r := fluct[0] / fluct[1]
+	assert.Greater(t, r, 2.5, "fluctuation ratio dt=0.002 vs 0.001, want ≈ 4 (2.5…6.5) for a second-order method")
+	assert.Less(t, r, 6.5, "fluctuation ratio dt=0.002 vs 0.001, want ≈ 4 (2.5…6.5) for a second-order method")
 }

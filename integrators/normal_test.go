@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // draw returns n variates from normals, filled in slices of length 999 so
@@ -30,9 +32,8 @@ func TestNormalsKS(t *testing.T) {
 		p := 0.5 * math.Erfc(-v/math.Sqrt2)
 		d = max(d, math.Abs(p-float64(i)/n), math.Abs(p-float64(i+1)/n))
 	}
-	if crit := math.Sqrt(math.Log(2/1e-4)/2) / math.Sqrt(n); d > crit {
-		t.Errorf("KS distance %.5f > %.5f", d, crit)
-	}
+	crit := math.Sqrt(math.Log(2/1e-4)/2) / math.Sqrt(n)
+	assert.LessOrEqual(t, d, crit, "KS distance against the α = 1e-4 critical value")
 }
 
 // TestNormalsMoments checks moments, the tail beyond the ziggurat's r
@@ -76,9 +77,7 @@ func TestNormalsMoments(t *testing.T) {
 		{"pair ⟨xy⟩", pair / half, 0, 1 / math.Sqrt(half)},
 		{"pair ⟨(x²−1)(y²−1)⟩", pair2 / half, 0, math.Sqrt2 / math.Sqrt(half)},
 	} {
-		if math.Abs(c.got-c.want) > 4*c.se {
-			t.Errorf("%s = %.6g, want %.6g ± %.3g (4 SE)", c.name, c.got, c.want, 4*c.se)
-		}
+		assert.InDelta(t, c.want, c.got, 4*c.se, "%s (tolerance 4 SE)", c.name)
 	}
 }
 
