@@ -3,6 +3,11 @@ package analysis
 import (
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dspib/dspib/internal/testdata"
 )
 
 // harmonic2D is U = ½k(x² + y²) (test-only).
@@ -45,25 +50,21 @@ func TestBoltzmannGridHarmonic(t *testing.T) {
 	const k, kT = 4.0, 0.5
 	sd := math.Sqrt(kT / k)
 	pts, w, err := BoltzmannGrid(harmonic2D{k}, kT, -8*sd, 8*sd, -8*sd, 8*sd, 120, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(pts) != 2*120*100 || len(w) != 120*100 {
-		t.Fatalf("len(points) = %d, len(weights) = %d", len(pts), len(w))
-	}
-	assertClose(t, "Σw", expect(pts, w, func(x, y float64) float64 { return 1 }), 1, 1e-12)
-	assertClose(t, "⟨x²⟩", expect(pts, w, func(x, y float64) float64 { return x * x }), kT/k, 1e-9)
-	assertClose(t, "⟨y²⟩", expect(pts, w, func(x, y float64) float64 { return y * y }), kT/k, 1e-9)
-	assertClose(t, "⟨x⟩", expect(pts, w, func(x, y float64) float64 { return x }), 0, 1e-12)
+	require.NoError(t, err)
+	require.Len(t, w, 120*100, "weights")
+	require.Equal(t, 2*len(w), len(pts), "len(points) against 2·len(weights)")
+	testdata.InDelta(t, 1, expect(pts, w, func(x, y float64) float64 { return 1 }), 1e-12, "Σw")
+	testdata.InDelta(t, kT/k, expect(pts, w, func(x, y float64) float64 { return x * x }), 1e-9, "⟨x²⟩")
+	testdata.InDelta(t, kT/k, expect(pts, w, func(x, y float64) float64 { return y * y }), 1e-9, "⟨y²⟩")
+	testdata.InDelta(t, 0, expect(pts, w, func(x, y float64) float64 { return x }), 1e-12, "⟨x⟩")
 	// Layout: x varies fastest, cell centres.
 	dx := 16 * sd / 120
-	assertClose(t, "point[1].x", pts[2], -8*sd+1.5*dx, 1e-12)
-	assertClose(t, "point[nx].y", pts[2*120+1], -8*sd+1.5*16*sd/100, 1e-12)
+	testdata.InDelta(t, -8*sd+1.5*dx, pts[2], 1e-12, "point[1].x")
+	testdata.InDelta(t, -8*sd+1.5*16*sd/100, pts[2*120+1], 1e-12, "point[nx].y")
 	// Deep wells do not overflow: U up to 1e5 kT.
 	_, w, err = BoltzmannGrid(harmonic2D{1e4}, 1e-3, -3, 3, -3, 3, 11, 11)
-	if err != nil || math.IsNaN(w[60]) || w[60] != 1 {
-		t.Errorf("stiff well: centre weight %v (want 1), err %v", w[60], err)
-	}
+	require.NoError(t, err, "stiff well")
+	assert.Equal(t, 1.0, w[60], "stiff well: centre weight")
 }
 
 // TestBoltzmannGridThreeHole checks the three-hole quadrature against
@@ -91,9 +92,7 @@ type potentialFunc interface {
 func threeHoleStats(t *testing.T, p potentialFunc, kT float64, n int) (up, leftLow, x2 float64) {
 	t.Helper()
 	pts, w, err := BoltzmannGrid(p, kT, -3, 3, -2.5, 3.5, n, n)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	up = expect(pts, w, func(x, y float64) float64 { return b2f(y > 0.9) })
 	leftLow = expect(pts, w, func(x, y float64) float64 { return b2f(x < 0 && y < 0.9) })
 	x2 = expect(pts, w, func(x, y float64) float64 { return x * x })
@@ -104,11 +103,11 @@ func checkThreeHoleFixtures(t *testing.T, p potentialFunc) {
 	t.Helper()
 	for _, c := range []struct{ kT, x2 float64 }{{1, 0.98041}, {0.6, 1.03725}} {
 		up, ll, x2 := threeHoleStats(t, p, c.kT, 600)
-		assertClose(t, "⟨x²⟩", x2, c.x2, 5e-6)
-		assertClose(t, "P(y>0.9) + 2 P(x<0, y<0.9)", up+2*ll, 1, 1e-9)
+		testdata.InDelta(t, c.x2, x2, 5e-6, "kT = %v: ⟨x²⟩", c.kT)
+		testdata.InDelta(t, 1, up+2*ll, 1e-9, "kT = %v: P(y>0.9) + 2 P(x<0, y<0.9)", c.kT)
 		up2, ll2, _ := threeHoleStats(t, p, c.kT, 900)
-		assertClose(t, "P(y > 0.9) refined", up, up2, 5e-6)
-		assertClose(t, "P(x < 0, y < 0.9) refined", ll, ll2, 5e-6)
+		testdata.InDelta(t, up2, up, 5e-6, "kT = %v: P(y > 0.9), 600² against 900² cells", c.kT)
+		testdata.InDelta(t, ll2, ll, 5e-6, "kT = %v: P(x < 0, y < 0.9), 600² against 900² cells", c.kT)
 		t.Logf("kT = %v: P(y>0.9) = %.6f, P(x<0,y<0.9) = %.6f, <x^2> = %.6f", c.kT, up2, ll2, x2)
 	}
 }
@@ -133,9 +132,9 @@ func TestThreeHoleFixtureProvenance(t *testing.T) {
 				ll += w * b2f(pt[0] < 0 && pt[1] < 0.9)
 			}
 		}
-		assertClose(t, "node-grid P(y > 0.9)", up/z, c.up, 5e-6)
+		testdata.InDelta(t, c.up, up/z, 5e-6, "kT = %v: node-grid P(y > 0.9)", c.kT)
 		if !math.IsNaN(c.ll) {
-			assertClose(t, "node-grid P(x < 0, y < 0.9)", ll/z, c.ll, 5e-6)
+			testdata.InDelta(t, c.ll, ll/z, 5e-6, "kT = %v: node-grid P(x < 0, y < 0.9)", c.kT)
 		}
 	}
 }
@@ -153,13 +152,13 @@ func (nanPotential) Force(dst, x []float64) float64 { return math.NaN() }
 
 func TestBoltzmannGridErrors(t *testing.T) {
 	_, _, err := BoltzmannGrid(nil, 1, 0, 1, 0, 1, 2, 2)
-	assertErr(t, "nil potential", err)
+	assert.Error(t, err, "nil potential")
 	_, _, err = BoltzmannGrid(harmonic2D{1}, 0, 0, 1, 0, 1, 2, 2)
-	assertErr(t, "kT = 0", err)
+	assert.Error(t, err, "kT = 0")
 	_, _, err = BoltzmannGrid(harmonic2D{1}, 1, 1, 0, 0, 1, 2, 2)
-	assertErr(t, "x1 < x0", err)
+	assert.Error(t, err, "x1 < x0")
 	_, _, err = BoltzmannGrid(harmonic2D{1}, 1, 0, 1, 0, 1, 0, 2)
-	assertErr(t, "nx = 0", err)
+	assert.Error(t, err, "nx = 0")
 	_, _, err = BoltzmannGrid(nanPotential{}, 1, 0, 1, 0, 1, 2, 2)
-	assertErr(t, "NaN energy", err)
+	assert.Error(t, err, "NaN energy")
 }

@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"testing"
 )
 
 // Shared test helpers.
@@ -21,22 +20,6 @@ func gaussian2D(rng *rand.Rand, n int, mx, my, sigma float64) []float64 {
 		x[2*i+1] = my + sigma*rng.NormFloat64()
 	}
 	return x
-}
-
-// assertClose fails if |got − want| > tol.
-func assertClose(t *testing.T, name string, got, want, tol float64) {
-	t.Helper()
-	if !(math.Abs(got-want) <= tol) {
-		t.Errorf("%s = %.10g, want %.10g ± %.3g (off by %.3g)", name, got, want, tol, got-want)
-	}
-}
-
-// assertErr fails unless err is non-nil.
-func assertErr(t *testing.T, name string, err error) {
-	t.Helper()
-	if err == nil {
-		t.Errorf("%s: want an error, got nil", name)
-	}
 }
 
 // hexagon returns the LJ7 global minimum in 2-D: particle 0 at the centre,

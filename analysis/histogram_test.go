@@ -3,23 +3,23 @@ package analysis
 import (
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dspib/dspib/internal/testdata"
 )
 
 func TestEdges(t *testing.T) {
 	e, err := Edges(-1, 1, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []float64{-1, -0.5, 0, 0.5, 1}
-	for i := range want {
-		assertClose(t, "edge", e[i], want[i], 0)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, []float64{-1, -0.5, 0, 0.5, 1}, e, "edges")
 	_, err = Edges(1, 1, 4)
-	assertErr(t, "hi = lo", err)
+	assert.Error(t, err, "hi = lo")
 	_, err = Edges(0, 1, 0)
-	assertErr(t, "n = 0", err)
+	assert.Error(t, err, "n = 0")
 	_, err = Edges(math.NaN(), 1, 3)
-	assertErr(t, "NaN lo", err)
+	assert.Error(t, err, "NaN lo")
 }
 
 func TestHistogram1DHandMade(t *testing.T) {
@@ -27,45 +27,33 @@ func TestHistogram1DHandMade(t *testing.T) {
 	x := []float64{0, 0.5, 1, 2.999, 3, -0.1, 3.1, 1.5}
 	h := make([]float64, 3)
 	out, err := Histogram1D(h, x, nil, edges)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// bins: [0,1): 0, 0.5; [1,2): 1, 1.5; [2,3]: 2.999, 3 (right edge kept);
 	// outside: −0.1, 3.1.
-	want := []float64{2, 2, 2}
-	for i := range want {
-		assertClose(t, "count", h[i], want[i], 0)
-	}
-	assertClose(t, "outside", out, 2, 0)
+	assert.Equal(t, []float64{2, 2, 2}, h, "counts")
+	assert.Equal(t, 2.0, out, "outside")
 
 	w := []float64{1, 2, 3, 4, 5, 6, 7, 8}
 	out, err = Histogram1D(h, x, w, edges)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want = []float64{1 + 2, 3 + 8, 4 + 5}
-	for i := range want {
-		assertClose(t, "weighted count", h[i], want[i], 0)
-	}
-	assertClose(t, "weighted outside", out, 6+7, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{1 + 2, 3 + 8, 4 + 5}, h, "weighted counts")
+	assert.Equal(t, 6.0+7, out, "weighted outside")
 
 	// Density integrates to one over in-range counts: weights 3, 11, 9.
 	d := make([]float64, 3)
-	if err := Density1D(d, h, []float64{0, 1, 2, 4}); err != nil {
-		t.Fatal(err)
-	}
-	assertClose(t, "density[2]", d[2], 9.0/23/2, 1e-15)
-	assertClose(t, "∫density", d[0]+d[1]+2*d[2], 1, 1e-15)
+	require.NoError(t, Density1D(d, h, []float64{0, 1, 2, 4}))
+	testdata.InDelta(t, 9.0/23/2, d[2], 1e-15, "density[2]")
+	testdata.InDelta(t, 1, d[0]+d[1]+2*d[2], 1e-15, "∫density")
 
 	_, err = Histogram1D(h, []float64{math.NaN()}, nil, edges)
-	assertErr(t, "NaN sample", err)
+	assert.Error(t, err, "NaN sample")
 	_, err = Histogram1D(h, x, w[:3], edges)
-	assertErr(t, "short weights", err)
+	assert.Error(t, err, "short weights")
 	_, err = Histogram1D(h, x, nil, []float64{0, 2, 1, 3})
-	assertErr(t, "non-increasing edges", err)
+	assert.Error(t, err, "non-increasing edges")
 	_, err = Histogram1D(h, x, []float64{1, 1, 1, -1, 1, 1, 1, 1}, edges)
-	assertErr(t, "negative weight", err)
-	assertErr(t, "empty density", Density1D(d, []float64{0, 0, 0}, edges))
+	assert.Error(t, err, "negative weight")
+	assert.Error(t, Density1D(d, []float64{0, 0, 0}, edges), "empty density")
 }
 
 func TestHistogram2DHandMade(t *testing.T) {
@@ -82,53 +70,36 @@ func TestHistogram2DHandMade(t *testing.T) {
 	w := []float64{1, 2, 4, 8, 16, 32}
 	h := make([]float64, 6)
 	out, err := Histogram2D(h, xy, w, xe, ye)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []float64{1, 8, 0, 0, 0, 6} // h[i*3+j]
-	for i := range want {
-		assertClose(t, "count", h[i], want[i], 0)
-	}
-	assertClose(t, "outside", out, 48, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{1, 8, 0, 0, 0, 6}, h, "counts h[i*3+j]")
+	assert.Equal(t, 48.0, out, "outside")
 	d := make([]float64, 6)
-	if err := Density2D(d, h, xe, []float64{0, 1, 2, 5}); err != nil {
-		t.Fatal(err)
-	}
-	assertClose(t, "density[5]", d[5], 6.0/15/3, 1e-15)
+	require.NoError(t, Density2D(d, h, xe, []float64{0, 1, 2, 5}))
+	testdata.InDelta(t, 6.0/15/3, d[5], 1e-15, "density[5]")
 	_, err = Histogram2D(h, []float64{0, math.NaN()}, nil, xe, ye)
-	assertErr(t, "NaN point", err)
+	assert.Error(t, err, "NaN point")
 	_, err = Histogram2D(h, []float64{0, 1, 2}, nil, xe, ye)
-	assertErr(t, "odd length", err)
+	assert.Error(t, err, "odd length")
 	_, err = Histogram2D(h[:5], xy, nil, xe, ye)
-	assertErr(t, "short dst", err)
+	assert.Error(t, err, "short dst")
 }
 
 func TestCommonEdges2D(t *testing.T) {
 	a := []float64{0, 5, 1, 6}
 	b := []float64{-2, 5.5, 0.5, 7}
 	xe, ye, err := CommonEdges2D(a, b, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertClose(t, "x lo", xe[0], -2, 0)
-	assertClose(t, "x hi", xe[4], 1, 0)
-	assertClose(t, "y lo", ye[0], 5, 0)
-	assertClose(t, "y hi", ye[4], 7, 0)
+	require.NoError(t, err)
+	assert.Equal(t, [2]float64{-2, 1}, [2]float64{xe[0], xe[4]}, "x range")
+	assert.Equal(t, [2]float64{5, 7}, [2]float64{ye[0], ye[4]}, "y range")
 	xe2, ye2, _ := CommonEdges2D(b, a, 4)
-	for i := range xe {
-		if xe[i] != xe2[i] || ye[i] != ye2[i] {
-			t.Fatalf("edges depend on argument order")
-		}
-	}
+	require.Equal(t, xe, xe2, "x edges of (a, b) against (b, a)")
+	require.Equal(t, ye, ye2, "y edges of (a, b) against (b, a)")
 	// A degenerate coordinate is widened by ±½ (numpy).
 	xe, _, err = CommonEdges2D([]float64{3, 0}, []float64{3, 1}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertClose(t, "widened lo", xe[0], 2.5, 0)
-	assertClose(t, "widened hi", xe[2], 3.5, 0)
+	require.NoError(t, err)
+	assert.Equal(t, [2]float64{2.5, 3.5}, [2]float64{xe[0], xe[2]}, "widened x range")
 	_, _, err = CommonEdges2D(nil, nil, 10)
-	assertErr(t, "no points", err)
+	assert.Error(t, err, "no points")
 	_, _, err = CommonEdges2D([]float64{0, math.Inf(1)}, nil, 10)
-	assertErr(t, "Inf point", err)
+	assert.Error(t, err, "Inf point")
 }

@@ -3,6 +3,11 @@ package analysis
 import (
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dspib/dspib/internal/testdata"
 )
 
 // normalPDF is the density of N(0, s²).
@@ -26,13 +31,11 @@ func TestKDENormalSample(t *testing.T) {
 		grid[i] = -4 + 0.1*float64(i)
 	}
 	p := make([]float64, len(grid))
-	if err := KDE1D(p, grid, x, nil, h); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, KDE1D(p, grid, x, nil, h))
 	for i, z := range grid {
 		mean := normalPDF(z, math.Sqrt(1+h*h))
 		v := (normalPDF(z, math.Sqrt(1+h*h/2))/(2*math.Sqrt(math.Pi)*h) - mean*mean) / n
-		assertClose(t, "KDE", p[i], mean, 5*math.Sqrt(v))
+		testdata.InDelta(t, mean, p[i], 5*math.Sqrt(v), "KDE at %v (5 sd)", z)
 	}
 }
 
@@ -51,9 +54,7 @@ func TestKDEMatchesBruteForceAndWeights(t *testing.T) {
 	}
 	grid := []float64{-9, -3, -0.5, 0, 0.77, 2, 6, 12}
 	got := make([]float64, len(grid))
-	if err := KDE1D(got, grid, x, w, h); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, KDE1D(got, grid, x, w, h))
 	var total float64
 	for _, v := range w {
 		total += v
@@ -65,32 +66,26 @@ func TestKDEMatchesBruteForceAndWeights(t *testing.T) {
 		}
 		s /= total
 		// Truncation at 8h drops < 1.3e−14 of the peak per sample; rounding.
-		assertClose(t, "weighted KDE vs brute force", got[g], s, 1e-14*normalPDF(0, h)+1e-13*s)
+		testdata.InDelta(t, s, got[g], 1e-14*normalPDF(0, h)+1e-13*s, "weighted KDE vs brute force at %v", z)
 	}
 	d := make([]float64, len(grid))
-	if err := KDE1D(d, grid, dup, nil, h); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, KDE1D(d, grid, dup, nil, h))
 	for g := range grid {
-		assertClose(t, "weights vs duplicates", got[g], d[g], 1e-13*d[g]+1e-300)
+		testdata.InDelta(t, d[g], got[g], 1e-13*d[g]+1e-300, "weights vs duplicates at %v", grid[g])
 	}
 	// Deterministic across GOMAXPROCS.
 	a1, a4 := make([]float64, len(grid)), make([]float64, len(grid))
 	withGOMAXPROCS(1, func() { _ = KDE1D(a1, grid, x, w, h) })
 	withGOMAXPROCS(4, func() { _ = KDE1D(a4, grid, x, w, h) })
-	for g := range grid {
-		if a1[g] != a4[g] {
-			t.Fatalf("KDE differs between GOMAXPROCS 1 and 4 at grid point %d", g)
-		}
-	}
+	testdata.SameBits(t, "KDE, GOMAXPROCS 1 against 4", a1, a4)
 }
 
 func TestKDEErrors(t *testing.T) {
 	d := make([]float64, 2)
 	g := []float64{0, 1}
-	assertErr(t, "h = 0", KDE1D(d, g, []float64{0}, nil, 0))
-	assertErr(t, "no samples", KDE1D(d, g, nil, nil, 0.1))
-	assertErr(t, "NaN sample", KDE1D(d, g, []float64{math.NaN()}, nil, 0.1))
-	assertErr(t, "zero total weight", KDE1D(d, g, []float64{1}, []float64{0}, 0.1))
-	assertErr(t, "dst length", KDE1D(d[:1], g, []float64{1}, nil, 0.1))
+	assert.Error(t, KDE1D(d, g, []float64{0}, nil, 0), "h = 0")
+	assert.Error(t, KDE1D(d, g, nil, nil, 0.1), "no samples")
+	assert.Error(t, KDE1D(d, g, []float64{math.NaN()}, nil, 0.1), "NaN sample")
+	assert.Error(t, KDE1D(d, g, []float64{1}, []float64{0}, 0.1), "zero total weight")
+	assert.Error(t, KDE1D(d[:1], g, []float64{1}, nil, 0.1), "dst length")
 }

@@ -3,29 +3,30 @@ package analysis
 import (
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dspib/dspib/internal/testdata"
 )
 
 func TestSymKLHistTwoBins(t *testing.T) {
 	p := []float64{0.5, 0.5}
 	q := []float64{1, 3} // counts: probabilities 0.25, 0.75
 	got, err := SymKLHist(p, q, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	kpq := 0.5*math.Log(0.5/0.25) + 0.5*math.Log(0.5/0.75)
 	kqp := 0.25*math.Log(0.25/0.5) + 0.75*math.Log(0.75/0.5)
-	assertClose(t, "SymKL", got, 0.5*(kpq+kqp), 1e-15)
+	testdata.InDelta(t, 0.5*(kpq+kqp), got, 1e-15, "SymKL")
 	// eps = 1e−10 perturbs each probability by O(1e−10).
 	got, _ = SymKLHist(p, q, 1e-10)
-	assertClose(t, "SymKL eps", got, 0.5*(kpq+kqp), 1e-9)
+	testdata.InDelta(t, 0.5*(kpq+kqp), got, 1e-9, "SymKL eps")
 	got, _ = SymKLHist([]float64{1, 0}, []float64{0, 1}, 0)
-	if !math.IsInf(got, 1) {
-		t.Errorf("disjoint support without eps: got %v, want +Inf", got)
-	}
+	assert.Equal(t, math.Inf(1), got, "disjoint support without eps")
 	_, err = SymKLHist(p, []float64{1}, 0)
-	assertErr(t, "length mismatch", err)
+	assert.Error(t, err, "length mismatch")
 	_, err = SymKLHist(p, []float64{0, 0}, 0)
-	assertErr(t, "empty q", err)
+	assert.Error(t, err, "empty q")
 }
 
 func TestSymKLSelfZeroAndSymmetric(t *testing.T) {
@@ -33,31 +34,22 @@ func TestSymKLSelfZeroAndSymmetric(t *testing.T) {
 	a := gaussian2D(rng, 20000, 0, 0, 1)
 	b := gaussian2D(rng, 15000, 0.3, -0.2, 1.2)
 	self, err := SymKL(a, nil, a, nil, KLConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if self != 0 {
-		t.Errorf("SymKL(P, P) = %v, want exactly 0", self)
-	}
+	require.NoError(t, err)
+	assert.Zero(t, self, "SymKL(P, P)")
 	ab, _ := SymKL(a, nil, b, nil, KLConfig{})
 	ba, _ := SymKL(b, nil, a, nil, KLConfig{})
-	if ab != ba || !(ab > 0) {
-		t.Errorf("SymKL(a,b) = %v, SymKL(b,a) = %v: want equal and > 0", ab, ba)
-	}
+	assert.Equal(t, ab, ba, "SymKL(a,b) against SymKL(b,a)")
+	assert.Positive(t, ab, "SymKL(a,b)")
 	// The reference variant depends on the order: b is wider than a, so
 	// SymKLReference(a, b) drops points of b and differs from (b, a).
 	r1, _ := SymKLReference(a, nil, b, nil, KLConfig{})
 	r2, _ := SymKLReference(b, nil, a, nil, KLConfig{})
-	if r1 == r2 {
-		t.Errorf("SymKLReference is symmetric here (%v), expected order dependence", r1)
-	}
+	assert.NotEqual(t, r1, r2, "SymKLReference(a, b) against (b, a): expected order dependence")
 	// When a spans b, both variants bin identically and agree bit for bit.
 	wide := append(append([]float64{}, a...), -10, -10, 10, 10)
 	c1, _ := SymKL(wide, nil, b, nil, KLConfig{})
 	c2, _ := SymKLReference(wide, nil, b, nil, KLConfig{})
-	if c1 != c2 {
-		t.Errorf("SymKL = %v, SymKLReference = %v with a spanning b: want equal", c1, c2)
-	}
+	assert.Equal(t, c1, c2, "SymKL against SymKLReference with a spanning b")
 }
 
 func TestSymKLWeightsEqualDuplicates(t *testing.T) {
@@ -75,12 +67,10 @@ func TestSymKLWeightsEqualDuplicates(t *testing.T) {
 	}
 	for _, cfg := range []KLConfig{{}, {Bins: 30, EpsOnDensity: true}} {
 		kw, err := SymKL(a, w, b, nil, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		kd, _ := SymKL(dup, nil, b, nil, cfg)
 		// Same histogram up to the order of additions: rounding only.
-		assertClose(t, "weighted vs duplicated", kw, kd, 1e-12)
+		testdata.InDelta(t, kd, kw, 1e-12, "weighted vs duplicated")
 	}
 }
 
@@ -125,15 +115,13 @@ func TestSymKLGaussians(t *testing.T) {
 	a := gaussian2D(rng, n, 0, 0, 1)
 	b := gaussian2D(rng, n, mu, 0, 1)
 	got, err := SymKL(a, nil, b, nil, KLConfig{Bins: bins})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	bias, sd0 := plugInBias(occupiedBins(a, b, bins), n)
 	xe, _, _ := CommonEdges2D(a, b, bins)
 	h := xe[1] - xe[0]
 	want := mu*mu/2 + bias
 	tol := 5*(mu/math.Sqrt(n)+sd0) + mu*mu*h*h/24 + 1e-3
-	assertClose(t, "SymKL(N(0,I), N(μ,I))", got, want, tol)
+	testdata.InDelta(t, want, got, tol, "SymKL(N(0,I), N(μ,I))")
 }
 
 // TestSymKLCompactDefaultBins checks the default 100 × 100 estimator on the
@@ -153,27 +141,25 @@ func TestSymKLCompactDefaultBins(t *testing.T) {
 		l[2*i], l[2*i+1] = -0.5+math.Sqrt(0.25+2*rng.Float64()), rng.Float64()
 	}
 	got, err := SymKL(u, nil, l, nil, KLConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	kpq := -(1.5*math.Log(1.5) - 1.5 - (0.5*math.Log(0.5) - 0.5))
 	kqp := (1.125*math.Log(1.5) - 0.5625) - (0.125*math.Log(0.5) - 0.0625)
 	bias, sd0 := plugInBias(occupiedBins(u, l, DefaultKLBins), n)
 	want := 0.5*(kpq+kqp) + bias
 	tol := 5*(math.Sqrt(0.095/n)+sd0) + 4e-4/12
-	assertClose(t, "SymKL(uniform, ½+x)", got, want, tol)
+	testdata.InDelta(t, want, got, tol, "SymKL(uniform, ½+x)")
 }
 
 func TestKLConfigErrors(t *testing.T) {
 	a := []float64{0, 0, 1, 1}
 	_, err := SymKL(a, nil, a, nil, KLConfig{Bins: -1})
-	assertErr(t, "Bins < 0", err)
+	assert.Error(t, err, "Bins < 0")
 	_, err = SymKL(a, nil, a, nil, KLConfig{Eps: math.NaN()})
-	assertErr(t, "Eps NaN", err)
+	assert.Error(t, err, "Eps NaN")
 	_, err = SymKL(a, nil, a, []float64{1}, KLConfig{})
-	assertErr(t, "short weights", err)
+	assert.Error(t, err, "short weights")
 	_, err = SymKLReference(a, nil, []float64{5, 5}, nil, KLConfig{})
-	assertErr(t, "b entirely outside a's edges", err)
+	assert.Error(t, err, "b entirely outside a's edges")
 }
 
 func BenchmarkSymKL(b *testing.B) {

@@ -2,8 +2,12 @@ package analysis
 
 import (
 	"math"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dspib/dspib/internal/testdata"
 )
 
 // blobs returns k well-separated 2-D Gaussian blobs of m points each
@@ -31,27 +35,19 @@ func TestKMeansRecoversBlobs(t *testing.T) {
 	const k, m = 5, 1000
 	x, truth, means := blobs(30, k, m)
 	res, err := KMeans(x, 2, k, newRNG(31), KMeansConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Converged {
-		t.Errorf("not converged after %d iterations", res.Iterations)
-	}
+	require.NoError(t, err)
+	assert.True(t, res.Converged, "not converged after %d iterations", res.Iterations)
 	// Each blob maps to one cluster and the map is a bijection.
 	toCluster := make(map[int]int)
 	seen := make(map[int]bool)
 	for i, l := range res.Labels {
 		c, ok := toCluster[truth[i]]
 		if !ok {
-			if seen[l] {
-				t.Fatalf("cluster %d holds two blobs", l)
-			}
+			require.False(t, seen[l], "cluster %d holds two blobs", l)
 			toCluster[truth[i]], seen[l] = l, true
 			c = l
 		}
-		if c != l {
-			t.Fatalf("blob %d split between clusters %d and %d", truth[i], c, l)
-		}
+		require.Equal(t, c, l, "blob %d split between clusters", truth[i])
 	}
 	// Perfect clustering: each centre is its blob's sample mean (rounding
 	// only), and the inertia is the sum of squared deviations.
@@ -62,14 +58,14 @@ func TestKMeansRecoversBlobs(t *testing.T) {
 		inertia += dx*dx + dy*dy
 	}
 	for b, c := range toCluster {
-		assertClose(t, "centre x", res.Centres[2*c], means[2*b], 1e-12)
-		assertClose(t, "centre y", res.Centres[2*c+1], means[2*b+1], 1e-12)
+		testdata.InDelta(t, means[2*b], res.Centres[2*c], 1e-12, "blob %d: centre x", b)
+		testdata.InDelta(t, means[2*b+1], res.Centres[2*c+1], 1e-12, "blob %d: centre y", b)
 	}
-	assertClose(t, "inertia", res.Inertia, inertia, 1e-9*inertia)
+	testdata.InDelta(t, inertia, res.Inertia, 1e-9*inertia, "inertia")
 	// Expected inertia: 2 coordinates × σ² × (m−1) per blob; relative sd of a
 	// χ² with 2k(m−1) dof is sqrt(2/(2k(m−1))); 5 sd.
 	want := 2 * 0.01 * float64(k*(m-1))
-	assertClose(t, "inertia vs σ²", res.Inertia, want, 5*math.Sqrt(1/float64(k*(m-1)))*want)
+	testdata.InDelta(t, want, res.Inertia, 5*math.Sqrt(1/float64(k*(m-1)))*want, "inertia vs σ²")
 }
 
 func TestKMeansDeterministic(t *testing.T) {
@@ -81,34 +77,17 @@ func TestKMeansDeterministic(t *testing.T) {
 		withGOMAXPROCS(p, func() {
 			var err error
 			res, err = KMeans(x, 2, 8, newRNG(seed), KMeansConfig{MaxIter: 20})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 		})
 		return res
 	}
 	r1, r4 := run(1, 5), run(4, 5)
-	if r1.Inertia != r4.Inertia || r1.Iterations != r4.Iterations {
-		t.Fatalf("GOMAXPROCS 1 vs 4: inertia %v vs %v, iterations %d vs %d", r1.Inertia, r4.Inertia, r1.Iterations, r4.Iterations)
-	}
-	for i := range r1.Centres {
-		if r1.Centres[i] != r4.Centres[i] {
-			t.Fatalf("centre coordinate %d differs between GOMAXPROCS 1 and 4", i)
-		}
-	}
-	for i := range r1.Labels {
-		if r1.Labels[i] != r4.Labels[i] {
-			t.Fatalf("label %d differs between GOMAXPROCS 1 and 4", i)
-		}
-	}
+	testdata.SameBits(t, "inertia, GOMAXPROCS 1 against 4", []float64{r1.Inertia}, []float64{r4.Inertia})
+	require.Equal(t, r1.Iterations, r4.Iterations, "iterations, GOMAXPROCS 1 against 4")
+	testdata.SameBits(t, "centres, GOMAXPROCS 1 against 4", r1.Centres, r4.Centres)
+	require.Equal(t, r1.Labels, r4.Labels, "labels, GOMAXPROCS 1 against 4")
 	r2 := run(2, 6)
-	same := true
-	for i := range r1.Centres {
-		same = same && r1.Centres[i] == r2.Centres[i]
-	}
-	if same {
-		t.Errorf("seeds 5 and 6 gave identical centres")
-	}
+	assert.NotEqual(t, r1.Centres, r2.Centres, "seeds 5 and 6 gave identical centres")
 	// Labels are the nearest-centre assignment of the returned centres.
 	for i := 0; i < 25000; i += 997 {
 		best, bestD := -1, math.Inf(1)
@@ -117,9 +96,7 @@ func TestKMeansDeterministic(t *testing.T) {
 				best, bestD = c, d
 			}
 		}
-		if r1.Labels[i] != best {
-			t.Fatalf("point %d labelled %d, nearest centre %d", i, r1.Labels[i], best)
-		}
+		require.Equal(t, best, r1.Labels[i], "point %d: label against the nearest centre", i)
 	}
 }
 
@@ -130,42 +107,35 @@ func TestKMeansEmptyClusterReseeded(t *testing.T) {
 	copy(r.centres, []float64{0, 2, 100})
 	r.assign()
 	_, empties := r.update()
-	if empties != 1 {
-		t.Fatalf("empties = %d, want 1", empties)
-	}
+	require.Equal(t, 1, empties, "empty clusters")
 	// Cluster 2 is empty and moves onto the farthest point from its own
 	// centre: 10 (distance 8 from centre 2).
-	assertClose(t, "re-seeded centre", r.centres[2], 10, 0)
-	assertClose(t, "centre 0", r.centres[0], 0.5, 0) // {0, 1}: tie at 1 goes to centre 0
-	assertClose(t, "centre 1", r.centres[1], 6, 0)   // {2, 10}
+	// Centre 0 is the mean of {0, 1} (the tie at 1 goes to centre 0),
+	// centre 1 of {2, 10}.
+	assert.Equal(t, []float64{0.5, 6, 10}, r.centres, "centres after the update")
 }
 
 func TestKMeansErrors(t *testing.T) {
 	x := []float64{0, 0, 1, 1, 2, 2}
 	rng := newRNG(1)
 	_, err := KMeans(x, 2, 4, rng, KMeansConfig{})
-	if err == nil || !strings.Contains(err.Error(), "k = 4") {
-		t.Errorf("k > n: got %v", err)
-	}
+	assert.ErrorContains(t, err, "k = 4", "k > n")
 	_, err = KMeans(x, 2, 0, rng, KMeansConfig{})
-	assertErr(t, "k = 0", err)
+	assert.Error(t, err, "k = 0")
 	_, err = KMeans([]float64{0, 0, math.NaN(), 1}, 2, 1, rng, KMeansConfig{})
-	if err == nil || !strings.Contains(err.Error(), "point 1") {
-		t.Errorf("NaN: got %v, want an error naming point 1", err)
-	}
+	assert.ErrorContains(t, err, "point 1", "NaN")
 	_, err = KMeans(x, 2, 1, nil, KMeansConfig{})
-	assertErr(t, "nil rng", err)
+	assert.Error(t, err, "nil rng")
 	_, err = KMeans(x[:5], 2, 1, rng, KMeansConfig{})
-	assertErr(t, "odd length", err)
+	assert.Error(t, err, "odd length")
 	_, err = KMeans(x, 2, 1, rng, KMeansConfig{MaxIter: -1})
-	assertErr(t, "MaxIter < 0", err)
+	assert.Error(t, err, "MaxIter < 0")
 	_, err = KMeans(x, 2, 1, rng, KMeansConfig{Tol: math.Inf(1)})
-	assertErr(t, "Tol Inf", err)
+	assert.Error(t, err, "Tol Inf")
 	// Duplicate points: k = n still works.
 	res, err := KMeans([]float64{1, 1, 1}, 1, 3, rng, KMeansConfig{})
-	if err != nil || res.Inertia != 0 {
-		t.Errorf("identical points: inertia %v, err %v", res.Inertia, err)
-	}
+	require.NoError(t, err, "identical points")
+	assert.Zero(t, res.Inertia, "identical points: inertia")
 }
 
 func BenchmarkKMeans100(b *testing.B) {

@@ -4,6 +4,9 @@ import (
 	"math"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/dspib/dspib/internal/testdata"
 	"github.com/dspib/dspib/potentials"
 )
 
@@ -13,12 +16,10 @@ import (
 func TestBoltzmannGridPotentialsThreeHole(t *testing.T) {
 	checkThreeHoleFixtures(t, potentials.ThreeHole{})
 	_, w1, err := BoltzmannGrid(potentials.ThreeHole{}, 0.8, -3, 3, -2.5, 3.5, 60, 60)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, w2, _ := BoltzmannGrid(threeHoleTest{}, 0.8, -3, 3, -2.5, 3.5, 60, 60)
 	for k := range w1 {
-		assertClose(t, "weight", w1[k], w2[k], 1e-13*w2[k]+1e-300)
+		testdata.InDelta(t, w2[k], w1[k], 1e-13*w2[k]+1e-300, "weight %d", k)
 	}
 }
 
@@ -33,11 +34,9 @@ func TestFeaturesPotentialsHexagon(t *testing.T) {
 	centre := 6 * s(a)
 	ring := 3*s(a) + 2*s(a*math.Sqrt(3)) + s(2*a)
 	sorted := make([]float64, 7)
-	if err := FeaturesLJ7(sorted, nil, x, 7, 2); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, FeaturesLJ7(sorted, nil, x, 7, 2))
 	for i := 0; i < 6; i++ {
-		assertClose(t, "ring", sorted[i], ring, 1e-12)
+		testdata.InDelta(t, ring, sorted[i], 1e-12, "ring particle %d", i)
 	}
-	assertClose(t, "centre", sorted[6], centre, 1e-12)
+	testdata.InDelta(t, centre, sorted[6], 1e-12, "centre")
 }
