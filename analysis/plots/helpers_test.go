@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -16,21 +18,13 @@ import (
 func decodePNG(t *testing.T, path string) image.Image {
 	t.Helper()
 	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
+	require.NoError(t, err, "open %s", path)
 	defer f.Close()
 	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Size() == 0 {
-		t.Fatalf("%s is empty", path)
-	}
+	require.NoError(t, err)
+	require.NotZero(t, st.Size(), "%s is empty", path)
 	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("decode %s: %v", path, err)
-	}
+	require.NoError(t, err, "decode %s", path)
 	return img
 }
 
@@ -41,12 +35,9 @@ func checkPNG(t *testing.T, path string, w, h vg.Length) image.Image {
 	t.Helper()
 	img := decodePNG(t, path)
 	wantW, wantH := int(float64(w)/72*DPI+0.5), int(float64(h)/72*DPI+0.5) // 72 vg units per inch
-	if b := img.Bounds(); b.Dx() != wantW || b.Dy() != wantH {
-		t.Errorf("%s: %d×%d px, want %d×%d", filepath.Base(path), b.Dx(), b.Dy(), wantW, wantH)
-	}
-	if f := nonWhiteFraction(img); f == 0 {
-		t.Errorf("%s: image is blank", filepath.Base(path))
-	}
+	b := img.Bounds()
+	assert.Equal(t, [2]int{wantW, wantH}, [2]int{b.Dx(), b.Dy()}, "%s: width × height [px]", filepath.Base(path))
+	assert.NotZero(t, nonWhiteFraction(img), "%s: image is blank", filepath.Base(path))
 	return img
 }
 
@@ -70,25 +61,12 @@ func nonWhiteFraction(img image.Image) float64 {
 func checkDir(t *testing.T, dir string, want ...string) {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var got []string
 	for _, e := range ents {
 		got = append(got, e.Name())
 	}
-	if len(got) != len(want) {
-		t.Fatalf("%s holds %q, want %q", dir, got, want)
-	}
-	for _, w := range want {
-		found := false
-		for _, g := range got {
-			found = found || g == w
-		}
-		if !found {
-			t.Fatalf("%s holds %q, want %q", dir, got, want)
-		}
-	}
+	require.ElementsMatch(t, want, got, "files in %s", dir)
 }
 
 // doubleWell returns uniform edges on [-2,2]×[-1.5,1.5] and the free energy

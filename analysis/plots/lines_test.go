@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gonum.org/v1/plot/vg"
+
 	"github.com/dspib/dspib/internal/testdata"
 )
 
@@ -36,45 +40,35 @@ func TestProfiles(t *testing.T) {
 			Curve{Label: "D-SPIB kT " + FormatFloat(kT, 1), X: x, Y: G, Dashed: true, HeldOut: held, Color: k + 1})
 	}
 	path := filepath.Join(dir, "profiles_z1.png")
-	if err := Profiles(path, "F(z1)", "z1", curves); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Profiles(path, "F(z1)", "z1", curves))
 	var labels []string
 	for _, c := range curves {
 		labels = append(labels, legendLabel(c))
 	}
-	if labels[2] != "MD kT 0.5 (held out)" || labels[0] != "MD kT 0.3" {
-		t.Errorf("legend labels %q: want the held-out temperature marked", labels)
-	}
+	assert.Equal(t, "MD kT 0.3", labels[0], "legend label of a trained temperature")
+	assert.Equal(t, "MD kT 0.5 (held out)", labels[2], "legend label of the held-out temperature")
 	w, h := LegendFigureSize(labels)
-	if w != PanelWidth+LegendWidth || h != PanelHeight {
-		t.Errorf("LegendFigureSize = %v×%v, want %v×%v (short labels fit the default strip)", w, h, PanelWidth+LegendWidth, PanelHeight)
-	}
+	assert.Equal(t, [2]vg.Length{PanelWidth + LegendWidth, PanelHeight}, [2]vg.Length{w, h},
+		"LegendFigureSize width × height (short labels fit the default strip)")
 	checkPNG(t, path, w, h)
 
 	// A long label widens the legend strip instead of being cut off.
 	long := []Curve{{Label: "a very long legend label that does not fit in two inches", X: []float64{0, 1}, Y: []float64{0, 1}}}
-	if err := Profiles(filepath.Join(dir, "long.png"), "long", "z2", long); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Profiles(filepath.Join(dir, "long.png"), "long", "z2", long))
 	lw, lh := LegendFigureSize([]string{long[0].Label})
-	if !(lw > PanelWidth+LegendWidth) {
-		t.Errorf("long label: figure width %v, want > %v", lw, PanelWidth+LegendWidth)
-	}
+	assert.Greater(t, lw, PanelWidth+LegendWidth, "long label: figure width")
 	checkPNG(t, filepath.Join(dir, "long.png"), lw, lh)
 
 	// Only NaN/Inf points, or no points: an empty but valid figure.
 	empty := []Curve{{Label: "empty", X: []float64{0, 1}, Y: []float64{math.NaN(), math.Inf(1)}}, {Label: "none"}}
-	if err := Profiles(filepath.Join(dir, "empty.png"), "empty", "z1", empty); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Profiles(filepath.Join(dir, "empty.png"), "empty", "z1", empty))
 	checkPNG(t, filepath.Join(dir, "empty.png"), PanelWidth+LegendWidth, PanelHeight)
 
 	testdata.WantErr(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1",
 		[]Curve{curves[0], {Label: "gen", X: []float64{1, 2}, Y: []float64{1}}}),
 		"Profiles", "curves[1]", `"gen"`, "len(X) = 2 != len(Y) = 1")
-	testdata.WantErr(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1", nil), "curves is empty")
-	testdata.WantErr(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1", []Curve{{Color: -1}}), "curves[0]", "Color = -1")
+	assert.ErrorContains(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1", nil), "curves is empty")
+	assert.ErrorContains(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1", []Curve{{Color: -1}}), "curves[0]", "Color = -1")
 	checkDir(t, dir, "profiles_z1.png", "long.png", "empty.png")
 }
 
@@ -96,16 +90,12 @@ func TestLossCurves(t *testing.T) {
 		if logY {
 			name = "loss_log.png"
 		}
-		if err := LossCurves(filepath.Join(dir, name), "training", series, logY); err != nil {
-			t.Fatalf("logY=%v: %v", logY, err)
-		}
+		require.NoError(t, LossCurves(filepath.Join(dir, name), "training", series, logY), "logY=%v", logY)
 		checkPNG(t, filepath.Join(dir, name), PanelWidth+LegendWidth, PanelHeight)
 	}
 	// All losses ≤ 0 on a log axis: nothing to draw, still a valid figure.
 	neg := []Curve{{Label: "neg", X: []float64{1, 2}, Y: []float64{-1, 0}}}
-	if err := LossCurves(filepath.Join(dir, "neg.png"), "neg", neg, true); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, LossCurves(filepath.Join(dir, "neg.png"), "neg", neg, true))
 	testdata.WantErr(t, LossCurves(filepath.Join(dir, "bad.png"), "t", []Curve{{Label: "kl", X: epochs, Y: train[:3]}}, false),
 		"LossCurves", "series[0]", `"kl"`)
 	checkDir(t, dir, "loss_lin.png", "loss_log.png", "neg.png")
@@ -117,19 +107,7 @@ func TestSegments(t *testing.T) {
 	want := [][]float64{{0}, {2, 3}, {5}, {7}}
 	check := func(got [][]float64, logY bool) {
 		t.Helper()
-		if len(got) != len(want) {
-			t.Fatalf("logY=%v: %d segments %v, want %v", logY, len(got), got, want)
-		}
-		for i := range want {
-			if len(got[i]) != len(want[i]) {
-				t.Fatalf("logY=%v: segment %d = %v, want %v", logY, i, got[i], want[i])
-			}
-			for k := range want[i] {
-				if got[i][k] != want[i][k] {
-					t.Fatalf("logY=%v: segment %d = %v, want %v", logY, i, got[i], want[i])
-				}
-			}
-		}
+		require.Equal(t, want, got, "logY=%v: x of the segments", logY)
 	}
 	xs := func(logY bool) [][]float64 {
 		var out [][]float64
@@ -150,18 +128,14 @@ func TestSegments(t *testing.T) {
 
 func TestColorCycle(t *testing.T) {
 	for i := range NumColors {
-		if Color(i) != Color(i+NumColors) || Color(i) != Color(i-NumColors) {
-			t.Errorf("Color(%d) does not cycle with period %d", i, NumColors)
-		}
+		assert.Equal(t, Color(i), Color(i+NumColors), "Color(%d) against Color(%d + %d)", i, i, NumColors)
+		assert.Equal(t, Color(i), Color(i-NumColors), "Color(%d) against Color(%d − %d)", i, i, NumColors)
 		for j := range i {
-			if closeColor(Color(i), Color(j), 30) {
-				t.Errorf("Color(%d) = %v too close to Color(%d) = %v", i, Color(i), j, Color(j))
-			}
+			assert.False(t, closeColor(Color(i), Color(j), 30), "Color(%d) = %v too close to Color(%d) = %v", i, Color(i), j, Color(j))
 		}
 	}
-	if curveColorIndex(4, Curve{}) != 4 || curveColorIndex(4, Curve{Color: 2}) != 1 {
-		t.Error("curveColorIndex: want position for Color 0 and Color-1 otherwise")
-	}
+	assert.Equal(t, 4, curveColorIndex(4, Curve{}), "curveColorIndex with Color 0: the position")
+	assert.Equal(t, 1, curveColorIndex(4, Curve{Color: 2}), "curveColorIndex with Color 2: Color−1")
 }
 
 func TestLogTicks(t *testing.T) {
@@ -176,20 +150,11 @@ func TestLogTicks(t *testing.T) {
 	}
 	// 0.115 … 2.1: majors 0.2, 0.5, 1, 2; minors 0.3, 0.4, 0.6 … 0.9.
 	got, n := labels(0.115, 2.1)
-	want := []string{"0.2", "0.5", "1", "2"}
-	if len(got) != len(want) || n != 4+6 {
-		t.Fatalf("Ticks(0.115, 2.1) labels %q of %d ticks, want %q of 10", got, n, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("Ticks(0.115, 2.1) labels %q, want %q", got, want)
-		}
-	}
+	require.Equal(t, []string{"0.2", "0.5", "1", "2"}, got, "Ticks(0.115, 2.1): labels")
+	require.Equal(t, 4+6, n, "Ticks(0.115, 2.1): ticks")
 	// 3 … 4.5: no 1-2-5 tick in range, so every tick is labelled.
-	if got, n = labels(3, 4.5); len(got) != 2 || n != 2 || got[0] != "3" || got[1] != "4" {
-		t.Errorf("Ticks(3, 4.5) = %q of %d, want [3 4]", got, n)
-	}
-	if tk := (logTicks{}).Ticks(0, 1); tk != nil {
-		t.Errorf("Ticks(0, 1) = %v, want nil on a non-positive range", tk)
-	}
+	got, n = labels(3, 4.5)
+	assert.Equal(t, []string{"3", "4"}, got, "Ticks(3, 4.5): labels")
+	assert.Equal(t, 2, n, "Ticks(3, 4.5): ticks")
+	assert.Nil(t, (logTicks{}).Ticks(0, 1), "Ticks(0, 1) on a non-positive range")
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -18,20 +20,14 @@ func TestFreeEnergySurfaceWritesPNG(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "fes.png")
 	xe, ye, F := doubleWell(40, 30)
-	if err := FreeEnergySurface(path, "kT 0.5: MD encoded", xe, ye, F, 5); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, FreeEnergySurface(path, "kT 0.5: MD encoded", xe, ye, F, 5))
 	w, h := SurfacePanelSize(1, 1)
-	if w != PanelWidth+ColorBarWidth || h != PanelHeight {
-		t.Errorf("SurfacePanelSize(1,1) = %v×%v, want %v×%v", w, h, PanelWidth+ColorBarWidth, PanelHeight)
-	}
+	assert.Equal(t, [2]vg.Length{PanelWidth + ColorBarWidth, PanelHeight}, [2]vg.Length{w, h}, "SurfacePanelSize(1,1) width × height")
 	checkPNG(t, path, w, h)
 	checkDir(t, dir, "fes.png")
 
 	// Overwriting replaces the file atomically and leaves nothing behind.
-	if err := FreeEnergySurface(path, "again", xe, ye, F, 0); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, FreeEnergySurface(path, "again", xe, ye, F, 0))
 	checkPNG(t, path, w, h)
 	checkDir(t, dir, "fes.png")
 }
@@ -49,20 +45,14 @@ func TestFreeEnergySurfaceAllEmpty(t *testing.T) {
 	nan[len(nan)/2] = math.Inf(1)
 	full := filepath.Join(dir, "full.png")
 	blank := filepath.Join(dir, "blank.png")
-	if err := FreeEnergySurface(full, "full", xe, ye, F, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := FreeEnergySurface(blank, "blank", xe, ye, nan, 0); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, FreeEnergySurface(full, "full", xe, ye, F, 0))
+	require.NoError(t, FreeEnergySurface(blank, "blank", xe, ye, nan, 0))
 	w, h := SurfacePanelSize(1, 1)
 	fFull := nonWhiteFraction(checkPNG(t, full, w, h))
 	fBlank := nonWhiteFraction(checkPNG(t, blank, w, h))
 	// The filled data area covers roughly half the figure; axes, text and the
 	// colour bar only a few per cent.
-	if !(fBlank < fFull/3) {
-		t.Errorf("non-white fraction: empty surface %.3f, filled %.3f; want empty < filled/3", fBlank, fFull)
-	}
+	assert.Less(t, fBlank, fFull/3, "non-white fraction of the empty surface against a third of the filled one's")
 	checkDir(t, dir, "blank.png", "full.png")
 }
 
@@ -88,8 +78,8 @@ func TestFreeEnergySurfaceBadInput(t *testing.T) {
 			testdata.WantErr(t, FreeEnergySurface(path, "t", c.xe, c.ye, c.F, c.cap), c.frag...)
 		})
 	}
-	testdata.WantErr(t, FreeEnergySurface("", "t", xe, ye, F, 0), "empty path")
-	testdata.WantErr(t, FreeEnergySurface(filepath.Join(dir, "missing", "x.png"), "t", xe, ye, F, 0), "missing")
+	assert.ErrorContains(t, FreeEnergySurface("", "t", xe, ye, F, 0), "empty path")
+	assert.ErrorContains(t, FreeEnergySurface(filepath.Join(dir, "missing", "x.png"), "t", xe, ye, F, 0), "missing")
 	checkDir(t, dir) // nothing written, nothing left over
 }
 
@@ -104,22 +94,17 @@ func TestSurfacePanel(t *testing.T) {
 	}{{3, 2, "p3x2.png"}, {2, 0, "p2.png"}, {2, 5, "p2b.png"}} {
 		panels := []Surface{md, gen, md}[:c.n]
 		path := filepath.Join(dir, c.file)
-		if err := SurfacePanel(path, panels, c.cols); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, SurfacePanel(path, panels, c.cols))
 		w, h := SurfacePanelSize(c.n, c.cols)
 		cols, rows := gridShape(c.n, c.cols)
-		if w != vg.Length(cols)*PanelWidth+ColorBarWidth || h != vg.Length(rows)*PanelHeight {
-			t.Errorf("SurfacePanelSize(%d,%d) = %v×%v", c.n, c.cols, w, h)
-		}
+		assert.Equal(t, [2]vg.Length{vg.Length(cols)*PanelWidth + ColorBarWidth, vg.Length(rows) * PanelHeight}, [2]vg.Length{w, h},
+			"SurfacePanelSize(%d,%d) width × height", c.n, c.cols)
 		checkPNG(t, path, w, h)
 	}
-	if c, r := gridShape(3, 2); c != 2 || r != 2 {
-		t.Errorf("gridShape(3,2) = %d,%d, want 2,2", c, r)
-	}
-	if c, r := gridShape(2, 0); c != 2 || r != 1 {
-		t.Errorf("gridShape(2,0) = %d,%d, want 2,1", c, r)
-	}
+	c, r := gridShape(3, 2)
+	assert.Equal(t, [2]int{2, 2}, [2]int{c, r}, "gridShape(3,2) columns, rows")
+	c, r = gridShape(2, 0)
+	assert.Equal(t, [2]int{2, 1}, [2]int{c, r}, "gridShape(2,0) columns, rows")
 
 	bad := gen
 	bad.F = F[:10]
@@ -127,8 +112,8 @@ func TestSurfacePanel(t *testing.T) {
 		"panels[1]", `"D-SPIB generated"`, "F: len 10")
 	bad = gen
 	bad.YEdges = []float64{1}
-	testdata.WantErr(t, SurfacePanel(filepath.Join(dir, "bad.png"), []Surface{bad}, 2), "panels[0]", "YEdges")
-	testdata.WantErr(t, SurfacePanel(filepath.Join(dir, "bad.png"), nil, 2), "panels is empty")
+	assert.ErrorContains(t, SurfacePanel(filepath.Join(dir, "bad.png"), []Surface{bad}, 2), "panels[0]", "YEdges")
+	assert.ErrorContains(t, SurfacePanel(filepath.Join(dir, "bad.png"), nil, 2), "panels is empty")
 	checkDir(t, dir, "p3x2.png", "p2.png", "p2b.png")
 }
 
@@ -137,22 +122,18 @@ func TestColourRange(t *testing.T) {
 	a := Surface{F: []float64{0.5, 2, inf, 9}}
 	b := Surface{F: []float64{nan, 1, 3, 4}, Cap: 5}
 	lo, hi, any := colourRange([]Surface{a, b})
-	if lo != 0.5 || hi != 5 || !any {
-		t.Errorf("colourRange with Cap 5 = [%v, %v] %v, want [0.5, 5] true", lo, hi, any)
-	}
+	assert.Equal(t, [2]float64{0.5, 5}, [2]float64{lo, hi}, "colourRange with Cap 5")
+	assert.True(t, any, "colourRange with Cap 5: any finite")
 	b.Cap = 0
-	if lo, hi, _ = colourRange([]Surface{a, b}); lo != 0.5 || hi != 9 {
-		t.Errorf("colourRange without cap = [%v, %v], want [0.5, 9]", lo, hi)
-	}
-	if lo, hi, any = colourRange([]Surface{{F: []float64{nan, inf}}}); any || lo != 0 || hi != 1 {
-		t.Errorf("colourRange of empty surface = [%v, %v] %v, want [0, 1] false", lo, hi, any)
-	}
-	if lo, hi, _ = colourRange([]Surface{{F: []float64{2, 2}}}); lo != 2 || hi != 3 {
-		t.Errorf("colourRange of constant surface = [%v, %v], want [2, 3]", lo, hi)
-	}
-	if !clipped([]Surface{a}, 5) || clipped([]Surface{a}, 9) {
-		t.Error("clipped: want true for cap 5 (F = 9 present), false for cap 9")
-	}
+	lo, hi, _ = colourRange([]Surface{a, b})
+	assert.Equal(t, [2]float64{0.5, 9}, [2]float64{lo, hi}, "colourRange without cap")
+	lo, hi, any = colourRange([]Surface{{F: []float64{nan, inf}}})
+	assert.Equal(t, [2]float64{0, 1}, [2]float64{lo, hi}, "colourRange of an empty surface")
+	assert.False(t, any, "colourRange of an empty surface: any finite")
+	lo, hi, _ = colourRange([]Surface{{F: []float64{2, 2}}})
+	assert.Equal(t, [2]float64{2, 3}, [2]float64{lo, hi}, "colourRange of a constant surface")
+	assert.True(t, clipped([]Surface{a}, 5), "clipped at cap 5 with F = 9 present")
+	assert.False(t, clipped([]Surface{a}, 9), "clipped at cap 9")
 }
 
 // TestBinnedMapGeometry draws a 2×2 surface with non-uniform edges on a
@@ -168,9 +149,7 @@ func TestBinnedMapGeometry(t *testing.T) {
 	}
 	lo, hi := 0.0, 2.0
 	cmap, err := freeEnergyMap(lo, hi)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	const W, H = 200, 100 // pixels at DPI
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(W)*vg.Inch/DPI, vg.Length(H)*vg.Inch/DPI), vgimg.UseDPI(DPI))
 	p := plot.New()
@@ -179,17 +158,14 @@ func TestBinnedMapGeometry(t *testing.T) {
 	p.Add(&binnedMap{s: s, cmap: cmap, lo: lo, hi: hi})
 	p.Draw(draw.New(c))
 	img := c.Image()
-	if b := img.Bounds(); b.Dx() != W || b.Dy() != H {
-		t.Fatalf("canvas %v, want %d×%d", b, W, H)
-	}
+	b := img.Bounds()
+	require.Equal(t, [2]int{W, H}, [2]int{b.Dx(), b.Dy()}, "canvas width × height [px]")
 	at := func(x, y float64) color.Color { // data coordinates → pixel
 		return img.At(int(x/4*W), H-1-int(y/4*H))
 	}
 	col := func(v float64) color.Color {
 		c, err := cmap.At(v)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return c
 	}
 	white := color.White
@@ -207,14 +183,13 @@ func TestBinnedMapGeometry(t *testing.T) {
 		{0.5, 3.5, col(1), "bin (0,1), F=1"},
 		{2.5, 3.2, col(2), "bin (1,1), F=7 clipped to hi=2"},
 	} {
-		if got := at(c.x, c.y); !closeColor(got, c.want, 2) {
-			t.Errorf("%s at (%v,%v): colour %v, want %v", c.what, c.x, c.y, got, c.want)
-		}
+		got := at(c.x, c.y)
+		assert.True(t, closeColor(got, c.want, 2), "%s at (%v,%v): colour %v, want %v", c.what, c.x, c.y, got, c.want)
 	}
 	// Distinct F give distinct colours, so the checks above can fail.
-	if closeColor(col(0), col(1), 20) || closeColor(col(1), col(2), 20) || closeColor(col(2), white, 20) {
-		t.Error("colour map does not separate 0, 1, 2 and white")
-	}
+	assert.False(t, closeColor(col(0), col(1), 20), "colour map does not separate F = 0 and 1")
+	assert.False(t, closeColor(col(1), col(2), 20), "colour map does not separate F = 1 and 2")
+	assert.False(t, closeColor(col(2), white, 20), "colour map does not separate F = 2 and white")
 }
 
 func TestEndTicks(t *testing.T) {
@@ -228,17 +203,13 @@ func TestEndTicks(t *testing.T) {
 				top = true
 			}
 		}
-		if !top {
-			t.Errorf("endTicks(%v, %v) = %v: no labelled tick within 10%% of the top", c.min, c.max, ticks)
-		}
+		assert.True(t, top, "endTicks(%v, %v) = %v: no labelled tick within 10%% of the top", c.min, c.max, ticks)
 		n := 0
 		for _, tk := range ticks {
 			if tk.Value == c.max && tk.Label != "" {
 				n++
 			}
 		}
-		if n > 1 {
-			t.Errorf("endTicks(%v, %v): cap labelled %d times", c.min, c.max, n)
-		}
+		assert.LessOrEqual(t, n, 1, "endTicks(%v, %v): times the cap is labelled", c.min, c.max)
 	}
 }

@@ -3,6 +3,8 @@ package plots
 import (
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestMarkdownTable(t *testing.T) {
@@ -17,9 +19,7 @@ func TestMarkdownTable(t *testing.T) {
 		"|--------------|------------:|\n" +
 		"| D-SPIB       | 0.12 ± 0.01 |\n" +
 		"| baseline (b) |         0.5 |\n"
-	if got != want {
-		t.Errorf("MarkdownTable:\n%s\nwant:\n%s", got, want)
-	}
+	assert.Equal(t, want, got, "MarkdownTable")
 
 	// Short rows are padded, long rows widen the table, "|" is escaped,
 	// newlines become spaces and a mixed column stays left-aligned.
@@ -30,16 +30,10 @@ func TestMarkdownTable(t *testing.T) {
 		"| x\\|y      |   1 |\n" +
 		"| two lines |     |\n" +
 		"| 3         |     |\n"
-	if got != want {
-		t.Errorf("MarkdownTable (ragged):\n%s\nwant:\n%s", got, want)
-	}
-	if got := MarkdownTable(nil, nil); got != "" {
-		t.Errorf("MarkdownTable(nil, nil) = %q, want empty", got)
-	}
+	assert.Equal(t, want, got, "MarkdownTable (ragged)")
+	assert.Empty(t, MarkdownTable(nil, nil), "MarkdownTable(nil, nil)")
 	// Header only: no body, nothing is numeric.
-	if got, want := MarkdownTable([]string{"T"}, nil), "| T   |\n|-----|\n"; got != want {
-		t.Errorf("header only: %q, want %q", got, want)
-	}
+	assert.Equal(t, "| T   |\n|-----|\n", MarkdownTable([]string{"T"}, nil), "header only")
 }
 
 func TestIsNumeric(t *testing.T) {
@@ -47,9 +41,7 @@ func TestIsNumeric(t *testing.T) {
 		"1": true, "-2.5e-3": true, "0.12 ± 0.01": true, "(1.2 ± 0.3)e-07": true, "12%": true, "NaN": true,
 		"abc": false, "1 ± x": false, "kT 0.3": false, "(1 ± 2)ex": false, "": false,
 	} {
-		if got := isNumeric(s); got != want {
-			t.Errorf("isNumeric(%q) = %v, want %v", s, got, want)
-		}
+		assert.Equal(t, want, isNumeric(s), "isNumeric(%q)", s)
 	}
 }
 
@@ -71,9 +63,7 @@ func TestFormatFloat(t *testing.T) {
 		{math.Inf(1), 3, "Inf"},
 		{math.Inf(-1), 3, "-Inf"},
 	} {
-		if got := FormatFloat(c.x, c.digits); got != c.want {
-			t.Errorf("FormatFloat(%v, %d) = %q, want %q", c.x, c.digits, got, c.want)
-		}
+		assert.Equal(t, c.want, FormatFloat(c.x, c.digits), "FormatFloat(%v, %d)", c.x, c.digits)
 	}
 }
 
@@ -93,18 +83,10 @@ func TestMeanStd(t *testing.T) {
 		{1, math.NaN(), "1.000 ± NaN"},
 		{math.Inf(1), 1, "Inf ± 1.0"},
 	} {
-		if got := MeanStd(c.m, c.s); got != c.want {
-			t.Errorf("MeanStd(%v, %v) = %q, want %q", c.m, c.s, got, c.want)
-		}
+		assert.Equal(t, c.want, MeanStd(c.m, c.s), "MeanStd(%v, %v)", c.m, c.s)
 	}
 	// Sample sd with the n−1 denominator: {1,2,3} has mean 2, sd 1.
-	if got := MeanStdOf([]float64{1, 2, 3}); got != "2.0 ± 1.0" {
-		t.Errorf("MeanStdOf(1,2,3) = %q, want %q", got, "2.0 ± 1.0")
-	}
-	if got := MeanStdOf([]float64{0.25}); got != "0.2500 (n=1)" {
-		t.Errorf("MeanStdOf(0.25) = %q", got)
-	}
-	if got := MeanStdOf(nil); got != "n/a" {
-		t.Errorf("MeanStdOf(nil) = %q, want n/a", got)
-	}
+	assert.Equal(t, "2.0 ± 1.0", MeanStdOf([]float64{1, 2, 3}), "MeanStdOf(1,2,3)")
+	assert.Equal(t, "0.2500 (n=1)", MeanStdOf([]float64{0.25}), "MeanStdOf(0.25)")
+	assert.Equal(t, "n/a", MeanStdOf(nil), "MeanStdOf(nil)")
 }

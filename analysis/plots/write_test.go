@@ -7,24 +7,21 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/dspib/dspib/internal/testdata"
 )
 
 func TestWriteAtomic(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.md")
-	if err := WriteAtomic(path, func(w io.Writer) error { _, err := io.WriteString(w, "first\n"); return err }); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WriteAtomic(path, func(w io.Writer) error { _, err := io.WriteString(w, "first\n"); return err }))
 	got, err := os.ReadFile(path)
-	if err != nil || string(got) != "first\n" {
-		t.Fatalf("read back %q, %v; want %q", got, err, "first\n")
-	}
-	if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v, want 0644", st.Mode().Perm())
-	}
+	require.NoError(t, err)
+	require.Equal(t, "first\n", string(got), "content read back")
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), st.Mode().Perm(), "file mode")
 
 	// A failing writer leaves the old content and no temporary file.
 	boom := errors.New("boom")
@@ -32,30 +29,24 @@ func TestWriteAtomic(t *testing.T) {
 		io.WriteString(w, "partial")
 		return boom
 	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("error %v, want it to wrap %v", err, boom)
-	}
-	if got, _ := os.ReadFile(path); string(got) != "first\n" {
-		t.Errorf("after failed write the file holds %q, want the old %q", got, "first\n")
-	}
+	require.ErrorIs(t, err, boom)
+	got, err = os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "first\n", string(got), "content after a failed write: want the old one")
 	checkDir(t, dir, "report.md")
 
 	// Renaming onto a directory fails after the temporary file was written:
 	// it must be removed too.
 	sub := filepath.Join(dir, "sub")
-	if err := os.Mkdir(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(sub, "x"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	testdata.WantErr(t, WriteAtomic(sub, func(w io.Writer) error { return nil }), "sub")
+	require.NoError(t, os.Mkdir(sub, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(sub, "x"), nil, 0o644))
+	assert.ErrorContains(t, WriteAtomic(sub, func(w io.Writer) error { return nil }), "sub")
 	checkDir(t, dir, "report.md", "sub")
 
 	// A missing directory is reported with the path.
-	testdata.WantErr(t, WriteAtomic(filepath.Join(dir, "nope", "f.png"), func(io.Writer) error { return nil }), "nope")
-	testdata.WantErr(t, WriteAtomic("", func(io.Writer) error { return nil }), "empty path")
-	testdata.WantErr(t, WriteAtomic(path, nil), "nil write")
+	assert.ErrorContains(t, WriteAtomic(filepath.Join(dir, "nope", "f.png"), func(io.Writer) error { return nil }), "nope")
+	assert.ErrorContains(t, WriteAtomic("", func(io.Writer) error { return nil }), "empty path")
+	assert.ErrorContains(t, WriteAtomic(path, nil), "nil write")
 	checkDir(t, dir, "report.md", "sub")
 }
 
@@ -63,6 +54,6 @@ func TestRenderPNGRecoversPanics(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.png")
 	err := renderPNG(path, "Test", PanelWidth, PanelHeight, func(draw.Canvas) error { panic("bad range") })
-	testdata.WantErr(t, err, "Test", "bad range")
+	assert.ErrorContains(t, err, "Test", "bad range")
 	checkDir(t, dir)
 }
