@@ -4,36 +4,33 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/dspib/dspib/integrators"
+	"github.com/dspib/dspib/internal/testdata"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/potentials"
 )
 
-// sameState reports which of X, V, F, U, Step, Time differ in bits between
-// a and b ("" if none).
-func sameState(a, b *md.State) string {
-	switch {
-	case !sameBits(a.X, b.X):
-		return "X"
-	case !sameBits(a.V, b.V):
-		return "V"
-	case !sameBits(a.F, b.F):
-		return "F"
-	case !sameBits([]float64{a.U, a.Time}, []float64{b.U, b.Time}):
-		return "U or Time"
-	case a.Step != b.Step:
-		return "Step"
-	}
-	return ""
+// sameState fails t unless X, V, F, U, Step and Time of got and want agree
+// bit for bit, naming what and the first field and index that differ.
+func sameState(t testing.TB, what string, got, want *md.State) {
+	t.Helper()
+	testdata.SameBits(t, what+": X", got.X, want.X)
+	testdata.SameBits(t, what+": V", got.V, want.V)
+	testdata.SameBits(t, what+": F", got.F, want.F)
+	testdata.SameBits(t, what+": U, Time", []float64{got.U, got.Time}, []float64{want.U, want.Time})
+	require.Equal(t, want.Step, got.Step, "%s: Step", what)
 }
 
 // TestCheckpointResumeBitIdentical: N steps straight equal N/2 steps, a
@@ -61,57 +58,36 @@ func TestCheckpointResumeBitIdentical(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			straight, err := reps.NewReplicaState(0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var want md.MemorySink
 			straightInteg := c.integ()
-			if err := md.Run(ctx, sys, straightInteg, straight, n, &md.Recorder{Sink: &want, Stride: stride}); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, md.Run(ctx, sys, straightInteg, straight, n, &md.Recorder{Sink: &want, Stride: stride}))
 
 			path := filepath.Join(t.TempDir(), "ck.bin")
 			first, _ := reps.NewReplicaState(0)
 			var got md.MemorySink
 			ck := &md.Checkpoint{Path: path, Stride: half, NoFinal: true}
 			// 300 steps past the checkpoint, then "killed": those frames are lost.
-			if err := md.Run(ctx, sys, c.integ(), first, half+300, ck, &md.Recorder{Sink: &got, Stride: stride}); err != nil {
-				t.Fatal(err)
-			}
-			if ck.Written() != 1 {
-				t.Fatalf("%d checkpoints written, want 1 (at step %d)", ck.Written(), half)
-			}
+			require.NoError(t, md.Run(ctx, sys, c.integ(), first, half+300, ck, &md.Recorder{Sink: &got, Stride: stride}))
+			require.Equal(t, 1, ck.Written(), "checkpoints written (one at step %d)", half)
 			got.Data = got.Data[:half/stride*got.FrameLen]
 
 			resumed, err := md.LoadCheckpoint(path, sys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if resumed.Step != half {
-				t.Fatalf("restored Step = %d, want %d", resumed.Step, half)
-			}
+			require.NoError(t, err)
+			require.Equal(t, int64(half), resumed.Step, "restored Step")
 			resumedInteg := c.integ()
-			if err := md.Run(ctx, sys, resumedInteg, resumed, n-half, &md.Recorder{Sink: &got, Stride: stride}); err != nil {
-				t.Fatal(err)
-			}
-			if got.Len() != n/stride || !sameBits(got.Data, want.Data) {
-				t.Errorf("resumed frames (%d) differ from the straight run's (%d)", got.Len(), want.Len())
-			}
-			if d := sameState(resumed, straight); d != "" {
-				t.Errorf("final %s differs from the straight run", d)
-			}
-			if a, b := resumed.Rand.Uint64(), straight.Rand.Uint64(); a != b {
-				t.Errorf("next random number %x, straight run %x", a, b)
-			}
+			require.NoError(t, md.Run(ctx, sys, resumedInteg, resumed, n-half, &md.Recorder{Sink: &got, Stride: stride}))
+			assert.Equal(t, n/stride, got.Len(), "resumed run: frames")
+			testdata.SameBits(t, "frames of the resumed run against the straight run", got.Data, want.Data)
+			sameState(t, "final state of the resumed run against the straight run", resumed, straight)
+			assert.Equal(t, straight.Rand.Uint64(), resumed.Rand.Uint64(), "next random number of the resumed run against the straight run")
 			// MALA's acceptance counters are integrator state: the resumed
 			// run counts the moves before the checkpoint too.
 			type counter interface{ Acceptance() (int64, int64) }
 			if ci, ok := resumedInteg.(counter); ok {
 				ra, rp := ci.Acceptance()
 				sa, sp := straightInteg.(counter).Acceptance()
-				if ra != sa || rp != sp {
-					t.Errorf("resumed acceptance %d/%d, straight run %d/%d", ra, rp, sa, sp)
-				}
+				assert.Equal(t, [2]int64{sa, sp}, [2]int64{ra, rp}, "accepted/proposed of the resumed run against the straight run")
 			}
 		})
 	}
@@ -121,23 +97,14 @@ func TestCheckpointResumeBitIdentical(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ck.bin")
 	st, _ := reps.NewReplicaState(0)
 	in := func() md.Integrator { return &integrators.BAOAB{KT: 0.3, Dt: 0.005, Gamma: 1} }
-	if err := md.Run(ctx, sys, in(), st, half, &md.Checkpoint{Path: path}); err != nil {
-		t.Fatal(err)
-	}
-	if err := md.Run(ctx, sys, in(), st, n-half); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, md.Run(ctx, sys, in(), st, half, &md.Checkpoint{Path: path}))
+	require.NoError(t, md.Run(ctx, sys, in(), st, n-half))
 	bad, err := md.LoadCheckpoint(path, sys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	bad.SetSource(md.ReplicaSource(9, 0))
-	if err := md.Run(ctx, sys, in(), bad, n-half); err != nil {
-		t.Fatal(err)
-	}
-	if sameBits(bad.X, st.X) {
-		t.Error("a resume with a fresh random stream reproduced the run: the test cannot detect a lost stream")
-	}
+	require.NoError(t, md.Run(ctx, sys, in(), bad, n-half))
+	assert.GreaterOrEqual(t, testdata.FirstBitDiff(bad.X, st.X), 0,
+		"a resume with a fresh random stream reproduced the run: the test cannot detect a lost stream")
 }
 
 // drifter is a deterministic fake integrator with state of its own: step k
@@ -179,29 +146,17 @@ func TestCheckpointIntegratorState(t *testing.T) {
 	x0 := []float64{1, 2, 3, 4}
 	ctx := context.Background()
 	straight := mustState(t, sys, x0, nil, nil)
-	if err := md.Run(ctx, sys, &drifter{}, straight, 100); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, md.Run(ctx, sys, &drifter{}, straight, 100))
 	path := filepath.Join(t.TempDir(), "ck.bin")
 	st := mustState(t, sys, x0, nil, nil)
 	// No Stride hit: the final checkpoint of a complete run is written.
-	if err := md.Run(ctx, sys, &drifter{}, st, 50, &md.Checkpoint{Path: path, Stride: 1000}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, md.Run(ctx, sys, &drifter{}, st, 50, &md.Checkpoint{Path: path, Stride: 1000}))
 	resumed, err := md.LoadCheckpoint(path, sys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := md.Run(ctx, sys, &drifter{}, resumed, 50); err != nil {
-		t.Fatal(err)
-	}
-	if d := sameState(resumed, straight); d != "" {
-		t.Errorf("resumed drifter: %s differs from the straight run", d)
-	}
+	require.NoError(t, err)
+	require.NoError(t, md.Run(ctx, sys, &drifter{}, resumed, 50))
+	sameState(t, "resumed drifter against the straight run", resumed, straight)
 	again, _ := md.LoadCheckpoint(path, sys)
-	if err := md.Run(ctx, sys, &stepper{}, again, 1); err == nil || !strings.Contains(err.Error(), "cannot restore") {
-		t.Errorf("integrator without UnmarshalBinary: %v, want 'cannot restore'", err)
-	}
+	assert.ErrorContains(t, md.Run(ctx, sys, &stepper{}, again, 1), "cannot restore", "integrator without UnmarshalBinary")
 }
 
 // A cancelled run leaves a checkpoint of the step it stopped at; a run
@@ -226,25 +181,16 @@ func TestCheckpointOnCancelAndError(t *testing.T) {
 		err := md.Run(ctx, sys, &stepper{}, st, 1000, p, &md.Checkpoint{Path: path, Stride: 1000})
 		cancel()
 		if cancelled {
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("Run: %v, want context.Canceled", err)
-			}
+			require.ErrorIs(t, err, context.Canceled)
 			// The stepper leaves U stale, which LoadCheckpoint would refuse;
 			// read the step (offset 24 of the documented format) directly.
 			b, rerr := os.ReadFile(path)
-			if rerr != nil {
-				t.Fatalf("no checkpoint after cancellation: %v", rerr)
-			}
-			if step := int64(binary.LittleEndian.Uint64(b[24:])); step != 300 {
-				t.Errorf("checkpoint at step %d, want 300 (where the run stopped)", step)
-			}
+			require.NoError(t, rerr, "no checkpoint after cancellation")
+			assert.Equal(t, int64(300), int64(binary.LittleEndian.Uint64(b[24:])), "checkpoint's step (where the run stopped)")
 		} else {
-			if !errors.Is(err, boom) {
-				t.Fatalf("Run: %v, want boom", err)
-			}
-			if _, serr := os.Stat(path); !errors.Is(serr, os.ErrNotExist) {
-				t.Errorf("checkpoint written after a failed run: %v", serr)
-			}
+			require.ErrorIs(t, err, boom)
+			_, serr := os.Stat(path)
+			assert.ErrorIs(t, serr, os.ErrNotExist, "checkpoint written after a failed run")
 		}
 	}
 }
@@ -261,22 +207,17 @@ func TestCheckpointOrderAndInterval(t *testing.T) {
 		Now: func() time.Time { return clock },
 		Sync: func(st *md.State) error {
 			syncs = append(syncs, st.Step)
-			if int64(sink.Len()) != st.Step/5 {
-				t.Errorf("at step %d the recorder holds %d frames, want %d", st.Step, sink.Len(), st.Step/5)
-			}
+			assert.Equal(t, st.Step/5, int64(sink.Len()), "at step %d: frames in the recorder", st.Step)
 			return nil
 		}}
 	tick := &probe{every: 10, onStep: func(*md.State) error { clock = clock.Add(time.Second); return nil }}
 	st := mustState(t, sys, []float64{0}, nil, nil)
 	// The stepper leaves U stale, which only LoadCheckpoint would notice.
-	if err := md.Run(context.Background(), sys, &stepper{}, st, 100, ck, &md.Recorder{Sink: &sink, Stride: 5}, tick); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, md.Run(context.Background(), sys, &stepper{}, st, 100, ck, &md.Recorder{Sink: &sink, Stride: 5}, tick))
 	// The clock reads 1 s at step 10, … 10 s at step 100: writes at 3, 6,
 	// 9 s (steps 30, 60, 90) and the final one at step 100.
-	if want := []int64{30, 60, 90, 100}; !slices.Equal(syncs, want) || ck.Written() != 4 {
-		t.Errorf("checkpoints at steps %v (%d written), want %v", syncs, ck.Written(), want)
-	}
+	assert.Equal(t, []int64{30, 60, 90, 100}, syncs, "steps of the checkpoints")
+	assert.Equal(t, 4, ck.Written(), "checkpoints written")
 }
 
 // LoadCheckpoint names what is wrong with a file; a state whose stream
@@ -287,21 +228,14 @@ func TestCheckpointRejects(t *testing.T) {
 	path := filepath.Join(dir, "ck.bin")
 	st := mustState(t, sys, []float64{1, 2, 3, 4}, []float64{0.5, 0, 0, -1}, nil)
 	st.SetSource(rand.NewChaCha8([32]byte{1}))
-	if err := md.WriteCheckpoint(path, sys, st, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, md.WriteCheckpoint(path, sys, st, nil))
 	good, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// ChaCha8 round trip: same next numbers.
 	back, err := md.LoadCheckpoint(path, sys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := sameState(back, st); d != "" || back.Rand.Uint64() != st.Rand.Uint64() {
-		t.Errorf("ChaCha8 checkpoint round trip: %q differs or the stream moved", d)
-	}
+	require.NoError(t, err)
+	sameState(t, "ChaCha8 checkpoint round trip", back, st)
+	assert.Equal(t, st.Rand.Uint64(), back.Rand.Uint64(), "ChaCha8 checkpoint round trip: next random number")
 
 	withCRC := func(b []byte) []byte {
 		b = slices.Clone(b[:len(b)-4])
@@ -327,27 +261,17 @@ func TestCheckpointRejects(t *testing.T) {
 	}
 	for _, c := range cases {
 		p := filepath.Join(dir, c.name)
-		if err := os.WriteFile(p, c.data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := md.LoadCheckpoint(p, c.sys); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: %v, want an error containing %q", c.name, err, c.want)
-		}
+		require.NoError(t, os.WriteFile(p, c.data, 0o644))
+		_, err := md.LoadCheckpoint(p, c.sys)
+		assert.ErrorContains(t, err, c.want, c.name)
 	}
-	if _, err := md.LoadCheckpoint(filepath.Join(dir, "missing"), sys); err == nil {
-		t.Error("missing file: no error")
-	}
+	_, err = md.LoadCheckpoint(filepath.Join(dir, "missing"), sys)
+	assert.Error(t, err, "missing file")
 
 	noSrc := mustState(t, sys, []float64{1, 2, 3, 4}, nil, newRand(1))
-	if err := md.Run(context.Background(), sys, &stepper{}, noSrc, 1, &md.Checkpoint{Path: path}); err == nil || !strings.Contains(err.Error(), "State.Src") {
-		t.Errorf("Rand without Src: %v, want an error naming State.Src", err)
-	}
-	if err := md.WriteCheckpoint(path, sys, noSrc, nil); err == nil || !strings.Contains(err.Error(), "State.Src") {
-		t.Errorf("WriteCheckpoint, Rand without Src: %v", err)
-	}
-	if err := md.Run(context.Background(), sys, &stepper{}, noSrc, 1, &md.Checkpoint{}); err == nil || !strings.Contains(err.Error(), "Path") {
-		t.Errorf("empty Path: %v", err)
-	}
+	assert.ErrorContains(t, md.Run(context.Background(), sys, &stepper{}, noSrc, 1, &md.Checkpoint{Path: path}), "State.Src", "Run, Rand without Src")
+	assert.ErrorContains(t, md.WriteCheckpoint(path, sys, noSrc, nil), "State.Src", "WriteCheckpoint, Rand without Src")
+	assert.ErrorContains(t, md.Run(context.Background(), sys, &stepper{}, noSrc, 1, &md.Checkpoint{}), "Path", "empty Path")
 }
 
 // RunReplicas resumes each replica from its own checkpoint and skips the
@@ -361,36 +285,26 @@ func TestReplicasResumeAndSkip(t *testing.T) {
 		X0: potentials.LJ7Hexagon(), Seed: 5, Steps: 1500}
 	ctx := context.Background()
 	straight, err := md.RunReplicas(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	part := base
 	part.Steps = 700
 	part.Observers = func(i int, _ float64) []md.Observer { return []md.Observer{&md.Checkpoint{Path: ckpt(i)}} }
-	if _, err := md.RunReplicas(ctx, part); err != nil {
-		t.Fatal(err)
-	}
+	_, err = md.RunReplicas(ctx, part)
+	require.NoError(t, err)
 	rest := base
 	rest.Resume = func(i int) (*md.State, error) { return md.LoadCheckpoint(ckpt(i), base.System) }
 	rest.Skip = func(i int) bool { return i == 1 }
 	got, err := md.RunReplicas(ctx, rest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got[1] != nil {
-		t.Errorf("skipped replica 1 has a state at step %d", got[1].Step)
-	}
+	require.NoError(t, err)
+	assert.Nil(t, got[1], "state of the skipped replica 1")
 	for _, i := range []int{0, 2} {
-		if d := sameState(got[i], straight[i]); d != "" {
-			t.Errorf("resumed replica %d: %s differs from the straight run", i, d)
-		}
+		sameState(t, fmt.Sprintf("resumed replica %d against the straight run", i), got[i], straight[i])
 	}
 	short := base
 	short.Steps = 500
 	short.Resume = rest.Resume
-	if _, err := md.RunReplicas(ctx, short); err == nil || !strings.Contains(err.Error(), "replica") || !strings.Contains(err.Error(), "past Replicas.Steps") {
-		t.Errorf("checkpoint past Steps: %v", err)
-	}
+	_, err = md.RunReplicas(ctx, short)
+	testdata.WantErr(t, err, "replica", "past Replicas.Steps")
 }
 
 // Between checkpoints (Interval not yet elapsed) the observer allocates
@@ -399,13 +313,7 @@ func TestCheckpointObserveAllocs(t *testing.T) {
 	sys := springSystem(1, 1)
 	st := mustState(t, sys, []float64{0}, nil, nil)
 	ck := &md.Checkpoint{Path: filepath.Join(t.TempDir(), "ck.bin"), Interval: time.Hour}
-	if err := ck.Start(sys, st, 10); err != nil {
-		t.Fatal(err)
-	}
-	if a := testing.AllocsPerRun(100, func() { _ = ck.Observe(st) }); a != 0 {
-		t.Errorf("Observe allocates %v times between checkpoints", a)
-	}
-	if ck.Written() != 0 {
-		t.Errorf("%d checkpoints written before Interval elapsed", ck.Written())
-	}
+	require.NoError(t, ck.Start(sys, st, 10))
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = ck.Observe(st) }), "Observe: allocations between checkpoints")
+	assert.Zero(t, ck.Written(), "checkpoints written before Interval elapsed")
 }

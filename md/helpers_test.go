@@ -1,9 +1,10 @@
 package md_test
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/dspib/dspib/md"
 )
@@ -34,9 +35,7 @@ func springSystem(n, dim int) *md.System {
 func mustState(t testing.TB, sys *md.System, x, v []float64, rng *rand.Rand) *md.State {
 	t.Helper()
 	st, err := md.NewState(sys, x, v, rng)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return st
 }
 
@@ -75,15 +74,3 @@ func (p *probe) Observe(st *md.State) error {
 }
 func (p *probe) Start(*md.System, *md.State, int64) error { p.started++; return nil }
 func (p *probe) Flush() error                             { p.flushed++; return nil }
-
-func sameBits(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return true
-}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -12,7 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/dspib/dspib/integrators"
+	"github.com/dspib/dspib/internal/testdata"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/potentials"
@@ -25,9 +30,7 @@ func TestRunSchedulesObservers(t *testing.T) {
 		st.Step = start
 		integ := &stepper{}
 		p3, p5, never := &probe{every: 3}, &probe{every: 5}, &probe{every: 0}
-		if err := md.Run(context.Background(), sys, integ, st, 20, p3, p5, never); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, md.Run(context.Background(), sys, integ, st, 20, p3, p5, never))
 		end := start + 20
 		for _, p := range []*probe{p3, p5, never} {
 			var want []int64
@@ -36,39 +39,30 @@ func TestRunSchedulesObservers(t *testing.T) {
 					want = append(want, s)
 				}
 			}
-			if !slices.Equal(p.steps, want) {
-				t.Errorf("start %d, every %d: observed at %v, want %v", start, p.every, p.steps, want)
-			}
-			if p.started != 1 || p.flushed != 1 {
-				t.Errorf("every %d: Start called %d times, Flush %d times, want 1 and 1", p.every, p.started, p.flushed)
-			}
+			assert.Equal(t, want, p.steps, "start %d, every %d: steps observed", start, p.every)
+			assert.Equal(t, 1, p.started, "every %d: Start calls", p.every)
+			assert.Equal(t, 1, p.flushed, "every %d: Flush calls", p.every)
 		}
 		// The integrator runs uninterrupted between firings: every chunk
 		// ends at a multiple of 3 or 5 or at the end of the run.
 		at := start
 		for _, c := range integ.chunks {
 			at += int64(c)
-			if at%3 != 0 && at%5 != 0 && at != end {
-				t.Errorf("start %d: chunks %v stop at step %d, where nothing fires", start, integ.chunks, at)
-			}
+			assert.True(t, at%3 == 0 || at%5 == 0 || at == end, "start %d: chunks %v stop at step %d, where nothing fires", start, integ.chunks, at)
 		}
 		// From step 0 the stops are 3 5 6 9 10 12 15 18 20: nine chunks.
-		if start == 0 && len(integ.chunks) != 9 {
-			t.Errorf("start 0: %d Advance calls %v, want 9", len(integ.chunks), integ.chunks)
+		if start == 0 {
+			assert.Len(t, integ.chunks, 9, "start 0: Advance calls")
 		}
-		if st.Step != end || integ.bound != 1 {
-			t.Errorf("Step = %d, want %d; Bind called %d times, want 1", st.Step, end, integ.bound)
-		}
+		assert.Equal(t, end, st.Step, "start %d: State.Step at the end", start)
+		assert.Equal(t, 1, integ.bound, "start %d: Bind calls", start)
 	}
 	// With no observer the run is still chunked so cancellation is seen.
 	st := mustState(t, sys, []float64{0}, nil, nil)
 	integ := &stepper{}
-	if err := md.Run(context.Background(), sys, integ, st, 10_000); err != nil {
-		t.Fatal(err)
-	}
-	if slices.Max(integ.chunks) > 4096 || st.Step != 10_000 {
-		t.Errorf("chunks %v, Step %d", integ.chunks, st.Step)
-	}
+	require.NoError(t, md.Run(context.Background(), sys, integ, st, 10_000))
+	assert.LessOrEqual(t, slices.Max(integ.chunks), 4096, "largest chunk without observers")
+	assert.Equal(t, int64(10_000), st.Step, "State.Step at the end")
 }
 
 func TestRunCancel(t *testing.T) {
@@ -83,12 +77,11 @@ func TestRunCancel(t *testing.T) {
 		return nil
 	}}
 	err := md.Run(ctx, sys, &stepper{}, st, 1_000_000, p)
-	if !errors.Is(err, context.Canceled) || st.Step != 50 || p.flushed != 1 {
-		t.Errorf("cancelled at step 50: err = %v, Step = %d, flushed %d; want context.Canceled, 50, 1", err, st.Step, p.flushed)
-	}
-	if err := md.Run(ctx, sys, &stepper{}, st, 10); !errors.Is(err, context.Canceled) || st.Step != 50 {
-		t.Errorf("already cancelled: err = %v, Step = %d", err, st.Step)
-	}
+	assert.ErrorIs(t, err, context.Canceled, "cancelled at step 50")
+	assert.Equal(t, int64(50), st.Step, "cancelled at step 50: State.Step")
+	assert.Equal(t, 1, p.flushed, "cancelled at step 50: Flush calls")
+	assert.ErrorIs(t, md.Run(ctx, sys, &stepper{}, st, 10), context.Canceled, "already cancelled")
+	assert.Equal(t, int64(50), st.Step, "already cancelled: State.Step")
 }
 
 func TestRunErrors(t *testing.T) {
@@ -98,9 +91,9 @@ func TestRunErrors(t *testing.T) {
 	boom := errors.New("boom")
 	p := &probe{every: 4, onStep: func(*md.State) error { return boom }}
 	err := md.Run(ctx, sys, &stepper{}, st, 10, p)
-	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "step 4") || p.flushed != 1 {
-		t.Errorf("observer error: %v (flushed %d), want boom at step 4, flushed once", err, p.flushed)
-	}
+	assert.ErrorIs(t, err, boom, "observer error")
+	assert.ErrorContains(t, err, "step 4", "observer error")
+	assert.Equal(t, 1, p.flushed, "observer error: Flush calls")
 	for _, c := range []struct {
 		err  error
 		want string
@@ -114,9 +107,7 @@ func TestRunErrors(t *testing.T) {
 		{md.Run(ctx, sys, &stepper{}, st, 1, &md.EnergyLog{}), "EnergyLog.W is nil"},
 		{md.Run(ctx, sys, &stepper{}, st, 1, &md.Progress{}), "Progress.W is nil"},
 	} {
-		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
-			t.Errorf("error %v, want one containing %q", c.err, c.want)
-		}
+		assert.ErrorContains(t, c.err, c.want)
 	}
 }
 
@@ -127,28 +118,16 @@ func TestRecorder(t *testing.T) {
 	x0 := []float64{1, 0, 0, 1, -1, 0.5}
 	st := mustState(t, sys, x0, nil, newRand(3))
 	sink := &md.MemorySink{}
-	if err := md.Run(context.Background(), sys, &integrators.BAOAB{KT: 1, Dt: 0.05, Gamma: 1}, st, 52, &md.Recorder{Sink: sink, Stride: 5}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, md.Run(context.Background(), sys, &integrators.BAOAB{KT: 1, Dt: 0.05, Gamma: 1}, st, 52, &md.Recorder{Sink: sink, Stride: 5}))
 	ref := mustState(t, sys, x0, nil, newRand(3))
 	integ := &integrators.BAOAB{KT: 1, Dt: 0.05, Gamma: 1}
-	if err := integ.Bind(sys); err != nil {
-		t.Fatal(err)
-	}
-	if sink.Len() != 10 || sink.FrameLen != 6 {
-		t.Fatalf("recorded %d frames of %d values, want 10 of 6", sink.Len(), sink.FrameLen)
-	}
+	require.NoError(t, integ.Bind(sys))
+	require.Equal(t, [2]int{10, 6}, [2]int{sink.Len(), sink.FrameLen}, "recorded frames × values per frame")
 	for k := range 10 {
-		if err := integ.Advance(ref, 5); err != nil {
-			t.Fatal(err)
-		}
-		if !sameBits(sink.Frame(k), ref.X) {
-			t.Errorf("frame %d = %v, want %v", k, sink.Frame(k), ref.X)
-		}
+		require.NoError(t, integ.Advance(ref, 5))
+		testdata.SameBits(t, fmt.Sprintf("frame %d against advancing by hand", k), sink.Frame(k), ref.X)
 	}
-	if err := sink.WriteFrame([]float64{1}); err == nil {
-		t.Error("MemorySink accepted a frame of the wrong length")
-	}
+	assert.Error(t, sink.WriteFrame([]float64{1}), "MemorySink accepted a frame of the wrong length")
 }
 
 // TestBlowUpRecordsNoNaN: LJ7 with a time step 200× too large explodes
@@ -158,22 +137,16 @@ func TestRecorder(t *testing.T) {
 func TestBlowUpRecordsNoNaN(t *testing.T) {
 	sys := &md.System{Potential: potentials.LJ7(), Masses: []float64{1, 1, 1, 1, 1, 1, 1}, Dim: 2}
 	st := mustState(t, sys, potentials.LJ7Hexagon(), nil, newRand(4))
-	if err := md.SampleVelocities(sys, st, 0.6); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, md.SampleVelocities(sys, st, 0.6))
 	sink := &md.MemorySink{}
 	err := md.Run(context.Background(), sys, &integrators.BAOAB{KT: 0.6, Dt: 1, Gamma: 1}, st, 10_000, &md.Recorder{Sink: sink})
 	var nf *md.NonFiniteError
-	if !errors.As(err, &nf) || !strings.Contains(err.Error(), "step") || !strings.Contains(err.Error(), "particle") {
-		t.Fatalf("err = %v, want a *md.NonFiniteError naming step and particle", err)
-	}
-	if int64(sink.Len()) != st.Step || nf.Step != st.Step+1 {
-		t.Errorf("%d frames, State.Step %d, error at step %d; want frames = Step = error step − 1", sink.Len(), st.Step, nf.Step)
-	}
+	require.ErrorAs(t, err, &nf)
+	testdata.WantErr(t, err, "step", "particle")
+	assert.Equal(t, st.Step, int64(sink.Len()), "frames against State.Step")
+	assert.Equal(t, st.Step+1, nf.Step, "error's step against State.Step+1")
 	for i, v := range sink.Data {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			t.Fatalf("frame %d holds %v", i/sink.FrameLen, v)
-		}
+		require.False(t, math.IsNaN(v) || math.IsInf(v, 0), "frame %d holds %v", i/sink.FrameLen, v)
 	}
 }
 
@@ -183,14 +156,10 @@ func TestEnergyLog(t *testing.T) {
 	sys := springSystem(2, 2)
 	st := mustState(t, sys, []float64{1, 0, 0, 1}, []float64{0, 1, 0.5, 0}, nil)
 	var b strings.Builder
-	if err := md.Run(context.Background(), sys, &integrators.VelocityVerlet{Dt: 0.01}, st, 100, &md.EnergyLog{W: &b, Stride: 10}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, md.Run(context.Background(), sys, &integrators.VelocityVerlet{Dt: 0.01}, st, 100, &md.EnergyLog{W: &b, Stride: 10}))
 	sc := bufio.NewScanner(strings.NewReader(b.String()))
 	sc.Scan()
-	if !strings.HasPrefix(sc.Text(), "# step") {
-		t.Errorf("header %q", sc.Text())
-	}
+	assert.True(t, strings.HasPrefix(sc.Text(), "# step"), "header %q", sc.Text())
 	e0 := 0.5*(1+1) + 0.5*(1*1+2*0.25) // U + K at t = 0
 	n := 0
 	for sc.Scan() {
@@ -200,20 +169,14 @@ func TestEnergyLog(t *testing.T) {
 		for i := range v {
 			v[i], _ = strconv.ParseFloat(f[i], 64)
 		}
-		if v[0] != float64(10*n) || math.Abs(v[1]-0.01*v[0]) > 1e-9 {
-			t.Errorf("line %d: step %v time %v", n, v[0], v[1])
-		}
-		if math.Abs(v[4]-v[2]-v[3]) > 1e-8 || math.Abs(v[5]-v[3]/2) > 1e-6 {
-			t.Errorf("line %d: E ≠ U+K or kT_kin ≠ 2K/4: %v", n, v)
-		}
+		assert.Equal(t, float64(10*n), v[0], "line %d: step", n)
+		assert.InDelta(t, 0.01*v[0], v[1], 1e-9, "line %d: time = step·dt", n)
+		assert.InDelta(t, v[2]+v[3], v[4], 1e-8, "line %d: E = U + K", n)
+		assert.InDelta(t, v[3]/2, v[5], 1e-6, "line %d: kT_kin = 2K/4", n)
 		// Velocity Verlet on ω ≤ 1 with dt = 0.01: |ΔE| ≈ (ω·dt)²/8·E ≈ 2·10⁻⁵·E.
-		if math.Abs(v[4]-e0) > 1e-4*e0 {
-			t.Errorf("line %d: E = %v, want %v within 1e-4 relative", n, v[4], e0)
-		}
+		assert.InEpsilon(t, e0, v[4], 1e-4, "line %d: E against E(0)", n)
 	}
-	if n != 10 {
-		t.Errorf("%d log lines, want 10", n)
-	}
+	assert.Equal(t, 10, n, "log lines")
 }
 
 func TestProgress(t *testing.T) {
@@ -223,21 +186,13 @@ func TestProgress(t *testing.T) {
 	var b strings.Builder
 	p := &md.Progress{W: &b, Interval: 3 * time.Second, Stride: 10, Label: "kT=1",
 		Now: func() time.Time { clock = clock.Add(time.Second); return clock }}
-	if err := md.Run(context.Background(), sys, &stepper{}, st, 100, p); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, md.Run(context.Background(), sys, &stepper{}, st, 100, p))
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	// Start reads the clock once (t=1 s); each of the 10 observations
 	// advances it 1 s and prints when ≥ 3 s passed: at t = 4, 7, 10 s.
-	if len(lines) != 4 {
-		t.Fatalf("%d lines, want 3 progress lines and a summary:\n%s", len(lines), b.String())
-	}
-	if want := "kT=1: 30/100 steps (30.0%)  10 steps/s  ETA 7s"; lines[0] != want {
-		t.Errorf("first line %q, want %q", lines[0], want)
-	}
-	if !strings.HasPrefix(lines[3], "kT=1: done 100 steps in 11s") {
-		t.Errorf("summary %q", lines[3])
-	}
+	require.Len(t, lines, 4, "want 3 progress lines and a summary:\n%s", b.String())
+	assert.Equal(t, "kT=1: 30/100 steps (30.0%)  10 steps/s  ETA 7s", lines[0], "first line")
+	assert.True(t, strings.HasPrefix(lines[3], "kT=1: done 100 steps in 11s"), "summary %q", lines[3])
 }
 
 // TestRecorderNPY streams frames through traj.NPYWriter, the .npy sink the
@@ -247,26 +202,17 @@ func TestRecorderNPY(t *testing.T) {
 	x0 := []float64{1, 0, 0, 1}
 	path := filepath.Join(t.TempDir(), "x.npy")
 	w, err := traj.Create(path, sys.Len())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	st := mustState(t, sys, x0, nil, newRand(9))
 	mem := &md.MemorySink{}
 	err = md.Run(context.Background(), sys, &integrators.BAOAB{KT: 1, Dt: 0.05, Gamma: 1}, st, 100,
 		&md.Recorder{Sink: w, Stride: 10}, &md.Recorder{Sink: mem, Stride: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
 	data, rows, cols, err := traj.ReadNPY(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rows != 10 || cols != 4 || !sameBits(data, mem.Data) {
-		t.Errorf("read %d×%d frames from .npy, want the 10×4 recorded in memory", rows, cols)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, [2]int{10, 4}, [2]int{rows, cols}, "rows × columns read from .npy")
+	testdata.SameBits(t, "frames read from .npy against those recorded in memory", data, mem.Data)
 }
 
 // Progress's summary says whether the run completed, was interrupted or
@@ -286,8 +232,7 @@ func TestProgressInterrupted(t *testing.T) {
 		stop := &probe{every: 30, onStep: func(*md.State) error { return c.stop(cancel) }}
 		_ = md.Run(ctx, sys, &stepper{}, st, 100, stop, &md.Progress{W: &b, Label: "kT=1"})
 		cancel()
-		if !strings.HasPrefix(b.String(), c.want) || strings.Contains(b.String(), "done") {
-			t.Errorf("summary %q, want prefix %q", b.String(), c.want)
-		}
+		assert.True(t, strings.HasPrefix(b.String(), c.want), "summary %q, want prefix %q", b.String(), c.want)
+		assert.NotContains(t, b.String(), "done", "summary of a run that did not complete")
 	}
 }

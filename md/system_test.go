@@ -2,8 +2,10 @@ package md_test
 
 import (
 	"math"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/potentials"
@@ -22,13 +24,9 @@ func TestSystemValidate(t *testing.T) {
 		{&md.System{Potential: spring{1}, Masses: []float64{1, 1, math.NaN()}, Dim: 2}, "Masses[2]"},
 	}
 	for _, c := range cases {
-		if err := c.sys.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("Validate(%+v) = %v, want an error naming %q", c.sys, err, c.want)
-		}
+		assert.ErrorContains(t, c.sys.Validate(), c.want, "Validate(%+v)", c.sys)
 	}
-	if err := springSystem(3, 2).Validate(); err != nil {
-		t.Errorf("valid system: %v", err)
-	}
+	assert.NoError(t, springSystem(3, 2).Validate(), "valid system")
 }
 
 func TestNewState(t *testing.T) {
@@ -36,12 +34,10 @@ func TestNewState(t *testing.T) {
 	x := []float64{1, 2, 3, 4, 5, 6}
 	st := mustState(t, sys, x, nil, nil)
 	x[0] = 99
-	if st.X[0] != 1 {
-		t.Error("NewState did not copy x")
-	}
-	if st.U != 0.5*(1+4+9+16+25+36) || st.F[5] != -6 || st.V[3] != 0 {
-		t.Errorf("NewState: U = %v, F = %v, V = %v; want U = 45.5, F = −x, V = 0", st.U, st.F, st.V)
-	}
+	assert.Equal(t, 1.0, st.X[0], "NewState did not copy x")
+	assert.Equal(t, 0.5*(1+4+9+16+25+36), st.U, "NewState: U")
+	assert.Equal(t, -6.0, st.F[5], "NewState: F[5] = −x[5]")
+	assert.Zero(t, st.V[3], "NewState: V[3]")
 	for _, c := range []struct {
 		x, v []float64
 		want string
@@ -51,19 +47,16 @@ func TestNewState(t *testing.T) {
 		{[]float64{1, 2, 3, math.NaN(), 5, 6}, nil, "initial position[3] (particle 1, coordinate 1)"},
 		{[]float64{1, 2, 3, 4, 5, 6}, []float64{0, 0, 0, 0, math.Inf(1), 0}, "initial velocity[4] (particle 2"},
 	} {
-		if _, err := md.NewState(sys, c.x, c.v, nil); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("NewState(%v, %v) error = %v, want one containing %q", c.x, c.v, err, c.want)
-		}
+		_, err := md.NewState(sys, c.x, c.v, nil)
+		assert.ErrorContains(t, err, c.want, "NewState(%v, %v)", c.x, c.v)
 	}
 	// The potential's own checks and a non-finite initial force.
 	twoParticles := &md.System{Potential: potentials.ThreeHole{}, Masses: []float64{1, 1}, Dim: 2}
-	if _, err := md.NewState(twoParticles, make([]float64, 4), nil, nil); err == nil || !strings.Contains(err.Error(), "ThreeHole") {
-		t.Errorf("ThreeHole with two particles: error = %v", err)
-	}
+	_, err := md.NewState(twoParticles, make([]float64, 4), nil, nil)
+	assert.ErrorContains(t, err, "ThreeHole", "ThreeHole with two particles")
 	lj := &md.System{Potential: potentials.LennardJones{Dim: 2}, Masses: []float64{1, 1}, Dim: 2}
-	if _, err := md.NewState(lj, []float64{0, 0, 0, 0}, nil, nil); err == nil || !strings.Contains(err.Error(), "initial positions") {
-		t.Errorf("two LJ particles on top of each other: error = %v", err)
-	}
+	_, err = md.NewState(lj, []float64{0, 0, 0, 0}, nil, nil)
+	assert.ErrorContains(t, err, "initial positions", "two LJ particles on top of each other")
 }
 
 // TestKinetic: K = ½Σ m v² by hand, and the Maxwell–Boltzmann sampler's
@@ -73,27 +66,15 @@ func TestNewState(t *testing.T) {
 func TestKinetic(t *testing.T) {
 	sys := springSystem(2, 2) // masses 1, 2
 	v := []float64{1, 2, 3, -1}
-	if k := md.KineticEnergy(sys, v); k != 0.5*(1*5+2*10) {
-		t.Errorf("KineticEnergy = %v, want 12.5", k)
-	}
-	if kt := md.KineticTemperature(sys, v); kt != 2*12.5/4 {
-		t.Errorf("KineticTemperature = %v, want 6.25", kt)
-	}
+	assert.Equal(t, 0.5*(1*5+2*10), md.KineticEnergy(sys, v), "KineticEnergy")
+	assert.Equal(t, 2*12.5/4, md.KineticTemperature(sys, v), "KineticTemperature")
 	const kT, n = 0.7, 10_000
 	big := springSystem(n, 3)
 	st := mustState(t, big, make([]float64, 3*n), nil, newRand(1))
-	if err := md.SampleVelocities(big, st, kT); err != nil {
-		t.Fatal(err)
-	}
-	got := md.KineticTemperature(big, st.V)
-	if se := kT * math.Sqrt(2.0/(3*n)); math.Abs(got-kT) > 4*se {
-		t.Errorf("Maxwell–Boltzmann kT_kin = %.4f, want %.4f ± %.4f", got, kT, 4*se)
-	}
-	if err := md.SampleVelocities(big, st, -1); err == nil || !strings.Contains(err.Error(), "kT") {
-		t.Errorf("SampleVelocities(kT = −1) error = %v", err)
-	}
+	require.NoError(t, md.SampleVelocities(big, st, kT))
+	se := kT * math.Sqrt(2.0/(3*n))
+	assert.InDelta(t, kT, md.KineticTemperature(big, st.V), 4*se, "Maxwell–Boltzmann kT_kin (4 SE)")
+	assert.ErrorContains(t, md.SampleVelocities(big, st, -1), "kT", "SampleVelocities(kT = −1)")
 	st.Rand = nil
-	if err := md.SampleVelocities(big, st, 1); err == nil || !strings.Contains(err.Error(), "Rand") {
-		t.Errorf("SampleVelocities without Rand: error = %v", err)
-	}
+	assert.ErrorContains(t, md.SampleVelocities(big, st, 1), "Rand", "SampleVelocities without Rand")
 }
