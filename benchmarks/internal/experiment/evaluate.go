@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dspib/dspib/analysis"
+	"github.com/dspib/dspib/learn"
 )
 
 // Row is the evaluation of one method at one temperature of one experiment.
@@ -288,7 +289,7 @@ func (r *seedRun) evaluate(x *expRun) error {
 		}
 		x.methods = append(x.methods, &Method{
 			Name: "MD at nearest training kT (" + ek + " encoder)", Key: "nearest_" + ek, EncKey: ek, Enc: enc,
-			Gen: setGen{sets: sets, d: 2}, Baseline: true})
+			Gen: learn.Set{Sets: sets, D: 2}, Baseline: true})
 	}
 	for _, m := range x.methods {
 		x.plots.gen[m.Key] = map[float64][]float64{}

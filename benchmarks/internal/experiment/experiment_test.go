@@ -112,6 +112,8 @@ type twoStates struct{}
 
 func (twoStates) Encode(x []float64) ([]float64, error) { return x, nil }
 func (twoStates) NumStates() int                        { return 2 }
+func (twoStates) LatentDim() int                        { return 2 }
+func (twoStates) FeatureDim() int                       { return 2 }
 func (twoStates) Classify(z []float64) ([]int, error) {
 	l := make([]int, len(z)/2)
 	for i := range l {
