@@ -18,6 +18,7 @@ import (
 
 	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/analysis/plots"
+	"github.com/dspib/dspib/evaluate"
 	"github.com/dspib/dspib/learn"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/dspib"
@@ -39,13 +40,6 @@ type seedRun struct {
 
 	mu      sync.Mutex
 	timings []Timing
-}
-
-// Timing is the wall time of one stage.
-type Timing struct {
-	Stage   string  `json:"stage"`
-	Seconds float64 `json:"seconds"`
-	Reused  bool    `json:"reused,omitempty"`
 }
 
 func (r *seedRun) timed(stage string, reused bool, start time.Time) {
@@ -176,7 +170,7 @@ type expRun struct {
 	info                   map[string]any
 	nEval                  int
 	rows                   []Row
-	plots                  expPlots
+	res                    *evaluate.Result
 }
 
 // models is what the training stage saves besides the two model folders.
