@@ -25,7 +25,7 @@ func init() {
 }
 
 type evaluateFlags struct {
-	model, md, temps, trainTemps, out string
+	model, md, mdTemps, temps, trainTemps, out string
 	n, klBins                         int
 	bandwidth                         float64
 	seed                              uint64
@@ -36,7 +36,8 @@ func newEvaluateFlagSet(f *evaluateFlags, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&f.model, "model", "", "model folder written by dspib train (required)")
-	fs.StringVar(&f.md, "md", "", "MD run folder written by dspib simulate (required)")
+	fs.StringVar(&f.md, "md", "", "MD: a run folder written by dspib simulate, or comma-separated .npy files of frames × D features (required)")
+	fs.StringVar(&f.mdTemps, "md-temps", "", "with .npy files for -md: their kT [ε], one per file")
 	fs.StringVar(&f.temps, "temps", "", "comma-separated kT [ε] to evaluate at (default: every temperature of the MD run)")
 	fs.StringVar(&f.trainTemps, "train-temps", "", "the model's training kT (default: from the model's summary.json)")
 	fs.IntVar(&f.n, "n", 10000, "latents compared per side and temperature (capped by the MD frames)")
@@ -104,7 +105,7 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	md, err := loadMDFeatures(f.md)
+	md, err := loadMDFeatures(f.md, f.mdTemps)
 	if err != nil {
 		return err
 	}
@@ -254,15 +255,40 @@ func trainingTemps(model, flagValue string) ([]float64, error) {
 }
 
 // loadMDFeatures returns the model input features (frames × D, original
-// units) of every temperature of an MD run folder. It is the one place
-// evaluate and encode read MD: today through the simulate folder loader that
-// train uses.
-func loadMDFeatures(dir string) (map[float64][]float64, error) {
-	sf, err := loadSimFolder(dir)
+// units) of every temperature of MD given as a run folder, or as
+// comma-separated .npy feature files with their temperatures (temps, one
+// per file). It is the one place evaluate and encode read MD: a run folder
+// through the simulate folder loader that train uses today.
+func loadMDFeatures(md, temps string) (map[float64][]float64, error) {
+	out := map[float64][]float64{}
+	if strings.HasSuffix(md, ".npy") {
+		files := strings.Split(md, ",")
+		if temps == "" {
+			return nil, usagef("-md-temps: required with .npy files (one kT per file)")
+		}
+		ts, err := parseTrainTemps("-md-temps", temps)
+		if err != nil {
+			return nil, err
+		}
+		if len(ts) != len(files) {
+			return nil, usagef("-md-temps: %d values for %d files", len(ts), len(files))
+		}
+		for i, name := range files {
+			x, _, _, err := traj.ReadNPY(strings.TrimSpace(name))
+			if err != nil {
+				return nil, err
+			}
+			out[ts[i]] = append(out[ts[i]], x...)
+		}
+		return out, nil
+	}
+	if temps != "" {
+		return nil, usagef("-md-temps: only with .npy files (a run folder knows its temperatures)")
+	}
+	sf, err := loadSimFolder(md)
 	if err != nil {
 		return nil, err
 	}
-	out := map[float64][]float64{}
 	for _, r := range sf.Replicas {
 		out[r.KT] = r.Features
 	}

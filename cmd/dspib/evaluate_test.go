@@ -70,6 +70,14 @@ func TestPipelineLJ7(t *testing.T) {
 	require.NoError(t, json.Unmarshal(readFile(t, filepath.Join(out, "metrics.json")), &a))
 	require.NoError(t, json.Unmarshal(readFile(t, filepath.Join(out2, "metrics.json")), &b))
 	assert.Equal(t, a["summary"], b["summary"])
+	// The user's own .npy features with their temperatures give the same
+	// metrics as the run folder they come from.
+	out3 := filepath.Join(dir, "eval3")
+	files := filepath.Join(ref, "features_kT0.200.npy") + "," + filepath.Join(ref, "features_kT0.300.npy") + "," + filepath.Join(ref, "features_kT0.500.npy")
+	mustRun(t, "evaluate", "-model", model, "-md", files, "-md-temps", "0.2,0.3,0.5", "-n", "400", "-seed", "7", "-quiet", "-out", out3)
+	var c map[string]any
+	require.NoError(t, json.Unmarshal(readFile(t, filepath.Join(out3, "metrics.json")), &c))
+	assert.Equal(t, a["summary"], c["summary"])
 
 	// encode: a user's own features (.npy) and a whole run folder give the
 	// same latents for the same frames.
