@@ -26,10 +26,10 @@ func init() {
 
 type evaluateFlags struct {
 	model, md, mdTemps, temps, trainTemps, out string
-	n, klBins                         int
-	bandwidth                         float64
-	seed                              uint64
-	quiet                             bool
+	n, klBins                                  int
+	bandwidth                                  float64
+	seed                                       uint64
+	quiet                                      bool
 }
 
 func newEvaluateFlagSet(f *evaluateFlags, out io.Writer) *flag.FlagSet {
