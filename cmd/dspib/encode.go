@@ -92,7 +92,7 @@ func runEncode(_ context.Context, args []string, _, stderr io.Writer) error {
 		}
 		inputs[""] = x
 	} else {
-		md, err := loadMDFeatures(f.in, "")
+		md, err := loadMDFeatures(f.in, "", "")
 		if err != nil {
 			return err
 		}

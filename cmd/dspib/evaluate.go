@@ -26,6 +26,7 @@ func init() {
 
 type evaluateFlags struct {
 	model, md, mdTemps, temps, trainTemps, out string
+	indep, indepTemps, name                    string
 	n, klBins                                  int
 	bandwidth                                  float64
 	seed                                       uint64
@@ -38,6 +39,9 @@ func newEvaluateFlagSet(f *evaluateFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.model, "model", "", "model folder written by dspib train (required)")
 	fs.StringVar(&f.md, "md", "", "MD: a run folder written by dspib simulate, or comma-separated .npy files of frames × D features (required)")
 	fs.StringVar(&f.mdTemps, "md-temps", "", "with .npy files for -md: their kT [ε], one per file")
+	fs.StringVar(&f.indep, "independent", "", "MD independent of -md (folder or .npy files) for the nearest-training-kT baseline (default: the second half of every -md trajectory)")
+	fs.StringVar(&f.indepTemps, "independent-temps", "", "with .npy files for -independent: their kT [ε], one per file")
+	fs.StringVar(&f.name, "name", "eval", "name of the comparison: figure-file prefix, and part of every generator's seed")
 	fs.StringVar(&f.temps, "temps", "", "comma-separated kT [ε] to evaluate at (default: every temperature of the MD run)")
 	fs.StringVar(&f.trainTemps, "train-temps", "", "the model's training kT (default: from the model's summary.json)")
 	fs.IntVar(&f.n, "n", 10000, "latents compared per side and temperature (capped by the MD frames)")
@@ -54,9 +58,10 @@ Compares the latents a trained model generates at every temperature with the
 MD frames of the run folder encoded by the same model (spec §4), for a D-SPIB
 model (its diffusion prior, and SPIB's VampPrior from its phase1/ folder) or
 a SPIB model (VampPrior). Each temperature's MD frames are split in halves:
-the first half is the reference, the second an independent run. The baseline
-"MD at nearest training kT" is that second half at the training temperature
-nearest to kT: at a training temperature it is the sampling-noise floor, and
+the first half is the reference, the second an independent run (or, with
+-independent, all of -md is the reference and -independent the independent
+run). The baseline "MD at nearest training kT" is the independent run at the
+training temperature nearest to kT: at a training temperature it is the sampling-noise floor, and
 a temperature-aware model that does not beat it elsewhere has not learned how
 the distribution changes with temperature. Writes to DIR:
 
@@ -95,6 +100,8 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		return usagef("-kl-bins: must be ≥ 1, got %d", f.klBins)
 	case !(f.bandwidth > 0):
 		return usagef("-bandwidth: must be > 0, got %v", f.bandwidth)
+	case f.name == "" || strings.ContainsAny(f.name, "/\\ "):
+		return usagef("-name: %q, want a non-empty name without slashes or spaces", f.name)
 	}
 	start := time.Now()
 	methods, err := modelMethods(f.model)
@@ -105,7 +112,7 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	md, err := loadMDFeatures(f.md, f.mdTemps)
+	md, err := loadMDFeatures(f.md, f.mdTemps, "-md-temps")
 	if err != nil {
 		return err
 	}
@@ -115,7 +122,7 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 			return err
 		}
 	}
-	for _, t := range append(slices.Clone(eval), train...) {
+	for _, t := range eval {
 		if _, ok := md[t]; !ok {
 			return fmt.Errorf("%s: no MD at kT %v (it has kT %v)", f.md, t, slices.Sorted(maps.Keys(md)))
 		}
@@ -135,12 +142,27 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		half := len(x) / d / 2 * d
 		ref[t], indep[t] = x[:half], x[half:]
 	}
+	indepDesc := "the second half of the frames"
+	if f.indep != "" {
+		if indep, err = loadMDFeatures(f.indep, f.indepTemps, "-independent-temps"); err != nil {
+			return err
+		}
+		ref = md
+		indepDesc = "the independent run " + f.indep
+	} else if f.indepTemps != "" {
+		return usagef("-independent-temps: only with -independent")
+	}
+	for _, t := range train {
+		if _, ok := indep[t]; !ok {
+			return fmt.Errorf("no independent MD at the training kT %v (have kT %v)", t, slices.Sorted(maps.Keys(indep)))
+		}
+	}
 	figDir := filepath.Join(f.out, "figures")
 	if err := os.MkdirAll(figDir, 0o755); err != nil {
 		return err
 	}
 	cfg := evaluate.Config{KLBins: f.klBins, KDEBandwidth: f.bandwidth}
-	design := evaluate.Design{Name: "eval", Title: "model " + f.model + " against MD " + f.md, Train: train, Eval: eval}
+	design := evaluate.Design{Name: f.name, Title: "model " + f.model + " against MD " + f.md, Train: train, Eval: eval}
 	res, err := evaluate.Run(&evaluate.Comparison{Design: design, Methods: methods, Ref: ref, Independent: indep,
 		N: f.n, Seed: f.seed, LatentsDir: filepath.Join(f.out, "latents"), Config: cfg})
 	if err != nil {
@@ -161,10 +183,7 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 			{"training temperatures", fmt.Sprint(train)},
 			{"comparison", fmt.Sprintf("%d latents per side (equal sizes), KL on %d×%d common bins + 1e-10, KDE bandwidth %g, F cap 3 kT", res.N, f.klBins, f.klBins, f.bandwidth)},
 		},
-		RefNote: "Reference at every temperature: the first half of the MD frames at that kT, encoded by each method's own encoder. " +
-			"Baseline *MD at nearest training kT*: the second half of the frames at the nearest training temperature (at a training " +
-			"temperature that is the same run's other half, i.e. about the sampling-noise floor of every metric; halves of one " +
-			"trajectory are nearly independent only if it is much longer than its correlation time).\n\n",
+		RefNote: refNote(f.indep != "", indepDesc),
 		Designs: []evaluate.Design{design},
 		Seeds:   []*evaluate.SeedResult{{Seed: f.seed, Rows: res.Rows, NEval: map[string]int{design.Name: res.N}, Figures: files}},
 		JSON:    map[string]any{"command": cmd, "model": f.model, "md": f.md, "design": design, "wall_seconds": wall.Seconds()},
@@ -178,6 +197,19 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 			len(res.Methods), eval, res.N, filepath.Join(f.out, "report.md"))
 	}
 	return nil
+}
+
+// refNote explains the reference and the baseline in the report.
+func refNote(separate bool, indep string) string {
+	if separate {
+		return "Reference at every temperature: the MD frames of -md at that kT, encoded by each method's own encoder. " +
+			"Baseline *MD at nearest training kT*: " + indep + " at the nearest training temperature (at a training temperature " +
+			"an independent run at the same kT, i.e. the sampling-noise floor of every metric).\n\n"
+	}
+	return "Reference at every temperature: the first half of the MD frames at that kT, encoded by each method's own encoder. " +
+		"Baseline *MD at nearest training kT*: the second half of the frames at the nearest training temperature (at a training " +
+		"temperature that is the same run's other half, i.e. about the sampling-noise floor of every metric; halves of one " +
+		"trajectory are nearly independent only if it is much longer than its correlation time).\n\n"
 }
 
 // modelMethods returns the generators of a model folder written by dspib
@@ -259,19 +291,19 @@ func trainingTemps(model, flagValue string) ([]float64, error) {
 // comma-separated .npy feature files with their temperatures (temps, one
 // per file). It is the one place evaluate and encode read MD: a run folder
 // through the simulate folder loader that train uses today.
-func loadMDFeatures(md, temps string) (map[float64][]float64, error) {
+func loadMDFeatures(md, temps, tempsFlag string) (map[float64][]float64, error) {
 	out := map[float64][]float64{}
 	if strings.HasSuffix(md, ".npy") {
 		files := strings.Split(md, ",")
 		if temps == "" {
-			return nil, usagef("-md-temps: required with .npy files (one kT per file)")
+			return nil, usagef("%s: required with .npy files (one kT per file)", tempsFlag)
 		}
-		ts, err := parseTrainTemps("-md-temps", temps)
+		ts, err := parseTrainTemps(tempsFlag, temps)
 		if err != nil {
 			return nil, err
 		}
 		if len(ts) != len(files) {
-			return nil, usagef("-md-temps: %d values for %d files", len(ts), len(files))
+			return nil, usagef("%s: %d values for %d files", tempsFlag, len(ts), len(files))
 		}
 		for i, name := range files {
 			x, _, _, err := traj.ReadNPY(strings.TrimSpace(name))
@@ -283,7 +315,7 @@ func loadMDFeatures(md, temps string) (map[float64][]float64, error) {
 		return out, nil
 	}
 	if temps != "" {
-		return nil, usagef("-md-temps: only with .npy files (a run folder knows its temperatures)")
+		return nil, usagef("%s: only with .npy files (a run folder knows its temperatures)", tempsFlag)
 	}
 	sf, err := loadSimFolder(md)
 	if err != nil {
