@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dspib/dspib/analysis/plots"
 	"github.com/dspib/dspib/learn"
 )
 
@@ -143,3 +144,15 @@ func TestWriteResults(t *testing.T) {
 }
 
 var _ learn.Generator = frozenGen{}
+
+// The report's reading of a comparison without a SPIB method names the
+// floor from the baseline that is there, not a missing one as 0.
+func TestVerdictWithoutSPIB(t *testing.T) {
+	res, err := Run(comparison(t, 2000))
+	require.NoError(t, err)
+	by := index(Summarise([]*SeedResult{{Seed: 3, Rows: res.Rows}}))
+	v := verdict(&res.Design, methodsOf(&SeedResult{Rows: res.Rows}, "toy"), by, 1, false)
+	floor := by[sumKey{"toy", 1, "nearest_id", "sym_kl_md"}].Mean
+	assert.Contains(t, v, "is a symKL of "+plots.FormatFloat(floor, 3))
+	assert.NotContains(t, v, "VampPrior (")
+}

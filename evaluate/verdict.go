@@ -31,9 +31,14 @@ func verdict(e *Design, methods []methodRef, by map[sumKey]*Summary, nSeeds int,
 	fmt.Fprintf(&b, "Lower is better for every metric%s. ", spread)
 	// Training temperatures: each generator against SPIB's VampPrior and the floor.
 	for _, t := range e.Train {
-		floor, _ := get(t, "nearest_spib", "sym_kl_md")
+		floor, ok := get(t, "nearest_spib", "sym_kl_md")
+		for _, m := range methods { // a model without a SPIB encoder: its own floor
+			if !ok && m.baseline {
+				floor, ok = get(t, m.key, "sym_kl_md")
+			}
+		}
 		fmt.Fprintf(&b, "At the training temperature kT %g the sampling-noise floor (an independent MD run, same encoder, same sample size) is a symKL of %s. ", t, plots.FormatFloat(floor, 3))
-		spibKL, _ := get(t, "spib", "sym_kl_md")
+		spibKL, hasSPIB := get(t, "spib", "sym_kl_md")
 		for _, m := range methods {
 			if m.baseline || m.key == "spib" {
 				continue
@@ -50,7 +55,11 @@ func verdict(e *Design, methods []methodRef, by map[sumKey]*Summary, nSeeds int,
 			if m.enc != "spib" {
 				note = " (in its own latent space)"
 			}
-			fmt.Fprintf(&b, "%s reaches %s%s, %s SPIB's VampPrior (%s). ", m.name, plots.FormatFloat(v, 3), note, word, plots.FormatFloat(spibKL, 3))
+			if hasSPIB {
+				fmt.Fprintf(&b, "%s reaches %s%s, %s SPIB's VampPrior (%s). ", m.name, plots.FormatFloat(v, 3), note, word, plots.FormatFloat(spibKL, 3))
+			} else {
+				fmt.Fprintf(&b, "%s reaches %s%s. ", m.name, plots.FormatFloat(v, 3), note)
+			}
 			fl, _ := get(t, "nearest_"+m.enc, "sym_kl_md")
 			if out, _ := get(t, m.key, "outside"); v < fl && out > 0.01 {
 				rv, _ := get(t, m.key, "sym_kl_md_refvariant")
