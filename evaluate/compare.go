@@ -190,6 +190,9 @@ func Run(c *Comparison) (*Result, error) {
 		if len(c.Ref[t]) == 0 {
 			return nil, fmt.Errorf("evaluate: %s: no reference frames at kT %v", e.Name, t)
 		}
+		if len(c.Ref[t])%d != 0 || len(c.Independent[e.Nearest(t)])%d != 0 {
+			return nil, fmt.Errorf("evaluate: %s: MD frames at kT %v (or its nearest training kT) are not rows of the encoders' %d features", e.Name, t, d)
+		}
 		n = min(n, len(c.Ref[t])/d)
 		if nt := e.Nearest(t); len(c.Independent[nt]) == 0 {
 			return nil, fmt.Errorf("evaluate: %s: no independent MD frames at the training kT %v (nearest to %v)", e.Name, nt, t)

@@ -94,6 +94,10 @@ func TestRun(t *testing.T) {
 	delete(bad.Ref, 1.5)
 	_, err = Run(bad)
 	require.ErrorContains(t, err, "no reference frames at kT 1.5")
+	bad = comparison(t, n)
+	bad.Ref[3] = bad.Ref[3][:7]
+	_, err = Run(bad)
+	require.ErrorContains(t, err, "not rows of the encoders' 2 features")
 }
 
 // WriteFigures and WriteResults produce the files the report links, and
