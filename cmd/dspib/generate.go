@@ -35,7 +35,7 @@ func newGenerateFlagSet(f *generateFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.model, "model", "", "model folder written by dspib train (required)")
 	fs.StringVar(&f.temps, "temps", "", "comma-separated kT [ε] to generate at: trained, interpolated or extrapolated (required unless a SPIB model with -vamp)")
 	fs.IntVar(&f.n, "n", 100000, "latents per temperature")
-	fs.IntVar(&f.batch, "batch", defaultGenBatch, "latents held in memory at once (rounded up to a multiple of 64); the output does not depend on it")
+	fs.IntVar(&f.batch, "batch", defaultGenBatch, "diffusion latents held in memory at once (rounded up to a multiple of 64; -vamp samples are drawn at once); the output does not depend on it")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed; the output depends only on it, not on the number of cores")
 	fs.StringVar(&f.out, "out", "", "output folder (required; created if missing)")
 	fs.BoolVar(&f.vamp, "vamp", false, "also sample the SPIB VampPrior baseline (vamp.npy; temperature-independent)")
@@ -114,7 +114,8 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 		return err
 	}
 	start := time.Now()
-	batch := (f.batch + diffusion.ChunkRows - 1) / diffusion.ChunkRows * diffusion.ChunkRows
+	batch := min(f.batch, f.n, maxGenBatch)
+	batch = (batch + diffusion.ChunkRows - 1) / diffusion.ChunkRows * diffusion.ChunkRows
 	rec := generateJSON{Version: dspib.Version, Model: f.model, Temps: temps, N: f.n, Seed: f.seed, Batch: batch,
 		Sampler: diffusion.Ancestral.String(), Files: map[string]string{}}
 	d := m.SPIB.LatentDim()
@@ -142,8 +143,12 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 	return traj.WriteJSON(filepath.Join(f.out, generateName), rec)
 }
 
-// defaultGenBatch is the default -batch: 2^16 latents, 1 MiB for d = 2.
-const defaultGenBatch = 1 << 16
+// defaultGenBatch is the default -batch: 2^16 latents, 1 MiB for d = 2;
+// maxGenBatch caps it (a larger batch only costs memory).
+const (
+	defaultGenBatch = 1 << 16
+	maxGenBatch     = 1 << 24
+)
 
 // generateFile writes n latents (n×d) at kT, drawn from p in batches of
 // batch rows (a multiple of diffusion.ChunkRows) and appended to path, which
