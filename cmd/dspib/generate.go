@@ -2,17 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"flag"
 	"fmt"
-	"hash/fnv"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/dspib/dspib"
+	"github.com/dspib/dspib/learn/diffusion"
 	dsp "github.com/dspib/dspib/learn/dspib"
 	"github.com/dspib/dspib/md/traj"
 )
@@ -26,7 +24,7 @@ const generateName = "generate.json"
 
 type generateFlags struct {
 	model, temps, out string
-	n                 int
+	n, batch          int
 	seed              uint64
 	vamp, quiet       bool
 }
@@ -37,6 +35,7 @@ func newGenerateFlagSet(f *generateFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.model, "model", "", "model folder written by dspib train (required)")
 	fs.StringVar(&f.temps, "temps", "", "comma-separated kT [ε] to generate at: trained, interpolated or extrapolated (required unless a SPIB model with -vamp)")
 	fs.IntVar(&f.n, "n", 100000, "latents per temperature")
+	fs.IntVar(&f.batch, "batch", defaultGenBatch, "diffusion latents held in memory at once (rounded up to a multiple of 64; -vamp samples are drawn at once); the output does not depend on it")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed; the output depends only on it, not on the number of cores")
 	fs.StringVar(&f.out, "out", "", "output folder (required; created if missing)")
 	fs.BoolVar(&f.vamp, "vamp", false, "also sample the SPIB VampPrior baseline (vamp.npy; temperature-independent)")
@@ -47,7 +46,10 @@ func newGenerateFlagSet(f *generateFlags, out io.Writer) *flag.FlagSet {
 
 Draws -n latents at every temperature with the model's diffusion prior
 (ancestral sampling over all diffusion steps, all cores, deterministic for
--seed) and writes to DIR:
+-seed: the samples at a temperature depend only on -seed and that kT, not on
+the other temperatures, the core count or -batch). Memory is bounded by
+-batch latents: they are generated and appended to the file in batches.
+Writes to DIR:
 
   generated_kT<T>.npy  n × d latents at kT = <T>
   vamp.npy             with -vamp: n × d samples of the SPIB VampPrior mixture
@@ -65,17 +67,15 @@ Example:
 }
 
 type generateJSON struct {
-	Version string    `json:"version"`
-	Model   string    `json:"model"`
-	Temps   []float64 `json:"temperatures"`
-	N       int       `json:"n"`
-	Seed    uint64    `json:"seed"`
-	// TempSeeds are the sampler seeds used per temperature tag,
-	// tempSeed(seed, kT).
-	TempSeeds map[string]uint64 `json:"temperature_seeds,omitempty"`
-	Sampler   string            `json:"sampler"`
-	Files     map[string]string `json:"files"`
-	Seconds   float64           `json:"seconds"`
+	Version string            `json:"version"`
+	Model   string            `json:"model"`
+	Temps   []float64         `json:"temperatures"`
+	N       int               `json:"n"`
+	Seed    uint64            `json:"seed"`
+	Batch   int               `json:"batch"`
+	Sampler string            `json:"sampler"`
+	Files   map[string]string `json:"files"`
+	Seconds float64           `json:"seconds"`
 }
 
 func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -91,6 +91,8 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 		return usagef("-out: required")
 	case f.n < 1:
 		return usagef("-n: must be ≥ 1, got %d", f.n)
+	case f.batch < 1:
+		return usagef("-batch: must be ≥ 1, got %d", f.batch)
 	case f.temps == "" && !f.vamp:
 		return usagef("-temps: required (comma-separated kT)")
 	}
@@ -112,27 +114,17 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 		return err
 	}
 	start := time.Now()
-	rec := generateJSON{Version: dspib.Version, Model: f.model, Temps: temps, N: f.n, Seed: f.seed,
-		Sampler: "ancestral", Files: map[string]string{}, TempSeeds: map[string]uint64{}}
+	batch := min(f.batch, f.n, maxGenBatch)
+	batch = (batch + diffusion.ChunkRows - 1) / diffusion.ChunkRows * diffusion.ChunkRows
+	rec := generateJSON{Version: dspib.Version, Model: f.model, Temps: temps, N: f.n, Seed: f.seed, Batch: batch,
+		Sampler: diffusion.Ancestral.String(), Files: map[string]string{}}
 	d := m.SPIB.LatentDim()
 	for _, T := range temps {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		// One temperature at a time keeps memory at n×d and lets Ctrl-C
-		// stop between temperatures. The seed of each temperature depends
-		// only on -seed and kT, so a file does not depend on which other
-		// temperatures were asked for.
-		z, err := m.Generate([]float64{T}, f.n, tempSeed(f.seed, T))
-		if err != nil {
-			return err
-		}
 		name := "generated_" + tempTag(T) + ".npy"
-		if err := traj.WriteNPY(filepath.Join(f.out, name), f.n, d, z[0]); err != nil {
+		if err := generateFile(ctx, m.Prior, T, f.n, batch, f.seed, d, filepath.Join(f.out, name)); err != nil {
 			return err
 		}
 		rec.Files[tempTag(T)] = name
-		rec.TempSeeds[tempTag(T)] = tempSeed(f.seed, T)
 		if !f.quiet {
 			fmt.Fprintf(stderr, "dspib generate: kT %v: %d latents → %s\n", T, f.n, name)
 		}
@@ -151,13 +143,35 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 	return traj.WriteJSON(filepath.Join(f.out, generateName), rec)
 }
 
-// tempSeed derives the sampler seed of temperature kT from the run's seed
-// (FNV-1a over both 64-bit patterns).
-func tempSeed(seed uint64, kT float64) uint64 {
-	h := fnv.New64a()
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], seed)
-	binary.LittleEndian.PutUint64(b[8:], math.Float64bits(kT))
-	h.Write(b[:])
-	return h.Sum64()
+// defaultGenBatch is the default -batch: 2^16 latents, 1 MiB for d = 2;
+// maxGenBatch caps it (a larger batch only costs memory).
+const (
+	defaultGenBatch = 1 << 16
+	maxGenBatch     = 1 << 24
+)
+
+// generateFile writes n latents (n×d) at kT, drawn from p in batches of
+// batch rows (a multiple of diffusion.ChunkRows) and appended to path, which
+// appears only when complete. Ctrl-C stops between batches.
+func generateFile(ctx context.Context, p *diffusion.Prior, kT float64, n, batch int, seed uint64, d int, path string) error {
+	w, err := traj.Create(path, d)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	for first := 0; first < n; first += batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		z, err := p.GenerateRange(diffusion.Ancestral, kT, first, min(batch, n-first), seed)
+		if err != nil {
+			return err
+		}
+		for r := 0; r < len(z); r += d {
+			if err := w.WriteRow(z[r : r+d]); err != nil {
+				return err
+			}
+		}
+	}
+	return w.Close()
 }

@@ -12,6 +12,9 @@
 //	train      learn SPIB or D-SPIB from a simulate folder or your own .npy
 //	           features (one temperature each) and write the model and latents
 //	generate   sample a trained D-SPIB model's latent space at any temperatures
+//	evaluate   judge a model's generated latents against MD (report.md,
+//	           metrics.json, figures), as the benchmarks do
+//	encode     map feature .npy files or a simulate folder to latents and states
 //	help       print this help or a command's flags
 //	version    print the package version
 //

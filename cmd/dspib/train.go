@@ -39,8 +39,10 @@ const (
 // trainFlags are the raw flag values of train.
 type trainFlags struct {
 	in, features, temps, out, phase, labelCols, encoder, embedding string
+	labelFeatures, labels                                          string
 	lag, epochs, k, refinements, batch, latentDim, replicas        int
-	beta, lr, lambda, exponent                                     float64
+	epochs1, epochs2, patience1, patience2                         int
+	beta, lr, lambda, exponent, tol1, tol2                         float64
 	seed                                                           uint64
 	quiet                                                          bool
 }
@@ -55,7 +57,15 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.phase, "phase", "dspib", "spib (phase 1 only) or dspib (SPIB, then the diffusion prior)")
 	fs.IntVar(&f.lag, "lag", 0, "time lag Δ [frames] (default 1)")
 	fs.Float64Var(&f.beta, "beta", 0, "information-bottleneck weight β (default 1e-5)")
-	fs.IntVar(&f.epochs, "epochs", 0, "epoch cap of every SPIB round and of phase 2 (default 1000)")
+	fs.IntVar(&f.epochs, "epochs", 0, "epoch cap of every SPIB round and of phase 2 (default 1000); -epochs1/-epochs2 override it")
+	fs.IntVar(&f.epochs1, "epochs1", 0, "phase 1: epoch cap of every SPIB round (default -epochs)")
+	fs.IntVar(&f.epochs2, "epochs2", 0, "phase 2: epoch cap (default -epochs)")
+	fs.Float64Var(&f.tol1, "tol1", 0, "phase 1: relative loss change below which an epoch counts as no progress (default 1e-3)")
+	fs.Float64Var(&f.tol2, "tol2", 0, "phase 2: the same for the cross-entropy and diffusion losses (default -tol1)")
+	fs.IntVar(&f.patience1, "patience1", 0, "phase 1: a round converges after more than this many epochs without progress (default 5; -1 for 0)")
+	fs.IntVar(&f.patience2, "patience2", 0, "phase 2: the same (default -patience1)")
+	fs.StringVar(&f.labelFeatures, "label-features", "", "comma-separated .npy files, frames × K each, one per input: the k-means coordinates (e.g. LJ7 μ2, μ3), used as given")
+	fs.StringVar(&f.labels, "labels", "", "comma-separated .npy files of integer initial labels, one per input (no k-means)")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed (k-means, split, initialisation, batches, noise)")
 	fs.IntVar(&f.k, "k", 100, "initial k-means clusters")
 	fs.StringVar(&f.labelCols, "label-cols", "", "comma-separated feature columns (from 0) for k-means (default: LJ7 (μ2, μ3) from the moments files; otherwise every feature column)")
@@ -76,7 +86,8 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 Learns SPIB (-phase spib) or D-SPIB (-phase dspib: SPIB, then the encoder,
 decoder and a temperature-conditioned diffusion prior trained jointly) from
 trajectories at one or more temperatures. Initial labels are k-means
-clusters (-k) of the -label-cols columns. Writes to MODELDIR:
+clusters (-k) of the -label-cols columns, of separate -label-features files,
+or your own integer -labels. Writes to MODELDIR:
 
   model.json, spib.ckpt(.json), prior.ckpt   the model (dspib generate -model MODELDIR)
   phase1/                          D-SPIB only: the phase-1 SPIB model (VampPrior baseline)
@@ -126,6 +137,7 @@ type trainInput struct {
 	features []float64
 	cols     int
 	labelX   []float64 // frames × len(labelCols) k-means coordinates
+	labels   []int     // -labels: the user's initial labels
 }
 
 func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
@@ -170,7 +182,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	for _, c := range []struct {
 		name string
 		v    int
-	}{{"-lag", f.lag}, {"-epochs", f.epochs}, {"-batch", f.batch}, {"-latent-dim", f.latentDim}, {"-replicas", f.replicas}} {
+	}{{"-lag", f.lag}, {"-epochs", f.epochs}, {"-epochs1", f.epochs1}, {"-epochs2", f.epochs2}, {"-batch", f.batch}, {"-latent-dim", f.latentDim}, {"-replicas", f.replicas}} {
 		if c.v < 0 {
 			return nil, usagef("%s: must be ≥ 1, got %d", c.name, c.v)
 		}
@@ -178,7 +190,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	for _, c := range []struct {
 		name string
 		v    float64
-	}{{"-beta", f.beta}, {"-lr", f.lr}, {"-lambda", f.lambda}, {"-exponent", f.exponent}} {
+	}{{"-beta", f.beta}, {"-lr", f.lr}, {"-lambda", f.lambda}, {"-exponent", f.exponent}, {"-tol1", f.tol1}, {"-tol2", f.tol2}} {
 		if c.v < 0 || math.IsNaN(c.v) || math.IsInf(c.v, 0) {
 			return nil, usagef("%s: must be finite and ≥ 0, got %v", c.name, c.v)
 		}
@@ -192,12 +204,27 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 			tc.labelCols = append(tc.labelCols, c)
 		}
 	}
+	if f.labels != "" && (f.labelFeatures != "" || f.labelCols != "") {
+		return nil, usagef("-labels: give either your own labels or k-means coordinates (-label-features, -label-cols), not both")
+	}
+	if f.labelFeatures != "" && f.labelCols != "" {
+		return nil, usagef("-label-features and -label-cols: give only one")
+	}
+	or := func(v, dflt int) int {
+		if v != 0 {
+			return v
+		}
+		return dflt
+	}
 	tc.cfg = dsp.Config{
 		SPIB: spib.Config{Lag: f.lag, LatentDim: f.latentDim, Encoder: enc, Beta: f.beta, LearningRate: f.lr,
-			BatchSize: f.batch, Refinements: f.refinements, MaxEpochs: f.epochs},
+			BatchSize: f.batch, Refinements: f.refinements, MaxEpochs: or(f.epochs1, f.epochs),
+			Tolerance: f.tol1, Patience: f.patience1},
 		Prior:     diffusion.Config{Exponent: f.exponent, Embedding: emb, Replicas: f.replicas},
 		Lambda:    f.lambda,
-		MaxEpochs: f.epochs,
+		MaxEpochs: or(f.epochs2, f.epochs),
+		Tolerance: f.tol2,
+		Patience:  f.patience2,
 	}
 	if f.beta == 0 && set["beta"] {
 		tc.cfg.SPIB.Beta = -1 // β = 0 asked for explicitly
@@ -237,7 +264,7 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 		for _, r := range sf.Replicas {
 			in := trainInput{File: filepath.Join(f.in, sf.Meta.Files[trainFeatureRole(sf, r.KT)]), KT: r.KT, Frames: r.Frames,
 				features: r.Features, cols: r.Cols}
-			if r.Moments != nil && tc.labelCols == nil {
+			if r.Moments != nil && tc.labelCols == nil && f.labelFeatures == "" {
 				in.labelX = r.Moments // LJ7: k-means on (μ2, μ3)
 				tc.labelDesc = "LJ7 moments (mu2, mu3)"
 			}
@@ -263,6 +290,9 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 			ins = append(ins, trainInput{File: name, KT: temps[i], Frames: rows, features: data, cols: cols})
 		}
 	}
+	if err := tc.loadLabelFiles(ins); err != nil {
+		return nil, err
+	}
 	first := 0
 	for i := range ins {
 		in := &ins[i]
@@ -274,7 +304,7 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 		}
 		in.First = first
 		first += in.Frames
-		if in.labelX != nil {
+		if in.labelX != nil || in.labels != nil {
 			continue
 		}
 		cols := tc.labelCols
@@ -297,6 +327,56 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 	return ins, nil
 }
 
+// loadLabelFiles reads -label-features (k-means coordinates) or -labels
+// (integer initial labels), one file per input, each with one row per frame.
+func (tc *trainConfig) loadLabelFiles(ins []trainInput) error {
+	f := tc.flags
+	var flagName, list string
+	switch {
+	case f.labelFeatures != "":
+		flagName, list = "-label-features", f.labelFeatures
+	case f.labels != "":
+		flagName, list = "-labels", f.labels
+	default:
+		return nil
+	}
+	files := strings.Split(list, ",")
+	if len(files) != len(ins) {
+		return usagef("%s: %d files for %d inputs (one per input, in the same order)", flagName, len(files), len(ins))
+	}
+	for i, name := range files {
+		name = strings.TrimSpace(name)
+		in := &ins[i]
+		if f.labels != "" {
+			l, err := traj.ReadNPYInts(name)
+			if err != nil {
+				return err
+			}
+			if len(l) != in.Frames {
+				return fmt.Errorf("%s: %d labels, but %s has %d frames", name, len(l), in.File, in.Frames)
+			}
+			for j, v := range l {
+				if v < 0 {
+					return fmt.Errorf("%s: label %d of frame %d, want ≥ 0", name, v, j)
+				}
+			}
+			in.labels = l
+			tc.labelDesc = "user labels (" + flagName + ")"
+			continue
+		}
+		data, rows, _, err := traj.ReadNPY(name)
+		if err != nil {
+			return err
+		}
+		if rows != in.Frames {
+			return fmt.Errorf("%s: %d rows, but %s has %d frames", name, rows, in.File, in.Frames)
+		}
+		in.labelX = data
+		tc.labelDesc = "k-means on " + flagName
+	}
+	return nil
+}
+
 // roleOf returns the metadata role of the features of temperature kT.
 func trainFeatureRole(sf *simFolder, kT float64) string {
 	if _, ok := sf.Meta.Files["features_"+tempTag(kT)]; ok {
@@ -307,21 +387,33 @@ func trainFeatureRole(sf *simFolder, kT float64) string {
 
 // kmeansTrajectories builds labelled trajectories: k-means (k-means++,
 // analysis.KMeans) on the label coordinates of all frames together.
+// With user labels (-labels) k-means is skipped.
 func kmeansTrajectories(ins []trainInput, k int, rng *rand.Rand) ([]spib.Trajectory, error) {
-	dim := len(ins[0].labelX) / ins[0].Frames
-	var all []float64
-	for _, in := range ins {
-		all = append(all, in.labelX...)
-	}
-	km, err := analysis.KMeans(all, dim, k, rng, analysis.KMeansConfig{})
-	if err != nil {
-		return nil, fmt.Errorf("k-means (-k %d): %w", k, err)
+	var labels []int
+	if ins[0].labels != nil {
+		for _, in := range ins {
+			labels = append(labels, in.labels...)
+		}
+	} else {
+		dim := len(ins[0].labelX) / ins[0].Frames
+		var all []float64
+		for _, in := range ins {
+			if len(in.labelX) != in.Frames*dim {
+				return nil, fmt.Errorf("%s: %d k-means values for %d frames, want %d columns like the first input", in.File, len(in.labelX), in.Frames, dim)
+			}
+			all = append(all, in.labelX...)
+		}
+		km, err := analysis.KMeans(all, dim, k, rng, analysis.KMeansConfig{})
+		if err != nil {
+			return nil, fmt.Errorf("k-means (-k %d): %w", k, err)
+		}
+		labels = km.Labels
 	}
 	trajs := make([]spib.Trajectory, len(ins))
 	for i, in := range ins {
 		tr := &trajs[i]
 		tr.Temp = in.KT
-		tr.Labels = km.Labels[in.First : in.First+in.Frames]
+		tr.Labels = labels[in.First : in.First+in.Frames]
 		tr.Features = make([][]float64, in.Frames)
 		for r := range in.Frames {
 			tr.Features[r] = in.features[r*in.cols : (r+1)*in.cols]

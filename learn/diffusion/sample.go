@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/dspib/dspib/internal/stream"
 	"github.com/dspib/dspib/learn/ad"
 )
 
@@ -149,14 +150,45 @@ func (p *Prior) Sample(T float64, n int, seed uint64) ([]float64, error) {
 //
 // out[k] holds the n×d samples for temps[k], row-major. The work is split
 // into fixed chunks of 64 samples, each with its own PCG stream derived from
-// (seed, chunk index), and run on GOMAXPROCS workers, so the result is
-// bit-identical for a seed whatever the number of cores.
+// (seed, temps[k], chunk index) by internal/stream, and run on GOMAXPROCS
+// workers, so the samples at a temperature are bit-identical for a seed
+// whatever the number of cores and whichever other temperatures are
+// generated with it, in any order.
 func (p *Prior) Generate(temps []float64, n int, seed uint64) ([][]float64, error) {
 	return p.GenerateWith(Ancestral, temps, n, seed)
 }
 
 // GenerateWith is Generate with a choice of sampler.
 func (p *Prior) GenerateWith(s Sampler, temps []float64, n int, seed uint64) ([][]float64, error) {
+	return p.generate(s, temps, 0, n, seed)
+}
+
+// GenerateRange draws the samples first, …, first+n−1 at temperature T of
+// the sequence GenerateWith(s, []float64{T}, total, seed) draws for any
+// total ≥ first+n: generating a large sample in consecutive ranges gives the
+// same bits as generating it at once, with memory bounded by the range.
+// first must be a multiple of ChunkRows (the samplers' chunk of one random
+// stream), and so must n unless the range ends the sample.
+func (p *Prior) GenerateRange(s Sampler, T float64, first, n int, seed uint64) ([]float64, error) {
+	if first < 0 || first%ChunkRows != 0 {
+		return nil, fmt.Errorf("diffusion: GenerateRange: first = %d, want a multiple of %d, ≥ 0", first, ChunkRows)
+	}
+	out, err := p.generate(s, []float64{T}, first, n, seed)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// ChunkRows is the number of samples drawn from one random stream.
+const ChunkRows = chunkRows
+
+// generateTag names the random streams of the samplers (internal/stream).
+const generateTag = "diffusion/generate"
+
+// generate draws the samples first, …, first+n−1 at every temperature;
+// first is a multiple of chunkRows.
+func (p *Prior) generate(s Sampler, temps []float64, first, n int, seed uint64) ([][]float64, error) {
 	if s != Ancestral && s != ProbabilityFlow {
 		return nil, fmt.Errorf("diffusion: Generate: sampler = %d, want Ancestral or ProbabilityFlow", int(s))
 	}
@@ -196,7 +228,7 @@ func (p *Prior) GenerateWith(s Sampler, temps []float64, n int, seed uint64) ([]
 				}
 				k, c := g/perTemp, g%perTemp
 				lo, hi := c*chunkRows, min(n, (c+1)*chunkRows)
-				rng := rand.New(rand.NewPCG(seed, splitmix64(uint64(g))))
+				rng := stream.New(seed, generateTag, temps[k], uint64(first/chunkRows+c))
 				f.sampleChunk(out[k][lo*d:hi*d], hi-lo, temps[k], sig[k], s, rng)
 			}
 		}()
@@ -293,13 +325,4 @@ func probabilityFlow(z, prev []float64, sig float64, s Schedule, pred predictor,
 		}
 		hPrev = h
 	}
-}
-
-// splitmix64 scrambles a chunk index into a well-separated PCG stream
-// selector (Steele, Lea & Flood, OOPSLA 2014).
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }

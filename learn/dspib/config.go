@@ -35,6 +35,11 @@ type Config struct {
 	LRDecay float64
 	// MaxEpochs caps phase 2 [epochs]. Default SPIB.MaxEpochs.
 	MaxEpochs int
+	// Tolerance and Patience are phase 2's convergence rule (relative
+	// improvement and epochs without one, as spib.Config's). Defaults
+	// SPIB.Tolerance and SPIB.Patience; a negative Patience means 0.
+	Tolerance float64
+	Patience  int
 
 	// Checkpoint, when not empty, is the path of the checkpoint file that
 	// Fit writes after every phase-1 epoch that training continues from, at
@@ -95,6 +100,18 @@ func (c Config) Validate() (Config, error) {
 	if c.MaxEpochs < 1 {
 		return bad("MaxEpochs", c.MaxEpochs, "must be ≥ 1")
 	}
+	if c.Tolerance == 0 {
+		c.Tolerance = c.SPIB.Tolerance
+	}
+	if !(c.Tolerance > 0) || math.IsInf(c.Tolerance, 0) {
+		return bad("Tolerance", c.Tolerance, "must be finite and > 0")
+	}
+	if c.Patience == 0 {
+		c.Patience = c.SPIB.Patience
+	}
+	if c.Patience < 0 {
+		c.Patience = -1
+	}
 	if c.ProgressEvery == 0 {
 		c.ProgressEvery = 10 * time.Second
 	}
@@ -107,8 +124,8 @@ func (c Config) Validate() (Config, error) {
 // beta returns the effective β (spib: a negative Beta means 0).
 func (c Config) beta() float64 { return max(c.SPIB.Beta, 0) }
 
-// patience returns the effective patience (spib: negative means 0).
-func (c Config) patience() int { return max(c.SPIB.Patience, 0) }
+// patience returns the effective phase-2 patience (negative means 0).
+func (c Config) patience() int { return max(c.Patience, 0) }
 
 // fingerprint hashes every setting that changes the result (not Workers,
 // progress or callbacks), so a checkpoint written with other settings is
@@ -126,8 +143,10 @@ func (c Config) fingerprint() (uint64, error) {
 		Lambda, LR   float64
 		LRDecay      float64
 		MaxEpochs    int
+		Tolerance    float64
+		Patience     int
 		FormatLayout int
-	}{sj, c.Prior, c.Lambda, c.LearningRate, c.LRDecay, c.MaxEpochs, checkpointVersion})
+	}{sj, c.Prior, c.Lambda, c.LearningRate, c.LRDecay, c.MaxEpochs, c.Tolerance, c.Patience, checkpointVersion})
 	if err != nil {
 		return 0, err
 	}

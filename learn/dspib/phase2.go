@@ -337,7 +337,7 @@ type converger struct {
 }
 
 func newConverger(cfg Config) *converger {
-	tol, pat := cfg.SPIB.Tolerance, cfg.patience()
+	tol, pat := cfg.Tolerance, cfg.patience()
 	return &converger{
 		ce:        plateau{tol: tol, patience: pat},
 		diff:      plateau{tol: tol, patience: pat},

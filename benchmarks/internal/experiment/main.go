@@ -162,17 +162,6 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 	return nil
 }
 
-// seedResult is everything one repetition reports.
-type seedResult struct {
-	Seed    uint64            `json:"seed"`
-	Rows    []Row             `json:"rows"`
-	Timings []Timing          `json:"timings"`
-	Info    map[string]any    `json:"info"`
-	NEval   map[string]int    `json:"n_eval"`
-	Figures []string          `json:"-"`
-	Stopped map[string]string `json:"dspib_stopped"`
-}
-
 func (r *seedRun) run(ctx context.Context, figures bool, figDir string) (*seedResult, error) {
 	if err := r.simulateAndLoad(ctx); err != nil {
 		return nil, err
@@ -210,7 +199,7 @@ func (r *seedRun) run(ctx context.Context, figures bool, figDir string) (*seedRe
 		res.Stopped[e.Name] = x.stopped
 		if figures {
 			start := time.Now()
-			files, err := writeFigures(figDir, x, &r.sizes)
+			files, err := writeFigures(figDir, x)
 			if err != nil {
 				return nil, fmt.Errorf("%s: figures: %w", e.Name, err)
 			}

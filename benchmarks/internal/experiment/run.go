@@ -18,6 +18,8 @@ import (
 
 	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/analysis/plots"
+	"github.com/dspib/dspib/evaluate"
+	"github.com/dspib/dspib/learn"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/dspib"
 	"github.com/dspib/dspib/learn/spib"
@@ -38,13 +40,6 @@ type seedRun struct {
 
 	mu      sync.Mutex
 	timings []Timing
-}
-
-// Timing is the wall time of one stage.
-type Timing struct {
-	Stage   string  `json:"stage"`
-	Seconds float64 `json:"seconds"`
-	Reused  bool    `json:"reused,omitempty"`
 }
 
 func (r *seedRun) timed(stage string, reused bool, start time.Time) {
@@ -175,7 +170,7 @@ type expRun struct {
 	info                   map[string]any
 	nEval                  int
 	rows                   []Row
-	plots                  expPlots
+	res                    *evaluate.Result
 }
 
 // models is what the training stage saves besides the two model folders.
@@ -411,7 +406,7 @@ func (r *seedRun) buildMethods(ctx context.Context, x *expRun) error {
 	if d := x.phase1.SPIB.LatentDim(); d != 2 {
 		return fmt.Errorf("%s: latent dimension %d, the benchmark compares 2-D latents", x.e.Name, d)
 	}
-	enc1 := spibEncoder{x.phase1.SPIB}
+	enc1 := learn.SPIB{M: x.phase1.SPIB}
 	var ep, tr, te []float64
 	for _, h := range x.hist1 {
 		ep = append(ep, float64(h.TotalEpoch))
@@ -419,7 +414,7 @@ func (r *seedRun) buildMethods(ctx context.Context, x *expRun) error {
 		te = append(te, h.TestLoss)
 	}
 	x.methods = append(x.methods, &Method{Name: "SPIB (VampPrior)", Key: "spib", EncKey: "spib", Enc: enc1,
-		Gen: vampGen{x.phase1}, Curves: []plots.Curve{{Label: "SPIB train", X: ep, Y: tr}, {Label: "SPIB test", X: ep, Y: te, Dashed: true}}})
+		Gen: learn.VampPrior{M: x.phase1}, Curves: []plots.Curve{{Label: "SPIB train", X: ep, Y: tr}, {Label: "SPIB test", X: ep, Y: te, Dashed: true}}})
 
 	var ce, diff, tdiff []float64
 	for _, h := range x.hist2 {
@@ -428,8 +423,8 @@ func (r *seedRun) buildMethods(ctx context.Context, x *expRun) error {
 		tdiff = append(tdiff, h.TestDiff)
 	}
 	ep2 := epochs(len(x.hist2))
-	x.methods = append(x.methods, &Method{Name: "D-SPIB", Key: "dspib", EncKey: "dspib", Enc: spibEncoder{x.dspib.SPIB},
-		Gen: dspibGen{x.dspib}, TempAware: true, Curves: []plots.Curve{
+	x.methods = append(x.methods, &Method{Name: "D-SPIB", Key: "dspib", EncKey: "dspib", Enc: learn.SPIB{M: x.dspib.SPIB},
+		Gen: learn.Diffusion{P: x.dspib.Prior}, TempAware: true, Curves: []plots.Curve{
 			{Label: "D-SPIB CE (train)", X: ep2, Y: ce}, {Label: "D-SPIB diffusion (train)", X: ep2, Y: diff},
 			{Label: "D-SPIB diffusion (test)", X: ep2, Y: tdiff, Dashed: true}}})
 
@@ -438,7 +433,7 @@ func (r *seedRun) buildMethods(ctx context.Context, x *expRun) error {
 		return err
 	}
 	x.methods = append(x.methods, &Method{Name: "SPIB + post-hoc diffusion (frozen encoder)", Key: "posthoc", EncKey: "spib", Enc: enc1,
-		Gen: priorGen{prior}, TempAware: true, Curves: []plots.Curve{{Label: "post-hoc diffusion (frozen SPIB)", X: epochs(len(losses)), Y: losses}}})
+		Gen: learn.Diffusion{P: prior}, TempAware: true, Curves: []plots.Curve{{Label: "post-hoc diffusion (frozen SPIB)", X: epochs(len(losses)), Y: losses}}})
 	x.info["spib_states"] = x.phase1.SPIB.K
 	x.info["spib_epochs"] = len(x.hist1)
 	x.info["dspib_epochs"] = len(x.hist2)

@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dspib/dspib/analysis/plots"
+	"github.com/dspib/dspib/evaluate"
+	"github.com/dspib/dspib/learn"
+	dsp "github.com/dspib/dspib/learn/dspib"
+	"github.com/dspib/dspib/md/traj"
+)
+
+func init() {
+	register(command{name: "evaluate", summary: "judge a trained model's generated latents against MD at any temperatures; write report.md, metrics.json, figures", run: runEvaluate})
+}
+
+type evaluateFlags struct {
+	model, md, mdTemps, temps, trainTemps, out string
+	indep, indepTemps, name                    string
+	n, klBins                                  int
+	bandwidth                                  float64
+	seed                                       uint64
+	quiet                                      bool
+}
+
+func newEvaluateFlagSet(f *evaluateFlags, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&f.model, "model", "", "model folder written by dspib train (required)")
+	fs.StringVar(&f.md, "md", "", "MD: a run folder written by dspib simulate, or comma-separated .npy files of frames × D features (required)")
+	fs.StringVar(&f.mdTemps, "md-temps", "", "with .npy files for -md: their kT [ε], one per file")
+	fs.StringVar(&f.indep, "independent", "", "MD independent of -md (folder or .npy files) for the nearest-training-kT baseline (default: the second half of every -md trajectory)")
+	fs.StringVar(&f.indepTemps, "independent-temps", "", "with .npy files for -independent: their kT [ε], one per file")
+	fs.StringVar(&f.name, "name", "eval", "name of the comparison: figure-file prefix, and part of every generator's seed")
+	fs.StringVar(&f.temps, "temps", "", "comma-separated kT [ε] to evaluate at (default: every temperature of the MD run)")
+	fs.StringVar(&f.trainTemps, "train-temps", "", "the model's training kT (default: from the model's summary.json)")
+	fs.IntVar(&f.n, "n", 10000, "latents compared per side and temperature (capped by the MD frames)")
+	fs.IntVar(&f.klBins, "kl-bins", 100, "histogram bins per axis of the KL")
+	fs.Float64Var(&f.bandwidth, "bandwidth", 0.1, "KDE bandwidth of the 1-D free-energy profiles [latent units]")
+	fs.Uint64Var(&f.seed, "seed", 1, "random seed of the generators")
+	fs.StringVar(&f.out, "out", "", "output folder (required; created if missing)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no notes on stderr")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprint(w, `Usage: dspib evaluate -model MODELDIR -md (RUNFOLDER | a.npy,b.npy -md-temps kT1,kT2) -out DIR [flags]
+
+Compares the latents a trained model generates at every temperature with the
+MD frames (run folder or feature files) encoded by the same model (spec §4), for a D-SPIB
+model (its diffusion prior, and SPIB's VampPrior from its phase1/ folder) or
+a SPIB model (VampPrior). Each temperature's MD frames are split in halves:
+the first half is the reference, the second an independent run (or, with
+-independent, all of -md is the reference and -independent the independent
+run). The baseline "MD at nearest training kT" is the independent run at the
+training temperature nearest to kT: at a training temperature it is the sampling-noise floor, and
+a temperature-aware model that does not beat it elsewhere has not learned how
+the distribution changes with temperature. Writes to DIR:
+
+  report.md      settings, the metrics table per temperature, what they mean
+  metrics.json   every metric of every method and temperature
+  figures/       free-energy surfaces and profiles, state populations (PNG)
+  latents/       the compared latent sets (.npy)
+
+Flags:
+`)
+		fs.PrintDefaults()
+		fmt.Fprint(w, `
+Example:
+  dspib evaluate -model models/lj7 -md runs/lj7-ref -temps 0.2,0.3,0.4,0.5,0.6 -out eval/lj7
+`)
+	}
+	return fs
+}
+
+func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
+	var f evaluateFlags
+	fs := newEvaluateFlagSet(&f, stderr)
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case f.model == "":
+		return usagef("-model: required (a folder written by dspib train)")
+	case f.md == "":
+		return usagef("-md: required (a folder written by dspib simulate)")
+	case f.out == "":
+		return usagef("-out: required")
+	case f.n < 2:
+		return usagef("-n: must be ≥ 2, got %d", f.n)
+	case f.klBins < 1:
+		return usagef("-kl-bins: must be ≥ 1, got %d", f.klBins)
+	case !(f.bandwidth > 0):
+		return usagef("-bandwidth: must be > 0, got %v", f.bandwidth)
+	case f.name == "" || strings.ContainsAny(f.name, "/\\ "):
+		return usagef("-name: %q, want a non-empty name without slashes or spaces", f.name)
+	}
+	start := time.Now()
+	methods, err := modelMethods(f.model)
+	if err != nil {
+		return err
+	}
+	train, err := trainingTemps(f.model, f.trainTemps)
+	if err != nil {
+		return err
+	}
+	md, err := loadMDFeatures(f.md, f.mdTemps, "-md-temps")
+	if err != nil {
+		return err
+	}
+	eval := slices.Sorted(maps.Keys(md))
+	if f.temps != "" {
+		if eval, err = parseTemps(f.temps); err != nil {
+			return err
+		}
+	}
+	for _, t := range eval {
+		if _, ok := md[t]; !ok {
+			return fmt.Errorf("%s: no MD at kT %v (it has kT %v)", f.md, t, slices.Sorted(maps.Keys(md)))
+		}
+	}
+	for _, t := range train {
+		if !slices.Contains(eval, t) {
+			eval = append(eval, t)
+		}
+	}
+	slices.Sort(eval)
+	d := methods[0].Enc.FeatureDim()
+	ref, indep := map[float64][]float64{}, map[float64][]float64{}
+	for t, x := range md {
+		if len(x)%d != 0 {
+			return fmt.Errorf("%s: kT %v: %d feature values is not a multiple of the model's %d features", f.md, t, len(x), d)
+		}
+		half := len(x) / d / 2 * d
+		ref[t], indep[t] = x[:half], x[half:]
+	}
+	indepDesc := "the second half of the frames"
+	if f.indep != "" {
+		if indep, err = loadMDFeatures(f.indep, f.indepTemps, "-independent-temps"); err != nil {
+			return err
+		}
+		ref = md
+		indepDesc = "the independent run " + f.indep
+	} else if f.indepTemps != "" {
+		return usagef("-independent-temps: only with -independent")
+	}
+	for _, t := range train {
+		if _, ok := indep[t]; !ok {
+			return fmt.Errorf("no independent MD at the training kT %v (have kT %v)", t, slices.Sorted(maps.Keys(indep)))
+		}
+	}
+	figDir := filepath.Join(f.out, "figures")
+	if err := os.MkdirAll(figDir, 0o755); err != nil {
+		return err
+	}
+	cfg := evaluate.Config{KLBins: f.klBins, KDEBandwidth: f.bandwidth}
+	design := evaluate.Design{Name: f.name, Title: "model " + f.model + " against MD " + f.md, Train: train, Eval: eval}
+	res, err := evaluate.Run(&evaluate.Comparison{Design: design, Methods: methods, Ref: ref, Independent: indep,
+		N: f.n, Seed: f.seed, LatentsDir: filepath.Join(f.out, "latents"), Config: cfg})
+	if err != nil {
+		return err
+	}
+	files, err := evaluate.WriteFigures(figDir, res)
+	if err != nil {
+		return err
+	}
+	wall := time.Since(start)
+	cmd := "dspib evaluate " + strings.Join(args, " ")
+	rep := &evaluate.Report{
+		Title: "Evaluation: generated latents against molecular dynamics",
+		Intro: fmt.Sprintf("Command: `%s`  \nModel: `%s`; MD: `%s`; seed %d; wall time %s.\n\n", cmd, f.model, f.md, f.seed, wall.Round(time.Millisecond)),
+		Settings: [][2]string{
+			{"model", f.model},
+			{"MD run", f.md},
+			{"training temperatures", fmt.Sprint(train)},
+			{"comparison", fmt.Sprintf("%d latents per side (equal sizes), KL on %d×%d common bins + 1e-10, KDE bandwidth %g, F cap 3 kT", res.N, f.klBins, f.klBins, f.bandwidth)},
+		},
+		RefNote: refNote(f.indep != "", indepDesc),
+		Designs: []evaluate.Design{design},
+		Seeds:   []*evaluate.SeedResult{{Seed: f.seed, Rows: res.Rows, NEval: map[string]int{design.Name: res.N}, Figures: files}},
+		JSON:    map[string]any{"command": cmd, "model": f.model, "md": f.md, "design": design, "wall_seconds": wall.Seconds()},
+		Footer:  "Every number above was computed in this run, with the seed written next to it; the latents compared are in `latents/`.\n",
+	}
+	if err := evaluate.WriteResults(f.out, rep); err != nil {
+		return err
+	}
+	if !f.quiet {
+		fmt.Fprintf(stderr, "dspib evaluate: %d methods at kT %v, %d latents per side → %s\n",
+			len(res.Methods), eval, res.N, filepath.Join(f.out, "report.md"))
+	}
+	return nil
+}
+
+// refNote explains the reference and the baseline in the report.
+func refNote(separate bool, indep string) string {
+	if separate {
+		return "Reference at every temperature: the MD frames of -md at that kT, encoded by each method's own encoder. " +
+			"Baseline *MD at nearest training kT*: " + indep + " at the nearest training temperature (at a training temperature " +
+			"an independent run at the same kT, i.e. the sampling-noise floor of every metric).\n\n"
+	}
+	return "Reference at every temperature: the first half of the MD frames at that kT, encoded by each method's own encoder. " +
+		"Baseline *MD at nearest training kT*: the second half of the frames at the nearest training temperature (at a training " +
+		"temperature that is the same run's other half, i.e. about the sampling-noise floor of every metric; halves of one " +
+		"trajectory are nearly independent only if it is much longer than its correlation time).\n\n"
+}
+
+// modelMethods returns the generators of a model folder written by dspib
+// train: D-SPIB (its diffusion prior in its own latent space) and SPIB's
+// VampPrior (from phase1/ of a D-SPIB folder, or the SPIB model itself).
+func modelMethods(dir string) ([]*evaluate.Method, error) {
+	m, err := dsp.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	curves1, curves2 := lossCurves(dir)
+	if m.Prior == nil {
+		return []*evaluate.Method{{Name: "SPIB (VampPrior)", Key: "spib", EncKey: "spib", Enc: learn.SPIB{M: m.SPIB},
+			Gen: learn.VampPrior{M: m}, Curves: curves1}}, nil
+	}
+	out := []*evaluate.Method{{Name: "D-SPIB", Key: "dspib", EncKey: "dspib", Enc: learn.SPIB{M: m.SPIB},
+		Gen: learn.Diffusion{P: m.Prior}, TempAware: true, Curves: curves2}}
+	if p1, err := dsp.Load(filepath.Join(dir, phase1Dir)); err == nil {
+		out = append([]*evaluate.Method{{Name: "SPIB (VampPrior)", Key: "spib", EncKey: "spib", Enc: learn.SPIB{M: p1.SPIB},
+			Gen: learn.VampPrior{M: p1}, Curves: curves1}}, out...)
+	}
+	return out, nil
+}
+
+// lossCurves reads the loss histories train writes (losses_spib.npy,
+// losses_dspib.npy), if present.
+func lossCurves(dir string) (spibCurves, dspibCurves []plots.Curve) {
+	if l, rows, cols, err := traj.ReadNPY(filepath.Join(dir, "losses_spib.npy")); err == nil && cols == 8 {
+		ep, tr, te := make([]float64, rows), make([]float64, rows), make([]float64, rows)
+		for i := range rows {
+			ep[i], tr[i], te[i] = l[i*8], l[i*8+2], l[i*8+5]
+		}
+		spibCurves = []plots.Curve{{Label: "SPIB train", X: ep, Y: tr}, {Label: "SPIB test", X: ep, Y: te, Dashed: true}}
+	}
+	if l, rows, cols, err := traj.ReadNPY(filepath.Join(dir, "losses_dspib.npy")); err == nil && cols == 9 {
+		ep, ce, df, tdf := make([]float64, rows), make([]float64, rows), make([]float64, rows), make([]float64, rows)
+		for i := range rows {
+			ep[i], ce[i], df[i], tdf[i] = l[i*9], l[i*9+2], l[i*9+4], l[i*9+8]
+		}
+		dspibCurves = []plots.Curve{{Label: "D-SPIB CE (train)", X: ep, Y: ce}, {Label: "D-SPIB diffusion (train)", X: ep, Y: df},
+			{Label: "D-SPIB diffusion (test)", X: ep, Y: tdf, Dashed: true}}
+	}
+	return spibCurves, dspibCurves
+}
+
+// trainingTemps returns the -train-temps list, or the distinct kT of the
+// inputs recorded in the model's summary.json.
+func trainingTemps(model, flagValue string) ([]float64, error) {
+	if flagValue != "" {
+		return parseTrainTemps("-train-temps", flagValue)
+	}
+	b, err := os.ReadFile(filepath.Join(model, trainSummary))
+	if err != nil {
+		return nil, fmt.Errorf("%w (give the training temperatures with -train-temps)", err)
+	}
+	var sum struct {
+		Inputs []struct {
+			KT float64 `json:"kT"`
+		} `json:"inputs"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(model, trainSummary), err)
+	}
+	var out []float64
+	for _, in := range sum.Inputs {
+		if !slices.Contains(out, in.KT) {
+			out = append(out, in.KT)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s lists no inputs (give the training temperatures with -train-temps)", filepath.Join(model, trainSummary))
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// loadMDFeatures returns the model input features (frames × D, original
+// units) of every temperature of MD given as a run folder, or as
+// comma-separated .npy feature files with their temperatures (temps, one
+// per file). It is the one place evaluate and encode read MD: a run folder
+// through the simulate folder loader that train uses today.
+func loadMDFeatures(md, temps, tempsFlag string) (map[float64][]float64, error) {
+	out := map[float64][]float64{}
+	if strings.HasSuffix(md, ".npy") {
+		files := strings.Split(md, ",")
+		if temps == "" {
+			return nil, usagef("%s: required with .npy files (one kT per file)", tempsFlag)
+		}
+		ts, err := parseTrainTemps(tempsFlag, temps)
+		if err != nil {
+			return nil, err
+		}
+		if len(ts) != len(files) {
+			return nil, usagef("%s: %d values for %d files", tempsFlag, len(ts), len(files))
+		}
+		for i, name := range files {
+			x, _, _, err := traj.ReadNPY(strings.TrimSpace(name))
+			if err != nil {
+				return nil, err
+			}
+			out[ts[i]] = append(out[ts[i]], x...)
+		}
+		return out, nil
+	}
+	if temps != "" {
+		return nil, usagef("%s: only with .npy files (a run folder knows its temperatures)", tempsFlag)
+	}
+	sf, err := loadSimFolder(md)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range sf.Replicas {
+		out[r.KT] = r.Features
+	}
+	return out, nil
+}

@@ -1,0 +1,288 @@
+package evaluate
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/dspib/dspib/analysis/plots"
+	"github.com/dspib/dspib/internal/stream"
+	"github.com/dspib/dspib/learn"
+	"github.com/dspib/dspib/md/traj"
+)
+
+// Design is one train/evaluate design: the temperatures [ε] the models were
+// trained on and the temperatures they are evaluated at (trained,
+// interpolated and extrapolated kT).
+type Design struct {
+	// Name is a short identifier used in file names ("multi").
+	Name string `json:"name"`
+	// Title is a one-line description for the report.
+	Title string `json:"title,omitempty"`
+	// Train and Eval list kT [ε].
+	Train []float64 `json:"train"`
+	Eval  []float64 `json:"eval"`
+}
+
+// Validate checks that the design has a name and finite positive
+// temperatures, naming the problem.
+func (e *Design) Validate() error {
+	if e.Name == "" || len(e.Train) == 0 || len(e.Eval) == 0 {
+		return fmt.Errorf("evaluate: design %q needs Name, Train and Eval", e.Name)
+	}
+	for _, t := range append(slices.Clone(e.Train), e.Eval...) {
+		if !(t > 0) || math.IsInf(t, 0) {
+			return fmt.Errorf("evaluate: design %s: kT = %v, want finite > 0", e.Name, t)
+		}
+	}
+	return nil
+}
+
+// IsTrain reports whether kT is a training temperature of e.
+func (e *Design) IsTrain(kT float64) bool { return slices.Contains(e.Train, kT) }
+
+// Nearest returns the training temperature nearest to kT on a log scale
+// (ties go to the lower one).
+func (e *Design) Nearest(kT float64) float64 {
+	best, bd := e.Train[0], math.Inf(1)
+	for _, t := range e.Train {
+		if d := math.Abs(math.Log(t / kT)); d < bd-1e-12 || (math.Abs(d-bd) <= 1e-12 && t < best) {
+			best, bd = t, d
+		}
+	}
+	return best
+}
+
+// Regime classifies kT against the training temperatures: "trained",
+// "interpolated" or "extrapolated".
+func (e *Design) Regime(kT float64) string {
+	if e.IsTrain(kT) {
+		return "trained"
+	}
+	if kT > slices.Min(e.Train) && kT < slices.Max(e.Train) {
+		return "interpolated"
+	}
+	return "extrapolated"
+}
+
+// Method is one way of predicting the latent distribution at a temperature:
+// a generator in the latent space of an encoder.
+type Method struct {
+	// Name is shown in tables ("SPIB (VampPrior)").
+	Name string
+	// Key is a short file-name-safe identifier ("spib").
+	Key string
+	// EncKey names the encoder ("spib", "dspib"): methods with the same
+	// EncKey are compared against the same encoded MD.
+	EncKey string
+	Enc    learn.Encoder
+	Gen    learn.Generator
+	// Baseline marks reference predictions that are not generative models
+	// (the nearest training temperature's MD).
+	Baseline bool
+	// TempAware marks generators conditioned on temperature (the ones the
+	// nearest-temperature baseline judges).
+	TempAware bool
+	// Curves are the training-loss curves, if any.
+	Curves []plots.Curve
+}
+
+// Row is the evaluation of one method at one temperature of one design.
+type Row struct {
+	Experiment string  `json:"experiment"`
+	KT         float64 `json:"kT"`
+	// Regime is "trained", "interpolated" or "extrapolated".
+	Regime    string `json:"regime"`
+	Method    string `json:"method"`
+	MethodKey string `json:"method_key"`
+	Encoder   string `json:"encoder"`
+	Baseline  bool   `json:"baseline"`
+	TempAware bool   `json:"temperature_aware"`
+	// N is the number of latents compared on each side.
+	N int `json:"n"`
+	// Metrics: see MetricNames.
+	Metrics map[string]float64 `json:"metrics"`
+	// PopMD and PopGen are the state populations of the encoded reference
+	// MD and of the prediction, states from the encoder's decoder.
+	PopMD  []float64 `json:"populations_md"`
+	PopGen []float64 `json:"populations_predicted"`
+}
+
+// Comparison is the input of Run.
+type Comparison struct {
+	Design Design
+	// Methods are the predictions to judge; Run adds the nearest-training-
+	// temperature baseline of every encoder after them.
+	Methods []*Method
+	// Ref holds the reference frames (features, original units, rows ×
+	// FeatureDim) at every evaluated kT: at a training temperature frames
+	// the models did not train on (validation split or independent run).
+	Ref map[float64][]float64
+	// Independent holds frames of MD runs independent of Ref at (at least)
+	// every training temperature: the nearest-temperature baseline, and at
+	// a training kT the sampling-noise floor.
+	Independent map[float64][]float64
+	// Exact, if not nil, returns the exact reference in enc's latent space
+	// at kT (see Exact).
+	Exact func(enc learn.Encoder, kT float64) (*Weighted, error)
+	// N is the number of latents compared per side: references and
+	// baselines are thinned evenly to N rows (learn.Thin) and N latents
+	// generated. It is capped by the smallest reference.
+	N int
+	// Seed: the generator of method m at kT gets seed
+	// stream.Seed(Seed, "gen/"+Design.Name+"/"+m.Key, kT).
+	Seed uint64
+	// LatentsDir, if not empty, receives every compared latent set as .npy:
+	// md_<enc>_<kT>.npy and <method>_<kT>.npy.
+	LatentsDir string
+	Config     Config
+}
+
+// Result is the outcome of Run: a row per method and temperature and the
+// latent sets behind them (for the figures).
+type Result struct {
+	Design Design
+	// Methods are the compared methods, baselines included.
+	Methods []*Method
+	Rows    []Row
+	// N is the number of latents compared per side.
+	N int
+	// Ref maps encoder → kT → encoded reference; Gen method key → kT →
+	// prediction; Exact encoder → kT → exact reference (if any).
+	Ref, Gen map[string]map[float64][]float64
+	Exact    map[string]map[float64]*Weighted
+	// Info holds the quadrature weight dropped from every exact reference
+	// ("exact_dropped_weight_<enc>_<kT>").
+	Info   map[string]float64
+	Config Config
+}
+
+// TempTag names kT in file names: "kT" and three decimals (0.6 → kT0.600),
+// or every digit when three would round it.
+func TempTag(kT float64) string {
+	short := strconv.FormatFloat(kT, 'f', 3, 64)
+	if v, err := strconv.ParseFloat(short, 64); err == nil && v == kT {
+		return "kT" + short
+	}
+	return "kT" + strconv.FormatFloat(kT, 'f', -1, 64)
+}
+
+// Run encodes the references, adds the nearest-temperature baseline of each
+// encoder and compares every method at every evaluated temperature.
+func Run(c *Comparison) (*Result, error) {
+	e := &c.Design
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	cfg, err := c.Config.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Methods) == 0 {
+		return nil, fmt.Errorf("evaluate: %s: no methods to compare", e.Name)
+	}
+	d := c.Methods[0].Enc.FeatureDim()
+	n := c.N
+	for _, t := range e.Eval {
+		if len(c.Ref[t]) == 0 {
+			return nil, fmt.Errorf("evaluate: %s: no reference frames at kT %v", e.Name, t)
+		}
+		if len(c.Ref[t])%d != 0 || len(c.Independent[e.Nearest(t)])%d != 0 {
+			return nil, fmt.Errorf("evaluate: %s: MD frames at kT %v (or its nearest training kT) are not rows of the encoders' %d features", e.Name, t, d)
+		}
+		n = min(n, len(c.Ref[t])/d)
+		if nt := e.Nearest(t); len(c.Independent[nt]) == 0 {
+			return nil, fmt.Errorf("evaluate: %s: no independent MD frames at the training kT %v (nearest to %v)", e.Name, nt, t)
+		}
+	}
+	if n < 2 {
+		return nil, fmt.Errorf("evaluate: %s: only %d frames to compare, want ≥ 2", e.Name, n)
+	}
+	if c.LatentsDir != "" {
+		if err := os.MkdirAll(c.LatentsDir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	save := func(name string, z []float64) error {
+		if c.LatentsDir == "" {
+			return nil
+		}
+		return traj.WriteNPY(filepath.Join(c.LatentsDir, name), len(z)/2, 2, z)
+	}
+	res := &Result{Design: *e, N: n, Config: cfg, Ref: map[string]map[float64][]float64{},
+		Gen: map[string]map[float64][]float64{}, Exact: map[string]map[float64]*Weighted{}, Info: map[string]float64{}}
+	var encKeys []string
+	encOf := map[string]learn.Encoder{}
+	for _, m := range c.Methods {
+		if m.Enc.LatentDim() != 2 {
+			return nil, fmt.Errorf("evaluate: %s: %s has latent dimension %d, the comparison is of 2-D latents", e.Name, m.Name, m.Enc.LatentDim())
+		}
+		if m.Enc.FeatureDim() != d {
+			return nil, fmt.Errorf("evaluate: %s: %s takes %d features, %s takes %d", e.Name, m.Name, m.Enc.FeatureDim(), c.Methods[0].Name, d)
+		}
+		if _, ok := encOf[m.EncKey]; !ok {
+			encKeys = append(encKeys, m.EncKey)
+			encOf[m.EncKey] = m.Enc
+		}
+	}
+	res.Methods = slices.Clone(c.Methods)
+	for _, ek := range encKeys {
+		enc := encOf[ek]
+		res.Ref[ek] = map[float64][]float64{}
+		res.Exact[ek] = map[float64]*Weighted{}
+		indep := map[float64][]float64{}
+		for _, t := range e.Eval {
+			z, err := enc.Encode(learn.Thin(c.Ref[t], d, n))
+			if err != nil {
+				return nil, err
+			}
+			res.Ref[ek][t] = z
+			if err := save("md_"+ek+"_"+TempTag(t)+".npy", z); err != nil {
+				return nil, err
+			}
+			nt := e.Nearest(t)
+			if _, ok := indep[nt]; !ok {
+				if indep[nt], err = enc.Encode(learn.Thin(c.Independent[nt], d, n)); err != nil {
+					return nil, err
+				}
+			}
+			if c.Exact != nil {
+				if res.Exact[ek][t], err = c.Exact(enc, t); err != nil {
+					return nil, err
+				}
+				res.Info[fmt.Sprintf("exact_dropped_weight_%s_%s", ek, TempTag(t))] = res.Exact[ek][t].Dropped
+			}
+		}
+		sets := map[float64][]float64{}
+		for _, t := range e.Eval {
+			sets[t] = indep[e.Nearest(t)]
+		}
+		res.Methods = append(res.Methods, &Method{
+			Name: "MD at nearest training kT (" + ek + " encoder)", Key: "nearest_" + ek, EncKey: ek, Enc: enc,
+			Gen: learn.Set{Sets: sets, D: 2}, Baseline: true})
+	}
+	for _, m := range res.Methods {
+		res.Gen[m.Key] = map[float64][]float64{}
+		for _, t := range e.Eval {
+			gen, err := m.Gen.Generate(t, n, stream.Seed(c.Seed, "gen/"+e.Name+"/"+m.Key, t))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s at kT %v: %w", e.Name, m.Name, t, err)
+			}
+			res.Gen[m.Key][t] = gen
+			if err := save(m.Key+"_"+TempTag(t)+".npy", gen); err != nil {
+				return nil, err
+			}
+			met, pr, pg, err := Compare(gen, res.Ref[m.EncKey][t], res.Exact[m.EncKey][t], m.Enc, cfg)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s at kT %v: %w", e.Name, m.Name, t, err)
+			}
+			res.Rows = append(res.Rows, Row{Experiment: e.Name, KT: t, Regime: e.Regime(t), Method: m.Name,
+				MethodKey: m.Key, Encoder: m.EncKey, Baseline: m.Baseline, TempAware: m.TempAware,
+				N: n, Metrics: met, PopMD: pr, PopGen: pg})
+		}
+	}
+	return res, nil
+}

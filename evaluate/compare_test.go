@@ -1,0 +1,162 @@
+package evaluate
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dspib/dspib/analysis/plots"
+	"github.com/dspib/dspib/learn"
+)
+
+// comparison builds a synthetic comparison: "MD" at kT is N((kT, 0), I)
+// (reference and an independent run), trained at kT 1 and 2, evaluated at
+// 1, 1.5, 2 and 3; "good" generates N((kT, 0), I) (it has learned how the
+// distribution moves with kT), "frozen" N((1.5, 0), I) at every kT.
+func comparison(t *testing.T, n int) *Comparison {
+	rng := rand.New(rand.NewPCG(1, 2))
+	c := &Comparison{
+		Design: Design{Name: "toy", Title: "toy", Train: []float64{1, 2}, Eval: []float64{1, 1.5, 2, 3}},
+		Methods: []*Method{
+			{Name: "good", Key: "good", EncKey: "id", Enc: twoStates{}, Gen: shiftGen{1}, TempAware: true},
+			{Name: "frozen", Key: "frozen", EncKey: "id", Enc: twoStates{}, Gen: shiftGen{0}},
+		},
+		Ref: map[float64][]float64{}, Independent: map[float64][]float64{}, N: n, Seed: 3,
+	}
+	for _, kT := range c.Design.Eval {
+		c.Ref[kT] = gauss2(rng, 2*n, kT, 0, 1) // thinned to n by Run
+		c.Independent[kT] = gauss2(rng, n, kT, 0, 1)
+	}
+	c.Methods[1].Gen = frozenGen{}
+	return c
+}
+
+type frozenGen struct{}
+
+func (frozenGen) Generate(_ float64, n int, seed uint64) ([]float64, error) {
+	return gauss2(rand.New(rand.NewPCG(seed, 9)), n, 1.5, 0, 1), nil
+}
+
+// Run compares every method and the nearest-temperature baseline at every
+// temperature: the baseline at a trained kT is the noise floor, the good
+// generator sits on it everywhere, and the baseline is far off at the
+// extrapolated kT 3 (nearest trained: 2, a shift of 1).
+func TestRun(t *testing.T) {
+	const n = 5000
+	c := comparison(t, n)
+	c.LatentsDir = t.TempDir()
+	res, err := Run(c)
+	require.NoError(t, err)
+	require.Equal(t, n, res.N)
+	require.Len(t, res.Methods, 3)
+	require.Equal(t, "nearest_id", res.Methods[2].Key)
+	require.Len(t, res.Rows, 3*4)
+	get := func(key string, kT float64) map[string]float64 {
+		for _, r := range res.Rows {
+			if r.MethodKey == key && r.KT == kT {
+				assert.Equal(t, n, r.N)
+				assert.Equal(t, c.Design.Regime(kT), r.Regime)
+				return r.Metrics
+			}
+		}
+		t.Fatalf("no row %s kT %v", key, kT)
+		return nil
+	}
+	floor := get("nearest_id", 1)["sym_kl_md"]
+	// Two samples of one distribution: the plug-in floor; a shift of 1
+	// (true symKL 0.5) is far above it.
+	assert.Greater(t, get("nearest_id", 3)["sym_kl_md"], floor+0.3)
+	for _, kT := range c.Design.Eval {
+		assert.Less(t, get("good", kT)["sym_kl_md"], floor*1.5, "good at kT %v", kT)
+	}
+	assert.Greater(t, get("frozen", 3)["sym_kl_md"], floor+0.5)
+	// Latents are written; generation is deterministic for the seed.
+	_, err = os.Stat(filepath.Join(c.LatentsDir, "good_kT1.500.npy"))
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(c.LatentsDir, "md_id_kT3.000.npy"))
+	require.NoError(t, err)
+	again, err := Run(comparison(t, n))
+	require.NoError(t, err)
+	require.Equal(t, res.Rows, again.Rows)
+
+	// Errors name the problem.
+	bad := comparison(t, n)
+	delete(bad.Independent, 2)
+	_, err = Run(bad)
+	require.ErrorContains(t, err, "no independent MD frames at the training kT 2")
+	bad = comparison(t, n)
+	delete(bad.Ref, 1.5)
+	_, err = Run(bad)
+	require.ErrorContains(t, err, "no reference frames at kT 1.5")
+	bad = comparison(t, n)
+	bad.Ref[3] = bad.Ref[3][:7]
+	_, err = Run(bad)
+	require.ErrorContains(t, err, "not rows of the encoders' 2 features")
+}
+
+// WriteFigures and WriteResults produce the files the report links, and
+// metrics.json carries every row of every seed.
+func TestWriteResults(t *testing.T) {
+	c := comparison(t, 2000)
+	c.Config = Config{SurfaceBins: 15}
+	res, err := Run(c)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "figures"), 0o755))
+	files, err := WriteFigures(filepath.Join(dir, "figures"), res)
+	require.NoError(t, err)
+	// surfaces and 2 profiles per generative method, populations per kT.
+	require.Len(t, files, 2*3+4)
+	rep := &Report{Title: "toy report", Intro: "Intro.\n\n", Settings: [][2]string{{"a", "b"}},
+		Designs: []Design{c.Design}, Notes: map[string][]string{"toy": {"a note"}},
+		Seeds: []*SeedResult{{Seed: 3, Rows: res.Rows, NEval: map[string]int{"toy": res.N}, Figures: files}},
+		JSON:  map[string]any{"system": "toy"}}
+	require.NoError(t, WriteResults(dir, rep))
+	b, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	require.NoError(t, err)
+	md := string(b)
+	for _, want := range []string{"# toy report", "## Settings", "## Experiment `toy`", "- a note", "### What the numbers mean",
+		"(figures/toy_surfaces_good.png)", "symKL vs MD", "extrapolated"} {
+		assert.Contains(t, md, want)
+	}
+	assert.NotContains(t, md, "symKL vs exact")
+	for _, f := range files {
+		fi, err := os.Stat(filepath.Join(dir, "figures", f))
+		require.NoError(t, err)
+		assert.Greater(t, fi.Size(), int64(1000), f)
+	}
+	var m struct {
+		System  string    `json:"system"`
+		Summary []Summary `json:"summary"`
+		PerSeed []struct {
+			Rows []Row `json:"rows"`
+		} `json:"per_seed"`
+	}
+	b, err = os.ReadFile(filepath.Join(dir, "metrics.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &m))
+	assert.Equal(t, "toy", m.System)
+	require.Len(t, m.PerSeed, 1)
+	assert.Len(t, m.PerSeed[0].Rows, len(res.Rows))
+	assert.True(t, strings.HasPrefix(m.Summary[0].Experiment, "toy"))
+}
+
+var _ learn.Generator = frozenGen{}
+
+// The report's reading of a comparison without a SPIB method names the
+// floor from the baseline that is there, not a missing one as 0.
+func TestVerdictWithoutSPIB(t *testing.T) {
+	res, err := Run(comparison(t, 2000))
+	require.NoError(t, err)
+	by := index(Summarise([]*SeedResult{{Seed: 3, Rows: res.Rows}}))
+	v := verdict(&res.Design, methodsOf(&SeedResult{Rows: res.Rows}, "toy"), by, 1, false)
+	floor := by[sumKey{"toy", 1, "nearest_id", "sym_kl_md"}].Mean
+	assert.Contains(t, v, "is a symKL of "+plots.FormatFloat(floor, 3))
+	assert.NotContains(t, v, "VampPrior (")
+}
