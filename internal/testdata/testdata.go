@@ -10,24 +10,14 @@ import (
 
 	"github.com/dspib/dspib/integrators"
 	"github.com/dspib/dspib/md"
-	"github.com/dspib/dspib/potentials"
+	"github.com/dspib/dspib/systems"
 )
-
-// Three-hole Langevin settings (systems.md): unit mass, friction γ = 1 [1/τ],
-// time step dt = 0.01 [τ], started at rest from (−1.05, −0.04), next to
-// the left minimum (−1.048, −0.042).
-const (
-	ThreeHoleDt    = 0.01
-	ThreeHoleGamma = 1.0
-)
-
-// ThreeHoleStart is the starting position (x, y) [σ] of ThreeHoleTrajectory.
-var ThreeHoleStart = [2]float64{-1.05, -0.04}
 
 // ThreeHoleTrajectory runs BAOAB Langevin dynamics (integrators.BAOAB;
 // Leimkuhler & Matthews, Appl. Math. Res. Express 2013, 34–56) of one unit
-// mass on potentials.ThreeHole at temperature kT [ε] for frames·stride steps
-// of ThreeHoleDt, from ThreeHoleStart at rest, and returns the positions
+// mass on the catalogue's three-hole system (systems.ThreeHole: its potential,
+// dt and γ) at temperature kT [ε] for frames·stride steps, from its start
+// configuration at rest, and returns the positions
 // (x, y) after every stride steps (the starting point is not included): a
 // frame every stride·0.01 τ. The noise comes from md.ReplicaRand(seed, 0),
 // so the same arguments give the same frames bit for bit.
@@ -35,13 +25,14 @@ func ThreeHoleTrajectory(kT float64, frames, stride int, seed uint64) ([][]float
 	if frames < 1 || stride < 1 {
 		return nil, fmt.Errorf("testdata: ThreeHoleTrajectory: frames = %d and stride = %d, want both ≥ 1", frames, stride)
 	}
-	sys := &md.System{Potential: potentials.ThreeHole{}, Masses: []float64{1}, Dim: 2}
-	st, err := md.NewState(sys, ThreeHoleStart[:], nil, nil)
+	th := systems.ThreeHole
+	sys := th.MD()
+	st, err := md.NewState(sys, th.Start(), nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("testdata: ThreeHoleTrajectory: %w", err)
 	}
 	st.SetSource(md.ReplicaSource(seed, 0))
-	integ := &integrators.BAOAB{KT: kT, Dt: ThreeHoleDt, Gamma: ThreeHoleGamma}
+	integ := &integrators.BAOAB{KT: kT, Dt: th.Dt, Gamma: th.Gamma}
 	sink := &md.MemorySink{}
 	if err := md.Run(context.Background(), sys, integ, st, int64(frames)*int64(stride),
 		&md.Recorder{Sink: sink, Stride: int64(stride)}); err != nil {
