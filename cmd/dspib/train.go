@@ -21,6 +21,7 @@ import (
 	"github.com/dspib/dspib/learn/diffusion"
 	dsp "github.com/dspib/dspib/learn/dspib"
 	"github.com/dspib/dspib/learn/spib"
+	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/md/traj"
 )
 
@@ -114,7 +115,8 @@ type trainConfig struct {
 	dspib     bool
 	cfg       dsp.Config
 	labelCols []int
-	labelDesc any // what k-means ran on, for summary.json
+	labelDesc any  // what k-means ran on, for summary.json
+	labelStd  bool // k-means on standardised label features
 }
 
 // trainInput is one trajectory read from disk.
@@ -230,16 +232,28 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 	f := tc.flags
 	var ins []trainInput
 	if f.in != "" {
-		sf, err := loadSimFolder(f.in)
+		run, err := runstore.Open(f.in)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range sf.Replicas {
-			in := trainInput{File: filepath.Join(f.in, sf.Meta.Files[trainFeatureRole(sf, r.KT)]), KT: r.KT, Frames: r.Frames,
-				features: r.Features, cols: r.Cols}
-			if r.Moments != nil && tc.labelCols == nil {
-				in.labelX = r.Moments // LJ7: k-means on (μ2, μ3)
-				tc.labelDesc = "LJ7 moments (mu2, mu3)"
+		for _, kT := range run.Temperatures() {
+			feat, rows, cols, err := run.Features(kT)
+			if err != nil {
+				return nil, err
+			}
+			stem := "features"
+			if _, ok := run.Meta.Files["features_"+tempTag(kT)]; !ok {
+				stem = "traj"
+			}
+			path, _ := run.FilePath(stem, kT)
+			in := trainInput{File: path, KT: kT, Frames: rows, features: feat, cols: cols}
+			if tc.labelCols == nil {
+				// The run's k-means label features (LJ7: (μ2, μ3)).
+				if in.labelX, _, _, err = run.LabelFeatures(kT); err != nil {
+					return nil, err
+				}
+				tc.labelDesc = run.Labels.String()
+				tc.labelStd = run.Labels.Standardize
 			}
 			ins = append(ins, in)
 		}
@@ -295,14 +309,6 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 		}
 	}
 	return ins, nil
-}
-
-// roleOf returns the metadata role of the features of temperature kT.
-func trainFeatureRole(sf *simFolder, kT float64) string {
-	if _, ok := sf.Meta.Files["features_"+tempTag(kT)]; ok {
-		return "features_" + tempTag(kT)
-	}
-	return "traj_" + tempTag(kT)
 }
 
 // kmeansTrajectories builds labelled trajectories: k-means (k-means++,
