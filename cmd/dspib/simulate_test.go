@@ -447,4 +447,3 @@ func TestSimulateIntegrators(t *testing.T) {
 		}
 	}
 }
-
