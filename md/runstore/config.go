@@ -68,8 +68,10 @@ type Config struct {
 	// Checkpoint is the minimum wall time between two checkpoints of a
 	// replica; 0 checkpoints at every check (1 % of the run).
 	Checkpoint time.Duration
-	// Log, if not nil, receives notes and per-replica progress lines.
-	Log io.Writer
+	// Log, if not nil, receives notes and per-replica progress lines, each
+	// prefixed with Label (if any) and a space.
+	Log   io.Writer
+	Label string
 	// ProgressInterval is the minimum wall time between two progress lines
 	// of a replica (0: md.Progress's default).
 	ProgressInterval time.Duration

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dspib/dspib/internal/syncio"
 	"github.com/dspib/dspib/md"
+	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/systems"
 )
 
@@ -38,7 +39,12 @@ func Simulate(ctx context.Context, config Config) error {
 	if cfg.Log != nil {
 		logw = syncio.NewWriter(cfg.Log)
 	}
+	prefix := ""
+	if cfg.Label != "" {
+		prefix = cfg.Label + " "
+	}
 	note := func(format string, args ...any) {
+		format = prefix + format
 		if cfg.Log != nil {
 			fmt.Fprintf(logw, format+"\n", args...)
 		}
@@ -134,7 +140,7 @@ func Simulate(ctx context.Context, config Config) error {
 			Sync:     writers[i].sync,
 		})
 		if cfg.Log != nil {
-			obs = append(obs, &md.Progress{W: logw, Label: TempTag(kT), Stride: progressStride(cfg.Steps()), Interval: cfg.ProgressInterval})
+			obs = append(obs, &md.Progress{W: logw, Label: prefix + TempTag(kT), Stride: progressStride(cfg.Steps()), Interval: cfg.ProgressInterval})
 		}
 		return obs
 	}
@@ -237,4 +243,34 @@ func dirEntries(dir string) ([]string, error) {
 		names[i] = e.Name()
 	}
 	return names, nil
+}
+
+// Complete reports whether cfg.Dir already holds the complete run of cfg
+// (same settings, every file final with the right shape), so that Simulate
+// would run nothing.
+func Complete(config Config) bool {
+	cfg, err := config.withDefaults()
+	if err != nil {
+		return false
+	}
+	meta, err := newMetadata(cfg)
+	if err != nil {
+		return false
+	}
+	old, err := traj.ReadMetadata(outPath(cfg.Dir, MetadataName))
+	if err != nil {
+		return false
+	}
+	if c, _ := old.Extra[ExtraComplete].(bool); !c {
+		return false
+	}
+	if diffs, err := metadataDiff(old, meta); err != nil || len(diffs) > 0 {
+		return false
+	}
+	for _, kT := range cfg.Temperatures {
+		if ok, _ := replicaComplete(cfg, kT); !ok {
+			return false
+		}
+	}
+	return true
 }

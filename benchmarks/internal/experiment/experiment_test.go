@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dspib/dspib/md/traj"
 )
 
 func TestDeriveSeedDistinct(t *testing.T) {
@@ -200,24 +199,6 @@ func TestReuseMarkers(t *testing.T) {
 	if reusable(marker, k) {
 		t.Fatal("marker reusable after a size changed")
 	}
-	sys := &System{MetaName: "three-hole", Dt: 0.01, Gamma: 1, Stride: 10, N: 1, Dim: 2}
-	j := trajJob{Kind: "train", KT: 1, Frames: 100, Seed: 5, Path: filepath.Join(dir, "t.npy")}
-	a := expectedMeta(sys, j)
-	if err := traj.WriteJSON(j.Path+".json", a); err != nil {
-		t.Fatal(err)
-	}
-	b, err := traj.ReadMetadata(j.Path + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sameRun(a, b) {
-		t.Error("metadata round trip does not match")
-	}
-	j.Seed++
-	if sameRun(expectedMeta(sys, j), b) {
-		t.Error("different seed matches")
-	}
-	_ = os.Remove(j.Path + ".json")
 }
 
 // TestKeepCheckpoint: a training checkpoint survives only while its key

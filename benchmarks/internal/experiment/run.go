@@ -21,6 +21,7 @@ import (
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/dspib"
 	"github.com/dspib/dspib/learn/spib"
+	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/md/traj"
 )
 
@@ -69,44 +70,29 @@ func union(exps []Experiment, pick func(*Experiment) []float64) []float64 {
 	return ts
 }
 
-// simulateAndLoad runs (or reuses) every trajectory of the seed and loads
-// the features.
+// simulateAndLoad runs (or reuses, resumes) the seed's MD through the run
+// store (folders md/train and md/ref) and loads the features.
 func (r *seedRun) simulateAndLoad(ctx context.Context) error {
 	start := time.Now()
-	var jobs []trajJob
-	for _, t := range union(r.spec.Experiments, func(e *Experiment) []float64 { return e.Train }) {
-		jobs = append(jobs, trajJob{Kind: "train", KT: t, Frames: r.sizes.TrainFrames + r.sizes.BurnIn,
-			Seed: DeriveSeed(r.seed, "md/train", t), Path: filepath.Join(r.dir, "md", "train_"+TempTag(t)+".npy")})
-	}
-	for _, t := range union(r.spec.Experiments, func(e *Experiment) []float64 { return e.Eval }) {
-		jobs = append(jobs, trajJob{Kind: "ref", KT: t, Frames: r.sizes.RefFrames + r.sizes.BurnIn,
-			Seed: DeriveSeed(r.seed, "md/ref", t), Path: filepath.Join(r.dir, "md", "ref_"+TempTag(t)+".npy")})
-	}
+	runs := mdRuns(r.spec.Experiments, r.sizes, r.dir)
 	allReused := true
-	for _, j := range jobs {
-		m, err := traj.ReadMetadata(j.Path + ".json")
-		allReused = allReused && err == nil && sameRun(m, expectedMeta(r.sys, j))
+	for _, m := range runs {
+		allReused = allReused && runstore.Complete(m.config(r.sys, r.seed, nil))
 	}
-	fmt.Fprintf(r.log, "[seed %d] stage 1: molecular dynamics (%d trajectories, BAOAB dt %g τ, γ %g/τ, a frame every %d steps)\n",
-		r.seed, len(jobs), r.sys.Dt, r.sys.Gamma, r.sys.Stride)
-	if err := simulate(ctx, r.sys, jobs, r.log); err != nil {
+	fmt.Fprintf(r.log, "[seed %d] stage 1: molecular dynamics (%d folders, BAOAB dt %g τ, γ %g/τ, a frame every %d steps)\n",
+		r.seed, len(runs), r.sys.Dt, r.sys.Gamma, r.sys.Stride)
+	if err := simulate(ctx, r.sys, r.seed, runs, r.log); err != nil {
 		return err
 	}
 	r.timed("simulate", allReused, start)
 
 	start = time.Now()
-	r.trainFeat, r.trainKM, r.refFeat = map[float64][]float64{}, map[float64][]float64{}, map[float64][]float64{}
-	for _, j := range jobs {
-		feat, d, km, kmDim, err := loadFeatures(r.sys, j.Path, r.sizes.BurnIn)
-		if err != nil {
-			return err
-		}
-		r.d, r.kmDim = d, kmDim
-		if j.Kind == "train" {
-			r.trainFeat[j.KT], r.trainKM[j.KT] = feat, km
-		} else {
-			r.refFeat[j.KT] = feat
-		}
+	var err error
+	if r.trainFeat, r.trainKM, r.d, r.kmDim, _, err = loadRun(runs[0].Dir, r.sizes.BurnIn); err != nil {
+		return err
+	}
+	if r.refFeat, _, _, _, _, err = loadRun(runs[1].Dir, r.sizes.BurnIn); err != nil {
+		return err
 	}
 	r.timed("features", false, start)
 	return nil
