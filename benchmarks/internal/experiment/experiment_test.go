@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
 )
 
 func TestDeriveSeedDistinct(t *testing.T) {
