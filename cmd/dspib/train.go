@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/dspib/dspib"
-	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	dsp "github.com/dspib/dspib/learn/dspib"
@@ -83,6 +82,7 @@ clusters (-k) of the -label-cols columns. Writes to MODELDIR:
   phase1/                          D-SPIB only: the phase-1 SPIB model (VampPrior baseline)
   latents.npy         frames × d z_mean of every input frame, inputs concatenated in order
   labels.npy          state label of every frame (int64)
+  initial_labels.npy  the initial k-means label of every frame (int64)
   state_probs.npy     frames × K state probabilities
   populations.npy     K × 1 (weighted) state populations
   representatives.npy K × D representative inputs (original units)
@@ -311,27 +311,24 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 	return ins, nil
 }
 
-// kmeansTrajectories builds labelled trajectories: k-means (k-means++,
-// analysis.KMeans) on the label coordinates of all frames together.
-func kmeansTrajectories(ins []trainInput, k int, rng *rand.Rand) ([]spib.Trajectory, error) {
-	dim := len(ins[0].labelX) / ins[0].Frames
-	var all []float64
-	for _, in := range ins {
-		all = append(all, in.labelX...)
-	}
-	km, err := analysis.KMeans(all, dim, k, rng, analysis.KMeansConfig{})
-	if err != nil {
-		return nil, fmt.Errorf("k-means (-k %d): %w", k, err)
-	}
+// kmeansTrajectories builds labelled trajectories with the one initial-label
+// function, spib.KMeansLabelsFrom: k-means on the label coordinates of all
+// frames together, standardised per column if std (the run folder's label
+// features say so: LJ7 (μ2, μ3)).
+func kmeansTrajectories(ins []trainInput, k int, std bool, rng *rand.Rand) ([]spib.Trajectory, error) {
 	trajs := make([]spib.Trajectory, len(ins))
+	lf := spib.LabelFeatures{Points: make([][]float64, len(ins)), Dim: len(ins[0].labelX) / ins[0].Frames, Standardize: std}
 	for i, in := range ins {
 		tr := &trajs[i]
 		tr.Temp = in.KT
-		tr.Labels = km.Labels[in.First : in.First+in.Frames]
 		tr.Features = make([][]float64, in.Frames)
 		for r := range in.Frames {
 			tr.Features[r] = in.features[r*in.cols : (r+1)*in.cols]
 		}
+		lf.Points[i] = in.labelX
+	}
+	if err := spib.KMeansLabelsFrom(trajs, lf, k, rng); err != nil {
+		return nil, fmt.Errorf("k-means (-k %d): %w", k, err)
 	}
 	return trajs, nil
 }
@@ -382,8 +379,15 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	src := rand.NewPCG(tc.flags.seed, 0)
 	rng := rand.New(src)
-	trajs, err := kmeansTrajectories(ins, tc.flags.k, rng)
+	trajs, err := kmeansTrajectories(ins, tc.flags.k, tc.labelStd, rng)
 	if err != nil {
+		return err
+	}
+	var initial []int
+	for _, tr := range trajs {
+		initial = append(initial, tr.Labels...)
+	}
+	if err := traj.WriteNPYInts(filepath.Join(tc.flags.out, "initial_labels.npy"), initial); err != nil {
 		return err
 	}
 	var prog io.Writer
@@ -506,6 +510,7 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	sum.Files["labels"] = "labels.npy"
+	sum.Files["initial_labels"] = "initial_labels.npy"
 	sum.Files["model"] = "model.json"
 	sum.States, sum.Populations = K, pops
 	sum.Epochs = map[string]int{"spib": len(hist1), "dspib": len(hist2)}

@@ -71,32 +71,6 @@ func TestThin(t *testing.T) {
 	}
 }
 
-func TestStandardise(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	x := make([]float64, 3*1000)
-	for i := 0; i < 1000; i++ {
-		x[3*i], x[3*i+1], x[3*i+2] = 5+3*rng.NormFloat64(), -2+0.01*rng.NormFloat64(), 7
-	}
-	standardise(x, 3)
-	for j := 0; j < 3; j++ {
-		m, s := 0.0, 0.0
-		for i := 0; i < 1000; i++ {
-			m += x[3*i+j]
-			s += x[3*i+j] * x[3*i+j]
-		}
-		m /= 1000
-		s = s/1000 - m*m
-		wantVar := 1.0
-		if j == 2 {
-			wantVar = 0 // constant column: only centred
-		}
-		if math.Abs(m) > 1e-12 || math.Abs(s-wantVar) > 1e-9 {
-			t.Errorf("column %d: mean %v var %v, want 0 and %v", j, m, s, wantVar)
-		}
-	}
-}
-
-// gauss2 returns n points of a 2-D normal with means (mx, my), unit variance.
 func gauss2(rng *rand.Rand, n int, mx, my float64) []float64 {
 	z := make([]float64, 2*n)
 	for i := 0; i < n; i++ {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/analysis/plots"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/dspib"
@@ -36,6 +34,7 @@ type seedRun struct {
 
 	trainFeat, trainKM, refFeat map[float64][]float64
 	d, kmDim                    int
+	kmStd                       bool // k-means on standardised label features
 
 	mu      sync.Mutex
 	timings []Timing
@@ -88,9 +87,11 @@ func (r *seedRun) simulateAndLoad(ctx context.Context) error {
 
 	start = time.Now()
 	var err error
-	if r.trainFeat, r.trainKM, r.d, r.kmDim, _, err = loadRun(runs[0].Dir, r.sizes.BurnIn); err != nil {
+	var train *runstore.Run
+	if r.trainFeat, r.trainKM, r.d, r.kmDim, train, err = loadRun(runs[0].Dir, r.sizes.BurnIn); err != nil {
 		return err
 	}
+	r.kmStd = train.Labels.Standardize
 	if r.refFeat, _, _, _, _, err = loadRun(runs[1].Dir, r.sizes.BurnIn); err != nil {
 		return err
 	}
@@ -213,24 +214,8 @@ func (r *seedRun) trainModels(ctx context.Context, x *expRun) error {
 			return nil
 		}
 	}
-	// Initial labels: k-means on the k-means features of all training frames.
-	var km []float64
-	for _, t := range e.Train {
-		km = append(km, r.trainKM[t]...)
-	}
-	nkm := len(km) / r.kmDim
-	standardise(km, r.kmDim)
-	k := min(r.sizes.KMeansK, nkm)
-	fmt.Fprintf(r.log, "[seed %d] %s: k-means, %d clusters on %d frames\n", r.seed, e.Name, k, nkm)
-	kmRes, err := analysis.KMeans(km, r.kmDim, k, newRand(DeriveSeed(r.seed, "kmeans/"+e.Name, 0)), analysis.KMeansConfig{})
-	if err != nil {
-		return fmt.Errorf("%s: k-means: %w", e.Name, err)
-	}
-	off := 0
-	for i := range trajs {
-		n := len(trajs[i].Features)
-		trajs[i].Labels = kmRes.Labels[off : off+n]
-		off += n
+	if err := r.initialLabels(e, trajs, newRand(DeriveSeed(r.seed, "kmeans/"+e.Name, 0))); err != nil {
+		return err
 	}
 	r.timed(e.Name+"/kmeans", false, start)
 	start = time.Now()
@@ -432,27 +417,21 @@ func (r *seedRun) buildMethods(ctx context.Context, x *expRun) error {
 	return nil
 }
 
-// standardise scales every column of x (rows × d) to zero mean and unit
-// population standard deviation (a constant column is only centred), so that
-// k-means weighs the k-means features equally (spec §1: LJ7 on standardised
-// (μ2, μ3)).
-func standardise(x []float64, d int) {
-	n := len(x) / d
-	for j := range d {
-		m, s := 0.0, 0.0
-		for i := range n {
-			m += x[i*d+j]
-		}
-		m /= float64(n)
-		for i := range n {
-			s += (x[i*d+j] - m) * (x[i*d+j] - m)
-		}
-		s = math.Sqrt(s / float64(n))
-		if s == 0 {
-			s = 1
-		}
-		for i := range n {
-			x[i*d+j] = (x[i*d+j] - m) / s
-		}
+// initialLabels sets the initial labels of trajs (the training
+// trajectories of e, in e.Train order) with the one k-means function,
+// spib.KMeansLabelsFrom, on the label features of all training frames,
+// standardised as the run folder records (LJ7: (μ2, μ3)).
+func (r *seedRun) initialLabels(e *Experiment, trajs []spib.Trajectory, rng *rand.Rand) error {
+	lf := spib.LabelFeatures{Dim: r.kmDim, Standardize: r.kmStd}
+	nkm := 0
+	for _, t := range e.Train {
+		lf.Points = append(lf.Points, r.trainKM[t])
+		nkm += len(r.trainKM[t]) / r.kmDim
 	}
+	k := min(r.sizes.KMeansK, nkm)
+	fmt.Fprintf(r.log, "[seed %d] %s: k-means, %d clusters on %d frames\n", r.seed, e.Name, k, nkm)
+	if err := spib.KMeansLabelsFrom(trajs, lf, k, rng); err != nil {
+		return fmt.Errorf("%s: k-means: %w", e.Name, err)
+	}
+	return nil
 }
