@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dspib/dspib/internal/testdata"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/potentials"
@@ -36,27 +37,6 @@ func readFile(t *testing.T, path string) []byte {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	return b
-}
-
-func listDir(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
-func withSuffix(names []string, suffix string) []string {
-	var out []string
-	for _, n := range names {
-		if strings.HasSuffix(n, suffix) {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 func TestTempTag(t *testing.T) {
@@ -224,9 +204,9 @@ func TestSimulateResume(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "checkpoints") {
 			t.Fatalf("%s: interrupted run returned %v", tc.integ, err)
 		}
-		names := listDir(t, dir)
-		require.Contains(t, withSuffix(names, ".bin"), checkpointName(0.2), "%s: no checkpoint for kT 0.2 after the interruption", tc.integ)
-		for _, name := range withSuffix(names, traj.PartSuffix) {
+		names := testdata.ListDir(t, dir)
+		require.Contains(t, testdata.WithSuffix(names, ".bin"), checkpointName(0.2), "%s: no checkpoint for kT 0.2 after the interruption", tc.integ)
+		for _, name := range testdata.WithSuffix(names, traj.PartSuffix) {
 			// 3 rows of 14 float64 are also whole rows of the 7-, 2- and
 			// 1-column files (336 = 6·56 = 21·16 = 42·8 bytes); 0x3f3f… is a
 			// finite double. The XYZ file gets the start of a bogus frame.
@@ -248,7 +228,7 @@ func TestSimulateResume(t *testing.T) {
 		if log := mustSimulate(t, cfg, dir); !strings.Contains(log, "nothing to run") {
 			t.Errorf("%s: a third run should find everything complete:\n%s", tc.integ, log)
 		}
-		for _, name := range listDir(t, fresh) {
+		for _, name := range testdata.ListDir(t, fresh) {
 			if name == MetadataName {
 				continue
 			}
@@ -256,7 +236,7 @@ func TestSimulateResume(t *testing.T) {
 				t.Errorf("%s: %s after interruption and resume differs from the uninterrupted run", tc.integ, name)
 			}
 		}
-		if left := append(withSuffix(listDir(t, dir), ".bin"), withSuffix(listDir(t, dir), traj.PartSuffix)...); len(left) > 0 {
+		if left := append(testdata.WithSuffix(testdata.ListDir(t, dir), ".bin"), testdata.WithSuffix(testdata.ListDir(t, dir), traj.PartSuffix)...); len(left) > 0 {
 			t.Errorf("%s: left %v after completing", tc.integ, left)
 		}
 	}
@@ -301,7 +281,7 @@ func TestSimulateResumeFallback(t *testing.T) {
 	ocfg.Seed, ocfg.Force = 5, true
 	log = mustSimulate(t, ocfg, other)
 	assert.NotContains(t, log, "resuming", "resumed a checkpoint of another seed")
-	assert.Empty(t, withSuffix(listDir(t, other), ".bin"), "checkpoints left after Force")
+	assert.Empty(t, testdata.WithSuffix(testdata.ListDir(t, other), ".bin"), "checkpoints left after Force")
 }
 
 // Bad configurations name the field before any file is written.

@@ -10,33 +10,6 @@ import (
 	"testing"
 )
 
-func TestDeriveSeedDistinct(t *testing.T) {
-	seen := map[uint64]string{}
-	for _, seed := range []uint64{0, 1, 2} {
-		for _, tag := range []string{"md/train", "md/ref", "split/multi", "split/single"} {
-			for _, kT := range []float64{0, 0.2, 0.6, 1} {
-				s := DeriveSeed(seed, tag, kT)
-				name := tag + "@" + TempTag(kT)
-				if prev, ok := seen[s]; ok {
-					t.Errorf("seed %d %s collides with %s", seed, name, prev)
-				}
-				seen[s] = name
-				if DeriveSeed(seed, tag, kT) != s {
-					t.Errorf("DeriveSeed not deterministic for %s", name)
-				}
-			}
-		}
-	}
-}
-
-func TestTempTag(t *testing.T) {
-	for kT, want := range map[float64]string{0.6: "kT0.600", 1: "kT1.000", 0.6125: "kT0.6125", 10: "kT10.000"} {
-		if got := TempTag(kT); got != want {
-			t.Errorf("TempTag(%v) = %q, want %q", kT, got, want)
-		}
-	}
-}
-
 func TestNearestAndRegime(t *testing.T) {
 	e := &Experiment{Train: []float64{0.2, 0.5}}
 	// On a log scale 0.3 is nearer 0.2 (ln 1.5 = 0.405 < ln 5/3 = 0.511)
