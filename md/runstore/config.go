@@ -53,9 +53,11 @@ type Config struct {
 	Integrator string
 	// Seed selects the random streams: replica i (position in
 	// Temperatures) uses md.ReplicaSource(Seed, i). Seeds, if not nil, gives
-	// one seed per temperature instead (replica i uses
-	// md.ReplicaSource(Seeds[i], i)), e.g. seeds derived from (seed, kind,
-	// kT) so that two folders at the same kT draw independent streams.
+	// one seed per temperature instead: replica i then uses
+	// md.ReplicaSource(Seeds[i], 0), the stream of a run of that temperature
+	// alone, so that it does not depend on the other temperatures or their
+	// order; e.g. seeds derived from (seed, kind, kT), so that two folders at
+	// the same kT draw independent streams.
 	Seed  uint64
 	Seeds []uint64
 	// Dir is the output folder, created if missing.

@@ -137,7 +137,10 @@ func newMetadata(cfg *Config) (*traj.Metadata, error) {
 		m.Extra[k] = v
 	}
 	m.Extra[ExtraComplete] = false
-	m.Extra[ExtraRNG] = "replica i (position in temperatures) uses md.ReplicaRand(seeds[i], i) = PCG(seeds[i], i); initial velocities Maxwell–Boltzmann at its kT from that stream"
+	m.Extra[ExtraRNG] = "replica i (position in temperatures) uses md.ReplicaRand(seed, i) = PCG(seed, i); initial velocities Maxwell–Boltzmann at its kT from that stream"
+	if cfg.Seeds != nil {
+		m.Extra[ExtraRNG] = "replica i uses its own seed, md.ReplicaRand(seeds[i], 0) = PCG(seeds[i], 0), the stream of a one-temperature run; initial velocities Maxwell–Boltzmann at its kT from that stream"
+	}
 	m.Extra[ExtraX0] = s.Start()
 	m.Extra[ExtraN] = s.N
 	m.Extra[ExtraDim] = s.Dim

@@ -112,18 +112,23 @@ func Simulate(ctx context.Context, config Config) error {
 			return in
 		},
 		X0:    spec.Start(),
+		Seed:  cfg.Seed,
 		Steps: cfg.Steps(),
 		Skip:  func(i int) bool { return done[i] },
 	}
-	// Replica i starts from the stream (seed(i), i): with one Seed this is
-	// md.RunReplicas's own rule.
+	// Replica i starts from its stream (Config.Seed and Seeds): with one
+	// Seed it is md.RunReplicas's own rule, PCG(Seed, i); with Seeds it is
+	// the stream of a one-temperature run, PCG(Seeds[i], 0).
 	reps.Resume = func(i int) (*md.State, error) {
 		if resumed[i] != nil {
 			return resumed[i], nil
 		}
-		r := reps
-		r.Seed = cfg.seed(i)
-		return r.NewReplicaState(i)
+		if cfg.Seeds == nil {
+			return reps.NewReplicaState(i)
+		}
+		one := reps
+		one.Temperatures, one.Seed = cfg.Temperatures[i:i+1], cfg.Seeds[i]
+		return one.NewReplicaState(0)
 	}
 
 	reps.Observers = func(i int, kT float64) []md.Observer {

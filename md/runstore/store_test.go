@@ -73,29 +73,32 @@ func TestEnergies(t *testing.T) {
 	}
 }
 
-// Per-temperature seeds: replica i uses the stream (Seeds[i], i), recorded
-// in the metadata; one Seed is the same as Seeds all equal to it.
+// Per-temperature seeds: replica i uses the stream PCG(Seeds[i], 0) of a
+// run of its temperature alone, whatever the other temperatures and their
+// order, and the seeds are recorded; one Seed gives replica i PCG(Seed, i).
 func TestSeeds(t *testing.T) {
-	base := Config{System: systems.ThreeHole, Temperatures: []float64{0.6, 1}, Frames: 50}
-	a, b, c := t.TempDir(), t.TempDir(), t.TempDir()
-	cfg := base
-	cfg.Seed = 3
-	mustSimulate(t, cfg, a)
-	cfg.Seeds = []uint64{3, 3}
-	cfg.Seed = 0
-	mustSimulate(t, cfg, b)
-	cfg.Seeds = []uint64{3, 4}
-	mustSimulate(t, cfg, c)
-	for _, name := range []string{"traj_kT0.600.npy", "traj_kT1.000.npy"} {
-		assert.Equal(t, readFile(t, filepath.Join(a, name)), readFile(t, filepath.Join(b, name)), name)
+	run := func(temps []float64, seed uint64, seeds []uint64) string {
+		dir := t.TempDir()
+		mustSimulate(t, Config{System: systems.ThreeHole, Temperatures: temps, Frames: 50, Seed: seed, Seeds: seeds}, dir)
+		return dir
 	}
-	assert.Equal(t, readFile(t, filepath.Join(a, "traj_kT0.600.npy")), readFile(t, filepath.Join(c, "traj_kT0.600.npy")))
-	assert.NotEqual(t, readFile(t, filepath.Join(a, "traj_kT1.000.npy")), readFile(t, filepath.Join(c, "traj_kT1.000.npy")))
-	run, err := Open(c)
+	both := run([]float64{0.6, 1}, 0, []uint64{5, 6})
+	swapped := run([]float64{1, 0.6}, 0, []uint64{6, 5})
+	alone06, alone1 := run([]float64{0.6}, 5, nil), run([]float64{1}, 6, nil)
+	shared := run([]float64{0.6, 1}, 5, nil)
+	for _, name := range []string{"traj_kT0.600.npy", "traj_kT1.000.npy"} {
+		assert.Equal(t, readFile(t, filepath.Join(both, name)), readFile(t, filepath.Join(swapped, name)), name)
+	}
+	assert.Equal(t, readFile(t, filepath.Join(alone06, "traj_kT0.600.npy")), readFile(t, filepath.Join(both, "traj_kT0.600.npy")))
+	assert.Equal(t, readFile(t, filepath.Join(alone1, "traj_kT1.000.npy")), readFile(t, filepath.Join(both, "traj_kT1.000.npy")))
+	// One Seed: replica 1 uses PCG(5, 1), not the PCG(5, 0) of a run alone.
+	assert.Equal(t, readFile(t, filepath.Join(alone06, "traj_kT0.600.npy")), readFile(t, filepath.Join(shared, "traj_kT0.600.npy")))
+	assert.NotEqual(t, readFile(t, filepath.Join(run([]float64{1}, 5, nil), "traj_kT1.000.npy")), readFile(t, filepath.Join(shared, "traj_kT1.000.npy")))
+	r, err := Open(both)
 	require.NoError(t, err)
-	assert.Equal(t, []uint64{3, 4}, run.Meta.Seeds)
+	assert.Equal(t, []uint64{5, 6}, r.Meta.Seeds)
 
-	cfg.Seeds = []uint64{1}
+	cfg := Config{System: systems.ThreeHole, Seeds: []uint64{1}, Dir: t.TempDir()}
 	assert.ErrorContains(t, cfg.Validate(), "Config.Seeds")
 }
 
