@@ -97,6 +97,15 @@ func (c *Config) seed(i int) uint64 {
 	return c.Seed
 }
 
+// streamIndex returns the PCG stream index of replica i: i with one Seed,
+// 0 with per-temperature Seeds.
+func (c *Config) streamIndex(i int) int {
+	if c.Seeds != nil {
+		return 0
+	}
+	return i
+}
+
 // Validate reports the first problem of c (after applying the defaults),
 // naming the field; Simulate checks the same before touching any file.
 func (c Config) Validate() error {

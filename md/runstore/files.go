@@ -32,6 +32,9 @@ const (
 	ExtraDim      = "dim"
 	ExtraFeatures = "features"
 	ExtraLabels   = "labels" // LabelInfo: the k-means label features
+	// ExtraStreamIndex lists the PCG stream index of every replica (its
+	// seed is in Metadata.Seeds).
+	ExtraStreamIndex = "stream_index"
 )
 
 // LabelInfo records in the metadata which features the initial k-means
@@ -137,10 +140,12 @@ func newMetadata(cfg *Config) (*traj.Metadata, error) {
 		m.Extra[k] = v
 	}
 	m.Extra[ExtraComplete] = false
-	m.Extra[ExtraRNG] = "replica i (position in temperatures) uses md.ReplicaRand(seed, i) = PCG(seed, i); initial velocities Maxwell–Boltzmann at its kT from that stream"
-	if cfg.Seeds != nil {
-		m.Extra[ExtraRNG] = "replica i uses its own seed, md.ReplicaRand(seeds[i], 0) = PCG(seeds[i], 0), the stream of a one-temperature run; initial velocities Maxwell–Boltzmann at its kT from that stream"
+	m.Extra[ExtraRNG] = "replica i draws from the PCG stream (seeds[i], stream_index[i]) = md.ReplicaRand(seeds[i], stream_index[i]); initial velocities Maxwell–Boltzmann at its kT from that stream"
+	idx := make([]int, len(cfg.Temperatures))
+	for i := range idx {
+		idx[i] = cfg.streamIndex(i)
 	}
+	m.Extra[ExtraStreamIndex] = idx
 	m.Extra[ExtraX0] = s.Start()
 	m.Extra[ExtraN] = s.N
 	m.Extra[ExtraDim] = s.Dim

@@ -112,23 +112,23 @@ func Simulate(ctx context.Context, config Config) error {
 			return in
 		},
 		X0:    spec.Start(),
-		Seed:  cfg.Seed,
 		Steps: cfg.Steps(),
 		Skip:  func(i int) bool { return done[i] },
 	}
-	// Replica i starts from its stream (Config.Seed and Seeds): with one
-	// Seed it is md.RunReplicas's own rule, PCG(Seed, i); with Seeds it is
-	// the stream of a one-temperature run, PCG(Seeds[i], 0).
+	// Replica i starts from its stream PCG(seed(i), streamIndex(i)): with
+	// one Seed, md.RunReplicas's own rule PCG(Seed, i); with Seeds, the
+	// stream PCG(Seeds[i], 0) of a run of that temperature alone.
 	reps.Resume = func(i int) (*md.State, error) {
 		if resumed[i] != nil {
 			return resumed[i], nil
 		}
-		if cfg.Seeds == nil {
-			return reps.NewReplicaState(i)
+		// What md.Replicas.NewReplicaState does, with this stream.
+		st, err := md.NewState(sys, reps.X0, nil, nil)
+		if err != nil {
+			return nil, err
 		}
-		one := reps
-		one.Temperatures, one.Seed = cfg.Temperatures[i:i+1], cfg.Seeds[i]
-		return one.NewReplicaState(0)
+		st.SetSource(md.ReplicaSource(cfg.seed(i), cfg.streamIndex(i)))
+		return st, md.SampleVelocities(sys, st, cfg.Temperatures[i])
 	}
 
 	reps.Observers = func(i int, kT float64) []md.Observer {
