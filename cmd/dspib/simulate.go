@@ -60,7 +60,8 @@ the flags) and writes to DIR:
   features_kT<T>.npy  LJ7 only: frames × 7 sorted coordination numbers
   moments_kT<T>.npy   LJ7 only: frames × 2 moments (μ2, μ3)
   traj_kT<T>.xyz      with -xyz: extended XYZ frames
-  metadata.json       system, temperatures, integrator, seeds, stride, files
+  metadata.json       system, potential with its parameters, temperatures,
+                      integrator and its settings, seeds and streams, stride, files
 
 <T> is kT with three decimals, more only if needed (kT 0.6 → kT0.600). Files are written as
 NAME.part and renamed when complete, so an interrupted run (Ctrl-C) leaves
