@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dspib/dspib/benchmarks/internal/experiment"
+	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/md/traj"
 )
 
@@ -35,21 +36,22 @@ func TestCLIEvaluateMatchesBenchmark(t *testing.T) {
 		t.Fatal(err)
 	}
 	sp := spec()
-	sys, e, sizes := sp.System, sp.Experiments[0], sp.Presets["tiny"]
+	e, sizes := sp.Experiments[0], sp.Presets["tiny"]
 	seedDir := filepath.Join(bench, "seed1")
-	features := func(path string) []float64 {
-		x, rows, _, err := traj.ReadNPY(path)
+	// features reads kT's model features from one of the benchmark's run
+	// folders (md/train, md/ref) after the burn-in the benchmark drops.
+	features := func(kind string, kT float64) []float64 {
+		run, err := runstore.Open(filepath.Join(seedDir, "md", kind))
 		require.NoError(t, err)
-		b := sizes.BurnIn
-		f, _, _, _, err := sys.Features(x[b*sys.N*sys.Dim:], rows-b)
+		f, _, cols, err := run.Features(kT)
 		require.NoError(t, err)
-		return f
+		return f[sizes.BurnIn*cols:]
 	}
 	const d = 7
 	// Training frames in e.Train order, and the validation frames per kT.
 	var all, temp []float64
 	for _, kT := range e.Train {
-		f := features(filepath.Join(seedDir, "md", "train_"+experiment.TempTag(kT)+".npy"))
+		f := features("train", kT)
 		all = append(all, f...)
 		for range len(f) / d {
 			temp = append(temp, kT)
@@ -65,7 +67,7 @@ func TestCLIEvaluateMatchesBenchmark(t *testing.T) {
 	// (the benchmark's reference); -independent: the long runs.
 	var mdFiles, indFiles, temps []string
 	for _, kT := range e.Eval {
-		long := features(filepath.Join(seedDir, "md", "ref_"+experiment.TempTag(kT)+".npy"))
+		long := features("ref", kT)
 		ref := long
 		if slices.Contains(e.Train, kT) {
 			ref = valF[kT]

@@ -22,32 +22,15 @@ import (
 	"context"
 	"io"
 
-	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/benchmarks/internal/experiment"
-	"github.com/dspib/dspib/potentials"
+	"github.com/dspib/dspib/systems"
 )
 
-// spec returns the LJ7 benchmark: systems.md's default MD (m = 1, BAOAB,
-// γ = 1 /τ, dt = 0.005 τ, a frame every 100 steps, start from the hexagon).
+// spec returns the LJ7 benchmark on the catalogue entry systems.LJ7
+// (systems.md's default MD, features and k-means label features).
 func spec() *experiment.Spec {
-	sys := &experiment.System{
-		Name: "lj7", MetaName: "lj7-2d",
-		Potential: potentials.LJ7(),
-		X0:        potentials.LJ7Hexagon(),
-		N:         7, Dim: 2,
-		Dt: 0.005, Gamma: 1, Stride: 100,
-		Features: func(frames []float64, n int) ([]float64, int, []float64, int, error) {
-			feat := make([]float64, 7*n)
-			mom := make([]float64, 2*n)
-			if err := analysis.FeaturesLJ7(feat, mom, frames[:14*n], 7, 2); err != nil {
-				return nil, 0, nil, 0, err
-			}
-			return feat, 7, mom, 2, nil
-		},
-		FeatureNames: []string{"c1 … c7: coordination numbers (r0 = 1.5 σ), sorted ascending"},
-	}
 	return &experiment.Spec{
-		System: sys,
+		System: systems.LJ7,
 		Experiments: []experiment.Experiment{
 			{Name: "temps", Title: "train on kT 0.2 and 0.5; interpolate to 0.3, 0.4; extrapolate to 0.6",
 				Train: []float64{0.2, 0.5}, Eval: []float64{0.2, 0.3, 0.4, 0.5, 0.6}},

@@ -30,29 +30,15 @@ import (
 	"io"
 
 	"github.com/dspib/dspib/benchmarks/internal/experiment"
-	"github.com/dspib/dspib/potentials"
+	"github.com/dspib/dspib/systems"
 )
 
-// spec returns the three-hole benchmark: systems.md's default MD (one
-// particle, m = 1, BAOAB, γ = 1 /τ, dt = 0.01 τ, a frame every 10 steps,
-// start at (−1.05, −0.04)), features (x, y), k-means on (x, y).
+// spec returns the three-hole benchmark on the catalogue entry
+// systems.ThreeHole (systems.md's default MD, features and k-means on (x, y),
+// the exact-density quadrature box).
 func spec() *experiment.Spec {
-	sys := &experiment.System{
-		Name: "threehole", MetaName: "three-hole",
-		Potential: potentials.ThreeHole{},
-		X0:        []float64{-1.05, -0.04},
-		N:         1, Dim: 2,
-		Dt: 0.01, Gamma: 1, Stride: 10,
-		Features: func(frames []float64, n int) ([]float64, int, []float64, int, error) {
-			f := append([]float64(nil), frames[:2*n]...)
-			return f, 2, f, 2, nil
-		},
-		FeatureNames: []string{"x [σ]", "y [σ]"},
-		// The quadrature box of systems.md's exact statistics.
-		Exact: &experiment.GridBox{X0: -3, X1: 3, Y0: -2.5, Y1: 3.5, NX: 300, NY: 300},
-	}
 	return &experiment.Spec{
-		System: sys,
+		System: systems.ThreeHole,
 		Experiments: []experiment.Experiment{
 			{Name: "single", Title: "the paper's single-temperature experiment (kT = 1): D-SPIB vs SPIB", Train: []float64{1}, Eval: []float64{1}},
 			{Name: "multi", Title: "train on kT 0.6, 1.0, 1.4; hold out 0.8 and 1.2", Train: []float64{0.6, 1, 1.4}, Eval: []float64{0.6, 0.8, 1, 1.2, 1.4}},

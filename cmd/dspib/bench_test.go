@@ -10,6 +10,7 @@ import (
 	"github.com/dspib/dspib/integrators"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/potentials"
+	"github.com/dspib/dspib/systems"
 )
 
 // cpuTime returns the CPU time used by the process so far (user + system):
@@ -46,7 +47,7 @@ func BenchmarkSimulateLJ7(b *testing.B) {
 		report(b, cpu0)
 	})
 	b.Run("bare", func(b *testing.B) {
-		sys := &md.System{Potential: potentials.LJ7(), Masses: ones(7), Dim: 2}
+		sys := &md.System{Potential: potentials.LJ7(), Masses: systems.LJ7.Masses(), Dim: 2}
 		cpu0 := cpuTime()
 		for range b.N {
 			st, err := md.NewState(sys, potentials.LJ7Hexagon(), nil, md.ReplicaRand(1, 0))

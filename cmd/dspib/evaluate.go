@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/dspib/dspib/md/runstore"
 	"io"
 	"maps"
 	"os"
@@ -317,12 +318,16 @@ func loadMDFeatures(md, temps, tempsFlag string) (map[float64][]float64, error) 
 	if temps != "" {
 		return nil, usagef("%s: only with .npy files (a run folder knows its temperatures)", tempsFlag)
 	}
-	sf, err := loadSimFolder(md)
+	run, err := runstore.Open(md)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range sf.Replicas {
-		out[r.KT] = r.Features
+	for _, kT := range run.Temperatures() {
+		x, _, _, err := run.Features(kT)
+		if err != nil {
+			return nil, err
+		}
+		out[kT] = x
 	}
 	return out, nil
 }

@@ -56,28 +56,3 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return b
 }
-
-// listDir returns the sorted names in dir.
-func listDir(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := make([]string, len(ents))
-	for i, e := range ents {
-		names[i] = e.Name()
-	}
-	return names
-}
-
-// withSuffix returns the names in names ending in suffix.
-func withSuffix(names []string, suffix string) []string {
-	var out []string
-	for _, n := range names {
-		if strings.HasSuffix(n, suffix) {
-			out = append(out, n)
-		}
-	}
-	return out
-}

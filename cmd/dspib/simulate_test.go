@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,7 +14,9 @@ import (
 
 	"github.com/dspib/dspib"
 	"github.com/dspib/dspib/integrators"
+	"github.com/dspib/dspib/internal/testdata"
 	"github.com/dspib/dspib/md"
+	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/potentials"
 )
@@ -30,8 +30,8 @@ func TestSimulateThreeHole(t *testing.T) {
 	const frames = 400
 	mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6,1", "-frames", "400", "-seed", "7", "-quiet", "-out", dir)
 
-	names := listDir(t, dir)
-	want := []string{"metadata.json", "traj_kT0.600.npy", "traj_kT1.000.npy"}
+	names := testdata.ListDir(t, dir)
+	want := []string{"energy_kT0.600.npy", "energy_kT1.000.npy", "metadata.json", "traj_kT0.600.npy", "traj_kT1.000.npy"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("files %v, want %v", names, want)
 	}
@@ -39,7 +39,7 @@ func TestSimulateThreeHole(t *testing.T) {
 	sys := &md.System{Potential: potentials.ThreeHole{}, Masses: []float64{1}, Dim: 2}
 	reps := md.Replicas{System: sys, Temperatures: temps, X0: []float64{-1.05, -0.04}, Seed: 7}
 	for i, kT := range temps {
-		got := readNPY(t, filepath.Join(dir, "traj_"+tempTag(kT)+".npy"), frames, 2)
+		got := readNPY(t, filepath.Join(dir, "traj_"+runstore.TempTag(kT)+".npy"), frames, 2)
 		st, err := reps.NewReplicaState(i)
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +54,7 @@ func TestSimulateThreeHole(t *testing.T) {
 		}
 	}
 
-	m, err := traj.ReadMetadata(filepath.Join(dir, metadataName))
+	m, err := traj.ReadMetadata(filepath.Join(dir, runstore.MetadataName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,11 +66,12 @@ func TestSimulateThreeHole(t *testing.T) {
 	if in := m.Integrator; in.Name != "BAOAB" || in.Dt != 0.01 || in.Gamma != 1 || in.Mass != 1 || in.Params != nil {
 		t.Errorf("integrator %+v, want BAOAB dt 0.01 gamma 1 mass 1", m.Integrator)
 	}
-	if m.Files["traj_kT0.600"] != "traj_kT0.600.npy" || m.Files["traj_kT1.000"] != "traj_kT1.000.npy" || len(m.Files) != 2 {
+	if m.Files["traj_kT0.600"] != "traj_kT0.600.npy" || m.Files["traj_kT1.000"] != "traj_kT1.000.npy" ||
+		m.Files["energy_kT1.000"] != "energy_kT1.000.npy" || len(m.Files) != 4 {
 		t.Errorf("files %v", m.Files)
 	}
-	if c, _ := m.Extra[extraComplete].(bool); !c {
-		t.Errorf("extra.complete = %v, want true", m.Extra[extraComplete])
+	if c, _ := m.Extra[runstore.ExtraComplete].(bool); !c {
+		t.Errorf("extra.complete = %v, want true", m.Extra[runstore.ExtraComplete])
 	}
 	if time.Since(m.Created) > time.Hour || time.Until(m.Created) > time.Minute {
 		t.Errorf("created %v is not now", m.Created)
@@ -83,11 +84,11 @@ func TestSimulateThreeHole(t *testing.T) {
 // feature chunk so that chunk boundaries and the last partial chunk count.
 func TestSimulateLJ7(t *testing.T) {
 	dir := t.TempDir()
-	const frames, stride = featureChunk + 476, 5
+	const frames, stride = 1024 + 476, 5 // past one 1024-frame feature chunk of the run store
 	mustRun(t, "simulate", "-system", "lj7", "-temps", "0.2,0.5", "-frames", "1500", "-stride", "5", "-xyz", "-quiet", "-out", dir)
 
 	for _, kT := range []float64{0.2, 0.5} {
-		tag := tempTag(kT)
+		tag := runstore.TempTag(kT)
 		x := readNPY(t, filepath.Join(dir, "traj_"+tag+".npy"), frames, 14)
 		feat := readNPY(t, filepath.Join(dir, "features_"+tag+".npy"), frames, 7)
 		mom := readNPY(t, filepath.Join(dir, "moments_"+tag+".npy"), frames, 2)
@@ -141,11 +142,11 @@ func TestSimulateLJ7(t *testing.T) {
 			}
 		}
 	}
-	m, err := traj.ReadMetadata(filepath.Join(dir, metadataName))
+	m, err := traj.ReadMetadata(filepath.Join(dir, runstore.MetadataName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.System != "lj7-2d" || m.Integrator.Dt != 0.005 || m.Integrator.Gamma != 1 || m.Stride != stride || len(m.Files) != 8 {
+	if m.System != "lj7-2d" || m.Integrator.Dt != 0.005 || m.Integrator.Gamma != 1 || m.Stride != stride || len(m.Files) != 10 {
 		t.Errorf("metadata: system %q, integrator %+v, stride %d, files %v", m.System, m.Integrator, m.Stride, m.Files)
 	}
 	for role, name := range m.Files {
@@ -170,14 +171,14 @@ func TestSimulateDefaults(t *testing.T) {
 	} {
 		dir := t.TempDir()
 		mustRun(t, "simulate", "-system", tc.system, "-temps", "0.5", "-steps", strconv.Itoa(3*tc.stride), "-quiet", "-out", dir)
-		m, err := traj.ReadMetadata(filepath.Join(dir, metadataName))
+		m, err := traj.ReadMetadata(filepath.Join(dir, runstore.MetadataName))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if m.System != tc.meta || m.Integrator.Dt != tc.dt || m.Integrator.Gamma != 1 || m.Stride != tc.stride || m.Frames != 3 {
 			t.Errorf("%s: metadata %+v", tc.system, m)
 		}
-		x0, _ := m.Extra[extraX0].([]any)
+		x0, _ := m.Extra[runstore.ExtraX0].([]any)
 		if len(x0) != len(tc.x0) {
 			t.Fatalf("%s: x0 %v, want %v", tc.system, x0, tc.x0)
 		}
@@ -219,11 +220,11 @@ func TestSimulateReuse(t *testing.T) {
 	orig := map[string][]byte{}
 	stat := map[string]os.FileInfo{}
 	for _, kT := range []float64{0.6, 0.8, 1} {
-		name := "traj_" + tempTag(kT) + ".npy"
+		name := "traj_" + runstore.TempTag(kT) + ".npy"
 		orig[name] = readFile(t, filepath.Join(dir, name))
 		stat[name], _ = os.Stat(filepath.Join(dir, name))
 	}
-	meta1 := readFile(t, filepath.Join(dir, metadataName))
+	meta1 := readFile(t, filepath.Join(dir, runstore.MetadataName))
 
 	r := mustRun(t, args...)
 	if !strings.Contains(r.stderr, "nothing to run") || strings.Count(r.stderr, "reusing") != 3 {
@@ -235,7 +236,7 @@ func TestSimulateReuse(t *testing.T) {
 			t.Errorf("%s was rewritten by the second run", name)
 		}
 	}
-	if !bytes.Equal(meta1, readFile(t, filepath.Join(dir, metadataName))) {
+	if !bytes.Equal(meta1, readFile(t, filepath.Join(dir, runstore.MetadataName))) {
 		t.Errorf("metadata.json changed on reuse (creation time must be kept)")
 	}
 
@@ -251,8 +252,8 @@ func TestSimulateReuse(t *testing.T) {
 			t.Errorf("%s differs after the re-run", name)
 		}
 	}
-	if slices.ContainsFunc(listDir(t, dir), func(n string) bool { return strings.HasSuffix(n, traj.PartSuffix) }) {
-		t.Errorf("left .part files: %v", listDir(t, dir))
+	if slices.ContainsFunc(testdata.ListDir(t, dir), func(n string) bool { return strings.HasSuffix(n, traj.PartSuffix) }) {
+		t.Errorf("left .part files: %v", testdata.ListDir(t, dir))
 	}
 }
 
@@ -279,7 +280,7 @@ func TestSimulateFolderConflicts(t *testing.T) {
 		}
 	}
 	mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6,1.2", "-frames", "50", "-quiet", "-force", "-out", dir)
-	if got, want := listDir(t, dir), []string{"metadata.json", "traj_kT0.600.npy", "traj_kT1.200.npy"}; !slices.Equal(got, want) {
+	if got, want := testdata.ListDir(t, dir), []string{"energy_kT0.600.npy", "energy_kT1.200.npy", "metadata.json", "traj_kT0.600.npy", "traj_kT1.200.npy"}; !slices.Equal(got, want) {
 		t.Errorf("after -force: files %v, want %v", got, want)
 	}
 
@@ -394,18 +395,18 @@ func TestSimulateCancel(t *testing.T) {
 }
 
 // checkIncomplete asserts that dir holds no final .npy file and that its
-// metadata says the run is incomplete, so loadSimFolder refuses it.
+// metadata says the run is incomplete, so runstore.Open refuses it.
 func checkIncomplete(t *testing.T, dir string) {
 	t.Helper()
-	names := listDir(t, dir)
-	if npy := withSuffix(names, ".npy"); len(npy) > 0 {
+	names := testdata.ListDir(t, dir)
+	if npy := testdata.WithSuffix(names, ".npy"); len(npy) > 0 {
 		t.Errorf("cancelled run left final files %v", npy)
 	}
-	if len(withSuffix(names, ".npy"+traj.PartSuffix)) == 0 {
+	if len(testdata.WithSuffix(names, ".npy"+traj.PartSuffix)) == 0 {
 		t.Errorf("cancelled run left no .part files: %v", names)
 	}
-	if _, err := loadSimFolder(dir); err == nil || !strings.Contains(err.Error(), "not complete") {
-		t.Errorf("loadSimFolder of a cancelled run: %v, want 'not complete'", err)
+	if _, err := runstore.Open(dir); err == nil || !strings.Contains(err.Error(), "not complete") {
+		t.Errorf("runstore.Open of a cancelled run: %v, want 'not complete'", err)
 	}
 }
 
@@ -434,7 +435,7 @@ func TestSimulateIntegrators(t *testing.T) {
 	for flagVal, name := range map[string]string{"mala": "MALA", "overdamped": "overdamped", "baoab": "BAOAB"} {
 		dir := t.TempDir()
 		mustRun(t, "simulate", "-system", "muellerbrown", "-temps", "15", "-frames", "20", "-integrator", flagVal, "-quiet", "-out", dir)
-		m, err := traj.ReadMetadata(filepath.Join(dir, metadataName))
+		m, err := traj.ReadMetadata(filepath.Join(dir, runstore.MetadataName))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -445,209 +446,5 @@ func TestSimulateIntegrators(t *testing.T) {
 		if slices.Equal(x[:2], x[38:]) {
 			t.Errorf("-integrator %s: the particle did not move", flagVal)
 		}
-	}
-}
-
-func TestTempTag(t *testing.T) {
-	for kT, want := range map[float64]string{0.6: "kT0.600", 1: "kT1.000", 10: "kT10.000", 0.25: "kT0.250", 0.6125: "kT0.6125", 1e-4: "kT0.0001"} {
-		if got := tempTag(kT); got != want {
-			t.Errorf("tempTag(%v) = %q, want %q", kT, got, want)
-		}
-	}
-	// Neighbouring floats must get different tags.
-	for _, kT := range []float64{0.6, 1, 0.3} {
-		next := math.Nextafter(kT, 2)
-		if tempTag(kT) == tempTag(next) {
-			t.Errorf("tempTag(%v) == tempTag(%v) = %q", kT, next, tempTag(kT))
-		}
-	}
-}
-
-// npyShape agrees with traj.WriteNPY's files and rejects truncated ones.
-func TestNPYShape(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "a.npy")
-	if err := traj.WriteNPY(p, 3, 5, make([]float64, 15)); err != nil {
-		t.Fatal(err)
-	}
-	if r, c, err := npyShape(p); err != nil || r != 3 || c != 5 {
-		t.Fatalf("npyShape = %d, %d, %v; want 3, 5", r, c, err)
-	}
-	b := readFile(t, p)
-	if err := os.WriteFile(p, b[:len(b)-8], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := npyShape(p); err == nil || !strings.Contains(err.Error(), "truncated") {
-		t.Errorf("truncated file: %v", err)
-	}
-	if err := os.WriteFile(p, []byte("not numpy"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := npyShape(p); err == nil {
-		t.Errorf("garbage accepted")
-	}
-}
-
-// Writing a frame allocates nothing (between feature chunks).
-func TestObserveAllocs(t *testing.T) {
-	cfg := &simConfig{System: &systems[1], Temps: []float64{0.5}, Frames: 100, Stride: 1, XYZ: true, Out: t.TempDir()}
-	w, err := newReplicaWriter(cfg, 0.5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.abort()
-	st := &md.State{X: potentials.LJ7Hexagon()}
-	if err := w.Observe(st); err != nil { // grows the XYZ line buffer
-		t.Fatal(err)
-	}
-	if a := testing.AllocsPerRun(200, func() {
-		st.Step++
-		if err := w.Observe(st); err != nil {
-			t.Fatal(err)
-		}
-	}); a != 0 {
-		t.Errorf("Observe allocates %v times per frame", a)
-	}
-	if w.nbuf == 0 {
-		t.Fatal("test crossed a feature chunk boundary; shorten it")
-	}
-}
-
-// cancelAt is a test observer that cancels the run when it reaches step
-// (never if step is 0).
-type cancelAt struct {
-	step   int64
-	cancel func()
-}
-
-func (c *cancelAt) Every() int64 { return c.step }
-func (c *cancelAt) Observe(st *md.State) error {
-	if st.Step == c.step {
-		c.cancel()
-	}
-	return nil
-}
-
-// An interrupted run continues from its checkpoints and ends byte-identical
-// to an uninterrupted one. Replica 0 is cancelled at step 5000 of 6000
-// (frame 1250, past the first 1024-frame feature chunk); replica 1 stops
-// wherever it sees the cancellation. Then junk is appended to every .part
-// file, as a run killed after its last checkpoint would leave frames the
-// checkpoint does not cover, and the same command is re-run: it must
-// truncate them, rebuild the XYZ file and continue the random streams
-// exactly. With -checkpoint 0 periodic checkpoints are written too; with 1h
-// only the one at the cancellation.
-func TestSimulateResume(t *testing.T) {
-	for _, tc := range []struct{ integ, every string }{{"baoab", "0"}, {"mala", "1h"}} {
-		args := []string{"simulate", "-system", "lj7", "-temps", "0.2,0.5", "-frames", "1500", "-stride", "4", "-xyz",
-			"-integrator", tc.integ, "-checkpoint", tc.every, "-out"}
-		fresh := t.TempDir()
-		mustRun(t, append(args, fresh)...)
-
-		dir := t.TempDir()
-		cfg, err := parseSimulate(append(args[1:], dir), io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		cfg.testObserver = func(i int) md.Observer { return &cancelAt{step: int64(5000 * (1 - i)), cancel: cancel} }
-		err = simulate(ctx, cfg, io.Discard)
-		cancel()
-		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "checkpoints") {
-			t.Fatalf("%s: interrupted run returned %v", tc.integ, err)
-		}
-		names := listDir(t, dir)
-		if ck := withSuffix(names, ".bin"); !slices.Contains(ck, checkpointName(0.2)) {
-			t.Fatalf("%s: no checkpoint for kT 0.2 after the interruption: %v", tc.integ, names)
-		}
-		for _, name := range withSuffix(names, traj.PartSuffix) {
-			// 3 rows of 14 float64 are also whole rows of the 7- and
-			// 2-column files (336 = 6·56 = 21·16 bytes); 0x3f3f… is a finite
-			// double. The XYZ file gets the start of a bogus frame.
-			junk := bytes.Repeat([]byte{0x3f}, 3*14*8)
-			if strings.Contains(name, ".xyz") {
-				junk = []byte("7\nProperties=species:S:1:pos:R:3 junk\n")
-			}
-			f, err := os.OpenFile(filepath.Join(dir, name), os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = f.Write(junk)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-
-		r := mustRun(t, append(args, dir)...)
-		if !strings.Contains(r.stderr, "kT0.200: resuming from its checkpoint at step 5000 of 6000 (1250 frames kept)") ||
-			strings.Contains(r.stderr, "cannot resume") {
-			t.Errorf("%s: the re-run did not resume kT 0.2 at step 5000:\n%s", tc.integ, r.stderr)
-		}
-		if r := mustRun(t, append(args, dir)...); !strings.Contains(r.stderr, "nothing to run") {
-			t.Errorf("%s: a third run should find everything complete:\n%s", tc.integ, r.stderr)
-		}
-		for _, name := range listDir(t, fresh) {
-			if name == metadataName {
-				continue
-			}
-			if !bytes.Equal(readFile(t, filepath.Join(dir, name)), readFile(t, filepath.Join(fresh, name))) {
-				t.Errorf("%s: %s after interruption and resume differs from the uninterrupted run", tc.integ, name)
-			}
-		}
-		if left := append(withSuffix(listDir(t, dir), ".bin"), withSuffix(listDir(t, dir), traj.PartSuffix)...); len(left) > 0 {
-			t.Errorf("%s: left %v after completing", tc.integ, left)
-		}
-	}
-}
-
-// A checkpoint that cannot be used (corrupt) is reported and the
-// temperature starts over, still producing the uninterrupted result; a
-// checkpoint left in a folder that -force takes over for other settings is
-// removed, never resumed.
-func TestSimulateResumeFallback(t *testing.T) {
-	args := []string{"simulate", "-system", "threehole", "-temps", "0.6", "-frames", "500", "-seed", "4", "-out"}
-	fresh := t.TempDir()
-	mustRun(t, append(args, fresh)...)
-	interrupt := func(dir string) {
-		t.Helper()
-		cfg, err := parseSimulate(append(args[1:], dir), io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		cfg.testObserver = func(int) md.Observer { return &cancelAt{step: 2000, cancel: cancel} }
-		if err := simulate(ctx, cfg, io.Discard); !errors.Is(err, context.Canceled) {
-			t.Fatalf("interrupted run returned %v", err)
-		}
-	}
-
-	dir := t.TempDir()
-	interrupt(dir)
-	ck := filepath.Join(dir, checkpointName(0.6))
-	b := readFile(t, ck)
-	b[100] ^= 0xff
-	if err := os.WriteFile(ck, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r := mustRun(t, append(args, dir)...)
-	if !strings.Contains(r.stderr, "kT0.600: cannot resume from "+checkpointName(0.6)) || !strings.Contains(r.stderr, "checksum") {
-		t.Errorf("corrupt checkpoint not reported:\n%s", r.stderr)
-	}
-	name := "traj_kT0.600.npy"
-	if !bytes.Equal(readFile(t, filepath.Join(dir, name)), readFile(t, filepath.Join(fresh, name))) {
-		t.Errorf("%s after starting over differs from the uninterrupted run", name)
-	}
-
-	other := t.TempDir()
-	interrupt(other)
-	r = mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6", "-frames", "500", "-seed", "5", "-force", "-out", other)
-	if strings.Contains(r.stderr, "resuming") {
-		t.Errorf("resumed a checkpoint of another seed:\n%s", r.stderr)
-	}
-	if left := withSuffix(listDir(t, other), ".bin"); len(left) > 0 {
-		t.Errorf("checkpoints left after -force: %v", left)
 	}
 }

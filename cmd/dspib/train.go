@@ -16,11 +16,11 @@ import (
 	"time"
 
 	"github.com/dspib/dspib"
-	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	dsp "github.com/dspib/dspib/learn/dspib"
 	"github.com/dspib/dspib/learn/spib"
+	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/md/traj"
 )
 
@@ -93,6 +93,7 @@ or your own integer -labels. Writes to MODELDIR:
   phase1/                          D-SPIB only: the phase-1 SPIB model (VampPrior baseline)
   latents.npy         frames × d z_mean of every input frame, inputs concatenated in order
   labels.npy          state label of every frame (int64)
+  initial_labels.npy  the initial k-means label of every frame (int64)
   state_probs.npy     frames × K state probabilities
   populations.npy     K × 1 (weighted) state populations
   representatives.npy K × D representative inputs (original units)
@@ -125,7 +126,8 @@ type trainConfig struct {
 	dspib     bool
 	cfg       dsp.Config
 	labelCols []int
-	labelDesc any // what k-means ran on, for summary.json
+	labelDesc any  // what k-means ran on, for summary.json
+	labelStd  bool // k-means on standardised label features
 }
 
 // trainInput is one trajectory read from disk.
@@ -257,16 +259,28 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 	f := tc.flags
 	var ins []trainInput
 	if f.in != "" {
-		sf, err := loadSimFolder(f.in)
+		run, err := runstore.Open(f.in)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range sf.Replicas {
-			in := trainInput{File: filepath.Join(f.in, sf.Meta.Files[trainFeatureRole(sf, r.KT)]), KT: r.KT, Frames: r.Frames,
-				features: r.Features, cols: r.Cols}
-			if r.Moments != nil && tc.labelCols == nil && f.labelFeatures == "" {
-				in.labelX = r.Moments // LJ7: k-means on (μ2, μ3)
-				tc.labelDesc = "LJ7 moments (mu2, mu3)"
+		for _, kT := range run.Temperatures() {
+			feat, rows, cols, err := run.Features(kT)
+			if err != nil {
+				return nil, err
+			}
+			stem := "features"
+			if _, ok := run.Meta.Files["features_"+tempTag(kT)]; !ok {
+				stem = "traj"
+			}
+			path, _ := run.FilePath(stem, kT)
+			in := trainInput{File: path, KT: kT, Frames: rows, features: feat, cols: cols}
+			if tc.labelCols == nil && f.labelFeatures == "" && f.labels == "" {
+				// The run's k-means label features (LJ7: (μ2, μ3)).
+				if in.labelX, _, _, err = run.LabelFeatures(kT); err != nil {
+					return nil, err
+				}
+				tc.labelDesc = run.Labels.String()
+				tc.labelStd = run.Labels.Standardize
 			}
 			ins = append(ins, in)
 		}
@@ -377,47 +391,29 @@ func (tc *trainConfig) loadLabelFiles(ins []trainInput) error {
 	return nil
 }
 
-// roleOf returns the metadata role of the features of temperature kT.
-func trainFeatureRole(sf *simFolder, kT float64) string {
-	if _, ok := sf.Meta.Files["features_"+tempTag(kT)]; ok {
-		return "features_" + tempTag(kT)
-	}
-	return "traj_" + tempTag(kT)
-}
-
-// kmeansTrajectories builds labelled trajectories: k-means (k-means++,
-// analysis.KMeans) on the label coordinates of all frames together.
-// With user labels (-labels) k-means is skipped.
-func kmeansTrajectories(ins []trainInput, k int, rng *rand.Rand) ([]spib.Trajectory, error) {
-	var labels []int
-	if ins[0].labels != nil {
-		for _, in := range ins {
-			labels = append(labels, in.labels...)
-		}
-	} else {
-		dim := len(ins[0].labelX) / ins[0].Frames
-		var all []float64
-		for _, in := range ins {
-			if len(in.labelX) != in.Frames*dim {
-				return nil, fmt.Errorf("%s: %d k-means values for %d frames, want %d columns like the first input", in.File, len(in.labelX), in.Frames, dim)
-			}
-			all = append(all, in.labelX...)
-		}
-		km, err := analysis.KMeans(all, dim, k, rng, analysis.KMeansConfig{})
-		if err != nil {
-			return nil, fmt.Errorf("k-means (-k %d): %w", k, err)
-		}
-		labels = km.Labels
-	}
+// kmeansTrajectories builds labelled trajectories with the one initial-label
+// function, spib.KMeansLabelsFrom: k-means on the label coordinates of all
+// frames together, standardised per column if std (the run folder's label
+// features say so: LJ7 (μ2, μ3)). With user labels (-labels) k-means is
+// skipped.
+func kmeansTrajectories(ins []trainInput, k int, std bool, rng *rand.Rand) ([]spib.Trajectory, error) {
 	trajs := make([]spib.Trajectory, len(ins))
+	lf := spib.LabelFeatures{Points: make([][]float64, len(ins)), Dim: len(ins[0].labelX) / ins[0].Frames, Standardize: std}
 	for i, in := range ins {
 		tr := &trajs[i]
 		tr.Temp = in.KT
-		tr.Labels = labels[in.First : in.First+in.Frames]
 		tr.Features = make([][]float64, in.Frames)
 		for r := range in.Frames {
 			tr.Features[r] = in.features[r*in.cols : (r+1)*in.cols]
 		}
+		tr.Labels = in.labels
+		lf.Points[i] = in.labelX
+	}
+	if ins[0].labels != nil {
+		return trajs, nil
+	}
+	if err := spib.KMeansLabelsFrom(trajs, lf, k, rng); err != nil {
+		return nil, fmt.Errorf("k-means (-k %d): %w", k, err)
 	}
 	return trajs, nil
 }
@@ -468,8 +464,15 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	src := rand.NewPCG(tc.flags.seed, 0)
 	rng := rand.New(src)
-	trajs, err := kmeansTrajectories(ins, tc.flags.k, rng)
+	trajs, err := kmeansTrajectories(ins, tc.flags.k, tc.labelStd, rng)
 	if err != nil {
+		return err
+	}
+	var initial []int
+	for _, tr := range trajs {
+		initial = append(initial, tr.Labels...)
+	}
+	if err := traj.WriteNPYInts(filepath.Join(tc.flags.out, "initial_labels.npy"), initial); err != nil {
 		return err
 	}
 	var prog io.Writer
@@ -592,6 +595,7 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	sum.Files["labels"] = "labels.npy"
+	sum.Files["initial_labels"] = "initial_labels.npy"
 	sum.Files["model"] = "model.json"
 	sum.States, sum.Populations = K, pops
 	sum.Epochs = map[string]int{"spib": len(hist1), "dspib": len(hist2)}

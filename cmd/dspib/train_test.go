@@ -225,7 +225,7 @@ func TestTrainLJ7Moments(t *testing.T) {
 	if err := json.Unmarshal(readFile(t, filepath.Join(model, "summary.json")), &sum); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(sum.LabelCols, "mu2") {
+	if !strings.Contains(sum.LabelCols, "moments files: μ2, μ3, standardised") {
 		t.Errorf("label columns %q, want the LJ7 moments", sum.LabelCols)
 	}
 	m, err := dsp.Load(model)

@@ -35,6 +35,15 @@ func New(seed uint64, tag string, kT float64, index uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(Seed(seed, tag, kT), Mix(index)))
 }
 
+// Rand returns the PCG generator of stream (tag, kT) under seed, seeded
+// (Seed(seed, tag, kT), Seed(…) XOR 0x5851f42d4c957f2d): the streams of
+// the benchmarks' trajectories, splits and models, named by what they are
+// for so that reusing one stage never shifts the random numbers of another.
+func Rand(seed uint64, tag string, kT float64) *rand.Rand {
+	s := Seed(seed, tag, kT)
+	return rand.New(rand.NewPCG(s, s^0x5851f42d4c957f2d))
+}
+
 // Mix is the SplitMix64 finaliser: it scrambles x into a well-separated
 // 64-bit value (consecutive inputs give unrelated outputs).
 func Mix(x uint64) uint64 {

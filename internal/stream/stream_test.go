@@ -23,3 +23,20 @@ func TestNewDistinct(t *testing.T) {
 		require.NotEqual(t, a, b)
 	}
 }
+
+// Streams named by different (seed, tag, kT) get different seeds, and Rand
+// repeats for the same name.
+func TestSeedDistinct(t *testing.T) {
+	seen := map[uint64]bool{}
+	for _, seed := range []uint64{0, 1, 2} {
+		for _, tag := range []string{"md/train", "md/ref", "split/multi", "kmeans/temps"} {
+			for _, kT := range []float64{0, 0.2, 0.6, 1} {
+				s := Seed(seed, tag, kT)
+				require.False(t, seen[s], "collision at seed %d %s kT %v", seed, tag, kT)
+				seen[s] = true
+			}
+		}
+	}
+	require.Equal(t, Rand(3, "x", 1).Uint64(), Rand(3, "x", 1).Uint64())
+	require.NotEqual(t, Rand(3, "x", 1).Uint64(), Rand(3, "x", 1.5).Uint64())
+}

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/dspib/dspib/internal/simdata"
 	"github.com/dspib/dspib/internal/testdata"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/spib"
@@ -12,13 +13,13 @@ import (
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
 
 // tinyThreeHole returns three-hole trajectories at kT = 1 and 1.5 (n frames
-// each, a frame every 0.5 τ; testdata.ThreeHoleTrajectory with seeds seed
+// each, a frame every 0.5 τ; simdata.ThreeHoleTrajectory with seeds seed
 // and seed + 2³²), labelled by k-means with k clusters on (x, y).
 func tinyThreeHole(t testing.TB, seed uint64, n, k int) []spib.Trajectory {
 	t.Helper()
 	var trajs []spib.Trajectory
 	for i, kT := range []float64{1, 1.5} {
-		fr, err := testdata.ThreeHoleTrajectory(kT, n, 50, seed+uint64(i)<<32)
+		fr, err := simdata.ThreeHoleTrajectory(kT, n, 50, seed+uint64(i)<<32)
 		if err != nil {
 			t.Fatal(err)
 		}

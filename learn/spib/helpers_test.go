@@ -5,15 +5,16 @@ import (
 	"os"
 	"testing"
 
+	"github.com/dspib/dspib/internal/simdata"
 	"github.com/dspib/dspib/internal/testdata"
 )
 
 // threeHole returns frames three-hole frames (x, y) at kT, a frame every
-// stride steps of 0.01 τ, from testdata.ThreeHoleTrajectory (md.Run with
+// stride steps of 0.01 τ, from simdata.ThreeHoleTrajectory (md.Run with
 // integrators.BAOAB, the code users run).
 func threeHole(t testing.TB, kT float64, frames, stride int, seed uint64) [][]float64 {
 	t.Helper()
-	fr, err := testdata.ThreeHoleTrajectory(kT, frames, stride, seed)
+	fr, err := simdata.ThreeHoleTrajectory(kT, frames, stride, seed)
 	if err != nil {
 		t.Fatal(err)
 	}

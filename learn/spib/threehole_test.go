@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dspib/dspib/internal/simdata"
 	"github.com/dspib/dspib/internal/testdata"
 	"github.com/dspib/dspib/potentials"
 )
@@ -17,7 +18,7 @@ import (
 // 10 on (x, y), lag 2 frames (1 τ), 5 refinements of at most 20 epochs, lr
 // 3e−3. With a lag of 1 τ the shallow upper well is still metastable on the
 // scale of the lag, so SPIB keeps the three wells of the potential (with
-// trajectories from testdata.ThreeHoleTrajectory: seeds 1–16 tried, 14 pass;
+// trajectories from simdata.ThreeHoleTrajectory: seeds 1–16 tried, 14 pass;
 // seed 11 kept a fourth, transient state after 5 rounds, seed 12 put 2.3% of
 // the Boltzmann mass in the wrong well; the test uses seed 1, the first one;
 // SPIB_TH_SEED picks another). With a lag of 2 τ, longer than the upper well's
@@ -47,7 +48,7 @@ func threeHoleRun(t *testing.T) *Result {
 			seed = v // for checking robustness by hand
 		}
 		rng := newRand(seed)
-		fr, err := testdata.ThreeHoleTrajectory(1, thFrames, thStride, seed)
+		fr, err := simdata.ThreeHoleTrajectory(1, thFrames, thStride, seed)
 		if thErr = err; err != nil {
 			return
 		}

@@ -299,3 +299,21 @@ func readInts[T ~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32](f
 	}
 	return out, nil
 }
+
+// Layout reads only the header of the 2-D little-endian float64 C-order
+// .npy file at path (as NPYWriter writes) with the strict header parser and
+// checks that the file size matches the shape exactly, so a truncated file
+// is not taken for a complete one. It returns the shape and the byte offset
+// of the first data byte, without reading the data.
+func Layout(path string) (rows, cols int, dataOff int64, err error) {
+	f, h, err := openNPY(path)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer f.Close()
+	if h.descr != "<f8" || h.fortran || len(h.shape) != 2 {
+		return 0, 0, 0, fmt.Errorf("traj: %s: dtype '%s', fortran_order %v, shape %s; want a 2-D C-order '<f8' array",
+			path, h.descr, h.fortran, shapeRepr(h.shape))
+	}
+	return h.shape[0], h.shape[1], h.dataOff, nil
+}

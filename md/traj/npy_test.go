@@ -367,3 +367,33 @@ func TestReadIntegerDtypes(t *testing.T) {
 	_, err = ReadNPYInts(writeRaw(t, "<i8", false, nil, make([]byte, 8)))
 	wantErr(t, err, "()", "1-D")
 }
+
+// Layout agrees with WriteNPY's files, and refuses truncated files, 1-D
+// arrays and garbage, naming the file.
+func TestLayout(t *testing.T) {
+	p := tempPath(t, "a.npy")
+	if err := WriteNPY(p, 3, 5, make([]float64, 15)); err != nil {
+		t.Fatal(err)
+	}
+	r, c, off, err := Layout(p)
+	if err != nil || r != 3 || c != 5 || off != int64(len(readBytes(t, p)))-15*8 {
+		t.Fatalf("Layout = %d, %d, %d, %v; want 3, 5, header length", r, c, off, err)
+	}
+	b := readBytes(t, p)
+	if err := os.WriteFile(p, b[:len(b)-8], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = Layout(p)
+	wantErr(t, err, "a.npy", "truncated")
+	q := tempPath(t, "ints.npy")
+	if err := WriteNPYInts(q, []int{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = Layout(q)
+	wantErr(t, err, "ints.npy", "want a 2-D")
+	if err := os.WriteFile(p, []byte("not numpy"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = Layout(p)
+	wantErr(t, err, "a.npy")
+}

@@ -3,41 +3,11 @@ package experiment
 import (
 	"bytes"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/dspib/dspib/md/traj"
 )
-
-func TestDeriveSeedDistinct(t *testing.T) {
-	seen := map[uint64]string{}
-	for _, seed := range []uint64{0, 1, 2} {
-		for _, tag := range []string{"md/train", "md/ref", "split/multi", "split/single"} {
-			for _, kT := range []float64{0, 0.2, 0.6, 1} {
-				s := DeriveSeed(seed, tag, kT)
-				name := tag + "@" + TempTag(kT)
-				if prev, ok := seen[s]; ok {
-					t.Errorf("seed %d %s collides with %s", seed, name, prev)
-				}
-				seen[s] = name
-				if DeriveSeed(seed, tag, kT) != s {
-					t.Errorf("DeriveSeed not deterministic for %s", name)
-				}
-			}
-		}
-	}
-}
-
-func TestTempTag(t *testing.T) {
-	for kT, want := range map[float64]string{0.6: "kT0.600", 1: "kT1.000", 0.6125: "kT0.6125", 10: "kT10.000"} {
-		if got := TempTag(kT); got != want {
-			t.Errorf("TempTag(%v) = %q, want %q", kT, got, want)
-		}
-	}
-}
 
 func TestThin(t *testing.T) {
 	x := make([]float64, 20) // 10 rows of 2
@@ -54,31 +24,6 @@ func TestThin(t *testing.T) {
 	}
 	if len(thin(x, 2, 50)) != 20 {
 		t.Errorf("thin with n > rows must keep every row")
-	}
-}
-
-func TestStandardise(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	x := make([]float64, 3*1000)
-	for i := 0; i < 1000; i++ {
-		x[3*i], x[3*i+1], x[3*i+2] = 5+3*rng.NormFloat64(), -2+0.01*rng.NormFloat64(), 7
-	}
-	standardise(x, 3)
-	for j := 0; j < 3; j++ {
-		m, s := 0.0, 0.0
-		for i := 0; i < 1000; i++ {
-			m += x[3*i+j]
-			s += x[3*i+j] * x[3*i+j]
-		}
-		m /= 1000
-		s = s/1000 - m*m
-		wantVar := 1.0
-		if j == 2 {
-			wantVar = 0 // constant column: only centred
-		}
-		if math.Abs(m) > 1e-12 || math.Abs(s-wantVar) > 1e-9 {
-			t.Errorf("column %d: mean %v var %v, want 0 and %v", j, m, s, wantVar)
-		}
 	}
 }
 
@@ -99,24 +44,6 @@ func TestReuseMarkers(t *testing.T) {
 	if reusable(marker, k) {
 		t.Fatal("marker reusable after a size changed")
 	}
-	sys := &System{MetaName: "three-hole", Dt: 0.01, Gamma: 1, Stride: 10, N: 1, Dim: 2}
-	j := trajJob{Kind: "train", KT: 1, Frames: 100, Seed: 5, Path: filepath.Join(dir, "t.npy")}
-	a := expectedMeta(sys, j)
-	if err := traj.WriteJSON(j.Path+".json", a); err != nil {
-		t.Fatal(err)
-	}
-	b, err := traj.ReadMetadata(j.Path + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sameRun(a, b) {
-		t.Error("metadata round trip does not match")
-	}
-	j.Seed++
-	if sameRun(expectedMeta(sys, j), b) {
-		t.Error("different seed matches")
-	}
-	_ = os.Remove(j.Path + ".json")
 }
 
 // TestKeepCheckpoint: a training checkpoint survives only while its key

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -16,13 +15,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/analysis/plots"
 	"github.com/dspib/dspib/evaluate"
+	"github.com/dspib/dspib/internal/stream"
 	"github.com/dspib/dspib/learn"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/dspib"
 	"github.com/dspib/dspib/learn/spib"
+	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/md/traj"
 )
 
@@ -37,6 +37,7 @@ type seedRun struct {
 
 	trainFeat, trainKM, refFeat map[float64][]float64
 	d, kmDim                    int
+	kmStd                       bool // k-means on standardised label features
 
 	mu      sync.Mutex
 	timings []Timing
@@ -47,8 +48,6 @@ func (r *seedRun) timed(stage string, reused bool, start time.Time) {
 	defer r.mu.Unlock()
 	r.timings = append(r.timings, Timing{Stage: stage, Seconds: time.Since(start).Seconds(), Reused: reused})
 }
-
-func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x5851f42d4c957f2d)) }
 
 // union returns the sorted distinct temperatures of the experiments' lists.
 func union(exps []Experiment, pick func(*Experiment) []float64) []float64 {
@@ -64,44 +63,31 @@ func union(exps []Experiment, pick func(*Experiment) []float64) []float64 {
 	return ts
 }
 
-// simulateAndLoad runs (or reuses) every trajectory of the seed and loads
-// the features.
+// simulateAndLoad runs (or reuses, resumes) the seed's MD through the run
+// store (folders md/train and md/ref) and loads the features.
 func (r *seedRun) simulateAndLoad(ctx context.Context) error {
 	start := time.Now()
-	var jobs []trajJob
-	for _, t := range union(r.spec.Experiments, func(e *Experiment) []float64 { return e.Train }) {
-		jobs = append(jobs, trajJob{Kind: "train", KT: t, Frames: r.sizes.TrainFrames + r.sizes.BurnIn,
-			Seed: DeriveSeed(r.seed, "md/train", t), Path: filepath.Join(r.dir, "md", "train_"+TempTag(t)+".npy")})
-	}
-	for _, t := range union(r.spec.Experiments, func(e *Experiment) []float64 { return e.Eval }) {
-		jobs = append(jobs, trajJob{Kind: "ref", KT: t, Frames: r.sizes.RefFrames + r.sizes.BurnIn,
-			Seed: DeriveSeed(r.seed, "md/ref", t), Path: filepath.Join(r.dir, "md", "ref_"+TempTag(t)+".npy")})
-	}
+	runs := mdRuns(r.spec.Experiments, r.sizes, r.dir)
 	allReused := true
-	for _, j := range jobs {
-		m, err := traj.ReadMetadata(j.Path + ".json")
-		allReused = allReused && err == nil && sameRun(m, expectedMeta(r.sys, j))
+	for _, m := range runs {
+		allReused = allReused && runstore.Complete(m.config(r.sys, r.seed, nil))
 	}
-	fmt.Fprintf(r.log, "[seed %d] stage 1: molecular dynamics (%d trajectories, BAOAB dt %g τ, γ %g/τ, a frame every %d steps)\n",
-		r.seed, len(jobs), r.sys.Dt, r.sys.Gamma, r.sys.Stride)
-	if err := simulate(ctx, r.sys, jobs, r.log); err != nil {
+	fmt.Fprintf(r.log, "[seed %d] stage 1: molecular dynamics (%d folders, BAOAB dt %g τ, γ %g/τ, a frame every %d steps)\n",
+		r.seed, len(runs), r.sys.Dt, r.sys.Gamma, r.sys.Stride)
+	if err := simulate(ctx, r.sys, r.seed, runs, r.log); err != nil {
 		return err
 	}
 	r.timed("simulate", allReused, start)
 
 	start = time.Now()
-	r.trainFeat, r.trainKM, r.refFeat = map[float64][]float64{}, map[float64][]float64{}, map[float64][]float64{}
-	for _, j := range jobs {
-		feat, d, km, kmDim, err := loadFeatures(r.sys, j.Path, r.sizes.BurnIn)
-		if err != nil {
-			return err
-		}
-		r.d, r.kmDim = d, kmDim
-		if j.Kind == "train" {
-			r.trainFeat[j.KT], r.trainKM[j.KT] = feat, km
-		} else {
-			r.refFeat[j.KT] = feat
-		}
+	var err error
+	var train *runstore.Run
+	if r.trainFeat, r.trainKM, r.d, r.kmDim, train, err = loadRun(runs[0].Dir, r.sizes.BurnIn); err != nil {
+		return err
+	}
+	r.kmStd = train.Labels.Standardize
+	if r.refFeat, _, _, _, _, err = loadRun(runs[1].Dir, r.sizes.BurnIn); err != nil {
+		return err
 	}
 	r.timed("features", false, start)
 	return nil
@@ -222,24 +208,8 @@ func (r *seedRun) trainModels(ctx context.Context, x *expRun) error {
 			return nil
 		}
 	}
-	// Initial labels: k-means on the k-means features of all training frames.
-	var km []float64
-	for _, t := range e.Train {
-		km = append(km, r.trainKM[t]...)
-	}
-	nkm := len(km) / r.kmDim
-	standardise(km, r.kmDim)
-	k := min(r.sizes.KMeansK, nkm)
-	fmt.Fprintf(r.log, "[seed %d] %s: k-means, %d clusters on %d frames\n", r.seed, e.Name, k, nkm)
-	kmRes, err := analysis.KMeans(km, r.kmDim, k, newRand(DeriveSeed(r.seed, "kmeans/"+e.Name, 0)), analysis.KMeansConfig{})
-	if err != nil {
-		return fmt.Errorf("%s: k-means: %w", e.Name, err)
-	}
-	off := 0
-	for i := range trajs {
-		n := len(trajs[i].Features)
-		trajs[i].Labels = kmRes.Labels[off : off+n]
-		off += n
+	if err := r.initialLabels(e, trajs, stream.Rand(r.seed, "kmeans/"+e.Name, 0)); err != nil {
+		return err
 	}
 	r.timed(e.Name+"/kmeans", false, start)
 	start = time.Now()
@@ -441,27 +411,21 @@ func (r *seedRun) buildMethods(ctx context.Context, x *expRun) error {
 	return nil
 }
 
-// standardise scales every column of x (rows × d) to zero mean and unit
-// population standard deviation (a constant column is only centred), so that
-// k-means weighs the k-means features equally (spec §1: LJ7 on standardised
-// (μ2, μ3)).
-func standardise(x []float64, d int) {
-	n := len(x) / d
-	for j := range d {
-		m, s := 0.0, 0.0
-		for i := range n {
-			m += x[i*d+j]
-		}
-		m /= float64(n)
-		for i := range n {
-			s += (x[i*d+j] - m) * (x[i*d+j] - m)
-		}
-		s = math.Sqrt(s / float64(n))
-		if s == 0 {
-			s = 1
-		}
-		for i := range n {
-			x[i*d+j] = (x[i*d+j] - m) / s
-		}
+// initialLabels sets the initial labels of trajs (the training
+// trajectories of e, in e.Train order) with the one k-means function,
+// spib.KMeansLabelsFrom, on the label features of all training frames,
+// standardised as the run folder records (LJ7: (μ2, μ3)).
+func (r *seedRun) initialLabels(e *Experiment, trajs []spib.Trajectory, rng *rand.Rand) error {
+	lf := spib.LabelFeatures{Dim: r.kmDim, Standardize: r.kmStd}
+	nkm := 0
+	for _, t := range e.Train {
+		lf.Points = append(lf.Points, r.trainKM[t])
+		nkm += len(r.trainKM[t]) / r.kmDim
 	}
+	k := min(r.sizes.KMeansK, nkm)
+	fmt.Fprintf(r.log, "[seed %d] %s: k-means, %d clusters on %d frames\n", r.seed, e.Name, k, nkm)
+	if err := spib.KMeansLabelsFrom(trajs, lf, k, rng); err != nil {
+		return fmt.Errorf("%s: k-means: %w", e.Name, err)
+	}
+	return nil
 }

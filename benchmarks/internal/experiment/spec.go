@@ -23,43 +23,15 @@ import (
 	"math"
 
 	"github.com/dspib/dspib/learn/diffusion"
-	"github.com/dspib/dspib/potentials"
+	"github.com/dspib/dspib/systems"
 )
 
-// System describes a simulated model system and how its frames become
-// features. It is immutable once built.
-type System struct {
-	// Name is the short name used in folder names and reports ("threehole").
-	Name string
-	// MetaName is the system name written into trajectory metadata.
-	MetaName string
-	// Potential is the energy function; it must be safe for concurrent use.
-	Potential potentials.Potential
-	// X0 is the start configuration [σ], N×Dim row-major.
-	X0 []float64
-	// N particles in Dim dimensions, all of mass 1 [m].
-	N, Dim int
-	// Dt [τ], Gamma [1/τ] and Stride [steps per stored frame] of the BAOAB
-	// Langevin dynamics (Leimkuhler & Matthews 2013).
-	Dt, Gamma float64
-	Stride    int64
-	// Features converts nFrames frames (nFrames × N·Dim) into model input
-	// features (nFrames × D, original units) and the k-means features used
-	// for the initial labels (nFrames × KMDim).
-	Features func(frames []float64, nFrames int) (feat []float64, d int, km []float64, kmDim int, err error)
-	// FeatureNames names the D model features (for the report).
-	FeatureNames []string
-	// Exact, if not nil, is the box of a Boltzmann quadrature grid: the
-	// system is one particle in 2-D and the exact density can be pushed
-	// through the encoder (analysis.BoltzmannGrid).
-	Exact *GridBox
-}
+// System is a catalogue entry (package systems): potential, start
+// configuration, Langevin defaults, featuriser and k-means label features.
+type System = systems.System
 
-// GridBox is a rectangle [X0,X1]×[Y0,Y1] [σ] with NX×NY midpoint cells.
-type GridBox struct {
-	X0, X1, Y0, Y1 float64
-	NX, NY         int
-}
+// GridBox is the exact-density quadrature box of a catalogue entry.
+type GridBox = systems.GridBox
 
 // Experiment is one train/evaluate design: the temperatures the models are
 // trained on and the temperatures they are evaluated at (a superset is
@@ -184,17 +156,8 @@ func (sp *Spec) Validate() error {
 	if s == nil {
 		return fmt.Errorf("experiment: Spec.System is nil")
 	}
-	if s.Potential == nil || s.Features == nil {
-		return fmt.Errorf("experiment: System %q needs Potential and Features", s.Name)
-	}
-	if len(s.X0) != s.N*s.Dim || s.N < 1 || s.Dim < 1 {
-		return fmt.Errorf("experiment: System.X0 has %d values, want N·Dim = %d", len(s.X0), s.N*s.Dim)
-	}
-	if !(s.Dt > 0) || !(s.Gamma > 0) || s.Stride < 1 {
-		return fmt.Errorf("experiment: System %q: Dt, Gamma must be > 0 and Stride ≥ 1", s.Name)
-	}
-	if s.Exact != nil && (s.N != 1 || s.Dim != 2) {
-		return fmt.Errorf("experiment: System.Exact needs one particle in 2-D, have N=%d Dim=%d", s.N, s.Dim)
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("experiment: %w", err)
 	}
 	if len(sp.Experiments) == 0 {
 		return fmt.Errorf("experiment: Spec.Experiments is empty")

@@ -1,4 +1,4 @@
-package main
+package runstore
 
 import (
 	"bufio"
@@ -12,94 +12,164 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/md/traj"
+	"github.com/dspib/dspib/systems"
 )
 
-// metadataName is the metadata file of a simulate folder.
-const metadataName = "metadata.json"
+// MetadataName is the metadata file of a run folder.
+const MetadataName = "metadata.json"
 
-// Keys of traj.Metadata.Extra written by simulate.
+// Keys of traj.Metadata.Extra written by Simulate.
 const (
-	extraComplete = "complete" // bool: every file listed is final
-	extraRNG      = "rng"
-	extraX0       = "x0"
-	extraN        = "particles"
-	extraDim      = "dim"
-	extraFeatures = "features"
+	ExtraComplete = "complete" // bool: every file listed is final
+	ExtraRNG      = "rng"
+	ExtraX0       = "x0"
+	ExtraN        = "particles"
+	ExtraDim      = "dim"
+	ExtraFeatures = "features"
+	ExtraLabels   = "labels" // LabelInfo: the k-means label features
+	// ExtraStreamIndex lists the PCG stream index of every replica (its
+	// seed is in Metadata.Seeds).
+	ExtraStreamIndex = "stream_index"
 )
+
+// LabelInfo records in the metadata which features the initial k-means
+// labels use (spec §1) and how: File is the stem of their files ("traj"
+// when the positions are the label features), Names their columns, and
+// Standardize whether k-means runs on them standardised per column.
+type LabelInfo struct {
+	File        string   `json:"file"`
+	Names       []string `json:"names,omitempty"`
+	Standardize bool     `json:"standardize"`
+}
+
+// String describes the label features, e.g. "moments files: μ2, μ3,
+// standardised".
+func (li LabelInfo) String() string {
+	s := li.File + " files"
+	if len(li.Names) > 0 {
+		s += ": " + strings.Join(li.Names, ", ")
+	}
+	if li.Standardize {
+		s += ", standardised"
+	}
+	return s
+}
+
+func labelInfo(s *systems.System) LabelInfo {
+	li := LabelInfo{File: "traj", Names: s.LabelNames, Standardize: s.StandardizeLabels}
+	if s.Featurizer != nil {
+		li.File = s.Featurizer.LabelFile
+	}
+	return li
+}
 
 // simFile is one output file of a replica: its role in Metadata.Files
 // ("traj_kT0.600") and its name in the folder.
 type simFile struct {
+	kind       int
 	role, name string
 	cols       int  // columns of an .npy file; 0 for XYZ
 	npy        bool // .npy (shape-checked on reuse) or XYZ
 }
 
-// replicaFiles lists the files simulate writes for temperature kT.
-func replicaFiles(cfg *simConfig, kT float64) []simFile {
-	tag := tempTag(kT)
-	spec := cfg.System
-	files := []simFile{{role: "traj_" + tag, name: "traj_" + tag + ".npy", cols: spec.n * spec.dim, npy: true}}
-	if spec.lj7Features {
-		files = append(files,
-			simFile{role: "features_" + tag, name: "features_" + tag + ".npy", cols: spec.n, npy: true},
-			simFile{role: "moments_" + tag, name: "moments_" + tag + ".npy", cols: 2, npy: true})
+// Kinds of files of a replica (simFile.kind).
+const (
+	kindTraj = iota
+	kindEnergy
+	kindFeatures
+	kindLabels
+	kindXYZ
+)
+
+// replicaFiles lists the files Simulate writes for temperature kT.
+func replicaFiles(cfg *Config, kT float64) []simFile {
+	tag := TempTag(kT)
+	s := cfg.System
+	npy := func(kind int, stem string, cols int) simFile {
+		return simFile{kind: kind, role: stem + "_" + tag, name: stem + "_" + tag + ".npy", cols: cols, npy: true}
+	}
+	files := []simFile{npy(kindTraj, "traj", s.Len()), npy(kindEnergy, "energy", 1)}
+	if fz := s.Featurizer; fz != nil {
+		files = append(files, npy(kindFeatures, "features", fz.Dim), npy(kindLabels, fz.LabelFile, fz.LabelDim))
 	}
 	if cfg.XYZ {
-		files = append(files, simFile{role: "xyz_" + tag, name: "traj_" + tag + ".xyz"})
+		files = append(files, simFile{kind: kindXYZ, role: "xyz_" + tag, name: "traj_" + tag + ".xyz"})
 	}
 	return files
 }
 
-// newSimMetadata describes the run of cfg (not yet complete).
-func newSimMetadata(cfg *simConfig) (*traj.Metadata, error) {
-	spec := cfg.System
-	m := traj.NewMetadata(spec.metaName)
-	pot, err := json.Marshal(spec.newPotential())
+// newMetadata describes the run of cfg (not yet complete).
+func newMetadata(cfg *Config) (*traj.Metadata, error) {
+	s := cfg.System
+	name := s.MetaName
+	if name == "" {
+		name = s.Name
+	}
+	m := traj.NewMetadata(name)
+	pot, err := s.PotentialJSON()
 	if err != nil {
-		return nil, fmt.Errorf("simulate: encoding the potential's parameters: %w", err)
+		return nil, err
 	}
 	m.Potential = pot
-	m.Temperatures = slices.Clone(cfg.Temps)
-	m.Integrator = traj.IntegratorInfo{Name: cfg.integratorName(), Dt: cfg.Dt, Gamma: cfg.Gamma, Mass: 1}
-	m.Seeds = make([]uint64, len(cfg.Temps))
+	m.Temperatures = slices.Clone(cfg.Temperatures)
+	in, err := lookupIntegrator(cfg.Integrator)
+	if err != nil {
+		return nil, err
+	}
+	m.Integrator = traj.IntegratorInfo{Name: in.meta, Dt: cfg.Dt, Gamma: cfg.Gamma, Mass: s.Masses()[0]}
+	m.Seeds = make([]uint64, len(cfg.Temperatures))
 	for i := range m.Seeds {
-		m.Seeds[i] = cfg.Seed
+		m.Seeds[i] = cfg.seed(i)
 	}
 	m.Stride = int(cfg.Stride)
 	m.Steps = cfg.Steps()
 	m.Frames = cfg.Frames
 	m.Files = map[string]string{}
-	for _, kT := range cfg.Temps {
+	for _, kT := range cfg.Temperatures {
 		for _, f := range replicaFiles(cfg, kT) {
 			m.Files[f.role] = f.name
 		}
 	}
-	m.Extra = map[string]any{
-		extraComplete: false,
-		extraRNG:      "replica i (position in temperatures) uses md.ReplicaRand(seed, i) = PCG(seed, i); initial velocities Maxwell–Boltzmann at its kT from that stream",
-		extraX0:       spec.x0(),
-		extraN:        spec.n,
-		extraDim:      spec.dim,
+	m.Extra = map[string]any{}
+	for k, v := range cfg.Extra {
+		m.Extra[k] = v
 	}
-	if spec.lj7Features {
-		m.Extra[extraFeatures] = fmt.Sprintf("features: coordination numbers c_i = Σ_j 1/(1+(r_ij/r0)^8), r0 = %g σ, sorted ascending; moments: μ2, μ3 of c (analysis.FeaturesLJ7)", analysis.LJ7R0)
+	m.Extra[ExtraComplete] = false
+	m.Extra[ExtraRNG] = "replica i draws from the PCG stream (seeds[i], stream_index[i]) = md.ReplicaRand(seeds[i], stream_index[i]); initial velocities Maxwell–Boltzmann at its kT from that stream"
+	idx := make([]int, len(cfg.Temperatures))
+	for i := range idx {
+		idx[i] = cfg.streamIndex(i)
+	}
+	m.Extra[ExtraStreamIndex] = idx
+	m.Extra[ExtraX0] = s.Start()
+	m.Extra[ExtraN] = s.N
+	m.Extra[ExtraDim] = s.Dim
+	m.Extra[ExtraLabels] = labelInfo(s)
+	if len(s.FeatureNames) > 0 {
+		m.Extra[ExtraFeatures] = s.FeatureNames
+	}
+	// Round-trip Extra through JSON so that it compares equal with the
+	// metadata read back from a folder.
+	b, err := json.Marshal(m.Extra)
+	if err != nil {
+		return nil, fmt.Errorf("runstore: Config.Extra: %w", err)
+	}
+	m.Extra = nil
+	if err := json.Unmarshal(b, &m.Extra); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
 
-// writeSimMetadata writes m to dir/metadata.json with Extra["complete"].
-func writeSimMetadata(dir string, m *traj.Metadata, complete bool) error {
-	m.Extra[extraComplete] = complete
-	return traj.WriteJSON(outPath(dir, metadataName), m)
+// writeMetadata writes m to dir/metadata.json with Extra["complete"].
+func writeMetadata(dir string, m *traj.Metadata, complete bool) error {
+	m.Extra[ExtraComplete] = complete
+	return traj.WriteJSON(outPath(dir, MetadataName), m)
 }
 
 // settingsJSON returns the top-level JSON fields of m that define a run's
@@ -107,7 +177,7 @@ func writeSimMetadata(dir string, m *traj.Metadata, complete bool) error {
 func settingsJSON(m *traj.Metadata) (map[string]json.RawMessage, error) {
 	c := *m
 	c.Extra = maps.Clone(m.Extra)
-	delete(c.Extra, extraComplete)
+	delete(c.Extra, ExtraComplete)
 	b, err := json.Marshal(&c)
 	if err != nil {
 		return nil, err
@@ -173,7 +243,7 @@ func abbrev(b []byte) string {
 	return string(b)
 }
 
-// prepareFolder checks cfg.Out before a run and reports which replicas are
+// prepareFolder checks cfg.Dir before a run and reports which replicas are
 // already complete there, and whether the folder holds an earlier run with
 // the same settings (reuse), whose checkpoints may then be resumed.
 //
@@ -185,32 +255,32 @@ func abbrev(b []byte) string {
 //   - Anything else (other settings, no or unreadable metadata.json) is an
 //     error naming -out, unless cfg.Force: then the files the old metadata
 //     lists are removed and every replica runs.
-func prepareFolder(cfg *simConfig, meta *traj.Metadata, note func(string, ...any)) (done []bool, reuse bool, err error) {
-	done = make([]bool, len(cfg.Temps))
-	names, err := dirEntries(cfg.Out)
+func prepareFolder(cfg *Config, meta *traj.Metadata, note func(string, ...any)) (done []bool, reuse bool, err error) {
+	done = make([]bool, len(cfg.Temperatures))
+	names, err := dirEntries(cfg.Dir)
 	if err != nil {
 		return nil, false, err
 	}
 	if len(names) == 0 {
-		if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 			return nil, false, fmt.Errorf("-out: %w", err)
 		}
 		return done, false, nil
 	}
-	old, err := traj.ReadMetadata(outPath(cfg.Out, metadataName))
+	old, err := traj.ReadMetadata(outPath(cfg.Dir, MetadataName))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		if !cfg.Force {
-			return nil, false, usagef("-out: %s is not empty (%d entries, e.g. %q) and holds no %s from dspib simulate; choose a new folder or add -force to write into it",
-				cfg.Out, len(names), names[0], metadataName)
+			return nil, false, fmt.Errorf("%w: %s is not empty (%d entries, e.g. %q) and holds no %s of a run; choose a new folder or force (-force) writing into it", ErrFolder,
+				cfg.Dir, len(names), names[0], MetadataName)
 		}
-		note("-force: writing into non-empty %s", cfg.Out)
+		note("force: writing into non-empty %s", cfg.Dir)
 		return done, false, nil
 	case err != nil:
 		if !cfg.Force {
-			return nil, false, usagef("-out: %v; choose a new folder or add -force to overwrite", err)
+			return nil, false, fmt.Errorf("%w: %v; choose a new folder or force (-force) overwriting it", ErrFolder, err)
 		}
-		note("-force: ignoring unreadable %s", metadataName)
+		note("force: ignoring unreadable %s", MetadataName)
 		return done, false, nil
 	}
 	diffs, err := metadataDiff(old, meta)
@@ -219,20 +289,20 @@ func prepareFolder(cfg *simConfig, meta *traj.Metadata, note func(string, ...any
 	}
 	if len(diffs) > 0 {
 		if !cfg.Force {
-			return nil, false, usagef("-out: %s holds a run with different settings (%s); choose a new folder or add -force to overwrite it",
-				cfg.Out, strings.Join(diffs, "; "))
+			return nil, false, fmt.Errorf("%w: %s holds a run with different settings (%s); choose a new folder or force (-force) overwriting it", ErrFolder,
+				cfg.Dir, strings.Join(diffs, "; "))
 		}
-		note("-force: removing the earlier run in %s (%s)", cfg.Out, strings.Join(diffs, "; "))
-		return done, false, removeRunFiles(cfg.Out, old)
+		note("force: removing the earlier run in %s (%s)", cfg.Dir, strings.Join(diffs, "; "))
+		return done, false, removeRunFiles(cfg.Dir, old)
 	}
 	meta.Created = old.Created
-	for i, kT := range cfg.Temps {
+	for i, kT := range cfg.Temperatures {
 		ok, why := replicaComplete(cfg, kT)
 		done[i] = ok
 		if ok {
-			note("%s: reusing the complete files in %s (same settings)", tempTag(kT), cfg.Out)
+			note("%s: reusing the complete files in %s (same settings)", TempTag(kT), cfg.Dir)
 		} else {
-			note("%s: %s; running it", tempTag(kT), why)
+			note("%s: %s; running it", TempTag(kT), why)
 		}
 	}
 	return done, true, nil
@@ -246,14 +316,14 @@ func removeRunFiles(dir string, old *traj.Metadata) error {
 	for _, kT := range old.Temperatures {
 		names = append(names, checkpointName(kT))
 	}
-	names = append(names, metadataName)
+	names = append(names, MetadataName)
 	for _, name := range names {
 		if name == "" || filepath.Base(name) != name || name == "." || name == ".." {
-			return fmt.Errorf("-force: %s lists file %q outside the folder; remove the folder by hand", metadataName, name)
+			return fmt.Errorf("%w: %s lists file %q outside the folder; remove the folder by hand", ErrFolder, MetadataName, name)
 		}
 		for _, p := range []string{outPath(dir, name), outPath(dir, name) + traj.PartSuffix} {
 			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("-force: %w", err)
+				return fmt.Errorf("runstore: %w", err)
 			}
 		}
 	}
@@ -262,16 +332,16 @@ func removeRunFiles(dir string, old *traj.Metadata) error {
 
 // replicaComplete reports whether every file of the replica at kT is final
 // and, for .npy, has cfg.Frames rows of the right width; otherwise why not.
-func replicaComplete(cfg *simConfig, kT float64) (bool, string) {
+func replicaComplete(cfg *Config, kT float64) (bool, string) {
 	for _, f := range replicaFiles(cfg, kT) {
-		p := outPath(cfg.Out, f.name)
+		p := outPath(cfg.Dir, f.name)
 		if !f.npy {
 			if _, err := os.Stat(p); err != nil {
 				return false, f.name + " missing"
 			}
 			continue
 		}
-		rows, cols, err := npyShape(p)
+		rows, cols, _, err := traj.Layout(p)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -282,138 +352,92 @@ func replicaComplete(cfg *simConfig, kT float64) (bool, string) {
 	return true, ""
 }
 
-var npyShapeRE = regexp.MustCompile(`'shape':\s*\((\d+),\s*(\d+)\)`)
-
-// npyShape reads only the header of a 2-D little-endian float64 C-order .npy
-// file (NEP 1, versions 1–3) and returns its shape, after checking that the
-// file size matches it exactly, so a truncated file is not taken for a
-// complete one. It avoids reading a long trajectory just to check it.
-func npyShape(path string) (rows, cols int, err error) {
-	rows, cols, _, err = npyLayout(path)
-	return rows, cols, err
-}
-
-// npyLayout is npyShape that also returns the byte offset of the data.
-func npyLayout(path string) (rows, cols int, dataOff int64, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	defer f.Close()
-	var pre [10]byte
-	if _, err := io.ReadFull(f, pre[:8]); err != nil || string(pre[:6]) != "\x93NUMPY" {
-		return 0, 0, 0, fmt.Errorf("%s: not a .npy file", path)
-	}
-	var hlen, off int64
-	if pre[6] == 1 {
-		if _, err := io.ReadFull(f, pre[8:10]); err != nil {
-			return 0, 0, 0, fmt.Errorf("%s: short header", path)
-		}
-		hlen, off = int64(binary.LittleEndian.Uint16(pre[8:10])), 10
-	} else {
-		var l [4]byte
-		if _, err := io.ReadFull(f, l[:]); err != nil {
-			return 0, 0, 0, fmt.Errorf("%s: short header", path)
-		}
-		hlen, off = int64(binary.LittleEndian.Uint32(l[:])), 12
-	}
-	if hlen > 1<<16 {
-		return 0, 0, 0, fmt.Errorf("%s: header of %d bytes is too long", path, hlen)
-	}
-	h := make([]byte, hlen)
-	if _, err := io.ReadFull(f, h); err != nil {
-		return 0, 0, 0, fmt.Errorf("%s: short header", path)
-	}
-	hs := string(h)
-	if !strings.Contains(hs, "'descr': '<f8'") || !strings.Contains(hs, "'fortran_order': False") {
-		return 0, 0, 0, fmt.Errorf("%s: not a C-order float64 array", path)
-	}
-	m := npyShapeRE.FindStringSubmatch(hs)
-	var err1, err2 error
-	if m == nil {
-		return 0, 0, 0, fmt.Errorf("%s: not a 2-D array", path)
-	}
-	rows, err1 = strconv.Atoi(m[1])
-	cols, err2 = strconv.Atoi(m[2])
-	if err1 != nil || err2 != nil {
-		return 0, 0, 0, fmt.Errorf("%s: bad shape %s", path, m[0])
-	}
-	st, err := f.Stat()
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	if want := off + hlen + int64(rows)*int64(cols)*8; st.Size() != want {
-		return 0, 0, 0, fmt.Errorf("%s: %d bytes, want %d for shape (%d, %d) (truncated?)", path, st.Size(), want, rows, cols)
-	}
-	return rows, cols, off + hlen, nil
-}
-
-// featureChunk is the number of LJ7 frames buffered before their
-// coordination features are computed (in parallel) and written: 1024 frames
-// of 14 coordinates are 112 KiB, so memory does not grow with the run.
+// featureChunk is the number of frames buffered before their features are
+// computed (in parallel, by the featuriser) and written: 1024 LJ7 frames of
+// 14 coordinates are 112 KiB, so memory does not grow with the run.
 const featureChunk = 1024
 
 // replicaWriter is the md.Observer that streams one replica's frames to its
-// files: the trajectory .npy, optionally extended XYZ, and for LJ7 the sorted
-// coordination numbers and their moments, computed per chunk of frames so
+// files: the trajectory and energy .npy, optionally extended XYZ, and with a
+// featuriser the model and label features, computed per chunk of frames so
 // that a long run is never held in memory. Files stay .part until commit.
 type replicaWriter struct {
-	stride    int64
-	n, dim    int
-	traj      *traj.NPYWriter
-	xyz       *traj.XYZWriter
-	feat, mom *traj.NPYWriter
+	stride int64
+	sys    *systems.System
+	traj   *traj.NPYWriter
+	energy *traj.NPYWriter
+	xyz    *traj.XYZWriter
+	feat   *traj.NPYWriter
+	label  *traj.NPYWriter
 
-	buf, sorted, moments []float64 // LJ7 feature chunk
-	nbuf                 int
+	buf, fbuf, lbuf []float64 // feature chunk: frames, features, labels
+	nbuf            int
+	u               [1]float64
 
 	frames int64 // frames written
 	err    error // first write error (sticky)
 }
 
+// npyWriters lists the replica's .npy writers (nil entries included).
+func (w *replicaWriter) npyWriters() []*traj.NPYWriter {
+	return []*traj.NPYWriter{w.feat, w.label, w.energy, w.traj}
+}
+
+// setNPY stores nw as the writer of kind.
+func (w *replicaWriter) setNPY(kind int, nw *traj.NPYWriter) {
+	switch kind {
+	case kindTraj:
+		w.traj = nw
+	case kindEnergy:
+		w.energy = nw
+	case kindFeatures:
+		w.feat = nw
+	case kindLabels:
+		w.label = nw
+	}
+}
+
 // newReplicaWriter creates the .part files of the replica at kT.
-func newReplicaWriter(cfg *simConfig, kT float64) (w *replicaWriter, err error) {
-	spec := cfg.System
-	w = &replicaWriter{stride: cfg.Stride, n: spec.n, dim: spec.dim}
+func newReplicaWriter(cfg *Config, kT float64) (w *replicaWriter, err error) {
+	s := cfg.System
+	w = &replicaWriter{stride: cfg.Stride, sys: s}
 	defer func() {
 		if err != nil {
 			w.abort()
 		}
 	}()
 	for _, f := range replicaFiles(cfg, kT) {
-		p := outPath(cfg.Out, f.name)
-		switch {
-		case !f.npy:
-			w.xyz, err = traj.CreateXYZ(p, spec.n, spec.dim)
-		case strings.HasPrefix(f.role, "traj_"):
-			w.traj, err = traj.Create(p, f.cols)
-		case strings.HasPrefix(f.role, "features_"):
-			w.feat, err = traj.Create(p, f.cols)
-		case strings.HasPrefix(f.role, "moments_"):
-			w.mom, err = traj.Create(p, f.cols)
+		p := outPath(cfg.Dir, f.name)
+		if !f.npy {
+			if w.xyz, err = traj.CreateXYZ(p, s.N, s.Dim); err != nil {
+				return nil, err
+			}
+			continue
 		}
+		nw, err := traj.Create(p, f.cols)
 		if err != nil {
 			return nil, err
 		}
+		w.setNPY(f.kind, nw)
 	}
 	w.allocFeatures()
 	return w, nil
 }
 
-// allocFeatures allocates the LJ7 feature chunk buffers if there are
-// feature files.
+// allocFeatures allocates the feature chunk buffers if there are feature
+// files.
 func (w *replicaWriter) allocFeatures() {
-	if w.feat != nil {
-		w.buf = make([]float64, featureChunk*w.n*w.dim)
-		w.sorted = make([]float64, featureChunk*w.n)
-		w.moments = make([]float64, featureChunk*2)
+	if fz := w.sys.Featurizer; fz != nil {
+		w.buf = make([]float64, featureChunk*w.sys.Len())
+		w.fbuf = make([]float64, featureChunk*fz.Dim)
+		w.lbuf = make([]float64, featureChunk*fz.LabelDim)
 	}
 }
 
 // checkpointName is the checkpoint of the replica at kT (md.Checkpoint
 // format): its state at the last step whose frames are all flushed to the
 // .part files. It is removed once the replica's files are final.
-func checkpointName(kT float64) string { return "checkpoint_" + tempTag(kT) + ".bin" }
+func checkpointName(kT float64) string { return "checkpoint_" + TempTag(kT) + ".bin" }
 
 // resumeReplica continues the replica at kT from the checkpoint at ck: it
 // loads the state, reopens the .npy .part files and truncates them to the
@@ -421,7 +445,7 @@ func checkpointName(kT float64) string { return "checkpoint_" + tempTag(kT) + ".
 // checkpoint), and rebuilds the XYZ file from the kept trajectory frames
 // (the XYZ format cannot be truncated by frame count without parsing it).
 // Any error means the replica must start over.
-func resumeReplica(cfg *simConfig, sys *md.System, kT float64, ck string) (w *replicaWriter, st *md.State, err error) {
+func resumeReplica(cfg *Config, sys *md.System, kT float64, ck string) (w *replicaWriter, st *md.State, err error) {
 	st, err = md.LoadCheckpoint(ck, sys)
 	if err != nil {
 		return nil, nil, err
@@ -430,8 +454,7 @@ func resumeReplica(cfg *simConfig, sys *md.System, kT float64, ck string) (w *re
 		return nil, nil, fmt.Errorf("checkpoint at step %d is past the run's %d steps", st.Step, cfg.Steps())
 	}
 	frames := st.Step / cfg.Stride
-	spec := cfg.System
-	w = &replicaWriter{stride: cfg.Stride, n: spec.n, dim: spec.dim, frames: frames}
+	w = &replicaWriter{stride: cfg.Stride, sys: cfg.System, frames: frames}
 	defer func() {
 		if err != nil {
 			w.abort()
@@ -439,7 +462,7 @@ func resumeReplica(cfg *simConfig, sys *md.System, kT float64, ck string) (w *re
 	}()
 	var xyzPath, trajPath string
 	for _, f := range replicaFiles(cfg, kT) {
-		p := outPath(cfg.Out, f.name)
+		p := outPath(cfg.Dir, f.name)
 		if !f.npy {
 			xyzPath = p
 			continue
@@ -448,13 +471,9 @@ func resumeReplica(cfg *simConfig, sys *md.System, kT float64, ck string) (w *re
 		if err != nil {
 			return nil, nil, err
 		}
-		switch {
-		case strings.HasPrefix(f.role, "traj_"):
-			w.traj, trajPath = nw, p
-		case strings.HasPrefix(f.role, "features_"):
-			w.feat = nw
-		case strings.HasPrefix(f.role, "moments_"):
-			w.mom = nw
+		w.setNPY(f.kind, nw)
+		if f.kind == kindTraj {
+			trajPath = p
 		}
 		if int64(nw.Rows()) < frames {
 			return nil, nil, fmt.Errorf("%s%s holds %d frames, the checkpoint at step %d needs %d", f.name, traj.PartSuffix, nw.Rows(), st.Step, frames)
@@ -480,8 +499,8 @@ func resumeReplica(cfg *simConfig, sys *md.System, kT float64, ck string) (w *re
 // the step, time and energy the run wrote: the time is re-accumulated step
 // by step as the integrators do (t += dt, checked against st.Time bit for
 // bit) and the energy recomputed from the frame with the same potential.
-func rebuildXYZ(cfg *simConfig, sys *md.System, st *md.State, trajPart, xyzPath string) (xw *traj.XYZWriter, err error) {
-	rows, cols, off, err := npyLayout(trajPart)
+func rebuildXYZ(cfg *Config, sys *md.System, st *md.State, trajPart, xyzPath string) (xw *traj.XYZWriter, err error) {
+	rows, cols, off, err := traj.Layout(trajPart)
 	if err != nil {
 		return nil, err
 	}
@@ -496,7 +515,7 @@ func rebuildXYZ(cfg *simConfig, sys *md.System, st *md.State, trajPart, xyzPath 
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return nil, err
 	}
-	xw, err = traj.CreateXYZ(xyzPath, cfg.System.n, cfg.System.dim)
+	xw, err = traj.CreateXYZ(xyzPath, cfg.System.N, cfg.System.Dim)
 	if err != nil {
 		return nil, err
 	}
@@ -542,12 +561,12 @@ func (w *replicaWriter) sync(st *md.State) error {
 		return w.err
 	}
 	if want := st.Step / w.stride; w.frames != want {
-		return w.fail(fmt.Errorf("simulate: %d frames written at step %d, want %d (internal error)", w.frames, st.Step, want))
+		return w.fail(fmt.Errorf("runstore: %d frames written at step %d, want %d (internal error)", w.frames, st.Step, want))
 	}
 	if err := w.flushFeatures(); err != nil {
 		return err
 	}
-	for _, nw := range []*traj.NPYWriter{w.traj, w.feat, w.mom} {
+	for _, nw := range w.npyWriters() {
 		if nw != nil {
 			if err := nw.Flush(); err != nil {
 				return w.fail(err)
@@ -565,13 +584,18 @@ func (w *replicaWriter) sync(st *md.State) error {
 // Every implements md.Observer.
 func (w *replicaWriter) Every() int64 { return w.stride }
 
-// Observe implements md.Observer: it writes one frame. It allocates nothing
-// except when a chunk of LJ7 frames is turned into features.
+// Observe implements md.Observer: it writes one frame and its potential
+// energy st.U. It allocates nothing except when a chunk of frames is turned
+// into features.
 func (w *replicaWriter) Observe(st *md.State) error {
 	if w.err != nil {
 		return w.err
 	}
 	if err := w.traj.WriteRow(st.X); err != nil {
+		return w.fail(err)
+	}
+	w.u[0] = st.U
+	if err := w.energy.WriteRow(w.u[:]); err != nil {
 		return w.fail(err)
 	}
 	if w.xyz != nil {
@@ -581,7 +605,7 @@ func (w *replicaWriter) Observe(st *md.State) error {
 		}
 	}
 	if w.feat != nil {
-		fl := w.n * w.dim
+		fl := len(st.X)
 		copy(w.buf[w.nbuf*fl:(w.nbuf+1)*fl], st.X)
 		w.nbuf++
 		if w.nbuf == featureChunk {
@@ -609,14 +633,16 @@ func (w *replicaWriter) flushFeatures() error {
 	}
 	k := w.nbuf
 	w.nbuf = 0
-	if err := analysis.FeaturesLJ7(w.sorted[:k*w.n], w.moments[:2*k], w.buf[:k*w.n*w.dim], w.n, w.dim); err != nil {
+	fz := w.sys.Featurizer
+	d, l := fz.Dim, fz.LabelDim
+	if err := fz.Compute(w.fbuf[:k*d], w.lbuf[:k*l], w.buf[:k*w.sys.Len()], k); err != nil {
 		return w.fail(err)
 	}
 	for f := range k {
-		if err := w.feat.WriteRow(w.sorted[f*w.n : (f+1)*w.n]); err != nil {
+		if err := w.feat.WriteRow(w.fbuf[f*d : (f+1)*d]); err != nil {
 			return w.fail(err)
 		}
-		if err := w.mom.WriteRow(w.moments[2*f : 2*f+2]); err != nil {
+		if err := w.label.WriteRow(w.lbuf[f*l : (f+1)*l]); err != nil {
 			return w.fail(err)
 		}
 	}
@@ -633,7 +659,7 @@ func (w *replicaWriter) fail(err error) error {
 // commit closes every file, renaming it from .part to its final name.
 func (w *replicaWriter) commit() error {
 	var errs []error
-	for _, nw := range []*traj.NPYWriter{w.feat, w.mom, w.traj} {
+	for _, nw := range w.npyWriters() {
 		if nw != nil {
 			errs = append(errs, nw.Close())
 		}
@@ -646,7 +672,7 @@ func (w *replicaWriter) commit() error {
 
 // abort removes the .part files (used when setting up a run fails).
 func (w *replicaWriter) abort() {
-	for _, nw := range []*traj.NPYWriter{w.feat, w.mom, w.traj} {
+	for _, nw := range w.npyWriters() {
 		if nw != nil {
 			nw.Abort()
 		}
