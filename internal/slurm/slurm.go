@@ -109,6 +109,7 @@ func (c *Cluster) runIn(ctx context.Context, dir, stdin string, name string, arg
 		if msg == "" {
 			msg = strings.TrimSpace(stdout.String())
 		}
+		msg = strings.ReplaceAll(msg, "\n", " | ") // one line, as errors are
 		return stdout.String(), fmt.Errorf("slurm: %s %s: %w: %s", name, strings.Join(args, " "), err, msg)
 	}
 	return stdout.String(), nil
