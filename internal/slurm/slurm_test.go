@@ -17,7 +17,7 @@ import (
 // machine; the default is a local temporary folder.
 
 // waitTimeout bounds each wait: the jobs take milliseconds, and the one-node cluster of
-// .ci/slurm-up schedules a job array and its dependent job within ~15 s on 2 CPUs.
+// .ci/slurm-up runs a job array and its dependent job within ~3-10 s on 2 CPUs.
 const waitTimeout = 60 * time.Second
 
 // testCluster returns the reachable cluster, or skips (fails under DSPIB_SLURM_REQUIRED).
