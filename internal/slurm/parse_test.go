@@ -2,6 +2,8 @@ package slurm
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -100,6 +102,12 @@ func TestSbatchArgs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"--parsable", "--job-name=md", "--chdir=/scratch/run", "--output=slurm-%A_%a.out",
 		"--array=0-9%4", "--dependency=afterok:12:13", "--cpus-per-task=4", "--time=2", "--partition=short"}, args)
+
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	args, err = Job{Script: "#!/bin/sh\n", Dir: "run"}.sbatchArgs()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"--parsable", "--chdir=" + filepath.Join(wd, "run")}, args, "Dir made absolute")
 
 	args, err = Job{Script: "#!/bin/sh\n"}.sbatchArgs()
 	require.NoError(t, err)

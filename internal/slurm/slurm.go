@@ -88,15 +88,9 @@ func anyNodeUsable(states string) bool {
 // run runs a client command with stdin as its standard input and returns its standard output.
 // The error names the command and carries its exit status and standard error.
 func (c *Cluster) run(ctx context.Context, stdin string, name string, args ...string) (string, error) {
-	return c.runIn(ctx, "", stdin, name, args...)
-}
-
-// runIn is run in the directory dir ("": the current one).
-func (c *Cluster) runIn(ctx context.Context, dir, stdin string, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), c.Env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer

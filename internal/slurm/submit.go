@@ -3,6 +3,7 @@ package slurm
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,8 +23,8 @@ type Job struct {
 	Script string
 	// Name is the job name (--job-name).
 	Name string
-	// Dir is the working directory of the job and of sbatch (--chdir); it must be visible from
-	// the compute nodes. Empty: the current directory.
+	// Dir is the working directory of the job (--chdir, made absolute); it must be visible
+	// from the compute nodes. Empty: the current directory.
 	Dir string
 	// Output is the file pattern of the job's standard output and error (--output), e.g.
 	// "slurm-%A_%a.out"; relative to Dir. Empty: Slurm's default, slurm-%j.out.
@@ -57,7 +58,11 @@ func (j Job) sbatchArgs() ([]string, error) {
 		args = append(args, "--job-name="+j.Name)
 	}
 	if j.Dir != "" {
-		args = append(args, "--chdir="+j.Dir)
+		dir, err := filepath.Abs(j.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("slurm: job %q: Dir: %w", j.Name, err)
+		}
+		args = append(args, "--chdir="+dir)
 	}
 	if j.Output != "" {
 		args = append(args, "--output="+j.Output)
@@ -99,7 +104,7 @@ func (c *Cluster) Submit(ctx context.Context, j Job) (ID, error) {
 	if err != nil {
 		return 0, err
 	}
-	out, err := c.runIn(ctx, j.Dir, j.Script, "sbatch", args...)
+	out, err := c.run(ctx, j.Script, "sbatch", args...)
 	if err != nil {
 		return 0, err
 	}
