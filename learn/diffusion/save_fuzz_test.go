@@ -1,0 +1,92 @@
+package diffusion
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc64"
+	"math"
+	"testing"
+
+	"github.com/dspib/dspib/learn/ad"
+	"github.com/stretchr/testify/require"
+)
+
+// FuzzFromTensors feeds a learn/ad tensor file of arbitrary bytes to
+// FromTensors, the reader behind Load and D-SPIB's checkpoint. With fixCRC
+// the input is a file body whose CRC-64/ECMA is appended, so that mutated
+// configurations reach FromTensors.
+//
+// Properties: no panic; no allocation from a claimed configuration beyond
+// the stored values (a prior's parameters are all stored, so their count
+// cannot exceed the file's values); and what loads round-trips:
+// FromTensors(p.Tensors()) gives the same tensors, bit for bit.
+func FuzzFromTensors(f *testing.F) {
+	file := func(ts []ad.Tensor) []byte {
+		var b bytes.Buffer
+		require.NoError(f, ad.WriteTensors(&b, ts))
+		return b.Bytes()
+	}
+	for _, emb := range []Embedding{Smooth, Fourier} {
+		cfg := tinyConfig(emb, SiLU)
+		cfg.Hidden = []int{3, 3}
+		p, err := New(cfg, newRNG(3))
+		require.NoError(f, err)
+		ts := p.Tensors()
+		raw := file(ts)
+		f.Add(raw, false)
+		f.Add(raw[:len(raw)-8], true)
+		// Claims: 2³⁰-wide layers, 2³⁰ steps or a 2³⁰-long Fourier
+		// embedding, each with the stored tensors unchanged.
+		for _, edit := range []struct {
+			tensor string
+			i      int
+			v      float64
+		}{{tagHidden, 0, 1 << 30}, {tagHidden, 1, 1 << 30}, {tagConfig, 2, 1 << 30}, {tagConfig, 9, 1 << 30},
+			{tagConfig, 1, 1 << 30}, {tagConfig, 0, 2}, {tagConfig, 4, math.NaN()}, {tagConfig, 12, 1 << 30}} {
+			bad := make([]ad.Tensor, len(ts))
+			copy(bad, ts)
+			for k, t := range bad {
+				if t.Name == edit.tensor {
+					bad[k].Data = append([]float64(nil), t.Data...)
+					bad[k].Data[edit.i] = edit.v
+				}
+			}
+			b := file(bad)
+			f.Add(b[:len(b)-8], true)
+		}
+	}
+
+	f.Fuzz(func(t *testing.T, in []byte, fixCRC bool) {
+		raw := in
+		if fixCRC {
+			raw = binary.LittleEndian.AppendUint64(bytes.Clone(in), crc64.Checksum(in, crc64.MakeTable(crc64.ECMA)))
+		}
+		ts, err := ad.ReadTensors(bytes.NewReader(raw))
+		if err != nil {
+			return
+		}
+		p, err := FromTensors(ts)
+		if err != nil {
+			require.Nil(t, p)
+			return
+		}
+		stored, params := 0, 0
+		for _, x := range ts {
+			stored += len(x.Data)
+		}
+		for _, q := range p.Params() {
+			params += len(q.Data)
+		}
+		require.LessOrEqual(t, params, stored, "more parameters than stored values")
+		q, err := FromTensors(p.Tensors())
+		require.NoError(t, err)
+		want, got := p.Tensors(), q.Tensors()
+		require.Len(t, got, len(want))
+		for i := range want {
+			require.Equal(t, [3]any{want[i].Name, want[i].Rows, want[i].Cols}, [3]any{got[i].Name, got[i].Rows, got[i].Cols})
+			for j, v := range want[i].Data {
+				require.Equal(t, math.Float64bits(v), math.Float64bits(got[i].Data[j]), "%s[%d]", want[i].Name, j)
+			}
+		}
+	})
+}
