@@ -3,18 +3,12 @@ package ad
 import (
 	"bytes"
 	"encoding/binary"
-	"hash/crc64"
 	"math"
 	"testing"
 
+	"github.com/dspib/dspib/internal/testdata"
 	"github.com/stretchr/testify/require"
 )
-
-// withCRC returns body followed by its CRC-64/ECMA checksum, so that a
-// mutated body reaches the parser instead of stopping at the checksum.
-func withCRC(body []byte) []byte {
-	return binary.LittleEndian.AppendUint64(bytes.Clone(body), crc64.Checksum(body, crcTable))
-}
 
 // FuzzReadTensors feeds ReadTensors arbitrary bytes. With fixCRC the input
 // is taken as the body of a file and its checksum appended, so mutations of
@@ -57,10 +51,7 @@ func FuzzReadTensors(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, in []byte, fixCRC bool) {
-		raw := in
-		if fixCRC {
-			raw = withCRC(in)
-		}
+		raw := testdata.TensorFileInput(in, fixCRC)
 		ts, err := ReadTensors(bytes.NewReader(raw))
 		if err != nil {
 			require.Nil(t, ts)

@@ -2,11 +2,10 @@ package diffusion
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/crc64"
 	"math"
 	"testing"
 
+	"github.com/dspib/dspib/internal/testdata"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/stretchr/testify/require"
 )
@@ -57,11 +56,7 @@ func FuzzFromTensors(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, in []byte, fixCRC bool) {
-		raw := in
-		if fixCRC {
-			raw = binary.LittleEndian.AppendUint64(bytes.Clone(in), crc64.Checksum(in, crc64.MakeTable(crc64.ECMA)))
-		}
-		ts, err := ad.ReadTensors(bytes.NewReader(raw))
+		ts, err := ad.ReadTensors(bytes.NewReader(testdata.TensorFileInput(in, fixCRC)))
 		if err != nil {
 			return
 		}

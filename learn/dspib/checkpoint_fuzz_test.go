@@ -3,8 +3,6 @@ package dspib
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"hash/crc64"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -12,6 +10,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/dspib/dspib/internal/testdata"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/stretchr/testify/require"
 )
@@ -66,20 +65,15 @@ func FuzzLoadCheckpoint(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, in []byte, fixCRC bool) {
-		raw := in
-		if fixCRC {
-			raw = binary.LittleEndian.AppendUint64(bytes.Clone(in), crc64.Checksum(in, crc64.MakeTable(crc64.ECMA)))
-		}
-		dir := t.TempDir()
-		path := filepath.Join(dir, "in.ckpt")
-		require.NoError(t, os.WriteFile(path, raw, 0o644))
+		raw := testdata.TensorFileInput(in, fixCRC)
+		path := testdata.WriteTemp(t, "in.ckpt", raw)
 		st, p1, err := load(path)
 		if err != nil || st == nil {
 			return
 		}
 		require.Nil(t, p1)
 		require.LessOrEqual(t, 8*len(st.tr.m.RepInputs), len(raw), "more representatives than the file holds")
-		out := filepath.Join(dir, "out.ckpt")
+		out := filepath.Join(filepath.Dir(path), "out.ckpt")
 		require.NoError(t, st.save(out, fp, rand.NewPCG(7, 7)))
 		back, _, err := load(out)
 		require.NoError(t, err)

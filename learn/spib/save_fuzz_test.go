@@ -3,7 +3,6 @@ package spib
 import (
 	"bytes"
 	"encoding/binary"
-	"hash/crc64"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/dspib/dspib/internal/testdata"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/stretchr/testify/require"
 )
@@ -183,20 +183,15 @@ func FuzzLoadTrainState(f *testing.F) {
 	f.Add(b.Bytes()[:b.Len()-8], true)
 
 	f.Fuzz(func(t *testing.T, in []byte, fixCRC bool) {
-		raw := in
-		if fixCRC {
-			raw = binary.LittleEndian.AppendUint64(bytes.Clone(in), crc64.Checksum(in, crc64.MakeTable(crc64.ECMA)))
-		}
-		dir := t.TempDir()
-		path := filepath.Join(dir, "in.ckpt")
-		require.NoError(t, os.WriteFile(path, raw, 0o644))
+		raw := testdata.TensorFileInput(in, fixCRC)
+		path := testdata.WriteTemp(t, "in.ckpt", raw)
 		st, extra, err := LoadTrainState(path, data, cfg)
 		if err != nil {
 			require.Nil(t, st)
 			return
 		}
 		require.LessOrEqual(t, 8*len(st.Model.RepInputs), len(raw), "more representatives than the file holds")
-		out := filepath.Join(dir, "out.ckpt")
+		out := filepath.Join(filepath.Dir(path), "out.ckpt")
 		require.NoError(t, st.Save(out, extra...))
 		back, extra2, err := LoadTrainState(out, data, cfg)
 		require.NoError(t, err)
