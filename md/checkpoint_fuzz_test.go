@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -50,13 +51,26 @@ func checkpointBytes(t testing.TB, st *State, in Integrator) []byte {
 	return b
 }
 
+// allocated returns the bytes the heap allocated while fn ran
+// (runtime.MemStats.TotalAlloc), to bound what a reader allocates by the
+// size of its input rather than by what the input claims. (This package
+// cannot import internal/testdata, which has the same helper: it imports md.)
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
 // FuzzLoadCheckpoint feeds the MD checkpoint decoder (the body of
 // LoadCheckpoint) arbitrary bytes for a 3-particle 2-D system. With fixCRC
 // the input is a body whose CRC-32 is appended, so that mutations reach the
 // field checks instead of stopping at the checksum.
 //
 // Properties: no panic; vectors are allocated only at the System's size,
-// never at a size the file claims; and what loads is canonical: encoding
+// never at a size the file claims (at most 4 bytes per input byte plus
+// 1 MiB in all); and what loads is canonical: encoding
 // the loaded state (with its integrator state) reproduces the input byte
 // for byte.
 func FuzzLoadCheckpoint(f *testing.F) {
@@ -100,7 +114,10 @@ func FuzzLoadCheckpoint(f *testing.F) {
 		if fixCRC {
 			raw = checkpointCRC(in)
 		}
-		st, err := decodeCheckpoint(raw, sys)
+		var st *State
+		var err error
+		n := allocated(func() { st, err = decodeCheckpoint(raw, sys) })
+		require.LessOrEqual(t, n, uint64(4*len(raw)+1<<20), "allocated for a %d-byte file", len(raw))
 		if err != nil {
 			require.Nil(t, st)
 			return

@@ -5,6 +5,7 @@ import (
 	"hash/crc64"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -33,4 +34,16 @@ func WriteTemp(t testing.TB, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// Allocated returns the bytes the heap allocated while fn ran
+// (runtime.MemStats.TotalAlloc), so that a fuzz target can bound what a
+// reader allocates by the size of its input rather than by what the input
+// claims.
+func Allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }

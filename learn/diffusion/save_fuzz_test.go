@@ -15,11 +15,15 @@ import (
 // the input is a file body whose CRC-64/ECMA is appended, so that mutated
 // configurations reach FromTensors.
 //
-// Properties: no panic; no allocation from a claimed configuration beyond
-// the stored values (a prior's parameters are all stored, so their count
-// cannot exceed the file's values); and what loads round-trips:
+// Properties: no panic; FromTensors allocates at most 64 bytes per stored
+// value plus a schedule of at most maxStoredSteps steps, whatever the
+// configuration claims (a prior's weights are all stored, so a network
+// larger than the file is refused first); and what loads round-trips:
 // FromTensors(p.Tensors()) gives the same tensors, bit for bit.
 func FuzzFromTensors(f *testing.F) {
+	// The schedule (β and ᾱ per step), the embedding and slack: not
+	// bounded by the stored values.
+	const maxSchedBytes = 2*8*maxStoredSteps + 1<<20
 	file := func(ts []ad.Tensor) []byte {
 		var b bytes.Buffer
 		require.NoError(f, ad.WriteTensors(&b, ts))
@@ -60,14 +64,16 @@ func FuzzFromTensors(f *testing.F) {
 		if err != nil {
 			return
 		}
-		p, err := FromTensors(ts)
-		if err != nil {
-			require.Nil(t, p)
-			return
-		}
 		stored, params := 0, 0
 		for _, x := range ts {
 			stored += len(x.Data)
+		}
+		var p *Prior
+		n := testdata.Allocated(func() { p, err = FromTensors(ts) })
+		require.LessOrEqual(t, n, uint64(64*stored+maxSchedBytes), "allocated for %d stored values", stored)
+		if err != nil {
+			require.Nil(t, p)
+			return
 		}
 		for _, q := range p.Params() {
 			params += len(q.Data)

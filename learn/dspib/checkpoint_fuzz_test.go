@@ -19,8 +19,10 @@ import (
 // arbitrary file for fixed small data and settings; the seeds are the
 // phase-2 checkpoint Fit writes and edits of it. With fixCRC the input is
 // a file body whose CRC-64/ECMA is appended, so that mutated tensors reach
-// the checks. Properties: no panic; nothing sized by a claimed state count
-// K that the file does not back; and a phase-2 state that loads saves and
+// the checks. Properties: no panic; loading allocates at most 32 bytes per
+// input byte plus 8 MiB (the data set is rebuilt from the trajectories), so
+// nothing is sized by a claimed state count K that the file does not back;
+// and a phase-2 state that loads saves and
 // loads back with the same history.
 func FuzzLoadCheckpoint(f *testing.F) {
 	trajs := tinyThreeHole(f, 3, 300, 5)
@@ -67,7 +69,11 @@ func FuzzLoadCheckpoint(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte, fixCRC bool) {
 		raw := testdata.TensorFileInput(in, fixCRC)
 		path := testdata.WriteTemp(t, "in.ckpt", raw)
-		st, p1, err := load(path)
+		var st *fitState
+		var p1 *phase1State
+		var err error
+		n := testdata.Allocated(func() { st, p1, err = load(path) })
+		require.LessOrEqual(t, n, uint64(32*len(raw)+8<<20), "allocated for a %d-byte file", len(raw))
 		if err != nil || st == nil {
 			return
 		}

@@ -16,8 +16,9 @@ import (
 )
 
 // FuzzLoad feeds Load an arbitrary JSON sidecar and checkpoint file.
-// Properties: no panic; the architecture the sidecar claims is allocated
-// only if the checkpoint is large enough to hold its weights; and what loads
+// Properties: no panic; Load allocates at most 16 bytes per input byte
+// (plus 1 MiB): the architecture the sidecar claims is allocated only if
+// the checkpoint is large enough to hold its weights; and what loads
 // round-trips: Save of the loaded model loads back with the same sidecar
 // fields and the same tensors, bit for bit.
 func FuzzLoad(f *testing.F) {
@@ -52,7 +53,10 @@ func FuzzLoad(f *testing.F) {
 		path := filepath.Join(t.TempDir(), "m")
 		require.NoError(t, os.WriteFile(path+".json", sidecar, 0o644))
 		require.NoError(t, os.WriteFile(path, ckpt, 0o644))
-		m, err := Load(path)
+		var m *Model
+		var err error
+		n := testdata.Allocated(func() { m, err = Load(path) })
+		require.LessOrEqual(t, n, uint64(16*(len(ckpt)+len(sidecar))+1<<20), "allocated for %d + %d input bytes", len(sidecar), len(ckpt))
 		if err != nil {
 			require.Nil(t, m)
 			return
@@ -140,8 +144,9 @@ func FuzzTensorLists(f *testing.F) {
 // training (and of D-SPIB's phase 1), an arbitrary checkpoint file for a
 // fixed small data set. With fixCRC the input is a file body whose
 // CRC-64/ECMA is appended, so that mutated fields reach the checks.
-// Properties: no panic; nothing is allocated at a size the file claims but
-// does not hold (the state count K sizes the model); and a state that loads
+// Properties: no panic; LoadTrainState allocates at most 32 bytes per input
+// byte (plus 1 MiB), so nothing is sized by a claim the file does not back
+// (the state count K sizes the model); and a state that loads
 // saves and loads back the same, bit for bit.
 func FuzzLoadTrainState(f *testing.F) {
 	cfg := Config{Lag: 1, MaxEpochs: 3, Refinements: 1, Workers: 1, Hidden1: 3, Hidden2: 2}
@@ -185,7 +190,11 @@ func FuzzLoadTrainState(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte, fixCRC bool) {
 		raw := testdata.TensorFileInput(in, fixCRC)
 		path := testdata.WriteTemp(t, "in.ckpt", raw)
-		st, extra, err := LoadTrainState(path, data, cfg)
+		var st *TrainState
+		var extra []ad.Tensor
+		var err error
+		n := testdata.Allocated(func() { st, extra, err = LoadTrainState(path, data, cfg) })
+		require.LessOrEqual(t, n, uint64(32*len(raw)+1<<20), "allocated for a %d-byte file", len(raw))
 		if err != nil {
 			require.Nil(t, st)
 			return
