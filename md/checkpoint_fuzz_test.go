@@ -6,10 +6,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
 
+	"github.com/dspib/dspib/internal/fuzztest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -49,18 +49,6 @@ func checkpointBytes(t testing.TB, st *State, in Integrator) []byte {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	return b
-}
-
-// allocated returns the bytes the heap allocated while fn ran
-// (runtime.MemStats.TotalAlloc), to bound what a reader allocates by the
-// size of its input rather than by what the input claims. (This package
-// cannot import internal/testdata, which has the same helper: it imports md.)
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // FuzzLoadCheckpoint feeds the MD checkpoint decoder (the body of
@@ -116,7 +104,7 @@ func FuzzLoadCheckpoint(f *testing.F) {
 		}
 		var st *State
 		var err error
-		n := allocated(func() { st, err = decodeCheckpoint(raw, sys) })
+		n := fuzztest.Allocated(func() { st, err = decodeCheckpoint(raw, sys) })
 		require.LessOrEqual(t, n, uint64(4*len(raw)+1<<20), "allocated for a %d-byte file", len(raw))
 		if err != nil {
 			require.Nil(t, st)

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/fuzztest"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/stretchr/testify/require"
 )
@@ -67,12 +67,12 @@ func FuzzLoadCheckpoint(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, in []byte, fixCRC bool) {
-		raw := testdata.TensorFileInput(in, fixCRC)
-		path := testdata.WriteTemp(t, "in.ckpt", raw)
+		raw := fuzztest.TensorFileInput(in, fixCRC)
+		path := fuzztest.WriteTemp(t, "in.ckpt", raw)
 		var st *fitState
 		var p1 *phase1State
 		var err error
-		n := testdata.Allocated(func() { st, p1, err = load(path) })
+		n := fuzztest.Allocated(func() { st, p1, err = load(path) })
 		require.LessOrEqual(t, n, uint64(32*len(raw)+8<<20), "allocated for a %d-byte file", len(raw))
 		if err != nil || st == nil {
 			return

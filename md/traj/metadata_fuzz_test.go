@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dspib/dspib/internal/fuzztest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -34,10 +35,10 @@ func FuzzReadMetadata(f *testing.F) {
 	f.Add([]byte("{\"system\": \"\xff\xfe\", \"files\": {\"\": \"\\ud800\"}}"))
 
 	f.Fuzz(func(t *testing.T, in []byte) {
-		path := fuzzFile(t, "in.json", in)
+		path := fuzztest.WriteTemp(t, "in.json", in)
 		var got *Metadata
 		var err error
-		n := allocated(func() { got, err = ReadMetadata(path) })
+		n := fuzztest.Allocated(func() { got, err = ReadMetadata(path) })
 		require.LessOrEqual(t, n, uint64(256*len(in)+1<<20), "allocated for a %d-byte file", len(in))
 		if err != nil {
 			require.Nil(t, got)

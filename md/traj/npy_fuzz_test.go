@@ -5,21 +5,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
 
+	"github.com/dspib/dspib/internal/fuzztest"
 	"github.com/stretchr/testify/require"
 )
-
-// fuzzFile writes data to a file named name in a fresh temporary directory
-// and returns its path: the readers of this package take paths.
-func fuzzFile(t testing.TB, name string, data []byte) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	require.NoError(t, os.WriteFile(path, data, 0o644))
-	return path
-}
 
 // written returns the bytes that write produces at a path in a temporary
 // directory, so that seeds come from this package's own writers.
@@ -30,18 +21,6 @@ func written(t testing.TB, write func(path string) error) []byte {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	return b
-}
-
-// allocated returns the bytes the heap allocated while fn ran
-// (runtime.MemStats.TotalAlloc), to bound what a reader allocates by the
-// size of its input rather than by what the input claims. (This package
-// cannot import internal/testdata, which has the same helper: it imports md, which imports this package.)
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // rawNPY returns a .npy file with the given header fields and data bytes,
@@ -97,12 +76,12 @@ func FuzzReadNPY(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		path := fuzzFile(t, "in.npy", in)
+		path := fuzztest.WriteTemp(t, "in.npy", in)
 		dir := filepath.Dir(path)
 		var data []float64
 		var rows, cols int
 		var err error
-		n := allocated(func() { data, rows, cols, err = ReadNPY(path) })
+		n := fuzztest.Allocated(func() { data, rows, cols, err = ReadNPY(path) })
 		require.LessOrEqual(t, n, uint64(32*len(in)+1<<20), "ReadNPY allocated for a %d-byte file", len(in))
 		if err == nil {
 			require.Equal(t, rows*cols, len(data))
@@ -119,7 +98,7 @@ func FuzzReadNPY(f *testing.F) {
 			require.Nil(t, data)
 		}
 		var ints []int
-		n = allocated(func() { ints, err = ReadNPYInts(path) })
+		n = fuzztest.Allocated(func() { ints, err = ReadNPYInts(path) })
 		require.LessOrEqual(t, n, uint64(32*len(in)+1<<20), "ReadNPYInts allocated for a %d-byte file", len(in))
 		if err != nil {
 			require.Nil(t, ints)
@@ -179,7 +158,7 @@ func FuzzOpenAppend(f *testing.F) {
 		require.NoError(t, os.WriteFile(src, in, 0o644))
 		var w *NPYWriter
 		var err error
-		n := allocated(func() { w, err = OpenAppend(path, cols) })
+		n := fuzztest.Allocated(func() { w, err = OpenAppend(path, cols) })
 		require.LessOrEqual(t, n, uint64(1<<20), "OpenAppend allocated for a %d-byte file", len(in))
 		if err != nil {
 			require.Nil(t, w)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dspib/dspib/internal/fuzztest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -46,10 +47,10 @@ func FuzzReadXYZ(f *testing.F) {
 	f.Add([]byte("9223372036854775806\n\nAr 0 0 0\n"))
 
 	f.Fuzz(func(t *testing.T, in []byte) {
-		path := fuzzFile(t, "in.xyz", in)
+		path := fuzztest.WriteTemp(t, "in.xyz", in)
 		var frames []XYZFrame
 		var err error
-		alloc := allocated(func() { frames, err = ReadXYZ(path) })
+		alloc := fuzztest.Allocated(func() { frames, err = ReadXYZ(path) })
 		require.LessOrEqual(t, alloc, uint64(64*len(in)+1<<20), "allocated for a %d-byte file", len(in))
 		if err != nil {
 			require.Nil(t, frames)

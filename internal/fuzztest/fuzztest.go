@@ -1,4 +1,7 @@
-package testdata
+// Package fuzztest holds the helpers that the fuzz targets of several
+// packages share. It imports nothing of this module, so that every package,
+// md and md/traj included, can use it in its tests.
+package fuzztest
 
 import (
 	"encoding/binary"
