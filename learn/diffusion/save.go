@@ -141,6 +141,9 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 	if len(cfg.Hidden) == 0 {
 		return nil, fmt.Errorf("diffusion: FromTensors: %q is empty", tagHidden)
 	}
+	if err := storedSizes(cfg, ts); err != nil {
+		return nil, err
+	}
 	p, err := New(cfg, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return nil, fmt.Errorf("diffusion: FromTensors: stored configuration: %w", err)
@@ -161,6 +164,46 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// maxStoredSteps bounds the diffusion steps a stored configuration may
+// claim (the reference uses 100): the schedule is not stored, so its size
+// cannot be checked against the file.
+const maxStoredSteps = 1 << 20
+
+// storedSizes refuses, before anything is allocated, a stored configuration
+// whose network needs more weights than ts holds values (a corrupt or
+// hostile file could otherwise claim layers 2³⁰ wide), or more than
+// maxStoredSteps steps. New would panic or exhaust memory on such claims.
+func storedSizes(cfg Config, ts []ad.Tensor) error {
+	if cfg.Steps > maxStoredSteps {
+		return fmt.Errorf("diffusion: FromTensors: Steps = %d, more than %d", cfg.Steps, maxStoredSteps)
+	}
+	have := 0
+	for _, t := range ts {
+		have += len(t.Data)
+	}
+	// Lower bounds of the parameter count: W (out×in) of every layer and,
+	// for the Fourier embedding, its 2·FourierDim-wide P and the stored
+	// frequencies. Each factor is below 2³¹ (asInt), so nothing overflows
+	// before need exceeds have.
+	need, e2 := 0, 0
+	if cfg.Embedding == Fourier {
+		need, e2 = max(cfg.FourierDim, 0), 2*max(cfg.FourierDim, 0)
+	}
+	in := max(cfg.Dim, 1)
+	for k := range len(cfg.Hidden) + 1 {
+		w, p := max(cfg.Dim, 1), 0
+		if k < len(cfg.Hidden) {
+			w, p = max(cfg.Hidden[k], 0), e2
+		}
+		if need += w * (in + p); need > have {
+			return fmt.Errorf("diffusion: FromTensors: the stored configuration (Dim %d, Hidden %v, FourierDim %d) needs more parameters than the %d values stored",
+				cfg.Dim, cfg.Hidden, cfg.FourierDim, have)
+		}
+		in = w
+	}
+	return nil
 }
 
 // LoadWeights reads the network parameters of a file written by Save into

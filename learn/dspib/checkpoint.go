@@ -208,6 +208,13 @@ func loadCheckpoint(path string, trajs []spib.Trajectory, cfg Config, fp prints,
 	default:
 		return fail("phase %g, want 1 or 2", phase)
 	}
+	// Checked before anything is sized by K: the K×D representatives are
+	// stored, so a K that the file does not back is refused unallocated.
+	for _, name := range []string{phase1Pre + "rep", "spib.rep"} {
+		if t, ok := by[name]; !ok || t.Rows != K || t.Cols != D {
+			return fail("tensor %s missing or not %d×%d", name, K, D)
+		}
+	}
 	if data.Labels, err = spib.TensorInts(need("dspib.labels"), N, K); err != nil {
 		return fail("%v", err)
 	}

@@ -77,6 +77,9 @@ func Load(path string) (*Model, error) {
 	if sc.D < 1 || sc.K < 1 {
 		return nil, fmt.Errorf("spib: load %s.json: d_in = %d, states = %d, both must be ≥ 1", path, sc.D, sc.K)
 	}
+	if err := fitsCheckpoint(path, cfg, sc.D, sc.K); err != nil {
+		return nil, fmt.Errorf("spib: load %s: %w", path, err)
+	}
 	// The initial values are overwritten by the checkpoint; the RNG only
 	// fills the buffers.
 	m := NewModel(cfg, sc.D, sc.K, Standardizer{}, rand.New(rand.NewPCG(0, 0)))
@@ -102,6 +105,39 @@ func Load(path string) (*Model, error) {
 	m.Std = Standardizer{Mean: got["std.mean"], Std: got["std.std"]}
 	copy(m.RepInputs, got["rep.inputs"])
 	return m, nil
+}
+
+// fitsCheckpoint refuses, before NewModel allocates it, an architecture
+// (from the sidecar) whose weights need more than the checkpoint file at
+// path holds, 8 bytes per value: a corrupt sidecar could otherwise claim
+// layers of 2⁶² units. The count is a lower bound (weight matrices,
+// representatives and standardisation; biases left out), accumulated
+// without overflow.
+func fitsCheckpoint(path string, cfg Config, D, K int) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	limit := int(st.Size() / 8)
+	need := 0
+	add := func(a, b int) bool { // a, b ≥ 1
+		if a > (limit-need)/b {
+			return false
+		}
+		need += a * b
+		return true
+	}
+	in, n1, n2, d := D, cfg.Hidden1, cfg.Hidden2, cfg.LatentDim
+	ok := true
+	if cfg.Encoder == Nonlinear {
+		ok = add(D, n1) && add(n1, n1)
+		in = n1
+	}
+	if ok = ok && add(in, d) && add(d, n2) && add(n2, n2) && add(n2, K) && add(K, D) && add(2, D); !ok {
+		return fmt.Errorf("d_in = %d, states = %d, hidden1 = %d, hidden2 = %d, latent_dim = %d in %s.json need more weights than the checkpoint's %d bytes hold",
+			D, K, n1, n2, d, path, st.Size())
+	}
+	return nil
 }
 
 // LinearWeights returns, for the Linear encoder, W (d×D, row-major) and b (d)

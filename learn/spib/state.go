@@ -124,6 +124,12 @@ func LoadTrainState(path string, data *Data, cfg Config) (*TrainState, []ad.Tens
 	if K < 2 {
 		return fail("%d state(s), want ≥ 2", K)
 	}
+	// Checked before NewModel sizes the model by K: the K×D representatives
+	// are stored, so a K the file does not back is refused unallocated.
+	rep, ok := by["spib.rep"]
+	if !ok || rep.Rows != K || rep.Cols != D {
+		return fail("tensor spib.rep missing or not %d×%d", K, D)
+	}
 	st := &TrainState{Round: int(md[1]), Epoch: int(md[2]), TotalEpoch: int(md[3]),
 		Elapsed: time.Duration(md[10])}
 	st.Conv = Convergence{Tol: cfg.Tolerance, Patience: cfg.patience(), prev: md[7], started: md[8] != 0, unchanged: int(md[9])}
@@ -136,10 +142,6 @@ func LoadTrainState(path string, data *Data, cfg Config) (*TrainState, []ad.Tens
 	extra, err := ad.LoadCheckpoint(path, st.Model.Params(), st.Opt)
 	if err != nil {
 		return nil, nil, fmt.Errorf("spib: checkpoint from another model shape: %w", err)
-	}
-	rep, ok := by["spib.rep"]
-	if !ok || rep.Rows != K || rep.Cols != D {
-		return fail("tensor spib.rep missing or not %d×%d", K, D)
 	}
 	copy(st.Model.RepInputs, rep.Data)
 	if st.Labels, err = TensorInts(need("spib.labels"), data.N, K); err != nil {
@@ -237,7 +239,10 @@ func RowsTensor(name string, rows [][]float64, cols int) ad.Tensor {
 // TensorRows reads a tensor written by RowsTensor (the rows share its data).
 func TensorRows(t ad.Tensor, cols int) ([][]float64, error) {
 	l := t.Rows * t.Cols
-	if t.Name == "" || l < 1 || t.Data[0] < 0 || t.Data[0] != math.Trunc(t.Data[0]) || int(t.Data[0])*cols != l-1 {
+	// Data[0] is bounded by l−1 before the int conversion: a huge value
+	// converts to an arbitrary int, and 2⁶³ times an even cols wraps to 0.
+	if t.Name == "" || l < 1 || !(t.Data[0] >= 0 && t.Data[0] <= float64(l-1)) || t.Data[0] != math.Trunc(t.Data[0]) ||
+		int(t.Data[0])*cols != l-1 {
 		return nil, fmt.Errorf("tensor %q missing or malformed (want rows of %d numbers)", t.Name, cols)
 	}
 	rows := make([][]float64, int(t.Data[0]))

@@ -32,6 +32,18 @@ func WriteNPY(path string, rows, cols int, data []float64) (err error) {
 			return fmt.Errorf("traj: WriteNPY %s: row %d column %d is %v", path, i/cols, i%cols, v)
 		}
 	}
+	if rows == 0 {
+		// No row buffer: a (0, cols) array is valid for any cols, even one
+		// whose row would not fit in memory (FuzzReadNPY round-trips one).
+		hdr, err := encodeHeader("<f8", false, []int{0, cols}, 0)
+		if err != nil {
+			return fmt.Errorf("traj: WriteNPY %s: %w", path, err)
+		}
+		return WriteAtomic(path, func(w io.Writer) error {
+			_, err := w.Write(hdr)
+			return err
+		})
+	}
 	w, err := Create(path, cols)
 	if err != nil {
 		return err

@@ -17,6 +17,10 @@ import (
 // flushed at row boundaries.
 const bufTarget = 1 << 16
 
+// maxCols bounds the columns of an NPYWriter so that the size of a row in
+// bytes, 8·cols, cannot overflow int.
+const maxCols = math.MaxInt / 8
+
 // NPYWriter streams a 2-D float64 array, one row at a time, to a .npy file
 // (dtype '<f8', C order) without holding the run in memory.
 //
@@ -43,8 +47,8 @@ type NPYWriter struct {
 // stale path+".part" left by an earlier run (use OpenAppend to resume one
 // instead). An existing file at path is replaced only when Close succeeds.
 func Create(path string, cols int) (*NPYWriter, error) {
-	if cols < 1 {
-		return nil, fmt.Errorf("traj: Create %s: cols = %d, must be >= 1", path, cols)
+	if cols < 1 || cols > maxCols {
+		return nil, fmt.Errorf("traj: Create %s: cols = %d, must be in [1, %d]", path, cols, maxCols)
 	}
 	hdr, err := encodeHeader("<f8", false, []int{0, cols}, 0)
 	if err != nil {

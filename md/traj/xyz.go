@@ -211,7 +211,7 @@ func ReadXYZ(path string) ([]XYZFrame, error) {
 		if err != nil || n < 0 {
 			return nil, fmt.Errorf("traj: %s line %d: want a particle count, got %q", path, ln+1, lines[ln])
 		}
-		if ln+1+n >= len(lines) {
+		if n > len(lines)-ln-2 { // not ln+1+n >= len(lines): that overflows for n near MaxInt
 			return nil, fmt.Errorf("traj: %s line %d: truncated: frame %d declares %d particles, file ends after %d lines",
 				path, ln+1, len(frames), n, len(lines))
 		}
