@@ -17,6 +17,7 @@ import (
 
 	"github.com/dspib/dspib/analysis/plots"
 	"github.com/dspib/dspib/evaluate"
+	"github.com/dspib/dspib/internal/atomicfile"
 	"github.com/dspib/dspib/internal/stream"
 	"github.com/dspib/dspib/learn"
 	"github.com/dspib/dspib/learn/diffusion"
@@ -119,7 +120,7 @@ func reusable(marker string, key stageKey) bool {
 }
 
 func writeMarker(marker string, key stageKey) error {
-	return traj.WriteAtomic(marker, func(w io.Writer) error {
+	return atomicfile.Write(marker, func(w io.Writer) error {
 		b, err := json.MarshalIndent(key, "", "  ")
 		if err != nil {
 			return err
