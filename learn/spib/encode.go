@@ -115,9 +115,7 @@ func (m *Model) standardize(x []float64) ([]float64, int, error) {
 	}
 	n := len(x) / m.D
 	s := make([]float64, len(x))
-	for r := range n {
-		m.Std.Apply(s[r*m.D:(r+1)*m.D], x[r*m.D:(r+1)*m.D])
-	}
+	m.Std.ApplyRows(s, x)
 	return s, n, nil
 }
 
