@@ -229,7 +229,7 @@ func (r *seedRun) trainModels(ctx context.Context, x *expRun) error {
 		Progress:      r.log,
 		ProgressEvery: 15 * time.Second,
 	}
-	s := DeriveSeed(r.seed, "dspib/"+e.Name, 0)
+	s := stream.Seed(r.seed, "dspib/"+e.Name, 0)
 	fmt.Fprintf(r.log, "[seed %d] %s: training SPIB (phase 1) then D-SPIB (phase 2) on kT %v (%d frames, lag %d)\n",
 		r.seed, e.Name, e.Train, len(x.frameTemp), r.sizes.Lag)
 	res, err := dspib.Fit(ctx, trajs, cfg, rand.NewPCG(s, s^0x9e3779b97f4a7c15))
@@ -332,8 +332,7 @@ func (r *seedRun) trainPrior(ctx context.Context, x *expRun) (*diffusion.Prior, 
 		Checkpoint: ckpt,
 		Progress:   r.log,
 	}
-	s := DeriveSeed(r.seed, "prior/"+e.Name, 0)
-	p, losses, err := diffusion.TrainContext(ctx, samples, temps, cfg, rand.NewPCG(s, s^0x5851f42d4c957f2d))
+	p, losses, err := diffusion.TrainContext(ctx, samples, temps, cfg, stream.Source(r.seed, "prior/"+e.Name, 0))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: diffusion prior: %w", e.Name, err)
 	}
