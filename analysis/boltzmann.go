@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/dspib/dspib/internal/par"
 	"github.com/dspib/dspib/potentials"
 )
 
@@ -48,10 +49,10 @@ func BoltzmannGrid(p potentials.Potential, kT, x0, x1, y0, y1 float64, nx, ny in
 	energy := make([]float64, n)
 	dx := (x1 - x0) / float64(nx)
 	dy := (y1 - y0) / float64(ny)
-	nc := numChunks(n, boltzmannChunk)
+	nc := par.NumChunks(n, boltzmannChunk)
 	errs := make([]error, nc)
 	mins := make([]float64, nc)
-	parallelChunks(n, boltzmannChunk, func(c, lo, hi int) {
+	par.Chunks(n, boltzmannChunk, 0, func(_, c, lo, hi int) {
 		var f [2]float64
 		m := math.Inf(1)
 		for k := lo; k < hi; k++ {

@@ -3,6 +3,8 @@ package analysis
 import (
 	"fmt"
 	"math"
+
+	"github.com/dspib/dspib/internal/par"
 )
 
 // LJ7R0 is the switching distance r0 = 1.5 σ of the LJ7 coordination
@@ -145,8 +147,8 @@ func CoordinationFeatures(dstSorted, dstMoments, frames []float64, n, dim int, r
 		return fmt.Errorf("analysis: len(dstMoments) = %d, want nFrames*2 = %d", len(dstMoments), nFrames*2)
 	}
 	invR02 := 1 / (r0 * r0)
-	errs := make([]error, numChunks(nFrames, featureChunk))
-	parallelChunks(nFrames, featureChunk, func(c, lo, hi int) {
+	errs := make([]error, par.NumChunks(nFrames, featureChunk))
+	par.Chunks(nFrames, featureChunk, 0, func(_, c, lo, hi int) {
 		var scratch []float64
 		if dstSorted == nil {
 			scratch = make([]float64, n)

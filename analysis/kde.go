@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/dspib/dspib/internal/par"
 )
 
 // kdeCut is the kernel truncation radius in bandwidths: samples farther than
@@ -68,7 +70,7 @@ func KDE1D(dst, grid, x, weights []float64, h float64) error {
 	slices.SortStableFunc(s, func(a, b weighted) int { return cmp.Compare(a.x, b.x) })
 	norm := 1 / (total * h * math.Sqrt(2*math.Pi))
 	inv := 1 / h
-	parallelChunks(len(grid), kdeChunk, func(_, lo, hi int) {
+	par.Chunks(len(grid), kdeChunk, 0, func(_, _, lo, hi int) {
 		for g := lo; g < hi; g++ {
 			z := grid[g]
 			start, _ := slices.BinarySearchFunc(s, z-kdeCut*h, func(a weighted, t float64) int { return cmp.Compare(a.x, t) })

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/dspib/dspib/internal/par"
 )
 
 // KMeansConfig configures KMeans. The zero value means the defaults
@@ -152,7 +154,7 @@ func newKMeansRun(x []float64, n, dim, k int) *kmeansRun {
 	// At least 4096 points per chunk, at most 256 chunks: bounded partial-sum
 	// memory, boundaries that depend on n only.
 	chunk := max(4096, (n+255)/256)
-	nc := numChunks(n, chunk)
+	nc := par.NumChunks(n, chunk)
 	r := &kmeansRun{
 		x: x, n: n, dim: dim, k: k, chunk: chunk, nc: nc,
 		centres:    make([]float64, k*dim),
@@ -233,7 +235,7 @@ func (r *kmeansRun) seed(rng *rand.Rand) {
 func (r *kmeansRun) updateD2(c int, first bool) {
 	dim := r.dim
 	centre := r.centres[c*dim : (c+1)*dim]
-	parallelChunks(r.n, r.chunk, func(ch, lo, hi int) {
+	par.Chunks(r.n, r.chunk, 0, func(_, ch, lo, hi int) {
 		var s float64
 		for i := lo; i < hi; i++ {
 			d := sqDist(r.x[i*dim:(i+1)*dim], centre)
@@ -274,7 +276,7 @@ func nearest(xi, centres []float64, k, dim int) (best int, bestD float64) {
 // the inertia and the number of labels that changed.
 func (r *kmeansRun) assign() (inertia float64, changed int) {
 	dim, k := r.dim, r.k
-	parallelChunks(r.n, r.chunk, func(ch, lo, hi int) {
+	par.Chunks(r.n, r.chunk, 0, func(_, ch, lo, hi int) {
 		sums := r.partSums[ch*k*dim : (ch+1)*k*dim]
 		counts := r.partCounts[ch*k : (ch+1)*k]
 		for i := range sums {

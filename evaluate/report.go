@@ -10,6 +10,7 @@ import (
 
 	"github.com/dspib/dspib"
 	"github.com/dspib/dspib/analysis/plots"
+	"github.com/dspib/dspib/internal/atomicfile"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/md/traj"
 )
@@ -169,7 +170,7 @@ func WriteResults(dir string, rep *Report) error {
 	if err := traj.WriteJSON(filepath.Join(dir, "metrics.json"), metrics); err != nil {
 		return err
 	}
-	return traj.WriteAtomic(filepath.Join(dir, "report.md"), func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(dir, "report.md"), func(w io.Writer) error {
 		return writeReport(w, rep, index(sums))
 	})
 }

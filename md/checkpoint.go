@@ -14,7 +14,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/dspib/dspib/md/traj"
+	"github.com/dspib/dspib/internal/atomicfile"
 )
 
 // Checkpoint file format, version 1. A checkpoint holds everything needed to
@@ -40,7 +40,7 @@ import (
 //	…           g     the integrator's MarshalBinary(), if it has one
 //	…           4     uint32 CRC-32 (IEEE) of every preceding byte
 //
-// The file is written with traj.WriteAtomic (temporary name, fsync,
+// The file is written with atomicfile.Write (temporary name, fsync,
 // rename), so a crash leaves either the previous checkpoint or the new one.
 const (
 	checkpointMagic   = "MDCHKPT\n"
@@ -160,7 +160,7 @@ func (c *Checkpoint) write(st *State) error {
 	if c.buf, err = appendCheckpoint(c.buf[:0], c.sys.Dim, st, c.integ); err != nil {
 		return err
 	}
-	if err := traj.WriteAtomic(c.Path, func(w io.Writer) error {
+	if err := atomicfile.Write(c.Path, func(w io.Writer) error {
 		_, err := w.Write(c.buf)
 		return err
 	}); err != nil {
@@ -189,7 +189,7 @@ func WriteCheckpoint(path string, sys *System, st *State, integ Integrator) erro
 	if err != nil {
 		return err
 	}
-	return traj.WriteAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	})

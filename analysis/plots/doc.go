@@ -11,9 +11,9 @@
 // are labelled z1, z2.
 //
 // Every figure is rendered in memory with gonum.org/v1/plot, then written as a
-// PNG at DPI dots per inch through WriteAtomic (a temporary file in the target
-// directory, renamed over the target), so a results folder never holds a
-// half-written image, and no temporary file survives an error. A single panel
+// PNG at DPI dots per inch through internal/atomicfile (a temporary file in the
+// target directory, fsynced and renamed over the target), so a results
+// folder never holds a half-written image, and no temporary file survives an error. A single panel
 // is PanelWidth × PanelHeight; legends and colour bars sit in a strip to the
 // right of the panels so that they never hide data. Colours come from the
 // deterministic cycle Color (matplotlib's "tab10") and the perceptually

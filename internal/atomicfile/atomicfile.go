@@ -4,8 +4,9 @@
 // The bytes go to path+PartSuffix in the same directory; Commit fsyncs the
 // data, closes the file, renames it onto path (atomic on POSIX file systems,
 // rename(2)) and fsyncs the directory so that the rename survives a crash.
-// This is the one implementation behind md/traj's writers and checkpoints and
-// analysis/plots' figures; both packages re-export it under their own names.
+// This is the package's one implementation of atomic file writing: md/traj's
+// writers, md's checkpoints, analysis/plots' figures, learn/spib's model
+// sidecar, evaluate's report and the benchmarks all call it directly.
 package atomicfile
 
 import (

@@ -1,8 +1,13 @@
-// Package par runs the shards of a training step on a fixed set of
-// goroutines without allocating per step. learn/dspib's joint trainer and
-// learn/diffusion's Fit share it: both cut a batch into fixed shards, run
-// them on Workers goroutines and reduce the results in shard order, so that
-// the outcome does not depend on the number of workers.
+// Package par holds the package's two parallel loops, both deterministic:
+// the outcome never depends on the number of goroutines.
+//
+//   - Chunks, the one-shot chunk-parallel loop: [0, n) cut into fixed chunks
+//     run on up to GOMAXPROCS goroutines (analysis' features, KDE, k-means
+//     and Boltzmann grid; learn/spib's encoder).
+//   - Pool, the shards of a training step on a fixed set of goroutines
+//     without allocating per step. learn/dspib's joint trainer and
+//     learn/diffusion's Fit share it: both cut a batch into fixed shards, run
+//     them on Workers goroutines and reduce the results in shard order.
 package par
 
 import (

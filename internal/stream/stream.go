@@ -35,13 +35,20 @@ func New(seed uint64, tag string, kT float64, index uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(Seed(seed, tag, kT), Mix(index)))
 }
 
-// Rand returns the PCG generator of stream (tag, kT) under seed, seeded
-// (Seed(seed, tag, kT), Seed(…) XOR 0x5851f42d4c957f2d): the streams of
-// the benchmarks' trajectories, splits and models, named by what they are
-// for so that reusing one stage never shifts the random numbers of another.
+// Rand returns the PCG generator of stream (tag, kT) under seed,
+// rand.New(Source(seed, tag, kT)): the streams of the benchmarks' splits
+// and models, named by what they are for so that reusing one stage never
+// shifts the random numbers of another.
 func Rand(seed uint64, tag string, kT float64) *rand.Rand {
+	return rand.New(Source(seed, tag, kT))
+}
+
+// Source returns the PCG source of stream (tag, kT) under seed, seeded
+// (Seed(seed, tag, kT), Seed(…) XOR 0x5851f42d4c957f2d), for trainers that
+// take a *rand.PCG (to checkpoint its state) rather than a *rand.Rand.
+func Source(seed uint64, tag string, kT float64) *rand.PCG {
 	s := Seed(seed, tag, kT)
-	return rand.New(rand.NewPCG(s, s^0x5851f42d4c957f2d))
+	return rand.NewPCG(s, s^0x5851f42d4c957f2d)
 }
 
 // Mix is the SplitMix64 finaliser: it scrambles x into a well-separated

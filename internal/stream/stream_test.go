@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,4 +40,17 @@ func TestSeedDistinct(t *testing.T) {
 	}
 	require.Equal(t, Rand(3, "x", 1).Uint64(), Rand(3, "x", 1).Uint64())
 	require.NotEqual(t, Rand(3, "x", 1).Uint64(), Rand(3, "x", 1.5).Uint64())
+}
+
+// Source is the seeding the benchmarks' post-hoc prior used inline,
+// rand.NewPCG(s, s^0x5851f42d4c957f2d) with s = Seed(…), and Rand draws from
+// it: moving that call site onto Source keeps its numbers.
+func TestSourceMatchesInlineSeeding(t *testing.T) {
+	s := Seed(5, "prior/multi", 0)
+	want := rand.NewPCG(s, s^0x5851f42d4c957f2d)
+	got := Source(5, "prior/multi", 0)
+	for range 4 {
+		require.Equal(t, want.Uint64(), got.Uint64())
+	}
+	require.Equal(t, rand.New(Source(5, "x", 0.3)).Float64(), Rand(5, "x", 0.3).Float64())
 }

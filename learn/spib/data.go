@@ -2,6 +2,7 @@ package spib
 
 import (
 	"fmt"
+	"iter"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -38,6 +39,64 @@ type Standardizer struct {
 func (s *Standardizer) Apply(dst, x []float64) {
 	for j, v := range x {
 		dst[j] = (v - s.Mean[j]) / s.Std[j]
+	}
+}
+
+// ApplyRows standardises the rows of x (n×D, row-major) into dst (same
+// length; dst may be x).
+func (s *Standardizer) ApplyRows(dst, x []float64) {
+	D := len(s.Mean)
+	for r := 0; r+D <= len(x); r += D {
+		s.Apply(dst[r:r+D], x[r:r+D])
+	}
+}
+
+// FitStandardizer returns the Standardizer of the d-column rows that rows
+// yields: per column the mean and the population standard deviation
+// (divided by n), in two passes over the rows in order (rows is iterated
+// twice). A constant column gets Std 1, so it is only centred. With no rows
+// the result is the identity (Mean 0, Std 1).
+//
+// This is the one place the package computes a standardisation: the SPIB
+// inputs (NewData) and the k-means label features (KMeansLabelsFrom).
+func FitStandardizer(d int, rows iter.Seq[[]float64]) Standardizer {
+	s := Standardizer{Mean: make([]float64, d), Std: make([]float64, d)}
+	n := 0
+	for row := range rows {
+		for j, v := range row {
+			s.Mean[j] += v
+		}
+		n++
+	}
+	if n > 0 {
+		for j := range s.Mean {
+			s.Mean[j] /= float64(n)
+		}
+		for row := range rows {
+			for j, v := range row {
+				s.Std[j] += (v - s.Mean[j]) * (v - s.Mean[j])
+			}
+		}
+	}
+	for j := range s.Std {
+		if n > 0 {
+			s.Std[j] = math.Sqrt(s.Std[j] / float64(n))
+		}
+		if s.Std[j] == 0 {
+			s.Std[j] = 1 // constant column: centre only
+		}
+	}
+	return s
+}
+
+// rowsOf yields the rows of x (n×d, row-major) as subslices.
+func rowsOf(x []float64, d int) iter.Seq[[]float64] {
+	return func(yield func([]float64) bool) {
+		for r := 0; r+d <= len(x); r += d {
+			if !yield(x[r : r+d : r+d]) {
+				return
+			}
+		}
 	}
 }
 
@@ -144,34 +203,17 @@ func NewData(trajs []Trajectory, cfg Config, rng *rand.Rand) (*Data, error) {
 		d.N += n
 	}
 
-	// Standardisation: two-pass mean and variance over all frames.
+	// Standardisation over all frames of all trajectories.
 	D := d.D
-	mean := make([]float64, D)
-	std := make([]float64, D)
-	for _, t := range trajs {
-		for _, row := range t.Features {
-			for j, v := range row {
-				mean[j] += v
+	d.Std = FitStandardizer(D, func(yield func([]float64) bool) {
+		for _, t := range trajs {
+			for _, row := range t.Features {
+				if !yield(row) {
+					return
+				}
 			}
 		}
-	}
-	for j := range mean {
-		mean[j] /= float64(d.N)
-	}
-	for _, t := range trajs {
-		for _, row := range t.Features {
-			for j, v := range row {
-				std[j] += (v - mean[j]) * (v - mean[j])
-			}
-		}
-	}
-	for j := range std {
-		std[j] = math.Sqrt(std[j] / float64(d.N))
-		if std[j] == 0 {
-			std[j] = 1 // constant column: centre only
-		}
-	}
-	d.Std = Standardizer{Mean: mean, Std: std}
+	})
 
 	d.X = make([]float64, d.N*D)
 	d.Temp = make([]float64, d.N)

@@ -3,12 +3,13 @@ package spib
 import (
 	"fmt"
 	"math"
-	"sync"
 
+	"github.com/dspib/dspib/internal/par"
 	"github.com/dspib/dspib/learn/ad"
 )
 
-// chunkRows is the fixed chunk of rows each goroutine encodes at a time.
+// chunkRows is the fixed chunk of rows each goroutine encodes at a time
+// (par.Chunks).
 // Every row is computed independently, so the result is bit-identical for
 // any number of workers.
 const chunkRows = 2048
@@ -50,62 +51,43 @@ func (m *Model) encodeInto(e *encoded, x []float64, n int, idx []int, workers in
 	if wantLogP {
 		e.logP = make([]float64, n*K)
 	}
-	nChunks := (n + chunkRows - 1) / chunkRows
-	workers = max(1, min(workers, nChunks))
+	workers = max(1, min(workers, par.NumChunks(n, chunkRows)))
 	for len(e.tapes) < workers {
 		e.tapes = append(e.tapes, ad.NewTape())
 		e.bufs = append(e.bufs, nil)
 	}
-	run := func(w int) {
-		tape := e.tapes[w]
-		buf := e.bufs[w]
-		defer func() { e.bufs[w] = buf }()
-		for c := w; c < nChunks; c += workers {
-			r0, r1 := c*chunkRows, min(n, (c+1)*chunkRows)
-			rows := r1 - r0
-			in := x[r0*D : r1*D]
-			if idx != nil {
-				buf = grow(buf, rows*D)
-				for i, f := range idx[r0:r1] {
-					copy(buf[i*D:(i+1)*D], x[f*D:(f+1)*D])
-				}
-				in = buf
+	par.Chunks(n, chunkRows, workers, func(w, _, r0, r1 int) {
+		tape, rows := e.tapes[w], r1-r0
+		in := x[r0*D : r1*D]
+		if idx != nil {
+			e.bufs[w] = grow(e.bufs[w], rows*D)
+			buf := e.bufs[w]
+			for i, f := range idx[r0:r1] {
+				copy(buf[i*D:(i+1)*D], x[f*D:(f+1)*D])
 			}
-			tape.Reset()
-			mean, lv := m.EncodeTape(tape, tape.Const(rows, D, in))
-			var out *ad.Node
-			if wantLogP {
-				out = m.DecodeTape(tape, mean)
-				copy(e.logP[r0*K:r1*K], out.Data)
-			} else {
-				out = m.decodeLogitsTape(tape, mean)
-			}
-			copy(e.zMean[r0*d:r1*d], mean.Data)
-			if lv.Rows == 1 {
-				for r := r0; r < r1; r++ {
-					copy(e.logVar[r*d:(r+1)*d], lv.Data)
-				}
-			} else {
-				copy(e.logVar[r0*d:r1*d], lv.Data)
-			}
-			for i := range rows {
-				e.labels[r0+i] = argmax(out.Data[i*K : (i+1)*K])
-			}
+			in = buf
 		}
-	}
-	if workers == 1 {
-		run(0)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run(w)
-		}()
-	}
-	wg.Wait()
+		tape.Reset()
+		mean, lv := m.EncodeTape(tape, tape.Const(rows, D, in))
+		var out *ad.Node
+		if wantLogP {
+			out = m.DecodeTape(tape, mean)
+			copy(e.logP[r0*K:r1*K], out.Data)
+		} else {
+			out = m.decodeLogitsTape(tape, mean)
+		}
+		copy(e.zMean[r0*d:r1*d], mean.Data)
+		if lv.Rows == 1 {
+			for r := r0; r < r1; r++ {
+				copy(e.logVar[r*d:(r+1)*d], lv.Data)
+			}
+		} else {
+			copy(e.logVar[r0*d:r1*d], lv.Data)
+		}
+		for i := range rows {
+			e.labels[r0+i] = argmax(out.Data[i*K : (i+1)*K])
+		}
+	})
 }
 
 // standardize checks and standardises n×D original-unit rows.
@@ -115,9 +97,7 @@ func (m *Model) standardize(x []float64) ([]float64, int, error) {
 	}
 	n := len(x) / m.D
 	s := make([]float64, len(x))
-	for r := range n {
-		m.Std.Apply(s[r*m.D:(r+1)*m.D], x[r*m.D:(r+1)*m.D])
-	}
+	m.Std.ApplyRows(s, x)
 	return s, n, nil
 }
 

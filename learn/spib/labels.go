@@ -2,7 +2,6 @@ package spib
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/dspib/dspib/analysis"
@@ -108,27 +107,9 @@ func KMeansLabelsFrom(trajs []Trajectory, lf LabelFeatures, k int, rng *rand.Ran
 }
 
 // standardizeColumns scales every column of x (rows × d, row-major) in
-// place to zero mean and unit population standard deviation (two-pass); a
-// constant column is only centred.
+// place to zero mean and unit population standard deviation; a constant
+// column is only centred.
 func standardizeColumns(x []float64, d int) {
-	n := len(x) / d
-	s := Standardizer{Mean: make([]float64, d), Std: make([]float64, d)}
-	for j := range d {
-		m := 0.0
-		for i := range n {
-			m += x[i*d+j]
-		}
-		m /= float64(n)
-		v := 0.0
-		for i := range n {
-			v += (x[i*d+j] - m) * (x[i*d+j] - m)
-		}
-		s.Mean[j], s.Std[j] = m, math.Sqrt(v/float64(n))
-		if s.Std[j] == 0 {
-			s.Std[j] = 1
-		}
-	}
-	for i := range n {
-		s.Apply(x[i*d:(i+1)*d], x[i*d:(i+1)*d])
-	}
+	s := FitStandardizer(d, rowsOf(x, d))
+	s.ApplyRows(x, x)
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 
 	"github.com/dspib/dspib"
+	"github.com/dspib/dspib/internal/atomicfile"
 	"github.com/dspib/dspib/learn/ad"
 )
 
@@ -41,7 +43,10 @@ func (m *Model) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("spib: save %s: %w", path, err)
 	}
-	if err := os.WriteFile(path+".json", append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.Write(path+".json", func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	}); err != nil {
 		return fmt.Errorf("spib: save: %w", err)
 	}
 	extra := []ad.Tensor{

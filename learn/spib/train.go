@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/learn/ad"
 )
 
@@ -564,26 +565,30 @@ func (res *Result) finish(rng *rand.Rand, workers int) {
 		enc.logP[i] = math.Exp(v)
 	}
 	res.Probs = enc.logP
-	res.Populations = Populations(enc.labels, data.Weights, m.K)
+	res.Populations = populations(enc.labels, data.Weights, m.K)
+}
+
+// populations returns the (weighted) fraction of frames per state,
+// analysis.Populations into a new slice of length K. Labels come from the
+// model (0 ≤ l < K), so the only possible error is a zero total weight, for
+// which populations are undefined: NaN.
+func populations(labels []int, weights []float64, K int) []float64 {
+	pop := make([]float64, K)
+	if err := analysis.Populations(pop, labels, weights); err != nil {
+		for k := range pop {
+			pop[k] = math.NaN()
+		}
+	}
+	return pop
 }
 
 // Populations returns the (weighted) fraction of frames per state: labels
 // are 0..K−1, weights one per frame (nil: every frame counts 1).
+//
+// Deprecated: use analysis.Populations, the one implementation; this
+// forwarder remains only until learn/dspib calls it directly.
 func Populations(labels []int, weights []float64, K int) []float64 {
-	pop := make([]float64, K)
-	tot := 0.0
-	for f, l := range labels {
-		w := 1.0
-		if weights != nil {
-			w = weights[f]
-		}
-		pop[l] += w
-		tot += w
-	}
-	for k := range pop {
-		pop[k] /= tot
-	}
-	return pop
+	return populations(labels, weights, K)
 }
 
 // trainSources returns the frames that are x_t of a training pair.

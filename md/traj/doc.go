@@ -4,7 +4,7 @@
 //
 // # Files are complete or absent
 //
-// Every writer in this package goes through [AtomicFile]: the bytes are
+// Every writer in this package goes through internal/atomicfile: the bytes are
 // written to path + ".part" in the destination directory, fsynced, and
 // renamed onto path only when the writer is closed successfully. A reader
 // therefore never sees a half-written file under its final name; an

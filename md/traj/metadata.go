@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dspib/dspib"
+	"github.com/dspib/dspib/internal/atomicfile"
 )
 
 // Metadata describes a run and is written as JSON beside its .npy files,
@@ -72,7 +73,7 @@ func WriteJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("traj: WriteJSON %s: %w", path, err)
 	}
-	return WriteAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})

@@ -10,6 +10,8 @@ import (
 	"os"
 
 	"codeberg.org/sbinet/npyio"
+
+	"github.com/dspib/dspib/internal/atomicfile"
 )
 
 // WriteNPY writes data, a rows×cols float64 matrix in row-major order, to
@@ -68,7 +70,7 @@ func WriteNPYInts(path string, data []int) error {
 	if err != nil {
 		return fmt.Errorf("traj: WriteNPYInts %s: %w", path, err)
 	}
-	return WriteAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		if _, err := w.Write(hdr); err != nil {
 			return fmt.Errorf("traj: write %s: %w", path, err)
 		}

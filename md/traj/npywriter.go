@@ -34,13 +34,13 @@ const maxCols = math.MaxInt / 8
 //
 // An NPYWriter is not safe for concurrent use. WriteRow allocates nothing.
 type NPYWriter struct {
-	af     *AtomicFile
+	af     *atomicfile.File
 	bw     *bufio.Writer
 	cols   int
 	rows   int
 	hdrLen int64
 	row    []byte // one encoded row, reused
-	err    error  // sticky I/O error or errFinished
+	err    error  // sticky I/O error or atomicfile.ErrFinished
 }
 
 // Create starts a new .npy file at path with cols columns, truncating any
@@ -54,7 +54,7 @@ func Create(path string, cols int) (*NPYWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("traj: Create %s: %w", path, err)
 	}
-	af, err := CreateAtomic(path)
+	af, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func Create(path string, cols int) (*NPYWriter, error) {
 	return newNPYWriter(af, cols, 0, int64(len(hdr))), nil
 }
 
-func newNPYWriter(af *AtomicFile, cols, rows int, hdrLen int64) *NPYWriter {
+func newNPYWriter(af *atomicfile.File, cols, rows int, hdrLen int64) *NPYWriter {
 	rowBytes := 8 * cols
 	size := max(1, bufTarget/rowBytes) * rowBytes
 	return &NPYWriter{
@@ -194,14 +194,14 @@ func (w *NPYWriter) Close() error {
 		w.err = err
 		return err
 	}
-	w.err = errFinished
+	w.err = atomicfile.ErrFinished
 	return nil
 }
 
 // Abort stops writing and removes the .part file; path is not touched.
 // After a successful Close, Abort does nothing, so it can be deferred.
 func (w *NPYWriter) Abort() error {
-	w.err = errFinished
+	w.err = atomicfile.ErrFinished
 	return w.af.Abort()
 }
 

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/dspib/dspib/internal/atomicfile"
 )
 
 // XYZWriter writes frames of a particle system as extended XYZ (the format
@@ -31,7 +33,7 @@ type XYZWriter struct {
 	// empty). It may be changed between frames.
 	Species string
 
-	af     *AtomicFile
+	af     *atomicfile.File
 	bw     *bufio.Writer
 	n, dim int
 	frames int
@@ -58,7 +60,7 @@ func CreateXYZ(path string, nParticles, dim int) (*XYZWriter, error) {
 	if dim < 1 || dim > 3 {
 		return nil, fmt.Errorf("traj: CreateXYZ %s: dim = %d, must be 1, 2 or 3", path, dim)
 	}
-	af, err := CreateAtomic(path)
+	af, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, err
 	}
@@ -171,13 +173,13 @@ func (w *XYZWriter) Close() error {
 		w.err = err
 		return err
 	}
-	w.err = errFinished
+	w.err = atomicfile.ErrFinished
 	return nil
 }
 
 // Abort removes the .part file; after a successful Close it does nothing.
 func (w *XYZWriter) Abort() error {
-	w.err = errFinished
+	w.err = atomicfile.ErrFinished
 	return w.af.Abort()
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dspib/dspib/analysis/plots"
 	"github.com/dspib/dspib/evaluate"
+	"github.com/dspib/dspib/internal/atomicfile"
 	"github.com/dspib/dspib/internal/stream"
 	"github.com/dspib/dspib/learn"
 	"github.com/dspib/dspib/learn/diffusion"
@@ -119,7 +120,7 @@ func reusable(marker string, key stageKey) bool {
 }
 
 func writeMarker(marker string, key stageKey) error {
-	return traj.WriteAtomic(marker, func(w io.Writer) error {
+	return atomicfile.Write(marker, func(w io.Writer) error {
 		b, err := json.MarshalIndent(key, "", "  ")
 		if err != nil {
 			return err
@@ -228,7 +229,7 @@ func (r *seedRun) trainModels(ctx context.Context, x *expRun) error {
 		Progress:      r.log,
 		ProgressEvery: 15 * time.Second,
 	}
-	s := DeriveSeed(r.seed, "dspib/"+e.Name, 0)
+	s := stream.Seed(r.seed, "dspib/"+e.Name, 0)
 	fmt.Fprintf(r.log, "[seed %d] %s: training SPIB (phase 1) then D-SPIB (phase 2) on kT %v (%d frames, lag %d)\n",
 		r.seed, e.Name, e.Train, len(x.frameTemp), r.sizes.Lag)
 	res, err := dspib.Fit(ctx, trajs, cfg, rand.NewPCG(s, s^0x9e3779b97f4a7c15))
@@ -331,8 +332,7 @@ func (r *seedRun) trainPrior(ctx context.Context, x *expRun) (*diffusion.Prior, 
 		Checkpoint: ckpt,
 		Progress:   r.log,
 	}
-	s := DeriveSeed(r.seed, "prior/"+e.Name, 0)
-	p, losses, err := diffusion.TrainContext(ctx, samples, temps, cfg, rand.NewPCG(s, s^0x5851f42d4c957f2d))
+	p, losses, err := diffusion.TrainContext(ctx, samples, temps, cfg, stream.Source(r.seed, "prior/"+e.Name, 0))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: diffusion prior: %w", e.Name, err)
 	}

@@ -13,11 +13,6 @@ import (
 	"github.com/dspib/dspib/md/runstore"
 )
 
-// DeriveSeed returns the seed of the stream named by tag and kT under the
-// run seed (stream.Seed), so that every trajectory, split and model draws
-// from its own stream and reusing one stage never shifts another's.
-var DeriveSeed = stream.Seed
-
 // TempTag names kT in file names (runstore.TempTag): "kT" and three
 // decimals (0.6 → kT0.600), or every digit when three would round it.
 var TempTag = runstore.TempTag
@@ -39,7 +34,7 @@ type mdRun struct {
 func (m mdRun) config(sys *System, seed uint64, log io.Writer) runstore.Config {
 	ss := make([]uint64, len(m.Temps))
 	for i, kT := range m.Temps {
-		ss[i] = DeriveSeed(seed, "md/"+m.Kind, kT)
+		ss[i] = stream.Seed(seed, "md/"+m.Kind, kT)
 	}
 	return runstore.Config{
 		System: sys, Temperatures: m.Temps, Frames: m.Frames, Seeds: ss, Dir: m.Dir,
