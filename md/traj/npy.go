@@ -41,7 +41,7 @@ func WriteNPY(path string, rows, cols int, data []float64) (err error) {
 		if err != nil {
 			return fmt.Errorf("traj: WriteNPY %s: %w", path, err)
 		}
-		return WriteAtomic(path, func(w io.Writer) error {
+		return atomicfile.Write(path, func(w io.Writer) error {
 			_, err := w.Write(hdr)
 			return err
 		})
