@@ -7,6 +7,7 @@ import (
 
 	"github.com/dspib/dspib/evaluate"
 	"github.com/dspib/dspib/learn"
+	"github.com/dspib/dspib/pipeline"
 )
 
 // Row is the evaluation of one method at one temperature (package evaluate).
@@ -46,7 +47,10 @@ func exactFunc(sys *System) func(learn.Encoder, float64) (*evaluate.Weighted, er
 func (r *seedRun) evaluate(x *expRun) error {
 	start := time.Now()
 	e := x.e
-	val := valFeatures(x, r.d)
+	val, err := pipeline.Validation(modelDir(x), e.Train)
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.Name, err)
+	}
 	ref := map[float64][]float64{}
 	for _, t := range e.Eval {
 		ref[t] = r.refFeat[t]
