@@ -4,6 +4,7 @@ import (
 	"github.com/dspib/dspib/analysis/plots"
 	"github.com/dspib/dspib/evaluate"
 	"github.com/dspib/dspib/learn"
+	"github.com/dspib/dspib/systems"
 )
 
 // Methods returns the generators of a trained folder for evaluate.Run, in
@@ -43,4 +44,22 @@ func Methods(res *Result) []*evaluate.Method {
 			Curves: []plots.Curve{{Label: "post-hoc diffusion (frozen SPIB)", X: ep3, Y: res.PostHocLosses}}})
 	}
 	return out
+}
+
+// Exact returns the exact reference of a catalogue system with a quadrature
+// box (three-hole: the Boltzmann density on the box pushed through the
+// encoder, evaluate.Exact), or nil for a system without one.
+func Exact(sys *systems.System) func(learn.Encoder, float64) (*evaluate.Weighted, error) {
+	if sys == nil || sys.Exact == nil {
+		return nil
+	}
+	b := sys.Exact
+	box := evaluate.Box{X0: b.X0, X1: b.X1, Y0: b.Y0, Y1: b.Y1, NX: b.NX, NY: b.NY}
+	feat := func(pos []float64, n int) ([]float64, error) {
+		f, _, _, _, err := sys.Features(pos, n)
+		return f, err
+	}
+	return func(enc learn.Encoder, kT float64) (*evaluate.Weighted, error) {
+		return evaluate.Exact(sys.Potential, box, kT, feat, enc)
+	}
 }

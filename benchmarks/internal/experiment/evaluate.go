@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/dspib/dspib/evaluate"
-	"github.com/dspib/dspib/learn"
 	"github.com/dspib/dspib/pipeline"
 )
 
@@ -21,23 +20,6 @@ func design(e *Experiment) evaluate.Design {
 // evalConfig is the comparison's resolution from the preset.
 func evalConfig(s *Sizes) evaluate.Config {
 	return evaluate.Config{KLBins: s.KLBins, KDEBandwidth: s.KDEBandwidth, SurfaceBins: s.SurfaceBins}
-}
-
-// exactFunc returns the exact reference of a system with a quadrature box,
-// or nil.
-func exactFunc(sys *System) func(learn.Encoder, float64) (*evaluate.Weighted, error) {
-	if sys.Exact == nil {
-		return nil
-	}
-	b := sys.Exact
-	box := evaluate.Box{X0: b.X0, X1: b.X1, Y0: b.Y0, Y1: b.Y1, NX: b.NX, NY: b.NY}
-	feat := func(pos []float64, n int) ([]float64, error) {
-		f, _, _, _, err := sys.Features(pos, n)
-		return f, err
-	}
-	return func(enc learn.Encoder, kT float64) (*evaluate.Weighted, error) {
-		return evaluate.Exact(sys.Potential, box, kT, feat, enc)
-	}
 }
 
 // evaluate compares every method of x at every evaluated temperature with
@@ -61,7 +43,7 @@ func (r *seedRun) evaluate(x *expRun) error {
 	n := min(r.sizes.EvalN, r.sizes.RefFrames)
 	res, err := evaluate.Run(&evaluate.Comparison{
 		Design: design(e), Methods: x.methods, Ref: ref, Independent: r.refFeat,
-		Exact: exactFunc(r.sys), N: n, Seed: r.seed,
+		Exact: pipeline.Exact(r.sys), N: n, Seed: r.seed,
 		LatentsDir: filepath.Join(x.dir, "latents"), Config: evalConfig(&r.sizes),
 	})
 	if err != nil {
