@@ -12,11 +12,6 @@ import (
 // Row is the evaluation of one method at one temperature (package evaluate).
 type Row = evaluate.Row
 
-// design is e as an evaluate.Design.
-func design(e *Experiment) evaluate.Design {
-	return evaluate.Design{Name: e.Name, Title: e.Title, Train: e.Train, Eval: e.Eval}
-}
-
 // evalConfig is the comparison's resolution from the preset.
 func evalConfig(s *Sizes) evaluate.Config {
 	return evaluate.Config{KLBins: s.KLBins, KDEBandwidth: s.KDEBandwidth, SurfaceBins: s.SurfaceBins}
@@ -42,7 +37,7 @@ func (r *seedRun) evaluate(x *expRun) error {
 	}
 	n := min(r.sizes.EvalN, r.sizes.RefFrames)
 	res, err := evaluate.Run(&evaluate.Comparison{
-		Design: design(e), Methods: x.methods, Ref: ref, Independent: r.refFeat,
+		Design: *e, Methods: x.methods, Ref: ref, Independent: r.refFeat,
 		Exact: pipeline.Exact(r.sys), N: n, Seed: r.seed,
 		LatentsDir: filepath.Join(x.dir, "latents"), Config: evalConfig(&r.sizes),
 	})
