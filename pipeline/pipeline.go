@@ -551,3 +551,15 @@ func Validation(dir string, temps []float64) (map[float64][]float64, error) {
 	}
 	return out, nil
 }
+
+// MDSeeds returns the per-temperature seeds of a run (runstore.Config.Seeds)
+// named by tag: kT's replica uses stream.Seed(seed, tag, kT), independent of
+// the other temperatures. The benchmarks' runs are tagged "md/train" and
+// "md/ref"; `dspib simulate -seed-tag` uses the same derivation.
+func MDSeeds(seed uint64, tag string, temps []float64) []uint64 {
+	out := make([]uint64, len(temps))
+	for i, kT := range temps {
+		out[i] = stream.Seed(seed, tag, kT)
+	}
+	return out
+}

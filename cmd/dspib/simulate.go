@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dspib/dspib/internal/stream"
 	"github.com/dspib/dspib/md/runstore"
+	"github.com/dspib/dspib/pipeline"
 	"github.com/dspib/dspib/systems"
 )
 
@@ -176,9 +176,7 @@ func (f *simFlags) config(set map[string]bool, stderr io.Writer) (*runstore.Conf
 		if temps == nil {
 			temps = sys.Temperatures
 		}
-		for _, kT := range temps {
-			c.Seeds = append(c.Seeds, stream.Seed(f.seed, f.seedTag, kT))
-		}
+		c.Seeds = pipeline.MDSeeds(f.seed, f.seedTag, temps)
 	}
 	if f.out == "" {
 		return nil, usagef("-out: required (the folder for the output files)")

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dspib/dspib/internal/stream"
 	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/systems"
@@ -52,7 +53,7 @@ func TestBenchmarkFoldersOpen(t *testing.T) {
 		assert.Equal(t, "lj7-2d", run.Meta.System)
 		assert.Equal(t, m.Kind, run.Meta.Extra["kind"])
 		for i, kT := range m.Temps {
-			assert.Equal(t, DeriveSeed(7, "md/"+m.Kind, kT), run.Meta.Seeds[i])
+			assert.Equal(t, stream.Seed(7, "md/"+m.Kind, kT), run.Meta.Seeds[i])
 			u, err := run.Energies(kT)
 			require.NoError(t, err)
 			assert.Len(t, u, int(m.Frames))
