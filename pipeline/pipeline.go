@@ -524,7 +524,7 @@ func Load(dir string) (*Result, error) {
 	res.TrainFrames, err2 = traj.ReadNPYInts(path(TrainFrames))
 	res.ValFrames, err3 = traj.ReadNPYInts(path(ValFrames))
 	if err := errors.Join(err1, err2, err3); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: not a complete model folder of dspib train / pipeline.Train (train again): %w", dir, err)
 	}
 	if _, err := os.Stat(path(PostHocPrior)); err == nil {
 		if res.PostHoc, err = diffusion.Load(path(PostHocPrior)); err != nil {
