@@ -2,11 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,125 +14,119 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dspib/dspib/benchmarks/internal/experiment"
-	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/md/traj"
+	"github.com/dspib/dspib/pipeline"
 )
 
-// TestCLIEvaluateMatchesBenchmark runs the -tiny benchmark, then hands its
-// models and MD features to 'dspib evaluate' (built from cmd/dspib) and
-// checks that the command line reports the same metrics, bit for bit, for
-// every method both evaluate (SPIB's VampPrior, D-SPIB and the
-// nearest-training-kT baselines) at every temperature: the benchmark and the
-// CLI evaluate through one pipeline (package evaluate), not two that happen
-// to agree. (MD and training are still the benchmark's own; see the
-// closing note of the branch.)
-func TestCLIEvaluateMatchesBenchmark(t *testing.T) {
+// TestCLIChainMatchesBenchmark is issue 12's acceptance test: the command
+// line `dspib simulate` → `dspib train` → `dspib generate` → `dspib
+// evaluate` on the -tiny preset's settings gives the same trajectories, the
+// same initial labels and the same metrics rows (JSON-equal) as
+// `benchmarks/lj7 -tiny` with the same seed, for every method both report
+// (SPIB's VampPrior, D-SPIB, the post-hoc prior and the nearest-training-kT
+// baselines) at every temperature: MD through the run store with the
+// benchmark's per-temperature streams (-seed-tag), training through
+// pipeline.Train, evaluation through evaluate.Run — one pipeline, not two
+// that happen to agree.
+func TestCLIChainMatchesBenchmark(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs cmd/dspib")
+		t.Skip("builds cmd/dspib and runs the tiny benchmark and the CLI chain (about a minute)")
 	}
 	dir := t.TempDir()
 	bench := filepath.Join(dir, "bench")
-	if err := run(t.Context(), []string{"-tiny", "-out", bench}, os.Stderr); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, run(t.Context(), []string{"-tiny", "-out", bench}, os.Stderr))
 	sp := spec()
-	e, sizes := sp.Experiments[0], sp.Presets["tiny"]
+	e, sz := sp.Experiments[0], sp.Presets["tiny"]
 	seedDir := filepath.Join(bench, "seed1")
-	// features reads kT's model features from one of the benchmark's run
-	// folders (md/train, md/ref) after the burn-in the benchmark drops.
-	features := func(kind string, kT float64) []float64 {
-		run, err := runstore.Open(filepath.Join(seedDir, "md", kind))
-		require.NoError(t, err)
-		f, _, cols, err := run.Features(kT)
-		require.NoError(t, err)
-		return f[sizes.BurnIn*cols:]
+
+	bin := filepath.Join(dir, "dspib")
+	b, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "github.com/dspib/dspib/cmd/dspib").CombinedOutput()
+	require.NoError(t, err, "%s", b)
+	cli := func(args ...string) {
+		t.Helper()
+		b, err := exec.Command(bin, args...).CombinedOutput()
+		require.NoError(t, err, "dspib %s\n%s", strings.Join(args, " "), b)
 	}
-	const d = 7
-	// Training frames in e.Train order, and the validation frames per kT.
-	var all, temp []float64
+	list := func(ts []float64) string {
+		s := make([]string, len(ts))
+		for i, v := range ts {
+			s[i] = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		return strings.Join(s, ",")
+	}
+	seed, burn := "1", strconv.Itoa(sz.BurnIn)
+	trainRun, refRun := filepath.Join(dir, "train"), filepath.Join(dir, "ref")
+	cli("simulate", "-system", "lj7", "-temps", list(e.Train), "-frames", strconv.Itoa(sz.TrainFrames+sz.BurnIn),
+		"-seed", seed, "-seed-tag", "md/train", "-quiet", "-out", trainRun)
+	cli("simulate", "-system", "lj7", "-temps", list(e.Eval), "-frames", strconv.Itoa(sz.RefFrames+sz.BurnIn),
+		"-seed", seed, "-seed-tag", "md/ref", "-quiet", "-out", refRun)
 	for _, kT := range e.Train {
-		f := features("train", kT)
-		all = append(all, f...)
-		for range len(f) / d {
-			temp = append(temp, kT)
-		}
+		name := "traj_" + experiment.TempTag(kT) + ".npy"
+		want, err := os.ReadFile(filepath.Join(seedDir, "md", "train", name))
+		require.NoError(t, err)
+		got, err := os.ReadFile(filepath.Join(trainRun, name))
+		require.NoError(t, err)
+		require.Equal(t, want, got, "%s: trajectories differ", name)
 	}
-	val, err := traj.ReadNPYInts(filepath.Join(seedDir, e.Name, "split_val_frames.npy"))
-	require.NoError(t, err)
-	valF := map[float64][]float64{}
-	for _, i := range val {
-		valF[temp[i]] = append(valF[temp[i]], all[i*d:(i+1)*d]...)
-	}
-	// -md: validation frames at a training kT, the long run elsewhere
-	// (the benchmark's reference); -independent: the long runs.
-	var mdFiles, indFiles, temps []string
-	for _, kT := range e.Eval {
-		long := features("ref", kT)
-		ref := long
-		if slices.Contains(e.Train, kT) {
-			ref = valF[kT]
-		}
-		mf, inf := filepath.Join(dir, "md_"+experiment.TempTag(kT)+".npy"), filepath.Join(dir, "ind_"+experiment.TempTag(kT)+".npy")
-		require.NoError(t, traj.WriteNPY(mf, len(ref)/d, d, ref))
-		require.NoError(t, traj.WriteNPY(inf, len(long)/d, d, long))
-		mdFiles, indFiles, temps = append(mdFiles, mf), append(indFiles, inf), append(temps, strconv.FormatFloat(kT, 'g', -1, 64))
-	}
-	// The model folder as 'dspib train' lays it out: D-SPIB, phase1/ SPIB.
+
 	model := filepath.Join(dir, "model")
-	copyDir(t, filepath.Join(seedDir, e.Name, "dspib_model"), model)
-	copyDir(t, filepath.Join(seedDir, e.Name, "spib_model"), filepath.Join(model, "phase1"))
+	cli("train", "-in", trainRun, "-burn-in", burn, "-out", model, "-name", e.Name, "-seed", seed,
+		"-k", strconv.Itoa(sz.KMeansK), "-lag", strconv.Itoa(sz.Lag), "-epochs1", strconv.Itoa(sz.SPIBMaxEpochs),
+		"-refinements", strconv.Itoa(sz.SPIBRefinements), "-epochs2", strconv.Itoa(sz.Phase2Epochs),
+		"-exponent", fmt.Sprint(sz.Exponent), "-embedding", sz.Embedding.String(), "-posthoc", "-quiet")
+	benchModel := filepath.Join(seedDir, e.Name, "model")
+	for _, f := range []string{pipeline.InitialLabels, pipeline.ValFrames} {
+		want, err := traj.ReadNPYInts(filepath.Join(benchModel, f))
+		require.NoError(t, err)
+		got, err := traj.ReadNPYInts(filepath.Join(model, f))
+		require.NoError(t, err)
+		require.Equal(t, want, got, f)
+	}
+
+	gen := filepath.Join(dir, "gen")
+	cli("generate", "-model", model, "-temps", "0.3", "-n", "100", "-quiet", "-out", gen)
+	g, rows, cols, err := traj.ReadNPY(filepath.Join(gen, "generated_"+experiment.TempTag(0.3)+".npy"))
+	require.NoError(t, err)
+	require.Equal(t, []int{100, 2}, []int{rows, cols})
+	require.Len(t, g, 200)
 
 	out := filepath.Join(dir, "cli")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "run", "github.com/dspib/dspib/cmd/dspib", "evaluate",
-		"-model", model, "-md", strings.Join(mdFiles, ","), "-md-temps", strings.Join(temps, ","),
-		"-independent", strings.Join(indFiles, ","), "-independent-temps", strings.Join(temps, ","),
-		"-train-temps", "0.2,0.5", "-name", e.Name, "-seed", "1", "-n", "250", "-quiet", "-out", out)
-	b, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", b)
+	cli("evaluate", "-model", model, "-md", refRun, "-independent", refRun, "-burn-in", burn, "-validation",
+		"-train-temps", list(e.Train), "-temps", list(e.Eval), "-name", e.Name, "-seed", seed,
+		"-n", strconv.Itoa(min(sz.EvalN, sz.RefFrames)), "-kl-bins", strconv.Itoa(sz.KLBins),
+		"-bandwidth", fmt.Sprint(sz.KDEBandwidth), "-surface-bins", strconv.Itoa(sz.SurfaceBins), "-quiet", "-out", out)
+	report, err := os.ReadFile(filepath.Join(out, "report.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(report), "D-SPIB")
 
-	type rows struct {
+	want, got := rowsByKey(t, filepath.Join(bench, "metrics.json")), rowsByKey(t, filepath.Join(out, "metrics.json"))
+	require.Len(t, got, 5*len(e.Eval), "rows: SPIB, D-SPIB, post-hoc and two baselines at every kT")
+	for k, g := range got {
+		require.Contains(t, want, k)
+		require.JSONEq(t, want[k], g, k)
+	}
+}
+
+// rowsByKey reads the first seed's metrics rows of a metrics.json, keyed
+// by method and kT.
+func rowsByKey(t *testing.T, path string) map[string]string {
+	t.Helper()
+	var r struct {
 		PerSeed []struct {
 			Rows []json.RawMessage `json:"rows"`
 		} `json:"per_seed"`
 	}
-	byKey := func(path string) map[string]string {
-		var r rows
-		b, err := os.ReadFile(path)
-		require.NoError(t, err)
-		require.NoError(t, json.Unmarshal(b, &r))
-		m := map[string]string{}
-		for _, raw := range r.PerSeed[0].Rows {
-			var k struct {
-				Key string  `json:"method_key"`
-				KT  float64 `json:"kT"`
-			}
-			require.NoError(t, json.Unmarshal(raw, &k))
-			m[k.Key+"@"+experiment.TempTag(k.KT)] = string(raw)
-		}
-		return m
-	}
-	want, got := byKey(filepath.Join(bench, "metrics.json")), byKey(filepath.Join(out, "metrics.json"))
-	n := 0
-	for k, g := range got {
-		require.Contains(t, want, k)
-		require.JSONEq(t, want[k], g, k)
-		n++
-	}
-	require.Equal(t, 4*len(e.Eval), n, "rows compared")
-}
-
-// copyDir copies the regular files of src into dst (created).
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	require.NoError(t, os.MkdirAll(dst, 0o755))
-	ents, err := os.ReadDir(src)
+	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	for _, e := range ents {
-		if !e.Type().IsRegular() {
-			continue
+	require.NoError(t, json.Unmarshal(b, &r))
+	m := map[string]string{}
+	for _, raw := range r.PerSeed[0].Rows {
+		var k struct {
+			Key string  `json:"method_key"`
+			KT  float64 `json:"kT"`
 		}
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644))
+		require.NoError(t, json.Unmarshal(raw, &k))
+		m[k.Key+"@"+experiment.TempTag(k.KT)] = string(raw)
 	}
+	return m
 }

@@ -22,7 +22,7 @@ func TestTinyEndToEnd(t *testing.T) {
 	m1 := experimenttest.CheckFolder(t, dir, methods, required, temps)
 
 	log := experimenttest.Run(t, run, "-tiny", "-out", dir, "-seed", "3")
-	for _, want := range []string{"threehole train all 3 temperatures already complete in " + dir + "/seed3/md/train", "reuse: single SPIB and D-SPIB models", "reuse: multi post-hoc diffusion prior"} {
+	for _, want := range []string{"threehole train all 3 temperatures already complete in " + dir + "/seed3/md/train", "reuse: single: trained models in " + dir + "/seed3/single/model", "reuse: multi: trained models"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("second run did not report %q:\n%s", want, log)
 		}

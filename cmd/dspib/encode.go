@@ -14,6 +14,7 @@ import (
 	"github.com/dspib/dspib/learn"
 	dsp "github.com/dspib/dspib/learn/dspib"
 	"github.com/dspib/dspib/md/traj"
+	"github.com/dspib/dspib/pipeline"
 )
 
 func init() {
@@ -74,7 +75,7 @@ func runEncode(_ context.Context, args []string, _, stderr io.Writer) error {
 	}
 	dir := f.model
 	if f.phase1 {
-		dir = filepath.Join(dir, phase1Dir)
+		dir = filepath.Join(dir, pipeline.Phase1Dir)
 	}
 	m, err := dsp.Load(dir)
 	if err != nil {

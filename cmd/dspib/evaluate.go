@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/dspib/dspib/md/runstore"
 	"io"
 	"maps"
 	"os"
@@ -14,11 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dspib/dspib/analysis/plots"
 	"github.com/dspib/dspib/evaluate"
-	"github.com/dspib/dspib/learn"
-	dsp "github.com/dspib/dspib/learn/dspib"
 	"github.com/dspib/dspib/md/traj"
+	"github.com/dspib/dspib/pipeline"
+	"github.com/dspib/dspib/systems"
 )
 
 func init() {
@@ -28,10 +26,10 @@ func init() {
 type evaluateFlags struct {
 	model, md, mdTemps, temps, trainTemps, out string
 	indep, indepTemps, name                    string
-	n, klBins                                  int
+	n, klBins, surfaceBins, burnIn             int
 	bandwidth                                  float64
 	seed                                       uint64
-	quiet                                      bool
+	quiet, validation                          bool
 }
 
 func newEvaluateFlagSet(f *evaluateFlags, out io.Writer) *flag.FlagSet {
@@ -47,6 +45,9 @@ func newEvaluateFlagSet(f *evaluateFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.trainTemps, "train-temps", "", "the model's training kT (default: from the model's summary.json)")
 	fs.IntVar(&f.n, "n", 10000, "latents compared per side and temperature (capped by the MD frames)")
 	fs.IntVar(&f.klBins, "kl-bins", 100, "histogram bins per axis of the KL")
+	fs.IntVar(&f.surfaceBins, "surface-bins", 60, "histogram bins per axis of the surface figures")
+	fs.IntVar(&f.burnIn, "burn-in", 0, "frames dropped at the start of every temperature of a run folder (-md, -independent)")
+	fs.BoolVar(&f.validation, "validation", false, "at the model's training kT, the reference is the validation frames the model folder records (held out from training) instead of -md")
 	fs.Float64Var(&f.bandwidth, "bandwidth", 0.1, "KDE bandwidth of the 1-D free-energy profiles [latent units]")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed of the generators")
 	fs.StringVar(&f.out, "out", "", "output folder (required; created if missing)")
@@ -97,6 +98,10 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		return usagef("-out: required")
 	case f.n < 2:
 		return usagef("-n: must be ≥ 2, got %d", f.n)
+	case f.surfaceBins < 1:
+		return usagef("-surface-bins: must be ≥ 1, got %d", f.surfaceBins)
+	case f.burnIn < 0:
+		return usagef("-burn-in: must be ≥ 0, got %d", f.burnIn)
 	case f.klBins < 1:
 		return usagef("-kl-bins: must be ≥ 1, got %d", f.klBins)
 	case !(f.bandwidth > 0):
@@ -105,15 +110,16 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		return usagef("-name: %q, want a non-empty name without slashes or spaces", f.name)
 	}
 	start := time.Now()
-	methods, err := modelMethods(f.model)
+	trained, err := pipeline.Load(f.model)
 	if err != nil {
 		return err
 	}
+	methods := pipeline.Methods(trained)
 	train, err := trainingTemps(f.model, f.trainTemps)
 	if err != nil {
 		return err
 	}
-	md, err := loadMDFeatures(f.md, f.mdTemps, "-md-temps")
+	md, sys, err := loadMD(f.md, f.mdTemps, "-md-temps", f.burnIn)
 	if err != nil {
 		return err
 	}
@@ -145,7 +151,7 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 	}
 	indepDesc := "the second half of the frames"
 	if f.indep != "" {
-		if indep, err = loadMDFeatures(f.indep, f.indepTemps, "-independent-temps"); err != nil {
+		if indep, _, err = loadMD(f.indep, f.indepTemps, "-independent-temps", f.burnIn); err != nil {
 			return err
 		}
 		ref = md
@@ -158,14 +164,22 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 			return fmt.Errorf("no independent MD at the training kT %v (have kT %v)", t, slices.Sorted(maps.Keys(indep)))
 		}
 	}
+	if f.validation {
+		val, err := pipeline.Validation(f.model, train)
+		if err != nil {
+			return fmt.Errorf("-validation: %w", err)
+		}
+		maps.Copy(ref, val)
+		indepDesc += "; at a training temperature the reference is the model's validation frames"
+	}
 	figDir := filepath.Join(f.out, "figures")
 	if err := os.MkdirAll(figDir, 0o755); err != nil {
 		return err
 	}
-	cfg := evaluate.Config{KLBins: f.klBins, KDEBandwidth: f.bandwidth}
+	cfg := evaluate.Config{KLBins: f.klBins, KDEBandwidth: f.bandwidth, SurfaceBins: f.surfaceBins}
 	design := evaluate.Design{Name: f.name, Title: "model " + f.model + " against MD " + f.md, Train: train, Eval: eval}
 	res, err := evaluate.Run(&evaluate.Comparison{Design: design, Methods: methods, Ref: ref, Independent: indep,
-		N: f.n, Seed: f.seed, LatentsDir: filepath.Join(f.out, "latents"), Config: cfg})
+		Exact: pipeline.Exact(sys), N: f.n, Seed: f.seed, LatentsDir: filepath.Join(f.out, "latents"), Config: cfg})
 	if err != nil {
 		return err
 	}
@@ -213,49 +227,6 @@ func refNote(separate bool, indep string) string {
 		"trajectory are nearly independent only if it is much longer than its correlation time).\n\n"
 }
 
-// modelMethods returns the generators of a model folder written by dspib
-// train: D-SPIB (its diffusion prior in its own latent space) and SPIB's
-// VampPrior (from phase1/ of a D-SPIB folder, or the SPIB model itself).
-func modelMethods(dir string) ([]*evaluate.Method, error) {
-	m, err := dsp.Load(dir)
-	if err != nil {
-		return nil, err
-	}
-	curves1, curves2 := lossCurves(dir)
-	if m.Prior == nil {
-		return []*evaluate.Method{{Name: "SPIB (VampPrior)", Key: "spib", EncKey: "spib", Enc: learn.SPIB{M: m.SPIB},
-			Gen: learn.VampPrior{M: m}, Curves: curves1}}, nil
-	}
-	out := []*evaluate.Method{{Name: "D-SPIB", Key: "dspib", EncKey: "dspib", Enc: learn.SPIB{M: m.SPIB},
-		Gen: learn.Diffusion{P: m.Prior}, TempAware: true, Curves: curves2}}
-	if p1, err := dsp.Load(filepath.Join(dir, phase1Dir)); err == nil {
-		out = append([]*evaluate.Method{{Name: "SPIB (VampPrior)", Key: "spib", EncKey: "spib", Enc: learn.SPIB{M: p1.SPIB},
-			Gen: learn.VampPrior{M: p1}, Curves: curves1}}, out...)
-	}
-	return out, nil
-}
-
-// lossCurves reads the loss histories train writes (losses_spib.npy,
-// losses_dspib.npy), if present.
-func lossCurves(dir string) (spibCurves, dspibCurves []plots.Curve) {
-	if l, rows, cols, err := traj.ReadNPY(filepath.Join(dir, "losses_spib.npy")); err == nil && cols == 8 {
-		ep, tr, te := make([]float64, rows), make([]float64, rows), make([]float64, rows)
-		for i := range rows {
-			ep[i], tr[i], te[i] = l[i*8], l[i*8+2], l[i*8+5]
-		}
-		spibCurves = []plots.Curve{{Label: "SPIB train", X: ep, Y: tr}, {Label: "SPIB test", X: ep, Y: te, Dashed: true}}
-	}
-	if l, rows, cols, err := traj.ReadNPY(filepath.Join(dir, "losses_dspib.npy")); err == nil && cols == 9 {
-		ep, ce, df, tdf := make([]float64, rows), make([]float64, rows), make([]float64, rows), make([]float64, rows)
-		for i := range rows {
-			ep[i], ce[i], df[i], tdf[i] = l[i*9], l[i*9+2], l[i*9+4], l[i*9+8]
-		}
-		dspibCurves = []plots.Curve{{Label: "D-SPIB CE (train)", X: ep, Y: ce}, {Label: "D-SPIB diffusion (train)", X: ep, Y: df},
-			{Label: "D-SPIB diffusion (test)", X: ep, Y: tdf, Dashed: true}}
-	}
-	return spibCurves, dspibCurves
-}
-
 // trainingTemps returns the -train-temps list, or the distinct kT of the
 // inputs recorded in the model's summary.json.
 func trainingTemps(model, flagValue string) ([]float64, error) {
@@ -293,41 +264,46 @@ func trainingTemps(model, flagValue string) ([]float64, error) {
 // per file). It is the one place evaluate and encode read MD: a run folder
 // through the simulate folder loader that train uses today.
 func loadMDFeatures(md, temps, tempsFlag string) (map[float64][]float64, error) {
+	x, _, err := loadMD(md, temps, tempsFlag, 0)
+	return x, err
+}
+
+// loadMD is loadMDFeatures with the first burnIn frames of every
+// temperature of a run folder dropped; it also returns the run's catalogue
+// system (nil for .npy files or an unknown system).
+func loadMD(md, temps, tempsFlag string, burnIn int) (map[float64][]float64, *systems.System, error) {
 	out := map[float64][]float64{}
 	if strings.HasSuffix(md, ".npy") {
 		files := strings.Split(md, ",")
 		if temps == "" {
-			return nil, usagef("%s: required with .npy files (one kT per file)", tempsFlag)
+			return nil, nil, usagef("%s: required with .npy files (one kT per file)", tempsFlag)
 		}
 		ts, err := parseTrainTemps(tempsFlag, temps)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(ts) != len(files) {
-			return nil, usagef("%s: %d values for %d files", tempsFlag, len(ts), len(files))
+			return nil, nil, usagef("%s: %d values for %d files", tempsFlag, len(ts), len(files))
 		}
 		for i, name := range files {
 			x, _, _, err := traj.ReadNPY(strings.TrimSpace(name))
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			out[ts[i]] = append(out[ts[i]], x...)
 		}
-		return out, nil
+		return out, nil, nil
 	}
 	if temps != "" {
-		return nil, usagef("%s: only with .npy files (a run folder knows its temperatures)", tempsFlag)
+		return nil, nil, usagef("%s: only with .npy files (a run folder knows its temperatures)", tempsFlag)
 	}
-	run, err := runstore.Open(md)
+	ins, run, err := pipeline.LoadRun(md, burnIn)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, kT := range run.Temperatures() {
-		x, _, _, err := run.Features(kT)
-		if err != nil {
-			return nil, err
-		}
-		out[kT] = x
+	for _, in := range ins {
+		out[in.KT] = in.Features
 	}
-	return out, nil
+	sys, _ := run.System()
+	return out, sys, nil
 }

@@ -158,3 +158,39 @@ func TestTrainLabelFiles(t *testing.T) {
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "2 files for 1 inputs")
 }
+
+// On a three-hole run folder, evaluate also compares every method with the
+// exact Boltzmann density on the catalogue's quadrature box (sym_kl_exact),
+// which an LJ7 folder (no box) does not get.
+func TestEvaluateThreeHoleExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a tiny model")
+	}
+	dir := t.TempDir()
+	sim := filepath.Join(dir, "sim")
+	mustRun(t, "simulate", "-system", "threehole", "-temps", "0.8,1.2", "-frames", "1500", "-seed", "2", "-quiet", "-out", sim)
+	model := filepath.Join(dir, "model")
+	mustRun(t, "train", "-in", sim, "-out", model, "-phase", "spib", "-k", "5", "-lag", "2", "-epochs1", "4",
+		"-refinements", "-1", "-batch", "64", "-lr", "5e-3", "-quiet", "-seed", "3")
+	out := filepath.Join(dir, "eval")
+	mustRun(t, "evaluate", "-model", model, "-md", sim, "-burn-in", "100", "-n", "300", "-seed", "7", "-quiet", "-out", out)
+	var m struct {
+		PerSeed []struct {
+			Rows []struct {
+				MethodKey string             `json:"method_key"`
+				Metrics   map[string]float64 `json:"metrics"`
+			} `json:"rows"`
+		} `json:"per_seed"`
+	}
+	require.NoError(t, json.Unmarshal(readFile(t, filepath.Join(out, "metrics.json")), &m))
+	n := 0
+	for _, r := range m.PerSeed[0].Rows {
+		if r.MethodKey != "spib" {
+			continue
+		}
+		v, ok := r.Metrics["sym_kl_exact"]
+		assert.True(t, ok && v >= 0 && !math.IsInf(v, 0), "spib: sym_kl_exact = %v (present %v)", v, ok)
+		n++
+	}
+	assert.Equal(t, 2, n, "a SPIB row at each kT")
+}

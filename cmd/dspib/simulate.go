@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dspib/dspib/md/runstore"
+	"github.com/dspib/dspib/pipeline"
 	"github.com/dspib/dspib/systems"
 )
 
@@ -23,6 +24,7 @@ func init() {
 // an explicit -dt 0 is an error.
 type simFlags struct {
 	system, temps, integrator, out string
+	seedTag                        string
 	frames, steps, stride          int64
 	dt, gamma                      float64
 	seed                           uint64
@@ -42,6 +44,7 @@ func newSimFlagSet(f *simFlags, out io.Writer) *flag.FlagSet {
 	fs.Float64Var(&f.gamma, "gamma", 0, "friction γ [1/τ] (default: the system's)")
 	fs.StringVar(&f.integrator, "integrator", "baoab", runstore.IntegratorHelp())
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed; replica i uses the PCG stream (seed, i)")
+	fs.StringVar(&f.seedTag, "seed-tag", "", "if set, temperature kT uses the stream named (seed, TAG, kT) (internal/stream), independent of the other temperatures; the benchmarks' runs are \"md/train\" and \"md/ref\"")
 	fs.StringVar(&f.out, "out", "", "output folder (required; created if missing)")
 	fs.BoolVar(&f.xyz, "xyz", false, "also write each trajectory as extended XYZ (traj_kT….xyz), for LJ7 viewers")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress or notes on stderr")
@@ -168,6 +171,13 @@ func (f *simFlags) config(set map[string]bool, stderr io.Writer) (*runstore.Conf
 		return nil, usagef("-checkpoint: must be ≥ 0, got %v", f.checkpoint)
 	}
 	c.Checkpoint = f.checkpoint
+	if f.seedTag != "" {
+		temps := c.Temperatures
+		if temps == nil {
+			temps = sys.Temperatures
+		}
+		c.Seeds = pipeline.MDSeeds(f.seed, f.seedTag, temps)
+	}
 	if f.out == "" {
 		return nil, usagef("-out: required (the folder for the output files)")
 	}

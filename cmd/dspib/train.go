@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,8 +17,8 @@ import (
 	"github.com/dspib/dspib/learn/diffusion"
 	dsp "github.com/dspib/dspib/learn/dspib"
 	"github.com/dspib/dspib/learn/spib"
-	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/md/traj"
+	"github.com/dspib/dspib/pipeline"
 )
 
 func init() {
@@ -30,16 +27,14 @@ func init() {
 
 // Files written by train into the model folder (besides the model itself,
 // see learn/dspib Model.Save).
-const (
-	trainSummary    = "summary.json"
-	trainCheckpoint = "fit.ckpt"
-	phase1Dir       = "phase1"
-)
+const trainSummary = "summary.json"
 
 // trainFlags are the raw flag values of train.
 type trainFlags struct {
 	in, features, temps, out, phase, labelCols, encoder, embedding string
-	labelFeatures, labels                                          string
+	labelFeatures, labels, name                                    string
+	burnIn                                                         int
+	posthoc                                                        bool
 	lag, epochs, k, refinements, batch, latentDim, replicas        int
 	epochs1, epochs2, patience1, patience2                         int
 	beta, lr, lambda, exponent, tol1, tol2                         float64
@@ -79,6 +74,9 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.embedding, "embedding", "smooth", "phase 2: temperature/step embedding, smooth or fourier (reference)")
 	fs.IntVar(&f.replicas, "replicas", 0, "phase 2: diffusion replicas M per latent (default 16)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
+	fs.StringVar(&f.name, "name", "model", "names the random streams with -seed (k-means \"kmeans/NAME\", fit \"dspib/NAME\", post-hoc prior \"prior/NAME\"); the benchmarks use the experiment's name")
+	fs.IntVar(&f.burnIn, "burn-in", 0, "with -in: frames dropped at the start of every temperature")
+	fs.BoolVar(&f.posthoc, "posthoc", false, "phase dspib: also train the post-hoc diffusion prior on the frozen phase-1 latents (posthoc/), as many epochs as phase 2 ran")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprint(w, `Usage: dspib train (-in SIMFOLDER | -features a.npy,b.npy -temps kT1,kT2) -out MODELDIR [flags]
@@ -91,6 +89,10 @@ or your own integer -labels. Writes to MODELDIR:
 
   model.json, spib.ckpt(.json), prior.ckpt   the model (dspib generate -model MODELDIR)
   phase1/                          D-SPIB only: the phase-1 SPIB model (VampPrior baseline)
+  posthoc/            with -posthoc: the post-hoc diffusion prior on the phase-1 latents
+  split_train_frames.npy, split_val_frames.npy  frames of the training / validation pairs
+  validation_kT<T>.npy  the validation frames' features per kT (dspib evaluate -validation)
+  histories.json, pipeline.json   per-epoch statistics; settings of the finished run
   latents.npy         frames × d z_mean of every input frame, inputs concatenated in order
   labels.npy          state label of every frame (int64)
   initial_labels.npy  the initial k-means label of every frame (int64)
@@ -124,7 +126,8 @@ Example:
 type trainConfig struct {
 	flags     trainFlags
 	dspib     bool
-	cfg       dsp.Config
+	cfg       dsp.Config // validated (for summary.json)
+	raw       dsp.Config // as given (zero: defaults), passed to pipeline.Train
 	labelCols []int
 	labelDesc any  // what k-means ran on, for summary.json
 	labelStd  bool // k-means on standardised label features
@@ -231,6 +234,17 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	if f.beta == 0 && set["beta"] {
 		tc.cfg.SPIB.Beta = -1 // β = 0 asked for explicitly
 	}
+	switch {
+	case f.burnIn < 0:
+		return nil, usagef("-burn-in: must be ≥ 0, got %d", f.burnIn)
+	case f.burnIn > 0 && f.in == "":
+		return nil, usagef("-burn-in: only with -in (a run folder)")
+	case f.posthoc && !tc.dspib:
+		return nil, usagef("-posthoc: only with -phase dspib")
+	case f.name == "":
+		return nil, usagef("-name: empty")
+	}
+	tc.raw = tc.cfg
 	if tc.cfg, err = tc.cfg.Validate(); err != nil {
 		return nil, usagef("%v", err)
 	}
@@ -259,26 +273,15 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 	f := tc.flags
 	var ins []trainInput
 	if f.in != "" {
-		run, err := runstore.Open(f.in)
+		pins, run, err := pipeline.LoadRun(f.in, f.burnIn)
 		if err != nil {
 			return nil, err
 		}
-		for _, kT := range run.Temperatures() {
-			feat, rows, cols, err := run.Features(kT)
-			if err != nil {
-				return nil, err
-			}
-			stem := "features"
-			if _, ok := run.Meta.Files["features_"+tempTag(kT)]; !ok {
-				stem = "traj"
-			}
-			path, _ := run.FilePath(stem, kT)
-			in := trainInput{File: path, KT: kT, Frames: rows, features: feat, cols: cols}
+		for _, p := range pins {
+			in := trainInput{File: p.Source, KT: p.KT, Frames: p.Frames, features: p.Features, cols: p.D}
 			if tc.labelCols == nil && f.labelFeatures == "" && f.labels == "" {
 				// The run's k-means label features (LJ7: (μ2, μ3)).
-				if in.labelX, _, _, err = run.LabelFeatures(kT); err != nil {
-					return nil, err
-				}
+				in.labelX = p.LabelX
 				tc.labelDesc = run.Labels.String()
 				tc.labelStd = run.Labels.Standardize
 			}
@@ -391,38 +394,13 @@ func (tc *trainConfig) loadLabelFiles(ins []trainInput) error {
 	return nil
 }
 
-// kmeansTrajectories builds labelled trajectories with the one initial-label
-// function, spib.KMeansLabelsFrom: k-means on the label coordinates of all
-// frames together, standardised per column if std (the run folder's label
-// features say so: LJ7 (μ2, μ3)). With user labels (-labels) k-means is
-// skipped.
-func kmeansTrajectories(ins []trainInput, k int, std bool, rng *rand.Rand) ([]spib.Trajectory, error) {
-	trajs := make([]spib.Trajectory, len(ins))
-	lf := spib.LabelFeatures{Points: make([][]float64, len(ins)), Dim: len(ins[0].labelX) / ins[0].Frames, Standardize: std}
-	for i, in := range ins {
-		tr := &trajs[i]
-		tr.Temp = in.KT
-		tr.Features = make([][]float64, in.Frames)
-		for r := range in.Frames {
-			tr.Features[r] = in.features[r*in.cols : (r+1)*in.cols]
-		}
-		tr.Labels = in.labels
-		lf.Points[i] = in.labelX
-	}
-	if ins[0].labels != nil {
-		return trajs, nil
-	}
-	if err := spib.KMeansLabelsFrom(trajs, lf, k, rng); err != nil {
-		return nil, fmt.Errorf("k-means (-k %d): %w", k, err)
-	}
-	return trajs, nil
-}
-
 // trainSummaryJSON is summary.json.
 type trainSummaryJSON struct {
 	Version     string            `json:"version"`
 	Phase       string            `json:"phase"`
 	Seed        uint64            `json:"seed"`
+	Name        string            `json:"name"`
+	BurnIn      int               `json:"burn_in"`
 	Inputs      []trainInput      `json:"inputs"`
 	K           int               `json:"initial_clusters"`
 	LabelCols   any               `json:"label_columns"`
@@ -459,96 +437,68 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(tc.flags.out, 0o755); err != nil {
-		return err
-	}
-	src := rand.NewPCG(tc.flags.seed, 0)
-	rng := rand.New(src)
-	trajs, err := kmeansTrajectories(ins, tc.flags.k, tc.labelStd, rng)
-	if err != nil {
-		return err
-	}
-	var initial []int
-	for _, tr := range trajs {
-		initial = append(initial, tr.Labels...)
-	}
-	if err := traj.WriteNPYInts(filepath.Join(tc.flags.out, "initial_labels.npy"), initial); err != nil {
-		return err
-	}
 	var prog io.Writer
 	if !tc.flags.quiet {
 		prog = stderr
 	}
-	cfg := tc.cfg
-	cfg.Progress = prog
-	cfg.SPIB.Progress = prog
+	pins := make([]pipeline.Input, len(ins))
+	for i, in := range ins {
+		pins[i] = pipeline.Input{KT: in.KT, Source: in.File, Features: in.features, Frames: in.Frames, D: in.cols, Labels: in.labels}
+		if in.labels == nil {
+			pins[i].LabelX, pins[i].LabelDim = in.labelX, len(in.labelX)/in.Frames
+		}
+	}
+	pc := pipeline.Config{Name: tc.flags.name, Fit: tc.raw, SPIBOnly: !tc.dspib, K: tc.flags.k, Standardize: tc.labelStd,
+		PostHoc: tc.flags.posthoc, Log: prog, Progress: prog}
 	out := tc.flags.out
+	res, err := pipeline.Train(ctx, pins, pc, tc.flags.seed, out)
+	if err != nil {
+		return err
+	}
 	path := func(name string) string { return filepath.Join(out, name) }
-	sum := trainSummaryJSON{Version: dspib.Version, Phase: tc.flags.phase, Seed: tc.flags.seed, Inputs: ins,
-		K: tc.flags.k, Backend: ad.KernelInfo(), Files: map[string]string{}}
+	cfg := tc.cfg
+	sum := trainSummaryJSON{Version: dspib.Version, Phase: tc.flags.phase, Seed: tc.flags.seed, Name: tc.flags.name, BurnIn: tc.flags.burnIn,
+		Inputs: ins, K: tc.flags.k, Backend: ad.KernelInfo(), Files: map[string]string{}}
 	sum.LabelCols = tc.labelDesc
-	var model *dsp.Model
 	var zMean, probs, pops []float64
 	var labels []int
-	var hist1 []spib.EpochStats
-	var hist2 []dsp.EpochStats
-	var data *spib.Data
-	if tc.dspib {
-		cfg.Checkpoint = path(trainCheckpoint)
-		res, err := dsp.Fit(ctx, trajs, cfg, src)
-		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				return fmt.Errorf("%w (the checkpoint %s keeps the last finished epoch; re-run the same command to resume)", err, cfg.Checkpoint)
-			}
-			return err
-		}
-		model, data = res.Model, res.Data
-		zMean, labels, probs, pops = res.ZMean, res.Labels, res.Probs, res.Populations
-		hist1, hist2 = res.Phase1History, res.History
-		if err := res.Phase1.Save(path(phase1Dir)); err != nil {
-			return err
-		}
-		pc := res.Model.Prior.Config()
+	if r := res.Fit; r != nil {
+		zMean, labels, probs, pops = r.ZMean, r.Labels, r.Probs, r.Populations
+		pc := r.Model.Prior.Config()
 		sum.Lambda = cfg.Lambda
 		sum.Prior = &priorSummary{TRef: pc.TRef, Exponent: pc.Exponent, Embedding: pc.Embedding.String(),
 			Steps: pc.Steps, Replicas: pc.Replicas, Hidden: pc.Hidden}
-		sum.Final = map[string]any{"test": trainLosses2(res.Test), "validation": trainLosses2(res.Val)}
-		sum.Stopped, sum.Resumed = res.Stopped, res.Resumed
-		sum.Files["phase1_model"] = phase1Dir
-		sum.Files["checkpoint"] = trainCheckpoint
+		sum.Final = map[string]any{"test": trainLosses2(r.Test), "validation": trainLosses2(r.Val)}
+		sum.Stopped, sum.Resumed = r.Stopped, r.Resumed
+		sum.Files["phase1_model"] = pipeline.Phase1Dir
+		sum.Files["checkpoint"] = pipeline.FitCheckpoint
+		sum.Files["losses_dspib"] = pipeline.LossesDSPIB
+		if res.PostHoc != nil {
+			sum.Files["posthoc_prior"] = pipeline.PostHocPrior
+		}
 	} else {
-		res, err := spib.TrainContext(ctx, trajs, cfg.SPIB, src, spib.RunOptions{})
-		if err != nil {
-			return err
-		}
-		model, data = &dsp.Model{SPIB: res.Model}, res.Data
-		zMean, labels, probs, pops = res.ZMean, res.Labels, res.Probs, res.Populations
-		hist1 = res.History
+		r := res.SPIB
+		zMean, labels, probs, pops = r.ZMean, r.Labels, r.Probs, r.Populations
 		sum.Final = map[string]any{
-			"test":       map[string]any{"loss": trainFinite(res.TestLoss), "ce": trainFinite(res.TestCE), "kl": trainFinite(res.TestKL)},
-			"validation": map[string]any{"loss": trainFinite(res.ValLoss), "ce": trainFinite(res.ValCE), "kl": trainFinite(res.ValKL)},
+			"test":       map[string]any{"loss": trainFinite(r.TestLoss), "ce": trainFinite(r.TestCE), "kl": trainFinite(r.TestKL)},
+			"validation": map[string]any{"loss": trainFinite(r.ValLoss), "ce": trainFinite(r.ValCE), "kl": trainFinite(r.ValKL)},
 		}
-		sum.Stopped = res.Stopped
+		sum.Stopped = r.Stopped
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	sm := model.SPIB
-	if err := model.Save(out); err != nil {
-		return err
-	}
+	sm := res.Model.SPIB
 	scfg := cfg.SPIB
 	scfg.Workers = 0
 	if b, err := spib.MarshalConfig(scfg); err == nil {
 		_ = json.Unmarshal(b, &sum.SPIB)
 	}
 	d, K, D := sm.LatentDim(), sm.K, sm.D
-	n := data.N
-	writes := []struct {
+	n := res.Data.N
+	type npyFile struct {
 		name, what string
 		rows, cols int
 		data       []float64
-	}{
+	}
+	writes := []npyFile{
 		{"latents.npy", "latents", n, d, zMean},
 		{"state_probs.npy", "state_probs", n, K, probs},
 		{"populations.npy", "populations", K, 1, pops},
@@ -559,31 +509,7 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 		for r := range d {
 			wb = append(append(wb, W[r*D:(r+1)*D]...), b[r])
 		}
-		writes = append(writes, struct {
-			name, what string
-			rows, cols int
-			data       []float64
-		}{"linear_weights.npy", "linear_weights", d, D + 1, wb})
-	}
-	l1 := make([]float64, 0, len(hist1)*8)
-	for _, h := range hist1 {
-		l1 = append(l1, float64(h.TotalEpoch), float64(h.Round), h.TrainLoss, h.TrainCE, h.TrainKL, h.TestLoss, h.TestCE, h.TestKL)
-	}
-	writes = append(writes, struct {
-		name, what string
-		rows, cols int
-		data       []float64
-	}{"losses_spib.npy", "losses_spib", len(hist1), 8, l1})
-	if tc.dspib {
-		l2 := make([]float64, 0, len(hist2)*9)
-		for _, h := range hist2 {
-			l2 = append(l2, float64(h.Epoch), h.TrainLoss, h.TrainCE, h.TrainLogQ, h.TrainDiff, h.TestLoss, h.TestCE, h.TestLogQ, h.TestDiff)
-		}
-		writes = append(writes, struct {
-			name, what string
-			rows, cols int
-			data       []float64
-		}{"losses_dspib.npy", "losses_dspib", len(hist2), 9, l2})
+		writes = append(writes, npyFile{"linear_weights.npy", "linear_weights", d, D + 1, wb})
 	}
 	for _, w := range writes {
 		if err := traj.WriteNPY(path(w.name), w.rows, w.cols, w.data); err != nil {
@@ -595,10 +521,11 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	sum.Files["labels"] = "labels.npy"
-	sum.Files["initial_labels"] = "initial_labels.npy"
+	sum.Files["initial_labels"] = pipeline.InitialLabels
+	sum.Files["losses_spib"] = pipeline.LossesSPIB
 	sum.Files["model"] = "model.json"
 	sum.States, sum.Populations = K, pops
-	sum.Epochs = map[string]int{"spib": len(hist1), "dspib": len(hist2)}
+	sum.Epochs = map[string]int{"spib": len(res.Phase1History), "dspib": len(res.History)}
 	sum.Seconds = time.Since(start).Seconds()
 	if err := traj.WriteJSON(path(trainSummary), sum); err != nil {
 		return err

@@ -6,37 +6,15 @@ import (
 	"time"
 
 	"github.com/dspib/dspib/evaluate"
-	"github.com/dspib/dspib/learn"
+	"github.com/dspib/dspib/pipeline"
 )
 
 // Row is the evaluation of one method at one temperature (package evaluate).
 type Row = evaluate.Row
 
-// design is e as an evaluate.Design.
-func design(e *Experiment) evaluate.Design {
-	return evaluate.Design{Name: e.Name, Title: e.Title, Train: e.Train, Eval: e.Eval}
-}
-
 // evalConfig is the comparison's resolution from the preset.
 func evalConfig(s *Sizes) evaluate.Config {
 	return evaluate.Config{KLBins: s.KLBins, KDEBandwidth: s.KDEBandwidth, SurfaceBins: s.SurfaceBins}
-}
-
-// exactFunc returns the exact reference of a system with a quadrature box,
-// or nil.
-func exactFunc(sys *System) func(learn.Encoder, float64) (*evaluate.Weighted, error) {
-	if sys.Exact == nil {
-		return nil
-	}
-	b := sys.Exact
-	box := evaluate.Box{X0: b.X0, X1: b.X1, Y0: b.Y0, Y1: b.Y1, NX: b.NX, NY: b.NY}
-	feat := func(pos []float64, n int) ([]float64, error) {
-		f, _, _, _, err := sys.Features(pos, n)
-		return f, err
-	}
-	return func(enc learn.Encoder, kT float64) (*evaluate.Weighted, error) {
-		return evaluate.Exact(sys.Potential, box, kT, feat, enc)
-	}
 }
 
 // evaluate compares every method of x at every evaluated temperature with
@@ -46,7 +24,10 @@ func exactFunc(sys *System) func(learn.Encoder, float64) (*evaluate.Weighted, er
 func (r *seedRun) evaluate(x *expRun) error {
 	start := time.Now()
 	e := x.e
-	val := valFeatures(x, r.d)
+	val, err := pipeline.Validation(modelDir(x), e.Train)
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.Name, err)
+	}
 	ref := map[float64][]float64{}
 	for _, t := range e.Eval {
 		ref[t] = r.refFeat[t]
@@ -56,8 +37,8 @@ func (r *seedRun) evaluate(x *expRun) error {
 	}
 	n := min(r.sizes.EvalN, r.sizes.RefFrames)
 	res, err := evaluate.Run(&evaluate.Comparison{
-		Design: design(e), Methods: x.methods, Ref: ref, Independent: r.refFeat,
-		Exact: exactFunc(r.sys), N: n, Seed: r.seed,
+		Design: *e, Methods: x.methods, Ref: ref, Independent: r.refFeat,
+		Exact: pipeline.Exact(r.sys), N: n, Seed: r.seed,
 		LatentsDir: filepath.Join(x.dir, "latents"), Config: evalConfig(&r.sizes),
 	})
 	if err != nil {

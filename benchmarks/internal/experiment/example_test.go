@@ -8,7 +8,7 @@ import (
 
 // The LJ7 design: train at kT 0.2 and 0.5; every evaluated temperature is
 // judged against the MD of its nearest training temperature (on a log scale).
-func ExampleExperiment_Nearest() {
+func Example_nearest() {
 	e := experiment.Experiment{Name: "temps", Train: []float64{0.2, 0.5}, Eval: []float64{0.2, 0.3, 0.4, 0.5, 0.6}}
 	for _, kT := range e.Eval {
 		fmt.Printf("%s trained=%v baseline=kT %g\n", experiment.TempTag(kT), e.IsTrain(kT), e.Nearest(kT))

@@ -1,10 +1,7 @@
 package experiment
 
 import (
-	"bytes"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -24,54 +21,6 @@ func TestThin(t *testing.T) {
 	}
 	if len(thin(x, 2, 50)) != 20 {
 		t.Errorf("thin with n > rows must keep every row")
-	}
-}
-
-func TestReuseMarkers(t *testing.T) {
-	dir := t.TempDir()
-	marker := filepath.Join(dir, "m.json")
-	k := stageKey{System: "s", Experiment: "e", Train: []float64{1}, Seed: 1, Stage: "models"}
-	if reusable(marker, k) {
-		t.Fatal("missing marker reported reusable")
-	}
-	if err := writeMarker(marker, k); err != nil {
-		t.Fatal(err)
-	}
-	if !reusable(marker, k) {
-		t.Fatal("written marker not reusable")
-	}
-	k.Sizes.TrainFrames++
-	if reusable(marker, k) {
-		t.Fatal("marker reusable after a size changed")
-	}
-}
-
-// TestKeepCheckpoint: a training checkpoint survives only while its key
-// file matches the stage's settings; a stale one is removed.
-func TestKeepCheckpoint(t *testing.T) {
-	var log bytes.Buffer
-	r := &seedRun{log: &log}
-	ckpt := filepath.Join(t.TempDir(), "x.ckpt")
-	k := stageKey{System: "s", Experiment: "e", Seed: 1, Stage: "prior"}
-	if err := r.keepCheckpoint(ckpt, k, "x"); err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(ckpt, []byte("state"), 0o644)
-	if err := r.keepCheckpoint(ckpt, k, "x"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(ckpt); err != nil || !strings.Contains(log.String(), "reuse: resuming x from checkpoint") {
-		t.Errorf("matching checkpoint not kept (%v) or not reported: %q", err, log.String())
-	}
-	k.Seed = 2
-	if err := r.keepCheckpoint(ckpt, k, "x"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(ckpt); !os.IsNotExist(err) {
-		t.Errorf("stale checkpoint kept (stat error %v)", err)
-	}
-	if !reusable(ckpt+".key.json", k) {
-		t.Error("the new key was not written")
 	}
 }
 

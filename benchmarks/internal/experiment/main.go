@@ -196,7 +196,7 @@ func (r *seedRun) run(ctx context.Context, figures bool, figDir string) (*seedRe
 		res.Rows = append(res.Rows, x.rows...)
 		res.Info[e.Name] = x.info
 		res.NEval[e.Name] = x.nEval
-		res.Stopped[e.Name] = x.stopped
+		res.Stopped[e.Name] = x.models.Stopped
 		if figures {
 			start := time.Now()
 			files, err := writeFigures(figDir, x)

@@ -68,7 +68,7 @@ func writeResults(o Options, spec *Spec, sizes Sizes, seeds []*seedResult, wall 
 	}
 	for i := range spec.Experiments {
 		e := &spec.Experiments[i]
-		rep.Designs = append(rep.Designs, design(e))
+		rep.Designs = append(rep.Designs, *e)
 		for _, sr := range seeds {
 			if info, ok := sr.Info[e.Name].(map[string]any); ok {
 				rep.Notes[e.Name] = append(rep.Notes[e.Name], fmt.Sprintf("seed %d: SPIB (phase 1) ended with %v states after %v epochs; D-SPIB phase 2 ran %v epochs (%v).",

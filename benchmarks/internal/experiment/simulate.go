@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dspib/dspib/internal/stream"
 	"github.com/dspib/dspib/md/runstore"
+	"github.com/dspib/dspib/pipeline"
 )
 
 // TempTag names kT in file names (runstore.TempTag): "kT" and three
@@ -32,12 +32,8 @@ type mdRun struct {
 // temperature's stream does not depend on the other temperatures, and a
 // checkpoint every minute.
 func (m mdRun) config(sys *System, seed uint64, log io.Writer) runstore.Config {
-	ss := make([]uint64, len(m.Temps))
-	for i, kT := range m.Temps {
-		ss[i] = stream.Seed(seed, "md/"+m.Kind, kT)
-	}
 	return runstore.Config{
-		System: sys, Temperatures: m.Temps, Frames: m.Frames, Seeds: ss, Dir: m.Dir,
+		System: sys, Temperatures: m.Temps, Frames: m.Frames, Seeds: pipeline.MDSeeds(seed, "md/"+m.Kind, m.Temps), Dir: m.Dir,
 		Checkpoint: time.Minute, Log: log, Label: sys.Name + " " + m.Kind, ProgressInterval: 15 * time.Second,
 		Extra: map[string]any{"kind": m.Kind},
 	}

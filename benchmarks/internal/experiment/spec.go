@@ -21,7 +21,9 @@ package experiment
 import (
 	"fmt"
 	"math"
+	"slices"
 
+	"github.com/dspib/dspib/evaluate"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/systems"
 )
@@ -34,38 +36,8 @@ type System = systems.System
 type GridBox = systems.GridBox
 
 // Experiment is one train/evaluate design: the temperatures the models are
-// trained on and the temperatures they are evaluated at (a superset is
-// typical: trained, interpolated and extrapolated kT).
-type Experiment struct {
-	// Name is a short identifier used in file names ("multi").
-	Name string
-	// Title is a one-line description for the report.
-	Title string
-	// Train and Eval list kT [ε].
-	Train, Eval []float64
-}
-
-// IsTrain reports whether kT is a training temperature of e.
-func (e *Experiment) IsTrain(kT float64) bool {
-	for _, t := range e.Train {
-		if t == kT {
-			return true
-		}
-	}
-	return false
-}
-
-// Nearest returns the training temperature nearest to kT on a log scale
-// (ties go to the lower one).
-func (e *Experiment) Nearest(kT float64) float64 {
-	best, bd := e.Train[0], math.Inf(1)
-	for _, t := range e.Train {
-		if d := math.Abs(math.Log(t / kT)); d < bd-1e-12 || (math.Abs(d-bd) <= 1e-12 && t < best) {
-			best, bd = t, d
-		}
-	}
-	return best
-}
+// trained on and the temperatures they are evaluated at (evaluate.Design).
+type Experiment = evaluate.Design
 
 // Sizes sets the cost of a run. The presets (tiny, quick, default, paper) are
 // built by StandardPresets; a zero field is invalid (Validate names it).
@@ -163,20 +135,11 @@ func (sp *Spec) Validate() error {
 		return fmt.Errorf("experiment: Spec.Experiments is empty")
 	}
 	for i, e := range sp.Experiments {
-		if e.Name == "" || len(e.Train) == 0 || len(e.Eval) == 0 {
-			return fmt.Errorf("experiment: Experiments[%d] needs Name, Train and Eval", i)
-		}
-		for _, t := range append(append([]float64{}, e.Train...), e.Eval...) {
-			if !(t > 0) || math.IsInf(t, 0) {
-				return fmt.Errorf("experiment: Experiments[%d] (%s): kT = %v, want finite > 0", i, e.Name, t)
-			}
+		if err := e.Validate(); err != nil {
+			return fmt.Errorf("experiment: Experiments[%d]: %w", i, err)
 		}
 		for _, t := range e.Train {
-			found := false
-			for _, u := range e.Eval {
-				found = found || u == t
-			}
-			if !found {
+			if !slices.Contains(e.Eval, t) {
 				return fmt.Errorf("experiment: Experiments[%d] (%s): training kT %v is not evaluated", i, e.Name, t)
 			}
 		}
