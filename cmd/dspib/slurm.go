@@ -23,11 +23,11 @@ func init() {
 // slurmFlags are the flags of dspib slurm.
 type slurmFlags struct {
 	system, temps, refTemps, out, dspib, partition, account string
-	simArgs, trainArgs, evalArgs                           string
-	seed, refSeed                                          uint64
-	cpusMD, cpusTrain, cpusEval                            int
-	timeMD, timeTrain, timeEval                            time.Duration
-	submit                                                 bool
+	simArgs, trainArgs, evalArgs                            string
+	seed, refSeed                                           uint64
+	cpusMD, cpusTrain, cpusEval                             int
+	timeMD, timeTrain, timeEval                             time.Duration
+	submit                                                  bool
 }
 
 // slurmStage is one batch job of the experiment: its script file, the job
