@@ -102,6 +102,8 @@ func TestSlurmExperiment(t *testing.T) {
 
 	// Byte identity with one process per run, file by file.
 	for k, folder := range []string{"md", "md-ref"} {
+		// Assembled from shard markers: no process wrote metadata.json.
+		assert.NoFileExists(t, filepath.Join(exp, folder, runstore.MetadataName))
 		one := filepath.Join(dir, "one-"+folder)
 		mustRun(t, append([]string{"simulate", "-quiet", "-shard", "all", "-out", one}, slurmOneProcess[k]...)...)
 		names, err := os.ReadDir(one)
@@ -179,6 +181,13 @@ func TestSimulateShardFlag(t *testing.T) {
 	mustRun(t, append(base, "-out", sharded, "-shard", "1")...)
 	_, err := runstore.Open(sharded)
 	require.ErrorContains(t, err, "shard 0 (kT 0.6, shard_kT0.600.json): not started")
+	// train (and evaluate, encode: the same runstore.Open) refuse it.
+	r := runCLI(context.Background(), "train", "-in", sharded, "-out", filepath.Join(dir, "model"), "-quiet")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "the sharded run is incomplete, 1 of 2 shards missing")
+	assert.Contains(t, r.stderr, "shard 0 (kT 0.6, shard_kT0.600.json): not started")
+	_, md := loadMDFeatures(sharded, "", "")
+	assert.ErrorContains(t, md, "shard 0 (kT 0.6")
 
 	t.Setenv("SLURM_ARRAY_TASK_ID", "0")
 	mustRun(t, append(base, "-out", sharded)...)
