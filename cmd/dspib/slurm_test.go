@@ -25,7 +25,7 @@ import (
 // well under a minute on the 2-CPU one-node cluster of .ci/slurm-up.
 var slurmExperiment = []string{
 	"-system", "lj7", "-temps", "0.2,0.5", "-ref-temps", "0.2,0.3,0.5", "-seed", "2", "-ref-seed", "3",
-	"-simulate-args", "-frames 600 -stride 20 -checkpoint 0",
+	"-simulate-args", "-frames 600 -stride 20",
 	"-train-args", "-k 5 -lag 2 -epochs1 4 -epochs2 3 -tol2 1e-2 -patience2 1 -refinements 1 -batch 64 -lr 5e-3 -replicas 4 -quiet -seed 3",
 	"-evaluate-args", "-n 200 -seed 7 -quiet",
 	"-cpus-md", "1", "-cpus-train", "1", "-cpus-eval", "1", "-time-md", "5m", "-time-train", "5m", "-time-eval", "5m",

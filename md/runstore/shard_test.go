@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,7 +25,8 @@ import (
 // features and XYZ, one Seed (so replica i's stream is PCG(7, i) and
 // depends on its position in the list).
 func shardConfig(dir string) Config {
-	return Config{System: systems.LJ7, Temperatures: []float64{0.3, 0.5, 0.7}, Frames: 300, Stride: 5, Seed: 7, XYZ: true, Dir: dir}
+	return Config{System: systems.LJ7, Temperatures: []float64{0.3, 0.5, 0.7}, Frames: 300, Stride: 5, Seed: 7, XYZ: true, Dir: dir,
+		Checkpoint: time.Hour} // fewer fsyncs; an interrupted shard still checkpoints
 }
 
 // shardHelperEnv makes the test binary a shard process (see
