@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/dspib/dspib/internal/atomicfile"
 	"github.com/dspib/dspib/internal/slurm"
@@ -177,6 +178,11 @@ func (f *slurmFlags) stages() ([]slurmStage, error) {
 	}
 	if bin, err = filepath.Abs(bin); err != nil {
 		return nil, usagef("-dspib: %v", err)
+	}
+	for _, c := range []struct{ flag, path string }{{"-out", out}, {"-dspib", bin}} {
+		if strings.ContainsFunc(c.path, unicode.IsSpace) {
+			return nil, usagef("%s: %q contains white space, which the #SBATCH lines of the scripts cannot carry; choose a path without", c.flag, c.path)
+		}
 	}
 	for _, c := range []struct {
 		name string

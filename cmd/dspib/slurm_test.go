@@ -161,6 +161,7 @@ func TestSlurmScripts(t *testing.T) {
 		{[]string{"-system", "nope"}},
 		{[]string{"-system", "lj7", "-cpus-md", "0"}},
 		{[]string{"-system", "lj7", "-ref-temps", "0.3", "-ref-seed", "1"}},
+		{[]string{"-system", "lj7", "-dspib", "/my bin/dspib"}},
 	} {
 		out := filepath.Join(t.TempDir(), "bad")
 		r := runCLI(context.Background(), append([]string{"slurm", "-out", out}, tc.args...)...)
