@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -261,6 +263,11 @@ func (f *slurmFlags) stages() ([]slurmStage, error) {
 		}
 		evalMD, evalAfter = filepath.Join(out, "md-ref"), []int{ref}
 	}
+	for _, c := range []struct{ flag, command, args string }{{"-train-args", "train", f.trainArgs}, {"-evaluate-args", "evaluate", f.evalArgs}} {
+		if err := checkFlags(c.command, strings.Fields(c.args)); err != nil {
+			return nil, usagef("%s: dspib %s: %v", c.flag, c.command, err)
+		}
+	}
 	model := filepath.Join(out, "model")
 	train := append([]string{bin, "train", "-in", filepath.Join(out, "md"), "-out", model}, strings.Fields(f.trainArgs)...)
 	stages = append(stages, slurmStage{file: "train.sbatch", after: []int{md},
@@ -269,6 +276,22 @@ func (f *slurmFlags) stages() ([]slurmStage, error) {
 	stages = append(stages, slurmStage{file: "evaluate.sbatch", after: append(evalAfter, len(stages)-1),
 		job: job("evaluate", "evaluate-%j.out", f.cpusEval, f.timeEval, "", eval)})
 	return stages, nil
+}
+
+// checkFlags checks the flag names and values in args of the registered
+// command name without running it: it runs the command with args and a
+// final -h, which the flag package reaches (returning flag.ErrHelp) only if
+// every flag before it parsed. Checks that need other flags or files
+// (required flags, folders) happen when the job runs.
+func checkFlags(name string, args []string) error {
+	err := commands[name].run(context.Background(), append(slices.Clone(args), "-h"), io.Discard, io.Discard)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err == nil {
+		err = fmt.Errorf("flags %q not understood", args)
+	}
+	return err
 }
 
 // batchScript returns the sbatch script of j running command: #SBATCH lines

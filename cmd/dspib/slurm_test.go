@@ -94,9 +94,16 @@ func TestSlurmExperiment(t *testing.T) {
 		}
 		t.Fatalf("%v\njob logs:\n%s", err, b.String())
 	}
-	for _, res := range results {
-		for _, task := range res.Tasks {
-			t.Log(task)
+	// One array task per temperature, each its own Slurm job, all OK.
+	for k, want := range map[string]int{"md": 2, "md-ref": 3, "train": 1, "evaluate": 1} {
+		for _, res := range results {
+			if res.ID == ids[k] {
+				assert.Len(t, res.Tasks, want, k)
+				for _, task := range res.Tasks {
+					assert.True(t, task.OK(), "%s: %v", k, task)
+					t.Log(k, task)
+				}
+			}
 		}
 	}
 
@@ -162,6 +169,9 @@ func TestSlurmScripts(t *testing.T) {
 		{[]string{"-system", "lj7", "-cpus-md", "0"}},
 		{[]string{"-system", "lj7", "-ref-temps", "0.3", "-ref-seed", "1"}},
 		{[]string{"-system", "lj7", "-dspib", "/my bin/dspib"}},
+		{[]string{"-system", "lj7", "-train-args", "-epochs x"}},
+		{[]string{"-system", "lj7", "-train-args", "-nosuchflag 1"}},
+		{[]string{"-system", "lj7", "-evaluate-args", "-n 5 extra"}},
 	} {
 		out := filepath.Join(t.TempDir(), "bad")
 		r := runCLI(context.Background(), append([]string{"slurm", "-out", out}, tc.args...)...)
