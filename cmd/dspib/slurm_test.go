@@ -115,6 +115,8 @@ func TestSlurmExperiment(t *testing.T) {
 		mustRun(t, append([]string{"simulate", "-quiet", "-shard", "all", "-out", one}, slurmOneProcess[k]...)...)
 		names, err := os.ReadDir(one)
 		require.NoError(t, err)
+		// traj, energy, features, moments per temperature, and metadata.json.
+		require.Len(t, names, 4*len(strings.Split(slurmOneProcess[k][3], ","))+1, folder)
 		for _, e := range names {
 			if e.Name() == runstore.MetadataName {
 				continue
