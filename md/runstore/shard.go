@@ -12,37 +12,6 @@ import (
 	"github.com/dspib/dspib/md/traj"
 )
 
-// Sharded runs
-//
-// A run can be split into shards, one per temperature, each simulated by
-// its own process (e.g. one task of a Slurm job array) into the same folder:
-// SimulateShard(ctx, cfg, i) runs only replica i of cfg. Replica i draws
-// from the stream of cfg.seed(i) and cfg.streamIndex(i), which depend only
-// on i and the Config, never on which other replicas run in the process, so
-// its files are byte-identical to those of a one-process Simulate.
-//
-// No file is written by two shards. Shard i writes only its own files: the
-// data files of its temperature (as .part, renamed when complete), its
-// checkpoint, and its marker shard_<T>.json: the run's metadata (identical in
-// every shard apart from the creation time) with extra.shard = i and
-// extra.complete saying whether this shard is done, written atomically at
-// the start (false) and at the end (true). Shards never write metadata.json.
-//
-// Why markers instead of a shared, merged metadata.json: a merge needs a lock
-// (flock), and advisory locks are unreliable or disabled on some cluster file
-// systems (NFS without lockd, Lustre mounted without -o flock), while
-// write-to-temporary-and-rename within one folder is atomic on all of them.
-// With one marker per shard nothing can be lost by two concurrent writers,
-// and a reader sees either the old marker or the new one, never a mixture.
-//
-// Readers (Open, Complete, a later Simulate) take metadata.json when it
-// exists; otherwise they assemble the run's metadata from the markers, which
-// must agree on every setting. The run is complete when every temperature
-// has a complete marker; Open names the missing shards otherwise. A plain
-// Simulate of the same Config on an assembled folder reuses every
-// temperature and writes metadata.json, for readers other than this
-// package (numpy users).
-
 // ExtraShard is the key of traj.Metadata.Extra in a shard marker: the index
 // of the shard (the temperature's position in Metadata.Temperatures).
 const ExtraShard = "shard"
@@ -52,7 +21,7 @@ func ShardMarkerName(kT float64) string { return "shard_" + TempTag(kT) + ".json
 
 // SimulateShard runs shard i of cfg only: the replica at cfg.Temperatures[i]
 // (after defaults), writing its files and its marker into cfg.Dir while other
-// processes run the other shards (see the package's notes on sharded runs).
+// processes run the other shards (see Sharded runs in the package doc).
 // It refuses cfg.Force (one shard must not delete another's files) and a
 // folder holding metadata.json or markers of a run with other settings. A
 // shard that is already complete is not run again; an interrupted one
