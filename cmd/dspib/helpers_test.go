@@ -11,6 +11,14 @@ import (
 	"github.com/dspib/dspib/md/traj"
 )
 
+// TestMain runs the tests without SLURM_ARRAY_TASK_ID, so that run inside a
+// Slurm job array task they still simulate whole runs, not one shard
+// (TestSimulateShardFlag sets it where it tests it).
+func TestMain(m *testing.M) {
+	os.Unsetenv(arrayTaskEnv)
+	os.Exit(m.Run())
+}
+
 // result is what one in-process dspib invocation produced.
 type result struct {
 	code           int

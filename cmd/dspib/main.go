@@ -15,6 +15,8 @@
 //	evaluate   judge a model's generated latents against MD (report.md,
 //	           metrics.json, figures), as the benchmarks do
 //	encode     map feature .npy files or a simulate folder to latents and states
+//	slurm      write (or submit) the Slurm batch scripts of a whole experiment:
+//	           a job array of MD shards, then training, then evaluation
 //	help       print this help or a command's flags
 //	version    print the package version
 //

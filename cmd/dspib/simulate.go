@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +26,7 @@ func init() {
 // an explicit -dt 0 is an error.
 type simFlags struct {
 	system, temps, integrator, out string
-	seedTag                        string
+	seedTag, shard                 string
 	frames, steps, stride          int64
 	dt, gamma                      float64
 	seed                           uint64
@@ -49,6 +51,7 @@ func newSimFlagSet(f *simFlags, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&f.xyz, "xyz", false, "also write each trajectory as extended XYZ (traj_kT….xyz), for LJ7 viewers")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress or notes on stderr")
 	fs.BoolVar(&f.force, "force", false, "overwrite a folder that holds a run with different settings")
+	fs.StringVar(&f.shard, "shard", "", "run only shard I (0-based): the I-th temperature of -temps, into the shared -out folder; \"all\": the whole run\n(default: $"+arrayTaskEnv+" when set, as in a Slurm job array task, else all)")
 	fs.DurationVar(&f.checkpoint, "checkpoint", time.Minute, "minimum wall time between checkpoints of each temperature (0: every 1% of the run)")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -74,6 +77,20 @@ velocities, random stream) at the last frame flushed to disk, saved every
 reuses finished temperatures and continues the others from their
 checkpoints; the result is byte-identical to an uninterrupted run.
 
+Shards (clusters): -shard I runs only temperature I (0-based, in the order of
+-temps) of the run the other flags describe, so that one job per temperature
+(e.g. the tasks of a Slurm job array; see 'dspib help slurm') can write into
+one shared folder. Without -shard, $SLURM_ARRAY_TASK_ID selects the shard
+when it is set; -shard all runs every temperature even then. A shard writes
+only its own files and shard_kT<T>.json (the run's metadata with its shard
+index and whether it is complete), never metadata.json, so concurrent shards
+never write the same file. A shard's files are byte-identical to those of the
+same temperature in a one-process run (replica i uses the PCG stream (seed,
+i) wherever it runs). train, evaluate and encode read the assembled folder and
+name any missing shard; running the same command without -shard (and
+SLURM_ARRAY_TASK_ID unset) afterwards runs nothing and writes metadata.json.
+-force cannot be combined with a shard.
+
 Defaults per system (reduced units):
 `)
 		for _, s := range systems.All() {
@@ -90,16 +107,46 @@ Example:
 }
 
 // parseSimulate parses and validates the simulate flags into a run store
-// configuration (zero fields: the system's defaults) and returns a
-// *usageError naming the flag on bad input.
-func parseSimulate(args []string, stderr io.Writer) (*runstore.Config, error) {
+// configuration (zero fields: the system's defaults) and the shard to run
+// (-1: all), and returns a *usageError naming the flag on bad input. getenv
+// reads SLURM_ARRAY_TASK_ID.
+func parseSimulate(args []string, stderr io.Writer, getenv func(string) string) (*runstore.Config, int, error) {
 	var f simFlags
 	fs := newSimFlagSet(&f, stderr)
 	set, err := parseFlags(fs, args)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return f.config(set, stderr)
+	cfg, err := f.config(set, stderr)
+	if err != nil {
+		return nil, 0, err
+	}
+	shard, err := f.shardIndex(set, getenv)
+	return cfg, shard, err
+}
+
+// arrayTaskEnv is the variable in which Slurm gives a job array task its
+// index.
+const arrayTaskEnv = "SLURM_ARRAY_TASK_ID"
+
+// shardIndex returns the shard -shard selects (-1: the whole run): the flag
+// if given, else $SLURM_ARRAY_TASK_ID if set, else -1.
+func (f *simFlags) shardIndex(set map[string]bool, getenv func(string) string) (int, error) {
+	v, from := f.shard, "-shard"
+	if !set["shard"] {
+		v, from = getenv(arrayTaskEnv), arrayTaskEnv
+		if v == "" {
+			return -1, nil
+		}
+	}
+	if v == "all" && from == "-shard" {
+		return -1, nil
+	}
+	i, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || i < 0 {
+		return 0, usagef("%s: %q is not a shard index (an integer ≥ 0, or \"all\" for -shard)", from, v)
+	}
+	return i, nil
 }
 
 // config validates the flags in one place. set holds the flags given on the
@@ -187,7 +234,7 @@ func (f *simFlags) config(set map[string]bool, stderr io.Writer) (*runstore.Conf
 
 // runSimulate implements "dspib simulate": flags, then runstore.Simulate.
 func runSimulate(ctx context.Context, args []string, _, stderr io.Writer) error {
-	cfg, err := parseSimulate(args, stderr)
+	cfg, shard, err := parseSimulate(args, stderr, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -196,7 +243,21 @@ func runSimulate(ctx context.Context, args []string, _, stderr io.Writer) error 
 	if err := cfg.Validate(); err != nil {
 		return usagef("-system %s -integrator %s: %v", cfg.System.Name, cfg.Integrator, err)
 	}
-	err = runstore.Simulate(ctx, *cfg)
+	if shard >= 0 {
+		all := cfg.Temperatures
+		if all == nil {
+			all = cfg.System.Temperatures
+		}
+		if shard >= len(all) {
+			return usagef("-shard %d: the run has %d temperatures (%s), so shards 0 to %d", shard, len(all), systems.FormatTemps(all), len(all)-1)
+		}
+		if cfg.Force {
+			return usagef("-force cannot be used with a shard (it would delete files other shards are writing); empty %s first", cfg.Dir)
+		}
+		err = runstore.SimulateShard(ctx, *cfg, shard)
+	} else {
+		err = runstore.Simulate(ctx, *cfg)
+	}
 	if errors.Is(err, runstore.ErrFolder) {
 		return usagef("-out: %v", err)
 	}

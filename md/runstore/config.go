@@ -15,6 +15,10 @@
 //	                  seeds, stride, steps, frames, files, version, and in
 //	                  Extra the start configuration, the label features and
 //	                  whether the run is complete
+//	shard_<T>.json    instead of metadata.json, in a run simulated as shards
+//	                  (SimulateShard, one process per temperature): the same
+//	                  metadata plus the shard's index and completion (see
+//	                  Sharded runs below)
 //
 // Files are written as NAME.part and renamed when complete; each unfinished
 // temperature keeps checkpoint_<T>.bin (md.Checkpoint: positions,
@@ -22,6 +26,38 @@
 // with the same Config reuses finished temperatures and resumes the others
 // from their checkpoints; the result is byte-identical to an uninterrupted
 // run.
+//
+// # Sharded runs
+//
+// A run can be split into shards, one per temperature, each simulated by
+// its own process (e.g. one task of a Slurm job array) into the same folder:
+// SimulateShard(ctx, cfg, i) runs only replica i of cfg. Replica i draws
+// from the PCG stream (Seed, i), or (Seeds[i], 0) with per-temperature seeds:
+// it depends only on i and the Config, never on which other replicas run in
+// the process, so its files are byte-identical to those of a one-process
+// Simulate.
+//
+// No file is written by two shards. Shard i writes only its own files: the
+// data files of its temperature (as .part, renamed when complete), its
+// checkpoint, and its marker shard_<T>.json: the run's metadata (identical in
+// every shard apart from the creation time) with extra.shard = i and
+// extra.complete saying whether this shard is done, written atomically at
+// the start (false) and at the end (true). Shards never write metadata.json.
+//
+// Why markers instead of a shared, merged metadata.json: a merge needs a lock
+// (flock), and advisory locks are unreliable or disabled on some cluster file
+// systems (NFS without lockd, Lustre mounted without -o flock), while
+// write-to-temporary-and-rename within one folder is atomic on all of them.
+// With one marker per shard nothing can be lost by two concurrent writers,
+// and a reader sees either the old marker or the new one, never a mixture.
+//
+// Readers (Open, Complete, a later Simulate) take metadata.json when it
+// exists; otherwise they assemble the run's metadata from the markers, which
+// must agree on every setting. The run is complete when every temperature
+// has a complete marker; Open names the missing shards otherwise. A plain
+// Simulate of the same Config on an assembled folder reuses every
+// temperature and writes metadata.json, for readers other than this
+// package (numpy users).
 package runstore
 
 import (

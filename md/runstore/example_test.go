@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strings"
 
 	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/potentials"
@@ -52,4 +53,33 @@ func ExampleSimulate() {
 	// kT 0.5: 200 frames × 1, U of the last frame = ½·4·x² is true
 	// kT 1: 200 frames × 1, U of the last frame = ½·4·x² is true
 	// integrator: BAOAB seeds: [1 1]
+}
+
+// A run split into shards, one per temperature, as the tasks of a Slurm job
+// array run it (here one after the other in one process): Open refuses the
+// folder until every shard is complete, naming the missing one.
+func ExampleSimulateShard() {
+	dir, err := os.MkdirTemp("", "runstore-shards")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	cfg := runstore.Config{System: systems.ThreeHole, Temperatures: []float64{0.6, 1}, Frames: 100, Seed: 1, Dir: dir}
+	if err := runstore.SimulateShard(context.Background(), cfg, 1); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := runstore.Open(dir); err != nil {
+		fmt.Println("after shard 1:", strings.SplitN(err.Error(), "\n", 3)[1])
+	}
+	if err := runstore.SimulateShard(context.Background(), cfg, 0); err != nil {
+		log.Fatal(err)
+	}
+	run, err := runstore.Open(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("after shard 0:", run.Temperatures(), run.Meta.Extra[runstore.ExtraComplete])
+	// Output:
+	// after shard 1:   shard 0 (kT 0.6, shard_kT0.600.json): not started
+	// after shard 0: [0.6 1] true
 }

@@ -173,11 +173,13 @@ func writeMetadata(dir string, m *traj.Metadata, complete bool) error {
 }
 
 // settingsJSON returns the top-level JSON fields of m that define a run's
-// output: everything except the creation time and the completion flag.
+// output: everything except the creation time, the completion flag and, in
+// a shard marker, the shard's index.
 func settingsJSON(m *traj.Metadata) (map[string]json.RawMessage, error) {
 	c := *m
 	c.Extra = maps.Clone(m.Extra)
 	delete(c.Extra, ExtraComplete)
+	delete(c.Extra, ExtraShard) // a shard marker's own index
 	b, err := json.Marshal(&c)
 	if err != nil {
 		return nil, err
@@ -248,7 +250,8 @@ func abbrev(b []byte) string {
 // the same settings (reuse), whose checkpoints may then be resumed.
 //
 //   - A missing or empty folder is created; nothing is done.
-//   - A folder whose metadata.json has the same settings (everything but the
+//   - A folder whose metadata.json (or, without one, whose shard markers:
+//     readRunMetadata) has the same settings (everything but the
 //     creation time and completion flag) is reused: a replica is done when
 //     all its files exist under their final names and every .npy file has
 //     the expected shape. meta.Created takes the old value.
@@ -267,7 +270,7 @@ func prepareFolder(cfg *Config, meta *traj.Metadata, note func(string, ...any)) 
 		}
 		return done, false, nil
 	}
-	old, err := traj.ReadMetadata(outPath(cfg.Dir, MetadataName))
+	old, _, err := readRunMetadata(cfg.Dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		if !cfg.Force {
@@ -309,12 +312,12 @@ func prepareFolder(cfg *Config, meta *traj.Metadata, note func(string, ...any)) 
 }
 
 // removeRunFiles deletes the files (and their .part versions) that old lists,
-// the checkpoints of its temperatures and metadata.json. Only plain names
+// the checkpoints and shard markers of its temperatures and metadata.json. Only plain names
 // inside dir are touched.
 func removeRunFiles(dir string, old *traj.Metadata) error {
 	names := slices.Sorted(maps.Values(old.Files))
 	for _, kT := range old.Temperatures {
-		names = append(names, checkpointName(kT))
+		names = append(names, checkpointName(kT), ShardMarkerName(kT))
 	}
 	names = append(names, MetadataName)
 	for _, name := range names {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/systems"
@@ -23,10 +24,22 @@ type Run struct {
 
 // Open reads the metadata of the run folder dir. It refuses a run that is
 // not complete (interrupted, or still running), naming the folder.
+//
+// A folder assembled from shards (SimulateShard) without metadata.json is
+// read from its shard markers; if a shard is not complete the error names
+// each missing shard (index, temperature, marker file).
 func Open(dir string) (*Run, error) {
-	meta, err := traj.ReadMetadata(outPath(dir, MetadataName))
+	meta, missing, err := readRunMetadata(dir)
 	if err != nil {
 		return nil, err
+	}
+	if len(missing) > 0 {
+		lines := make([]string, len(missing))
+		for i, m := range missing {
+			lines[i] = "  " + m.String()
+		}
+		return nil, fmt.Errorf("%s: the sharded run is incomplete, %d of %d shards missing:\n%s\nrun each missing shard (dspib simulate -shard I with the same flags) or wait for it to finish",
+			dir, len(missing), len(meta.Temperatures), strings.Join(lines, "\n"))
 	}
 	if c, _ := meta.Extra[ExtraComplete].(bool); !c {
 		return nil, fmt.Errorf("%s: the simulation is not complete (interrupted or still running); re-run the same simulation to finish it", dir)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/dspib/dspib/internal/syncio"
 	"github.com/dspib/dspib/md"
-	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/systems"
 )
 
@@ -31,8 +30,17 @@ var ErrFolder = errors.New("runstore: output folder")
 // done. Finished replicas are skipped; since replica i's stream depends
 // only on (seed, i), the others are unaffected.
 func Simulate(ctx context.Context, config Config) error {
+	return simulate(ctx, config, wholeRun{})
+}
+
+// simulate is Simulate restricted to the replicas of scope sc: the others
+// are neither run nor touched (their files, checkpoints, markers).
+func simulate(ctx context.Context, config Config, sc scope) error {
 	cfg, err := config.withDefaults()
 	if err != nil {
+		return err
+	}
+	if err := sc.check(cfg); err != nil {
 		return err
 	}
 	var logw io.Writer = io.Discard
@@ -53,13 +61,20 @@ func Simulate(ctx context.Context, config Config) error {
 	if err != nil {
 		return err
 	}
-	done, reuse, err := prepareFolder(cfg, meta, note)
+	done, reuse, err := sc.prepare(cfg, meta, note)
 	if err != nil {
 		return err
+	}
+	// Replicas outside the scope count as done: they are skipped.
+	for i := range done {
+		done[i] = done[i] || !sc.in(i)
 	}
 	// Checkpoints are trusted only in a folder of the same settings, and
 	// only for replicas still to run.
 	for i, kT := range cfg.Temperatures {
+		if !sc.in(i) {
+			continue
+		}
 		if done[i] || !reuse {
 			if err := os.Remove(outPath(cfg.Dir, checkpointName(kT))); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return fmt.Errorf("runstore: %w", err)
@@ -73,10 +88,10 @@ func Simulate(ctx context.Context, config Config) error {
 		}
 	}
 	if todo == 0 {
-		note("all %d temperatures already complete in %s (same settings); nothing to run", len(cfg.Temperatures), cfg.Dir)
-		return writeMetadata(cfg.Dir, meta, true)
+		note("%s already complete in %s (same settings); nothing to run", sc.describe(cfg), cfg.Dir)
+		return sc.writeMetadata(cfg, meta, true)
 	}
-	if err := writeMetadata(cfg.Dir, meta, false); err != nil {
+	if err := sc.writeMetadata(cfg, meta, false); err != nil {
 		return err
 	}
 
@@ -102,8 +117,8 @@ func Simulate(ctx context.Context, config Config) error {
 		}
 		writers[i], resumed[i] = w, st
 	}
-	note("simulating %s at kT = %s: %d steps (%d frames, stride %d), %s dt = %g, gamma = %g, seeds %v, into %s",
-		spec.Name, systems.FormatTemps(cfg.Temperatures), cfg.Steps(), cfg.Frames, cfg.Stride, meta.Integrator.Name, cfg.Dt, cfg.Gamma, meta.Seeds, cfg.Dir)
+	note("simulating %s of %s at kT = %s: %d steps (%d frames, stride %d), %s dt = %g, gamma = %g, seeds %v, into %s",
+		sc.describe(cfg), spec.Name, systems.FormatTemps(cfg.Temperatures), cfg.Steps(), cfg.Frames, cfg.Stride, meta.Integrator.Name, cfg.Dt, cfg.Gamma, meta.Seeds, cfg.Dir)
 	reps := md.Replicas{
 		System:       sys,
 		Temperatures: cfg.Temperatures,
@@ -196,10 +211,10 @@ func Simulate(ctx context.Context, config Config) error {
 	if !allDone {
 		return fmt.Errorf("runstore: a replica stopped before storing %d frames without an error (internal error)", cfg.Frames)
 	}
-	if err := writeMetadata(cfg.Dir, meta, true); err != nil {
+	if err := sc.writeMetadata(cfg, meta, true); err != nil {
 		return err
 	}
-	note("wrote %d temperatures to %s (metadata.json lists the files)", todo, cfg.Dir)
+	note("wrote %d temperatures to %s (%s lists the files)", todo, cfg.Dir, sc.metadataName(cfg))
 	return nil
 }
 
@@ -262,7 +277,7 @@ func Complete(config Config) bool {
 	if err != nil {
 		return false
 	}
-	old, err := traj.ReadMetadata(outPath(cfg.Dir, MetadataName))
+	old, _, err := readRunMetadata(cfg.Dir)
 	if err != nil {
 		return false
 	}
