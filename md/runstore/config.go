@@ -194,20 +194,29 @@ func (c Config) withDefaults() (*Config, error) {
 type integrator struct {
 	name, meta, doc string
 	new             func(kT, dt, gamma float64) md.Integrator
+	// kinetic: the scheme thermostats Maxwell–Boltzmann velocities, so
+	// md.Sanity checks the kinetic energy.
+	kinetic bool
+}
+
+// kinetic reports whether cfg's integrator thermostats velocities.
+func (c *Config) kinetic() bool {
+	in, err := lookupIntegrator(c.Integrator)
+	return err == nil && in.kinetic
 }
 
 // integratorTable is the one place an integrator is built from its name.
 var integratorTable = []integrator{
 	{"baoab", "BAOAB", "Langevin BAOAB (Leimkuhler & Matthews 2013)",
-		func(kT, dt, gamma float64) md.Integrator { return &integrators.BAOAB{KT: kT, Dt: dt, Gamma: gamma} }},
+		func(kT, dt, gamma float64) md.Integrator { return &integrators.BAOAB{KT: kT, Dt: dt, Gamma: gamma} }, true},
 	{"overdamped", "overdamped", "overdamped Euler–Maruyama",
 		func(kT, dt, gamma float64) md.Integrator {
 			return &integrators.Overdamped{KT: kT, Dt: dt, Gamma: gamma}
-		}},
+		}, false},
 	{"mala", "MALA", "Metropolis-adjusted overdamped Langevin",
 		func(kT, dt, gamma float64) md.Integrator {
 			return &integrators.Overdamped{KT: kT, Dt: dt, Gamma: gamma, Metropolis: true}
-		}},
+		}, false},
 }
 
 func lookupIntegrator(name string) (*integrator, error) {
