@@ -13,8 +13,13 @@
 //	metadata.json     traj.Metadata: system, the potential with its full
 //	                  parameters, temperatures, integrator and its settings,
 //	                  seeds, stride, steps, frames, files, version, and in
-//	                  Extra the start configuration, the label features and
-//	                  whether the run is complete
+//	                  Extra the start configuration, the label features,
+//	                  whether the run is complete and, for MALA, the
+//	                  acceptance per temperature (ExtraAcceptance)
+//
+// Every replica runs under md.Sanity, checked at every frame: a run that
+// evaporates, blows up or (MALA) stops accepting moves ends with an error
+// naming the replica, step and what was seen, and writes no final files.
 //
 // Files are written as NAME.part and renamed when complete; each unfinished
 // temperature keeps checkpoint_<T>.bin (md.Checkpoint: positions,
