@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -96,4 +97,20 @@ func TestSanityQuietOnDefaults(t *testing.T) {
 			})
 		}
 	}
+}
+
+// MALA with a low but non-zero acceptance (LJ7 at kT 0.2 and dt 0.012: a
+// few percent) completes with one warning in the notes and its rate in the
+// metadata.
+func TestSanityWarnsLowAcceptance(t *testing.T) {
+	dir := t.TempDir()
+	log := mustSimulate(t, Config{System: systems.LJ7, Temperatures: []float64{0.2}, Integrator: "mala", Dt: 0.012, Frames: 20}, dir)
+	assert.Equal(t, 1, strings.Count(log, "warning: Metropolis acceptance"), log)
+	assert.Contains(t, log, "consider a smaller -dt")
+	m, err := traj.ReadMetadata(filepath.Join(dir, MetadataName))
+	require.NoError(t, err)
+	a := m.Extra[ExtraAcceptance].(map[string]any)["kT0.200"].(map[string]any)
+	assert.Equal(t, 2000.0, a["proposed"])
+	assert.Less(t, a["rate"], md.SanityWarnAcceptance)
+	assert.Greater(t, a["rate"], md.SanityFailAcceptance)
 }
