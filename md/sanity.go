@@ -161,7 +161,7 @@ func (s *Sanity) Observe(st *State) error {
 		return &SanityError{
 			What: fmt.Sprintf("potential energy U = %.6g ε exceeds the bound %.6g ε = UMin + %g·N·Dim·kT (Boltzmann probability ≤ e^-%.0f in a harmonic well); particle %d is %.3g σ from the centre of mass",
 				st.U, s.umax, SanityEnergyFactor, (SanityEnergyFactor-math.Ln2)*float64(s.sys.Len())/2, p, r),
-			Hint: "the system evaporated or blew up: the time step is probably too large (try a smaller -dt)",
+			Hint: "the system evaporated or blew up, probably because the time step is too large: try a smaller time step (-dt)",
 		}
 	}
 	if s.Kinetic {
@@ -171,7 +171,7 @@ func (s *Sanity) Observe(st *State) error {
 			return &SanityError{
 				What: fmt.Sprintf("kinetic temperature 2K/(N·Dim) = %.6g ε at target kT = %g ε is outside [%.4g, %.4g] (probability %g per tail under Maxwell–Boltzmann)",
 					2*k/n, s.KT, 2*s.kLow/n, 2*s.kHigh/n, SanityKineticTail),
-				Hint: "the dynamics is unstable or not thermostatted: try a smaller -dt",
+				Hint: "the dynamics is unstable or not thermostatted: try a smaller time step (-dt)",
 			}
 		}
 	}
@@ -202,7 +202,7 @@ func (s *Sanity) checkAcceptance() error {
 		return &SanityError{
 			What: fmt.Sprintf("Metropolis acceptance %d of %d proposals (%.3g %%), below %g %%: the chain is stuck and its frames repeat",
 				s.accepted, s.prop, 100*rate, 100*SanityFailAcceptance),
-			Hint: "use a smaller -dt",
+			Hint: "use a smaller time step (-dt)",
 		}
 	}
 	s.warn()
@@ -219,7 +219,7 @@ func (s *Sanity) warn() {
 		if s.Label != "" {
 			label = s.Label + ": "
 		}
-		fmt.Fprintf(s.Warn, "%swarning: Metropolis acceptance %.3g %% (%d of %d) is below %g %%; sampling is slow, consider a smaller -dt\n",
+		fmt.Fprintf(s.Warn, "%swarning: Metropolis acceptance %.3g %% (%d of %d) is below %g %%; sampling is slow, consider a smaller time step (-dt)\n",
 			label, 100*rate, s.accepted, s.prop, 100*SanityWarnAcceptance)
 	}
 }

@@ -58,7 +58,7 @@ func TestSanityEnergy(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	assert.Contains(t, err.Error(), "U = 60.5 ε")
 	assert.Contains(t, err.Error(), "particle 0 is 7.33 σ from the centre of mass")
-	assert.Contains(t, err.Error(), "smaller -dt")
+	assert.Contains(t, err.Error(), "smaller time step")
 }
 
 // Velocities far hotter than kT (or frozen, with many degrees of freedom)
@@ -119,7 +119,7 @@ func TestSanityAcceptance(t *testing.T) {
 			// The first check with ≥ 1000 proposals is at step 100.
 			assert.ErrorContains(t, err, "step 100:")
 			assert.ErrorContains(t, err, "acceptance 0 of 1000 proposals")
-			assert.ErrorContains(t, err, "smaller -dt")
+			assert.ErrorContains(t, err, "smaller time step")
 		} else {
 			require.NoError(t, err)
 		}

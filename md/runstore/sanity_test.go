@@ -40,7 +40,7 @@ func TestSimulateStopsAbsurdRuns(t *testing.T) {
 				Integrator: c.integrator, Dt: c.dt, Frames: c.frames, Dir: dir, Log: &log})
 			var se *md.SanityError
 			require.ErrorAs(t, err, &se, "%v", err)
-			for _, want := range []string{"replica 0 (kT=0.2)", "md: step ", "smaller -dt", "fails the same way"} {
+			for _, want := range []string{"replica 0 (kT=0.2)", "md: step ", "smaller time step", "fails the same way"} {
 				assert.ErrorContains(t, err, want)
 			}
 			assert.Regexp(t, c.seen, err.Error())
@@ -106,7 +106,7 @@ func TestSanityWarnsLowAcceptance(t *testing.T) {
 	dir := t.TempDir()
 	log := mustSimulate(t, Config{System: systems.LJ7, Temperatures: []float64{0.2}, Integrator: "mala", Dt: 0.012, Frames: 20}, dir)
 	assert.Equal(t, 1, strings.Count(log, "warning: Metropolis acceptance"), log)
-	assert.Contains(t, log, "consider a smaller -dt")
+	assert.Contains(t, log, "consider a smaller time step (-dt)")
 	m, err := traj.ReadMetadata(filepath.Join(dir, MetadataName))
 	require.NoError(t, err)
 	a := m.Extra[ExtraAcceptance].(map[string]any)["kT0.200"].(map[string]any)
