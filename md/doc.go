@@ -23,6 +23,10 @@
 //     and any integrator state) atomically every n steps and when a run is
 //     cancelled; [LoadCheckpoint] restores it in a new process so that the
 //     continued run is bit-identical to an uninterrupted one.
+//   - [Sanity] stops a run whose state is finite but physically absurd
+//     (energy or kinetic energy far outside what kT allows, a Metropolis
+//     chain that no longer accepts), with thresholds derived from Boltzmann
+//     tail bounds; integrators themselves stop only at NaN or Inf.
 //
 // Units are reduced throughout (k_B = 1): energies in ε, lengths in σ, masses
 // in m, time in τ = σ·sqrt(m/ε), temperatures as kT in ε. Every per-particle

@@ -152,7 +152,23 @@ type Progress struct {
 	start, last   time.Time
 	step0, nsteps int64
 	st            *State
-	runErr        error // as passed to Finish
+	runErr        error    // as passed to Finish
+	acc           Acceptor // the integrator, if Metropolis-adjusted
+}
+
+func (p *Progress) useIntegrator(in Integrator) { p.acc, _ = in.(Acceptor) }
+
+// acceptance returns "  acceptance 57.3%" for a Metropolis-adjusted
+// integrator that has made proposals, else "".
+func (p *Progress) acceptance() string {
+	if p.acc == nil {
+		return ""
+	}
+	a, n := p.acc.Acceptance()
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("  acceptance %.3g%%", 100*float64(a)/float64(n))
 }
 
 // Every implements Observer.
@@ -202,8 +218,8 @@ func (p *Progress) Observe(st *State) error {
 	el := now.Sub(p.start).Seconds()
 	rate := float64(done) / el
 	eta := time.Duration(float64(p.nsteps-done) / rate * float64(time.Second)).Round(time.Second)
-	_, err := fmt.Fprintf(p.W, "%s%d/%d steps (%.1f%%)  %.3g steps/s  ETA %v\n",
-		p.label(), done, p.nsteps, 100*float64(done)/float64(p.nsteps), rate, eta)
+	_, err := fmt.Fprintf(p.W, "%s%d/%d steps (%.1f%%)  %.3g steps/s  ETA %v%s\n",
+		p.label(), done, p.nsteps, 100*float64(done)/float64(p.nsteps), rate, eta, p.acceptance())
 	return err
 }
 
@@ -234,6 +250,6 @@ func (p *Progress) Flush() error {
 	default:
 		what = fmt.Sprintf("stopped by an error after %d of %d steps", done, p.nsteps)
 	}
-	_, err := fmt.Fprintf(p.W, "%s%s in %v (%.3g steps/s)\n", p.label(), what, el.Round(time.Millisecond), rate)
+	_, err := fmt.Fprintf(p.W, "%s%s in %v (%.3g steps/s)%s\n", p.label(), what, el.Round(time.Millisecond), rate, p.acceptance())
 	return err
 }

@@ -13,12 +13,17 @@
 //	metadata.json     traj.Metadata: system, the potential with its full
 //	                  parameters, temperatures, integrator and its settings,
 //	                  seeds, stride, steps, frames, files, version, and in
-//	                  Extra the start configuration, the label features and
-//	                  whether the run is complete
+//	                  Extra the start configuration, the label features,
+//	                  whether the run is complete and, for MALA, the
+//	                  acceptance per temperature (ExtraAcceptance)
 //	shard_<T>.json    instead of metadata.json, in a run simulated as shards
 //	                  (SimulateShard, one process per temperature): the same
 //	                  metadata plus the shard's index and completion (see
 //	                  Sharded runs below)
+//
+// Every replica runs under md.Sanity, checked at every frame: a run that
+// evaporates, blows up or (MALA) stops accepting moves ends with an error
+// naming the replica, step and what was seen, and writes no final files.
 //
 // Files are written as NAME.part and renamed when complete; each unfinished
 // temperature keeps checkpoint_<T>.bin (md.Checkpoint: positions,
@@ -230,20 +235,29 @@ func (c Config) withDefaults() (*Config, error) {
 type integrator struct {
 	name, meta, doc string
 	new             func(kT, dt, gamma float64) md.Integrator
+	// kinetic: the scheme thermostats Maxwell–Boltzmann velocities, so
+	// md.Sanity checks the kinetic energy.
+	kinetic bool
+}
+
+// kinetic reports whether cfg's integrator thermostats velocities.
+func (c *Config) kinetic() bool {
+	in, err := lookupIntegrator(c.Integrator)
+	return err == nil && in.kinetic
 }
 
 // integratorTable is the one place an integrator is built from its name.
 var integratorTable = []integrator{
 	{"baoab", "BAOAB", "Langevin BAOAB (Leimkuhler & Matthews 2013)",
-		func(kT, dt, gamma float64) md.Integrator { return &integrators.BAOAB{KT: kT, Dt: dt, Gamma: gamma} }},
+		func(kT, dt, gamma float64) md.Integrator { return &integrators.BAOAB{KT: kT, Dt: dt, Gamma: gamma} }, true},
 	{"overdamped", "overdamped", "overdamped Euler–Maruyama",
 		func(kT, dt, gamma float64) md.Integrator {
 			return &integrators.Overdamped{KT: kT, Dt: dt, Gamma: gamma}
-		}},
+		}, false},
 	{"mala", "MALA", "Metropolis-adjusted overdamped Langevin",
 		func(kT, dt, gamma float64) md.Integrator {
 			return &integrators.Overdamped{KT: kT, Dt: dt, Gamma: gamma, Metropolis: true}
-		}},
+		}, false},
 }
 
 func lookupIntegrator(name string) (*integrator, error) {

@@ -35,6 +35,10 @@ const (
 	// ExtraStreamIndex lists the PCG stream index of every replica (its
 	// seed is in Metadata.Seeds).
 	ExtraStreamIndex = "stream_index"
+	// ExtraAcceptance maps the TempTag of every replica run by a
+	// Metropolis-adjusted integrator (mala) to its AcceptanceInfo. It is a
+	// result, not a setting: folders are compared without it.
+	ExtraAcceptance = "acceptance"
 )
 
 // LabelInfo records in the metadata which features the initial k-means
@@ -179,7 +183,8 @@ func settingsJSON(m *traj.Metadata) (map[string]json.RawMessage, error) {
 	c := *m
 	c.Extra = maps.Clone(m.Extra)
 	delete(c.Extra, ExtraComplete)
-	delete(c.Extra, ExtraShard) // a shard marker's own index
+	delete(c.Extra, ExtraShard)      // a shard marker's own index
+	delete(c.Extra, ExtraAcceptance) // a result, not a setting
 	b, err := json.Marshal(&c)
 	if err != nil {
 		return nil, err
@@ -683,4 +688,36 @@ func (w *replicaWriter) abort() {
 	if w.xyz != nil {
 		w.xyz.Abort()
 	}
+}
+
+// AcceptanceInfo is the Metropolis acceptance of one replica over its whole
+// run (resumes included), as recorded under ExtraAcceptance.
+type AcceptanceInfo struct {
+	Accepted int64   `json:"accepted"`
+	Proposed int64   `json:"proposed"`
+	Rate     float64 `json:"rate"` // Accepted/Proposed
+}
+
+// previousAcceptance returns the acceptance recorded in cfg.Dir's metadata
+// for the replicas already done there (an empty map if none).
+func previousAcceptance(cfg *Config, done []bool) map[string]AcceptanceInfo {
+	out := map[string]AcceptanceInfo{}
+	old, err := traj.ReadMetadata(outPath(cfg.Dir, MetadataName))
+	if err != nil {
+		return out
+	}
+	raw, err := json.Marshal(old.Extra[ExtraAcceptance])
+	if err != nil {
+		return out
+	}
+	var prev map[string]AcceptanceInfo
+	if json.Unmarshal(raw, &prev) != nil {
+		return out
+	}
+	for i, kT := range cfg.Temperatures {
+		if a, ok := prev[TempTag(kT)]; ok && done[i] {
+			out[TempTag(kT)] = a
+		}
+	}
+	return out
 }

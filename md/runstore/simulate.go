@@ -87,6 +87,11 @@ func simulate(ctx context.Context, config Config, sc scope) error {
 			todo++
 		}
 	}
+	// Acceptance rates of replicas finished by an earlier run stay recorded.
+	acceptance := previousAcceptance(cfg, done)
+	if len(acceptance) > 0 {
+		meta.Extra[ExtraAcceptance] = acceptance
+	}
 	if todo == 0 {
 		note("%s already complete in %s (same settings); nothing to run", sc.describe(cfg), cfg.Dir)
 		return sc.writeMetadata(cfg, meta, true)
@@ -146,8 +151,18 @@ func simulate(ctx context.Context, config Config, sc scope) error {
 		return st, md.SampleVelocities(sys, st, cfg.Temperatures[i])
 	}
 
+	// The sanity check runs before the writer, so that an absurd state
+	// stops the run before it is stored; its energy reference is the
+	// catalogue's start configuration, a minimum for the built-in systems.
+	uMin := spec.Potential.Force(make([]float64, spec.Len()), spec.Start())
+	sanity := make([]*md.Sanity, len(cfg.Temperatures))
+	var warnw io.Writer
+	if cfg.Log != nil {
+		warnw = logw
+	}
 	reps.Observers = func(i int, kT float64) []md.Observer {
-		obs := []md.Observer{writers[i]}
+		sanity[i] = &md.Sanity{KT: kT, UMin: uMin, Kinetic: cfg.kinetic(), Stride: cfg.Stride, Warn: warnw, Label: prefix + TempTag(kT)}
+		obs := []md.Observer{sanity[i], writers[i]}
 		if cfg.testObserver != nil {
 			obs = append(obs, cfg.testObserver(i))
 		}
@@ -165,6 +180,17 @@ func simulate(ctx context.Context, config Config, sc scope) error {
 		return obs
 	}
 	_, runErr := md.RunReplicas(ctx, reps)
+	for i, sn := range sanity {
+		if sn == nil {
+			continue
+		}
+		if a, n := sn.Acceptance(); n > 0 {
+			acceptance[TempTag(cfg.Temperatures[i])] = AcceptanceInfo{Accepted: a, Proposed: n, Rate: float64(a) / float64(n)}
+		}
+	}
+	if len(acceptance) > 0 {
+		meta.Extra[ExtraAcceptance] = acceptance
+	}
 
 	// Commit every replica that stored all its frames, even if another one
 	// failed or the run was interrupted after it finished: a re-run then
@@ -199,7 +225,12 @@ func simulate(ctx context.Context, config Config, sc scope) error {
 				partial = append(partial, TempTag(cfg.Temperatures[i]))
 			}
 		}
-		if len(partial) > 0 {
+		var insane *md.SanityError
+		switch {
+		case len(partial) > 0 && errors.As(runErr, &insane):
+			runErr = fmt.Errorf("%w\nunfinished temperatures %s left as .part files in %s; re-running the same settings fails the same way: change them (with -force to replace this run)",
+				runErr, strings.Join(partial, ", "), cfg.Dir)
+		case len(partial) > 0:
 			runErr = fmt.Errorf("%w\nunfinished temperatures %s left as .part files with checkpoints in %s; re-run the same command to continue them",
 				runErr, strings.Join(partial, ", "), cfg.Dir)
 		}
