@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/spib"
 )
@@ -18,6 +19,11 @@ func lj7Trainer(tb testing.TB, n int) *trainer { return lj7TrainerWorkers(tb, n,
 
 // lj7TrainerWorkers is lj7Trainer with cfg.SPIB.Workers = workers (0: GOMAXPROCS).
 func lj7TrainerWorkers(tb testing.TB, n, workers int) *trainer {
+	return lj7TrainerPrec(tb, n, workers, ad.Float64)
+}
+
+// lj7TrainerPrec is lj7TrainerWorkers with the noise network's precision.
+func lj7TrainerPrec(tb testing.TB, n, workers int, prec ad.Precision) *trainer {
 	tb.Helper()
 	rng := newRand(1)
 	trajs := make([]spib.Trajectory, 2)
@@ -32,7 +38,7 @@ func lj7TrainerWorkers(tb testing.TB, n, workers int) *trainer {
 			trajs[i].Labels = append(trajs[i].Labels, (f/100)%2)
 		}
 	}
-	cfg, err := Config{SPIB: spib.Config{Workers: workers}}.Validate()
+	cfg, err := Config{SPIB: spib.Config{Workers: workers}, Precision: prec}.Validate()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -57,29 +63,37 @@ func lj7TrainerWorkers(tb testing.TB, n, workers int) *trainer {
 // 1.60 s/epoch on 1 core, 1.23 s/epoch on 2 (fixed 128-row shards per
 // step on Workers = GOMAXPROCS goroutines).
 func BenchmarkPhase2Epoch(b *testing.B) {
-	tr := lj7Trainer(b, 20000)
-	defer tr.close()
-	start := time.Now()
-	e := 0
-	for b.Loop() {
-		e++
-		if _, err := tr.runEpoch(e, start); err != nil {
-			b.Fatal(err)
-		}
+	for _, prec := range []ad.Precision{ad.Float32, ad.Float64} {
+		b.Run(prec.String(), func(b *testing.B) {
+			tr := lj7TrainerPrec(b, 20000, 0, prec)
+			defer tr.close()
+			start := time.Now()
+			e := 0
+			for b.Loop() {
+				e++
+				if _, err := tr.runEpoch(e, start); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/epoch")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/epoch")
 }
 
 // BenchmarkPhase2Step is one training step on a full batch of 512 (×16
 // replicas); it must not allocate.
 func BenchmarkPhase2Step(b *testing.B) {
-	tr := lj7Trainer(b, 4000)
-	defer tr.close()
-	idx := tr.d.Train[:512]
-	for b.Loop() {
-		if _, _, _, err := tr.step(idx, true); err != nil {
-			b.Fatal(err)
-		}
+	for _, prec := range []ad.Precision{ad.Float32, ad.Float64} {
+		b.Run(prec.String(), func(b *testing.B) {
+			tr := lj7TrainerPrec(b, 4000, 0, prec)
+			defer tr.close()
+			idx := tr.d.Train[:512]
+			for b.Loop() {
+				if _, _, _, err := tr.step(idx, true); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/spib"
 )
@@ -35,6 +36,10 @@ type Config struct {
 	LRDecay float64
 	// MaxEpochs caps phase 2 [epochs]. Default SPIB.MaxEpochs.
 	MaxEpochs int
+	// Precision is the arithmetic of the noise network in phase 2 (the
+	// fused ad.CondMLP; parameters, Adam and the other losses stay
+	// float64). Default ad.Float64; ad.Float32 is about twice as fast.
+	Precision ad.Precision
 
 	// Checkpoint, when not empty, is the path of the checkpoint file that
 	// Fit writes after every phase-1 epoch that training continues from, at
@@ -70,6 +75,9 @@ func (c Config) Validate() (Config, error) {
 	}
 	if c.Prior.TRef < 0 || math.IsNaN(c.Prior.TRef) || math.IsInf(c.Prior.TRef, 0) {
 		return bad("Prior.TRef", c.Prior.TRef, "must be a finite kT > 0, or 0 for the lowest training temperature")
+	}
+	if c.Precision != ad.Float64 && c.Precision != ad.Float32 {
+		return bad("Precision", c.Precision, "must be ad.Float64 or ad.Float32")
 	}
 	if c.Lambda == 0 {
 		c.Lambda = 1

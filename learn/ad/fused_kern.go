@@ -1,0 +1,135 @@
+package ad
+
+import (
+	"math"
+	"unsafe"
+)
+
+// Kernels of CondMLP, generic over the element type. Each dispatches to the
+// AVX-512 assembly of fused_amd64.s when the CPU has it and otherwise runs
+// the Go loops here, which are also the reference the assembly is tested
+// against.
+
+// gemmAcc adds A·B to the m×n matrix C (row stride ldc), where
+// A(i, l) = a[i·ars + l·acs] (i < m, l < k) and B is k×n with row stride
+// ldb: the forward product (A = h, B = Wᵀ), the input gradient (A = da,
+// B = W) and the weight gradient (A = daᵀ, B = h) of a layer are all of
+// this form.
+func gemmAcc[F Float](c []F, ldc int, a []F, ars, acs int, b []F, ldb, m, n, k int) {
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	_ = c[(m-1)*ldc+n-1]
+	_ = a[(m-1)*ars+(k-1)*acs]
+	_ = b[(k-1)*ldb+n-1]
+	i := 0
+	if hasAVX512 {
+		i = m &^ 3
+		if i > 0 {
+			if isF32[F]() {
+				gemm32Avx512(f32s(c), ldc, f32s(a), ars, acs, f32s(b), ldb, i, n, k)
+			} else {
+				gemm64Avx512(f64s(c), ldc, f64s(a), ars, acs, f64s(b), ldb, i, n, k)
+			}
+		}
+	}
+	gemmAccGo(c[i*ldc:], ldc, a[i*ars:], ars, acs, b, ldb, m-i, n, k)
+}
+
+// gemmAccGo is gemmAcc in Go.
+func gemmAccGo[F Float](c []F, ldc int, a []F, ars, acs int, b []F, ldb, m, n, k int) {
+	for i := range m {
+		ci := c[i*ldc : i*ldc+n]
+		for l := range k {
+			av := a[i*ars+l*acs]
+			bl := b[l*ldb : l*ldb+n]
+			bl = bl[:len(ci)]
+			for j := range ci {
+				ci[j] += av * bl[j]
+			}
+		}
+	}
+}
+
+// vadd sets dst[i] += x[i] for i < len(dst).
+func vadd[F Float](dst, x []F) {
+	x = x[:len(dst)]
+	if hasAVX512 && len(dst) > 0 {
+		if isF32[F]() {
+			vadd32((*float32)(unsafe.Pointer(&dst[0])), (*float32)(unsafe.Pointer(&x[0])), len(dst))
+		} else {
+			vadd64((*float64)(unsafe.Pointer(&dst[0])), (*float64)(unsafe.Pointer(&x[0])), len(dst))
+		}
+		return
+	}
+	for i, v := range x {
+		dst[i] += v
+	}
+}
+
+// vmulTo sets dst[i] = x[i]·y[i] for i < len(dst).
+func vmulTo[F Float](dst, x, y []F) {
+	x, y = x[:len(dst)], y[:len(dst)]
+	if hasAVX512 && len(dst) > 0 {
+		if isF32[F]() {
+			vmul32((*float32)(unsafe.Pointer(&dst[0])), (*float32)(unsafe.Pointer(&x[0])), (*float32)(unsafe.Pointer(&y[0])), len(dst))
+		} else {
+			vmul64((*float64)(unsafe.Pointer(&dst[0])), (*float64)(unsafe.Pointer(&x[0])), (*float64)(unsafe.Pointer(&y[0])), len(dst))
+		}
+		return
+	}
+	for i := range dst {
+		dst[i] = x[i] * y[i]
+	}
+}
+
+// actFwd overwrites the pre-activation a with act(a) and writes act'(a)
+// into g: for SiLU, s = σ(a), act = a·s and act' = s + act·(1 − s).
+func actFwd[F Float](act Act, a, g []F) {
+	g = g[:len(a)]
+	switch act {
+	case ActIdentity:
+		for i := range g {
+			g[i] = 1
+		}
+	case ActReLU:
+		for i, v := range a {
+			if v > 0 {
+				g[i] = 1
+			} else {
+				a[i], g[i] = 0, 0
+			}
+		}
+	case ActSiLU:
+		if len(a) == 0 {
+			return
+		}
+		if isF32[F]() {
+			if hasAVX512 {
+				silu32((*float32)(unsafe.Pointer(&a[0])), (*float32)(unsafe.Pointer(&g[0])), len(a))
+				return
+			}
+		} else {
+			a64 := unsafe.Slice((*float64)(unsafe.Pointer(&a[0])), len(a))
+			g64 := unsafe.Slice((*float64)(unsafe.Pointer(&g[0])), len(a))
+			applyAct(ActSiLU, a64, g64)
+			for i, s := range g64 {
+				g64[i] = s + a64[i]*(1-s)
+			}
+			return
+		}
+		for i, v := range a {
+			s := 1 / (1 + math.Exp(-float64(v)))
+			u := float64(v) * s
+			a[i], g[i] = F(u), F(s+u*(1-s))
+		}
+	}
+}
+
+// f32s and f64s view a []F as the concrete slice type it is.
+func f32s[F Float](x []F) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
+}
+func f64s[F Float](x []F) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
+}
