@@ -369,3 +369,106 @@ func (s *fusedState[F]) backward(seed float64, ins []*Node) {
 
 // isF32 reports whether F is float32 (a constant per instantiation).
 func isF32[F Float]() bool { var z F; return unsafe.Sizeof(z) == 4 }
+
+// CondMLPInfer evaluates a CondMLP's network without a tape for rows that
+// share their conditioning, as in a diffusion sampler where one chunk of
+// rows is at one step and one temperature: the tables' rows are then
+// folded into a per-layer bias, h_k = act(h_{k−1}·W_kᵀ + c_k) (+ h_{k−1}).
+// SetWeights converts the weights once; SetBias sets c_k; Forward runs.
+// Not safe for concurrent use (one per goroutine).
+type CondMLPInfer struct {
+	Act       Act
+	Residual  []bool
+	Precision Precision
+
+	s64 fusedState[float64]
+	s32 fusedState[float32]
+}
+
+// SetWeights sets the layers' weights ws[k] (out×in, row-major, of the
+// given widths: layer k maps widths[k] to widths[k+1]) and clears the
+// biases. It allocates only when the shapes grow.
+func (f *CondMLPInfer) SetWeights(ws [][]float64, widths []int) {
+	if len(ws) != len(widths)-1 || len(f.Residual) != len(ws)-1 {
+		panic(fmt.Sprintf("ad: CondMLPInfer.SetWeights: %d weights, %d widths, %d residual flags", len(ws), len(widths), len(f.Residual)))
+	}
+	if f.Precision == Float32 {
+		f.s32.setWeights(ws, widths)
+	} else {
+		f.s64.setWeights(ws, widths)
+	}
+}
+
+// SetBias sets the bias c_k of layer k (len = its output width).
+func (f *CondMLPInfer) SetBias(k int, c []float64) {
+	if f.Precision == Float32 {
+		toF(f.s32.b[k], c)
+	} else {
+		copy(f.s64.b[k], c)
+	}
+}
+
+// Forward writes the network's output for the rows×in matrix x into y
+// (rows×out).
+func (f *CondMLPInfer) Forward(y, x []float64, rows int) {
+	if f.Precision == Float32 {
+		f.s32.infer(f.Act, f.Residual, y, x, rows)
+	} else {
+		f.s64.infer(f.Act, f.Residual, y, x, rows)
+	}
+}
+
+func (s *fusedState[F]) setWeights(ws [][]float64, widths []int) {
+	L := len(ws)
+	if len(s.w) != L {
+		s.in, s.out = make([]int, L), make([]int, L)
+		s.w, s.wt, s.b = make([][]F, L), make([][]F, L), make([][]F, L)
+		s.h, s.g = make([][]F, L+1), make([][]F, L)
+	}
+	s.h[0] = growT(s.h[0], fusedTile*widths[0])
+	for k, w := range ws {
+		in, out := widths[k], widths[k+1]
+		if len(w) != out*in {
+			panic(fmt.Sprintf("ad: CondMLPInfer.SetWeights: layer %d has %d weights, want %d×%d", k, len(w), out, in))
+		}
+		s.in[k], s.out[k] = in, out
+		s.w[k] = growT(s.w[k], out*in)
+		toF(s.w[k], w)
+		s.wt[k] = growT(s.wt[k], in*out)
+		for o := range out {
+			for i := range in {
+				s.wt[k][i*out+o] = s.w[k][o*in+i]
+			}
+		}
+		s.b[k] = growT(s.b[k], out)
+		clear(s.b[k])
+		s.h[k+1] = growT(s.h[k+1], fusedTile*out)
+		s.g[k] = growT(s.g[k], fusedTile*out)
+	}
+}
+
+func (s *fusedState[F]) infer(act Act, residual []bool, y, x []float64, rows int) {
+	L := len(s.w)
+	in0, outL := s.in[0], s.out[L-1]
+	for r0 := 0; r0 < rows; r0 += fusedTile {
+		nr := min(fusedTile, rows-r0)
+		toF(s.h[0][:nr*in0], x[r0*in0:])
+		for k := range L {
+			in, out := s.in[k], s.out[k]
+			a, h := s.h[k+1][:nr*out], s.h[k][:nr*in]
+			for r := range nr {
+				copy(a[r*out:(r+1)*out], s.b[k])
+			}
+			gemmAcc(a, out, h, in, 1, s.wt[k], out, nr, out, in)
+			if k < L-1 {
+				actFwd(act, a, s.g[k][:nr*out])
+				if residual[k] {
+					vadd(a, h)
+				}
+			}
+		}
+		for i, v := range s.h[L][:nr*outL] {
+			y[r0*outL+i] = float64(v)
+		}
+	}
+}

@@ -109,32 +109,42 @@ func TestLossGradient(t *testing.T) {
 // relative 1e−12).
 func TestInferMatchesTape(t *testing.T) {
 	for _, emb := range []Embedding{Smooth, Fourier} {
-		cfg := Config{TRef: 0.5, Embedding: emb} // default (full-size) network
-		p, err := New(cfg, newRNG(2))
-		if err != nil {
-			t.Fatal(err)
-		}
-		const m, T = 5, 0.8
-		rng := newRNG(3)
-		z := make([]float64, m*2)
-		for j := range z {
-			z[j] = rng.NormFloat64()
-		}
-		f := p.newInfer()
-		f.setTemp(T / cfg.TRef)
-		for _, i := range []int{0, 37, 99} {
-			got := append([]float64(nil), f.predict(z, m, i)...)
-			ed := p.emb.dim()
-			e := make([]float64, m*2*ed)
-			for r := range m {
-				p.emb.step(e[r*2*ed:r*2*ed+ed], i)
-				p.emb.temp(e[r*2*ed+ed:(r+1)*2*ed], T/cfg.TRef)
+		for _, prec := range []ad.Precision{ad.Float64, ad.Float32} {
+			cfg := Config{TRef: 0.5, Embedding: emb} // default (full-size) network
+			p, err := New(cfg, newRNG(2))
+			if err != nil {
+				t.Fatal(err)
 			}
-			tape := ad.NewTape()
-			want := p.tapeNetwork(tape, tape.Const(m, 2, z), tape.Const(m, 2*ed, e)).Data
-			for j := range want {
-				if math.Abs(got[j]-want[j]) > 1e-12*math.Max(1, math.Abs(want[j])) {
-					t.Errorf("%v step %d: ε[%d] = %.15g, tape %.15g", emb, i, j, got[j], want[j])
+			p.SetPrecision(prec)
+			// float64: summation order only; float32: a few ulps (6e−8) per
+			// operation through 7 layers of up to 64 terms.
+			tol := 1e-12
+			if prec == ad.Float32 {
+				tol = 1e-4
+			}
+			const m, T = 70, 0.8 // a full tile and a partial one
+			rng := newRNG(3)
+			z := make([]float64, m*2)
+			for j := range z {
+				z[j] = rng.NormFloat64()
+			}
+			f := p.newInfer()
+			f.setTemp(T / cfg.TRef)
+			for _, i := range []int{0, 37, 99} {
+				f.eps = make([]float64, m*2)
+				got := append([]float64(nil), f.predict(z, m, i)...)
+				ed := p.emb.dim()
+				e := make([]float64, m*2*ed)
+				for r := range m {
+					p.emb.step(e[r*2*ed:r*2*ed+ed], i)
+					p.emb.temp(e[r*2*ed+ed:(r+1)*2*ed], T/cfg.TRef)
+				}
+				tape := ad.NewTape()
+				want := p.tapeNetwork(tape, tape.Const(m, 2, z), tape.Const(m, 2*ed, e)).Data
+				for j := range want {
+					if math.Abs(got[j]-want[j]) > tol*math.Max(1, math.Abs(want[j])) {
+						t.Errorf("%v %v step %d: ε[%d] = %.15g, tape %.15g", emb, prec, i, j, got[j], want[j])
+					}
 				}
 			}
 		}

@@ -105,18 +105,23 @@ func BenchmarkPhase2Step(b *testing.B) {
 // Measured 2026-11-29 on the same loaded machine: ≈ 2.3·10³ samples/s on one
 // core and ≈ 2.0·10³ on two (no second core was free).
 func BenchmarkGenerate(b *testing.B) {
-	p, err := diffusion.New(diffusion.Config{TRef: 0.2}, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		b.Fatal(err)
+	for _, prec := range []ad.Precision{ad.Float32, ad.Float64} {
+		b.Run(prec.String(), func(b *testing.B) {
+			p, err := diffusion.New(diffusion.Config{TRef: 0.2}, rand.New(rand.NewPCG(1, 1)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.SetPrecision(prec)
+			m := &Model{Prior: p}
+			const n = 20000
+			for b.Loop() {
+				if _, err := m.Generate([]float64{0.3}, n, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
 	}
-	m := &Model{Prior: p}
-	const n = 20000
-	for b.Loop() {
-		if _, err := m.Generate([]float64{0.3}, n, 1); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "samples/s")
 }
 
 // TestStepAllocatesNothing: after the first step of a batch size, a
