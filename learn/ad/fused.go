@@ -9,12 +9,14 @@ import (
 type Precision int
 
 const (
-	// Float64 runs the fused network in float64, the reference arithmetic.
-	Float64 Precision = iota
-	// Float32 runs it in float32 (twice the SIMD lanes, half the memory
-	// traffic); inputs, parameters and gradients stay float64 at the
-	// boundary, per-row losses are accumulated in float64.
-	Float32
+	// Float32 (the zero value, so the default) runs it in float32: twice
+	// the SIMD lanes and half the memory traffic of float64. Inputs,
+	// parameters and gradients stay float64 at the op's boundary, and the
+	// per-row losses are accumulated in float64.
+	Float32 Precision = iota
+	// Float64 runs the fused network in float64, the reference arithmetic
+	// that is gradient-checked against finite differences.
+	Float64
 )
 
 // String returns the precision's name.

@@ -33,6 +33,9 @@ func TestLossGradient(t *testing.T) {
 			cfg.Exponent = 0.5
 			cfg.FourierScale = 0.3 // keep the Fourier features slow so finite differences resolve them
 			p, err := New(cfg, newRNG(1))
+			if p != nil {
+				p.SetPrecision(ad.Float64) // the reference, against finite differences
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,6 +159,7 @@ func TestInferMatchesTape(t *testing.T) {
 // draws for row 0 come first from the same seed).
 func TestLossWeighted(t *testing.T) {
 	p, _ := New(tinyConfig(Smooth, SiLU), newRNG(1))
+	p.SetPrecision(ad.Float64) // identities to 1e−14
 	z := []float64{0.3, -1.2, 0.8, 0.1}
 	temps := []float64{1, 1.6}
 	tape := ad.NewTape()

@@ -469,8 +469,9 @@ func (p *Prior) network(t *ad.Tape, zi *ad.Node, N, nT int) *ad.Node {
 	return s.op.Loss(t, zi, s.fl, s.keys[:2*R], 2, s.eps[:R*p.cfg.Dim], s.coef[:R])
 }
 
-// SetPrecision selects the arithmetic of the noise network in Loss and
-// Generate (default ad.Float64). Parameters, optimiser state and
+// SetPrecision selects the arithmetic of the noise network in Loss, Fit and
+// Generate (default ad.Float32, the zero value; ad.Float64 is the
+// reference). Parameters, optimiser state and
 // checkpoints stay float64 whatever the choice. Not safe to call while
 // Loss or Generate run.
 func (p *Prior) SetPrecision(prec ad.Precision) { p.prec = prec }

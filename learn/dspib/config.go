@@ -38,7 +38,9 @@ type Config struct {
 	MaxEpochs int
 	// Precision is the arithmetic of the noise network in phase 2 (the
 	// fused ad.CondMLP; parameters, Adam and the other losses stay
-	// float64). Default ad.Float64; ad.Float32 is about twice as fast.
+	// float64) and of the trained model's sampler. Default (zero value)
+	// ad.Float32, about twice as fast as ad.Float64 and, same seed, within
+	// 1e−8 of its diffusion losses (TestFloat32TrainsLikeFloat64).
 	Precision ad.Precision
 
 	// Checkpoint, when not empty, is the path of the checkpoint file that
