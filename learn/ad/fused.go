@@ -259,17 +259,15 @@ func (s *fusedState[F]) run(o *CondMLP, x *Node, layers []FusedLayer, keys []int
 		for k := range L {
 			in, out := s.in[k], s.out[k]
 			a, h := s.h[k+1][:nr*out], s.h[k][:nr*in]
-			for r := range nr {
-				ar := a[r*out : (r+1)*out]
-				if len(s.b[k]) > 0 {
-					copy(ar, s.b[k])
-				} else {
-					clear(ar)
+			if len(s.b[k]) > 0 {
+				for r := range nr {
+					copy(a[r*out:(r+1)*out], s.b[k])
 				}
-				for j, tb := range s.tab[k] {
-					key := keys[(r0+r)*nKeys+j]
-					vadd(ar, tb[key*out:(key+1)*out])
-				}
+			} else {
+				clear(a)
+			}
+			for j, tb := range s.tab[k] {
+				tableRows(a, tb, keys[r0*nKeys+j:], nKeys, nr, out, false)
 			}
 			gemmAcc(a, out, h, in, 1, s.wt[k], out, nr, out, in)
 			if k < L-1 {
@@ -313,10 +311,7 @@ func (s *fusedState[F]) run(o *CondMLP, x *Node, layers []FusedLayer, keys []int
 				}
 			}
 			for j, dt := range s.dtab[k] {
-				for r := range nr {
-					key := keys[(r0+r)*nKeys+j]
-					vadd(dt[key*out:(key+1)*out], da[r*out:(r+1)*out])
-				}
+				tableRows(da, dt, keys[r0*nKeys+j:], nKeys, nr, out, true)
 			}
 			// dh_prev = da·W, plus dh itself through a residual skip.
 			if k < L-1 && o.Residual[k] {

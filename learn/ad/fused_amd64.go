@@ -2,6 +2,8 @@
 
 package ad
 
+import "unsafe"
+
 //go:noescape
 func gemm32Block(c *float32, ldc int, a *float32, ars, acs int, b *float32, ldb, k int, masks uint64, nv int)
 
@@ -83,4 +85,45 @@ func gemm64Avx512(c []float64, ldc int, a []float64, ars, acs int, b []float64, 
 			gemm64Block(&c[i*ldc+j0], ldc, &a[i*ars], ars, acs, &b[j0], ldb, k, masks, nv)
 		}
 	}
+}
+
+//go:noescape
+func gatherAdd32(seq, tab *float32, keys *int, kstride, rows, width int, masks uint64)
+
+//go:noescape
+func scatterAdd32(seq, tab *float32, keys *int, kstride, rows, width int, masks uint64)
+
+//go:noescape
+func gatherAdd64(seq, tab *float64, keys *int, kstride, rows, width int, masks uint64)
+
+//go:noescape
+func scatterAdd64(seq, tab *float64, keys *int, kstride, rows, width int, masks uint64)
+
+// tableRowsAVX512 runs tableRows with the assembly kernels if the width
+// fits four vectors, reporting whether it did.
+func tableRowsAVX512[F Float](seq, tab []F, keys []int, kstride, rows, width int, scatter bool) bool {
+	if isF32[F]() {
+		if width > 64 {
+			return false
+		}
+		m, _ := blockMasks(width, 16)
+		s, t := (*float32)(unsafe.Pointer(&seq[0])), (*float32)(unsafe.Pointer(&tab[0]))
+		if scatter {
+			scatterAdd32(s, t, &keys[0], kstride, rows, width, m)
+		} else {
+			gatherAdd32(s, t, &keys[0], kstride, rows, width, m)
+		}
+		return true
+	}
+	if width > 32 {
+		return false
+	}
+	m, _ := blockMasks(width, 8)
+	s, t := (*float64)(unsafe.Pointer(&seq[0])), (*float64)(unsafe.Pointer(&tab[0]))
+	if scatter {
+		scatterAdd64(s, t, &keys[0], kstride, rows, width, m)
+	} else {
+		gatherAdd64(s, t, &keys[0], kstride, rows, width, m)
+	}
+	return true
 }

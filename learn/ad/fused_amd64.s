@@ -556,3 +556,209 @@ TEXT ·cpuidx(SB), NOSPLIT, $0-24
 	MOVL CX, ecx+16(FP)
 	MOVL DX, edx+20(FP)
 	RET
+
+// Table rows for CondMLP, width ≤ 4 vectors (masks as in gemm32Block):
+// gatherAdd adds tab row keys[r·kstride] to row r of seq, scatterAdd adds
+// row r of seq to tab row keys[r·kstride], for r < rows. Rows of seq are
+// consecutive, width elements each.
+
+// func gatherAdd32(seq, tab *float32, keys *int, kstride, rows, width int, masks uint64)
+TEXT ·gatherAdd32(SB), NOSPLIT, $0-56
+	MOVQ masks+48(FP), AX
+	KMOVW AX, K1
+	SHRQ $16, AX
+	KMOVW AX, K2
+	SHRQ $16, AX
+	KMOVW AX, K3
+	SHRQ $16, AX
+	KMOVW AX, K4
+	MOVQ seq+0(FP), DI
+	MOVQ tab+8(FP), SI
+	MOVQ keys+16(FP), DX
+	MOVQ kstride+24(FP), R8
+	SHLQ $3, R8
+	MOVQ rows+32(FP), CX
+	MOVQ width+40(FP), R9
+	SHLQ $2, R9
+	TESTQ CX, CX
+	JZ   gatherAdd32done
+
+gatherAdd32loop:
+	MOVQ (DX), AX
+	IMULQ R9, AX
+	ADDQ SI, AX
+	VMOVUPS.Z 0(DI), K1, Z0
+	VMOVUPS.Z 0(AX), K1, Z4
+	VADDPS Z4, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVUPS.Z 64(AX), K2, Z5
+	VADDPS Z5, Z1, Z1
+	VMOVUPS.Z 128(DI), K3, Z2
+	VMOVUPS.Z 128(AX), K3, Z6
+	VADDPS Z6, Z2, Z2
+	VMOVUPS.Z 192(DI), K4, Z3
+	VMOVUPS.Z 192(AX), K4, Z7
+	VADDPS Z7, Z3, Z3
+	VMOVUPS Z0, K1, 0(DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	VMOVUPS Z3, K4, 192(DI)
+	ADDQ R9, DI
+	ADDQ R8, DX
+	DECQ CX
+	JNZ  gatherAdd32loop
+
+gatherAdd32done:
+	VZEROUPPER
+	RET
+
+// func scatterAdd32(seq, tab *float32, keys *int, kstride, rows, width int, masks uint64)
+TEXT ·scatterAdd32(SB), NOSPLIT, $0-56
+	MOVQ masks+48(FP), AX
+	KMOVW AX, K1
+	SHRQ $16, AX
+	KMOVW AX, K2
+	SHRQ $16, AX
+	KMOVW AX, K3
+	SHRQ $16, AX
+	KMOVW AX, K4
+	MOVQ seq+0(FP), DI
+	MOVQ tab+8(FP), SI
+	MOVQ keys+16(FP), DX
+	MOVQ kstride+24(FP), R8
+	SHLQ $3, R8
+	MOVQ rows+32(FP), CX
+	MOVQ width+40(FP), R9
+	SHLQ $2, R9
+	TESTQ CX, CX
+	JZ   scatterAdd32done
+
+scatterAdd32loop:
+	MOVQ (DX), AX
+	IMULQ R9, AX
+	ADDQ SI, AX
+	VMOVUPS.Z 0(DI), K1, Z0
+	VMOVUPS.Z 0(AX), K1, Z4
+	VADDPS Z4, Z0, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVUPS.Z 64(AX), K2, Z5
+	VADDPS Z5, Z1, Z1
+	VMOVUPS.Z 128(DI), K3, Z2
+	VMOVUPS.Z 128(AX), K3, Z6
+	VADDPS Z6, Z2, Z2
+	VMOVUPS.Z 192(DI), K4, Z3
+	VMOVUPS.Z 192(AX), K4, Z7
+	VADDPS Z7, Z3, Z3
+	VMOVUPS Z0, K1, 0(AX)
+	VMOVUPS Z1, K2, 64(AX)
+	VMOVUPS Z2, K3, 128(AX)
+	VMOVUPS Z3, K4, 192(AX)
+	ADDQ R9, DI
+	ADDQ R8, DX
+	DECQ CX
+	JNZ  scatterAdd32loop
+
+scatterAdd32done:
+	VZEROUPPER
+	RET
+
+// func gatherAdd64(seq, tab *float64, keys *int, kstride, rows, width int, masks uint64)
+TEXT ·gatherAdd64(SB), NOSPLIT, $0-56
+	MOVQ masks+48(FP), AX
+	KMOVW AX, K1
+	SHRQ $16, AX
+	KMOVW AX, K2
+	SHRQ $16, AX
+	KMOVW AX, K3
+	SHRQ $16, AX
+	KMOVW AX, K4
+	MOVQ seq+0(FP), DI
+	MOVQ tab+8(FP), SI
+	MOVQ keys+16(FP), DX
+	MOVQ kstride+24(FP), R8
+	SHLQ $3, R8
+	MOVQ rows+32(FP), CX
+	MOVQ width+40(FP), R9
+	SHLQ $3, R9
+	TESTQ CX, CX
+	JZ   gatherAdd64done
+
+gatherAdd64loop:
+	MOVQ (DX), AX
+	IMULQ R9, AX
+	ADDQ SI, AX
+	VMOVUPD.Z 0(DI), K1, Z0
+	VMOVUPD.Z 0(AX), K1, Z4
+	VADDPD Z4, Z0, Z0
+	VMOVUPD.Z 64(DI), K2, Z1
+	VMOVUPD.Z 64(AX), K2, Z5
+	VADDPD Z5, Z1, Z1
+	VMOVUPD.Z 128(DI), K3, Z2
+	VMOVUPD.Z 128(AX), K3, Z6
+	VADDPD Z6, Z2, Z2
+	VMOVUPD.Z 192(DI), K4, Z3
+	VMOVUPD.Z 192(AX), K4, Z7
+	VADDPD Z7, Z3, Z3
+	VMOVUPD Z0, K1, 0(DI)
+	VMOVUPD Z1, K2, 64(DI)
+	VMOVUPD Z2, K3, 128(DI)
+	VMOVUPD Z3, K4, 192(DI)
+	ADDQ R9, DI
+	ADDQ R8, DX
+	DECQ CX
+	JNZ  gatherAdd64loop
+
+gatherAdd64done:
+	VZEROUPPER
+	RET
+
+// func scatterAdd64(seq, tab *float64, keys *int, kstride, rows, width int, masks uint64)
+TEXT ·scatterAdd64(SB), NOSPLIT, $0-56
+	MOVQ masks+48(FP), AX
+	KMOVW AX, K1
+	SHRQ $16, AX
+	KMOVW AX, K2
+	SHRQ $16, AX
+	KMOVW AX, K3
+	SHRQ $16, AX
+	KMOVW AX, K4
+	MOVQ seq+0(FP), DI
+	MOVQ tab+8(FP), SI
+	MOVQ keys+16(FP), DX
+	MOVQ kstride+24(FP), R8
+	SHLQ $3, R8
+	MOVQ rows+32(FP), CX
+	MOVQ width+40(FP), R9
+	SHLQ $3, R9
+	TESTQ CX, CX
+	JZ   scatterAdd64done
+
+scatterAdd64loop:
+	MOVQ (DX), AX
+	IMULQ R9, AX
+	ADDQ SI, AX
+	VMOVUPD.Z 0(DI), K1, Z0
+	VMOVUPD.Z 0(AX), K1, Z4
+	VADDPD Z4, Z0, Z0
+	VMOVUPD.Z 64(DI), K2, Z1
+	VMOVUPD.Z 64(AX), K2, Z5
+	VADDPD Z5, Z1, Z1
+	VMOVUPD.Z 128(DI), K3, Z2
+	VMOVUPD.Z 128(AX), K3, Z6
+	VADDPD Z6, Z2, Z2
+	VMOVUPD.Z 192(DI), K4, Z3
+	VMOVUPD.Z 192(AX), K4, Z7
+	VADDPD Z7, Z3, Z3
+	VMOVUPD Z0, K1, 0(AX)
+	VMOVUPD Z1, K2, 64(AX)
+	VMOVUPD Z2, K3, 128(AX)
+	VMOVUPD Z3, K4, 192(AX)
+	ADDQ R9, DI
+	ADDQ R8, DX
+	DECQ CX
+	JNZ  scatterAdd64loop
+
+scatterAdd64done:
+	VZEROUPPER
+	RET
+

@@ -133,3 +133,32 @@ func f32s[F Float](x []F) []float32 {
 func f64s[F Float](x []F) []float64 {
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
 }
+
+// tableRows adds, for r < rows, row keys[r·kstride] of the table tab
+// (rows of width) to row r of seq (gather), or row r of seq to that table
+// row (scatter, the gather's gradient). Keys must be in range (checked by
+// CondMLP.Loss).
+func tableRows[F Float](seq, tab []F, keys []int, kstride, rows, width int, scatter bool) {
+	if rows == 0 || width == 0 {
+		return
+	}
+	_ = seq[rows*width-1]
+	_ = keys[(rows-1)*kstride]
+	for r := range rows {
+		if k := keys[r*kstride]; k < 0 || (k+1)*width > len(tab) {
+			panic("ad: tableRows: key out of range")
+		}
+	}
+	if hasAVX512 && tableRowsAVX512(seq, tab, keys, kstride, rows, width, scatter) {
+		return
+	}
+	for r := range rows {
+		k := keys[r*kstride]
+		s, t := seq[r*width:(r+1)*width], tab[k*width:(k+1)*width]
+		if scatter {
+			vadd(t, s)
+		} else {
+			vadd(s, t)
+		}
+	}
+}

@@ -20,3 +20,7 @@ func vmul64(dst, x, y *float64, n int) { panic("ad: vmul64 without assembly") }
 func silu32(a, gr *float32, n int)     { panic("ad: silu32 without assembly") }
 
 const cpuHasAVX512 = false
+
+func tableRowsAVX512[F Float](seq, tab []F, keys []int, kstride, rows, width int, scatter bool) bool {
+	return false
+}

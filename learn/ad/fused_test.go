@@ -229,6 +229,24 @@ func testGemmKernel[F Float](t *testing.T, rng *rand.Rand, tol float64) {
 			}
 		}
 	}
+	for _, w := range []int{1, 7, 8, 16, 17, 33, 64, 65} {
+		const rows, ks, nt = 21, 2, 5
+		seq, tab := fill(rows*w), fill(nt*w)
+		keys := make([]int, rows*ks)
+		for i := range keys {
+			keys[i] = rng.IntN(nt) // repeated keys: the scatter must add each row
+		}
+		for _, scatter := range []bool{false, true} {
+			s0, t0 := append([]F(nil), seq...), append([]F(nil), tab...)
+			s1, t1 := append([]F(nil), seq...), append([]F(nil), tab...)
+			tableRows(s0, t0, keys[1:], ks, rows, w, scatter)
+			old := setAVX512(false)
+			tableRows(s1, t1, keys[1:], ks, rows, w, scatter)
+			setAVX512(old)
+			require.Equal(t, s1, s0, "width %d scatter %v", w, scatter)
+			require.Equal(t, t1, t0, "width %d scatter %v", w, scatter)
+		}
+	}
 	for _, n := range []int{1, 5, 8, 16, 17, 40} {
 		x, y, d := fill(n), fill(n), fill(n)
 		want := make([]F, n)
