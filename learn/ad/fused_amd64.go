@@ -25,8 +25,6 @@ func vmul64(dst, x, y *float64, n int)
 //go:noescape
 func silu32(a, gr *float32, n int)
 
-func cpuidx(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
 // hasAVX512 reports whether the CPU and OS support AVX-512F (CPUID leaf 7
 // EBX bit 16; XCR0 bits 1, 2 and 5–7 for the opmask and ZMM state), which
 // the CondMLP kernels use.
@@ -49,7 +47,7 @@ func detectAVX512() bool {
 	if xcr0, _ := xgetbv(); xcr0&0xe6 != 0xe6 {
 		return false
 	}
-	_, b, _, _ := cpuidx(7, 0)
+	_, b, _, _ := cpuid(7, 0)
 	return b&(1<<16) != 0
 }
 

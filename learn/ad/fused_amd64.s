@@ -546,16 +546,6 @@ siludone:
 	VZEROUPPER
 	RET
 
-// func cpuidx(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-TEXT ·cpuidx(SB), NOSPLIT, $0-24
-	MOVL eaxArg+0(FP), AX
-	MOVL ecxArg+4(FP), CX
-	CPUID
-	MOVL AX, eax+8(FP)
-	MOVL BX, ebx+12(FP)
-	MOVL CX, ecx+16(FP)
-	MOVL DX, edx+20(FP)
-	RET
 
 // Table rows for CondMLP, width ≤ 4 vectors (masks as in gemm32Block):
 // gatherAdd adds tab row keys[r·kstride] to row r of seq, scatterAdd adds

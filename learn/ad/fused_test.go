@@ -46,6 +46,24 @@ func (c fusedCase) layers(v []*Node) (*Node, []FusedLayer) {
 	}
 }
 
+// lossGrads records f on a fresh tape with ps as parameters, back-propagates
+// seed·loss and returns the loss and a copy of every parameter's gradient.
+func lossGrads(ps []*Param, seed float64, f func(tp *Tape, v []*Node) *Node) (float64, [][]float64) {
+	ParamSet(ps).ZeroGrad()
+	tp := NewTape()
+	v := make([]*Node, len(ps))
+	for i, p := range ps {
+		v[i] = tp.Param(p)
+	}
+	loss := f(tp, v)
+	tp.Backward(tp.Scale(loss, seed))
+	var g [][]float64
+	for _, p := range ps {
+		g = append(g, append([]float64(nil), p.Grad...))
+	}
+	return loss.Scalar(), g
+}
+
 func (c fusedCase) op(act Act, p Precision) *CondMLP {
 	return &CondMLP{Act: act, Residual: []bool{false, true, false}, Precision: p}
 }
@@ -80,17 +98,11 @@ func TestCondMLPMatchesTape(t *testing.T) {
 	fc := newFusedCase(rng, 2*fusedTile+3)
 	ps := newVars(gradCase{vars: fc.vars}, rng)
 	run := func(fused bool) (float64, [][]float64) {
-		ParamSet(ps).ZeroGrad()
-		tp := NewTape()
-		v := make([]*Node, len(ps))
-		for i, p := range ps {
-			v[i] = tp.Param(p)
-		}
-		x, ls := fc.layers(v)
-		var loss *Node
-		if fused {
-			loss = fc.op(ActSiLU, Float64).Loss(tp, x, ls, fc.keys, fc.nKeys, fc.target, fc.coef)
-		} else {
+		return lossGrads(ps, 1.7, func(tp *Tape, v []*Node) *Node {
+			x, ls := fc.layers(v)
+			if fused {
+				return fc.op(ActSiLU, Float64).Loss(tp, x, ls, fc.keys, fc.nKeys, fc.target, fc.coef)
+			}
 			k0, k1 := make([]int, fc.R), make([]int, fc.R)
 			for r := range fc.R {
 				k0[r], k1[r] = fc.keys[2*r], fc.keys[2*r+1]
@@ -110,14 +122,8 @@ func TestCondMLPMatchesTape(t *testing.T) {
 				h = a
 			}
 			d := tp.RowSum(tp.Square(tp.Sub(h, tp.Const(fc.R, 2, fc.target))))
-			loss = tp.Scale(tp.Sum(tp.Mul(d, tp.Const(fc.R, 1, fc.coef))), 0.5)
-		}
-		tp.Backward(tp.Scale(loss, 1.7))
-		var g [][]float64
-		for _, p := range ps {
-			g = append(g, append([]float64(nil), p.Grad...))
-		}
-		return loss.Scalar(), g
+			return tp.Scale(tp.Sum(tp.Mul(d, tp.Const(fc.R, 1, fc.coef))), 0.5)
+		})
 	}
 	l0, g0 := run(false)
 	l1, g1 := run(true)
@@ -141,20 +147,10 @@ func TestCondMLPFloat32(t *testing.T) {
 		fc := newFusedCase(rng, 3*fusedTile+5)
 		ps := newVars(gradCase{vars: fc.vars}, rng)
 		run := func(p Precision) (float64, [][]float64) {
-			ParamSet(ps).ZeroGrad()
-			tp := NewTape()
-			v := make([]*Node, len(ps))
-			for i, q := range ps {
-				v[i] = tp.Param(q)
-			}
-			x, ls := fc.layers(v)
-			loss := fc.op(ActSiLU, p).Loss(tp, x, ls, fc.keys, fc.nKeys, fc.target, fc.coef)
-			tp.Backward(loss)
-			var g [][]float64
-			for _, q := range ps {
-				g = append(g, append([]float64(nil), q.Grad...))
-			}
-			return loss.Scalar(), g
+			return lossGrads(ps, 1, func(tp *Tape, v []*Node) *Node {
+				x, ls := fc.layers(v)
+				return fc.op(ActSiLU, p).Loss(tp, x, ls, fc.keys, fc.nKeys, fc.target, fc.coef)
+			})
 		}
 		l64, g64 := run(Float64)
 		l32, g32 := run(Float32)

@@ -393,7 +393,11 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, temps, w []float64, rng *ra
 		}
 		if j == len(s.temps) {
 			s.temps = append(s.temps, T)
-			s.etemp = append(s.etemp, make([]float64, ed)...)
+			if n := len(s.etemp) + ed; cap(s.etemp) >= n {
+				s.etemp = s.etemp[:n]
+			} else {
+				s.etemp = append(s.etemp, make([]float64, ed)...)
+			}
 			p.emb.temp(s.etemp[j*ed:], T/tr)
 		}
 		sig := math.Pow(T/tr, p.cfg.Exponent)
