@@ -90,7 +90,7 @@ func (o *CondMLP) Loss(t *Tape, x *Node, layers []FusedLayer, keys []int, nKeys 
 	}
 	n := t.Custom(o, 1, 1, o.ins...)
 	grad := n.Grad != nil && !t.NoGrad()
-	if o.Precision == Float32 {
+	if o.float32() {
 		n.Data[0] = o.s32.run(o, x, layers, keys, nKeys, target, coef, grad)
 	} else {
 		n.Data[0] = o.s64.run(o, x, layers, keys, nKeys, target, coef, grad)
@@ -148,9 +148,18 @@ func (o *CondMLP) check(x *Node, layers []FusedLayer, keys []int, nKeys int, tar
 	}
 }
 
+// float32 reports whether the op computes in float32: when Precision asks
+// for it and the CPU has the AVX-512 kernels, or has no AVX2/FMA either (so
+// that the pure-Go build still exercises the float32 path). On a CPU with
+// AVX2 but no AVX-512 the float64 AVX2 kernels are faster than float32 in
+// Go loops, so Float32 computes in float64 there.
+func float32Path(p Precision) bool { return p == Float32 && (hasAVX512 || !hasFMA) }
+
+func (o *CondMLP) float32() bool { return float32Path(o.Precision) }
+
 // Backward adds s·(saved gradient) into every input's Grad, s = out.Grad[0].
 func (o *CondMLP) Backward(out *Node, ins []*Node) {
-	if o.Precision == Float32 {
+	if o.float32() {
 		o.s32.backward(out.Grad[0], ins)
 	} else {
 		o.s64.backward(out.Grad[0], ins)
@@ -380,6 +389,7 @@ type CondMLPInfer struct {
 
 	s64 fusedState[float64]
 	s32 fusedState[float32]
+	f32 bool // computing in float32 (see CondMLP), set by SetWeights
 }
 
 // SetWeights sets the layers' weights ws[k] (out×in, row-major, of the
@@ -389,7 +399,8 @@ func (f *CondMLPInfer) SetWeights(ws [][]float64, widths []int) {
 	if len(ws) != len(widths)-1 || len(f.Residual) != len(ws)-1 {
 		panic(fmt.Sprintf("ad: CondMLPInfer.SetWeights: %d weights, %d widths, %d residual flags", len(ws), len(widths), len(f.Residual)))
 	}
-	if f.Precision == Float32 {
+	f.f32 = float32Path(f.Precision)
+	if f.f32 {
 		f.s32.setWeights(ws, widths)
 	} else {
 		f.s64.setWeights(ws, widths)
@@ -398,7 +409,7 @@ func (f *CondMLPInfer) SetWeights(ws [][]float64, widths []int) {
 
 // SetBias sets the bias c_k of layer k (len = its output width).
 func (f *CondMLPInfer) SetBias(k int, c []float64) {
-	if f.Precision == Float32 {
+	if f.f32 {
 		toF(f.s32.b[k], c)
 	} else {
 		copy(f.s64.b[k], c)
@@ -408,7 +419,7 @@ func (f *CondMLPInfer) SetBias(k int, c []float64) {
 // Forward writes the network's output for the rows×in matrix x into y
 // (rows×out).
 func (f *CondMLPInfer) Forward(y, x []float64, rows int) {
-	if f.Precision == Float32 {
+	if f.f32 {
 		f.s32.infer(f.Act, f.Residual, y, x, rows)
 	} else {
 		f.s64.infer(f.Act, f.Residual, y, x, rows)

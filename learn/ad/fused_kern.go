@@ -33,6 +33,14 @@ func gemmAcc[F Float](c []F, ldc int, a []F, ars, acs int, b []F, ldb, m, n, k i
 			}
 		}
 	}
+	if hasFMA && !isF32[F]() {
+		// AVX2: the tape's row-axpy kernel, one row of C per call.
+		c64, a64, b64 := f64s(c), f64s(a), f64s(b)
+		for ; i < m; i++ {
+			kernAxpy(&c64[i*ldc], &a64[i*ars], &b64[0], n, k, acs, ldb)
+		}
+		return
+	}
 	gemmAccGo(c[i*ldc:], ldc, a[i*ars:], ars, acs, b, ldb, m-i, n, k)
 }
 

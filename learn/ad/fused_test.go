@@ -68,18 +68,31 @@ func (c fusedCase) op(act Act, p Precision) *CondMLP {
 	return &CondMLP{Act: act, Residual: []bool{false, true, false}, Precision: p}
 }
 
+// forKernelPaths runs f with the AVX-512 kernels, with AVX2/FMA only and
+// with the Go loops (each as far as the CPU has it), naming the path.
+func forKernelPaths(t *testing.T, f func(path string)) {
+	for _, p := range []struct {
+		name     string
+		avx, fma bool
+	}{{"avx512", true, true}, {"avx2", false, true}, {"go", false, false}} {
+		oldA, oldF := setAVX512(p.avx), setFMA(p.fma)
+		f(p.name)
+		setAVX512(oldA)
+		setFMA(oldF)
+	}
+}
+
 // TestCondMLPGrad checks the float64 CondMLP's gradient against finite
 // differences (checkGrad) with every activation, on both kernel paths and
 // with a row count that leaves a partial tile and a tail of < 4 rows.
 func TestCondMLPGrad(t *testing.T) {
-	for _, avx := range []bool{true, false} {
-		old := setAVX512(avx)
+	forKernelPaths(t, func(path string) {
 		for _, act := range []Act{ActSiLU, ActReLU, ActIdentity} {
 			rng := rand.New(rand.NewPCG(7, uint64(act)))
 			fc := newFusedCase(rng, fusedTile+7)
 			op := fc.op(act, Float64)
 			checkGrad(t, gradCase{
-				name: fmt.Sprintf("CondMLP/%v/avx512=%v", act, hasAVX512),
+				name: fmt.Sprintf("CondMLP/%v/%s", act, path),
 				vars: fc.vars,
 				f: func(tp *Tape, v []*Node) *Node {
 					x, ls := fc.layers(v)
@@ -87,8 +100,7 @@ func TestCondMLPGrad(t *testing.T) {
 				},
 			}, 3)
 		}
-		setAVX512(old)
-	}
+	})
 }
 
 // TestCondMLPMatchesTape compares the fused float64 loss and gradients with
@@ -141,8 +153,7 @@ func TestCondMLPMatchesTape(t *testing.T) {
 // operation, accumulated over ~10 layers and sums of ~100 terms, stay below
 // 1e−4 of the gradient's scale.
 func TestCondMLPFloat32(t *testing.T) {
-	for _, avx := range []bool{true, false} {
-		old := setAVX512(avx)
+	forKernelPaths(t, func(path string) {
 		rng := rand.New(rand.NewPCG(5, 9))
 		fc := newFusedCase(rng, 3*fusedTile+5)
 		ps := newVars(gradCase{vars: fc.vars}, rng)
@@ -154,18 +165,17 @@ func TestCondMLPFloat32(t *testing.T) {
 		}
 		l64, g64 := run(Float64)
 		l32, g32 := run(Float32)
-		require.InDelta(t, l64, l32, 1e-5*math.Abs(l64), "avx512=%v", hasAVX512)
+		require.InDelta(t, l64, l32, 1e-5*math.Abs(l64), path)
 		for i := range g64 {
 			scale := 0.0
 			for _, v := range g64[i] {
 				scale = max(scale, math.Abs(v))
 			}
 			for j := range g64[i] {
-				require.InDelta(t, g64[i][j], g32[i][j], 1e-4*scale, "avx512=%v input %d [%d]", hasAVX512, i, j)
+				require.InDelta(t, g64[i][j], g32[i][j], 1e-4*scale, "%s: input %d [%d]", path, i, j)
 			}
 		}
-		setAVX512(old)
-	}
+	})
 }
 
 // TestFusedKernels compares the assembly kernels with the Go loops on
