@@ -212,16 +212,8 @@ func (s *fusedState[F]) setup(x *Node, layers []FusedLayer, grad bool) {
 	s.h[0] = growT(s.h[0], fusedTile*x.Cols)
 	for k, l := range layers {
 		in, out := l.W.Cols, l.W.Rows
-		s.in[k], s.out[k] = in, out
 		maxW = max(maxW, out)
-		s.w[k] = growT(s.w[k], out*in)
-		toF(s.w[k], l.W.Data)
-		s.wt[k] = growT(s.wt[k], in*out)
-		for o := range out {
-			for i := range in {
-				s.wt[k][i*out+o] = s.w[k][o*in+i]
-			}
-		}
+		s.setLayer(k, l.W.Data, in, out)
 		s.b[k] = s.b[k][:0]
 		if l.B != nil {
 			s.b[k] = growT(s.b[k], out)
@@ -234,8 +226,6 @@ func (s *fusedState[F]) setup(x *Node, layers []FusedLayer, grad bool) {
 			s.tab[k][j] = growT(s.tab[k][j], len(tb.Data))
 			toF(s.tab[k][j], tb.Data)
 		}
-		s.h[k+1] = growT(s.h[k+1], fusedTile*out)
-		s.g[k] = growT(s.g[k], fusedTile*out)
 		if grad {
 			s.dw[k] = growT(s.dw[k], out*in)
 			clear(s.dw[k])
@@ -439,20 +429,26 @@ func (s *fusedState[F]) setWeights(ws [][]float64, widths []int) {
 		if len(w) != out*in {
 			panic(fmt.Sprintf("ad: CondMLPInfer.SetWeights: layer %d has %d weights, want %d×%d", k, len(w), out, in))
 		}
-		s.in[k], s.out[k] = in, out
-		s.w[k] = growT(s.w[k], out*in)
-		toF(s.w[k], w)
-		s.wt[k] = growT(s.wt[k], in*out)
-		for o := range out {
-			for i := range in {
-				s.wt[k][i*out+o] = s.w[k][o*in+i]
-			}
-		}
+		s.setLayer(k, w, in, out)
 		s.b[k] = growT(s.b[k], out)
 		clear(s.b[k])
-		s.h[k+1] = growT(s.h[k+1], fusedTile*out)
-		s.g[k] = growT(s.g[k], fusedTile*out)
 	}
+}
+
+// setLayer converts layer k's weights w (out×in) to F, with their
+// transpose, and sizes the layer's tile buffers.
+func (s *fusedState[F]) setLayer(k int, w []float64, in, out int) {
+	s.in[k], s.out[k] = in, out
+	s.w[k] = growT(s.w[k], out*in)
+	toF(s.w[k], w)
+	s.wt[k] = growT(s.wt[k], in*out)
+	for o := range out {
+		for i := range in {
+			s.wt[k][i*out+o] = s.w[k][o*in+i]
+		}
+	}
+	s.h[k+1] = growT(s.h[k+1], fusedTile*out)
+	s.g[k] = growT(s.g[k], fusedTile*out)
 }
 
 func (s *fusedState[F]) infer(act Act, residual []bool, y, x []float64, rows int) {
