@@ -465,7 +465,11 @@ func (s *fusedState[F]) infer(act Act, residual []bool, y, x []float64, rows int
 			}
 			gemmAcc(a, out, h, in, 1, s.wt[k], out, nr, out, in)
 			if k < L-1 {
-				actFwd(act, a, s.g[k][:nr*out])
+				var g []F // act' is not needed, but the float32 kernel writes it
+				if isF32[F]() {
+					g = s.g[k][:nr*out]
+				}
+				actFwd(act, a, g)
 				if residual[k] {
 					vadd(a, h)
 				}

@@ -91,10 +91,14 @@ func vmulTo[F Float](dst, x, y []F) {
 	}
 }
 
-// actFwd overwrites the pre-activation a with act(a) and writes act'(a)
-// into g: for SiLU, s = σ(a), act = a·s and act' = s + act·(1 − s).
+// actFwd overwrites the pre-activation a with act(a) and, unless g is nil,
+// writes act'(a) into g: for SiLU, s = σ(a), act = a·s and
+// act' = s + act·(1 − s). The float32 AVX-512 kernel computes both in one
+// pass, so it needs g even for inference; float64 skips it when nil.
 func actFwd[F Float](act Act, a, g []F) {
-	g = g[:len(a)]
+	if g != nil {
+		g = g[:len(a)]
+	}
 	switch act {
 	case ActIdentity:
 		for i := range g {
@@ -103,9 +107,14 @@ func actFwd[F Float](act Act, a, g []F) {
 	case ActReLU:
 		for i, v := range a {
 			if v > 0 {
-				g[i] = 1
+				if g != nil {
+					g[i] = 1
+				}
 			} else {
-				a[i], g[i] = 0, 0
+				a[i] = 0
+				if g != nil {
+					g[i] = 0
+				}
 			}
 		}
 	case ActSiLU:
@@ -113,13 +122,17 @@ func actFwd[F Float](act Act, a, g []F) {
 			return
 		}
 		if isF32[F]() {
-			if hasAVX512 {
-				silu32((*float32)(unsafe.Pointer(&a[0])), (*float32)(unsafe.Pointer(&g[0])), len(a))
+			if hasAVX512 && g != nil {
+				silu32(&f32s(a)[0], &f32s(g)[0], len(a))
 				return
 			}
 		} else {
-			a64 := unsafe.Slice((*float64)(unsafe.Pointer(&a[0])), len(a))
-			g64 := unsafe.Slice((*float64)(unsafe.Pointer(&g[0])), len(a))
+			a64 := f64s(a)
+			if g == nil {
+				applyAct(ActSiLU, a64, nil)
+				return
+			}
+			g64 := f64s(g)
 			applyAct(ActSiLU, a64, g64)
 			for i, s := range g64 {
 				g64[i] = s + a64[i]*(1-s)
@@ -129,7 +142,10 @@ func actFwd[F Float](act Act, a, g []F) {
 		for i, v := range a {
 			s := 1 / (1 + math.Exp(-float64(v)))
 			u := float64(v) * s
-			a[i], g[i] = F(u), F(s+u*(1-s))
+			a[i] = F(u)
+			if g != nil {
+				g[i] = F(s + u*(1-s))
+			}
 		}
 	}
 }
