@@ -14,467 +14,293 @@
 // FMA chains, 4 vector loads and 4 broadcasts per 16 FMAs). With nv = 1 only
 // the first vector is used and k is unrolled by two into a second set of
 // accumulators, to keep 8 chains in flight. Masked lanes are neither loaded
-// nor stored.
+// nor stored. The float32 and float64 kernels are one macro each, given the
+// instructions of the element type and the log2 of its size.
+
+#define GEMMBLOCK(SH, MOVZ, MOVU, BCAST, FMA, ADD) \
+	MOVQ masks+64(FP), AX; \
+	KMOVW AX, K1; \
+	SHRQ $16, AX; \
+	KMOVW AX, K2; \
+	SHRQ $16, AX; \
+	KMOVW AX, K3; \
+	SHRQ $16, AX; \
+	KMOVW AX, K4; \
+	MOVQ c+0(FP), DI; \
+	MOVQ ldc+8(FP), R8; \
+	SHLQ $SH, R8; \
+	LEAQ (DI)(R8*1), R12; \
+	LEAQ (R12)(R8*1), R13; \
+	LEAQ (R13)(R8*1), R14; \
+	MOVQ a+16(FP), SI; \
+	MOVQ ars+24(FP), R9; \
+	SHLQ $SH, R9; \
+	LEAQ (SI)(R9*1), BX; \
+	LEAQ (BX)(R9*1), AX; \
+	ADDQ AX, R9; \
+	MOVQ acs+32(FP), R10; \
+	SHLQ $SH, R10; \
+	MOVQ b+40(FP), DX; \
+	MOVQ ldb+48(FP), R11; \
+	SHLQ $SH, R11; \
+	MOVQ k+56(FP), CX; \
+	MOVQ nv+72(FP), R8; \
+	CMPQ R8, $1; \
+	JEQ  one; \
+	MOVZ 0(DI), K1, Z0; \
+	MOVZ 64(DI), K2, Z1; \
+	MOVZ 128(DI), K3, Z2; \
+	MOVZ 192(DI), K4, Z3; \
+	MOVZ 0(R12), K1, Z4; \
+	MOVZ 64(R12), K2, Z5; \
+	MOVZ 128(R12), K3, Z6; \
+	MOVZ 192(R12), K4, Z7; \
+	MOVZ 0(R13), K1, Z8; \
+	MOVZ 64(R13), K2, Z9; \
+	MOVZ 128(R13), K3, Z10; \
+	MOVZ 192(R13), K4, Z11; \
+	MOVZ 0(R14), K1, Z12; \
+	MOVZ 64(R14), K2, Z13; \
+	MOVZ 128(R14), K3, Z14; \
+	MOVZ 192(R14), K4, Z15; \
+loop4: \
+	MOVZ 0(DX), K1, Z16; \
+	MOVZ 64(DX), K2, Z17; \
+	MOVZ 128(DX), K3, Z18; \
+	MOVZ 192(DX), K4, Z19; \
+	BCAST (SI), Z20; \
+	BCAST (BX), Z21; \
+	BCAST (AX), Z22; \
+	BCAST (R9), Z23; \
+	FMA Z16, Z20, Z0; \
+	FMA Z17, Z20, Z1; \
+	FMA Z18, Z20, Z2; \
+	FMA Z19, Z20, Z3; \
+	FMA Z16, Z21, Z4; \
+	FMA Z17, Z21, Z5; \
+	FMA Z18, Z21, Z6; \
+	FMA Z19, Z21, Z7; \
+	FMA Z16, Z22, Z8; \
+	FMA Z17, Z22, Z9; \
+	FMA Z18, Z22, Z10; \
+	FMA Z19, Z22, Z11; \
+	FMA Z16, Z23, Z12; \
+	FMA Z17, Z23, Z13; \
+	FMA Z18, Z23, Z14; \
+	FMA Z19, Z23, Z15; \
+	ADDQ R10, SI; \
+	ADDQ R10, BX; \
+	ADDQ R10, AX; \
+	ADDQ R10, R9; \
+	ADDQ R11, DX; \
+	DECQ CX; \
+	JNZ  loop4; \
+	MOVU Z0, K1, 0(DI); \
+	MOVU Z1, K2, 64(DI); \
+	MOVU Z2, K3, 128(DI); \
+	MOVU Z3, K4, 192(DI); \
+	MOVU Z4, K1, 0(R12); \
+	MOVU Z5, K2, 64(R12); \
+	MOVU Z6, K3, 128(R12); \
+	MOVU Z7, K4, 192(R12); \
+	MOVU Z8, K1, 0(R13); \
+	MOVU Z9, K2, 64(R13); \
+	MOVU Z10, K3, 128(R13); \
+	MOVU Z11, K4, 192(R13); \
+	MOVU Z12, K1, 0(R14); \
+	MOVU Z13, K2, 64(R14); \
+	MOVU Z14, K3, 128(R14); \
+	MOVU Z15, K4, 192(R14); \
+	VZEROUPPER; \
+	RET; \
+one: \
+	MOVZ (DI), K1, Z0; \
+	VPXORD Z4, Z4, Z4; \
+	MOVZ (R12), K1, Z1; \
+	VPXORD Z5, Z5, Z5; \
+	MOVZ (R13), K1, Z2; \
+	VPXORD Z6, Z6, Z6; \
+	MOVZ (R14), K1, Z3; \
+	VPXORD Z7, Z7, Z7; \
+pair1: \
+	CMPQ CX, $2; \
+	JLT  tail1; \
+	MOVZ (DX), K1, Z16; \
+	MOVZ (DX)(R11*1), K1, Z17; \
+	BCAST (SI), Z20; \
+	BCAST (BX), Z21; \
+	BCAST (AX), Z22; \
+	BCAST (R9), Z23; \
+	FMA Z16, Z20, Z0; \
+	FMA Z16, Z21, Z1; \
+	FMA Z16, Z22, Z2; \
+	FMA Z16, Z23, Z3; \
+	BCAST (SI)(R10*1), Z24; \
+	BCAST (BX)(R10*1), Z25; \
+	BCAST (AX)(R10*1), Z26; \
+	BCAST (R9)(R10*1), Z27; \
+	FMA Z17, Z24, Z4; \
+	FMA Z17, Z25, Z5; \
+	FMA Z17, Z26, Z6; \
+	FMA Z17, Z27, Z7; \
+	LEAQ (SI)(R10*2), SI; \
+	LEAQ (BX)(R10*2), BX; \
+	LEAQ (AX)(R10*2), AX; \
+	LEAQ (R9)(R10*2), R9; \
+	LEAQ (DX)(R11*2), DX; \
+	SUBQ $2, CX; \
+	JMP  pair1; \
+tail1: \
+	TESTQ CX, CX; \
+	JZ    done1; \
+	MOVZ (DX), K1, Z16; \
+	BCAST (SI), Z20; \
+	BCAST (BX), Z21; \
+	BCAST (AX), Z22; \
+	BCAST (R9), Z23; \
+	FMA Z16, Z20, Z0; \
+	FMA Z16, Z21, Z1; \
+	FMA Z16, Z22, Z2; \
+	FMA Z16, Z23, Z3; \
+done1: \
+	ADD Z4, Z0, Z0; \
+	MOVU Z0, K1, (DI); \
+	ADD Z5, Z1, Z1; \
+	MOVU Z1, K1, (R12); \
+	ADD Z6, Z2, Z2; \
+	MOVU Z2, K1, (R13); \
+	ADD Z7, Z3, Z3; \
+	MOVU Z3, K1, (R14); \
+	VZEROUPPER; \
+	RET
+
+#define VADDK(LANES, MOVZ, MOVU, ADD) \
+	MOVQ dst+0(FP), DI; \
+	MOVQ x+8(FP), SI; \
+	MOVQ n+16(FP), CX; \
+loop: \
+	CMPQ CX, $LANES; \
+	JLT  tail; \
+	MOVU (DI), Z0; \
+	ADD (SI), Z0, Z0; \
+	MOVU Z0, (DI); \
+	ADDQ $64, DI; \
+	ADDQ $64, SI; \
+	SUBQ $LANES, CX; \
+	JMP  loop; \
+tail: \
+	TESTQ CX, CX; \
+	JZ    done; \
+	MOVQ  $1, AX; \
+	SHLQ  CX, AX; \
+	DECQ  AX; \
+	KMOVW AX, K1; \
+	MOVZ (DI), K1, Z0; \
+	MOVZ (SI), K1, Z1; \
+	ADD Z1, Z0, Z0; \
+	MOVU Z0, K1, (DI); \
+done: \
+	VZEROUPPER; \
+	RET
+
+#define VMULK(LANES, MOVZ, MOVU, MUL) \
+	MOVQ dst+0(FP), DI; \
+	MOVQ x+8(FP), SI; \
+	MOVQ y+16(FP), DX; \
+	MOVQ n+24(FP), CX; \
+loop: \
+	CMPQ CX, $LANES; \
+	JLT  tail; \
+	MOVU (SI), Z0; \
+	MUL (DX), Z0, Z0; \
+	MOVU Z0, (DI); \
+	ADDQ $64, DI; \
+	ADDQ $64, SI; \
+	ADDQ $64, DX; \
+	SUBQ $LANES, CX; \
+	JMP  loop; \
+tail: \
+	TESTQ CX, CX; \
+	JZ    done; \
+	MOVQ  $1, AX; \
+	SHLQ  CX, AX; \
+	DECQ  AX; \
+	KMOVW AX, K1; \
+	MOVZ (SI), K1, Z0; \
+	MOVZ (DX), K1, Z1; \
+	MUL Z1, Z0, Z0; \
+	MOVU Z0, K1, (DI); \
+done: \
+	VZEROUPPER; \
+	RET
+
+#define TABLEROWS(SH, MOVZ, MOVU, ADD, TGT) \
+	MOVQ masks+48(FP), AX; \
+	KMOVW AX, K1; \
+	SHRQ $16, AX; \
+	KMOVW AX, K2; \
+	SHRQ $16, AX; \
+	KMOVW AX, K3; \
+	SHRQ $16, AX; \
+	KMOVW AX, K4; \
+	MOVQ seq+0(FP), DI; \
+	MOVQ tab+8(FP), SI; \
+	MOVQ keys+16(FP), DX; \
+	MOVQ kstride+24(FP), R8; \
+	SHLQ $3, R8; \
+	MOVQ rows+32(FP), CX; \
+	MOVQ width+40(FP), R9; \
+	SHLQ $SH, R9; \
+	TESTQ CX, CX; \
+	JZ   done; \
+loop: \
+	MOVQ (DX), AX; \
+	IMULQ R9, AX; \
+	ADDQ SI, AX; \
+	MOVZ 0(DI), K1, Z0; \
+	MOVZ 0(AX), K1, Z4; \
+	ADD Z4, Z0, Z0; \
+	MOVZ 64(DI), K2, Z1; \
+	MOVZ 64(AX), K2, Z5; \
+	ADD Z5, Z1, Z1; \
+	MOVZ 128(DI), K3, Z2; \
+	MOVZ 128(AX), K3, Z6; \
+	ADD Z6, Z2, Z2; \
+	MOVZ 192(DI), K4, Z3; \
+	MOVZ 192(AX), K4, Z7; \
+	ADD Z7, Z3, Z3; \
+	MOVU Z0, K1, 0(TGT); \
+	MOVU Z1, K2, 64(TGT); \
+	MOVU Z2, K3, 128(TGT); \
+	MOVU Z3, K4, 192(TGT); \
+	ADDQ R9, DI; \
+	ADDQ R8, DX; \
+	DECQ CX; \
+	JNZ  loop; \
+done: \
+	VZEROUPPER; \
+	RET
 
 TEXT ·gemm32Block(SB), NOSPLIT, $0-80
-	MOVQ masks+64(FP), AX
-	KMOVW AX, K1
-	SHRQ $16, AX
-	KMOVW AX, K2
-	SHRQ $16, AX
-	KMOVW AX, K3
-	SHRQ $16, AX
-	KMOVW AX, K4
-	MOVQ c+0(FP), DI
-	MOVQ ldc+8(FP), R8
-	SHLQ $2, R8
-	LEAQ (DI)(R8*1), R12
-	LEAQ (R12)(R8*1), R13
-	LEAQ (R13)(R8*1), R14
-	MOVQ a+16(FP), SI
-	MOVQ ars+24(FP), R9
-	SHLQ $2, R9
-	LEAQ (SI)(R9*1), BX
-	LEAQ (BX)(R9*1), AX
-	ADDQ AX, R9
-	MOVQ acs+32(FP), R10
-	SHLQ $2, R10
-	MOVQ b+40(FP), DX
-	MOVQ ldb+48(FP), R11
-	SHLQ $2, R11
-	MOVQ k+56(FP), CX
-	MOVQ nv+72(FP), R8
-	CMPQ R8, $1
-	JEQ  one
-	VMOVUPS.Z 0(DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Z1
-	VMOVUPS.Z 128(DI), K3, Z2
-	VMOVUPS.Z 192(DI), K4, Z3
-	VMOVUPS.Z 0(R12), K1, Z4
-	VMOVUPS.Z 64(R12), K2, Z5
-	VMOVUPS.Z 128(R12), K3, Z6
-	VMOVUPS.Z 192(R12), K4, Z7
-	VMOVUPS.Z 0(R13), K1, Z8
-	VMOVUPS.Z 64(R13), K2, Z9
-	VMOVUPS.Z 128(R13), K3, Z10
-	VMOVUPS.Z 192(R13), K4, Z11
-	VMOVUPS.Z 0(R14), K1, Z12
-	VMOVUPS.Z 64(R14), K2, Z13
-	VMOVUPS.Z 128(R14), K3, Z14
-	VMOVUPS.Z 192(R14), K4, Z15
-
-loop4:
-	VMOVUPS.Z 0(DX), K1, Z16
-	VMOVUPS.Z 64(DX), K2, Z17
-	VMOVUPS.Z 128(DX), K3, Z18
-	VMOVUPS.Z 192(DX), K4, Z19
-	VBROADCASTSS (SI), Z20
-	VBROADCASTSS (BX), Z21
-	VBROADCASTSS (AX), Z22
-	VBROADCASTSS (R9), Z23
-	VFMADD231PS Z16, Z20, Z0
-	VFMADD231PS Z17, Z20, Z1
-	VFMADD231PS Z18, Z20, Z2
-	VFMADD231PS Z19, Z20, Z3
-	VFMADD231PS Z16, Z21, Z4
-	VFMADD231PS Z17, Z21, Z5
-	VFMADD231PS Z18, Z21, Z6
-	VFMADD231PS Z19, Z21, Z7
-	VFMADD231PS Z16, Z22, Z8
-	VFMADD231PS Z17, Z22, Z9
-	VFMADD231PS Z18, Z22, Z10
-	VFMADD231PS Z19, Z22, Z11
-	VFMADD231PS Z16, Z23, Z12
-	VFMADD231PS Z17, Z23, Z13
-	VFMADD231PS Z18, Z23, Z14
-	VFMADD231PS Z19, Z23, Z15
-	ADDQ R10, SI
-	ADDQ R10, BX
-	ADDQ R10, AX
-	ADDQ R10, R9
-	ADDQ R11, DX
-	DECQ CX
-	JNZ  loop4
-	VMOVUPS Z0, K1, 0(DI)
-	VMOVUPS Z1, K2, 64(DI)
-	VMOVUPS Z2, K3, 128(DI)
-	VMOVUPS Z3, K4, 192(DI)
-	VMOVUPS Z4, K1, 0(R12)
-	VMOVUPS Z5, K2, 64(R12)
-	VMOVUPS Z6, K3, 128(R12)
-	VMOVUPS Z7, K4, 192(R12)
-	VMOVUPS Z8, K1, 0(R13)
-	VMOVUPS Z9, K2, 64(R13)
-	VMOVUPS Z10, K3, 128(R13)
-	VMOVUPS Z11, K4, 192(R13)
-	VMOVUPS Z12, K1, 0(R14)
-	VMOVUPS Z13, K2, 64(R14)
-	VMOVUPS Z14, K3, 128(R14)
-	VMOVUPS Z15, K4, 192(R14)
-	VZEROUPPER
-	RET
-
-one:
-	VMOVUPS.Z (DI), K1, Z0
-	VPXORD Z4, Z4, Z4
-	VMOVUPS.Z (R12), K1, Z1
-	VPXORD Z5, Z5, Z5
-	VMOVUPS.Z (R13), K1, Z2
-	VPXORD Z6, Z6, Z6
-	VMOVUPS.Z (R14), K1, Z3
-	VPXORD Z7, Z7, Z7
-
-pair1:
-	CMPQ CX, $2
-	JLT  tail1
-	VMOVUPS.Z (DX), K1, Z16
-	VMOVUPS.Z (DX)(R11*1), K1, Z17
-	VBROADCASTSS (SI), Z20
-	VBROADCASTSS (BX), Z21
-	VBROADCASTSS (AX), Z22
-	VBROADCASTSS (R9), Z23
-	VFMADD231PS Z16, Z20, Z0
-	VFMADD231PS Z16, Z21, Z1
-	VFMADD231PS Z16, Z22, Z2
-	VFMADD231PS Z16, Z23, Z3
-	VBROADCASTSS (SI)(R10*1), Z24
-	VBROADCASTSS (BX)(R10*1), Z25
-	VBROADCASTSS (AX)(R10*1), Z26
-	VBROADCASTSS (R9)(R10*1), Z27
-	VFMADD231PS Z17, Z24, Z4
-	VFMADD231PS Z17, Z25, Z5
-	VFMADD231PS Z17, Z26, Z6
-	VFMADD231PS Z17, Z27, Z7
-	LEAQ (SI)(R10*2), SI
-	LEAQ (BX)(R10*2), BX
-	LEAQ (AX)(R10*2), AX
-	LEAQ (R9)(R10*2), R9
-	LEAQ (DX)(R11*2), DX
-	SUBQ $2, CX
-	JMP  pair1
-
-tail1:
-	TESTQ CX, CX
-	JZ    done1
-	VMOVUPS.Z (DX), K1, Z16
-	VBROADCASTSS (SI), Z20
-	VBROADCASTSS (BX), Z21
-	VBROADCASTSS (AX), Z22
-	VBROADCASTSS (R9), Z23
-	VFMADD231PS Z16, Z20, Z0
-	VFMADD231PS Z16, Z21, Z1
-	VFMADD231PS Z16, Z22, Z2
-	VFMADD231PS Z16, Z23, Z3
-
-done1:
-	VADDPS Z4, Z0, Z0
-	VMOVUPS Z0, K1, (DI)
-	VADDPS Z5, Z1, Z1
-	VMOVUPS Z1, K1, (R12)
-	VADDPS Z6, Z2, Z2
-	VMOVUPS Z2, K1, (R13)
-	VADDPS Z7, Z3, Z3
-	VMOVUPS Z3, K1, (R14)
-	VZEROUPPER
-	RET
+	GEMMBLOCK(2, VMOVUPS.Z, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
 
 TEXT ·gemm64Block(SB), NOSPLIT, $0-80
-	MOVQ masks+64(FP), AX
-	KMOVW AX, K1
-	SHRQ $16, AX
-	KMOVW AX, K2
-	SHRQ $16, AX
-	KMOVW AX, K3
-	SHRQ $16, AX
-	KMOVW AX, K4
-	MOVQ c+0(FP), DI
-	MOVQ ldc+8(FP), R8
-	SHLQ $3, R8
-	LEAQ (DI)(R8*1), R12
-	LEAQ (R12)(R8*1), R13
-	LEAQ (R13)(R8*1), R14
-	MOVQ a+16(FP), SI
-	MOVQ ars+24(FP), R9
-	SHLQ $3, R9
-	LEAQ (SI)(R9*1), BX
-	LEAQ (BX)(R9*1), AX
-	ADDQ AX, R9
-	MOVQ acs+32(FP), R10
-	SHLQ $3, R10
-	MOVQ b+40(FP), DX
-	MOVQ ldb+48(FP), R11
-	SHLQ $3, R11
-	MOVQ k+56(FP), CX
-	MOVQ nv+72(FP), R8
-	CMPQ R8, $1
-	JEQ  one
-	VMOVUPD.Z 0(DI), K1, Z0
-	VMOVUPD.Z 64(DI), K2, Z1
-	VMOVUPD.Z 128(DI), K3, Z2
-	VMOVUPD.Z 192(DI), K4, Z3
-	VMOVUPD.Z 0(R12), K1, Z4
-	VMOVUPD.Z 64(R12), K2, Z5
-	VMOVUPD.Z 128(R12), K3, Z6
-	VMOVUPD.Z 192(R12), K4, Z7
-	VMOVUPD.Z 0(R13), K1, Z8
-	VMOVUPD.Z 64(R13), K2, Z9
-	VMOVUPD.Z 128(R13), K3, Z10
-	VMOVUPD.Z 192(R13), K4, Z11
-	VMOVUPD.Z 0(R14), K1, Z12
-	VMOVUPD.Z 64(R14), K2, Z13
-	VMOVUPD.Z 128(R14), K3, Z14
-	VMOVUPD.Z 192(R14), K4, Z15
+	GEMMBLOCK(3, VMOVUPD.Z, VMOVUPD, VBROADCASTSD, VFMADD231PD, VADDPD)
 
-loop4:
-	VMOVUPD.Z 0(DX), K1, Z16
-	VMOVUPD.Z 64(DX), K2, Z17
-	VMOVUPD.Z 128(DX), K3, Z18
-	VMOVUPD.Z 192(DX), K4, Z19
-	VBROADCASTSD (SI), Z20
-	VBROADCASTSD (BX), Z21
-	VBROADCASTSD (AX), Z22
-	VBROADCASTSD (R9), Z23
-	VFMADD231PD Z16, Z20, Z0
-	VFMADD231PD Z17, Z20, Z1
-	VFMADD231PD Z18, Z20, Z2
-	VFMADD231PD Z19, Z20, Z3
-	VFMADD231PD Z16, Z21, Z4
-	VFMADD231PD Z17, Z21, Z5
-	VFMADD231PD Z18, Z21, Z6
-	VFMADD231PD Z19, Z21, Z7
-	VFMADD231PD Z16, Z22, Z8
-	VFMADD231PD Z17, Z22, Z9
-	VFMADD231PD Z18, Z22, Z10
-	VFMADD231PD Z19, Z22, Z11
-	VFMADD231PD Z16, Z23, Z12
-	VFMADD231PD Z17, Z23, Z13
-	VFMADD231PD Z18, Z23, Z14
-	VFMADD231PD Z19, Z23, Z15
-	ADDQ R10, SI
-	ADDQ R10, BX
-	ADDQ R10, AX
-	ADDQ R10, R9
-	ADDQ R11, DX
-	DECQ CX
-	JNZ  loop4
-	VMOVUPD Z0, K1, 0(DI)
-	VMOVUPD Z1, K2, 64(DI)
-	VMOVUPD Z2, K3, 128(DI)
-	VMOVUPD Z3, K4, 192(DI)
-	VMOVUPD Z4, K1, 0(R12)
-	VMOVUPD Z5, K2, 64(R12)
-	VMOVUPD Z6, K3, 128(R12)
-	VMOVUPD Z7, K4, 192(R12)
-	VMOVUPD Z8, K1, 0(R13)
-	VMOVUPD Z9, K2, 64(R13)
-	VMOVUPD Z10, K3, 128(R13)
-	VMOVUPD Z11, K4, 192(R13)
-	VMOVUPD Z12, K1, 0(R14)
-	VMOVUPD Z13, K2, 64(R14)
-	VMOVUPD Z14, K3, 128(R14)
-	VMOVUPD Z15, K4, 192(R14)
-	VZEROUPPER
-	RET
+// func vadd32(dst, x *float32, n int): dst[i] += x[i]; vmul32(dst, x, y, n): dst[i] = x[i]·y[i]
+// (and vadd64, vmul64 alike), the tail masked.
 
-one:
-	VMOVUPD.Z (DI), K1, Z0
-	VPXORD Z4, Z4, Z4
-	VMOVUPD.Z (R12), K1, Z1
-	VPXORD Z5, Z5, Z5
-	VMOVUPD.Z (R13), K1, Z2
-	VPXORD Z6, Z6, Z6
-	VMOVUPD.Z (R14), K1, Z3
-	VPXORD Z7, Z7, Z7
-
-pair1:
-	CMPQ CX, $2
-	JLT  tail1
-	VMOVUPD.Z (DX), K1, Z16
-	VMOVUPD.Z (DX)(R11*1), K1, Z17
-	VBROADCASTSD (SI), Z20
-	VBROADCASTSD (BX), Z21
-	VBROADCASTSD (AX), Z22
-	VBROADCASTSD (R9), Z23
-	VFMADD231PD Z16, Z20, Z0
-	VFMADD231PD Z16, Z21, Z1
-	VFMADD231PD Z16, Z22, Z2
-	VFMADD231PD Z16, Z23, Z3
-	VBROADCASTSD (SI)(R10*1), Z24
-	VBROADCASTSD (BX)(R10*1), Z25
-	VBROADCASTSD (AX)(R10*1), Z26
-	VBROADCASTSD (R9)(R10*1), Z27
-	VFMADD231PD Z17, Z24, Z4
-	VFMADD231PD Z17, Z25, Z5
-	VFMADD231PD Z17, Z26, Z6
-	VFMADD231PD Z17, Z27, Z7
-	LEAQ (SI)(R10*2), SI
-	LEAQ (BX)(R10*2), BX
-	LEAQ (AX)(R10*2), AX
-	LEAQ (R9)(R10*2), R9
-	LEAQ (DX)(R11*2), DX
-	SUBQ $2, CX
-	JMP  pair1
-
-tail1:
-	TESTQ CX, CX
-	JZ    done1
-	VMOVUPD.Z (DX), K1, Z16
-	VBROADCASTSD (SI), Z20
-	VBROADCASTSD (BX), Z21
-	VBROADCASTSD (AX), Z22
-	VBROADCASTSD (R9), Z23
-	VFMADD231PD Z16, Z20, Z0
-	VFMADD231PD Z16, Z21, Z1
-	VFMADD231PD Z16, Z22, Z2
-	VFMADD231PD Z16, Z23, Z3
-
-done1:
-	VADDPD Z4, Z0, Z0
-	VMOVUPD Z0, K1, (DI)
-	VADDPD Z5, Z1, Z1
-	VMOVUPD Z1, K1, (R12)
-	VADDPD Z6, Z2, Z2
-	VMOVUPD Z2, K1, (R13)
-	VADDPD Z7, Z3, Z3
-	VMOVUPD Z3, K1, (R14)
-	VZEROUPPER
-	RET
-
-// func vadd32(dst, x *float32, n int)
 TEXT ·vadd32(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ n+16(FP), CX
+	VADDK(16, VMOVUPS.Z, VMOVUPS, VADDPS)
 
-vaddloop32:
-	CMPQ CX, $16
-	JLT  vaddtail32
-	VMOVUPS (DI), Z0
-	VADDPS (SI), Z0, Z0
-	VMOVUPS Z0, (DI)
-	ADDQ $64, DI
-	ADDQ $64, SI
-	SUBQ $16, CX
-	JMP  vaddloop32
-
-vaddtail32:
-	TESTQ CX, CX
-	JZ    vadddone32
-	MOVQ  $1, AX
-	SHLQ  CX, AX
-	DECQ  AX
-	KMOVW AX, K1
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z (SI), K1, Z1
-	VADDPS Z1, Z0, Z0
-	VMOVUPS Z0, K1, (DI)
-
-vadddone32:
-	VZEROUPPER
-	RET
-
-// func vmul32(dst, x, y *float32, n int)
-TEXT ·vmul32(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ y+16(FP), DX
-	MOVQ n+24(FP), CX
-
-vmulloop32:
-	CMPQ CX, $16
-	JLT  vmultail32
-	VMOVUPS (SI), Z0
-	VMULPS (DX), Z0, Z0
-	VMOVUPS Z0, (DI)
-	ADDQ $64, DI
-	ADDQ $64, SI
-	ADDQ $64, DX
-	SUBQ $16, CX
-	JMP  vmulloop32
-
-vmultail32:
-	TESTQ CX, CX
-	JZ    vmuldone32
-	MOVQ  $1, AX
-	SHLQ  CX, AX
-	DECQ  AX
-	KMOVW AX, K1
-	VMOVUPS.Z (SI), K1, Z0
-	VMOVUPS.Z (DX), K1, Z1
-	VMULPS Z1, Z0, Z0
-	VMOVUPS Z0, K1, (DI)
-
-vmuldone32:
-	VZEROUPPER
-	RET
-
-// func vadd64(dst, x *float64, n int)
 TEXT ·vadd64(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ n+16(FP), CX
+	VADDK(8, VMOVUPD.Z, VMOVUPD, VADDPD)
 
-vaddloop64:
-	CMPQ CX, $8
-	JLT  vaddtail64
-	VMOVUPD (DI), Z0
-	VADDPD (SI), Z0, Z0
-	VMOVUPD Z0, (DI)
-	ADDQ $64, DI
-	ADDQ $64, SI
-	SUBQ $8, CX
-	JMP  vaddloop64
+TEXT ·vmul32(SB), NOSPLIT, $0-32
+	VMULK(16, VMOVUPS.Z, VMOVUPS, VMULPS)
 
-vaddtail64:
-	TESTQ CX, CX
-	JZ    vadddone64
-	MOVQ  $1, AX
-	SHLQ  CX, AX
-	DECQ  AX
-	KMOVW AX, K1
-	VMOVUPD.Z (DI), K1, Z0
-	VMOVUPD.Z (SI), K1, Z1
-	VADDPD Z1, Z0, Z0
-	VMOVUPD Z0, K1, (DI)
-
-vadddone64:
-	VZEROUPPER
-	RET
-
-// func vmul64(dst, x, y *float64, n int)
 TEXT ·vmul64(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ y+16(FP), DX
-	MOVQ n+24(FP), CX
-
-vmulloop64:
-	CMPQ CX, $8
-	JLT  vmultail64
-	VMOVUPD (SI), Z0
-	VMULPD (DX), Z0, Z0
-	VMOVUPD Z0, (DI)
-	ADDQ $64, DI
-	ADDQ $64, SI
-	ADDQ $64, DX
-	SUBQ $8, CX
-	JMP  vmulloop64
-
-vmultail64:
-	TESTQ CX, CX
-	JZ    vmuldone64
-	MOVQ  $1, AX
-	SHLQ  CX, AX
-	DECQ  AX
-	KMOVW AX, K1
-	VMOVUPD.Z (SI), K1, Z0
-	VMOVUPD.Z (DX), K1, Z1
-	VMULPD Z1, Z0, Z0
-	VMOVUPD Z0, K1, (DI)
-
-vmuldone64:
-	VZEROUPPER
-	RET
+	VMULK(8, VMOVUPD.Z, VMOVUPD, VMULPD)
 
 // func silu32(a, gr *float32, n int)
 //
@@ -546,209 +372,22 @@ siludone:
 	VZEROUPPER
 	RET
 
-
 // Table rows for CondMLP, width ≤ 4 vectors (masks as in gemm32Block):
 // gatherAdd adds tab row keys[r·kstride] to row r of seq, scatterAdd adds
 // row r of seq to tab row keys[r·kstride], for r < rows. Rows of seq are
 // consecutive, width elements each.
-
+//
 // func gatherAdd32(seq, tab *float32, keys *int, kstride, rows, width int, masks uint64)
+// (and scatterAdd32, gatherAdd64, scatterAdd64 alike)
+
 TEXT ·gatherAdd32(SB), NOSPLIT, $0-56
-	MOVQ masks+48(FP), AX
-	KMOVW AX, K1
-	SHRQ $16, AX
-	KMOVW AX, K2
-	SHRQ $16, AX
-	KMOVW AX, K3
-	SHRQ $16, AX
-	KMOVW AX, K4
-	MOVQ seq+0(FP), DI
-	MOVQ tab+8(FP), SI
-	MOVQ keys+16(FP), DX
-	MOVQ kstride+24(FP), R8
-	SHLQ $3, R8
-	MOVQ rows+32(FP), CX
-	MOVQ width+40(FP), R9
-	SHLQ $2, R9
-	TESTQ CX, CX
-	JZ   gatherAdd32done
+	TABLEROWS(2, VMOVUPS.Z, VMOVUPS, VADDPS, DI)
 
-gatherAdd32loop:
-	MOVQ (DX), AX
-	IMULQ R9, AX
-	ADDQ SI, AX
-	VMOVUPS.Z 0(DI), K1, Z0
-	VMOVUPS.Z 0(AX), K1, Z4
-	VADDPS Z4, Z0, Z0
-	VMOVUPS.Z 64(DI), K2, Z1
-	VMOVUPS.Z 64(AX), K2, Z5
-	VADDPS Z5, Z1, Z1
-	VMOVUPS.Z 128(DI), K3, Z2
-	VMOVUPS.Z 128(AX), K3, Z6
-	VADDPS Z6, Z2, Z2
-	VMOVUPS.Z 192(DI), K4, Z3
-	VMOVUPS.Z 192(AX), K4, Z7
-	VADDPS Z7, Z3, Z3
-	VMOVUPS Z0, K1, 0(DI)
-	VMOVUPS Z1, K2, 64(DI)
-	VMOVUPS Z2, K3, 128(DI)
-	VMOVUPS Z3, K4, 192(DI)
-	ADDQ R9, DI
-	ADDQ R8, DX
-	DECQ CX
-	JNZ  gatherAdd32loop
-
-gatherAdd32done:
-	VZEROUPPER
-	RET
-
-// func scatterAdd32(seq, tab *float32, keys *int, kstride, rows, width int, masks uint64)
 TEXT ·scatterAdd32(SB), NOSPLIT, $0-56
-	MOVQ masks+48(FP), AX
-	KMOVW AX, K1
-	SHRQ $16, AX
-	KMOVW AX, K2
-	SHRQ $16, AX
-	KMOVW AX, K3
-	SHRQ $16, AX
-	KMOVW AX, K4
-	MOVQ seq+0(FP), DI
-	MOVQ tab+8(FP), SI
-	MOVQ keys+16(FP), DX
-	MOVQ kstride+24(FP), R8
-	SHLQ $3, R8
-	MOVQ rows+32(FP), CX
-	MOVQ width+40(FP), R9
-	SHLQ $2, R9
-	TESTQ CX, CX
-	JZ   scatterAdd32done
+	TABLEROWS(2, VMOVUPS.Z, VMOVUPS, VADDPS, AX)
 
-scatterAdd32loop:
-	MOVQ (DX), AX
-	IMULQ R9, AX
-	ADDQ SI, AX
-	VMOVUPS.Z 0(DI), K1, Z0
-	VMOVUPS.Z 0(AX), K1, Z4
-	VADDPS Z4, Z0, Z0
-	VMOVUPS.Z 64(DI), K2, Z1
-	VMOVUPS.Z 64(AX), K2, Z5
-	VADDPS Z5, Z1, Z1
-	VMOVUPS.Z 128(DI), K3, Z2
-	VMOVUPS.Z 128(AX), K3, Z6
-	VADDPS Z6, Z2, Z2
-	VMOVUPS.Z 192(DI), K4, Z3
-	VMOVUPS.Z 192(AX), K4, Z7
-	VADDPS Z7, Z3, Z3
-	VMOVUPS Z0, K1, 0(AX)
-	VMOVUPS Z1, K2, 64(AX)
-	VMOVUPS Z2, K3, 128(AX)
-	VMOVUPS Z3, K4, 192(AX)
-	ADDQ R9, DI
-	ADDQ R8, DX
-	DECQ CX
-	JNZ  scatterAdd32loop
-
-scatterAdd32done:
-	VZEROUPPER
-	RET
-
-// func gatherAdd64(seq, tab *float64, keys *int, kstride, rows, width int, masks uint64)
 TEXT ·gatherAdd64(SB), NOSPLIT, $0-56
-	MOVQ masks+48(FP), AX
-	KMOVW AX, K1
-	SHRQ $16, AX
-	KMOVW AX, K2
-	SHRQ $16, AX
-	KMOVW AX, K3
-	SHRQ $16, AX
-	KMOVW AX, K4
-	MOVQ seq+0(FP), DI
-	MOVQ tab+8(FP), SI
-	MOVQ keys+16(FP), DX
-	MOVQ kstride+24(FP), R8
-	SHLQ $3, R8
-	MOVQ rows+32(FP), CX
-	MOVQ width+40(FP), R9
-	SHLQ $3, R9
-	TESTQ CX, CX
-	JZ   gatherAdd64done
+	TABLEROWS(3, VMOVUPD.Z, VMOVUPD, VADDPD, DI)
 
-gatherAdd64loop:
-	MOVQ (DX), AX
-	IMULQ R9, AX
-	ADDQ SI, AX
-	VMOVUPD.Z 0(DI), K1, Z0
-	VMOVUPD.Z 0(AX), K1, Z4
-	VADDPD Z4, Z0, Z0
-	VMOVUPD.Z 64(DI), K2, Z1
-	VMOVUPD.Z 64(AX), K2, Z5
-	VADDPD Z5, Z1, Z1
-	VMOVUPD.Z 128(DI), K3, Z2
-	VMOVUPD.Z 128(AX), K3, Z6
-	VADDPD Z6, Z2, Z2
-	VMOVUPD.Z 192(DI), K4, Z3
-	VMOVUPD.Z 192(AX), K4, Z7
-	VADDPD Z7, Z3, Z3
-	VMOVUPD Z0, K1, 0(DI)
-	VMOVUPD Z1, K2, 64(DI)
-	VMOVUPD Z2, K3, 128(DI)
-	VMOVUPD Z3, K4, 192(DI)
-	ADDQ R9, DI
-	ADDQ R8, DX
-	DECQ CX
-	JNZ  gatherAdd64loop
-
-gatherAdd64done:
-	VZEROUPPER
-	RET
-
-// func scatterAdd64(seq, tab *float64, keys *int, kstride, rows, width int, masks uint64)
 TEXT ·scatterAdd64(SB), NOSPLIT, $0-56
-	MOVQ masks+48(FP), AX
-	KMOVW AX, K1
-	SHRQ $16, AX
-	KMOVW AX, K2
-	SHRQ $16, AX
-	KMOVW AX, K3
-	SHRQ $16, AX
-	KMOVW AX, K4
-	MOVQ seq+0(FP), DI
-	MOVQ tab+8(FP), SI
-	MOVQ keys+16(FP), DX
-	MOVQ kstride+24(FP), R8
-	SHLQ $3, R8
-	MOVQ rows+32(FP), CX
-	MOVQ width+40(FP), R9
-	SHLQ $3, R9
-	TESTQ CX, CX
-	JZ   scatterAdd64done
-
-scatterAdd64loop:
-	MOVQ (DX), AX
-	IMULQ R9, AX
-	ADDQ SI, AX
-	VMOVUPD.Z 0(DI), K1, Z0
-	VMOVUPD.Z 0(AX), K1, Z4
-	VADDPD Z4, Z0, Z0
-	VMOVUPD.Z 64(DI), K2, Z1
-	VMOVUPD.Z 64(AX), K2, Z5
-	VADDPD Z5, Z1, Z1
-	VMOVUPD.Z 128(DI), K3, Z2
-	VMOVUPD.Z 128(AX), K3, Z6
-	VADDPD Z6, Z2, Z2
-	VMOVUPD.Z 192(DI), K4, Z3
-	VMOVUPD.Z 192(AX), K4, Z7
-	VADDPD Z7, Z3, Z3
-	VMOVUPD Z0, K1, 0(AX)
-	VMOVUPD Z1, K2, 64(AX)
-	VMOVUPD Z2, K3, 128(AX)
-	VMOVUPD Z3, K4, 192(AX)
-	ADDQ R9, DI
-	ADDQ R8, DX
-	DECQ CX
-	JNZ  scatterAdd64loop
-
-scatterAdd64done:
-	VZEROUPPER
-	RET
-
+	TABLEROWS(3, VMOVUPD.Z, VMOVUPD, VADDPD, AX)
