@@ -234,7 +234,7 @@ done: \
 	VZEROUPPER; \
 	RET
 
-#define TABLEROWS(SH, MOVZ, MOVU, ADD, TGT) \
+#define GATHERROWS(SH, MOVZ, MOVU, ADD) \
 	MOVQ masks+48(FP), AX; \
 	KMOVW AX, K1; \
 	SHRQ $16, AX; \
@@ -269,14 +269,97 @@ loop: \
 	MOVZ 192(DI), K4, Z3; \
 	MOVZ 192(AX), K4, Z7; \
 	ADD Z7, Z3, Z3; \
-	MOVU Z0, K1, 0(TGT); \
-	MOVU Z1, K2, 64(TGT); \
-	MOVU Z2, K3, 128(TGT); \
-	MOVU Z3, K4, 192(TGT); \
+	MOVU Z0, K1, 0(DI); \
+	MOVU Z1, K2, 64(DI); \
+	MOVU Z2, K3, 128(DI); \
+	MOVU Z3, K4, 192(DI); \
 	ADDQ R9, DI; \
 	ADDQ R8, DX; \
 	DECQ CX; \
 	JNZ  loop; \
+done: \
+	VZEROUPPER; \
+	RET
+
+#define SCATTERROWS(SH, MOVZ, MOVU, ADD, XOR) \
+	MOVQ masks+48(FP), AX; \
+	KMOVW AX, K1; \
+	SHRQ $16, AX; \
+	KMOVW AX, K2; \
+	SHRQ $16, AX; \
+	KMOVW AX, K3; \
+	SHRQ $16, AX; \
+	KMOVW AX, K4; \
+	MOVQ seq+0(FP), DI; \
+	MOVQ tab+8(FP), SI; \
+	MOVQ keys+16(FP), DX; \
+	MOVQ kstride+24(FP), R8; \
+	SHLQ $3, R8; \
+	MOVQ rows+32(FP), CX; \
+	MOVQ width+40(FP), R9; \
+	SHLQ $SH, R9; \
+	TESTQ CX, CX; \
+	JZ   done; \
+	MOVQ $-1, R10; \
+	XOR Z0, Z0, Z0; \
+	XOR Z1, Z1, Z1; \
+	XOR Z2, Z2, Z2; \
+	XOR Z3, Z3, Z3; \
+loop: \
+	MOVQ (DX), AX; \
+	CMPQ AX, R10; \
+	JEQ  acc; \
+	TESTQ R10, R10; \
+	JS   start; \
+	MOVQ R10, BX; \
+	IMULQ R9, BX; \
+	ADDQ SI, BX; \
+	MOVZ 0(BX), K1, Z4; \
+	ADD Z0, Z4, Z4; \
+	MOVU Z4, K1, 0(BX); \
+	MOVZ 64(BX), K2, Z5; \
+	ADD Z1, Z5, Z5; \
+	MOVU Z5, K2, 64(BX); \
+	MOVZ 128(BX), K3, Z6; \
+	ADD Z2, Z6, Z6; \
+	MOVU Z6, K3, 128(BX); \
+	MOVZ 192(BX), K4, Z7; \
+	ADD Z3, Z7, Z7; \
+	MOVU Z7, K4, 192(BX); \
+start: \
+	MOVQ AX, R10; \
+	XOR Z0, Z0, Z0; \
+	XOR Z1, Z1, Z1; \
+	XOR Z2, Z2, Z2; \
+	XOR Z3, Z3, Z3; \
+acc: \
+	MOVZ 0(DI), K1, Z4; \
+	ADD Z4, Z0, Z0; \
+	MOVZ 64(DI), K2, Z5; \
+	ADD Z5, Z1, Z1; \
+	MOVZ 128(DI), K3, Z6; \
+	ADD Z6, Z2, Z2; \
+	MOVZ 192(DI), K4, Z7; \
+	ADD Z7, Z3, Z3; \
+	ADDQ R9, DI; \
+	ADDQ R8, DX; \
+	DECQ CX; \
+	JNZ  loop; \
+	MOVQ R10, BX; \
+	IMULQ R9, BX; \
+	ADDQ SI, BX; \
+	MOVZ 0(BX), K1, Z4; \
+	ADD Z0, Z4, Z4; \
+	MOVU Z4, K1, 0(BX); \
+	MOVZ 64(BX), K2, Z5; \
+	ADD Z1, Z5, Z5; \
+	MOVU Z5, K2, 64(BX); \
+	MOVZ 128(BX), K3, Z6; \
+	ADD Z2, Z6, Z6; \
+	MOVU Z6, K3, 128(BX); \
+	MOVZ 192(BX), K4, Z7; \
+	ADD Z3, Z7, Z7; \
+	MOVU Z7, K4, 192(BX); \
 done: \
 	VZEROUPPER; \
 	RET
@@ -375,19 +458,22 @@ siludone:
 // Table rows for CondMLP, width ≤ 4 vectors (masks as in gemm32Block):
 // gatherAdd adds tab row keys[r·kstride] to row r of seq, scatterAdd adds
 // row r of seq to tab row keys[r·kstride], for r < rows. Rows of seq are
-// consecutive, width elements each.
+// consecutive, width elements each. scatterAdd sums each run of equal
+// consecutive keys in registers (from zero, in row order) and adds the sum
+// to the table row once: the replicas of one latent share its temperature,
+// so the temperature table is not loaded and stored once per row.
 //
 // func gatherAdd32(seq, tab *float32, keys *int, kstride, rows, width int, masks uint64)
 // (and scatterAdd32, gatherAdd64, scatterAdd64 alike)
 
 TEXT ·gatherAdd32(SB), NOSPLIT, $0-56
-	TABLEROWS(2, VMOVUPS.Z, VMOVUPS, VADDPS, DI)
+	GATHERROWS(2, VMOVUPS.Z, VMOVUPS, VADDPS)
 
 TEXT ·scatterAdd32(SB), NOSPLIT, $0-56
-	TABLEROWS(2, VMOVUPS.Z, VMOVUPS, VADDPS, AX)
+	SCATTERROWS(2, VMOVUPS.Z, VMOVUPS, VADDPS, VPXORD)
 
 TEXT ·gatherAdd64(SB), NOSPLIT, $0-56
-	TABLEROWS(3, VMOVUPD.Z, VMOVUPD, VADDPD, DI)
+	GATHERROWS(3, VMOVUPD.Z, VMOVUPD, VADDPD)
 
 TEXT ·scatterAdd64(SB), NOSPLIT, $0-56
-	TABLEROWS(3, VMOVUPD.Z, VMOVUPD, VADDPD, AX)
+	SCATTERROWS(3, VMOVUPD.Z, VMOVUPD, VADDPD, VPXORQ)

@@ -160,7 +160,8 @@ func f64s[F Float](x []F) []float64 {
 
 // tableRows adds, for r < rows, row keys[r·kstride] of the table tab
 // (rows of width) to row r of seq (gather), or row r of seq to that table
-// row (scatter, the gather's gradient). Keys must be in range (checked by
+// row (scatter, the gather's gradient; each run of equal consecutive keys
+// is summed before it is added). Keys must be in range (checked by
 // CondMLP.Loss).
 func tableRows[F Float](seq, tab []F, keys []int, kstride, rows, width int, scatter bool) {
 	if rows == 0 || width == 0 {
@@ -176,13 +177,28 @@ func tableRows[F Float](seq, tab []F, keys []int, kstride, rows, width int, scat
 	if hasAVX512 && tableRowsAVX512(seq, tab, keys, kstride, rows, width, scatter) {
 		return
 	}
-	for r := range rows {
-		k := keys[r*kstride]
-		s, t := seq[r*width:(r+1)*width], tab[k*width:(k+1)*width]
-		if scatter {
-			vadd(t, s)
-		} else {
-			vadd(s, t)
+	if !scatter {
+		for r := range rows {
+			k := keys[r*kstride]
+			vadd(seq[r*width:(r+1)*width], tab[k*width:(k+1)*width])
 		}
+		return
+	}
+	// A run of equal consecutive keys is summed first (from zero, in row
+	// order) and added to its table row once, as the assembly does.
+	for r := 0; r < rows; {
+		k, e := keys[r*kstride], r+1
+		for e < rows && keys[e*kstride] == k {
+			e++
+		}
+		t := tab[k*width : (k+1)*width]
+		for j := range t {
+			var sum F
+			for q := r; q < e; q++ {
+				sum += seq[q*width+j]
+			}
+			t[j] += sum
+		}
+		r = e
 	}
 }

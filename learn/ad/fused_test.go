@@ -241,6 +241,9 @@ func testGemmKernel[F Float](t *testing.T, rng *rand.Rand, tol float64) {
 		keys := make([]int, rows*ks)
 		for i := range keys {
 			keys[i] = rng.IntN(nt) // repeated keys: the scatter must add each row
+			if i >= 2 && rng.IntN(2) == 0 {
+				keys[i] = keys[i-2] // runs of equal keys in slot i mod 2
+			}
 		}
 		for _, scatter := range []bool{false, true} {
 			s0, t0 := append([]F(nil), seq...), append([]F(nil), tab...)
