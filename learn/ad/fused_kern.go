@@ -44,12 +44,27 @@ func gemmAcc[F Float](c []F, ldc int, a []F, ars, acs int, b []F, ldb, m, n, k i
 	gemmAccGo(c[i*ldc:], ldc, a[i*ars:], ars, acs, b, ldb, m-i, n, k)
 }
 
-// gemmAccGo is gemmAcc in Go.
+// gemmAccGo is gemmAcc in Go. Each pass over a row of C consumes four
+// rows of B, so C is loaded and stored a quarter as often as in a plain
+// axpy loop (as gemmNN).
 func gemmAccGo[F Float](c []F, ldc int, a []F, ars, acs int, b []F, ldb, m, n, k int) {
 	for i := range m {
 		ci := c[i*ldc : i*ldc+n]
-		for l := range k {
-			av := a[i*ars+l*acs]
+		ai := a[i*ars:]
+		l := 0
+		for ; l+4 <= k; l += 4 {
+			a0, a1, a2, a3 := ai[l*acs], ai[(l+1)*acs], ai[(l+2)*acs], ai[(l+3)*acs]
+			b0 := b[l*ldb : l*ldb+n]
+			b1 := b[(l+1)*ldb : (l+1)*ldb+n]
+			b2 := b[(l+2)*ldb : (l+2)*ldb+n]
+			b3 := b[(l+3)*ldb : (l+3)*ldb+n]
+			b0, b1, b2, b3 = b0[:len(ci)], b1[:len(ci)], b2[:len(ci)], b3[:len(ci)]
+			for j := range ci {
+				ci[j] += a0*b0[j] + a1*b1[j] + a2*b2[j] + a3*b3[j]
+			}
+		}
+		for ; l < k; l++ {
+			av := ai[l*acs]
 			bl := b[l*ldb : l*ldb+n]
 			bl = bl[:len(ci)]
 			for j := range ci {

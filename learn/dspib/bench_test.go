@@ -55,13 +55,15 @@ func lj7TrainerPrec(tb testing.TB, n, workers int, prec ad.Precision) *trainer {
 }
 
 // BenchmarkPhase2Epoch times one phase-2 epoch (training pass over the 60 %
-// training pairs plus the test evaluation) on 2·10⁴ LJ7-like frames.
+// training pairs plus the test evaluation) on 2·10⁴ LJ7-like frames, with
+// the noise network in float32 (default) and float64.
 //
 //	go test ./learn/dspib -run '^$' -bench Phase2Epoch -benchtime 3x -cpu 1,2
 //
-// Measured 2026-11-29 on the shared 2-core AMD EPYC (load ≈ 3, pure-go+avx2):
-// 1.60 s/epoch on 1 core, 1.23 s/epoch on 2 (fixed 128-row shards per
-// step on Workers = GOMAXPROCS goroutines).
+// Measured 2026-12-04 on the shared 2-core AMD Zen-5-class VM (AVX-512),
+// load 5–14 from other jobs, 5 rounds: float32 0.29–0.73 s/epoch on 1 core
+// (0.21–0.43 on 2), float64 0.79–2.1 s (1.1–2.6); before the fused network
+// 1.23–1.60 s.
 func BenchmarkPhase2Epoch(b *testing.B) {
 	for _, prec := range []ad.Precision{ad.Float32, ad.Float64} {
 		b.Run(prec.String(), func(b *testing.B) {
@@ -81,7 +83,15 @@ func BenchmarkPhase2Epoch(b *testing.B) {
 }
 
 // BenchmarkPhase2Step is one training step on a full batch of 512 (×16
-// replicas); it must not allocate.
+// replicas) at the LJ7 settings, float32 and float64:
+//
+//	go test ./learn/dspib -run '^$' -bench Phase2Step -benchtime 40x -cpu 1,2
+//
+// Measured 2026-12-04 (same machine and load as above): float32 7.5–22 ms
+// per step on 1 core (best of quiet moments 7.5–8.5), 6.7–34 ms on 2;
+// float64 16–87 ms. Before the fused network: 42–147 ms (float64) in the
+// same windows. PyTorch (the torch_dspib_step.py script of the issue, one
+// thread, float32) measured between them: 74–409 ms.
 func BenchmarkPhase2Step(b *testing.B) {
 	for _, prec := range []ad.Precision{ad.Float32, ad.Float64} {
 		b.Run(prec.String(), func(b *testing.B) {
@@ -98,12 +108,14 @@ func BenchmarkPhase2Step(b *testing.B) {
 }
 
 // BenchmarkGenerate measures generation throughput at 100 ancestral steps
-// with the reference network (samples/s over all cores):
+// with the reference network (samples/s over all cores), float32 and
+// float64:
 //
-//	go test ./learn/dspib -run '^$' -bench Generate -benchtime 1x -cpu 1,2
+//	go test ./learn/dspib -run '^$' -bench Generate -benchtime 3x -cpu 1,2
 //
-// Measured 2026-11-29 on the same loaded machine: ≈ 2.3·10³ samples/s on one
-// core and ≈ 2.0·10³ on two (no second core was free).
+// Measured 2026-12-04 (same machine and load): float32 8.7–41·10³
+// samples/s on one core, float64 3.7–16·10³; before the fused network
+// 3.6–6.1·10³; PyTorch 1.8–6.2·10³ in the same windows.
 func BenchmarkGenerate(b *testing.B) {
 	for _, prec := range []ad.Precision{ad.Float32, ad.Float64} {
 		b.Run(prec.String(), func(b *testing.B) {
