@@ -24,7 +24,8 @@
 // MLP with per-row conditioning tables (the D-SPIB noise network): forward
 // and backward run layer by layer over 64-row tiles that stay in cache, in
 // float32 (the default, Precision) or float64, with AVX-512 kernels
-// (fused_amd64.s) when the CPU has them; CondMLPInfer is its tape-free
+// (fused_amd64.s) when the CPU has them (without AVX-512, Float32 computes
+// in float64, which is then the faster of the two); CondMLPInfer is its tape-free
 // forward pass for samplers. Tape.SetNoGrad lets such an op skip the work
 // only Backward needs.
 //

@@ -12,7 +12,8 @@ const (
 	// Float32 (the zero value, so the default) runs it in float32: twice
 	// the SIMD lanes and half the memory traffic of float64. Inputs,
 	// parameters and gradients stay float64 at the op's boundary, and the
-	// per-row losses are accumulated in float64.
+	// per-row losses are accumulated in float64. It needs AVX-512F; on
+	// other CPUs it computes in float64 (see float32Path).
 	Float32 Precision = iota
 	// Float64 runs the fused network in float64, the reference arithmetic
 	// that is gradient-checked against finite differences.
@@ -148,12 +149,15 @@ func (o *CondMLP) check(x *Node, layers []FusedLayer, keys []int, nKeys int, tar
 	}
 }
 
-// float32 reports whether the op computes in float32: when Precision asks
-// for it and the CPU has the AVX-512 kernels, or has no AVX2/FMA either (so
-// that the pure-Go build still exercises the float32 path). On a CPU with
-// AVX2 but no AVX-512 the float64 AVX2 kernels are faster than float32 in
-// Go loops, so Float32 computes in float64 there.
-func float32Path(p Precision) bool { return p == Float32 && (hasAVX512 || !hasFMA) }
+// float32Path reports whether a fused op computes in float32: when
+// Precision asks for it and the CPU has the AVX-512 kernels. Without them
+// Float32 computes in float64, which is faster there (AVX2 kernels, or Go
+// loops without the float32 conversions and float64 exponentials);
+// results then match Float64. Tests set forceFloat32 to cover the float32
+// Go loops.
+func float32Path(p Precision) bool { return p == Float32 && (hasAVX512 || forceFloat32) }
+
+var forceFloat32 = false
 
 func (o *CondMLP) float32() bool { return float32Path(o.Precision) }
 

@@ -69,14 +69,17 @@ func (c fusedCase) op(act Act, p Precision) *CondMLP {
 }
 
 // forKernelPaths runs f with the AVX-512 kernels, with AVX2/FMA only and
-// with the Go loops (each as far as the CPU has it), naming the path.
+// with the Go loops (each as far as the CPU has it), naming the path; off
+// AVX-512, Float32 is forced to the float32 Go loops.
 func forKernelPaths(t *testing.T, f func(path string)) {
 	for _, p := range []struct {
 		name     string
 		avx, fma bool
 	}{{"avx512", true, true}, {"avx2", false, true}, {"go", false, false}} {
 		oldA, oldF := setAVX512(p.avx), setFMA(p.fma)
+		forceFloat32 = !p.avx // run Float32 in float32 Go loops
 		f(p.name)
+		forceFloat32 = false
 		setAVX512(oldA)
 		setFMA(oldF)
 	}
