@@ -174,40 +174,10 @@ done1: \
 	VZEROUPPER; \
 	RET
 
-#define VADDK(LANES, MOVZ, MOVU, ADD) \
-	MOVQ dst+0(FP), DI; \
-	MOVQ x+8(FP), SI; \
-	MOVQ n+16(FP), CX; \
-loop: \
-	CMPQ CX, $LANES; \
-	JLT  tail; \
-	MOVU (DI), Z0; \
-	ADD (SI), Z0, Z0; \
-	MOVU Z0, (DI); \
-	ADDQ $64, DI; \
-	ADDQ $64, SI; \
-	SUBQ $LANES, CX; \
-	JMP  loop; \
-tail: \
-	TESTQ CX, CX; \
-	JZ    done; \
-	MOVQ  $1, AX; \
-	SHLQ  CX, AX; \
-	DECQ  AX; \
-	KMOVW AX, K1; \
-	MOVZ (DI), K1, Z0; \
-	MOVZ (SI), K1, Z1; \
-	ADD Z1, Z0, Z0; \
-	MOVU Z0, K1, (DI); \
-done: \
-	VZEROUPPER; \
-	RET
 
-#define VMULK(LANES, MOVZ, MOVU, MUL) \
-	MOVQ dst+0(FP), DI; \
-	MOVQ x+8(FP), SI; \
-	MOVQ y+16(FP), DX; \
-	MOVQ n+24(FP), CX; \
+// BINOP sets dst[i] = x[i] OP y[i] for i < CX (DI = dst, SI = x, DX = y),
+// LANES at a time, the tail masked.
+#define BINOP(LANES, MOVZ, MOVU, MUL) \
 loop: \
 	CMPQ CX, $LANES; \
 	JLT  tail; \
@@ -234,7 +204,9 @@ done: \
 	VZEROUPPER; \
 	RET
 
-#define GATHERROWS(SH, MOVZ, MOVU, ADD) \
+// TABARGS loads the arguments of gatherAdd/scatterAdd (SH = log2 of the
+// element size) and returns at once for rows = 0.
+#define TABARGS(SH) \
 	MOVQ masks+48(FP), AX; \
 	KMOVW AX, K1; \
 	SHRQ $16, AX; \
@@ -252,7 +224,10 @@ done: \
 	MOVQ width+40(FP), R9; \
 	SHLQ $SH, R9; \
 	TESTQ CX, CX; \
-	JZ   done; \
+	JZ   done
+
+#define GATHERROWS(SH, MOVZ, MOVU, ADD) \
+	TABARGS(SH); \
 loop: \
 	MOVQ (DX), AX; \
 	IMULQ R9, AX; \
@@ -281,36 +256,8 @@ done: \
 	VZEROUPPER; \
 	RET
 
-#define SCATTERROWS(SH, MOVZ, MOVU, ADD, XOR) \
-	MOVQ masks+48(FP), AX; \
-	KMOVW AX, K1; \
-	SHRQ $16, AX; \
-	KMOVW AX, K2; \
-	SHRQ $16, AX; \
-	KMOVW AX, K3; \
-	SHRQ $16, AX; \
-	KMOVW AX, K4; \
-	MOVQ seq+0(FP), DI; \
-	MOVQ tab+8(FP), SI; \
-	MOVQ keys+16(FP), DX; \
-	MOVQ kstride+24(FP), R8; \
-	SHLQ $3, R8; \
-	MOVQ rows+32(FP), CX; \
-	MOVQ width+40(FP), R9; \
-	SHLQ $SH, R9; \
-	TESTQ CX, CX; \
-	JZ   done; \
-	MOVQ $-1, R10; \
-	XOR Z0, Z0, Z0; \
-	XOR Z1, Z1, Z1; \
-	XOR Z2, Z2, Z2; \
-	XOR Z3, Z3, Z3; \
-loop: \
-	MOVQ (DX), AX; \
-	CMPQ AX, R10; \
-	JEQ  acc; \
-	TESTQ R10, R10; \
-	JS   start; \
+// FLUSHRUN adds the run sum Z0–Z3 to table row R10 (row bytes R9, table SI).
+#define FLUSHRUN(MOVZ, MOVU, ADD) \
 	MOVQ R10, BX; \
 	IMULQ R9, BX; \
 	ADDQ SI, BX; \
@@ -325,7 +272,22 @@ loop: \
 	MOVU Z6, K3, 128(BX); \
 	MOVZ 192(BX), K4, Z7; \
 	ADD Z3, Z7, Z7; \
-	MOVU Z7, K4, 192(BX); \
+	MOVU Z7, K4, 192(BX)
+
+#define SCATTERROWS(SH, MOVZ, MOVU, ADD, XOR) \
+	TABARGS(SH); \
+	MOVQ $-1, R10; \
+	XOR Z0, Z0, Z0; \
+	XOR Z1, Z1, Z1; \
+	XOR Z2, Z2, Z2; \
+	XOR Z3, Z3, Z3; \
+loop: \
+	MOVQ (DX), AX; \
+	CMPQ AX, R10; \
+	JEQ  acc; \
+	TESTQ R10, R10; \
+	JS   start; \
+	FLUSHRUN(MOVZ, MOVU, ADD); \
 start: \
 	MOVQ AX, R10; \
 	XOR Z0, Z0, Z0; \
@@ -345,21 +307,7 @@ acc: \
 	ADDQ R8, DX; \
 	DECQ CX; \
 	JNZ  loop; \
-	MOVQ R10, BX; \
-	IMULQ R9, BX; \
-	ADDQ SI, BX; \
-	MOVZ 0(BX), K1, Z4; \
-	ADD Z0, Z4, Z4; \
-	MOVU Z4, K1, 0(BX); \
-	MOVZ 64(BX), K2, Z5; \
-	ADD Z1, Z5, Z5; \
-	MOVU Z5, K2, 64(BX); \
-	MOVZ 128(BX), K3, Z6; \
-	ADD Z2, Z6, Z6; \
-	MOVU Z6, K3, 128(BX); \
-	MOVZ 192(BX), K4, Z7; \
-	ADD Z3, Z7, Z7; \
-	MOVU Z7, K4, 192(BX); \
+	FLUSHRUN(MOVZ, MOVU, ADD); \
 done: \
 	VZEROUPPER; \
 	RET
@@ -370,20 +318,36 @@ TEXT ·gemm32Block(SB), NOSPLIT, $0-80
 TEXT ·gemm64Block(SB), NOSPLIT, $0-80
 	GEMMBLOCK(3, VMOVUPD.Z, VMOVUPD, VBROADCASTSD, VFMADD231PD, VADDPD)
 
-// func vadd32(dst, x *float32, n int): dst[i] += x[i]; vmul32(dst, x, y, n): dst[i] = x[i]·y[i]
-// (and vadd64, vmul64 alike), the tail masked.
+// func vadd32(dst, x *float32, n int): dst[i] = x[i] + dst[i]; vmul32(dst, x, y, n): dst[i] = x[i]·y[i]
+// (and vadd64, vmul64 alike).
 
 TEXT ·vadd32(SB), NOSPLIT, $0-24
-	VADDK(16, VMOVUPS.Z, VMOVUPS, VADDPS)
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ DI, DX
+	MOVQ n+16(FP), CX
+	BINOP(16, VMOVUPS.Z, VMOVUPS, VADDPS)
 
 TEXT ·vadd64(SB), NOSPLIT, $0-24
-	VADDK(8, VMOVUPD.Z, VMOVUPD, VADDPD)
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ DI, DX
+	MOVQ n+16(FP), CX
+	BINOP(8, VMOVUPD.Z, VMOVUPD, VADDPD)
 
 TEXT ·vmul32(SB), NOSPLIT, $0-32
-	VMULK(16, VMOVUPS.Z, VMOVUPS, VMULPS)
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	BINOP(16, VMOVUPS.Z, VMOVUPS, VMULPS)
 
 TEXT ·vmul64(SB), NOSPLIT, $0-32
-	VMULK(8, VMOVUPD.Z, VMOVUPD, VMULPD)
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	BINOP(8, VMOVUPD.Z, VMOVUPD, VMULPD)
 
 // func silu32(a, gr *float32, n int)
 //
