@@ -61,9 +61,9 @@ func lj7TrainerPrec(tb testing.TB, n, workers int, prec ad.Precision) *trainer {
 //	go test ./learn/dspib -run '^$' -bench Phase2Epoch -benchtime 3x -cpu 1,2
 //
 // Measured 2026-12-04 on the shared 2-core AMD Zen-5-class VM (AVX-512),
-// load 5–14 from other jobs, 5 rounds: float32 0.29–0.73 s/epoch on 1 core
-// (0.21–0.43 on 2), float64 0.79–2.1 s (1.1–2.6); before the fused network
-// 1.23–1.60 s.
+// -count 5 at load ≈ 3–5 from other jobs: float32 0.13–0.22 s/epoch on 1
+// core (0.15–0.30 on 2), float64 0.48–0.69 s (0.30–0.78). Before the fused
+// network: 1.23–1.60 s (2026-11-29).
 func BenchmarkPhase2Epoch(b *testing.B) {
 	for _, prec := range []ad.Precision{ad.Float32, ad.Float64} {
 		b.Run(prec.String(), func(b *testing.B) {
@@ -87,11 +87,12 @@ func BenchmarkPhase2Epoch(b *testing.B) {
 //
 //	go test ./learn/dspib -run '^$' -bench Phase2Step -benchtime 40x -cpu 1,2
 //
-// Measured 2026-12-04 (same machine and load as above): float32 7.5–22 ms
-// per step on 1 core (best of quiet moments 7.5–8.5), 6.7–34 ms on 2;
-// float64 16–87 ms. Before the fused network: 42–147 ms (float64) in the
-// same windows. PyTorch (the torch_dspib_step.py script of the issue, one
-// thread, float32) measured between them: 74–409 ms.
+// Measured 2026-12-04 (same machine), interleaved with the code before the
+// fused network and with the issue's PyTorch script (one thread, float32)
+// at load ≈ 3–5: float32 5.0–5.4 ms per step on 1 core (-count 5 later:
+// 4.3–10.9 ms, median 7.3; on 2 cores 4.3–6.3, median 4.4), float64
+// 14.5–15.4 ms; before: 37–77 ms; PyTorch 89–116 ms. At load 7–14 all
+// of these were 2–5× slower.
 func BenchmarkPhase2Step(b *testing.B) {
 	for _, prec := range []ad.Precision{ad.Float32, ad.Float64} {
 		b.Run(prec.String(), func(b *testing.B) {
@@ -113,9 +114,10 @@ func BenchmarkPhase2Step(b *testing.B) {
 //
 //	go test ./learn/dspib -run '^$' -bench Generate -benchtime 3x -cpu 1,2
 //
-// Measured 2026-12-04 (same machine and load): float32 8.7–41·10³
-// samples/s on one core, float64 3.7–16·10³; before the fused network
-// 3.6–6.1·10³; PyTorch 1.8–6.2·10³ in the same windows.
+// Measured 2026-12-04 (same machine, interleaved, load ≈ 3–5): float32
+// 46.8–47.5·10³ samples/s on one core (the same on two: the second core
+// was busy), float64 17.4–19.3·10³; before the fused network
+// 10.4–11.0·10³; PyTorch 7.2–9.3·10³.
 func BenchmarkGenerate(b *testing.B) {
 	for _, prec := range []ad.Precision{ad.Float32, ad.Float64} {
 		b.Run(prec.String(), func(b *testing.B) {
