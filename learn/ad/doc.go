@@ -18,6 +18,17 @@
 // SaveCheckpoint/LoadCheckpoint write and read parameters and optimiser state
 // in a checksummed binary format (see WriteTensors).
 //
+// Fused networks. A network whose structure never changes need not be
+// recorded op by op: Tape.Custom records one node whose value the caller
+// computes and whose backward is a CustomOp. CondMLP uses it for a residual
+// MLP with per-row conditioning tables (the D-SPIB noise network): forward
+// and backward run layer by layer over 64-row tiles that stay in cache, in
+// float32 (the default, Precision) or float64, with AVX-512 kernels
+// (fused_amd64.s) when the CPU has them (without AVX-512, Float32 computes
+// in float64, which is then the faster of the two); CondMLPInfer is its tape-free
+// forward pass for samplers. Tape.SetNoGrad lets such an op skip the work
+// only Backward needs.
+//
 // Shapes are checked when an op is recorded; a mismatch is a programming
 // error and panics with a message naming the op and both shapes, as gonum/mat
 // does. Data errors (labels out of range, bad checkpoints, bad configs) are

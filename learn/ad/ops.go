@@ -74,13 +74,14 @@ const (
 	opFourier
 	opAffine2
 	opGather
+	opCustom
 )
 
 var opNames = [...]string{"Const", "Input", "Param", "AffineAct", "MatMul", "Activate", "Exp", "Log",
 	"Softplus", "Square", "Scale", "AddScalar", "ScaleRows", "Detach", "Add", "Sub", "Mul",
 	"AddRowBroadcast", "MulRowBroadcast", "ConcatCols", "SliceCols", "RepeatRows", "Sum", "Mean",
 	"RowSum", "WeightedMeanRows", "LogSoftmax", "PickCols", "NLL", "Reparam", "GaussLogPDF",
-	"MixtureLogPDF", "MSE", "Fourier", "AffineAct2", "GatherRows"}
+	"MixtureLogPDF", "MSE", "Fourier", "AffineAct2", "GatherRows", "Custom"}
 
 func (o opKind) String() string {
 	if int(o) < len(opNames) {
@@ -1124,6 +1125,8 @@ func (n *Node) backward() {
 	a := n.a
 	switch n.op {
 	case opConst, opInput, opParam, opDetach:
+	case opCustom:
+		n.custom.Backward(n, n.ins)
 	case opAffine, opAffine2:
 		n.backAffine()
 	case opMatMul:

@@ -28,6 +28,8 @@ type Node struct {
 	tape       *Tape     // owner
 	data, grad []float64 // owned buffers (Data/Grad may alias others instead)
 	aux2       []float64 // second op-owned scratch
+	custom     CustomOp  // backward of an opCustom node
+	ins        []*Node   // inputs of an opCustom node (owned, reused)
 }
 
 // Len returns Rows·Cols.
@@ -52,9 +54,20 @@ func (n *Node) Scalar() float64 {
 // read Param.Data; Backward adds into Param.Grad, so concurrent backward
 // passes over shared parameters need their own parameter copies.
 type Tape struct {
-	nodes []*Node // arena; nodes[:used] are live
-	used  int
+	nodes  []*Node // arena; nodes[:used] are live
+	used   int
+	noGrad bool
 }
+
+// SetNoGrad tells the ops recorded from now on whether Backward will be
+// called (false, the default) or not (true, e.g. when evaluating a test
+// set). Built-in ops ignore it; a custom op (Custom) may use it to skip
+// work that only its backward pass needs. Backward must not be called on a
+// tape recorded with noGrad set.
+func (t *Tape) SetNoGrad(noGrad bool) { t.noGrad = noGrad }
+
+// NoGrad reports the setting of SetNoGrad.
+func (t *Tape) NoGrad() bool { return t.noGrad }
 
 // NewTape returns an empty tape.
 func NewTape() *Tape { return &Tape{} }
@@ -105,6 +118,8 @@ func (t *Tape) take(op opKind, rows, cols int) *Node {
 	n.a, n.b, n.c, n.d, n.e = nil, nil, nil, nil, nil
 	n.k, n.s, n.fs, n.is, n.act, n.param = 0, 0, nil, nil, ActIdentity, nil
 	n.Data, n.Grad = nil, nil
+	n.custom = nil
+	n.ins = n.ins[:0]
 	return n
 }
 
@@ -171,4 +186,33 @@ func (t *Tape) Backward(loss *Node) {
 			n.backward()
 		}
 	}
+}
+
+// CustomOp is the backward half of an op whose forward value is computed
+// outside the tape (see Tape.Custom), e.g. a fused network.
+type CustomOp interface {
+	// Backward adds ∂loss/∂in, given out.Grad = ∂loss/∂out, into in.Grad
+	// for every input in of ins whose Grad is non-nil (others need none).
+	Backward(out *Node, ins []*Node)
+}
+
+// Custom records an op computed by the caller: it returns a rows×cols node
+// whose Data (owned by the tape, contents undefined) the caller must fill
+// before recording anything that reads it; Backward calls op.Backward with
+// the node and ins. The node needs a gradient, and op.Backward is called,
+// only if some input has one. The inputs must have been recorded on t
+// before the call. Custom allocates nothing once the tape's memory has
+// grown to the size of a pass.
+func (t *Tape) Custom(op CustomOp, rows, cols int, ins ...*Node) *Node {
+	need := false
+	for _, in := range ins {
+		if in.tape != t || in.idx >= t.used || t.nodes[in.idx] != in {
+			panic("ad: Custom: an input is not live on this tape")
+		}
+		need = need || in.Grad != nil
+	}
+	n := t.newNode(opCustom, rows, cols, need)
+	n.custom = op
+	n.ins = append(n.ins[:0], ins...)
+	return n
 }

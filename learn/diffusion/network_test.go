@@ -2,9 +2,11 @@ package diffusion
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/dspib/dspib/learn/ad"
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/diff/fd"
 )
 
@@ -31,6 +33,9 @@ func TestLossGradient(t *testing.T) {
 			cfg.Exponent = 0.5
 			cfg.FourierScale = 0.3 // keep the Fourier features slow so finite differences resolve them
 			p, err := New(cfg, newRNG(1))
+			if p != nil {
+				p.SetPrecision(ad.Float64) // the reference, against finite differences
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,32 +112,42 @@ func TestLossGradient(t *testing.T) {
 // relative 1e−12).
 func TestInferMatchesTape(t *testing.T) {
 	for _, emb := range []Embedding{Smooth, Fourier} {
-		cfg := Config{TRef: 0.5, Embedding: emb} // default (full-size) network
-		p, err := New(cfg, newRNG(2))
-		if err != nil {
-			t.Fatal(err)
-		}
-		const m, T = 5, 0.8
-		rng := newRNG(3)
-		z := make([]float64, m*2)
-		for j := range z {
-			z[j] = rng.NormFloat64()
-		}
-		f := p.newInfer()
-		f.setTemp(T / cfg.TRef)
-		for _, i := range []int{0, 37, 99} {
-			got := append([]float64(nil), f.predict(z, m, i)...)
-			ed := p.emb.dim()
-			e := make([]float64, m*2*ed)
-			for r := range m {
-				p.emb.step(e[r*2*ed:r*2*ed+ed], i)
-				p.emb.temp(e[r*2*ed+ed:(r+1)*2*ed], T/cfg.TRef)
+		for _, prec := range []ad.Precision{ad.Float64, ad.Float32} {
+			cfg := Config{TRef: 0.5, Embedding: emb} // default (full-size) network
+			p, err := New(cfg, newRNG(2))
+			if err != nil {
+				t.Fatal(err)
 			}
-			tape := ad.NewTape()
-			want := p.network(tape, tape.Const(m, 2, z), tape.Const(m, 2*ed, e)).Data
-			for j := range want {
-				if math.Abs(got[j]-want[j]) > 1e-12*math.Max(1, math.Abs(want[j])) {
-					t.Errorf("%v step %d: ε[%d] = %.15g, tape %.15g", emb, i, j, got[j], want[j])
+			p.SetPrecision(prec)
+			// float64: summation order only; float32: a few ulps (6e−8) per
+			// operation through 7 layers of up to 64 terms.
+			tol := 1e-12
+			if prec == ad.Float32 {
+				tol = 1e-4
+			}
+			const m, T = 70, 0.8 // a full tile and a partial one
+			rng := newRNG(3)
+			z := make([]float64, m*2)
+			for j := range z {
+				z[j] = rng.NormFloat64()
+			}
+			f := p.newInfer()
+			f.setTemp(T / cfg.TRef)
+			for _, i := range []int{0, 37, 99} {
+				f.eps = make([]float64, m*2)
+				got := append([]float64(nil), f.predict(z, m, i)...)
+				ed := p.emb.dim()
+				e := make([]float64, m*2*ed)
+				for r := range m {
+					p.emb.step(e[r*2*ed:r*2*ed+ed], i)
+					p.emb.temp(e[r*2*ed+ed:(r+1)*2*ed], T/cfg.TRef)
+				}
+				tape := ad.NewTape()
+				want := p.tapeNetwork(tape, tape.Const(m, 2, z), tape.Const(m, 2*ed, e)).Data
+				for j := range want {
+					if math.Abs(got[j]-want[j]) > tol*math.Max(1, math.Abs(want[j])) {
+						t.Errorf("%v %v step %d: ε[%d] = %.15g, tape %.15g", emb, prec, i, j, got[j], want[j])
+					}
 				}
 			}
 		}
@@ -144,6 +159,7 @@ func TestInferMatchesTape(t *testing.T) {
 // draws for row 0 come first from the same seed).
 func TestLossWeighted(t *testing.T) {
 	p, _ := New(tinyConfig(Smooth, SiLU), newRNG(1))
+	p.SetPrecision(ad.Float64) // identities to 1e−14
 	z := []float64{0.3, -1.2, 0.8, 0.1}
 	temps := []float64{1, 1.6}
 	tape := ad.NewTape()
@@ -170,6 +186,117 @@ func TestLossWeighted(t *testing.T) {
 	for _, w := range [][]float64{{1}, {1, -1}, {0, 0}, {1, math.NaN()}} {
 		if _, err := p.LossWeighted(tape, tape.Const(2, 2, z), temps, w, newRNG(5)); err == nil {
 			t.Errorf("weights %v: no error", w)
+		}
+	}
+}
+
+// tapeNetwork records ε_θ on t from tape ops, one node per layer, for noised
+// latents zi (R×d) and the embedding matrix e (R×2e): the reference the
+// fused network (Prior.network) and the sampler are tested against.
+func (p *Prior) tapeNetwork(t *ad.Tape, zi, e *ad.Node) *ad.Node {
+	h := zi
+	last := len(p.layers) - 1
+	act := p.cfg.Act.ad()
+	for _, l := range p.layers[:last] {
+		a := t.AffineAct2(h, t.Param(l.W), e, t.Param(l.P), t.Param(l.B), act)
+		if l.residual {
+			a = t.Add(a, h)
+		}
+		h = a
+	}
+	out := p.layers[last]
+	return t.Affine(h, t.Param(out.W), t.Param(out.B))
+}
+
+// tapeLoss is LossWeighted built from tape ops with the same draws: the
+// reference of the fused loss.
+func (p *Prior) tapeLoss(t *ad.Tape, z *ad.Node, temps, w []float64, rng *rand.Rand) *ad.Node {
+	d, M, ed := p.cfg.Dim, p.cfg.Replicas, p.emb.dim()
+	R := z.Rows * M
+	sqab, noise, eps, emb, wr := make([]float64, R), make([]float64, R*d), make([]float64, R*d), make([]float64, R*2*ed), make([]float64, R)
+	for b, T := range temps {
+		sig := math.Pow(T/p.cfg.TRef, p.cfg.Exponent)
+		for m := range M {
+			r := b*M + m
+			i := rng.IntN(p.sched.Len())
+			ab := p.sched.AlphaBar(i)
+			sqab[r] = math.Sqrt(ab)
+			for k := range d {
+				e := sig * rng.NormFloat64()
+				eps[r*d+k], noise[r*d+k] = e, math.Sqrt(1-ab)*e
+			}
+			p.emb.step(emb[r*2*ed:r*2*ed+ed], i)
+			p.emb.temp(emb[r*2*ed+ed:(r+1)*2*ed], T/p.cfg.TRef)
+			wr[r] = 1
+			if w != nil {
+				wr[r] = w[b]
+			}
+		}
+	}
+	zi := t.Add(t.ScaleRows(t.RepeatRows(z, M), sqab), t.Const(R, d, noise))
+	pred := p.tapeNetwork(t, zi, t.Const(R, 2*ed, emb))
+	perRow := t.RowSum(t.Square(t.Sub(pred, t.Const(R, d, eps))))
+	return t.Scale(t.WeightedMeanRows(perRow, wr), 0.5/float64(d))
+}
+
+// TestFusedLossMatchesTape checks the fused loss (embedding tables, one
+// CondMLP op) against the tape reference with the same draws: value and
+// gradients of every parameter and of z agree to 1e−11 relative in float64
+// (summation order only) and to 1e−4 of each gradient's scale in float32.
+func TestFusedLossMatchesTape(t *testing.T) {
+	for _, emb := range []Embedding{Smooth, Fourier} {
+		for _, prec := range []ad.Precision{ad.Float64, ad.Float32} {
+			cfg := Config{TRef: 0.5, Embedding: emb, Replicas: 5}
+			p, err := New(cfg, newRNG(2))
+			require.NoError(t, err)
+			p.SetPrecision(prec)
+			rng := newRNG(3)
+			const B = 37
+			z, temps, w := make([]float64, B*2), make([]float64, B), make([]float64, B)
+			for b := range B {
+				z[2*b], z[2*b+1] = rng.NormFloat64(), rng.NormFloat64()
+				temps[b] = []float64{0.5, 0.8, 1.1}[b%3]
+				w[b] = 0.2 + rng.Float64()
+			}
+			for _, wt := range [][]float64{nil, w} {
+				grads := func(fused bool) (float64, [][]float64) {
+					ad.ParamSet(p.Params()).ZeroGrad()
+					tp := ad.NewTape()
+					zn := tp.Input(B, 2, z)
+					var l *ad.Node
+					if fused {
+						l, err = p.LossWeighted(tp, zn, temps, wt, newRNG(9))
+						require.NoError(t, err)
+					} else {
+						l = p.tapeLoss(tp, zn, temps, wt, newRNG(9))
+					}
+					tp.Backward(tp.Scale(l, 1.3))
+					g := [][]float64{append([]float64(nil), zn.Grad...)}
+					for _, q := range p.Params() {
+						g = append(g, append([]float64(nil), q.Grad...))
+					}
+					return l.Scalar(), g
+				}
+				l0, g0 := grads(false)
+				l1, g1 := grads(true)
+				tol := 1e-11
+				if prec == ad.Float32 {
+					tol = 1e-4
+				}
+				require.InDelta(t, l0, l1, tol*l0, "%v %v", emb, prec)
+				for i := range g0 {
+					scale := 0.0
+					for _, v := range g0[i] {
+						scale = max(scale, math.Abs(v))
+					}
+					if prec == ad.Float64 {
+						scale = 1
+					}
+					for j := range g0[i] {
+						require.InDelta(t, g0[i][j], g1[i][j], tol*max(scale, math.Abs(g0[i][j])), "%v %v weighted %v: gradient %d [%d]", emb, prec, wt != nil, i, j)
+					}
+				}
+			}
 		}
 	}
 }

@@ -216,6 +216,7 @@ type Prior struct {
 	emb    *embedder
 	layers []layer // hidden layers then the output layer
 	params ad.ParamSet
+	prec   ad.Precision
 
 	scratch lossScratch
 }
@@ -227,7 +228,13 @@ type lossScratch struct {
 	sqab  []float64 // √ᾱ_i per replicated row
 	noise []float64 // √(1−ᾱ_i)·ε, rows×d
 	eps   []float64 // target ε, rows×d
-	emb   []float64 // [e_step | e_temp], rows×2e
+	coef  []float64 // loss weight per replicated row
+	keys  []int     // per replicated row: step i, index of T in temps
+	estep []float64 // N×e step embeddings
+	temps []float64 // distinct temperatures of the batch
+	etemp []float64 // their embeddings, len(temps)×e
+	op    *ad.CondMLP
+	fl    []ad.FusedLayer
 }
 
 // New returns an untrained prior with PyTorch-style initialisation
@@ -290,23 +297,6 @@ func (p *Prior) Sigma(T float64) (float64, error) {
 
 // embDim returns the length of the concatenated embedding [e_step | e_temp].
 func (p *Prior) embDim() int { return 2 * p.emb.dim() }
-
-// network records ε_θ on t for noised latents zi (R×d) and the constant
-// embedding matrix e (R×2e) and returns the R×d prediction.
-func (p *Prior) network(t *ad.Tape, zi, e *ad.Node) *ad.Node {
-	h := zi
-	last := len(p.layers) - 1
-	act := p.cfg.Act.ad()
-	for _, l := range p.layers[:last] {
-		a := t.AffineAct2(h, t.Param(l.W), e, t.Param(l.P), t.Param(l.B), act)
-		if l.residual {
-			a = t.Add(a, h)
-		}
-		h = a
-	}
-	out := p.layers[last]
-	return t.Affine(h, t.Param(out.W), t.Param(out.B))
-}
 
 // Loss records the diffusion loss of spec §3 on the caller's tape and
 // returns it as a 1×1 node:
@@ -379,10 +369,37 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, temps, w []float64, rng *ra
 	s.sqab = growF(s.sqab, R)
 	s.noise = growF(s.noise, R*d)
 	s.eps = growF(s.eps, R*d)
-	s.emb = growF(s.emb, R*2*ed)
+	s.coef = growF(s.coef, R)
+	if cap(s.keys) < 2*R {
+		s.keys = make([]int, 2*R)
+	}
+	s.keys = s.keys[:2*R]
 	N := p.sched.Len()
+	if len(s.estep) != N*ed {
+		// The step embeddings take only N values: one table per Prior.
+		s.estep = growF(s.estep, N*ed)
+		for i := range N {
+			p.emb.step(s.estep[i*ed:(i+1)*ed], i)
+		}
+	}
+	// The distinct temperatures of the batch, each embedded once.
+	s.temps = s.temps[:0]
+	s.etemp = s.etemp[:0]
 	tr := p.cfg.TRef
 	for b, T := range temps {
+		j := 0
+		for j < len(s.temps) && s.temps[j] != T {
+			j++
+		}
+		if j == len(s.temps) {
+			s.temps = append(s.temps, T)
+			if n := len(s.etemp) + ed; cap(s.etemp) >= n {
+				s.etemp = s.etemp[:n]
+			} else {
+				s.etemp = append(s.etemp, make([]float64, ed)...)
+			}
+			p.emb.temp(s.etemp[j*ed:], T/tr)
+		}
 		sig := math.Pow(T/tr, p.cfg.Exponent)
 		for m := range M {
 			r := b*M + m
@@ -395,9 +412,21 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, temps, w []float64, rng *ra
 				s.eps[r*d+k] = e
 				s.noise[r*d+k] = sn * e
 			}
-			row := s.emb[r*2*ed : (r+1)*2*ed]
-			p.emb.step(row[:ed], i)
-			p.emb.temp(row[ed:], T/tr)
+			s.keys[2*r], s.keys[2*r+1] = i, j
+		}
+	}
+	// ½·Σ_r c_r ‖ε_θ − ε‖² with c_r = 1/(R·d), or w_r/(d·Σ w) (weighted).
+	if w == nil {
+		for r := range R {
+			s.coef[r] = 1 / float64(R*d)
+		}
+	} else {
+		sum := 0.0
+		for _, v := range s.w[:R] {
+			sum += v
+		}
+		for r, v := range s.w[:R] {
+			s.coef[r] = v / (float64(d) * sum)
 		}
 	}
 	zr := z
@@ -405,14 +434,54 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, temps, w []float64, rng *ra
 		zr = t.RepeatRows(z, M)
 	}
 	zi := t.Add(t.ScaleRows(zr, s.sqab), t.Const(R, d, s.noise))
-	pred := p.network(t, zi, t.Const(R, 2*ed, s.emb))
-	target := t.Const(R, d, s.eps)
-	if w == nil {
-		return t.Scale(t.MSE(pred, target), 0.5), nil
-	}
-	perRow := t.RowSum(t.Square(t.Sub(pred, target)))
-	return t.Scale(t.WeightedMeanRows(perRow, s.w[:R]), 0.5/float64(d)), nil
+	return p.network(t, zi, N, len(s.temps)), nil
 }
+
+// network records the fused noise network (ad.CondMLP) and its loss
+// against s.eps on t for the noised latents zi, with the step and
+// temperature keys, weights and embedding tables of the scratch. In hidden
+// layer k the embedding's projection e·P_kᵀ + b_k is split into a table of
+// N step rows e_step(i)·P_stepᵀ + b_k and one of the batch's distinct
+// temperatures e_temp(T)·P_tempᵀ, recorded on the tape so their gradients
+// reach P_k and b_k; each noised row adds one row of each.
+func (p *Prior) network(t *ad.Tape, zi *ad.Node, N, nT int) *ad.Node {
+	s := &p.scratch
+	ed := p.emb.dim()
+	last := len(p.layers) - 1
+	if s.op == nil {
+		s.op = &ad.CondMLP{Act: p.cfg.Act.ad()}
+		for _, l := range p.layers[:last] {
+			s.op.Residual = append(s.op.Residual, l.residual)
+		}
+		s.fl = make([]ad.FusedLayer, len(p.layers))
+		for k := range s.fl[:last] {
+			s.fl[k].Tables = make([]*ad.Node, 2)
+		}
+	}
+	s.op.Precision = p.prec
+	estep := t.Const(N, ed, s.estep)
+	etemp := t.Const(nT, ed, s.etemp[:nT*ed])
+	for k, l := range p.layers[:last] {
+		P := t.Param(l.P)
+		s.fl[k].W = t.Param(l.W)
+		s.fl[k].Tables[0] = t.Affine(estep, t.SliceCols(P, 0, ed), t.Param(l.B))
+		s.fl[k].Tables[1] = t.Affine(etemp, t.SliceCols(P, ed, 2*ed), nil)
+	}
+	o := p.layers[last]
+	s.fl[last] = ad.FusedLayer{W: t.Param(o.W), B: t.Param(o.B)}
+	R := zi.Rows
+	return s.op.Loss(t, zi, s.fl, s.keys[:2*R], 2, s.eps[:R*p.cfg.Dim], s.coef[:R])
+}
+
+// SetPrecision selects the arithmetic of the noise network in Loss, Fit and
+// Generate (default ad.Float32, the zero value; ad.Float64 is the
+// reference). Parameters, optimiser state and
+// checkpoints stay float64 whatever the choice. Not safe to call while
+// Loss or Generate run.
+func (p *Prior) SetPrecision(prec ad.Precision) { p.prec = prec }
+
+// Precision returns the arithmetic set by SetPrecision.
+func (p *Prior) Precision() ad.Precision { return p.prec }
 
 func growF(b []float64, n int) []float64 {
 	if cap(b) < n {

@@ -19,33 +19,38 @@ const chunkRows = 64
 
 // infer holds the buffers of one no-grad forward pass of ε_θ over a chunk:
 // the sampler evaluates the network N times per sample and must neither
-// build a tape nor allocate per step. Its dense layers run through
-// ad.Affine, the tape's own kernels without the tape.
+// build a tape nor allocate per step. The network runs through
+// ad.CondMLPInfer (the fused kernels of the training loss, in the prior's
+// precision) with the embedding's projection folded into each hidden
+// layer's bias, once per chunk and step.
 type infer struct {
-	p       *Prior
-	act     ad.Act
-	h, u    []float64   // chunkRows × max width
-	emb     []float64   // [e_step | e_temp]
-	bias    [][]float64 // per hidden layer: b + P·emb
-	eps     []float64   // chunkRows × d, the prediction
-	z       []float64   // chunkRows × d
-	prev    []float64   // chunkRows × d, previous data prediction (ProbabilityFlow)
-	scratch []float64   // ad.Affine's transposed weights
+	p    *Prior
+	net  ad.CondMLPInfer
+	emb  []float64   // [e_step | e_temp]
+	bias [][]float64 // per hidden layer: b + P·emb
+	eps  []float64   // chunkRows × d, the prediction
+	z    []float64   // chunkRows × d
+	prev []float64   // chunkRows × d, previous data prediction (ProbabilityFlow)
 }
 
 func (p *Prior) newInfer() *infer {
-	maxW := p.cfg.Dim
-	for _, w := range p.cfg.Hidden {
-		maxW = max(maxW, w)
-	}
-	f := &infer{p: p, act: p.cfg.Act.ad(),
-		h: make([]float64, chunkRows*maxW), u: make([]float64, chunkRows*maxW),
-		emb: make([]float64, p.embDim()),
+	f := &infer{p: p, emb: make([]float64, p.embDim()),
 		eps: make([]float64, chunkRows*p.cfg.Dim), z: make([]float64, chunkRows*p.cfg.Dim),
 		prev: make([]float64, chunkRows*p.cfg.Dim)}
-	for _, l := range p.layers[:len(p.layers)-1] {
-		f.bias = append(f.bias, make([]float64, l.W.Rows))
+	f.net = ad.CondMLPInfer{Act: p.cfg.Act.ad(), Precision: p.prec}
+	ws := make([][]float64, len(p.layers))
+	widths := []int{p.cfg.Dim}
+	for k, l := range p.layers {
+		ws[k] = l.W.Data
+		widths = append(widths, l.W.Rows)
+		if k < len(p.layers)-1 {
+			f.net.Residual = append(f.net.Residual, l.residual)
+			f.bias = append(f.bias, make([]float64, l.W.Rows))
+		}
 	}
+	f.net.SetWeights(ws, widths)
+	last := len(p.layers) - 1
+	f.net.SetBias(last, p.layers[last].B.Data)
 	return f
 }
 
@@ -56,40 +61,28 @@ func (f *infer) setTemp(r float64) {
 }
 
 // forward writes ε_θ(z, i, T) for the n×d rows z into f.eps, using the
-// temperature embedding set by setTemp. It computes what the tape network
-// computes, up to summation order (the embedding's projection is folded
-// into the bias, once per chunk).
+// temperature embedding set by setTemp. It computes what the training
+// network computes, up to summation order (the embedding's projection is
+// folded into the bias, once per chunk) and the precision.
 func (f *infer) forward(z []float64, n, i int) {
 	p := f.p
 	ed := p.emb.dim()
 	p.emb.step(f.emb[:ed], i)
-	h, in := z, p.cfg.Dim
 	last := len(p.layers) - 1
 	ne := len(f.emb)
 	for k, l := range p.layers[:last] {
-		out := l.W.Rows
 		// bias_k = b + P·emb, shared by the chunk (one step, one temperature).
 		bk := f.bias[k]
-		for o := range out {
+		for o := range bk {
 			s := l.B.Data[o]
 			for j, e := range f.emb {
 				s += l.P.Data[o*ne+j] * e
 			}
 			bk[o] = s
 		}
-		u := f.u[:n*out]
-		ad.Affine(u, h, l.W.Data, bk, n, out, in, f.act, &f.scratch)
-		if l.residual {
-			for j, v := range h[:n*in] {
-				u[j] += v
-			}
-		}
-		// u becomes the next input; the old input buffer is reused next.
-		f.u, f.h = f.h, f.u
-		h, in = u, out
+		f.net.SetBias(k, bk)
 	}
-	o := p.layers[last]
-	ad.Affine(f.eps, h, o.W.Data, o.B.Data, n, p.cfg.Dim, in, ad.ActIdentity, &f.scratch)
+	f.net.Forward(f.eps, z, n)
 }
 
 // Sampler selects the reverse-time integrator of Generate.

@@ -253,6 +253,7 @@ func (p *Prior) newFitter(B, workers int) (*fitter, error) {
 		for i, w := range q.params {
 			w.Data = p.params[i].Data
 		}
+		q.SetPrecision(p.prec) // Fit trains in the prior's precision
 		src := rand.NewPCG(0, 0)
 		f.shards = append(f.shards, &fitShard{p: q, tape: ad.NewTape(), src: src, rng: rand.New(src)})
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/spib"
 )
@@ -18,6 +19,11 @@ func lj7Trainer(tb testing.TB, n int) *trainer { return lj7TrainerWorkers(tb, n,
 
 // lj7TrainerWorkers is lj7Trainer with cfg.SPIB.Workers = workers (0: GOMAXPROCS).
 func lj7TrainerWorkers(tb testing.TB, n, workers int) *trainer {
+	return lj7TrainerPrec(tb, n, workers, ad.Float64)
+}
+
+// lj7TrainerPrec is lj7TrainerWorkers with the noise network's precision.
+func lj7TrainerPrec(tb testing.TB, n, workers int, prec ad.Precision) *trainer {
 	tb.Helper()
 	rng := newRand(1)
 	trajs := make([]spib.Trajectory, 2)
@@ -32,7 +38,7 @@ func lj7TrainerWorkers(tb testing.TB, n, workers int) *trainer {
 			trajs[i].Labels = append(trajs[i].Labels, (f/100)%2)
 		}
 	}
-	cfg, err := Config{SPIB: spib.Config{Workers: workers}}.Validate()
+	cfg, err := Config{SPIB: spib.Config{Workers: workers}, Precision: prec}.Validate()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -49,60 +55,87 @@ func lj7TrainerWorkers(tb testing.TB, n, workers int) *trainer {
 }
 
 // BenchmarkPhase2Epoch times one phase-2 epoch (training pass over the 60 %
-// training pairs plus the test evaluation) on 2·10⁴ LJ7-like frames.
+// training pairs plus the test evaluation) on 2·10⁴ LJ7-like frames, with
+// the noise network in float32 (default) and float64.
 //
 //	go test ./learn/dspib -run '^$' -bench Phase2Epoch -benchtime 3x -cpu 1,2
 //
-// Measured 2026-11-29 on the shared 2-core AMD EPYC (load ≈ 3, pure-go+avx2):
-// 1.60 s/epoch on 1 core, 1.23 s/epoch on 2 (fixed 128-row shards per
-// step on Workers = GOMAXPROCS goroutines).
+// Measured 2026-12-04 on the shared 2-core AMD Zen-5-class VM (AVX-512),
+// -count 5 at load ≈ 3–5 from other jobs: float32 0.13–0.22 s/epoch on 1
+// core (0.15–0.30 on 2), float64 0.48–0.69 s (0.30–0.78). Before the fused
+// network: 1.23–1.60 s (2026-11-29).
 func BenchmarkPhase2Epoch(b *testing.B) {
-	tr := lj7Trainer(b, 20000)
-	defer tr.close()
-	start := time.Now()
-	e := 0
-	for b.Loop() {
-		e++
-		if _, err := tr.runEpoch(e, start); err != nil {
-			b.Fatal(err)
-		}
+	for _, prec := range []ad.Precision{ad.Float32, ad.Float64} {
+		b.Run(prec.String(), func(b *testing.B) {
+			tr := lj7TrainerPrec(b, 20000, 0, prec)
+			defer tr.close()
+			start := time.Now()
+			e := 0
+			for b.Loop() {
+				e++
+				if _, err := tr.runEpoch(e, start); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/epoch")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/epoch")
 }
 
 // BenchmarkPhase2Step is one training step on a full batch of 512 (×16
-// replicas); it must not allocate.
+// replicas) at the LJ7 settings, float32 and float64:
+//
+//	go test ./learn/dspib -run '^$' -bench Phase2Step -benchtime 40x -cpu 1,2
+//
+// Measured 2026-12-04 (same machine), interleaved with the code before the
+// fused network and with the PyTorch script (one thread, float32)
+// at load ≈ 3–5: float32 5.0–5.4 ms per step on 1 core (-count 5 later:
+// 4.3–10.9 ms, median 7.3; on 2 cores 4.3–6.3, median 4.4), float64
+// 14.5–15.4 ms; before: 37–77 ms; PyTorch 89–116 ms. At load 7–14 all
+// of these were 2–5× slower.
 func BenchmarkPhase2Step(b *testing.B) {
-	tr := lj7Trainer(b, 4000)
-	defer tr.close()
-	idx := tr.d.Train[:512]
-	for b.Loop() {
-		if _, _, _, err := tr.step(idx, true); err != nil {
-			b.Fatal(err)
-		}
+	for _, prec := range []ad.Precision{ad.Float32, ad.Float64} {
+		b.Run(prec.String(), func(b *testing.B) {
+			tr := lj7TrainerPrec(b, 4000, 0, prec)
+			defer tr.close()
+			idx := tr.d.Train[:512]
+			for b.Loop() {
+				if _, _, _, err := tr.step(idx, true); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
 // BenchmarkGenerate measures generation throughput at 100 ancestral steps
-// with the reference network (samples/s over all cores):
+// with the reference network (samples/s over all cores), float32 and
+// float64:
 //
-//	go test ./learn/dspib -run '^$' -bench Generate -benchtime 1x -cpu 1,2
+//	go test ./learn/dspib -run '^$' -bench Generate -benchtime 3x -cpu 1,2
 //
-// Measured 2026-11-29 on the same loaded machine: ≈ 2.3·10³ samples/s on one
-// core and ≈ 2.0·10³ on two (no second core was free).
+// Measured 2026-12-04 (same machine, interleaved, load ≈ 3–5): float32
+// 46.8–47.5·10³ samples/s on one core (the same on two: the second core
+// was busy), float64 17.4–19.3·10³; before the fused network
+// 10.4–11.0·10³; PyTorch 7.2–9.3·10³.
 func BenchmarkGenerate(b *testing.B) {
-	p, err := diffusion.New(diffusion.Config{TRef: 0.2}, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		b.Fatal(err)
+	for _, prec := range []ad.Precision{ad.Float32, ad.Float64} {
+		b.Run(prec.String(), func(b *testing.B) {
+			p, err := diffusion.New(diffusion.Config{TRef: 0.2}, rand.New(rand.NewPCG(1, 1)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.SetPrecision(prec)
+			m := &Model{Prior: p}
+			const n = 20000
+			for b.Loop() {
+				if _, err := m.Generate([]float64{0.3}, n, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
 	}
-	m := &Model{Prior: p}
-	const n = 20000
-	for b.Loop() {
-		if _, err := m.Generate([]float64{0.3}, n, 1); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "samples/s")
 }
 
 // TestStepAllocatesNothing: after the first step of a batch size, a

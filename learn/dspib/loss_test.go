@@ -33,7 +33,11 @@ func newLossCase(t *testing.T, lv spib.LogVarKind, weighted bool) *lossCase {
 	c := &lossCase{m: spib.NewModel(cfg, D, K, std, rng), beta: 0.7, lambda: 1.3}
 	pc := smallPrior
 	pc.TRef = 1
-	if c.p, err = diffusion.New(pc, rng); err != nil {
+	c.p, err = diffusion.New(pc, rng)
+	if c.p != nil {
+		c.p.SetPrecision(ad.Float64) // the reference arithmetic, checked against finite differences
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range B {

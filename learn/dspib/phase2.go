@@ -103,6 +103,7 @@ func newTrainer(m *spib.Model, p *diffusion.Prior, d *spib.Data, cfg Config, rng
 	if err != nil {
 		return nil, err
 	}
+	p.SetPrecision(cfg.Precision)
 	tr := &trainer{m: m, p: p, d: d, cfg: cfg, rng: rng, opt: opt, ps: ps}
 	tr.pool = par.New(cfg.SPIB.Workers, func(i int) { tr.runShard(tr.shards[i]) })
 	n := (cfg.SPIB.BatchSize + shardRows - 1) / shardRows
@@ -111,6 +112,7 @@ func newTrainer(m *spib.Model, p *diffusion.Prior, d *spib.Data, cfg Config, rng
 		if err != nil {
 			return nil, err
 		}
+		sp.SetPrecision(cfg.Precision)
 		sh := &shard{m: m.Clone(), p: sp, tapes: map[int]*ad.Tape{}, src: rand.NewPCG(0, 0)}
 		sh.rng = rand.New(sh.src)
 		sh.ps = trainable(sh.m, sh.p)
@@ -139,6 +141,7 @@ func (tr *trainer) runShard(sh *shard) {
 		sh.tapes[n] = t
 	}
 	t.Reset()
+	t.SetNoGrad(!tr.train) // the fused diffusion loss skips its gradient on test batches
 	var w []float64
 	if b.Weights != nil {
 		w = b.Weights[sh.lo:sh.hi]
