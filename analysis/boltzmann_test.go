@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 // harmonic2D is U = ½k(x² + y²) (test-only).
@@ -53,14 +53,14 @@ func TestBoltzmannGridHarmonic(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, w, 120*100, "weights")
 	require.Equal(t, 2*len(w), len(pts), "len(points) against 2·len(weights)")
-	testdata.InDelta(t, 1, expect(pts, w, func(x, y float64) float64 { return 1 }), 1e-12, "Σw")
-	testdata.InDelta(t, kT/k, expect(pts, w, func(x, y float64) float64 { return x * x }), 1e-9, "⟨x²⟩")
-	testdata.InDelta(t, kT/k, expect(pts, w, func(x, y float64) float64 { return y * y }), 1e-9, "⟨y²⟩")
-	testdata.InDelta(t, 0, expect(pts, w, func(x, y float64) float64 { return x }), 1e-12, "⟨x⟩")
+	testutil.InDelta(t, 1, expect(pts, w, func(x, y float64) float64 { return 1 }), 1e-12, "Σw")
+	testutil.InDelta(t, kT/k, expect(pts, w, func(x, y float64) float64 { return x * x }), 1e-9, "⟨x²⟩")
+	testutil.InDelta(t, kT/k, expect(pts, w, func(x, y float64) float64 { return y * y }), 1e-9, "⟨y²⟩")
+	testutil.InDelta(t, 0, expect(pts, w, func(x, y float64) float64 { return x }), 1e-12, "⟨x⟩")
 	// Layout: x varies fastest, cell centres.
 	dx := 16 * sd / 120
-	testdata.InDelta(t, -8*sd+1.5*dx, pts[2], 1e-12, "point[1].x")
-	testdata.InDelta(t, -8*sd+1.5*16*sd/100, pts[2*120+1], 1e-12, "point[nx].y")
+	testutil.InDelta(t, -8*sd+1.5*dx, pts[2], 1e-12, "point[1].x")
+	testutil.InDelta(t, -8*sd+1.5*16*sd/100, pts[2*120+1], 1e-12, "point[nx].y")
 	// Deep wells do not overflow: U up to 1e5 kT.
 	_, w, err = BoltzmannGrid(harmonic2D{1e4}, 1e-3, -3, 3, -3, 3, 11, 11)
 	require.NoError(t, err, "stiff well")
@@ -103,11 +103,11 @@ func checkThreeHoleFixtures(t *testing.T, p potentialFunc) {
 	t.Helper()
 	for _, c := range []struct{ kT, x2 float64 }{{1, 0.98041}, {0.6, 1.03725}} {
 		up, ll, x2 := threeHoleStats(t, p, c.kT, 600)
-		testdata.InDelta(t, c.x2, x2, 5e-6, "kT = %v: ⟨x²⟩", c.kT)
-		testdata.InDelta(t, 1, up+2*ll, 1e-9, "kT = %v: P(y>0.9) + 2 P(x<0, y<0.9)", c.kT)
+		testutil.InDelta(t, c.x2, x2, 5e-6, "kT = %v: ⟨x²⟩", c.kT)
+		testutil.InDelta(t, 1, up+2*ll, 1e-9, "kT = %v: P(y>0.9) + 2 P(x<0, y<0.9)", c.kT)
 		up2, ll2, _ := threeHoleStats(t, p, c.kT, 900)
-		testdata.InDelta(t, up2, up, 5e-6, "kT = %v: P(y > 0.9), 600² against 900² cells", c.kT)
-		testdata.InDelta(t, ll2, ll, 5e-6, "kT = %v: P(x < 0, y < 0.9), 600² against 900² cells", c.kT)
+		testutil.InDelta(t, up2, up, 5e-6, "kT = %v: P(y > 0.9), 600² against 900² cells", c.kT)
+		testutil.InDelta(t, ll2, ll, 5e-6, "kT = %v: P(x < 0, y < 0.9), 600² against 900² cells", c.kT)
 		t.Logf("kT = %v: P(y>0.9) = %.6f, P(x<0,y<0.9) = %.6f, <x^2> = %.6f", c.kT, up2, ll2, x2)
 	}
 }
@@ -132,9 +132,9 @@ func TestThreeHoleFixtureProvenance(t *testing.T) {
 				ll += w * b2f(pt[0] < 0 && pt[1] < 0.9)
 			}
 		}
-		testdata.InDelta(t, c.up, up/z, 5e-6, "kT = %v: node-grid P(y > 0.9)", c.kT)
+		testutil.InDelta(t, c.up, up/z, 5e-6, "kT = %v: node-grid P(y > 0.9)", c.kT)
 		if !math.IsNaN(c.ll) {
-			testdata.InDelta(t, c.ll, ll/z, 5e-6, "kT = %v: node-grid P(x < 0, y < 0.9)", c.kT)
+			testutil.InDelta(t, c.ll, ll/z, 5e-6, "kT = %v: node-grid P(x < 0, y < 0.9)", c.kT)
 		}
 	}
 }

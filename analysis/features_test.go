@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 // plumedRational is PLUMED's RATIONAL switch (1 − q^n)/(1 − q^m), written
@@ -23,7 +23,7 @@ func TestSwitchMatchesPlumedRational(t *testing.T) {
 	assert.Equal(t, 0.5, Switch(LJ7R0, LJ7R0), "s(r0)")
 	for _, r := range []float64{0.3, 1, 1.12, 1.49, 1.51, 2, 2.5, 4} {
 		// Two algebraically equal forms: rounding differences only.
-		testdata.InDelta(t, plumedRational(r, LJ7R0, 8, 16), Switch(r, LJ7R0), 1e-13, "s(%v)", r)
+		testutil.InDelta(t, plumedRational(r, LJ7R0, 8, 16), Switch(r, LJ7R0), 1e-13, "s(%v)", r)
 	}
 }
 
@@ -37,26 +37,26 @@ func TestCoordinationNumbersHexagon(t *testing.T) {
 	ring := 3*s(a) + 2*s(a*math.Sqrt(3)) + s(2*a)
 	c := make([]float64, 7)
 	require.NoError(t, CoordinationNumbers(c, hexagon(0.3, 1, -2), 7, 2, LJ7R0))
-	testdata.InDelta(t, centre, c[0], 1e-12, "c_centre")
+	testutil.InDelta(t, centre, c[0], 1e-12, "c_centre")
 	for i := 1; i < 7; i++ {
-		testdata.InDelta(t, ring, c[i], 1e-12, "c_ring, particle %d", i)
+		testutil.InDelta(t, ring, c[i], 1e-12, "c_ring, particle %d", i)
 	}
 	// Moments by hand: one value `centre`, six values `ring`.
 	mean := (centre + 6*ring) / 7
 	mu2 := (math.Pow(centre-mean, 2) + 6*math.Pow(ring-mean, 2)) / 7
 	mu3 := (math.Pow(centre-mean, 3) + 6*math.Pow(ring-mean, 3)) / 7
 	m2, m3 := Moments(c)
-	testdata.InDelta(t, mu2, m2, 1e-12, "mu2")
-	testdata.InDelta(t, mu3, m3, 1e-12, "mu3")
+	testutil.InDelta(t, mu2, m2, 1e-12, "mu2")
+	testutil.InDelta(t, mu3, m3, 1e-12, "mu3")
 
 	sorted := make([]float64, 7)
 	moments := make([]float64, 2)
 	require.NoError(t, FeaturesLJ7(sorted, moments, hexagon(0, 0, 0), 7, 2))
 	// The centre has more neighbours, so it is last after sorting.
-	testdata.InDelta(t, centre, sorted[6], 1e-12, "sorted[6]")
-	testdata.InDelta(t, ring, sorted[0], 1e-12, "sorted[0]")
-	testdata.InDelta(t, mu2, moments[0], 1e-12, "features mu2")
-	testdata.InDelta(t, mu3, moments[1], 1e-12, "features mu3")
+	testutil.InDelta(t, centre, sorted[6], 1e-12, "sorted[6]")
+	testutil.InDelta(t, ring, sorted[0], 1e-12, "sorted[0]")
+	testutil.InDelta(t, mu2, moments[0], 1e-12, "features mu2")
+	testutil.InDelta(t, mu3, moments[1], 1e-12, "features mu3")
 }
 
 // randomFrames returns nFrames LJ7-like frames: the hexagon with Gaussian
@@ -89,18 +89,18 @@ func TestFeaturesPermutationInvariance(t *testing.T) {
 	// Relabelling changes only the summation order: differences are a few
 	// ulps of values of order 1.
 	for i := range s1 {
-		testdata.InDelta(t, s1[i], s2[i], 1e-13, "sorted feature %d of frame %d, permuted against original", i%7, i/7)
+		testutil.InDelta(t, s1[i], s2[i], 1e-13, "sorted feature %d of frame %d, permuted against original", i%7, i/7)
 		if i%7 > 0 {
 			require.GreaterOrEqual(t, s1[i], s1[i-1], "frame %d not sorted: %v", i/7, s1[i/7*7:i/7*7+7])
 		}
 	}
 	for i := range m1 {
-		testdata.InDelta(t, m1[i], m2[i], 1e-13, "moment %d of frame %d, permuted against original", i%2, i/2)
+		testutil.InDelta(t, m1[i], m2[i], 1e-13, "moment %d of frame %d, permuted against original", i%2, i/2)
 	}
 	// Moments without sorted output agree bit for bit.
 	m3 := make([]float64, nFrames*2)
 	require.NoError(t, FeaturesLJ7(nil, m3, frames, 7, 2))
-	testdata.SameBits(t, "moments with nil dstSorted against with", m3, m1)
+	testutil.SameBits(t, "moments with nil dstSorted against with", m3, m1)
 }
 
 func TestFeaturesIndependentOfGOMAXPROCS(t *testing.T) {
@@ -115,14 +115,14 @@ func TestFeaturesIndependentOfGOMAXPROCS(t *testing.T) {
 	}
 	s1, m1 := run(1)
 	s4, m4 := run(4)
-	testdata.SameBits(t, "sorted features, GOMAXPROCS 1 against 4", s1, s4)
-	testdata.SameBits(t, "moments, GOMAXPROCS 1 against 4", m1, m4)
+	testutil.SameBits(t, "sorted features, GOMAXPROCS 1 against 4", s1, s4)
+	testutil.SameBits(t, "moments, GOMAXPROCS 1 against 4", m1, m4)
 	// Every frame equals the single-frame computation.
 	c := make([]float64, 7)
 	for _, f := range []int{0, featureChunk, nFrames - 1} {
 		require.NoError(t, CoordinationNumbers(c, frames[f*14:(f+1)*14], 7, 2, LJ7R0))
 		insertionSort(c)
-		testdata.SameBits(t, fmt.Sprintf("frame %d: features against the single-frame computation", f), s1[f*7:f*7+7], c)
+		testutil.SameBits(t, fmt.Sprintf("frame %d: features against the single-frame computation", f), s1[f*7:f*7+7], c)
 	}
 }
 
@@ -148,7 +148,7 @@ func TestFeaturesNoAllocationPerFrame(t *testing.T) {
 func TestFeaturesErrors(t *testing.T) {
 	frames := randomFrames(5, 10)
 	frames[3*14+5] = math.NaN() // frame 3, particle 2, coordinate 1
-	testdata.WantErr(t, FeaturesLJ7(make([]float64, 70), nil, frames, 7, 2), "frame 3", "particle 2")
+	testutil.WantErr(t, FeaturesLJ7(make([]float64, 70), nil, frames, 7, 2), "frame 3", "particle 2")
 	assert.Error(t, FeaturesLJ7(nil, nil, make([]float64, 15), 7, 2), "len(frames) not a multiple")
 	assert.Error(t, FeaturesLJ7(make([]float64, 6), nil, make([]float64, 14), 7, 2), "short dstSorted")
 	assert.Error(t, FeaturesLJ7(nil, make([]float64, 1), make([]float64, 14), 7, 2), "short dstMoments")

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 func TestFreeEnergyGaussian(t *testing.T) {
@@ -22,7 +22,7 @@ func TestFreeEnergyGaussian(t *testing.T) {
 	f := make([]float64, len(p))
 	require.NoError(t, FreeEnergy(f, p, EmptyPolicy{}))
 	for i := range x {
-		testdata.InDelta(t, x[i]*x[i]/(2*sigma*sigma), f[i], 1e-12, "F(%v)", x[i])
+		testutil.InDelta(t, x[i]*x[i]/(2*sigma*sigma), f[i], 1e-12, "F(%v)", x[i])
 	}
 }
 
@@ -31,11 +31,11 @@ func TestFreeEnergyEmptyPolicies(t *testing.T) {
 	f := make([]float64, 4)
 	require.NoError(t, FreeEnergy(f, p, EmptyPolicy{}))
 	assert.Equal(t, math.Inf(1), f[1], "empty bin, default policy: F")
-	testdata.InDelta(t, math.Ln2, f[2], 1e-15, "F[2]")
+	testutil.InDelta(t, math.Ln2, f[2], 1e-15, "F[2]")
 	_ = FreeEnergy(f, p, EmptyPolicy{NaN: true})
 	assert.True(t, math.IsNaN(f[1]), "empty bin, NaN policy: F = %v, want NaN", f[1])
 	_ = FreeEnergy(f, p, EmptyPolicy{Floor: 0.5e-3})
-	testdata.InDelta(t, math.Log(0.5/0.5e-3), f[1], 1e-12, "floored F")
+	testutil.InDelta(t, math.Log(0.5/0.5e-3), f[1], 1e-12, "floored F")
 	// A floor above the maximum flattens everything to 0.
 	_ = FreeEnergy(f, p, EmptyPolicy{Floor: 1})
 	assert.Equal(t, []float64{0, 0, 0, 0}, f, "F with a floor above max p")
@@ -56,13 +56,13 @@ func TestFreeEnergyRMSE(t *testing.T) {
 		gen[i] = v + 7.5
 	}
 	r, _, _ = FreeEnergyRMSE(gen, ref, 0)
-	testdata.InDelta(t, 0, r, 1e-15, "shifted RMSE")
+	testutil.InDelta(t, 0, r, 1e-15, "shifted RMSE")
 	// Alternating ±a on the region, arbitrary elsewhere: RMSE = a, as the
 	// mean difference is 0. The reference need not start at 0: it is shifted.
 	ref2 := []float64{1, 2, 3, 3.5, 10}
 	gen2 := []float64{1.2, 1.8, 3.2, 3.3, -50}
 	r, used, _ = FreeEnergyRMSE(gen2, ref2, 2.6)
-	testdata.InDelta(t, 0.2, r, 1e-15, "alternating RMSE")
+	testutil.InDelta(t, 0.2, r, 1e-15, "alternating RMSE")
 	assert.Equal(t, 4, used, "alternating: points used")
 	// A generated profile empty inside the region gives +Inf.
 	gen2[1] = math.Inf(1)
@@ -80,11 +80,11 @@ func TestPopulations(t *testing.T) {
 	pop := make([]float64, 3)
 	require.NoError(t, Populations(pop, []int{0, 2, 2, 1, 2}, nil))
 	for i, want := range []float64{0.2, 0.2, 0.6} {
-		testdata.InDelta(t, want, pop[i], 1e-15, "population %d", i)
+		testutil.InDelta(t, want, pop[i], 1e-15, "population %d", i)
 	}
 	require.NoError(t, Populations(pop, []int{0, 2, 2}, []float64{2, 1, 1}))
 	for i, want := range []float64{0.5, 0, 0.5} {
-		testdata.InDelta(t, want, pop[i], 1e-15, "weighted population %d", i)
+		testutil.InDelta(t, want, pop[i], 1e-15, "weighted population %d", i)
 	}
 	assert.Error(t, Populations(pop, []int{3}, nil), "label out of range")
 	assert.Error(t, Populations(pop, []int{-1}, nil), "negative label")

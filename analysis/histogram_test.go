@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 func TestEdges(t *testing.T) {
@@ -42,8 +42,8 @@ func TestHistogram1DHandMade(t *testing.T) {
 	// Density integrates to one over in-range counts: weights 3, 11, 9.
 	d := make([]float64, 3)
 	require.NoError(t, Density1D(d, h, []float64{0, 1, 2, 4}))
-	testdata.InDelta(t, 9.0/23/2, d[2], 1e-15, "density[2]")
-	testdata.InDelta(t, 1, d[0]+d[1]+2*d[2], 1e-15, "∫density")
+	testutil.InDelta(t, 9.0/23/2, d[2], 1e-15, "density[2]")
+	testutil.InDelta(t, 1, d[0]+d[1]+2*d[2], 1e-15, "∫density")
 
 	_, err = Histogram1D(h, []float64{math.NaN()}, nil, edges)
 	assert.Error(t, err, "NaN sample")
@@ -75,7 +75,7 @@ func TestHistogram2DHandMade(t *testing.T) {
 	assert.Equal(t, 48.0, out, "outside")
 	d := make([]float64, 6)
 	require.NoError(t, Density2D(d, h, xe, []float64{0, 1, 2, 5}))
-	testdata.InDelta(t, 6.0/15/3, d[5], 1e-15, "density[5]")
+	testutil.InDelta(t, 6.0/15/3, d[5], 1e-15, "density[5]")
 	_, err = Histogram2D(h, []float64{0, math.NaN()}, nil, xe, ye)
 	assert.Error(t, err, "NaN point")
 	_, err = Histogram2D(h, []float64{0, 1, 2}, nil, xe, ye)

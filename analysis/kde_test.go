@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 // normalPDF is the density of N(0, s²).
@@ -35,7 +35,7 @@ func TestKDENormalSample(t *testing.T) {
 	for i, z := range grid {
 		mean := normalPDF(z, math.Sqrt(1+h*h))
 		v := (normalPDF(z, math.Sqrt(1+h*h/2))/(2*math.Sqrt(math.Pi)*h) - mean*mean) / n
-		testdata.InDelta(t, mean, p[i], 5*math.Sqrt(v), "KDE at %v (5 sd)", z)
+		testutil.InDelta(t, mean, p[i], 5*math.Sqrt(v), "KDE at %v (5 sd)", z)
 	}
 }
 
@@ -66,18 +66,18 @@ func TestKDEMatchesBruteForceAndWeights(t *testing.T) {
 		}
 		s /= total
 		// Truncation at 8h drops < 1.3e−14 of the peak per sample; rounding.
-		testdata.InDelta(t, s, got[g], 1e-14*normalPDF(0, h)+1e-13*s, "weighted KDE vs brute force at %v", z)
+		testutil.InDelta(t, s, got[g], 1e-14*normalPDF(0, h)+1e-13*s, "weighted KDE vs brute force at %v", z)
 	}
 	d := make([]float64, len(grid))
 	require.NoError(t, KDE1D(d, grid, dup, nil, h))
 	for g := range grid {
-		testdata.InDelta(t, d[g], got[g], 1e-13*d[g]+1e-300, "weights vs duplicates at %v", grid[g])
+		testutil.InDelta(t, d[g], got[g], 1e-13*d[g]+1e-300, "weights vs duplicates at %v", grid[g])
 	}
 	// Deterministic across GOMAXPROCS.
 	a1, a4 := make([]float64, len(grid)), make([]float64, len(grid))
 	withGOMAXPROCS(1, func() { _ = KDE1D(a1, grid, x, w, h) })
 	withGOMAXPROCS(4, func() { _ = KDE1D(a4, grid, x, w, h) })
-	testdata.SameBits(t, "KDE, GOMAXPROCS 1 against 4", a1, a4)
+	testutil.SameBits(t, "KDE, GOMAXPROCS 1 against 4", a1, a4)
 }
 
 func TestKDEErrors(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 func TestSymKLHistTwoBins(t *testing.T) {
@@ -17,10 +17,10 @@ func TestSymKLHistTwoBins(t *testing.T) {
 	require.NoError(t, err)
 	kpq := 0.5*math.Log(0.5/0.25) + 0.5*math.Log(0.5/0.75)
 	kqp := 0.25*math.Log(0.25/0.5) + 0.75*math.Log(0.75/0.5)
-	testdata.InDelta(t, 0.5*(kpq+kqp), got, 1e-15, "SymKL")
+	testutil.InDelta(t, 0.5*(kpq+kqp), got, 1e-15, "SymKL")
 	// eps = 1e−10 perturbs each probability by O(1e−10).
 	got, _ = SymKLHist(p, q, 1e-10)
-	testdata.InDelta(t, 0.5*(kpq+kqp), got, 1e-9, "SymKL eps")
+	testutil.InDelta(t, 0.5*(kpq+kqp), got, 1e-9, "SymKL eps")
 	got, _ = SymKLHist([]float64{1, 0}, []float64{0, 1}, 0)
 	assert.Equal(t, math.Inf(1), got, "disjoint support without eps")
 	_, err = SymKLHist(p, []float64{1}, 0)
@@ -70,7 +70,7 @@ func TestSymKLWeightsEqualDuplicates(t *testing.T) {
 		require.NoError(t, err)
 		kd, _ := SymKL(dup, nil, b, nil, cfg)
 		// Same histogram up to the order of additions: rounding only.
-		testdata.InDelta(t, kd, kw, 1e-12, "weighted vs duplicated")
+		testutil.InDelta(t, kd, kw, 1e-12, "weighted vs duplicated")
 	}
 }
 
@@ -121,7 +121,7 @@ func TestSymKLGaussians(t *testing.T) {
 	h := xe[1] - xe[0]
 	want := mu*mu/2 + bias
 	tol := 5*(mu/math.Sqrt(n)+sd0) + mu*mu*h*h/24 + 1e-3
-	testdata.InDelta(t, want, got, tol, "SymKL(N(0,I), N(μ,I))")
+	testutil.InDelta(t, want, got, tol, "SymKL(N(0,I), N(μ,I))")
 }
 
 // TestSymKLCompactDefaultBins checks the default 100 × 100 estimator on the
@@ -147,7 +147,7 @@ func TestSymKLCompactDefaultBins(t *testing.T) {
 	bias, sd0 := plugInBias(occupiedBins(u, l, DefaultKLBins), n)
 	want := 0.5*(kpq+kqp) + bias
 	tol := 5*(math.Sqrt(0.095/n)+sd0) + 4e-4/12
-	testdata.InDelta(t, want, got, tol, "SymKL(uniform, ½+x)")
+	testutil.InDelta(t, want, got, tol, "SymKL(uniform, ½+x)")
 }
 
 func TestKLConfigErrors(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 // blobs returns k well-separated 2-D Gaussian blobs of m points each
@@ -58,14 +58,14 @@ func TestKMeansRecoversBlobs(t *testing.T) {
 		inertia += dx*dx + dy*dy
 	}
 	for b, c := range toCluster {
-		testdata.InDelta(t, means[2*b], res.Centres[2*c], 1e-12, "blob %d: centre x", b)
-		testdata.InDelta(t, means[2*b+1], res.Centres[2*c+1], 1e-12, "blob %d: centre y", b)
+		testutil.InDelta(t, means[2*b], res.Centres[2*c], 1e-12, "blob %d: centre x", b)
+		testutil.InDelta(t, means[2*b+1], res.Centres[2*c+1], 1e-12, "blob %d: centre y", b)
 	}
-	testdata.InDelta(t, inertia, res.Inertia, 1e-9*inertia, "inertia")
+	testutil.InDelta(t, inertia, res.Inertia, 1e-9*inertia, "inertia")
 	// Expected inertia: 2 coordinates × σ² × (m−1) per blob; relative sd of a
 	// χ² with 2k(m−1) dof is sqrt(2/(2k(m−1))); 5 sd.
 	want := 2 * 0.01 * float64(k*(m-1))
-	testdata.InDelta(t, want, res.Inertia, 5*math.Sqrt(1/float64(k*(m-1)))*want, "inertia vs σ²")
+	testutil.InDelta(t, want, res.Inertia, 5*math.Sqrt(1/float64(k*(m-1)))*want, "inertia vs σ²")
 }
 
 func TestKMeansDeterministic(t *testing.T) {
@@ -82,9 +82,9 @@ func TestKMeansDeterministic(t *testing.T) {
 		return res
 	}
 	r1, r4 := run(1, 5), run(4, 5)
-	testdata.SameBits(t, "inertia, GOMAXPROCS 1 against 4", []float64{r1.Inertia}, []float64{r4.Inertia})
+	testutil.SameBits(t, "inertia, GOMAXPROCS 1 against 4", []float64{r1.Inertia}, []float64{r4.Inertia})
 	require.Equal(t, r1.Iterations, r4.Iterations, "iterations, GOMAXPROCS 1 against 4")
-	testdata.SameBits(t, "centres, GOMAXPROCS 1 against 4", r1.Centres, r4.Centres)
+	testutil.SameBits(t, "centres, GOMAXPROCS 1 against 4", r1.Centres, r4.Centres)
 	require.Equal(t, r1.Labels, r4.Labels, "labels, GOMAXPROCS 1 against 4")
 	r2 := run(2, 6)
 	assert.NotEqual(t, r1.Centres, r2.Centres, "seeds 5 and 6 gave identical centres")

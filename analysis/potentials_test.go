@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/potentials"
 )
 
@@ -19,7 +19,7 @@ func TestBoltzmannGridPotentialsThreeHole(t *testing.T) {
 	require.NoError(t, err)
 	_, w2, _ := BoltzmannGrid(threeHoleTest{}, 0.8, -3, 3, -2.5, 3.5, 60, 60)
 	for k := range w1 {
-		testdata.InDelta(t, w2[k], w1[k], 1e-13*w2[k]+1e-300, "weight %d", k)
+		testutil.InDelta(t, w2[k], w1[k], 1e-13*w2[k]+1e-300, "weight %d", k)
 	}
 }
 
@@ -36,7 +36,7 @@ func TestFeaturesPotentialsHexagon(t *testing.T) {
 	sorted := make([]float64, 7)
 	require.NoError(t, FeaturesLJ7(sorted, nil, x, 7, 2))
 	for i := 0; i < 6; i++ {
-		testdata.InDelta(t, ring, sorted[i], 1e-12, "ring particle %d", i)
+		testutil.InDelta(t, ring, sorted[i], 1e-12, "ring particle %d", i)
 	}
-	testdata.InDelta(t, centre, sorted[6], 1e-12, "centre")
+	testutil.InDelta(t, centre, sorted[6], 1e-12, "centre")
 }

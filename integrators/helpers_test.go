@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/dsp/fourier"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/md"
 )
 
@@ -115,14 +115,14 @@ func pool(series [][]float64) estimate {
 const nSigma = 4
 
 // checkMean asserts |e.mean − want| ≤ nSigma·e.se + bias, where bias bounds
-// a known systematic (finite-dt) error (testdata.InDelta: a NaN standard
+// a known systematic (finite-dt) error (testutil.InDelta: a NaN standard
 // error fails rather than passing everything).
 func checkMean(t *testing.T, name string, e estimate, want, bias float64) {
 	t.Helper()
 	tol := nSigma*e.se + bias
 	t.Logf("%s = %.5f ± %.5f (τ = %.1f samples, ESS = %.0f), want %.5f, tol %.5f",
 		name, e.mean, e.se, e.tau, e.ess, want, tol)
-	testdata.InDelta(t, want, e.mean, tol, "%s = %.5f ± %.5f: tolerance %g·SE + %g", name, e.mean, e.se, float64(nSigma), bias)
+	testutil.InDelta(t, want, e.mean, tol, "%s = %.5f ± %.5f: tolerance %g·SE + %g", name, e.mean, e.se, float64(nSigma), bias)
 }
 
 // sample binds integ to sys and calls record after every stride steps of

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dspib/dspib/integrators"
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/potentials"
 )
@@ -48,10 +48,10 @@ func TestSeeds(t *testing.T) {
 		a := lj7Run(t, mk(), 1, n)
 		b := lj7Run(t, mk(), 1, n)
 		c := lj7Run(t, mk(), 2, n)
-		testdata.SameBits(t, name+", same seed: X", a.X, b.X)
-		testdata.SameBits(t, name+", same seed: V", a.V, b.V)
-		testdata.SameBits(t, name+", same seed: U", []float64{a.U}, []float64{b.U})
-		assert.GreaterOrEqual(t, testdata.FirstBitDiff(a.X, c.X), 0, "%s: seeds 1 and 2 gave bit-identical positions", name)
+		testutil.SameBits(t, name+", same seed: X", a.X, b.X)
+		testutil.SameBits(t, name+", same seed: V", a.V, b.V)
+		testutil.SameBits(t, name+", same seed: U", []float64{a.U}, []float64{b.U})
+		assert.GreaterOrEqual(t, testutil.FirstBitDiff(a.X, c.X), 0, "%s: seeds 1 and 2 gave bit-identical positions", name)
 		dt := 0.005
 		if o, ok := mk().(*integrators.Overdamped); ok {
 			dt = o.Dt
@@ -84,7 +84,7 @@ func TestMALAStateRoundTrip(t *testing.T) {
 	a2, p2 := r.Acceptance()
 	assert.Equal(t, int64(500), p1, "saved proposals")
 	assert.Equal(t, [2]int64{a1, p1}, [2]int64{a2, p2}, "restored accepted/proposed against saved")
-	testdata.WantErr(t, r.UnmarshalBinary(b[:10]), "Overdamped state", "10 bytes")
+	testutil.WantErr(t, r.UnmarshalBinary(b[:10]), "Overdamped state", "10 bytes")
 	swapped := append([]byte("OVD1"), b[12:20]...)
 	swapped = append(swapped, b[4:12]...)
 	if a1 < p1 {

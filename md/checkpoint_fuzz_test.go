@@ -9,7 +9,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/dspib/dspib/internal/fuzztest"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -104,7 +104,7 @@ func FuzzLoadCheckpoint(f *testing.F) {
 		}
 		var st *State
 		var err error
-		n := fuzztest.Allocated(func() { st, err = decodeCheckpoint(raw, sys) })
+		n := testutil.Allocated(func() { st, err = decodeCheckpoint(raw, sys) })
 		require.LessOrEqual(t, n, uint64(4*len(raw)+1<<20), "allocated for a %d-byte file", len(raw))
 		if err != nil {
 			require.Nil(t, st)

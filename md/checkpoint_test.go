@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dspib/dspib/integrators"
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/potentials"
 )
@@ -26,10 +26,10 @@ import (
 // bit for bit, naming what and the first field and index that differ.
 func sameState(t testing.TB, what string, got, want *md.State) {
 	t.Helper()
-	testdata.SameBits(t, what+": X", got.X, want.X)
-	testdata.SameBits(t, what+": V", got.V, want.V)
-	testdata.SameBits(t, what+": F", got.F, want.F)
-	testdata.SameBits(t, what+": U, Time", []float64{got.U, got.Time}, []float64{want.U, want.Time})
+	testutil.SameBits(t, what+": X", got.X, want.X)
+	testutil.SameBits(t, what+": V", got.V, want.V)
+	testutil.SameBits(t, what+": F", got.F, want.F)
+	testutil.SameBits(t, what+": U, Time", []float64{got.U, got.Time}, []float64{want.U, want.Time})
 	require.Equal(t, want.Step, got.Step, "%s: Step", what)
 }
 
@@ -78,7 +78,7 @@ func TestCheckpointResumeBitIdentical(t *testing.T) {
 			resumedInteg := c.integ()
 			require.NoError(t, md.Run(ctx, sys, resumedInteg, resumed, n-half, &md.Recorder{Sink: &got, Stride: stride}))
 			assert.Equal(t, n/stride, got.Len(), "resumed run: frames")
-			testdata.SameBits(t, "frames of the resumed run against the straight run", got.Data, want.Data)
+			testutil.SameBits(t, "frames of the resumed run against the straight run", got.Data, want.Data)
 			sameState(t, "final state of the resumed run against the straight run", resumed, straight)
 			assert.Equal(t, straight.Rand.Uint64(), resumed.Rand.Uint64(), "next random number of the resumed run against the straight run")
 			// MALA's acceptance counters are integrator state: the resumed
@@ -103,7 +103,7 @@ func TestCheckpointResumeBitIdentical(t *testing.T) {
 	require.NoError(t, err)
 	bad.SetSource(md.ReplicaSource(9, 0))
 	require.NoError(t, md.Run(ctx, sys, in(), bad, n-half))
-	assert.GreaterOrEqual(t, testdata.FirstBitDiff(bad.X, st.X), 0,
+	assert.GreaterOrEqual(t, testutil.FirstBitDiff(bad.X, st.X), 0,
 		"a resume with a fresh random stream reproduced the run: the test cannot detect a lost stream")
 }
 
@@ -304,7 +304,7 @@ func TestReplicasResumeAndSkip(t *testing.T) {
 	short.Steps = 500
 	short.Resume = rest.Resume
 	_, err = md.RunReplicas(ctx, short)
-	testdata.WantErr(t, err, "replica", "past Replicas.Steps")
+	testutil.WantErr(t, err, "replica", "past Replicas.Steps")
 }
 
 // Between checkpoints (Interval not yet elapsed) the observer allocates

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dspib/dspib/integrators"
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/potentials"
 )
@@ -52,9 +52,9 @@ func TestReplicasDeterministic(t *testing.T) {
 		got, frames := replicaRun(t, workers)
 		for i := range ref {
 			what := fmt.Sprintf("workers %d, GOMAXPROCS 2 against 1: replica %d", workers, i)
-			testdata.SameBits(t, what+": X", got[i].X, ref[i].X)
-			testdata.SameBits(t, what+": V", got[i].V, ref[i].V)
-			testdata.SameBits(t, what+": frames", frames[i].Data, refFrames[i].Data)
+			testutil.SameBits(t, what+": X", got[i].X, ref[i].X)
+			testutil.SameBits(t, what+": V", got[i].V, ref[i].V)
+			testutil.SameBits(t, what+": frames", frames[i].Data, refFrames[i].Data)
 		}
 	}
 	r := md.Replicas{System: lj7(), Temperatures: []float64{0.2, 0.3, 0.4, 0.5}, NewIntegrator: baoab, X0: potentials.LJ7Hexagon(), Seed: 42}
@@ -62,10 +62,10 @@ func TestReplicasDeterministic(t *testing.T) {
 		st, err := r.NewReplicaState(i)
 		require.NoError(t, err)
 		require.NoError(t, md.Run(context.Background(), r.System, baoab(kT), st, 2000))
-		testdata.SameBits(t, fmt.Sprintf("replica %d: X of a serial run against RunReplicas", i), st.X, ref[i].X)
+		testutil.SameBits(t, fmt.Sprintf("replica %d: X of a serial run against RunReplicas", i), st.X, ref[i].X)
 		assert.Equal(t, 20, refFrames[i].Len(), "replica %d: frames", i)
 		if i > 0 {
-			assert.GreaterOrEqual(t, testdata.FirstBitDiff(ref[i].X, ref[i-1].X), 0, "replicas %d and %d are bit-identical", i-1, i)
+			assert.GreaterOrEqual(t, testutil.FirstBitDiff(ref[i].X, ref[i-1].X), 0, "replicas %d and %d are bit-identical", i-1, i)
 		}
 	}
 }

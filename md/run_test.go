@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dspib/dspib/integrators"
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/potentials"
@@ -125,7 +125,7 @@ func TestRecorder(t *testing.T) {
 	require.Equal(t, [2]int{10, 6}, [2]int{sink.Len(), sink.FrameLen}, "recorded frames × values per frame")
 	for k := range 10 {
 		require.NoError(t, integ.Advance(ref, 5))
-		testdata.SameBits(t, fmt.Sprintf("frame %d against advancing by hand", k), sink.Frame(k), ref.X)
+		testutil.SameBits(t, fmt.Sprintf("frame %d against advancing by hand", k), sink.Frame(k), ref.X)
 	}
 	assert.Error(t, sink.WriteFrame([]float64{1}), "MemorySink accepted a frame of the wrong length")
 }
@@ -142,7 +142,7 @@ func TestBlowUpRecordsNoNaN(t *testing.T) {
 	err := md.Run(context.Background(), sys, &integrators.BAOAB{KT: 0.6, Dt: 1, Gamma: 1}, st, 10_000, &md.Recorder{Sink: sink})
 	var nf *md.NonFiniteError
 	require.ErrorAs(t, err, &nf)
-	testdata.WantErr(t, err, "step", "particle")
+	testutil.WantErr(t, err, "step", "particle")
 	assert.Equal(t, st.Step, int64(sink.Len()), "frames against State.Step")
 	assert.Equal(t, st.Step+1, nf.Step, "error's step against State.Step+1")
 	for i, v := range sink.Data {
@@ -212,7 +212,7 @@ func TestRecorderNPY(t *testing.T) {
 	data, rows, cols, err := traj.ReadNPY(path)
 	require.NoError(t, err)
 	assert.Equal(t, [2]int{10, 4}, [2]int{rows, cols}, "rows × columns read from .npy")
-	testdata.SameBits(t, "frames read from .npy against those recorded in memory", data, mem.Data)
+	testutil.SameBits(t, "frames read from .npy against those recorded in memory", data, mem.Data)
 }
 
 // Progress's summary says whether the run completed, was interrupted or

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 func TestBars(t *testing.T) {
@@ -31,13 +31,13 @@ func TestBars(t *testing.T) {
 	assert.Equal(t, [2]float64{0, 2}, [2]float64{ymin, ymax}, "DataRange y: bars start at 0")
 
 	bad := filepath.Join(dir, "bad.png")
-	testdata.WantErr(t, Bars(bad, "t", labels, []BarGroup{groups[0], {Label: "gen", Values: []float64{1, 2}}}),
+	testutil.WantErr(t, Bars(bad, "t", labels, []BarGroup{groups[0], {Label: "gen", Values: []float64{1, 2}}}),
 		"groups[1]", `"gen"`, "len(Values) = 2 != len(labels) = 3")
-	testdata.WantErr(t, Bars(bad, "t", labels, []BarGroup{{Label: "MD", Values: []float64{1, math.NaN(), 2}}}),
+	testutil.WantErr(t, Bars(bad, "t", labels, []BarGroup{{Label: "MD", Values: []float64{1, math.NaN(), 2}}}),
 		"groups[0]", "Values[1]", `"state B"`, "NaN")
-	testdata.WantErr(t, Bars(bad, "t", labels, []BarGroup{{Label: "MD", Values: []float64{1, 2, 3}, Err: []float64{1}}}),
+	testutil.WantErr(t, Bars(bad, "t", labels, []BarGroup{{Label: "MD", Values: []float64{1, 2, 3}, Err: []float64{1}}}),
 		"groups[0]", "len(Err) = 1")
-	testdata.WantErr(t, Bars(bad, "t", labels, []BarGroup{{Label: "MD", Values: []float64{1, 2, 3}, Err: []float64{0, -1, 0}}}),
+	testutil.WantErr(t, Bars(bad, "t", labels, []BarGroup{{Label: "MD", Values: []float64{1, 2, 3}, Err: []float64{0, -1, 0}}}),
 		"Err[1]", "≥ 0")
 	assert.ErrorContains(t, Bars(bad, "t", nil, groups), "labels is empty")
 	assert.ErrorContains(t, Bars(bad, "t", labels, nil), "groups is empty")

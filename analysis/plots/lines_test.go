@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 // profile returns F(x) = (x²−1)² / kT on n grid points in [-2, 2], shifted to
@@ -64,7 +64,7 @@ func TestProfiles(t *testing.T) {
 	require.NoError(t, Profiles(filepath.Join(dir, "empty.png"), "empty", "z1", empty))
 	checkPNG(t, filepath.Join(dir, "empty.png"), PanelWidth+LegendWidth, PanelHeight)
 
-	testdata.WantErr(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1",
+	testutil.WantErr(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1",
 		[]Curve{curves[0], {Label: "gen", X: []float64{1, 2}, Y: []float64{1}}}),
 		"Profiles", "curves[1]", `"gen"`, "len(X) = 2 != len(Y) = 1")
 	assert.ErrorContains(t, Profiles(filepath.Join(dir, "bad.png"), "t", "z1", nil), "curves is empty")
@@ -96,7 +96,7 @@ func TestLossCurves(t *testing.T) {
 	// All losses ≤ 0 on a log axis: nothing to draw, still a valid figure.
 	neg := []Curve{{Label: "neg", X: []float64{1, 2}, Y: []float64{-1, 0}}}
 	require.NoError(t, LossCurves(filepath.Join(dir, "neg.png"), "neg", neg, true))
-	testdata.WantErr(t, LossCurves(filepath.Join(dir, "bad.png"), "t", []Curve{{Label: "kl", X: epochs, Y: train[:3]}}, false),
+	testutil.WantErr(t, LossCurves(filepath.Join(dir, "bad.png"), "t", []Curve{{Label: "kl", X: epochs, Y: train[:3]}}, false),
 		"LossCurves", "series[0]", `"kl"`)
 	checkDir(t, dir, "loss_lin.png", "loss_log.png", "neg.png")
 }

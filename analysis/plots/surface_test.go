@@ -13,7 +13,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 func TestFreeEnergySurfaceWritesPNG(t *testing.T) {
@@ -75,7 +75,7 @@ func TestFreeEnergySurfaceBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			testdata.WantErr(t, FreeEnergySurface(path, "t", c.xe, c.ye, c.F, c.cap), c.frag...)
+			testutil.WantErr(t, FreeEnergySurface(path, "t", c.xe, c.ye, c.F, c.cap), c.frag...)
 		})
 	}
 	assert.ErrorContains(t, FreeEnergySurface("", "t", xe, ye, F, 0), "empty path")
@@ -108,7 +108,7 @@ func TestSurfacePanel(t *testing.T) {
 
 	bad := gen
 	bad.F = F[:10]
-	testdata.WantErr(t, SurfacePanel(filepath.Join(dir, "bad.png"), []Surface{md, bad}, 2),
+	testutil.WantErr(t, SurfacePanel(filepath.Join(dir, "bad.png"), []Surface{md, bad}, 2),
 		"panels[1]", `"D-SPIB generated"`, "F: len 10")
 	bad = gen
 	bad.YEdges = []float64{1}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/dspib/dspib"
 	"github.com/dspib/dspib/integrators"
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/md/traj"
@@ -30,7 +30,7 @@ func TestSimulateThreeHole(t *testing.T) {
 	const frames = 400
 	mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6,1", "-frames", "400", "-seed", "7", "-quiet", "-out", dir)
 
-	names := testdata.ListDir(t, dir)
+	names := testutil.ListDir(t, dir)
 	want := []string{"energy_kT0.600.npy", "energy_kT1.000.npy", "metadata.json", "traj_kT0.600.npy", "traj_kT1.000.npy"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("files %v, want %v", names, want)
@@ -252,8 +252,8 @@ func TestSimulateReuse(t *testing.T) {
 			t.Errorf("%s differs after the re-run", name)
 		}
 	}
-	if slices.ContainsFunc(testdata.ListDir(t, dir), func(n string) bool { return strings.HasSuffix(n, traj.PartSuffix) }) {
-		t.Errorf("left .part files: %v", testdata.ListDir(t, dir))
+	if slices.ContainsFunc(testutil.ListDir(t, dir), func(n string) bool { return strings.HasSuffix(n, traj.PartSuffix) }) {
+		t.Errorf("left .part files: %v", testutil.ListDir(t, dir))
 	}
 }
 
@@ -280,7 +280,7 @@ func TestSimulateFolderConflicts(t *testing.T) {
 		}
 	}
 	mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6,1.2", "-frames", "50", "-quiet", "-force", "-out", dir)
-	if got, want := testdata.ListDir(t, dir), []string{"energy_kT0.600.npy", "energy_kT1.200.npy", "metadata.json", "traj_kT0.600.npy", "traj_kT1.200.npy"}; !slices.Equal(got, want) {
+	if got, want := testutil.ListDir(t, dir), []string{"energy_kT0.600.npy", "energy_kT1.200.npy", "metadata.json", "traj_kT0.600.npy", "traj_kT1.200.npy"}; !slices.Equal(got, want) {
 		t.Errorf("after -force: files %v, want %v", got, want)
 	}
 
@@ -398,11 +398,11 @@ func TestSimulateCancel(t *testing.T) {
 // metadata says the run is incomplete, so runstore.Open refuses it.
 func checkIncomplete(t *testing.T, dir string) {
 	t.Helper()
-	names := testdata.ListDir(t, dir)
-	if npy := testdata.WithSuffix(names, ".npy"); len(npy) > 0 {
+	names := testutil.ListDir(t, dir)
+	if npy := testutil.WithSuffix(names, ".npy"); len(npy) > 0 {
 		t.Errorf("cancelled run left final files %v", npy)
 	}
-	if len(testdata.WithSuffix(names, ".npy"+traj.PartSuffix)) == 0 {
+	if len(testutil.WithSuffix(names, ".npy"+traj.PartSuffix)) == 0 {
 		t.Errorf("cancelled run left no .part files: %v", names)
 	}
 	if _, err := runstore.Open(dir); err == nil || !strings.Contains(err.Error(), "not complete") {

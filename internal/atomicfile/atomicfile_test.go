@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/dspib/dspib/internal/atomicfile"
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 func names(t *testing.T, dir string) []string {
@@ -55,10 +55,10 @@ func TestWrite(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(sub, "x"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	testdata.WantErr(t, atomicfile.Write(sub, func(io.Writer) error { return nil }), "sub")
-	testdata.WantErr(t, atomicfile.Write(filepath.Join(dir, "nope", "f"), func(io.Writer) error { return nil }), "nope")
-	testdata.WantErr(t, atomicfile.Write("", func(io.Writer) error { return nil }), "empty path")
-	testdata.WantErr(t, atomicfile.Write(path, nil), "nil write")
+	testutil.WantErr(t, atomicfile.Write(sub, func(io.Writer) error { return nil }), "sub")
+	testutil.WantErr(t, atomicfile.Write(filepath.Join(dir, "nope", "f"), func(io.Writer) error { return nil }), "nope")
+	testutil.WantErr(t, atomicfile.Write("", func(io.Writer) error { return nil }), "empty path")
+	testutil.WantErr(t, atomicfile.Write(path, nil), "nil write")
 	if got, want := names(t, dir), []string{"a.txt", "sub"}; !slices.Equal(got, want) {
 		t.Errorf("directory holds %v, want %v", got, want)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/potentials"
 )
 
@@ -57,7 +57,7 @@ func TestThreeHoleBoltzmann(t *testing.T) {
 	for i, x := range fr {
 		u[i] = pot.Force(f, x)
 	}
-	m, se := testdata.BlockMean(u, 20)
+	m, se := testutil.BlockMean(u, 20)
 	// Quadrature over [−3,3]×[−2.5,3.5], spacing 0.01.
 	const h = 0.01
 	var z, zu float64

@@ -6,7 +6,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/dspib/dspib/internal/fuzztest"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -52,10 +52,10 @@ func FuzzReadTensors(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, in []byte, fixCRC bool) {
-		raw := fuzztest.TensorFileInput(in, fixCRC)
+		raw := testutil.TensorFileInput(in, fixCRC)
 		var ts []Tensor
 		var err error
-		n := fuzztest.Allocated(func() { ts, err = ReadTensors(bytes.NewReader(raw)) })
+		n := testutil.Allocated(func() { ts, err = ReadTensors(bytes.NewReader(raw)) })
 		require.LessOrEqual(t, n, uint64(8*len(raw)+1<<20), "allocated for a %d-byte file", len(raw))
 		if err != nil {
 			require.Nil(t, ts)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 // resumeSetup is a small training problem with a checkpoint path.
@@ -52,9 +52,9 @@ func TestTrainContextResumeBitIdentical(t *testing.T) {
 		!strings.HasPrefix(lines[0], "diffusion: epoch 3/4: loss ") || !strings.HasPrefix(lines[1], "diffusion: epoch 4/4: loss ") {
 		t.Errorf("progress of the resumed run:\n%s\nwant lines for epochs 3/4 and 4/4", progress.String())
 	}
-	testdata.SameBits(t, "losses", hb, ha)
+	testutil.SameBits(t, "losses", hb, ha)
 	for i, q := range pa.Params() {
-		testdata.SameBits(t, q.Name, pb.Params()[i].Data, q.Data)
+		testutil.SameBits(t, q.Name, pb.Params()[i].Data, q.Data)
 	}
 	if a, b := srcA.Uint64(), srcB.Uint64(); a != b {
 		t.Errorf("next random number %x, straight run %x", b, a)
@@ -64,7 +64,7 @@ func TestTrainContextResumeBitIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testdata.SameBits(t, "losses from a finished checkpoint", hc, ha)
+	testutil.SameBits(t, "losses from a finished checkpoint", hc, ha)
 }
 
 // TestTrainContextErrors: a checkpoint of other data, a corrupt file, a
@@ -81,15 +81,15 @@ func TestTrainContextErrors(t *testing.T) {
 	other := append([]float64(nil), x...)
 	other[0] += 1e-9
 	_, _, err := TrainContext(ctx, other, temps, cfg, rand.NewPCG(1, 2))
-	testdata.WantErr(t, err, cfg.Checkpoint, "other data or settings", "remove the file")
+	testutil.WantErr(t, err, cfg.Checkpoint, "other data or settings", "remove the file")
 	more := cfg
 	more.BatchSize = 32
 	_, _, err = TrainContext(ctx, x, temps, more, rand.NewPCG(1, 2))
-	testdata.WantErr(t, err, "other data or settings")
+	testutil.WantErr(t, err, "other data or settings")
 	fewer := cfg
 	fewer.Epochs = 2
 	_, _, err = TrainContext(ctx, x, temps, fewer, rand.NewPCG(1, 2))
-	testdata.WantErr(t, err, "4 epochs done", "Epochs = 2")
+	testutil.WantErr(t, err, "4 epochs done", "Epochs = 2")
 	if after, _ := os.ReadFile(cfg.Checkpoint); string(after) != string(before) {
 		t.Error("a refused resume changed the checkpoint")
 	}
@@ -99,20 +99,20 @@ func TestTrainContextErrors(t *testing.T) {
 	corrupt := cfg
 	corrupt.Checkpoint = bad
 	_, _, err = TrainContext(ctx, x, temps, corrupt, rand.NewPCG(1, 2))
-	testdata.WantErr(t, err, "diffusion: resume", bad)
+	testutil.WantErr(t, err, "diffusion: resume", bad)
 
 	p, _ := New(tinyConfig(Smooth, SiLU), newRNG(1))
 	_, err = p.Fit(x, temps, cfg, newRNG(1))
-	testdata.WantErr(t, err, "Checkpoint needs FitContext or TrainContext")
+	testutil.WantErr(t, err, "Checkpoint needs FitContext or TrainContext")
 	_, _, err = TrainContext(ctx, x, temps, cfg, nil)
-	testdata.WantErr(t, err, "src is nil")
+	testutil.WantErr(t, err, "src is nil")
 
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	fresh := cfg
 	fresh.Checkpoint = filepath.Join(t.TempDir(), "c.ckpt")
 	_, h, err := TrainContext(cancelled, x, temps, fresh, rand.NewPCG(1, 2))
-	testdata.WantErr(t, err, "context canceled")
+	testutil.WantErr(t, err, "context canceled")
 	if len(h) != 0 {
 		t.Errorf("a cancelled run trained %d epochs", len(h))
 	}
@@ -135,9 +135,9 @@ func TestFitWorkersBitIdentical(t *testing.T) {
 			ref, refHist = p, hist
 			continue
 		}
-		testdata.SameBits(t, "losses", hist, refHist)
+		testutil.SameBits(t, "losses", hist, refHist)
 		for i, q := range ref.Params() {
-			testdata.SameBits(t, q.Name, p.Params()[i].Data, q.Data)
+			testutil.SameBits(t, q.Name, p.Params()[i].Data, q.Data)
 		}
 	}
 }

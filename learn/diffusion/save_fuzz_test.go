@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/dspib/dspib/internal/fuzztest"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/stretchr/testify/require"
 )
@@ -60,7 +60,7 @@ func FuzzFromTensors(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, in []byte, fixCRC bool) {
-		ts, err := ad.ReadTensors(bytes.NewReader(fuzztest.TensorFileInput(in, fixCRC)))
+		ts, err := ad.ReadTensors(bytes.NewReader(testutil.TensorFileInput(in, fixCRC)))
 		if err != nil {
 			return
 		}
@@ -69,7 +69,7 @@ func FuzzFromTensors(f *testing.F) {
 			stored += len(x.Data)
 		}
 		var p *Prior
-		n := fuzztest.Allocated(func() { p, err = FromTensors(ts) })
+		n := testutil.Allocated(func() { p, err = FromTensors(ts) })
 		require.LessOrEqual(t, n, uint64(64*stored+maxSchedBytes), "allocated for %d stored values", stored)
 		if err != nil {
 			require.Nil(t, p)

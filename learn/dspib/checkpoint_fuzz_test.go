@@ -10,7 +10,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/dspib/dspib/internal/fuzztest"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/stretchr/testify/require"
 )
@@ -67,12 +67,12 @@ func FuzzLoadCheckpoint(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, in []byte, fixCRC bool) {
-		raw := fuzztest.TensorFileInput(in, fixCRC)
-		path := fuzztest.WriteTemp(t, "in.ckpt", raw)
+		raw := testutil.TensorFileInput(in, fixCRC)
+		path := testutil.WriteTemp(t, "in.ckpt", raw)
 		var st *fitState
 		var p1 *phase1State
 		var err error
-		n := fuzztest.Allocated(func() { st, p1, err = load(path) })
+		n := testutil.Allocated(func() { st, p1, err = load(path) })
 		require.LessOrEqual(t, n, uint64(32*len(raw)+8<<20), "allocated for a %d-byte file", len(raw))
 		if err != nil || st == nil {
 			return

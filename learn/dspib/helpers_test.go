@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/dspib/dspib/internal/simdata"
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/spib"
 )
@@ -46,6 +46,6 @@ func tinyConfig() Config {
 // wantErr fails unless err is non-nil and mentions every part; sameFloats
 // unless a and b are bit-identical.
 var (
-	wantErr    = testdata.WantErr
-	sameFloats = testdata.SameBits
+	wantErr    = testutil.WantErr
+	sameFloats = testutil.SameBits
 )

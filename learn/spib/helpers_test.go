@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/dspib/dspib/internal/simdata"
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 // threeHole returns frames three-hole frames (x, y) at kT, a frame every
@@ -22,7 +22,7 @@ func threeHole(t testing.TB, kT float64, frames, stride int, seed uint64) [][]fl
 }
 
 // wantErr fails unless err is non-nil and its message contains every part.
-var wantErr = testdata.WantErr
+var wantErr = testutil.WantErr
 
 // toyTrajs returns two small labelled trajectories (lengths n1, n2) with
 // D = 2 features.

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/dspib/dspib/internal/fuzztest"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/stretchr/testify/require"
 )
@@ -55,7 +55,7 @@ func FuzzLoad(f *testing.F) {
 		require.NoError(t, os.WriteFile(path, ckpt, 0o644))
 		var m *Model
 		var err error
-		n := fuzztest.Allocated(func() { m, err = Load(path) })
+		n := testutil.Allocated(func() { m, err = Load(path) })
 		require.LessOrEqual(t, n, uint64(16*(len(ckpt)+len(sidecar))+1<<20), "allocated for %d + %d input bytes", len(sidecar), len(ckpt))
 		if err != nil {
 			require.Nil(t, m)
@@ -191,12 +191,12 @@ func FuzzLoadTrainState(f *testing.F) {
 	f.Add(b.Bytes()[:b.Len()-8], true)
 
 	f.Fuzz(func(t *testing.T, in []byte, fixCRC bool) {
-		raw := fuzztest.TensorFileInput(in, fixCRC)
-		path := fuzztest.WriteTemp(t, "in.ckpt", raw)
+		raw := testutil.TensorFileInput(in, fixCRC)
+		path := testutil.WriteTemp(t, "in.ckpt", raw)
 		var st *TrainState
 		var extra []ad.Tensor
 		var err error
-		n := fuzztest.Allocated(func() { st, extra, err = LoadTrainState(path, data, cfg) })
+		n := testutil.Allocated(func() { st, extra, err = LoadTrainState(path, data, cfg) })
 		require.LessOrEqual(t, n, uint64(32*len(raw)+1<<20), "allocated for a %d-byte file", len(raw))
 		if err != nil {
 			require.Nil(t, st)

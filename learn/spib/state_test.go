@@ -8,14 +8,14 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 )
 
 // resumeConfig runs three rounds of three epochs on small data, so that a
 // run can be interrupted inside a round and at a round boundary.
 var resumeConfig = Config{Lag: 2, MaxEpochs: 3, Refinements: 2, BatchSize: 64, LearningRate: 5e-3, Workers: 2}
 
-var sameBits = testdata.SameBits
+var sameBits = testutil.SameBits
 
 // historyBits returns the history without the wall-clock times.
 func historyBits(h []EpochStats) []float64 {
@@ -161,7 +161,7 @@ func TestResumeBitIdentical(t *testing.T) {
 			}
 			sameRun(t, ref, resume(path, false))
 			ctl := resume(path, true)
-			if testdata.FirstBitDiff(historyBits(ref.History), historyBits(ctl.History)) < 0 {
+			if testutil.FirstBitDiff(historyBits(ref.History), historyBits(ctl.History)) < 0 {
 				t.Error("control: resuming without the saved RNG state gave the same history")
 			}
 		})

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/dspib/dspib/internal/simdata"
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/potentials"
 )
 
@@ -179,7 +179,7 @@ func TestThreeHoleFindsTheWells(t *testing.T) {
 				ind[f] = 1
 			}
 		}
-		mean, se := testdata.BlockMean(ind, 20)
+		mean, se := testutil.BlockMean(ind, 20)
 		if math.Abs(mean-res.Populations[k]) > 1e-12 {
 			t.Errorf("state %d: Populations %v != fraction of labels %v", k, res.Populations[k], mean)
 		}

@@ -565,14 +565,15 @@ func (res *Result) finish(rng *rand.Rand, workers int) {
 		enc.logP[i] = math.Exp(v)
 	}
 	res.Probs = enc.logP
-	res.Populations = populations(enc.labels, data.Weights, m.K)
+	res.Populations = Populations(enc.labels, data.Weights, m.K)
 }
 
-// populations returns the (weighted) fraction of frames per state,
+// Populations returns the (weighted) fraction of frames per state of a
+// model with K states (weights nil: every frame counts 1), computed by
 // analysis.Populations into a new slice of length K. Labels come from the
 // model (0 ≤ l < K), so the only possible error is a zero total weight, for
 // which populations are undefined: NaN.
-func populations(labels []int, weights []float64, K int) []float64 {
+func Populations(labels []int, weights []float64, K int) []float64 {
 	pop := make([]float64, K)
 	if err := analysis.Populations(pop, labels, weights); err != nil {
 		for k := range pop {
@@ -580,15 +581,6 @@ func populations(labels []int, weights []float64, K int) []float64 {
 		}
 	}
 	return pop
-}
-
-// Populations returns the (weighted) fraction of frames per state: labels
-// are 0..K−1, weights one per frame (nil: every frame counts 1).
-//
-// Deprecated: use analysis.Populations, the one implementation; this
-// forwarder remains only until learn/dspib calls it directly.
-func Populations(labels []int, weights []float64, K int) []float64 {
-	return populations(labels, weights, K)
 }
 
 // trainSources returns the frames that are x_t of a training pair.

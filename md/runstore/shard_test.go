@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/systems"
 )
@@ -76,7 +76,7 @@ func TestShardsConcurrentProcesses(t *testing.T) {
 	// The folder holds the whole run's files minus metadata.json, plus one
 	// marker per shard, and nothing else (no .part, checkpoint, temp file).
 	var want []string
-	for _, name := range testdata.ListDir(t, whole) {
+	for _, name := range testutil.ListDir(t, whole) {
 		if name != MetadataName {
 			want = append(want, name)
 		}
@@ -84,8 +84,8 @@ func TestShardsConcurrentProcesses(t *testing.T) {
 	for _, kT := range []float64{0.3, 0.5, 0.7} {
 		want = append(want, ShardMarkerName(kT))
 	}
-	assert.ElementsMatch(t, want, testdata.ListDir(t, dir))
-	for _, name := range testdata.ListDir(t, whole) {
+	assert.ElementsMatch(t, want, testutil.ListDir(t, dir))
+	for _, name := range testutil.ListDir(t, whole) {
 		if name != MetadataName {
 			assert.Equal(t, readFile(t, filepath.Join(whole, name)), readFile(t, filepath.Join(dir, name)), "%s of the shards differs from the one-process run", name)
 		}
@@ -146,7 +146,7 @@ func TestShardsIncomplete(t *testing.T) {
 	require.NoError(t, SimulateShard(context.Background(), shardConfig(dir), 1))
 	_, err = Open(dir)
 	require.NoError(t, err)
-	for _, name := range testdata.ListDir(t, whole) {
+	for _, name := range testutil.ListDir(t, whole) {
 		if name != MetadataName {
 			assert.Equal(t, readFile(t, filepath.Join(whole, name)), readFile(t, filepath.Join(dir, name)), name)
 		}
@@ -169,7 +169,7 @@ func TestShardRefusals(t *testing.T) {
 	cfg := shardConfig(dir)
 	cfg.Force = true
 	assert.ErrorContains(t, SimulateShard(context.Background(), cfg, 0), "Force cannot be used with a shard")
-	assert.Empty(t, testdata.ListDir(t, dir), "refusals write nothing")
+	assert.Empty(t, testutil.ListDir(t, dir), "refusals write nothing")
 
 	cfg = shardConfig(dir)
 	cfg.Frames = 20

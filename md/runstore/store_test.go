@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dspib/dspib/internal/testdata"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/md"
 	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/potentials"
@@ -207,9 +207,9 @@ func TestSimulateResume(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "checkpoints") {
 			t.Fatalf("%s: interrupted run returned %v", tc.integ, err)
 		}
-		names := testdata.ListDir(t, dir)
-		require.Contains(t, testdata.WithSuffix(names, ".bin"), checkpointName(0.2), "%s: no checkpoint for kT 0.2 after the interruption", tc.integ)
-		for _, name := range testdata.WithSuffix(names, traj.PartSuffix) {
+		names := testutil.ListDir(t, dir)
+		require.Contains(t, testutil.WithSuffix(names, ".bin"), checkpointName(0.2), "%s: no checkpoint for kT 0.2 after the interruption", tc.integ)
+		for _, name := range testutil.WithSuffix(names, traj.PartSuffix) {
 			// 3 rows of 14 float64 are also whole rows of the 7-, 2- and
 			// 1-column files (336 = 6·56 = 21·16 = 42·8 bytes); 0x3f3f… is a
 			// finite double. The XYZ file gets the start of a bogus frame.
@@ -231,7 +231,7 @@ func TestSimulateResume(t *testing.T) {
 		if log := mustSimulate(t, cfg, dir); !strings.Contains(log, "nothing to run") {
 			t.Errorf("%s: a third run should find everything complete:\n%s", tc.integ, log)
 		}
-		for _, name := range testdata.ListDir(t, fresh) {
+		for _, name := range testutil.ListDir(t, fresh) {
 			if name == MetadataName {
 				continue
 			}
@@ -239,7 +239,7 @@ func TestSimulateResume(t *testing.T) {
 				t.Errorf("%s: %s after interruption and resume differs from the uninterrupted run", tc.integ, name)
 			}
 		}
-		if left := append(testdata.WithSuffix(testdata.ListDir(t, dir), ".bin"), testdata.WithSuffix(testdata.ListDir(t, dir), traj.PartSuffix)...); len(left) > 0 {
+		if left := append(testutil.WithSuffix(testutil.ListDir(t, dir), ".bin"), testutil.WithSuffix(testutil.ListDir(t, dir), traj.PartSuffix)...); len(left) > 0 {
 			t.Errorf("%s: left %v after completing", tc.integ, left)
 		}
 	}
@@ -284,7 +284,7 @@ func TestSimulateResumeFallback(t *testing.T) {
 	ocfg.Seed, ocfg.Force = 5, true
 	log = mustSimulate(t, ocfg, other)
 	assert.NotContains(t, log, "resuming", "resumed a checkpoint of another seed")
-	assert.Empty(t, testdata.WithSuffix(testdata.ListDir(t, other), ".bin"), "checkpoints left after Force")
+	assert.Empty(t, testutil.WithSuffix(testutil.ListDir(t, other), ".bin"), "checkpoints left after Force")
 }
 
 // Bad configurations name the field before any file is written.

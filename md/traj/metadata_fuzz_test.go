@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/dspib/dspib/internal/fuzztest"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -35,10 +35,10 @@ func FuzzReadMetadata(f *testing.F) {
 	f.Add([]byte("{\"system\": \"\xff\xfe\", \"files\": {\"\": \"\\ud800\"}}"))
 
 	f.Fuzz(func(t *testing.T, in []byte) {
-		path := fuzztest.WriteTemp(t, "in.json", in)
+		path := testutil.WriteTemp(t, "in.json", in)
 		var got *Metadata
 		var err error
-		n := fuzztest.Allocated(func() { got, err = ReadMetadata(path) })
+		n := testutil.Allocated(func() { got, err = ReadMetadata(path) })
 		require.LessOrEqual(t, n, uint64(256*len(in)+1<<20), "allocated for a %d-byte file", len(in))
 		if err != nil {
 			require.Nil(t, got)

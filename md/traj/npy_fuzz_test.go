@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/dspib/dspib/internal/fuzztest"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -76,12 +76,12 @@ func FuzzReadNPY(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		path := fuzztest.WriteTemp(t, "in.npy", in)
+		path := testutil.WriteTemp(t, "in.npy", in)
 		dir := filepath.Dir(path)
 		var data []float64
 		var rows, cols int
 		var err error
-		n := fuzztest.Allocated(func() { data, rows, cols, err = ReadNPY(path) })
+		n := testutil.Allocated(func() { data, rows, cols, err = ReadNPY(path) })
 		require.LessOrEqual(t, n, uint64(32*len(in)+1<<20), "ReadNPY allocated for a %d-byte file", len(in))
 		if err == nil {
 			require.Equal(t, rows*cols, len(data))
@@ -98,7 +98,7 @@ func FuzzReadNPY(f *testing.F) {
 			require.Nil(t, data)
 		}
 		var ints []int
-		n = fuzztest.Allocated(func() { ints, err = ReadNPYInts(path) })
+		n = testutil.Allocated(func() { ints, err = ReadNPYInts(path) })
 		require.LessOrEqual(t, n, uint64(32*len(in)+1<<20), "ReadNPYInts allocated for a %d-byte file", len(in))
 		if err != nil {
 			require.Nil(t, ints)
@@ -158,7 +158,7 @@ func FuzzOpenAppend(f *testing.F) {
 		require.NoError(t, os.WriteFile(src, in, 0o644))
 		var w *NPYWriter
 		var err error
-		n := fuzztest.Allocated(func() { w, err = OpenAppend(path, cols) })
+		n := testutil.Allocated(func() { w, err = OpenAppend(path, cols) })
 		require.LessOrEqual(t, n, uint64(1<<20), "OpenAppend allocated for a %d-byte file", len(in))
 		if err != nil {
 			require.Nil(t, w)

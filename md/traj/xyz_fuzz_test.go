@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dspib/dspib/internal/fuzztest"
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -47,10 +47,10 @@ func FuzzReadXYZ(f *testing.F) {
 	f.Add([]byte("9223372036854775806\n\nAr 0 0 0\n"))
 
 	f.Fuzz(func(t *testing.T, in []byte) {
-		path := fuzztest.WriteTemp(t, "in.xyz", in)
+		path := testutil.WriteTemp(t, "in.xyz", in)
 		var frames []XYZFrame
 		var err error
-		alloc := fuzztest.Allocated(func() { frames, err = ReadXYZ(path) })
+		alloc := testutil.Allocated(func() { frames, err = ReadXYZ(path) })
 		require.LessOrEqual(t, alloc, uint64(64*len(in)+1<<20), "allocated for a %d-byte file", len(in))
 		if err != nil {
 			require.Nil(t, frames)

@@ -1,7 +1,6 @@
-// Package fuzztest holds the helpers that the fuzz targets of several
-// packages share. It imports nothing of this module, so that every package,
-// md and md/traj included, can use it in its tests.
-package fuzztest
+package testutil
+
+// The helpers in this file serve the fuzz targets of several packages.
 
 import (
 	"encoding/binary"
