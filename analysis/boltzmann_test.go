@@ -68,7 +68,7 @@ func TestBoltzmannGridHarmonic(t *testing.T) {
 }
 
 // TestBoltzmannGridThreeHole checks the three-hole quadrature against
-// systems.md. ⟨x²⟩ (0.98041 at kT = 1, 1.03725 at kT = 0.6) is reproduced to
+// docs/systems.md. ⟨x²⟩ (0.98041 at kT = 1, 1.03725 at kT = 0.6) is reproduced to
 // its printed digits (5e−6). The probabilities printed there
 // (P(y > 0.9) = 0.13580, P(x < 0, y < 0.9) = 0.43180 at kT = 1;
 // P(y > 0.9) = 0.05143 at kT = 0.6) are NOT the converged integrals: they
@@ -113,7 +113,7 @@ func checkThreeHoleFixtures(t *testing.T, p potentialFunc) {
 }
 
 // TestThreeHoleFixtureProvenance reproduces the probabilities printed in
-// systems.md with a 601 × 601 NODE grid (spacing 0.01, nodes on x = 0 and
+// docs/systems.md with a 601 × 601 NODE grid (spacing 0.01, nodes on x = 0 and
 // y = 0.9, strict inequalities), showing they carry that grid's O(h)
 // threshold error rather than being converged integrals.
 func TestThreeHoleFixtureProvenance(t *testing.T) {

@@ -176,7 +176,7 @@ func CoordinationFeatures(dstSorted, dstMoments, frames []float64, n, dim int, r
 // FeaturesLJ7 is CoordinationFeatures with the LJ7 switching distance
 // r0 = LJ7R0 = 1.5 σ: the sorted coordination numbers are the D-SPIB input
 // features of LJ7 and (μ2, μ3) the classic collective variables used for the
-// initial k-means labels (systems.md, "Features"). frames holds nFrames × n
+// initial k-means labels (docs/systems.md, "Features"). frames holds nFrames × n
 // × dim coordinates (n = 7, dim = 2 for LJ7 in the plane).
 func FeaturesLJ7(dstSorted, dstMoments, frames []float64, n, dim int) error {
 	return CoordinationFeatures(dstSorted, dstMoments, frames, n, dim, LJ7R0)

@@ -59,7 +59,7 @@ func FreeEnergy(dst, p []float64, policy EmptyPolicy) error {
 }
 
 // DefaultFreeEnergyCap is the default region of FreeEnergyRMSE: grid points
-// whose reference free energy is below 3 kT (spec §4).
+// whose reference free energy is below 3 kT (docs/evaluation.md).
 const DefaultFreeEnergyCap = 3.0
 
 // FreeEnergyRMSE returns the root-mean-square difference [kT] between a

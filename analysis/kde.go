@@ -29,7 +29,7 @@ type weighted struct{ x, w float64 }
 // sklearn.neighbors.KernelDensity(bandwidth=h); note that a scalar bw_method
 // of scipy.stats.gaussian_kde is instead a factor multiplying the sample
 // standard deviation). The D-SPIB reference uses h = 0.1 on latent
-// coordinates (spec §4; Rosenblatt 1956, Parzen 1962).
+// coordinates (docs/evaluation.md; Rosenblatt 1956, Parzen 1962).
 //
 // Samples beyond 8h from a grid point are skipped (relative truncation error
 // below 1.3e−14). Grid points are processed in parallel; each sum runs over

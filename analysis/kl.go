@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// Defaults of KLConfig (spec §4, as the D-SPIB reference).
+// Defaults of KLConfig (docs/evaluation.md, as the D-SPIB reference).
 const (
 	DefaultKLBins = 100
 	DefaultKLEps  = 1e-10
@@ -51,7 +51,7 @@ func (cfg KLConfig) validate() (KLConfig, error) {
 // ½[KL(P‖Q) + KL(Q‖P)] [nats] between the distributions of the 2-D point sets
 // a and b (each n × 2, row-major), with optional per-point weights wa, wb
 // (nil for unit weights), estimated from 2-D histograms on COMMON edges that
-// span both sets (CommonEdges2D; spec §4): each histogram is normalised to
+// span both sets (CommonEdges2D; docs/evaluation.md): each histogram is normalised to
 // bin probabilities, Eps is added to every bin, and it is renormalised.
 //
 // With common edges no point is dropped and the value does not depend on the
@@ -134,7 +134,7 @@ func normalise(h []float64) error {
 // SymKLHist returns ½[KL(P‖Q) + KL(Q‖P)] = ½ Σ_b (P_b − Q_b)(ln P_b − ln Q_b)
 // [nats] for two histograms p, q on the same bins (any non-negative scale:
 // counts, probabilities or densities). eps ≥ 0 is added to every bin of both
-// before each is renormalised to sum 1 (spec §4). p and q are not modified.
+// before each is renormalised to sum 1 (docs/evaluation.md). p and q are not modified.
 // The result is bit-for-bit symmetric in p and q.
 func SymKLHist(p, q []float64, eps float64) (float64, error) {
 	if len(p) != len(q) {

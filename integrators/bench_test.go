@@ -35,14 +35,14 @@ func benchSteps(b *testing.B, sys *md.System, integ md.Integrator, x0 []float64)
 	}
 }
 
-// BenchmarkBAOABThreeHole: one particle, systems.md settings.
+// BenchmarkBAOABThreeHole: one particle, docs/systems.md settings.
 func BenchmarkBAOABThreeHole(b *testing.B) {
 	sys := &md.System{Potential: potentials.ThreeHole{}, Masses: []float64{1}, Dim: 2}
 	benchSteps(b, sys, &integrators.BAOAB{KT: 1, Dt: 0.01, Gamma: 1}, []float64{-1.05, -0.04})
 }
 
 // BenchmarkBAOABLJ7: seven particles in 2-D with the COM restraint,
-// systems.md settings (kT = 0.5, dt = 0.005).
+// docs/systems.md settings (kT = 0.5, dt = 0.005).
 func BenchmarkBAOABLJ7(b *testing.B) {
 	sys := &md.System{Potential: potentials.LJ7(), Masses: []float64{1, 1, 1, 1, 1, 1, 1}, Dim: 2}
 	benchSteps(b, sys, &integrators.BAOAB{KT: 0.5, Dt: 0.005, Gamma: 1}, potentials.LJ7Hexagon())

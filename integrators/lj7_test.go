@@ -34,7 +34,7 @@ func maxCOMDist(x []float64) float64 {
 }
 
 // TestBAOABLJ7KineticTemperature runs LJ7 at kT = 0.6 with a small step
-// (dt = 0.00125; systems.md: the kinetic-temperature bias, ~2 % at
+// (dt = 0.00125; docs/systems.md: the kinetic-temperature bias, ~2 % at
 // dt = 0.005, shrinks as dt² to ~0.1 %, below the tolerance) and checks:
 //
 //   - ⟨2K/(N·D)⟩ = kT within 4 SE. Per sample the variance is 2kT²/14

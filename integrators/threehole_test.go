@@ -15,10 +15,10 @@ import (
 // midpoint quadrature on [−4,4]×[−3.1,4.9] with y = 0.9 on a cell edge
 // (400² and 800² cells agree to 2·10⁻⁶; computed independently in Python).
 //
-// systems.md gives P(y > 0.9) = 0.13580: that is what a 601² point grid
+// docs/systems.md gives P(y > 0.9) = 0.13580: that is what a 601² point grid
 // with spacing 0.01 gives when the row y = 0.9 is excluded by the strict
 // inequality, i.e. P(y > 0.905); the bias is h/2 · p_y(0.9) = 0.005 · 0.155
-// = 7.8·10⁻⁴. ⟨x²⟩ = 0.98041 agrees with systems.md.
+// = 7.8·10⁻⁴. ⟨x²⟩ = 0.98041 agrees with docs/systems.md.
 const (
 	threeHolePUpper = 0.136577 // P(y > 0.9)
 	threeHoleX2     = 0.980407 // ⟨x²⟩
@@ -48,7 +48,7 @@ func threeHoleRun(t *testing.T, newInteg func() md.Integrator, nw, stride, frame
 	return pool(up), pool(xx)
 }
 
-// TestBAOABThreeHole compares long BAOAB runs (systems.md defaults: γ = 1,
+// TestBAOABThreeHole compares long BAOAB runs (docs/systems.md defaults: γ = 1,
 // dt = 0.01, m = 1) with the exact quadrature values. The configurational
 // bias of BAOAB is O(dt²) ≈ 1e-4 relative here, far below the statistical
 // tolerance of 4 standard errors (SE from the ESS of 4 walkers × 1.5·10⁶

@@ -100,7 +100,7 @@ func (e SPIB) Classify(z []float64) ([]int, error) {
 }
 
 // Diffusion is the Generator of a temperature-conditioned diffusion prior
-// (ancestral sampler, spec §3): D-SPIB's prior, or one fitted post hoc to a
+// (ancestral sampler, docs/method.md §3): D-SPIB's prior, or one fitted post hoc to a
 // frozen SPIB encoder's latents.
 type Diffusion struct{ P *diffusion.Prior }
 
@@ -130,7 +130,7 @@ func (g VampPrior) Generate(_ float64, n int, seed uint64) ([]float64, error) {
 
 // Set is the Generator of fixed latent sets per temperature (d columns),
 // thinned evenly to n rows (Thin): the encoded MD of the nearest training
-// temperature, the honest baseline of spec §4 (b). It ignores the seed.
+// temperature, the honest baseline of docs/evaluation.md (b). It ignores the seed.
 type Set struct {
 	Sets map[float64][]float64
 	D    int

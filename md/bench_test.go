@@ -15,7 +15,7 @@ type discard struct{}
 
 func (discard) WriteFrame([]float64) error { return nil }
 
-// BenchmarkRunLJ7 is one md.Run of b.N BAOAB steps on LJ7 (systems.md
+// BenchmarkRunLJ7 is one md.Run of b.N BAOAB steps on LJ7 (docs/systems.md
 // settings) with a frame recorder every 100 steps and an energy log every
 // 1000: the run loop's overhead over the bare integrator
 // (integrators.BenchmarkBAOABLJ7) and its allocations per step.

@@ -36,7 +36,7 @@ func Example() {
 		System:       sys,
 		Temperatures: temps,
 		NewIntegrator: func(kT float64) md.Integrator {
-			return &integrators.BAOAB{KT: kT, Dt: 0.01, Gamma: 1} // systems.md defaults
+			return &integrators.BAOAB{KT: kT, Dt: 0.01, Gamma: 1} // docs/systems.md defaults
 		},
 		X0:    []float64{-1.05, -0.04}, // left deep hole
 		Seed:  2026,

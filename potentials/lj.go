@@ -260,7 +260,7 @@ func (p COMRestraint) add2(dst, x []float64) float64 {
 	return 0.5 * p.Kappa * e
 }
 
-// LJ7 returns the two-dimensional LJ7 cluster of systems.md: seven particles
+// LJ7 returns the two-dimensional LJ7 cluster of docs/systems.md: seven particles
 // (N is not fixed by the value; LJ7Hexagon gives the standard start) with
 // LennardJones{Dim: 2} plus COMRestraint{Dim: 2, R2: 4, Kappa: 100}
 // (R2 in σ², Kappa in ε/σ²), after M. Cameron's public LJ7-in-2-D code. The

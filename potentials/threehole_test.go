@@ -7,7 +7,7 @@ import (
 )
 
 // TestThreeHoleMinima minimises from nearby starts and compares with the
-// fixtures of systems.md, which are printed to 6 decimals: the tolerance is
+// fixtures of docs/systems.md, which are printed to 6 decimals: the tolerance is
 // half a unit in the last digit (5e-7) plus the minimiser's error
 // (|∇V| < 1e-9 gives |Δx| ≲ 1e-9 for curvatures of order one).
 func TestThreeHoleMinima(t *testing.T) {

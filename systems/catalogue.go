@@ -8,7 +8,7 @@ import (
 // The built-in systems. Adding one is one entry here.
 var (
 	// ThreeHole: one particle on the three-hole potential (Metzner, Schütte
-	// & Vanden-Eijnden, J. Chem. Phys. 125, 084110 (2006)), systems.md's
+	// & Vanden-Eijnden, J. Chem. Phys. 125, 084110 (2006)), docs/systems.md's
 	// default MD from the left deep hole; features and k-means on (x, y).
 	ThreeHole = &System{
 		Name: "threehole", Aliases: []string{"three-hole"}, MetaName: "three-hole",
@@ -27,7 +27,7 @@ var (
 	}
 
 	// LJ7: seven Lennard-Jones particles in the plane with the
-	// centre-of-mass restraint (systems.md), from the hexagon; features =
+	// centre-of-mass restraint (docs/systems.md), from the hexagon; features =
 	// the 7 sorted coordination numbers, k-means on standardised (μ2, μ3)
 	// (Tribello, Ceriotti & Parrinello, PNAS 107, 17509 (2010)); 10⁵
 	// frames per temperature as for the training runs.
@@ -53,7 +53,7 @@ var (
 
 	// MuellerBrown: one particle on the Müller–Brown potential (Müller &
 	// Brown, Theor. Chim. Acta 53, 75 (1979)), from its deepest minimum.
-	// Not in systems.md: the curvature at the minima is up to ~4·10³ ε/σ²,
+	// Not in docs/systems.md: the curvature at the minima is up to ~4·10³ ε/σ²,
 	// an angular frequency ω ≈ 63/τ for m = 1, so dt = 0.001 τ keeps
 	// ω·dt ≈ 0.06; energies are O(100), hence kT of 10–20.
 	MuellerBrown = &System{

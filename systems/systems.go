@@ -71,10 +71,10 @@ type System struct {
 	FeatureNames, LabelNames []string
 	// StandardizeLabels: k-means runs on the label features standardised
 	// per column (zero mean, unit population standard deviation over all
-	// frames), so that each counts equally (spec §1: LJ7 on standardised
+	// frames), so that each counts equally (docs/method.md §1: LJ7 on standardised
 	// (μ2, μ3)).
 	StandardizeLabels bool
-	// KMeansK is the default number of initial k-means states (spec §1:
+	// KMeansK is the default number of initial k-means states (docs/method.md §1:
 	// 100).
 	KMeansK int
 

@@ -28,7 +28,7 @@ func TestBuiltins(t *testing.T) {
 	assert.False(t, ok)
 }
 
-// The three-hole start is next to the left deep minimum (systems.md
+// The three-hole start is next to the left deep minimum (docs/systems.md
 // fixture (−1.048055, −0.042094), V = −3.994861) and the LJ7 start is the
 // hexagon, E = −12.535 without the restraint (inactive there).
 func TestStartConfigurations(t *testing.T) {

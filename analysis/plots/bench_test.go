@@ -7,7 +7,7 @@ import (
 )
 
 // BenchmarkFreeEnergySurface renders and writes the 100×100-bin surface of
-// the evaluation protocol (spec §4).
+// the evaluation protocol (docs/evaluation.md).
 func BenchmarkFreeEnergySurface(b *testing.B) {
 	xe, ye, F := doubleWell(100, 100)
 	path := filepath.Join(b.TempDir(), "fes.png")

@@ -1,6 +1,6 @@
 // Command lj7 runs the LJ7-in-two-dimensions benchmark of D-SPIB end to end:
 // Langevin dynamics of seven Lennard-Jones particles in the plane with a
-// centre-of-mass restraint (systems.md) at kT ∈ {0.2, 0.3, 0.4, 0.5, 0.6},
+// centre-of-mass restraint (docs/systems.md) at kT ∈ {0.2, 0.3, 0.4, 0.5, 0.6},
 // features = the seven sorted coordination numbers, initial labels = k-means
 // on the standardised moments (μ2, μ3) (Tribello, Ceriotti & Parrinello, PNAS
 // 107, 17509 (2010)); SPIB and D-SPIB (John, Qiu, Herron & Tiwary,
@@ -27,7 +27,7 @@ import (
 )
 
 // spec returns the LJ7 benchmark on the catalogue entry systems.LJ7
-// (systems.md's default MD, features and k-means label features).
+// (docs/systems.md's default MD, features and k-means label features).
 func spec() *experiment.Spec {
 	return &experiment.Spec{
 		System: systems.LJ7,

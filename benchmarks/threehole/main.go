@@ -34,7 +34,7 @@ import (
 )
 
 // spec returns the three-hole benchmark on the catalogue entry
-// systems.ThreeHole (systems.md's default MD, features and k-means on (x, y),
+// systems.ThreeHole (docs/systems.md's default MD, features and k-means on (x, y),
 // the exact-density quadrature box).
 func spec() *experiment.Spec {
 	return &experiment.Spec{

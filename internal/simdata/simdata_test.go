@@ -42,7 +42,7 @@ func TestThreeHoleSeeds(t *testing.T) {
 
 // TestThreeHoleBoltzmann: the time average of the energy U over 2·10⁴
 // frames (10⁴ τ) at kT = 1 matches ⟨U⟩ of exp(−U/kT) by quadrature on the
-// systems.md box. Tolerance: 4 standard errors from 20 block means (the
+// docs/systems.md box. Tolerance: 4 standard errors from 20 block means (the
 // block error shrinks as 1/sqrt(frames)) plus 0.02 ε for the O(dt²) BAOAB
 // bias in configurational averages at dt = 0.01 and the quadrature error.
 func TestThreeHoleBoltzmann(t *testing.T) {

@@ -85,7 +85,7 @@ func BenchmarkSPIBStep(b *testing.B) {
 }
 
 // BenchmarkSPIBStepK100: the same step with K = 100 states (the first SPIB
-// round after k-means, spec §1), where the B×K ops (LogSoftmax and its
+// round after k-means, docs/method.md §1), where the B×K ops (LogSoftmax and its
 // backward, the VampPrior mixture over 100 components) dominate.
 func BenchmarkSPIBStepK100(b *testing.B) {
 	m := newSPIB(512, 7, 100, 1)

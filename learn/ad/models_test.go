@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 )
 
-// spibModel is the SPIB network of spec §2 at benchmark size: encoder
+// spibModel is the SPIB network of docs/method.md §2 at benchmark size: encoder
 // D→16→16→2 (ReLU), one shared learnable log-variance per latent dimension,
 // decoder 2→16→16→K (ReLU) + LogSoftmax, VampPrior over K representative
 // inputs with weights softmax(θ).
@@ -73,7 +73,7 @@ func (m *spibModel) step() float64 {
 	return l.Scalar()
 }
 
-// dspibModel is the phase-2 network of spec §3: the SPIB encoder/decoder plus
+// dspibModel is the phase-2 network of docs/method.md §3: the SPIB encoder/decoder plus
 // the noise network ε_θ(z_i, i, T) on M = 16 replicas of every latent, hidden
 // widths 16–64–64–64–64–16 (SiLU) with identity residuals on the 64→64 layers
 // and, in every hidden layer, a projection of the [time | temperature]

@@ -111,7 +111,7 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 }
 
-// BenchmarkHeldOutEmbedding compares the smooth embedding (spec §3 choice)
+// BenchmarkHeldOutEmbedding compares the smooth embedding (docs/method.md §3 choice)
 // with the reference random Fourier features on held-out temperatures: it
 // trains on 2-D Gaussians N(0, kT·I) at kT = 1 and 2 (a = 1, as
 // TestTemperatureConditioning) and reports the relative error of the

@@ -11,7 +11,7 @@ import (
 type Embedding int
 
 const (
-	// Smooth (the default, spec §3 choice) embeds the step as s = i/N and
+	// Smooth (the default, docs/method.md §3 choice) embeds the step as s = i/N and
 	// the temperature as u = ln(T/T_ref), each as the raw value followed by
 	// sin and cos of a few low frequencies:
 	//

@@ -62,7 +62,7 @@ func (p Process) String() string {
 }
 
 // Config describes a diffusion prior. The zero value (plus TRef) is the
-// D-SPIB reference model of spec §3 with the smooth embedding; every zero
+// D-SPIB reference model of docs/method.md §3 with the smooth embedding; every zero
 // field means its default. Validation happens in one place (New), and an
 // invalid value is an error naming the field.
 type Config struct {
@@ -195,7 +195,7 @@ type layer struct {
 // Prior is a temperature-conditioned diffusion prior on a d-dimensional
 // latent: a variance-preserving noising process (the discrete DDPM
 // schedule, or the VP-SDE observed on a grid) and a noise network
-// ε_θ(z_i, i, T). It follows spec §3 and the D-SPIB paper (John, Qiu,
+// ε_θ(z_i, i, T). It follows docs/method.md §3 and the D-SPIB paper (John, Qiu,
 // Herron & Tiwary, arXiv:2510.09784), with DDPM training and ancestral
 // sampling of Ho, Jain & Abbeel (NeurIPS 2020) and the temperature-scaled
 // noise of thermodynamic maps (Herron et al., PNAS 2024).
@@ -298,7 +298,7 @@ func (p *Prior) Sigma(T float64) (float64, error) {
 // embDim returns the length of the concatenated embedding [e_step | e_temp].
 func (p *Prior) embDim() int { return 2 * p.emb.dim() }
 
-// Loss records the diffusion loss of spec §3 on the caller's tape and
+// Loss records the diffusion loss of docs/method.md §3 on the caller's tape and
 // returns it as a 1×1 node:
 //
 //	L_diff = ½ · mean over B rows × M replicas × d of (ε_θ(z_i, i, T) − ε)²,

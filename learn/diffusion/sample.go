@@ -90,7 +90,7 @@ type Sampler int
 
 const (
 	// Ancestral is DDPM ancestral sampling (Ho et al. 2020, Algorithm 2)
-	// with variance β_i σ_T², as in spec §3 (the default).
+	// with variance β_i σ_T², as in docs/method.md §3 (the default).
 	Ancestral Sampler = iota
 	// ProbabilityFlow integrates the probability-flow ODE of the process
 	// (Song et al., ICLR 2021) deterministically from the random start
@@ -139,7 +139,7 @@ func (p *Prior) Sample(T float64, n int, seed uint64) ([]float64, error) {
 // with ξ ~ N(0, I) and ξ = 0 at i = 0. Because ε_θ predicts the σ_T-scaled
 // noise (see Prior), the first two terms are the DDPM posterior mean for
 // that noise. Unlike the reference implementation, the start is scaled by
-// σ_T and step 0 is applied (spec §3 choice).
+// σ_T and step 0 is applied (docs/method.md §3 choice).
 //
 // out[k] holds the n×d samples for temps[k], row-major. The work is split
 // into fixed chunks of 64 samples, each with its own PCG stream derived from

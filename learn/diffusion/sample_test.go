@@ -15,7 +15,7 @@ import (
 // of the reference schedule. Tolerances: (a) n·d = 40000 draws give a
 // relative standard error √(2/40000) = 0.71% on the variance and an
 // absolute SE of √(v/20000) on the mean; we allow 4 SE. (b) is
-// deterministic: with σ_i² = β_i σ_T² (spec §3) and N = 100 the recursion
+// deterministic: with σ_i² = β_i σ_T² (docs/method.md §3) and N = 100 the recursion
 // gives +3.5%, +3.9% and −1.9% for these three cases (it grows for narrow
 // data: +7% at s²/σ² = 0.1, +19% at 0.02), so we allow 5%.
 func TestAncestralGaussianExact(t *testing.T) {

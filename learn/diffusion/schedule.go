@@ -23,7 +23,7 @@ type Schedule interface {
 	AlphaBar(i int) float64
 }
 
-// Reference schedule of the D-SPIB reference implementation (spec §3).
+// Reference schedule of the D-SPIB reference implementation (docs/method.md §3).
 const (
 	DefaultSteps   = 100
 	DefaultBetaMin = 1e-4

@@ -17,7 +17,7 @@ import (
 // Every zero field means its default.
 type TrainConfig struct {
 	// Prior is the model configuration used by Train (ignored by Fit). A
-	// zero Prior.TRef means the lowest training temperature (spec §3).
+	// zero Prior.TRef means the lowest training temperature (docs/method.md §3).
 	Prior Config
 	// Epochs is the number of passes over the samples (default 100).
 	Epochs int

@@ -114,7 +114,7 @@ func TestTrainMixture(t *testing.T) {
 // 10% and also require the variance to lie strictly between those
 // generated at kT = 1 and 2.
 // (An exploratory run with the reference Fourier embedding, same data and
-// budget, gave 5.5 at kT = 1.5: it does not interpolate, see spec §3.)
+// budget, gave 5.5 at kT = 1.5: it does not interpolate, see docs/method.md §3.)
 func TestTemperatureConditioning(t *testing.T) {
 	const n = 3000
 	rng := newRNG(51)
@@ -155,7 +155,7 @@ func TestTemperatureConditioning(t *testing.T) {
 // 0.0031, 4 SE = 0.012; the model's own bias, measured at the training
 // temperatures, is +0.016 and +0.025 (the prior smears into the barrier);
 // we allow 0.035, still well below the error of the honest baseline
-// "nearest training temperature" (0.052; spec §4). Measured at kT = 0.35:
+// "nearest training temperature" (0.052; docs/evaluation.md). Measured at kT = 0.35:
 // 0.0919 (+0.008).
 func TestTemperatureConditioningDoubleWell(t *testing.T) {
 	U := func(x float64) float64 { return (x*x - 1) * (x*x - 1) }

@@ -10,7 +10,7 @@ import (
 	"github.com/dspib/dspib/learn/spib"
 )
 
-// lj7Trainer returns a phase-2 trainer at the LJ7 settings of spec §3:
+// lj7Trainer returns a phase-2 trainer at the LJ7 settings of docs/method.md §3:
 // n frames of D = 7 features at kT 0.2 and 0.5, 2 states, batch 512,
 // M = 16 replicas, the reference noise network 16–64–64–64–64–16 (a = 1,
 // smooth embedding). The features are synthetic (the cost does not depend

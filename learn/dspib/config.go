@@ -14,7 +14,7 @@ import (
 )
 
 // Config holds the settings of both phases. The zero value means the
-// reference settings of spec §2–3; Validate fills in defaults and is the
+// reference settings of docs/method.md §2–3; Validate fills in defaults and is the
 // one place where a Config is checked.
 type Config struct {
 	// SPIB configures phase 1 and the parts phase 2 shares with it: Lag,
@@ -23,7 +23,7 @@ type Config struct {
 	SPIB spib.Config
 	// Prior configures the diffusion prior of phase 2. Prior.Dim 0 means
 	// SPIB.LatentDim (any other value must equal it); Prior.TRef 0 means
-	// the lowest training temperature (spec §3).
+	// the lowest training temperature (docs/method.md §3).
 	Prior diffusion.Config
 	// Lambda is λ, the weight of the diffusion loss relative to β
 	// (dimensionless, > 0). Default 1 (reference).

@@ -196,7 +196,7 @@ func (m *Model) VampPrior() (w, mu, variance []float64) {
 }
 
 // SampleVampPrior draws n latents (n×d, row-major) from the VampPrior
-// mixture of the SPIB part, the SPIB baseline generator of spec §3: a
+// mixture of the SPIB part, the SPIB baseline generator of docs/method.md §3: a
 // component k with probability w_k, then z = μ_k + σ_k ⊙ ξ, ξ ~ N(0, I), so
 // that the component covariance is diag σ_k² = diag e^{logvar(u_k)}. The
 // VampPrior does not depend on temperature. Samples are drawn in chunks of

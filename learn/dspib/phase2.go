@@ -29,7 +29,7 @@ type EpochStats struct {
 	Elapsed                time.Duration // since this call of Fit started
 }
 
-// jointLoss records the phase-2 loss of one batch on t (spec §3):
+// jointLoss records the phase-2 loss of one batch on t (docs/method.md §3):
 //
 //	loss = CE + β·LogQ + β·λ·Diff,
 //
@@ -311,7 +311,7 @@ func (tr *trainer) runEpoch(epoch int, start time.Time) (EpochStats, error) {
 	return st, nil
 }
 
-// converger is the phase-2 stopping rule (spec §3): both the training CE
+// converger is the phase-2 stopping rule (docs/method.md §3): both the training CE
 // and the unscaled training diffusion loss have stopped improving, or the
 // epoch cap.
 //
@@ -319,7 +319,7 @@ func (tr *trainer) runEpoch(epoch int, start time.Time) (EpochStats, error) {
 // not gone below its best value by more than the threshold
 // max(Tolerance·|best|, 2·√(SE² + SE_best²)); only such a real improvement
 // resets the count and becomes the new best (Keras' EarlyStopping with a
-// relative min_delta). Two choices here, beyond spec §2's "relative change
+// relative min_delta). Two choices here, beyond docs/method.md §2's "relative change
 // below the tolerance" of SPIB rounds:
 //   - improvement, not change: at a constant learning rate the diffusion
 //     loss jitters by 0.3–0.5 % between epochs around a flat plateau (Adam

@@ -16,7 +16,7 @@ import (
 // + test pass over 2·10⁴ pairs + relabelling of the 6·10⁴ training future
 // frames, serial; "epoch-2workers" relabels on two goroutines; "train" and
 // "relabel" are the parts. K=100 is the first round after k-means with
-// K = 100 (spec §1), K=3 a round after refinement. ns/op is wall time per
+// K = 100 (docs/method.md §1), K=3 a round after refinement. ns/op is wall time per
 // epoch; cpu-s/op the process CPU time, steadier on a shared machine.
 //
 //	go test -run XXX -bench Epoch -benchtime 10x ./learn/spib/
@@ -97,7 +97,7 @@ func cpuTime() float64 {
 }
 
 // BenchmarkTrainThreeHole is a full SPIB run with the reference settings
-// (spec §1–2): 10⁵ three-hole frames at kT = 1 (a frame every 0.1 τ),
+// (docs/method.md §1–2): 10⁵ three-hole frames at kT = 1 (a frame every 0.1 τ),
 // k-means K = 100 on (x, y), lag 10 frames (1 τ), zero Config otherwise
 // (5 refinements, tolerance 1e−3, patience 5, cap 1000 epochs per round).
 // It reports the epochs, the final number of states and the time per run.

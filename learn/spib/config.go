@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// EncoderKind selects the encoder architecture (spec §2).
+// EncoderKind selects the encoder architecture (docs/method.md §2).
 type EncoderKind string
 
 const (
@@ -36,7 +36,7 @@ const (
 )
 
 // Config holds the SPIB hyper-parameters. The zero value means the reference
-// defaults of spec §2 (d = 2, Nonlinear encoder, n1 = n2 = 16, β = 1e−5,
+// defaults of docs/method.md §2 (d = 2, Nonlinear encoder, n1 = n2 = 16, β = 1e−5,
 // Adam lr 1e−3, batch 512, 5 refinement rounds, tolerance 1e−3, patience 5);
 // Validate fills them in. Every field can be set from JSON; ParseConfig
 // rejects unknown keys.
@@ -75,7 +75,7 @@ type Config struct {
 	// Patience: a round has converged when more than Patience consecutive
 	// epochs were unchanged. Default 5; a negative value means 0.
 	Patience int `json:"patience,omitempty"`
-	// MaxEpochs caps the epochs of one round (choice of spec §2: the
+	// MaxEpochs caps the epochs of one round (choice of docs/method.md §2: the
 	// references have no cap). Default 1000.
 	MaxEpochs int `json:"max_epochs,omitempty"`
 	// TrainFrac and TestFrac are the shares of lagged pairs used for

@@ -10,7 +10,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The reference defaults of spec §2.
+	// The reference defaults of docs/method.md §2.
 	if c.LatentDim != 2 || c.Encoder != Nonlinear || c.Hidden1 != 16 || c.Hidden2 != 16 ||
 		c.Beta != 1e-5 || c.LearningRate != 1e-3 || c.BatchSize != 512 || c.Refinements != 5 ||
 		c.Tolerance != 1e-3 || c.Patience != 5 || c.LogVar != SharedLogVar ||

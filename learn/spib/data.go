@@ -10,7 +10,7 @@ import (
 )
 
 // Trajectory is one simulated trajectory: its frames' features, its
-// temperature and optional initial labels and weights (spec §1).
+// temperature and optional initial labels and weights (docs/method.md §1).
 type Trajectory struct {
 	// Features holds frames × D feature values in their original units; all
 	// rows have the same length D.
@@ -29,7 +29,7 @@ type Trajectory struct {
 
 // Standardizer maps features to zero mean and unit standard deviation per
 // column: s = (x − Mean)/Std. The statistics are taken over all frames of all
-// trajectories (spec §1) and stored in the model.
+// trajectories (docs/method.md §1) and stored in the model.
 type Standardizer struct {
 	Mean []float64 // column means, original units
 	Std  []float64 // column standard deviations (population), original units; 1 for a constant column

@@ -8,7 +8,7 @@ import (
 )
 
 // LabelFeatures are the coordinates the initial k-means labels are computed
-// on (spec §1), one point per frame, separate from the model features: for
+// on (docs/method.md §1), one point per frame, separate from the model features: for
 // LJ7 the moments (μ2, μ3) beside the 7 sorted coordination numbers.
 type LabelFeatures struct {
 	// Points[i] holds len(trajs[i].Features) × Dim values, row-major.
@@ -17,7 +17,7 @@ type LabelFeatures struct {
 	// Standardize runs k-means on the points standardised per column to
 	// zero mean and unit population standard deviation over all frames of
 	// all trajectories (a constant column is only centred), so that each
-	// column counts equally (spec §1: LJ7 on standardised (μ2, μ3)).
+	// column counts equally (docs/method.md §1: LJ7 on standardised (μ2, μ3)).
 	Standardize bool
 }
 

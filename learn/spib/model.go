@@ -150,7 +150,7 @@ func (m *Model) PriorLogPDFTape(t *ad.Tape, z *ad.Node) *ad.Node {
 	return t.MixtureLogPDF(z, mu, lv, t.Param(m.theta))
 }
 
-// LossTape records the SPIB loss of one batch (spec §2) with a single-sample
+// LossTape records the SPIB loss of one batch (docs/method.md §2) with a single-sample
 // Monte Carlo estimate of the KL term:
 //
 //	L = CE + β·KL,  CE = ⟨−log p(y_{t+Δ}|z)⟩_w,  KL = ⟨log q(z|x_t) − log r(z)⟩_w,

@@ -64,7 +64,7 @@ func threeHoleRun(t *testing.T) *Result {
 	return thRes
 }
 
-// Minima of the three-hole potential (systems.md fixtures).
+// Minima of the three-hole potential (docs/systems.md fixtures).
 var thMinima = [][2]float64{{-1.048055, -0.042094}, {1.048055, -0.042094}, {0, 1.537082}}
 
 // thRegion is the geometric well of (x, y): 0 left (x < 0, y < 0.9),
@@ -80,7 +80,7 @@ func thRegion(x, y float64) int {
 }
 
 // quadGrid returns the midpoints and normalised Boltzmann weights of a
-// grid over [−3,3]×[−2.5,3.5] with spacing h at kT (the systems.md box).
+// grid over [−3,3]×[−2.5,3.5] with spacing h at kT (the docs/systems.md box).
 func quadGrid(kT, h float64) (pts, w []float64) {
 	var pot potentials.ThreeHole
 	f := make([]float64, 2)
@@ -120,7 +120,7 @@ func TestThreeHoleFindsTheWells(t *testing.T) {
 	}
 	stateOfRegion := lab // region r ↦ SPIB state
 
-	// Quadrature: check the grid against the systems.md fixtures first
+	// Quadrature: check the grid against the docs/systems.md fixtures first
 	// (midpoint rule, h = 0.02: error ≪ 1e−3 for this smooth integrand).
 	pts, w := quadGrid(1, 0.02)
 	var pUp, pLeft float64

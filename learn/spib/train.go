@@ -49,7 +49,7 @@ type RoundStats struct {
 	Kept      int  // populated states after the round's final relabelling
 }
 
-// Convergence is the stopping rule of SPIB rounds (spec §2): an epoch is
+// Convergence is the stopping rule of SPIB rounds (docs/method.md §2): an epoch is
 // unchanged when |L − L_prev| / |L_prev| < Tol; the rule fires when more
 // than Patience consecutive epochs were unchanged. D-SPIB phase 2 uses one
 // per monitored loss.
@@ -461,7 +461,7 @@ func train(ctx context.Context, data *Data, cfg Config, rng *rand.Rand, src *ran
 	return res, stopErr
 }
 
-// endRound ends the current round (spec §2): it relabels every frame by
+// endRound ends the current round (docs/method.md §2): it relabels every frame by
 // argmax of the decoder on z_mean and, unless fewer than two states remain
 // (ErrTooFewStates, labels not adopted), adopts the labels and removes the
 // empty states. It reports whether training is over; if not, it starts the
@@ -617,7 +617,7 @@ func initialRepresentatives(data *Data, rng *rand.Rand) []float64 {
 
 // representatives picks, for every state k, the training input frame of
 // state k whose z_mean is nearest (Euclidean) to the (weighted) mean z_mean
-// of the state's training input frames (spec §2); any frame of the state if
+// of the state's training input frames (docs/method.md §2); any frame of the state if
 // no training input carries it. zMean is N×d for all frames.
 func representatives(data *Data, zMean []float64, d int) []float64 {
 	K := data.NumStates

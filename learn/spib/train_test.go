@@ -169,7 +169,7 @@ func TestLinearWeightsOriginalUnits(t *testing.T) {
 }
 
 // TestLossMatchesDirect recomputes the SPIB loss of one batch without the
-// tape, from the tape-free encoder/decoder and the formulas of spec §2,
+// tape, from the tape-free encoder/decoder and the formulas of docs/method.md §2,
 // and compares (relative 1e−10: same maths, different summation order).
 func TestLossMatchesDirect(t *testing.T) {
 	for _, lvKind := range []LogVarKind{SharedLogVar, PerSampleLogVar} {

@@ -42,7 +42,7 @@ const (
 )
 
 // LabelInfo records in the metadata which features the initial k-means
-// labels use (spec §1) and how: File is the stem of their files ("traj"
+// labels use (docs/method.md §1) and how: File is the stem of their files ("traj"
 // when the positions are the label features), Names their columns, and
 // Standardize whether k-means runs on them standardised per column.
 type LabelInfo struct {
