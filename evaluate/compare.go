@@ -325,10 +325,15 @@ func Run(c *Comparison) (*Result, error) {
 // evaluated kT (analysis.Reweight), and the MD of all training temperatures
 // combined by MBAR (analysis.SolveMBAR). Frames and energies are thinned
 // alike to n rows per temperature — the frames of the nearest-temperature
-// baseline. indep holds the encoded thinned frames already made; the
-// others are added. MBAR's free energies and steps go into info.
+// baseline — and for MBAR further to n/K rows at each of the K training
+// temperatures, so that every prediction has n frames: the histogram
+// metrics fall with the sample size, and MBAR on K·n frames would beat
+// even the noise floor by size alone. indep holds the encoded thinned
+// frames already made; the others are added. MBAR's free energies and
+// steps go into info.
 func reweighted(c *Comparison, e *Design, ek string, enc learn.Encoder, indep map[float64][]float64, d, n int, info map[string]float64) ([]*Method, error) {
-	u := make([][]float64, len(e.Train))
+	u, uM := make([][]float64, len(e.Train)), make([][]float64, len(e.Train))
+	m := max(1, n/len(e.Train))
 	var allZ []float64
 	for k, t := range e.Train {
 		f, en := c.Independent[t], c.Energies[t]
@@ -346,9 +351,10 @@ func reweighted(c *Comparison, e *Design, ek string, enc learn.Encoder, indep ma
 			}
 			indep[t] = z
 		}
-		allZ = append(allZ, indep[t]...)
+		uM[k] = learn.Thin(u[k], 1, m)
+		allZ = append(allZ, learn.Thin(indep[t], 2, m)...)
 	}
-	mb, err := analysis.SolveMBAR(u, e.Train, 0)
+	mb, err := analysis.SolveMBAR(uM, e.Train, 0)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %s: %w", e.Name, err)
 	}
