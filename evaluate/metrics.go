@@ -117,6 +117,25 @@ func Exact(pot potentials.Potential, box Box, kT float64, features func(pos []fl
 	return &Weighted{Z: z, W: kw, Dropped: dropped}, nil
 }
 
+// dropLight returns the 2-D points z whose weight exceeds e^{−ExactCut} of
+// the largest, their weights, and the total weight left out. Reweighted MD
+// carries frames of negligible weight (the kT-0.5 frames of an MBAR
+// prediction at kT 0.2): they would stretch the common histogram edges of
+// the KL over space the prediction does not populate, coarsening its bins
+// and lowering its KL for no merit.
+func dropLight(z, w []float64) (zk, wk []float64, dropped float64) {
+	cut := slices.Max(w) * math.Exp(-ExactCut)
+	for i, v := range w {
+		if v > cut {
+			zk = append(zk, z[2*i], z[2*i+1])
+			wk = append(wk, v)
+		} else {
+			dropped += v
+		}
+	}
+	return zk, wk, dropped
+}
+
 // profileGrid is the number of points of the 1-D free-energy grids.
 const profileGrid = 200
 
@@ -219,7 +238,9 @@ func TV(p, q []float64) float64 {
 }
 
 // Compare computes the metrics (MetricNames) of a prediction gen, weighted
-// by genW unless nil (reweighted MD; its ESS is reported), against the
+// by genW unless nil (reweighted MD; its ESS is reported, and points
+// lighter than e^{−ExactCut} of the heaviest are left out, as in the exact
+// reference, their total weight reported as "dropped_weight"), against the
 // encoded MD reference ref (both 2-D latents of enc), and against the exact
 // reference ex if not nil. It also returns the state populations of ref and
 // gen under enc.
@@ -234,6 +255,7 @@ func Compare(gen, genW, ref []float64, ex *Weighted, enc learn.Encoder, cfg Conf
 			return nil, nil, nil, fmt.Errorf("evaluate: Compare: %d weights for %d predicted points", len(genW), len(gen)/2)
 		}
 		m["ess"] = analysis.KishESS(genW)
+		gen, genW, m["dropped_weight"] = dropLight(gen, genW)
 	}
 	if m["sym_kl_md"], err = analysis.SymKL(gen, genW, ref, nil, kl); err != nil {
 		return nil, nil, nil, err

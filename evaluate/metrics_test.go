@@ -135,3 +135,32 @@ func BenchmarkCompare(b *testing.B) {
 		}
 	}
 }
+
+// A weighted prediction equals its unweighted points when the weights are
+// equal, and a far point of negligible weight neither stretches the KL's
+// common edges nor moves any metric; its weight is reported as dropped.
+func TestCompareWeighted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	ref, gen := gauss2(rng, 2000, 0, 0, 1), gauss2(rng, 2000, 0, 0, 1)
+	c20 := Config{KLBins: 20}
+	plain, _, _, err := Compare(gen, nil, ref, nil, twoStates{}, c20)
+	require.NoError(t, err)
+	w := make([]float64, 2000)
+	for i := range w {
+		w[i] = 1.0 / 2000
+	}
+	eq, _, _, err := Compare(gen, w, ref, nil, twoStates{}, c20)
+	require.NoError(t, err)
+	assert.InDelta(t, 2000, eq["ess"], 1e-6)
+	for _, k := range []string{"sym_kl_md", "fe_rmse_z1", "outside", "pop_tv"} {
+		assert.InDelta(t, plain[k], eq[k], 1e-9, k)
+	}
+	far := append(append([]float64(nil), gen...), 50, 50)
+	wf := append(append([]float64(nil), w...), 1e-300)
+	mf, _, _, err := Compare(far, wf, ref, nil, twoStates{}, c20)
+	require.NoError(t, err)
+	assert.InDelta(t, plain["sym_kl_md"], mf["sym_kl_md"], 1e-9)
+	assert.Equal(t, 1e-300, mf["dropped_weight"])
+	_, _, _, err = Compare(gen, w[:5], ref, nil, twoStates{}, c20)
+	assert.ErrorContains(t, err, "5 weights for 2000 predicted points")
+}
