@@ -126,6 +126,12 @@ func TestReweightErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "frame 0 is +Inf")
 	_, err = SolveMBAR([][]float64{{1}, {2}}, []float64{1, 1}, 0)
 	assert.ErrorContains(t, err, "given twice")
+	// A tolerance below rounding cannot be met: an error, not a silent
+	// unconverged answer.
+	_, ua := harmonic(7, 100, 1)
+	_, ub := harmonic(8, 100, 2)
+	_, err = SolveMBAR([][]float64{ua, ub}, []float64{1, 2}, 1e-300)
+	assert.ErrorContains(t, err, "not converged to 1e-300 in 200 Newton steps")
 	mb, err := SolveMBAR([][]float64{{1, 2}}, []float64{1}, 0)
 	require.NoError(t, err)
 	assert.ErrorContains(t, mb.Weights(make([]float64, 3), 1), "3 weights for 2 frames")
