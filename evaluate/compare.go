@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/analysis/plots"
 	"github.com/dspib/dspib/internal/stream"
 	"github.com/dspib/dspib/learn"
@@ -80,8 +81,12 @@ type Method struct {
 	EncKey string
 	Enc    learn.Encoder
 	Gen    learn.Generator
+	// Weights, if not nil, is a fixed weighted prediction per kT (Boltzmann-
+	// reweighted MD) used instead of Gen; its metrics use the weights and
+	// report their effective sample size.
+	Weights map[float64]*Weighted
 	// Baseline marks reference predictions that are not generative models
-	// (the nearest training temperature's MD).
+	// (the nearest training temperature's MD, reweighted MD).
 	Baseline bool
 	// TempAware marks generators conditioned on temperature (the ones the
 	// nearest-temperature baseline judges).
@@ -101,7 +106,9 @@ type Row struct {
 	Encoder   string `json:"encoder"`
 	Baseline  bool   `json:"baseline"`
 	TempAware bool   `json:"temperature_aware"`
-	// N is the number of latents compared on each side.
+	// N is the number of latents compared on each side (a reweighted
+	// prediction has N frames per training temperature it uses, and the
+	// "ess" metric).
 	N int `json:"n"`
 	// Metrics: see MetricNames.
 	Metrics map[string]float64 `json:"metrics"`
@@ -125,6 +132,11 @@ type Comparison struct {
 	// every training temperature: the nearest-temperature baseline, and at
 	// a training kT the sampling-noise floor.
 	Independent map[float64][]float64
+	// Energies, if not nil, holds the potential energy U [ε] of every frame
+	// of Independent (same rows) at every training temperature: Run then
+	// adds two Boltzmann-reweighting baselines per encoder (nearest
+	// training kT, and MBAR over all of them).
+	Energies map[float64][]float64
 	// Exact, if not nil, returns the exact reference in enc's latent space
 	// at kT (see Exact).
 	Exact func(enc learn.Encoder, kT float64) (*Weighted, error)
@@ -263,19 +275,40 @@ func Run(c *Comparison) (*Result, error) {
 		res.Methods = append(res.Methods, &Method{
 			Name: "MD at nearest training kT (" + ek + " encoder)", Key: "nearest_" + ek, EncKey: ek, Enc: enc,
 			Gen: learn.Set{Sets: sets, D: 2}, Baseline: true})
+		if c.Energies != nil {
+			rw, err := reweighted(c, e, ek, enc, indep, d, n, res.Info)
+			if err != nil {
+				return nil, err
+			}
+			res.Methods = append(res.Methods, rw...)
+		}
 	}
 	for _, m := range res.Methods {
 		res.Gen[m.Key] = map[float64][]float64{}
 		for _, t := range e.Eval {
-			gen, err := m.Gen.Generate(t, n, stream.Seed(c.Seed, "gen/"+e.Name+"/"+m.Key, t))
-			if err != nil {
-				return nil, fmt.Errorf("%s: %s at kT %v: %w", e.Name, m.Name, t, err)
+			var gen, genW []float64
+			if m.Weights != nil {
+				w := m.Weights[t]
+				if w == nil {
+					return nil, fmt.Errorf("%s: %s has no weighted prediction at kT %v", e.Name, m.Name, t)
+				}
+				gen, genW = w.Z, w.W
+				if c.LatentsDir != "" {
+					if err := traj.WriteNPY(filepath.Join(c.LatentsDir, m.Key+"_"+TempTag(t)+"_weights.npy"), len(genW), 1, genW); err != nil {
+						return nil, err
+					}
+				}
+			} else {
+				var err error
+				if gen, err = m.Gen.Generate(t, n, stream.Seed(c.Seed, "gen/"+e.Name+"/"+m.Key, t)); err != nil {
+					return nil, fmt.Errorf("%s: %s at kT %v: %w", e.Name, m.Name, t, err)
+				}
 			}
 			res.Gen[m.Key][t] = gen
 			if err := save(m.Key+"_"+TempTag(t)+".npy", gen); err != nil {
 				return nil, err
 			}
-			met, pr, pg, err := Compare(gen, res.Ref[m.EncKey][t], res.Exact[m.EncKey][t], m.Enc, cfg)
+			met, pr, pg, err := Compare(gen, genW, res.Ref[m.EncKey][t], res.Exact[m.EncKey][t], m.Enc, cfg)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %s at kT %v: %w", e.Name, m.Name, t, err)
 			}
@@ -285,4 +318,67 @@ func Run(c *Comparison) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// reweighted returns the two Boltzmann-reweighting baselines of encoder ek:
+// the independent MD at the nearest training temperature reweighted to each
+// evaluated kT (analysis.Reweight), and the MD of all training temperatures
+// combined by MBAR (analysis.SolveMBAR). Frames and energies are thinned
+// alike to n rows per temperature — the frames of the nearest-temperature
+// baseline — and for MBAR further to n/K rows at each of the K training
+// temperatures, so that every prediction has n frames: the histogram
+// metrics fall with the sample size, and MBAR on K·n frames would beat
+// even the noise floor by size alone. indep holds the encoded thinned
+// frames already made; the others are added. MBAR's free energies and
+// steps go into info.
+func reweighted(c *Comparison, e *Design, ek string, enc learn.Encoder, indep map[float64][]float64, d, n int, info map[string]float64) ([]*Method, error) {
+	u, uM := make([][]float64, len(e.Train)), make([][]float64, len(e.Train))
+	m := max(1, n/len(e.Train))
+	var allZ []float64
+	for k, t := range e.Train {
+		f, en := c.Independent[t], c.Energies[t]
+		if len(en) == 0 {
+			return nil, fmt.Errorf("evaluate: %s: no energies of the MD at the training kT %v", e.Name, t)
+		}
+		if len(en) != len(f)/d {
+			return nil, fmt.Errorf("evaluate: %s: %d energies for %d MD frames at kT %v", e.Name, len(en), len(f)/d, t)
+		}
+		u[k] = learn.Thin(en, 1, n)
+		if _, ok := indep[t]; !ok {
+			z, err := enc.Encode(learn.Thin(f, d, n))
+			if err != nil {
+				return nil, err
+			}
+			indep[t] = z
+		}
+		uM[k] = learn.Thin(u[k], 1, m)
+		allZ = append(allZ, learn.Thin(indep[t], 2, m)...)
+	}
+	mb, err := analysis.SolveMBAR(uM, e.Train, 0)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: %s: %w", e.Name, err)
+	}
+	info["mbar_newton_steps_"+ek] = float64(mb.Iterations)
+	for k, t := range e.Train {
+		info[fmt.Sprintf("mbar_f_%s_%s", ek, TempTag(t))] = mb.F[k]
+	}
+	near, all := map[float64]*Weighted{}, map[float64]*Weighted{}
+	for _, t := range e.Eval {
+		nt := e.Nearest(t)
+		k := slices.Index(e.Train, nt)
+		w := make([]float64, len(u[k]))
+		if err := analysis.Reweight(w, u[k], nt, t); err != nil {
+			return nil, fmt.Errorf("evaluate: %s: %w", e.Name, err)
+		}
+		near[t] = &Weighted{Z: indep[nt], W: w}
+		wa := make([]float64, len(mb.U))
+		if err := mb.Weights(wa, t); err != nil {
+			return nil, fmt.Errorf("evaluate: %s: %w", e.Name, err)
+		}
+		all[t] = &Weighted{Z: allZ, W: wa}
+	}
+	return []*Method{
+		{Name: "MD reweighted (nearest kT, " + ek + " encoder)", Key: "rw_nearest_" + ek, EncKey: ek, Enc: enc, Weights: near, Baseline: true},
+		{Name: "MD reweighted (MBAR, all training kT, " + ek + " encoder)", Key: "rw_mbar_" + ek, EncKey: ek, Enc: enc, Weights: all, Baseline: true},
+	}, nil
 }

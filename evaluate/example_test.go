@@ -39,7 +39,7 @@ func ExampleCompare() {
 		return z
 	}
 	ref, gen := sample(20000, 0), sample(20000, 0.5)
-	m, _, _, err := evaluate.Compare(gen, ref, nil, identity{}, evaluate.Config{})
+	m, _, _, err := evaluate.Compare(gen, nil, ref, nil, identity{}, evaluate.Config{})
 	if err != nil {
 		fmt.Println(err)
 		return

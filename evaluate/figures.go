@@ -106,7 +106,7 @@ func WriteFigures(dir string, r *Result) ([]string, error) {
 		for k := range 2 {
 			var curves []plots.Curve
 			for ti, t := range e.Eval {
-				grid, fr, fg, err := Profile(r.Ref[m.EncKey][t], r.Gen[m.Key][t], k, cfg.KDEBandwidth)
+				grid, fr, fg, err := Profile(r.Ref[m.EncKey][t], r.Gen[m.Key][t], nil, k, cfg.KDEBandwidth)
 				if err != nil {
 					return nil, err
 				}

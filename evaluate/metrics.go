@@ -19,6 +19,7 @@ var MetricNames = []struct{ Key, Header, Doc string }{
 	{"fe_rmse_z2", "F RMSE z2 [kT]", "the same along z2"},
 	{"outside", "outside MD box", "fraction of predicted latents outside the bounding box of the encoded MD (a same-distribution sample of equal size leaves about 4/n outside). Far outliers stretch the common edges of symKL vs MD and make its bins coarser, which LOWERS it: read symKL vs MD together with this column and the reference variant"},
 	{"pop_tv", "pop. TV", "total-variation distance ½Σ|p_gen − p_MD| between state populations (states: argmax of the decoder)"},
+	{"ess", "ESS", "Kish effective sample size (Σw)²/Σw² of a weighted prediction (Boltzmann-reweighted MD; higher is better, unlike the other columns): the metrics of a weighted prediction use the weights, and an ESS far below the number of frames means its histogram rests on few frames"},
 }
 
 // Config sets the resolution of the comparison. The zero value of a field
@@ -64,7 +65,8 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// Weighted is a weighted latent point set: the exact Boltzmann reference.
+// Weighted is a weighted latent point set: the exact Boltzmann reference,
+// or Boltzmann-reweighted MD.
 type Weighted struct {
 	Z, W []float64
 	// Dropped is the quadrature weight left out (far tails, see ExactCut).
@@ -115,6 +117,25 @@ func Exact(pot potentials.Potential, box Box, kT float64, features func(pos []fl
 	return &Weighted{Z: z, W: kw, Dropped: dropped}, nil
 }
 
+// dropLight returns the 2-D points z whose weight exceeds e^{−ExactCut} of
+// the largest, their weights, and the total weight left out. Reweighted MD
+// carries frames of negligible weight (the kT-0.5 frames of an MBAR
+// prediction at kT 0.2): they would stretch the common histogram edges of
+// the KL over space the prediction does not populate, coarsening its bins
+// and lowering its KL for no merit.
+func dropLight(z, w []float64) (zk, wk []float64, dropped float64) {
+	cut := slices.Max(w) * math.Exp(-ExactCut)
+	for i, v := range w {
+		if v > cut {
+			zk = append(zk, z[2*i], z[2*i+1])
+			wk = append(wk, v)
+		} else {
+			dropped += v
+		}
+	}
+	return zk, wk, dropped
+}
+
 // profileGrid is the number of points of the 1-D free-energy grids.
 const profileGrid = 200
 
@@ -123,12 +144,13 @@ const profileGrid = 200
 const profileFloor = 20
 
 // Profile returns the 1-D free energies [kT] along latent coordinate k of the
-// reference and the prediction (2-D point sets) on a grid spanning the
-// reference ± 3 bandwidths, from Gaussian KDEs with bandwidth h (spec §4).
+// reference and the prediction (2-D point sets, the prediction weighted by
+// genW unless nil) on a grid spanning the reference ± 3 bandwidths, from
+// Gaussian KDEs with bandwidth h (spec §4).
 // The predicted density is floored at e^{−20} of the reference's peak before
 // the logarithm, so a prediction that misses a region gets a large but finite
 // free energy there (20 kT above the reference minimum at most).
-func Profile(ref, gen []float64, k int, h float64) (grid, fRef, fGen []float64, err error) {
+func Profile(ref, gen, genW []float64, k int, h float64) (grid, fRef, fGen []float64, err error) {
 	col := func(x []float64) []float64 {
 		c := make([]float64, len(x)/2)
 		for i := range c {
@@ -150,7 +172,7 @@ func Profile(ref, gen []float64, k int, h float64) (grid, fRef, fGen []float64, 
 	if err := analysis.KDE1D(pr, grid, rc, nil, h); err != nil {
 		return nil, nil, nil, err
 	}
-	if err := analysis.KDE1D(pg, grid, gc, nil, h); err != nil {
+	if err := analysis.KDE1D(pg, grid, gc, genW, h); err != nil {
 		return nil, nil, nil, err
 	}
 	floor := slices.Max(pr) * math.Exp(-profileFloor)
@@ -168,9 +190,9 @@ func Profile(ref, gen []float64, k int, h float64) (grid, fRef, fGen []float64, 
 	return grid, fRef, fGen, nil
 }
 
-// Outside returns the fraction of the 2-D points gen outside the bounding
-// box of the 2-D points ref.
-func Outside(gen, ref []float64) float64 {
+// Outside returns the fraction of the 2-D points gen (weighted by genW
+// unless nil) outside the bounding box of the 2-D points ref.
+func Outside(gen, genW, ref []float64) float64 {
 	lo := []float64{math.Inf(1), math.Inf(1)}
 	hi := []float64{math.Inf(-1), math.Inf(-1)}
 	for i := 0; i+1 < len(ref); i += 2 {
@@ -178,24 +200,29 @@ func Outside(gen, ref []float64) float64 {
 			lo[k], hi[k] = math.Min(lo[k], ref[i+k]), math.Max(hi[k], ref[i+k])
 		}
 	}
-	out := 0
+	out, tot := 0.0, 0.0
 	for i := 0; i+1 < len(gen); i += 2 {
+		w := 1.0
+		if genW != nil {
+			w = genW[i/2]
+		}
+		tot += w
 		if gen[i] < lo[0] || gen[i] > hi[0] || gen[i+1] < lo[1] || gen[i+1] > hi[1] {
-			out++
+			out += w
 		}
 	}
-	return float64(out) / float64(len(gen)/2)
+	return out / tot
 }
 
 // StatePopulations returns the populations of the K states enc assigns to
-// the latents z (argmax of the decoder).
-func StatePopulations(enc learn.Encoder, z []float64) ([]float64, error) {
+// the latents z (argmax of the decoder), weighted by w unless nil.
+func StatePopulations(enc learn.Encoder, z, w []float64) ([]float64, error) {
 	labels, err := enc.Classify(z)
 	if err != nil {
 		return nil, err
 	}
 	p := make([]float64, enc.NumStates())
-	if err := analysis.Populations(p, labels, nil); err != nil {
+	if err := analysis.Populations(p, labels, w); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -210,33 +237,43 @@ func TV(p, q []float64) float64 {
 	return tv
 }
 
-// Compare computes the metrics (MetricNames) of a prediction gen against the
+// Compare computes the metrics (MetricNames) of a prediction gen, weighted
+// by genW unless nil (reweighted MD; its ESS is reported, and points
+// lighter than e^{−ExactCut} of the heaviest are left out, as in the exact
+// reference, their total weight reported as "dropped_weight"), against the
 // encoded MD reference ref (both 2-D latents of enc), and against the exact
 // reference ex if not nil. It also returns the state populations of ref and
 // gen under enc.
-func Compare(gen, ref []float64, ex *Weighted, enc learn.Encoder, cfg Config) (m map[string]float64, popRef, popGen []float64, err error) {
+func Compare(gen, genW, ref []float64, ex *Weighted, enc learn.Encoder, cfg Config) (m map[string]float64, popRef, popGen []float64, err error) {
 	if cfg, err = cfg.withDefaults(); err != nil {
 		return nil, nil, nil, err
 	}
 	kl := analysis.KLConfig{Bins: cfg.KLBins}
 	m = map[string]float64{}
-	if m["sym_kl_md"], err = analysis.SymKL(gen, nil, ref, nil, kl); err != nil {
+	if genW != nil {
+		if len(genW) != len(gen)/2 {
+			return nil, nil, nil, fmt.Errorf("evaluate: Compare: %d weights for %d predicted points", len(genW), len(gen)/2)
+		}
+		m["ess"] = analysis.KishESS(genW)
+		gen, genW, m["dropped_weight"] = dropLight(gen, genW)
+	}
+	if m["sym_kl_md"], err = analysis.SymKL(gen, genW, ref, nil, kl); err != nil {
 		return nil, nil, nil, err
 	}
 	// The reference's binning drops predicted points outside the MD range;
 	// if it drops all of them the value is undefined and left out (shown as
 	// "–"), rather than reported as a number.
-	if v, err := analysis.SymKLReference(ref, nil, gen, nil, kl); err == nil {
+	if v, err := analysis.SymKLReference(ref, nil, gen, genW, kl); err == nil {
 		m["sym_kl_md_refvariant"] = v
 	}
 	if ex != nil {
-		if m["sym_kl_exact"], err = analysis.SymKL(gen, nil, ex.Z, ex.W, kl); err != nil {
+		if m["sym_kl_exact"], err = analysis.SymKL(gen, genW, ex.Z, ex.W, kl); err != nil {
 			return nil, nil, nil, err
 		}
 	}
-	m["outside"] = Outside(gen, ref)
+	m["outside"] = Outside(gen, genW, ref)
 	for k := range 2 {
-		_, fr, fg, err := Profile(ref, gen, k, cfg.KDEBandwidth)
+		_, fr, fg, err := Profile(ref, gen, genW, k, cfg.KDEBandwidth)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -246,10 +283,10 @@ func Compare(gen, ref []float64, ex *Weighted, enc learn.Encoder, cfg Config) (m
 		}
 		m[fmt.Sprintf("fe_rmse_z%d", k+1)] = rmse
 	}
-	if popRef, err = StatePopulations(enc, ref); err != nil {
+	if popRef, err = StatePopulations(enc, ref, nil); err != nil {
 		return nil, nil, nil, err
 	}
-	if popGen, err = StatePopulations(enc, gen); err != nil {
+	if popGen, err = StatePopulations(enc, gen, genW); err != nil {
 		return nil, nil, nil, err
 	}
 	m["pop_tv"] = TV(popGen, popRef)

@@ -33,9 +33,9 @@ func TestCompare(t *testing.T) {
 	ref := gauss2(rng, n, 0, 0, 1)
 	same := gauss2(rng, n, 0, 0, 1)
 	shifted := gauss2(rng, n, 0.5, 0, 1)
-	mSame, pr, pg, err := Compare(same, ref, nil, twoStates{}, Config{})
+	mSame, pr, pg, err := Compare(same, nil, ref, nil, twoStates{}, Config{})
 	require.NoError(t, err)
-	mShift, _, pgs, err := Compare(shifted, ref, nil, twoStates{}, Config{})
+	mShift, _, pgs, err := Compare(shifted, nil, ref, nil, twoStates{}, Config{})
 	require.NoError(t, err)
 	// Populations: P(z1 > 0) = ½ for ref and same, Φ(0.5) = 0.6915 for
 	// shifted; binomial sd sqrt(p(1−p)/n) = 0.0025, tolerance 5 sd.
@@ -62,9 +62,9 @@ func TestCompare(t *testing.T) {
 	// pairs is < 0.01; binning a linear log-ratio costs < 1 %: band 0.02.
 	// (On the default 100×100 bins the bias is 0.1 and not additive.)
 	c20 := Config{KLBins: 20}
-	kSame, _, _, err := Compare(same, ref, nil, twoStates{}, c20)
+	kSame, _, _, err := Compare(same, nil, ref, nil, twoStates{}, c20)
 	require.NoError(t, err)
-	kShift, _, _, err := Compare(shifted, ref, nil, twoStates{}, c20)
+	kShift, _, _, err := Compare(shifted, nil, ref, nil, twoStates{}, c20)
 	require.NoError(t, err)
 	assert.InDelta(t, 0.125, kShift["sym_kl_md"]-kSame["sym_kl_md"], 0.02)
 	assert.Greater(t, mShift["sym_kl_md"], mSame["sym_kl_md"]+0.1)
@@ -95,9 +95,9 @@ func TestExactHarmonic(t *testing.T) {
 	wide := gauss2(rng, n, 0, 0, 1.5*sd)
 	ref := gauss2(rng, n, 0, 0, sd)
 	c20 := Config{KLBins: 20}
-	mGood, _, _, err := Compare(good, ref, ex, twoStates{}, c20)
+	mGood, _, _, err := Compare(good, nil, ref, ex, twoStates{}, c20)
 	require.NoError(t, err)
-	mWide, _, _, err := Compare(wide, ref, ex, twoStates{}, c20)
+	mWide, _, _, err := Compare(wide, nil, ref, ex, twoStates{}, c20)
 	require.NoError(t, err)
 	// vs exact has no reference noise: below the two-sample floor.
 	assert.Less(t, mGood["sym_kl_exact"], mGood["sym_kl_md"])
@@ -117,9 +117,9 @@ func sum(x []float64) float64 {
 }
 
 func TestConfigErrors(t *testing.T) {
-	_, _, _, err := Compare([]float64{0, 0}, []float64{0, 0}, nil, twoStates{}, Config{KLBins: -1})
+	_, _, _, err := Compare([]float64{0, 0}, nil, []float64{0, 0}, nil, twoStates{}, Config{KLBins: -1})
 	require.ErrorContains(t, err, "KLBins")
-	_, _, _, err = Compare([]float64{0, 0}, []float64{0, 0}, nil, twoStates{}, Config{KDEBandwidth: math.NaN()})
+	_, _, _, err = Compare([]float64{0, 0}, nil, []float64{0, 0}, nil, twoStates{}, Config{KDEBandwidth: math.NaN()})
 	require.ErrorContains(t, err, "KDEBandwidth")
 }
 
@@ -130,8 +130,37 @@ func BenchmarkCompare(b *testing.B) {
 	ref, gen := gauss2(rng, 5000, 0, 0, 1), gauss2(rng, 5000, 0.2, 0, 1)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, _, err := Compare(gen, ref, nil, twoStates{}, Config{}); err != nil {
+		if _, _, _, err := Compare(gen, nil, ref, nil, twoStates{}, Config{}); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A weighted prediction equals its unweighted points when the weights are
+// equal, and a far point of negligible weight neither stretches the KL's
+// common edges nor moves any metric; its weight is reported as dropped.
+func TestCompareWeighted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	ref, gen := gauss2(rng, 2000, 0, 0, 1), gauss2(rng, 2000, 0, 0, 1)
+	c20 := Config{KLBins: 20}
+	plain, _, _, err := Compare(gen, nil, ref, nil, twoStates{}, c20)
+	require.NoError(t, err)
+	w := make([]float64, 2000)
+	for i := range w {
+		w[i] = 1.0 / 2000
+	}
+	eq, _, _, err := Compare(gen, w, ref, nil, twoStates{}, c20)
+	require.NoError(t, err)
+	assert.InDelta(t, 2000, eq["ess"], 1e-6)
+	for _, k := range []string{"sym_kl_md", "fe_rmse_z1", "outside", "pop_tv"} {
+		assert.InDelta(t, plain[k], eq[k], 1e-9, k)
+	}
+	far := append(append([]float64(nil), gen...), 50, 50)
+	wf := append(append([]float64(nil), w...), 1e-300)
+	mf, _, _, err := Compare(far, wf, ref, nil, twoStates{}, c20)
+	require.NoError(t, err)
+	assert.InDelta(t, plain["sym_kl_md"], mf["sym_kl_md"], 1e-9)
+	assert.Equal(t, 1e-300, mf["dropped_weight"])
+	_, _, _, err = Compare(gen, w[:5], ref, nil, twoStates{}, c20)
+	assert.ErrorContains(t, err, "5 weights for 2000 predicted points")
 }

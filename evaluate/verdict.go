@@ -28,7 +28,7 @@ func verdict(e *Design, methods []methodRef, by map[sumKey]*Summary, nSeeds int,
 	if nSeeds > 1 {
 		spread = fmt.Sprintf(" (means over %d seeds; compare with the ± spread in the table)", nSeeds)
 	}
-	fmt.Fprintf(&b, "Lower is better for every metric%s. ", spread)
+	fmt.Fprintf(&b, "Lower is better for every metric but the ESS%s. ", spread)
 	// Training temperatures: each generator against SPIB's VampPrior and the floor.
 	for _, t := range e.Train {
 		floor, ok := get(t, "nearest_spib", "sym_kl_md")
@@ -100,6 +100,20 @@ func verdict(e *Design, methods []methodRef, by map[sumKey]*Summary, nSeeds int,
 			fmt.Fprintf(&b, "At the held-out kT %g (%s) %s %s the nearest-training-temperature baseline (MD at kT %g) on symKL vs MD: %s vs %s (reference variant %s vs %s, F RMSE along z1 %s vs %s kT). ",
 				t, e.Regime(t), m.name, verdictWord, e.Nearest(t), plots.FormatFloat(v, 3), plots.FormatFloat(base, 3),
 				plots.FormatFloat(rv, 3), plots.FormatFloat(rb, 3), plots.FormatFloat(fv, 3), plots.FormatFloat(fb, 3))
+			for _, rw := range []struct{ key, name string }{{"rw_nearest_", "Boltzmann reweighting of the nearest training kT's MD"}, {"rw_mbar_", "MBAR reweighting of all training MD"}} {
+				rk, ok := get(t, rw.key+m.enc, "sym_kl_md")
+				if !ok {
+					continue
+				}
+				rf, _ := get(t, rw.key+m.enc, "fe_rmse_z1")
+				ess, _ := get(t, rw.key+m.enc, "ess")
+				word := "beats"
+				if v >= rk {
+					word = "does NOT beat"
+				}
+				fmt.Fprintf(&b, "Against %s (ESS %s) it %s it on symKL vs MD: %s vs %s (F RMSE along z1 %s vs %s kT). ",
+					rw.name, plots.FormatFloat(ess, 3), word, plots.FormatFloat(v, 3), plots.FormatFloat(rk, 3), plots.FormatFloat(fv, 3), plots.FormatFloat(rf, 3))
+			}
 			tn := e.Nearest(t)
 			fl, ok1 := get(tn, "nearest_"+m.enc, "sym_kl_md")
 			own, ok2 := get(tn, m.key, "sym_kl_md")

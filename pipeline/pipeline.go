@@ -94,11 +94,33 @@ type Input struct {
 	LabelX   []float64 `json:"-"`
 	LabelDim int       `json:"-"`
 	Labels   []int     `json:"-"`
+	// Energies holds the potential energy U [ε] of every frame (the
+	// reweighting baselines of package evaluate), or nil if the run folder
+	// records none.
+	Energies []float64 `json:"-"`
+}
+
+// EnergiesAt returns the energies of the inputs at the temperatures ts,
+// for evaluate.Comparison.Energies, or nil and the first temperature
+// without energies (or without an input).
+func EnergiesAt(ins []Input, ts []float64) (map[float64][]float64, float64) {
+	out := map[float64][]float64{}
+	for _, in := range ins {
+		if in.Energies != nil {
+			out[in.KT] = in.Energies
+		}
+	}
+	for _, t := range ts {
+		if out[t] == nil {
+			return nil, t
+		}
+	}
+	return out, 0
 }
 
 // LoadRun reads every temperature of a run folder (md/runstore) as inputs:
-// model features and k-means label features, the first burnIn frames
-// dropped. It also returns whether the label features are to be
+// model features, k-means label features and (if recorded) potential
+// energies, the first burnIn frames dropped. It also returns whether the label features are to be
 // standardised (the run's label description says so: LJ7 (μ2, μ3)).
 func LoadRun(dir string, burnIn int) ([]Input, *runstore.Run, error) {
 	run, err := runstore.Open(dir)
@@ -123,8 +145,15 @@ func LoadRun(dir string, burnIn int) ([]Input, *runstore.Run, error) {
 			stem = "traj"
 		}
 		src, _ := run.FilePath(stem, kT)
+		var u []float64
+		if _, ok := run.Meta.Files["energy_"+runstore.TempTag(kT)]; ok {
+			if u, err = run.Energies(kT); err != nil {
+				return nil, nil, err
+			}
+			u = u[burnIn:]
+		}
 		ins = append(ins, Input{KT: kT, Source: src, Features: f[burnIn*d:], Frames: rows - burnIn, D: d,
-			LabelX: l[burnIn*ld:], LabelDim: ld})
+			LabelX: l[burnIn*ld:], LabelDim: ld, Energies: u})
 	}
 	return ins, run, nil
 }

@@ -23,8 +23,8 @@ import (
 // evaluate` on the -tiny preset's settings gives the same trajectories, the
 // same initial labels and the same metrics rows (JSON-equal) as
 // `benchmarks/lj7 -tiny` with the same seed, for every method both report
-// (SPIB's VampPrior, D-SPIB, the post-hoc prior and the nearest-training-kT
-// baselines) at every temperature: MD through the run store with the
+// (SPIB's VampPrior, D-SPIB, the post-hoc prior, the nearest-training-kT
+// and the reweighting baselines) at every temperature: MD through the run store with the
 // benchmark's per-temperature streams (-seed-tag), training through
 // pipeline.Train, evaluation through evaluate.Run — one pipeline, not two
 // that happen to agree.
@@ -100,7 +100,7 @@ func TestCLIChainMatchesBenchmark(t *testing.T) {
 	require.Contains(t, string(report), "D-SPIB")
 
 	want, got := rowsByKey(t, filepath.Join(bench, "metrics.json")), rowsByKey(t, filepath.Join(out, "metrics.json"))
-	require.Len(t, got, 5*len(e.Eval), "rows: SPIB, D-SPIB, post-hoc and two baselines at every kT")
+	require.Len(t, got, 9*len(e.Eval), "rows: SPIB, D-SPIB, post-hoc, two nearest-kT and four reweighting baselines at every kT")
 	for k, g := range got {
 		require.Contains(t, want, k)
 		require.JSONEq(t, want[k], g, k)

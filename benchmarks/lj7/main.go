@@ -32,8 +32,11 @@ func spec() *experiment.Spec {
 	return &experiment.Spec{
 		System: systems.LJ7,
 		Experiments: []experiment.Experiment{
-			{Name: "temps", Title: "train on kT 0.2 and 0.5; interpolate to 0.3, 0.4; extrapolate to 0.6",
-				Train: []float64{0.2, 0.5}, Eval: []float64{0.2, 0.3, 0.4, 0.5, 0.6}},
+			// kT 0.7 is far enough out that Boltzmann reweighting of the
+			// kT-0.5 MD degrades (its ESS falls), the regime a
+			// temperature-conditioned generator exists for.
+			{Name: "temps", Title: "train on kT 0.2 and 0.5; interpolate to 0.3, 0.4; extrapolate to 0.6 and 0.7",
+				Train: []float64{0.2, 0.5}, Eval: []float64{0.2, 0.3, 0.4, 0.5, 0.6, 0.7}},
 		},
 		Presets: experiment.StandardPresets(experiment.PresetSystemSizes{
 			Tiny:    experiment.SystemSizes{TrainFrames: 3000, RefFrames: 1500, BurnIn: 20, EvalN: 250},

@@ -18,7 +18,7 @@ func TestTinyEndToEnd(t *testing.T) {
 	experimenttest.Run(t, run, "-tiny", "-out", dir, "-seed", "3")
 	methods := experimenttest.Methods
 	required := []string{"sym_kl_md", "sym_kl_exact", "fe_rmse_z1", "fe_rmse_z2", "pop_tv", "outside"}
-	temps := map[string][]float64{"single": {1}, "multi": {0.6, 0.8, 1, 1.2, 1.4}}
+	temps := map[string][]float64{"single": {1}, "multi": {0.5, 0.6, 0.8, 1, 1.2, 1.4, 1.8}}
 	m1 := experimenttest.CheckFolder(t, dir, methods, required, temps)
 
 	log := experimenttest.Run(t, run, "-tiny", "-out", dir, "-seed", "3")

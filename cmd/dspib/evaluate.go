@@ -65,7 +65,12 @@ the first half is the reference, the second an independent run (or, with
 run). The baseline "MD at nearest training kT" is the independent run at the
 training temperature nearest to kT: at a training temperature it is the sampling-noise floor, and
 a temperature-aware model that does not beat it elsewhere has not learned how
-the distribution changes with temperature. Writes to DIR:
+the distribution changes with temperature. When the independent run is a
+run folder with potential energies (dspib simulate records them), two more
+baselines reweight its frames at the training temperatures to every kT by
+Boltzmann weights exp(−U(1/kT − 1/kT_train)): from the nearest training kT,
+and from all of them combined by MBAR, with their effective sample size
+(ESS). Writes to DIR:
 
   report.md      settings, the metrics table per temperature, what they mean
   metrics.json   every metric of every method and temperature
@@ -119,7 +124,7 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	md, sys, err := loadMD(f.md, f.mdTemps, "-md-temps", f.burnIn)
+	md, mdU, sys, err := loadMD(f.md, f.mdTemps, "-md-temps", f.burnIn)
 	if err != nil {
 		return err
 	}
@@ -141,19 +146,24 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 	}
 	slices.Sort(eval)
 	d := methods[0].Enc.FeatureDim()
-	ref, indep := map[float64][]float64{}, map[float64][]float64{}
+	ref, indep, indepU := map[float64][]float64{}, map[float64][]float64{}, map[float64][]float64{}
 	for t, x := range md {
 		if len(x)%d != 0 {
 			return fmt.Errorf("%s: kT %v: %d feature values is not a multiple of the model's %d features", f.md, t, len(x), d)
 		}
 		half := len(x) / d / 2 * d
 		ref[t], indep[t] = x[:half], x[half:]
+		if u := mdU[t]; u != nil {
+			indepU[t] = u[half/d:]
+		}
 	}
 	indepDesc := "the second half of the frames"
+	indepSrc := f.md
 	if f.indep != "" {
-		if indep, _, err = loadMD(f.indep, f.indepTemps, "-independent-temps", f.burnIn); err != nil {
+		if indep, indepU, _, err = loadMD(f.indep, f.indepTemps, "-independent-temps", f.burnIn); err != nil {
 			return err
 		}
+		indepSrc = f.indep
 		ref = md
 		indepDesc = "the independent run " + f.indep
 	} else if f.indepTemps != "" {
@@ -172,13 +182,19 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		maps.Copy(ref, val)
 		indepDesc += "; at a training temperature the reference is the model's validation frames"
 	}
+	// The reweighting baselines reweight the independent frames at the
+	// training temperatures: they need those frames' own energies.
+	energies, rwNote := reweightEnergies(indepU, train, indepSrc)
+	if !f.quiet && energies == nil {
+		fmt.Fprintf(stderr, "dspib evaluate: %s\n", rwNote)
+	}
 	figDir := filepath.Join(f.out, "figures")
 	if err := os.MkdirAll(figDir, 0o755); err != nil {
 		return err
 	}
 	cfg := evaluate.Config{KLBins: f.klBins, KDEBandwidth: f.bandwidth, SurfaceBins: f.surfaceBins}
 	design := evaluate.Design{Name: f.name, Title: "model " + f.model + " against MD " + f.md, Train: train, Eval: eval}
-	res, err := evaluate.Run(&evaluate.Comparison{Design: design, Methods: methods, Ref: ref, Independent: indep,
+	res, err := evaluate.Run(&evaluate.Comparison{Design: design, Methods: methods, Ref: ref, Independent: indep, Energies: energies,
 		Exact: pipeline.Exact(sys), N: f.n, Seed: f.seed, LatentsDir: filepath.Join(f.out, "latents"), Config: cfg})
 	if err != nil {
 		return err
@@ -200,6 +216,7 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		},
 		RefNote: refNote(f.indep != "", indepDesc),
 		Designs: []evaluate.Design{design},
+		Notes:   map[string][]string{design.Name: {rwNote}},
 		Seeds:   []*evaluate.SeedResult{{Seed: f.seed, Rows: res.Rows, NEval: map[string]int{design.Name: res.N}, Figures: files}},
 		JSON:    map[string]any{"command": cmd, "model": f.model, "md": f.md, "design": design, "wall_seconds": wall.Seconds()},
 		Footer:  "Every number above was computed in this run, with the seed written next to it; the latents compared are in `latents/`.\n",
@@ -212,6 +229,19 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 			len(res.Methods), eval, res.N, filepath.Join(f.out, "report.md"))
 	}
 	return nil
+}
+
+// reweightEnergies returns the energies of the independent MD at every
+// training temperature (nil if one is missing) and the report's line on
+// the reweighting baselines.
+func reweightEnergies(u map[float64][]float64, train []float64, src string) (map[float64][]float64, string) {
+	for _, t := range train {
+		if u[t] == nil {
+			return nil, fmt.Sprintf("Reweighting baselines omitted: %s records no potential energies at the training kT %v (only run folders written by dspib simulate do).", src, t)
+		}
+	}
+	return u, "Reweighting baselines: the independent MD at the training temperatures (" + src + ") with its recorded potential energies, " +
+		"reweighted to each kT from the nearest training kT, and from all training kT combined by MBAR; ESS is Kish's effective sample size."
 }
 
 // refNote explains the reference and the baseline in the report.
@@ -264,46 +294,52 @@ func trainingTemps(model, flagValue string) ([]float64, error) {
 // per file). It is the one place evaluate and encode read MD: a run folder
 // through the simulate folder loader that train uses today.
 func loadMDFeatures(md, temps, tempsFlag string) (map[float64][]float64, error) {
-	x, _, err := loadMD(md, temps, tempsFlag, 0)
+	x, _, _, err := loadMD(md, temps, tempsFlag, 0)
 	return x, err
 }
 
 // loadMD is loadMDFeatures with the first burnIn frames of every
-// temperature of a run folder dropped; it also returns the run's catalogue
-// system (nil for .npy files or an unknown system).
-func loadMD(md, temps, tempsFlag string, burnIn int) (map[float64][]float64, *systems.System, error) {
+// temperature of a run folder dropped; it also returns the potential
+// energies of a run folder's frames (burn-in dropped alike; none for .npy
+// files or a temperature without them) and the run's catalogue system (nil
+// for .npy files or an unknown system).
+func loadMD(md, temps, tempsFlag string, burnIn int) (map[float64][]float64, map[float64][]float64, *systems.System, error) {
 	out := map[float64][]float64{}
 	if strings.HasSuffix(md, ".npy") {
 		files := strings.Split(md, ",")
 		if temps == "" {
-			return nil, nil, usagef("%s: required with .npy files (one kT per file)", tempsFlag)
+			return nil, nil, nil, usagef("%s: required with .npy files (one kT per file)", tempsFlag)
 		}
 		ts, err := parseTrainTemps(tempsFlag, temps)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if len(ts) != len(files) {
-			return nil, nil, usagef("%s: %d values for %d files", tempsFlag, len(ts), len(files))
+			return nil, nil, nil, usagef("%s: %d values for %d files", tempsFlag, len(ts), len(files))
 		}
 		for i, name := range files {
 			x, _, _, err := traj.ReadNPY(strings.TrimSpace(name))
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			out[ts[i]] = append(out[ts[i]], x...)
 		}
-		return out, nil, nil
+		return out, nil, nil, nil
 	}
 	if temps != "" {
-		return nil, nil, usagef("%s: only with .npy files (a run folder knows its temperatures)", tempsFlag)
+		return nil, nil, nil, usagef("%s: only with .npy files (a run folder knows its temperatures)", tempsFlag)
 	}
 	ins, run, err := pipeline.LoadRun(md, burnIn)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	energies := map[float64][]float64{}
 	for _, in := range ins {
 		out[in.KT] = in.Features
+		if in.Energies != nil {
+			energies[in.KT] = in.Energies
+		}
 	}
 	sys, _ := run.System()
-	return out, sys, nil
+	return out, energies, sys, nil
 }

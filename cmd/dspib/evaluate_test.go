@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -38,7 +39,8 @@ func TestPipelineLJ7(t *testing.T) {
 	out := filepath.Join(dir, "eval")
 	mustRun(t, "evaluate", "-model", model, "-md", ref, "-n", "400", "-seed", "7", "-quiet", "-out", out)
 	report := string(readFile(t, filepath.Join(out, "report.md")))
-	for _, want := range []string{"## Settings", "## Experiment `eval`", "interpolated", "D-SPIB", "SPIB (VampPrior)", "MD at nearest training kT"} {
+	for _, want := range []string{"## Settings", "## Experiment `eval`", "interpolated", "D-SPIB", "SPIB (VampPrior)", "MD at nearest training kT",
+		"MD reweighted (nearest kT, dspib encoder)", "MD reweighted (MBAR, all training kT, spib encoder)", "Reweighting baselines: the independent MD"} {
 		assert.Contains(t, report, want)
 	}
 	var m struct {
@@ -59,8 +61,12 @@ func TestPipelineLJ7(t *testing.T) {
 			v, ok := r.Metrics[k]
 			assert.True(t, ok && !math.IsNaN(v) && !math.IsInf(v, 0) && v >= 0, "%s kT %v %s = %v", r.MethodKey, r.KT, k, v)
 		}
+		if strings.HasPrefix(r.MethodKey, "rw_") {
+			assert.Greater(t, r.Metrics["ess"], 1.0, "%s kT %v", r.MethodKey, r.KT)
+		}
 	}
-	assert.Equal(t, map[string]int{"spib": 3, "dspib": 3, "nearest_spib": 3, "nearest_dspib": 3}, seen)
+	assert.Equal(t, map[string]int{"spib": 3, "dspib": 3, "nearest_spib": 3, "nearest_dspib": 3,
+		"rw_nearest_spib": 3, "rw_mbar_spib": 3, "rw_nearest_dspib": 3, "rw_mbar_dspib": 3}, seen)
 	_, err := os.Stat(filepath.Join(out, "figures", "eval_surfaces_dspib.png"))
 	require.NoError(t, err)
 	// The same command gives the same metrics.
@@ -71,13 +77,21 @@ func TestPipelineLJ7(t *testing.T) {
 	require.NoError(t, json.Unmarshal(readFile(t, filepath.Join(out2, "metrics.json")), &b))
 	assert.Equal(t, a["summary"], b["summary"])
 	// The user's own .npy features with their temperatures give the same
-	// metrics as the run folder they come from.
+	// metrics as the run folder they come from; without energies the
+	// reweighting baselines are left out, with a note.
 	out3 := filepath.Join(dir, "eval3")
 	files := filepath.Join(ref, "features_kT0.200.npy") + "," + filepath.Join(ref, "features_kT0.300.npy") + "," + filepath.Join(ref, "features_kT0.500.npy")
 	mustRun(t, "evaluate", "-model", model, "-md", files, "-md-temps", "0.2,0.3,0.5", "-n", "400", "-seed", "7", "-quiet", "-out", out3)
 	var c map[string]any
 	require.NoError(t, json.Unmarshal(readFile(t, filepath.Join(out3, "metrics.json")), &c))
-	assert.Equal(t, a["summary"], c["summary"])
+	var noRW []any
+	for _, s := range a["summary"].([]any) {
+		if !strings.HasPrefix(s.(map[string]any)["method_key"].(string), "rw_") {
+			noRW = append(noRW, s)
+		}
+	}
+	assert.Equal(t, noRW, c["summary"])
+	assert.Contains(t, string(readFile(t, filepath.Join(out3, "report.md"))), "Reweighting baselines omitted")
 
 	// encode: a user's own features (.npy) and a whole run folder give the
 	// same latents for the same frames.

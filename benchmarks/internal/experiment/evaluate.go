@@ -20,7 +20,8 @@ func evalConfig(s *Sizes) evaluate.Config {
 // evaluate compares every method of x at every evaluated temperature with
 // the encoded MD: the validation frames at a training temperature, the long
 // independent run elsewhere; the long runs are the nearest-temperature
-// baseline (package evaluate).
+// baseline (package evaluate), and with their potential energies the
+// Boltzmann-reweighting baselines (nearest training kT, MBAR).
 func (r *seedRun) evaluate(x *expRun) error {
 	start := time.Now()
 	e := x.e
@@ -36,8 +37,12 @@ func (r *seedRun) evaluate(x *expRun) error {
 		}
 	}
 	n := min(r.sizes.EvalN, r.sizes.RefFrames)
+	energies, missing := pipeline.EnergiesAt(r.refRun, e.Train)
+	if energies == nil {
+		fmt.Fprintf(r.log, "[seed %d] %s: no energies of the MD at kT %v: no reweighting baselines\n", r.seed, e.Name, missing)
+	}
 	res, err := evaluate.Run(&evaluate.Comparison{
-		Design: *e, Methods: x.methods, Ref: ref, Independent: r.refFeat,
+		Design: *e, Methods: x.methods, Ref: ref, Independent: r.refFeat, Energies: energies,
 		Exact: pipeline.Exact(r.sys), N: n, Seed: r.seed,
 		LatentsDir: filepath.Join(x.dir, "latents"), Config: evalConfig(&r.sizes),
 	})

@@ -28,10 +28,12 @@ type seedRun struct {
 	log   io.Writer
 
 	// train holds the training runs (burn-in dropped), refFeat the long
-	// runs' features per kT; kmStd says the k-means coordinates are
+	// runs' features per kT and refRun the long runs themselves (with their
+	// energies, burn-in dropped alike); kmStd says the k-means coordinates are
 	// standardised (the run folder records it).
 	train   []pipeline.Input
 	refFeat map[float64][]float64
+	refRun  []pipeline.Input
 	kmStd   bool
 
 	mu      sync.Mutex
@@ -84,7 +86,7 @@ func (r *seedRun) simulateAndLoad(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.refFeat = map[float64][]float64{}
+	r.refFeat, r.refRun = map[float64][]float64{}, ref
 	for _, in := range ref {
 		r.refFeat[in.KT] = in.Features
 	}

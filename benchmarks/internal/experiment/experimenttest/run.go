@@ -9,8 +9,10 @@ import (
 
 // Methods lists the method keys every benchmark program must report at every
 // evaluated temperature: the two generators, the post-hoc ablation and the
-// nearest-training-temperature MD baseline under each encoder.
-var Methods = []string{"spib", "dspib", "posthoc", "nearest_spib", "nearest_dspib"}
+// nearest-training-temperature MD baseline and the two Boltzmann-reweighting
+// baselines (nearest kT, MBAR) under each encoder.
+var Methods = []string{"spib", "dspib", "posthoc", "nearest_spib", "nearest_dspib",
+	"rw_nearest_spib", "rw_mbar_spib", "rw_nearest_dspib", "rw_mbar_dspib"}
 
 // RunFunc is a benchmark program's testable entry point (its run function).
 type RunFunc func(ctx context.Context, args []string, stderr io.Writer) error
