@@ -12,7 +12,7 @@ import (
 
 // MetricNames lists the metrics of a Row in table order, with their meaning.
 var MetricNames = []struct{ Key, Header, Doc string }{
-	{"sym_kl_md", "symKL vs MD", "symmetrised KL [nats] between predicted and encoded-MD latents, 2-D histograms on common edges (spec §4)"},
+	{"sym_kl_md", "symKL vs MD", "symmetrised KL [nats] between predicted and encoded-MD latents, 2-D histograms on common edges (docs/evaluation.md)"},
 	{"sym_kl_md_refvariant", "symKL (ref. variant)", "the same with the D-SPIB reference's binning: edges from the encoded MD only, predicted points outside dropped"},
 	{"sym_kl_exact", "symKL vs exact", "symmetrised KL to the exact Boltzmann density pushed through the encoder (three-hole only)"},
 	{"fe_rmse_z1", "F RMSE z1 [kT]", "RMSE of the 1-D free energy along z1 over F_MD < 3 kT (KDE bandwidth in the settings), optimal constant shift"},
@@ -23,7 +23,7 @@ var MetricNames = []struct{ Key, Header, Doc string }{
 }
 
 // Config sets the resolution of the comparison. The zero value of a field
-// means its default (spec §4).
+// means its default (docs/evaluation.md).
 type Config struct {
 	// KLBins is the number of histogram bins per axis of the KL (100).
 	KLBins int
@@ -89,7 +89,7 @@ const ExactCut = 12.0
 // Exact pushes the Boltzmann density exp(−U/kT) of one particle in 2-D,
 // integrated by the midpoint rule on box (analysis.BoltzmannGrid), through
 // features (positions → model features, n×2 → n×D) and the encoder: the
-// latent reference without sampling noise (spec §4, three-hole).
+// latent reference without sampling noise (docs/evaluation.md, three-hole).
 func Exact(pot potentials.Potential, box Box, kT float64, features func(pos []float64, n int) ([]float64, error), enc learn.Encoder) (*Weighted, error) {
 	pts, w, err := analysis.BoltzmannGrid(pot, kT, box.X0, box.X1, box.Y0, box.Y1, box.NX, box.NY)
 	if err != nil {
@@ -146,7 +146,7 @@ const profileFloor = 20
 // Profile returns the 1-D free energies [kT] along latent coordinate k of the
 // reference and the prediction (2-D point sets, the prediction weighted by
 // genW unless nil) on a grid spanning the reference ± 3 bandwidths, from
-// Gaussian KDEs with bandwidth h (spec §4).
+// Gaussian KDEs with bandwidth h (docs/evaluation.md).
 // The predicted density is floored at e^{−20} of the reference's peak before
 // the logarithm, so a prediction that misses a region gets a large but finite
 // free energy there (20 kT above the reference minimum at most).

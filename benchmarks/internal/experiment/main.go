@@ -38,12 +38,12 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	fs := flag.NewFlagSet(spec.System.Name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	quick := fs.Bool("quick", false, "small preset: a few minutes on 2 cores")
-	paper := fs.Bool("paper", false, "full-size preset (systems.md / spec sizes)")
+	paper := fs.Bool("paper", false, "full-size preset (docs/systems.md / spec sizes)")
 	tiny := fs.Bool("tiny", false, "seconds-long smoke run (used by the integration test)")
 	out := fs.String("out", spec.DefaultOut, "results folder")
 	seed := fs.Uint64("seed", 1, "first random seed (repetition r uses seed+r)")
 	repeat := fs.Int("repeat", 1, "number of independent seeds; the report gives mean ± sd")
-	embedding := fs.String("embedding", "", "diffusion step/temperature embedding: smooth (default) or fourier (the reference's random Fourier features, spec §3)")
+	embedding := fs.String("embedding", "", "diffusion step/temperature embedding: smooth (default) or fourier (the reference's random Fourier features, docs/method.md §3)")
 	exponent := fs.Float64("a", 0, "noise exponent a in σ_T = (T/T_ref)^a (0: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
 	if err := fs.Parse(args); err != nil {
 		return Options{}, err

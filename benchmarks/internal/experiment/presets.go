@@ -16,7 +16,7 @@ type PresetSystemSizes struct {
 }
 
 // StandardPresets builds the four presets ("tiny", "quick", "default",
-// "paper") every benchmark program uses. All share spec §3–§4's settings:
+// "paper") every benchmark program uses. All share docs/method.md §3 and docs/evaluation.md's settings:
 // 100 k-means states (10 in tiny), lag 10 frames, a = 1, the smooth
 // temperature embedding, KDE bandwidth 0.1, 100 KL bins and 60 surface bins
 // (15 in tiny). The training budgets grow with the preset: SPIB epochs per

@@ -29,7 +29,7 @@ func writeResults(o Options, spec *Spec, sizes Sizes, seeds []*seedResult, wall 
 	p("Methods: **SPIB (VampPrior)** is phase 1 of the fit (Wang & Tiwary 2021), whose single prior ignores temperature; ")
 	p("**D-SPIB** is phase 2 (learn/dspib: encoder, decoder and temperature-conditioned diffusion prior trained jointly; John et al. 2025); ")
 	p("**SPIB + post-hoc diffusion** is an ablation: the same diffusion prior fitted afterwards to the frozen phase-1 latents; ")
-	p("**MD at nearest training kT** is the honest baseline of spec §4 (b). D-SPIB lives in its own latent space (its encoder moved in phase 2), ")
+	p("**MD at nearest training kT** is the honest baseline of docs/evaluation.md (b). D-SPIB lives in its own latent space (its encoder moved in phase 2), ")
 	p("so it is compared with MD encoded by its own encoder, and has its own nearest-temperature baseline.\n\n")
 	rep := &evaluate.Report{
 		Title: fmt.Sprintf("%s benchmark: SPIB, D-SPIB and baselines against molecular dynamics", sys.Name),

@@ -6,7 +6,7 @@
 // temperatures and compares them with molecular dynamics (and, for a 2-D
 // one-particle potential, with the exact Boltzmann density pushed through the
 // encoder), following the evaluation protocol of the D-SPIB paper (John, Qiu,
-// Herron & Tiwary, arXiv:2510.09784, 2025) as fixed in spec §4.
+// Herron & Tiwary, arXiv:2510.09784, 2025) as fixed in docs/evaluation.md.
 //
 // A run writes one self-contained results folder: per seed the trajectories,
 // features, models and per-seed metrics; at the top report.md, metrics.json
@@ -55,7 +55,7 @@ type Sizes struct {
 	// EvalN is the number of latents per temperature compared: generated
 	// samples, and reference and baseline sets thinned evenly to this size
 	// (capped by the smallest reference set, so every KL compares equal
-	// sample sizes; spec §4 and Miller 1955 on the plug-in bias).
+	// sample sizes; docs/evaluation.md and Miller 1955 on the plug-in bias).
 	EvalN int
 	// KMeansK is the number of initial k-means states (spec: 100).
 	KMeansK int
@@ -68,12 +68,12 @@ type Sizes struct {
 	// number of epochs of the post-hoc diffusion prior, which sees the same
 	// training-split latents (equal training budget for the ablation).
 	Phase2Epochs int
-	// Exponent is a in σ_T = (T/T_ref)^a of the diffusion noise (spec §3).
+	// Exponent is a in σ_T = (T/T_ref)^a of the diffusion noise (docs/method.md §3).
 	Exponent float64
 	// Embedding is the diffusion network's temperature embedding.
 	Embedding diffusion.Embedding
 	// KDEBandwidth is the latent KDE bandwidth of the 1-D free energies
-	// (spec §4: 0.1). KLBins is the bins per axis of the KL histograms
+	// (docs/evaluation.md: 0.1). KLBins is the bins per axis of the KL histograms
 	// (100). SurfaceBins is the bins per axis of the surface figures.
 	KDEBandwidth float64
 	KLBins       int
