@@ -38,7 +38,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	fs := flag.NewFlagSet(spec.System.Name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	quick := fs.Bool("quick", false, "small preset: a few minutes on 2 cores")
-	paper := fs.Bool("paper", false, "full-size preset (docs/systems.md / spec sizes)")
+	paper := fs.Bool("paper", false, "full-size preset (the sizes of docs/systems.md)")
 	tiny := fs.Bool("tiny", false, "seconds-long smoke run (used by the integration test)")
 	out := fs.String("out", spec.DefaultOut, "results folder")
 	seed := fs.Uint64("seed", 1, "first random seed (repetition r uses seed+r)")
