@@ -51,20 +51,20 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.out, "out", "", "model folder to write (required; created if missing)")
 	fs.StringVar(&f.phase, "phase", "dspib", "spib (phase 1 only) or dspib (SPIB, then the diffusion prior)")
 	fs.IntVar(&f.lag, "lag", 0, "time lag Δ [frames] (default 1)")
-	fs.Float64Var(&f.beta, "beta", 0, "information-bottleneck weight β (default 1e-5)")
+	fs.Float64Var(&f.beta, "beta", 0, "information-bottleneck weight β (default 1e-5; 0 is β = 0)")
 	fs.IntVar(&f.epochs, "epochs", 0, "epoch cap of every SPIB round and of phase 2 (default 1000); -epochs1/-epochs2 override it")
 	fs.IntVar(&f.epochs1, "epochs1", 0, "phase 1: epoch cap of every SPIB round (default -epochs)")
 	fs.IntVar(&f.epochs2, "epochs2", 0, "phase 2: epoch cap (default -epochs)")
 	fs.Float64Var(&f.tol1, "tol1", 0, "phase 1: relative loss change below which an epoch counts as no progress (default 1e-3)")
 	fs.Float64Var(&f.tol2, "tol2", 0, "phase 2: the same for the cross-entropy and diffusion losses (default -tol1)")
-	fs.IntVar(&f.patience1, "patience1", 0, "phase 1: a round converges after more than this many epochs without progress (default 5; -1 for 0)")
+	fs.IntVar(&f.patience1, "patience1", 0, "phase 1: a round converges after more than this many epochs without progress (default 5; 0 or -1: stop at the first epoch without progress)")
 	fs.IntVar(&f.patience2, "patience2", 0, "phase 2: the same (default -patience1)")
 	fs.StringVar(&f.labelFeatures, "label-features", "", "comma-separated .npy files, frames × K each, one per input: the k-means coordinates (e.g. LJ7 μ2, μ3), used as given")
 	fs.StringVar(&f.labels, "labels", "", "comma-separated .npy files of integer initial labels, one per input (no k-means)")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed (k-means, split, initialisation, batches, noise)")
 	fs.IntVar(&f.k, "k", 100, "initial k-means clusters")
 	fs.StringVar(&f.labelCols, "label-cols", "", "comma-separated feature columns (from 0) for k-means (default: LJ7 (μ2, μ3) from the moments files; otherwise every feature column)")
-	fs.IntVar(&f.refinements, "refinements", 0, "SPIB label refinements (default 5; -1 for none)")
+	fs.IntVar(&f.refinements, "refinements", 0, "SPIB label refinements (default 5; 0 or -1 for none)")
 	fs.IntVar(&f.batch, "batch", 0, "batch size (default 512)")
 	fs.Float64Var(&f.lr, "lr", 0, "Adam learning rate of both phases (default 1e-3)")
 	fs.IntVar(&f.latentDim, "latent-dim", 0, "latent dimension d (default 2)")
@@ -122,6 +122,25 @@ Example:
 	return fs
 }
 
+// trainZeroRefusals are the train flags for which an explicit 0 is refused,
+// with the reason. -epochs 0 is refused rather than read as "no training":
+// a model folder without a trained model would only fail later (dspib
+// encode maps data with an existing model).
+var trainZeroRefusals = map[string]string{
+	"lag":        "a time lag of 0 frames pairs every frame with itself; want ≥ 1",
+	"batch":      "a batch of 0 pairs cannot be trained on; want ≥ 1",
+	"latent-dim": "a 0-dimensional latent space holds no information; want ≥ 1",
+	"replicas":   "0 diffusion replicas per latent give no diffusion loss; want ≥ 1",
+	"epochs":     "would train nothing; want ≥ 1 (dspib encode applies an existing model)",
+	"epochs1":    "would train nothing in phase 1; want ≥ 1",
+	"epochs2":    "would train nothing in phase 2; want ≥ 1 (or -phase spib)",
+	"lr":         "Adam with learning rate 0 does not move; want > 0",
+	"lambda":     "λ = 0 would leave the diffusion prior untrained; want > 0 (or -phase spib for no prior)",
+	"exponent":   "a = 0 (σ_T = 1 at every temperature, a prior blind to temperature) is not supported: the diffusion prior requires a > 0; a tiny a such as 1e-6 is the closest",
+	"tol1":       "the library requires a tolerance > 0; a tiny one such as 1e-12 counts every decrease as progress",
+	"tol2":       "the library requires a tolerance > 0; a tiny one such as 1e-12 counts every decrease as progress",
+}
+
 // trainConfig is a validated train invocation.
 type trainConfig struct {
 	flags     trainFlags
@@ -151,6 +170,17 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	set, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, err
+	}
+	// An explicit zero is honoured where it means something (β = 0, no
+	// refinements, zero patience) and refused where it does not; it never
+	// silently becomes the default.
+	if err := refuseZeros(fs, set, trainZeroRefusals); err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"refinements", "patience1", "patience2"} {
+		if explicitZero(fs, set, name) {
+			fs.Lookup(name).Value.Set("-1") // the library's "explicitly none"
+		}
 	}
 	tc := &trainConfig{flags: f}
 	switch {
@@ -251,22 +281,9 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	return tc, nil
 }
 
-// parseFloats parses a comma-separated list of finite kT > 0 (repeats
-// allowed: several files may share a temperature).
-func parseTrainTemps(flagName, s string) ([]float64, error) {
-	var out []float64
-	for i, field := range strings.Split(s, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(field), 64)
-		if err != nil {
-			return nil, usagef("%s: value %d %q is not a number", flagName, i+1, field)
-		}
-		if !(v > 0) || math.IsInf(v, 0) {
-			return nil, usagef("%s: value %d is kT = %v, want finite > 0", flagName, i+1, v)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
+// parseTrainTemps parses a comma-separated list of kT (see parseKTList;
+// repeats allowed: several files may share a temperature).
+func parseTrainTemps(flagName, s string) ([]float64, error) { return parseKTList(flagName, s, false) }
 
 // loadTrainInputs reads the trajectories and the k-means coordinates.
 func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
@@ -405,6 +422,7 @@ type trainSummaryJSON struct {
 	K           int               `json:"initial_clusters"`
 	LabelCols   any               `json:"label_columns"`
 	SPIB        map[string]any    `json:"spib_config"`
+	Phase2      map[string]any    `json:"phase2_config,omitempty"`
 	Lambda      float64           `json:"lambda,omitempty"`
 	Prior       *priorSummary     `json:"prior,omitempty"`
 	States      int               `json:"states"`
@@ -490,6 +508,17 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	scfg.Workers = 0
 	if b, err := spib.MarshalConfig(scfg); err == nil {
 		_ = json.Unmarshal(b, &sum.SPIB)
+	}
+	// The library writes "explicitly zero" as -1; summary.json records the
+	// values used.
+	for _, k := range []string{"beta", "refinements", "patience"} {
+		if v, ok := sum.SPIB[k].(float64); ok && v < 0 {
+			sum.SPIB[k] = 0
+		}
+	}
+	if tc.dspib {
+		sum.Phase2 = map[string]any{"max_epochs": cfg.MaxEpochs, "tolerance": cfg.Tolerance,
+			"patience": max(cfg.Patience, 0), "learning_rate": cfg.LearningRate}
 	}
 	d, K, D := sm.LatentDim(), sm.K, sm.D
 	n := res.Data.N
