@@ -172,6 +172,11 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		maps.Copy(ref, val)
 		indepDesc += "; at a training temperature the reference is the model's validation frames"
 	}
+	release, err := lockOut("-out", f.out)
+	if err != nil {
+		return err
+	}
+	defer release()
 	figDir := filepath.Join(f.out, "figures")
 	if err := os.MkdirAll(figDir, 0o755); err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -110,9 +109,11 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 	if len(temps) > 0 && m.Prior == nil {
 		return fmt.Errorf("%s: %w", f.model, dsp.ErrNoPrior)
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
+	release, err := lockOut("-out", f.out)
+	if err != nil {
 		return err
 	}
+	defer release()
 	start := time.Now()
 	batch := min(f.batch, f.n, maxGenBatch)
 	batch = (batch + diffusion.ChunkRows - 1) / diffusion.ChunkRows * diffusion.ChunkRows

@@ -47,6 +47,7 @@ import (
 	"syscall"
 
 	"github.com/dspib/dspib"
+	"github.com/dspib/dspib/internal/folderlock"
 )
 
 // runFunc runs a command with its arguments (without the command name).
@@ -138,6 +139,18 @@ func refuseZeros(fs *flag.FlagSet, set map[string]bool, why map[string]string) e
 		}
 	}
 	return nil
+}
+
+// lockOut takes the exclusive lock of output folder dir (created if
+// missing; see internal/folderlock): a second dspib writing the same folder
+// fails at once with an error naming the holder's PID. The returned
+// function releases the lock.
+func lockOut(flagName, dir string) (release func(), err error) {
+	l, err := folderlock.Exclusive(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flagName, err)
+	}
+	return func() { l.Release() }, nil
 }
 
 func main() {

@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dspib/dspib/internal/folderlock"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -67,4 +72,53 @@ func TestTempsTrimmedAndBounded(t *testing.T) {
 		assert.Contains(t, r.stderr, "≤ 1e+06", "%v", args)
 		assert.Less(t, len(strings.SplitN(r.stderr, "\n", 2)[0]), 200, "%v: %q", args, r.stderr)
 	}
+}
+
+// waitLocked waits until dir's lock file names a holder (the first writer
+// has taken the lock).
+func waitLocked(t *testing.T, dir string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(filepath.Join(dir, folderlock.Name)); err == nil && len(b) > 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s: the first writer never took its lock", dir)
+}
+
+// TestSecondWriterRefused reproduces item 3: simulate with seed 7 into a
+// folder, and a second later simulate with seed 8 and -force into the same
+// folder: the second gets a clear error naming the holder's PID (flock
+// locks belong to open files, so an in-process writer conflicts as another
+// process would), and the first run's folder is left to it. A shard and
+// train are refused the same way (generate, evaluate and encode take the
+// same lock through lockOut).
+func TestSecondWriterRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := make(chan result)
+	go func() {
+		first <- runCLI(ctx, "simulate", "-system", "threehole", "-temps", "1", "-frames", "100000000", "-seed", "7", "-quiet", "-out", dir)
+	}()
+	waitLocked(t, dir)
+	holder := "process " + strconv.Itoa(os.Getpid())
+	for _, args := range [][]string{
+		{"simulate", "-system", "threehole", "-temps", "1", "-frames", "100", "-seed", "8", "-force", "-quiet", "-out", dir},
+		{"simulate", "-system", "threehole", "-temps", "1", "-frames", "100", "-seed", "8", "-shard", "0", "-quiet", "-out", dir},
+		{"train", "-in", dir, "-out", dir},
+	} {
+		r := runCLI(context.Background(), args...)
+		assert.Equal(t, 1, r.code, "%v: %s", args, r.stderr)
+		assert.Contains(t, r.stderr, "is being written by "+holder, "%v", args)
+	}
+	cancel()
+	r := <-first
+	assert.Equal(t, 130, r.code, r.stderr)
+	// The lock is gone with its holder.
+	l, err := folderlock.Exclusive(dir)
+	require.NoError(t, err)
+	require.NoError(t, l.Release())
 }

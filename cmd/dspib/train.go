@@ -450,6 +450,11 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	release, err := lockOut("-out", tc.flags.out)
+	if err != nil {
+		return err
+	}
+	defer release()
 	start := time.Now()
 	ins, err := tc.loadTrainInputs()
 	if err != nil {

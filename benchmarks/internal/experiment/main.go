@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/dspib/dspib/internal/folderlock"
 	"io"
 	"math"
 	"os"
@@ -137,6 +138,13 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 	if err := sizes.Validate(); err != nil {
 		return err
 	}
+	// One benchmark per results folder at a time (the runs inside lock
+	// their own folders too).
+	lk, err := folderlock.Exclusive(o.Out)
+	if err != nil {
+		return err
+	}
+	defer lk.Release()
 	start := time.Now()
 	if err := os.MkdirAll(filepath.Join(o.Out, "figures"), 0o755); err != nil {
 		return err
