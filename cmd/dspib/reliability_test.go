@@ -122,3 +122,84 @@ func TestSecondWriterRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, l.Release())
 }
+
+// TestGenerateBounded reproduces item 4: -n 1e12 and -n MaxInt64 are
+// refused up front (exit 2, a stated limit) instead of running out of
+// memory or panicking in makeslice; a size that does not fit the disk is
+// refused before sampling.
+func TestGenerateBounded(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"1000000000000", "9223372036854775807"} {
+		r := runCLI(context.Background(), "generate", "-model", dir, "-temps", "1", "-n", n, "-out", dir)
+		assert.Equal(t, 2, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "above the limit of 4294967296")
+	}
+	r := runCLI(context.Background(), "generate", "-model", dir, "-vamp", "-n", "100000000", "-out", dir)
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "-vamp draws")
+
+	// 1000 temperatures × 2^32 × 2 float64 = 69 TB: more than any test
+	// machine's free space.
+	err := checkGenerateFits(dir, maxGenN, 2, 1000, false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bytes free")
+	require.NoError(t, checkGenerateFits(dir, 10, 2, 2, true))
+}
+
+// TestTrainOverwriteAndStale reproduces item 5 for train: a model folder of
+// a different run is refused without -force; with -force, -phase spib over
+// a D-SPIB folder leaves none of the D-SPIB outputs; an orphan temporary
+// file of a killed run is removed by the rerun.
+func TestTrainOverwriteAndStale(t *testing.T) {
+	dir := t.TempDir()
+	sim := filepath.Join(dir, "sim")
+	mustRun(t, "simulate", "-system", "threehole", "-temps", "1,1.5", "-frames", "1000", "-stride", "50", "-seed", "2", "-quiet", "-out", sim)
+	model := filepath.Join(dir, "model")
+	dspibArgs := append([]string{"train", "-in", sim, "-out", model}, quickTrain...)
+	mustRun(t, dspibArgs...)
+	for _, name := range []string{"losses_dspib.npy", "phase1", "fit.ckpt"} {
+		assert.FileExists(t, filepath.Join(model, name)+map[bool]string{true: "/model.json"}[name == "phase1"])
+	}
+	// generate removes the samples its new generate.json no longer lists.
+	gen := filepath.Join(dir, "gen")
+	mustRun(t, "generate", "-model", model, "-temps", "1,1.5", "-n", "10", "-quiet", "-out", gen)
+	require.NoError(t, os.WriteFile(filepath.Join(gen, "x.npy.part"), nil, 0o644))
+	mustRun(t, "generate", "-model", model, "-temps", "1.2", "-n", "10", "-quiet", "-out", gen)
+	assert.ElementsMatch(t, []string{"generated_kT1.200.npy", generateName}, mustContent(t, gen))
+
+	// The same run again is allowed (it resumes or redoes the same bits),
+	// and removes a temporary file left by a kill -9.
+	orphan := filepath.Join(model, "fit.ckpt.tmp123456")
+	require.NoError(t, os.WriteFile(orphan, []byte("x"), 0o644))
+	mustRun(t, dspibArgs...)
+	assert.NoFileExists(t, orphan)
+
+	spibArgs := append([]string{"train", "-in", sim, "-out", model, "-phase", "spib"}, quickTrain...)
+	r := runCLI(context.Background(), spibArgs...)
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "holds a model of a different run")
+	assert.FileExists(t, filepath.Join(model, "losses_dspib.npy"), "a refused train touches nothing")
+
+	mustRun(t, append(spibArgs, "-force")...)
+	for _, name := range []string{"losses_dspib.npy", "phase1", "fit.ckpt", "prior.ckpt"} {
+		assert.NoFileExists(t, filepath.Join(model, name))
+		assert.NoDirExists(t, filepath.Join(model, name))
+	}
+	assert.FileExists(t, filepath.Join(model, "losses_spib.npy"))
+
+	// A folder of other files is not a model folder either.
+	other := filepath.Join(dir, "other")
+	require.NoError(t, os.MkdirAll(other, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(other, "notes.txt"), nil, 0o644))
+	r = runCLI(context.Background(), append([]string{"train", "-in", sim, "-out", other}, quickTrain...)...)
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "files of no model")
+}
+
+// mustContent lists dir without its lock files.
+func mustContent(t *testing.T, dir string) []string {
+	t.Helper()
+	names, err := folderContent(dir)
+	require.NoError(t, err)
+	return names
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dspib/dspib"
+	"github.com/dspib/dspib/internal/atomicfile"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	dsp "github.com/dspib/dspib/learn/dspib"
@@ -34,7 +35,7 @@ type trainFlags struct {
 	in, features, temps, out, phase, labelCols, encoder, embedding string
 	labelFeatures, labels, name                                    string
 	burnIn                                                         int
-	posthoc                                                        bool
+	posthoc, force                                                 bool
 	lag, epochs, k, refinements, batch, latentDim, replicas        int
 	epochs1, epochs2, patience1, patience2                         int
 	beta, lr, lambda, exponent, tol1, tol2                         float64
@@ -74,6 +75,7 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.embedding, "embedding", "smooth", "phase 2: temperature/step embedding, smooth or fourier (reference)")
 	fs.IntVar(&f.replicas, "replicas", 0, "phase 2: diffusion replicas M per latent (default 16)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
+	fs.BoolVar(&f.force, "force", false, "replace a model folder that holds another run (its outputs are removed first)")
 	fs.StringVar(&f.name, "name", "model", "names the random streams with -seed (k-means \"kmeans/NAME\", fit \"dspib/NAME\", post-hoc prior \"prior/NAME\"); the benchmarks use the experiment's name")
 	fs.IntVar(&f.burnIn, "burn-in", 0, "with -in: frames dropped at the start of every temperature")
 	fs.BoolVar(&f.posthoc, "posthoc", false, "phase dspib: also train the post-hoc diffusion prior on the frozen phase-1 latents (posthoc/), as many epochs as phase 2 ran")
@@ -461,8 +463,9 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	var prog io.Writer
+	note := io.Discard
 	if !tc.flags.quiet {
-		prog = stderr
+		prog, note = stderr, stderr
 	}
 	pins := make([]pipeline.Input, len(ins))
 	for i, in := range ins {
@@ -474,6 +477,19 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	pc := pipeline.Config{Name: tc.flags.name, Fit: tc.raw, SPIBOnly: !tc.dspib, K: tc.flags.k, Standardize: tc.labelStd,
 		PostHoc: tc.flags.posthoc, Log: prog, Progress: prog}
 	out := tc.flags.out
+	key, err := pipeline.Key(pins, pc, tc.flags.seed)
+	if err != nil {
+		return err
+	}
+	if err := prepareModelFolder(out, key, tc.flags.force, note); err != nil {
+		return err
+	}
+	if err := cleanOrphans(out, note); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(out, trainKeyName), func(w io.Writer) error { _, err := w.Write(key); return err }); err != nil {
+		return err
+	}
 	res, err := pipeline.Train(ctx, pins, pc, tc.flags.seed, out)
 	if err != nil {
 		return err
