@@ -82,11 +82,11 @@ func TestShardsConcurrentProcesses(t *testing.T) {
 		}
 	}
 	for _, kT := range []float64{0.3, 0.5, 0.7} {
-		want = append(want, ShardMarkerName(kT), ShardLockName(kT)) // each shard's lock file stays (empty)
+		want = append(want, ShardMarkerName(kT))
 	}
 	assert.ElementsMatch(t, want, testdata.ListDir(t, dir))
 	for _, name := range testdata.ListDir(t, whole) {
-		if name != MetadataName && name != ".lock" {
+		if name != MetadataName {
 			assert.Equal(t, readFile(t, filepath.Join(whole, name)), readFile(t, filepath.Join(dir, name)), "%s of the shards differs from the one-process run", name)
 		}
 	}
