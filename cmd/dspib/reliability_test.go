@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dspib/dspib/internal/folderlock"
+	"github.com/dspib/dspib/md/traj"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -202,4 +205,23 @@ func mustContent(t *testing.T, dir string) []string {
 	names, err := folderContent(dir)
 	require.NoError(t, err)
 	return names
+}
+
+// TestTrainNaNFeatures reproduces item 6: a NaN in an input file is
+// reported naming the file and the frame, not by k-means ("point 50").
+func TestTrainNaNFeatures(t *testing.T) {
+	dir := t.TempDir()
+	x := make([]float64, 100*2)
+	for i := range x {
+		x[i] = float64(i % 7)
+	}
+	f := filepath.Join(dir, "x.npy")
+	require.NoError(t, traj.WriteNPY(f, 100, 2, x)) // refuses NaN: patch it in
+	b := readFile(t, f)
+	off := len(b) - 8*len(x) + 8*(2*50+1) // row 50, column 1 (little-endian <f8)
+	binary.LittleEndian.PutUint64(b[off:], math.Float64bits(math.NaN()))
+	require.NoError(t, os.WriteFile(f, b, 0o644))
+	r := runCLI(context.Background(), append([]string{"train", "-features", f, "-temps", "1", "-out", filepath.Join(dir, "m")}, quickTrain...)...)
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, f+": frame 50 (0-based), column 1 is NaN")
 }

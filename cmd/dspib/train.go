@@ -338,6 +338,9 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 		if in.Frames < 2 {
 			return nil, fmt.Errorf("%s: %d frames, need at least 2", in.File, in.Frames)
 		}
+		if err := checkFinite(in.File, in.features, in.cols); err != nil {
+			return nil, err
+		}
 		in.First = first
 		first += in.Frames
 		if in.labelX != nil || in.labels != nil {
@@ -361,6 +364,18 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 		}
 	}
 	return ins, nil
+}
+
+// checkFinite reports the first NaN or ±Inf in data (frames × cols values
+// read from file), naming the file, frame and column, so that bad input is
+// caught where it came from rather than deep in k-means or training.
+func checkFinite(file string, data []float64, cols int) error {
+	for i, v := range data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s: frame %d (0-based), column %d is %v; the features must be finite", file, i/cols, i%cols, v)
+		}
+	}
+	return nil
 }
 
 // loadLabelFiles reads -label-features (k-means coordinates) or -labels
@@ -406,6 +421,9 @@ func (tc *trainConfig) loadLabelFiles(ins []trainInput) error {
 		}
 		if rows != in.Frames {
 			return fmt.Errorf("%s: %d rows, but %s has %d frames", name, rows, in.File, in.Frames)
+		}
+		if err := checkFinite(name, data, max(len(data)/max(rows, 1), 1)); err != nil {
+			return err
 		}
 		in.labelX = data
 		tc.labelDesc = "k-means on " + flagName
