@@ -76,6 +76,9 @@ func runEncode(_ context.Context, args []string, _, stderr io.Writer) error {
 	if f.phase1 {
 		dir = filepath.Join(dir, pipeline.Phase1Dir)
 	}
+	if err := verifyModel(f.model); err != nil {
+		return err
+	}
 	m, err := dsp.Load(dir)
 	if err != nil {
 		return err

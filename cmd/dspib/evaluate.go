@@ -110,6 +110,9 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		return usagef("-name: %q, want a non-empty name without slashes or spaces", f.name)
 	}
 	start := time.Now()
+	if err := verifyModel(f.model); err != nil {
+		return err
+	}
 	trained, err := pipeline.Load(f.model)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dspib/dspib/internal/atomicfile"
 	"github.com/dspib/dspib/internal/folderlock"
+	"github.com/dspib/dspib/internal/manifest"
 )
 
 // orphanRe matches the temporary files an interrupted writer can leave: the
@@ -68,7 +69,7 @@ var trainOutputs = []string{
 	"model.json", "spib.ckpt", "spib.ckpt.json", "prior.ckpt", "phase1", "posthoc", "fit.ckpt",
 	"pipeline.json", "checkpoints.key.json", "histories.json", "split_train_frames.npy", "split_val_frames.npy",
 	"initial_labels.npy", "losses_spib.npy", "losses_dspib.npy", "latents.npy", "labels.npy", "state_probs.npy",
-	"populations.npy", "representatives.npy", "linear_weights.npy", trainSummary, trainKeyName,
+	"populations.npy", "representatives.npy", "linear_weights.npy", trainSummary, trainKeyName, manifest.Name,
 }
 
 // prepareModelFolder lets train write dir: an empty or missing folder, or
@@ -107,4 +108,14 @@ func prepareModelFolder(dir string, key []byte, force bool, log io.Writer) error
 		}
 	}
 	return nil
+}
+
+// verifyModel checks the files of model folder dir against its manifest
+// (written last by train): a file replaced after training, such as an SPIB
+// checkpoint of the same shape from another model, is refused. Folders
+// without a manifest (written by the benchmarks' pipeline or older
+// versions) are not checked.
+func verifyModel(dir string) error {
+	_, err := manifest.Verify(dir)
+	return err
 }

@@ -108,6 +108,9 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 			return err
 		}
 	}
+	if err := verifyModel(f.model); err != nil {
+		return err
+	}
 	m, err := dsp.Load(f.model)
 	if err != nil {
 		return err

@@ -225,3 +225,28 @@ func TestTrainNaNFeatures(t *testing.T) {
 	assert.Equal(t, 1, r.code, r.stderr)
 	assert.Contains(t, r.stderr, f+": frame 50 (0-based), column 1 is NaN")
 }
+
+// TestModelManifest reproduces item 5's binding case: an SPIB checkpoint of
+// the same shape from another model, swapped into a model folder, is
+// refused by generate, encode and evaluate, naming the file.
+func TestModelManifest(t *testing.T) {
+	dir := t.TempDir()
+	sim := filepath.Join(dir, "sim")
+	mustRun(t, "simulate", "-system", "threehole", "-temps", "1,1.5", "-frames", "1000", "-stride", "50", "-seed", "2", "-quiet", "-out", sim)
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	mustRun(t, append([]string{"train", "-in", sim, "-out", a}, quickTrain...)...)
+	mustRun(t, append([]string{"train", "-in", sim, "-out", b}, append(quickTrain, "-seed", "9")...)...)
+	assert.FileExists(t, filepath.Join(a, "manifest.json"))
+	mustRun(t, "generate", "-model", a, "-temps", "1", "-n", "10", "-quiet", "-out", filepath.Join(dir, "g"))
+
+	require.NoError(t, os.WriteFile(filepath.Join(a, "spib.ckpt"), readFile(t, filepath.Join(b, "spib.ckpt")), 0o644))
+	for _, args := range [][]string{
+		{"generate", "-model", a, "-temps", "1", "-n", "10", "-quiet", "-out", filepath.Join(dir, "g")},
+		{"encode", "-model", a, "-in", sim, "-out", filepath.Join(dir, "e")},
+		{"evaluate", "-model", a, "-md", sim, "-out", filepath.Join(dir, "ev")},
+	} {
+		r := runCLI(context.Background(), args...)
+		assert.Equal(t, 1, r.code, "%v: %s", args, r.stderr)
+		assert.Contains(t, r.stderr, filepath.Join(a, "spib.ckpt")+" does not match the folder's manifest", "%v", args)
+	}
+}

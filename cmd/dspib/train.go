@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/dspib/dspib"
 	"github.com/dspib/dspib/internal/atomicfile"
+	"github.com/dspib/dspib/internal/manifest"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	dsp "github.com/dspib/dspib/learn/dspib"
@@ -505,6 +508,11 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := cleanOrphans(out, note); err != nil {
 		return err
 	}
+	// No manifest describes the folder while it changes; a new one is
+	// written last.
+	if err := os.Remove(filepath.Join(out, manifest.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 	if err := atomicfile.Write(filepath.Join(out, trainKeyName), func(w io.Writer) error { _, err := w.Write(key); return err }); err != nil {
 		return err
 	}
@@ -596,6 +604,9 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	sum.Epochs = map[string]int{"spib": len(res.Phase1History), "dspib": len(res.History)}
 	sum.Seconds = time.Since(start).Seconds()
 	if err := traj.WriteJSON(path(trainSummary), sum); err != nil {
+		return err
+	}
+	if err := manifest.Write(out); err != nil {
 		return err
 	}
 	if !tc.flags.quiet {
