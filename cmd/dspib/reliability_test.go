@@ -250,3 +250,26 @@ func TestModelManifest(t *testing.T) {
 		assert.Contains(t, r.stderr, filepath.Join(a, "spib.ckpt")+" does not match the folder's manifest", "%v", args)
 	}
 }
+
+// TestRunChecksums reproduces item 5's last case: a data file of a simulate
+// folder swapped for another run's file of the same shape is detected when
+// the folder is opened (train names it), and re-running the simulation
+// runs that temperature again, restoring the original bits.
+func TestRunChecksums(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	simA := []string{"simulate", "-system", "threehole", "-temps", "1,1.5", "-frames", "200", "-stride", "50", "-seed", "2", "-quiet", "-out", a}
+	mustRun(t, simA...)
+	mustRun(t, "simulate", "-system", "threehole", "-temps", "1,1.5", "-frames", "200", "-stride", "50", "-seed", "3", "-quiet", "-out", b)
+	name := "traj_kT1.500.npy"
+	orig := readFile(t, filepath.Join(a, name))
+	require.NoError(t, os.WriteFile(filepath.Join(a, name), readFile(t, filepath.Join(b, name)), 0o644))
+
+	r := runCLI(context.Background(), append([]string{"train", "-in", a, "-out", filepath.Join(dir, "m")}, quickTrain...)...)
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, filepath.Join(a, name)+": SHA-256")
+	assert.Contains(t, r.stderr, "replaced or changed")
+
+	mustRun(t, simA...)
+	assert.Equal(t, orig, readFile(t, filepath.Join(a, name)), "the rerun restores the run's own file")
+}

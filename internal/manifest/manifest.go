@@ -105,6 +105,9 @@ func Verify(dir string) (ok bool, err error) {
 	return true, nil
 }
 
+// SHA256File returns the hex SHA-256 of the file at p.
+func SHA256File(p string) (string, error) { return hashFile(p) }
+
 func hashFile(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {

@@ -119,6 +119,18 @@ func (s shardScope) writeMetadata(cfg *Config, meta *traj.Metadata, complete boo
 	m.Extra = maps.Clone(meta.Extra)
 	m.Extra[ExtraShard] = s.i
 	m.Extra[ExtraComplete] = complete
+	delete(m.Extra, ExtraChecksums)
+	if complete {
+		var names []string
+		for _, f := range replicaFiles(cfg, cfg.Temperatures[s.i]) {
+			names = append(names, f.name)
+		}
+		sums, err := fileChecksums(cfg.Dir, names)
+		if err != nil {
+			return err
+		}
+		m.Extra[ExtraChecksums] = sums
+	}
 	return traj.WriteJSON(outPath(cfg.Dir, s.metadataName(cfg)), &m)
 }
 
@@ -238,7 +250,11 @@ func readRunMetadata(dir string) (meta *traj.Metadata, missing []MissingShard, e
 	delete(meta.Extra, ExtraShard)
 	complete := map[int]bool{}
 	started := map[int]bool{}
+	sums := map[string]any{} // each marker records its own temperature's files
 	for k, m := range markers {
+		if s, ok := m.Extra[ExtraChecksums].(map[string]any); ok {
+			maps.Copy(sums, s)
+		}
 		idx, ok := m.Extra[ExtraShard].(float64)
 		i := int(idx)
 		if !ok || float64(i) != idx || i < 0 || i >= len(meta.Temperatures) || ShardMarkerName(meta.Temperatures[i]) != names[k] {
@@ -256,5 +272,9 @@ func readRunMetadata(dir string) (meta *traj.Metadata, missing []MissingShard, e
 		}
 	}
 	meta.Extra[ExtraComplete] = len(missing) == 0
+	delete(meta.Extra, ExtraChecksums)
+	if len(sums) > 0 {
+		meta.Extra[ExtraChecksums] = sums
+	}
 	return meta, missing, nil
 }
