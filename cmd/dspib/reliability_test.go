@@ -39,8 +39,7 @@ func TestTrainExplicitZeros(t *testing.T) {
 // used as zeros, and summary.json records them.
 func TestTrainMeaningfulZeros(t *testing.T) {
 	dir := t.TempDir()
-	sim := filepath.Join(dir, "sim")
-	mustRun(t, "simulate", "-system", "threehole", "-temps", "1,1.5", "-frames", "1000", "-stride", "50", "-seed", "2", "-quiet", "-out", sim)
+	sim := smallSim(t, dir)
 	model := filepath.Join(dir, "model")
 	mustRun(t, append([]string{"train", "-in", sim, "-out", model, "-phase", "spib"},
 		append(quickTrain, "-beta", "0", "-refinements", "0")...)...)
@@ -155,8 +154,7 @@ func TestGenerateBounded(t *testing.T) {
 // file of a killed run is removed by the rerun.
 func TestTrainOverwriteAndStale(t *testing.T) {
 	dir := t.TempDir()
-	sim := filepath.Join(dir, "sim")
-	mustRun(t, "simulate", "-system", "threehole", "-temps", "1,1.5", "-frames", "1000", "-stride", "50", "-seed", "2", "-quiet", "-out", sim)
+	sim := smallSim(t, dir)
 	model := filepath.Join(dir, "model")
 	dspibArgs := append([]string{"train", "-in", sim, "-out", model}, quickTrain...)
 	mustRun(t, dspibArgs...)
@@ -231,8 +229,7 @@ func TestTrainNaNFeatures(t *testing.T) {
 // refused by generate, encode and evaluate, naming the file.
 func TestModelManifest(t *testing.T) {
 	dir := t.TempDir()
-	sim := filepath.Join(dir, "sim")
-	mustRun(t, "simulate", "-system", "threehole", "-temps", "1,1.5", "-frames", "1000", "-stride", "50", "-seed", "2", "-quiet", "-out", sim)
+	sim := smallSim(t, dir)
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	mustRun(t, append([]string{"train", "-in", sim, "-out", a}, quickTrain...)...)
 	mustRun(t, append([]string{"train", "-in", sim, "-out", b}, append(quickTrain, "-seed", "9")...)...)
@@ -272,4 +269,13 @@ func TestRunChecksums(t *testing.T) {
 
 	mustRun(t, simA...)
 	assert.Equal(t, orig, readFile(t, filepath.Join(a, name)), "the rerun restores the run's own file")
+}
+
+// smallSim simulates the small three-hole folder dir/sim the train tests
+// learn from (two temperatures, 1000 frames each) and returns its path.
+func smallSim(t *testing.T, dir string) string {
+	t.Helper()
+	sim := filepath.Join(dir, "sim")
+	mustRun(t, "simulate", "-system", "threehole", "-temps", "1,1.5", "-frames", "1000", "-stride", "50", "-seed", "2", "-quiet", "-out", sim)
+	return sim
 }

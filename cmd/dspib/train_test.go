@@ -23,8 +23,7 @@ var quickTrain = []string{"-k", "5", "-lag", "2", "-epochs", "4", "-refinements"
 // generates latents at a trained, an interpolated and an extrapolated kT.
 func TestTrainGenerateEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	sim := filepath.Join(dir, "sim")
-	mustRun(t, "simulate", "-system", "threehole", "-temps", "1,1.5", "-frames", "1000", "-stride", "50", "-seed", "2", "-quiet", "-out", sim)
+	sim := smallSim(t, dir)
 	model := filepath.Join(dir, "model")
 	mustRun(t, append([]string{"train", "-in", sim, "-out", model}, quickTrain...)...)
 
