@@ -109,7 +109,9 @@ or your own integer -labels. Writes to MODELDIR:
   losses_dspib.npy    per D-SPIB epoch: epoch, train loss, CE, log q, diffusion, test loss, CE, log q, diffusion
   summary.json        inputs with their frame ranges, settings, seed, states, final losses
   fit.ckpt            D-SPIB checkpoint: re-running the same command resumes an interrupted run
-                      (other settings, data or -seed are refused: delete fit.ckpt to start afresh)
+                      (a folder of another run, other settings, data or -seed, is refused: -force replaces it)
+  train.key.json      what run the folder belongs to (settings, seed, input fingerprints), written first
+  manifest.json       SHA-256 of every file, written last; generate, encode, evaluate check it
 
 Ctrl-C stops training before the next batch (SPIB) or after the current epoch
 (D-SPIB phase 2); for D-SPIB, fit.ckpt keeps the last finished epoch of either
