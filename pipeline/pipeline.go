@@ -269,6 +269,10 @@ func makeKey(ins []Input, cfg *Config, seed uint64) ([]byte, error) {
 	return append(b, '\n'), err
 }
 
+// Key returns what identifies a Train of ins with cfg and seed (the content
+// of pipeline.json): two calls with the same key give the same bits.
+func Key(ins []Input, cfg Config, seed uint64) ([]byte, error) { return makeKey(ins, &cfg, seed) }
+
 // check validates the inputs, naming the first problem.
 func check(ins []Input) error {
 	if len(ins) == 0 {

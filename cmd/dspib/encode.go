@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -77,6 +76,9 @@ func runEncode(_ context.Context, args []string, _, stderr io.Writer) error {
 	if f.phase1 {
 		dir = filepath.Join(dir, pipeline.Phase1Dir)
 	}
+	if err := verifyModel(f.model); err != nil {
+		return err
+	}
 	m, err := dsp.Load(dir)
 	if err != nil {
 		return err
@@ -101,9 +103,11 @@ func runEncode(_ context.Context, args []string, _, stderr io.Writer) error {
 			inputs["_"+tempTag(t)] = x
 		}
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
+	release, err := lockOut("-out", f.out)
+	if err != nil {
 		return err
 	}
+	defer release()
 	for _, suffix := range slices.Sorted(maps.Keys(inputs)) {
 		x := inputs[suffix]
 		if len(x)%enc.FeatureDim() != 0 {

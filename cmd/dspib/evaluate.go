@@ -115,6 +115,9 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		return usagef("-name: %q, want a non-empty name without slashes or spaces", f.name)
 	}
 	start := time.Now()
+	if err := verifyModel(f.model); err != nil {
+		return err
+	}
 	trained, err := pipeline.Load(f.model)
 	if err != nil {
 		return err
@@ -182,6 +185,11 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		maps.Copy(ref, val)
 		indepDesc += "; at a training temperature the reference is the model's validation frames"
 	}
+	release, err := lockOut("-out", f.out)
+	if err != nil {
+		return err
+	}
+	defer release()
 	// The reweighting baselines reweight the independent frames at the
 	// training temperatures: they need those frames' own energies.
 	energies, rwNote := reweightEnergies(indepU, train, indepSrc)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -91,6 +92,10 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 		return usagef("-out: required")
 	case f.n < 1:
 		return usagef("-n: must be ≥ 1, got %d", f.n)
+	case f.n > maxGenN:
+		return usagef("-n: %d latents per temperature is above the limit of %d (2^32; 64 GiB per temperature for d = 2)", f.n, maxGenN)
+	case f.vamp && f.n > maxGenBatch:
+		return usagef("-n: -vamp draws its %d samples at once, above its limit of %d; run -vamp with a smaller -n", f.n, maxGenBatch)
 	case f.batch < 1:
 		return usagef("-batch: must be ≥ 1, got %d", f.batch)
 	case f.temps == "" && !f.vamp:
@@ -103,6 +108,9 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 			return err
 		}
 	}
+	if err := verifyModel(f.model); err != nil {
+		return err
+	}
 	m, err := dsp.Load(f.model)
 	if err != nil {
 		return err
@@ -110,7 +118,23 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 	if len(temps) > 0 && m.Prior == nil {
 		return fmt.Errorf("%s: %w", f.model, dsp.ErrNoPrior)
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
+	release, err := lockOut("-out", f.out)
+	if err != nil {
+		return err
+	}
+	defer release()
+	d := m.SPIB.LatentDim()
+	if err := checkGenerateFits(f.out, f.n, d, len(temps), f.vamp); err != nil {
+		return err
+	}
+	note := io.Discard
+	if !f.quiet {
+		note = stderr
+	}
+	if err := cleanOrphans(f.out, note); err != nil {
+		return err
+	}
+	if err := removeStaleGenerated(f.out, temps, f.vamp); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -118,7 +142,6 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 	batch = (batch + diffusion.ChunkRows - 1) / diffusion.ChunkRows * diffusion.ChunkRows
 	rec := generateJSON{Version: dspib.Version, Model: f.model, Temps: temps, N: f.n, Seed: f.seed, Batch: batch,
 		Sampler: diffusion.Ancestral.String(), Files: map[string]string{}}
-	d := m.SPIB.LatentDim()
 	for _, T := range temps {
 		name := "generated_" + tempTag(T) + ".npy"
 		if err := generateFile(ctx, m.Prior, T, f.n, batch, f.seed, d, filepath.Join(f.out, name)); err != nil {
@@ -141,6 +164,55 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 	}
 	rec.Seconds = time.Since(start).Seconds()
 	return traj.WriteJSON(filepath.Join(f.out, generateName), rec)
+}
+
+// removeStaleGenerated removes generate.json (no record may describe the
+// folder while it changes) and the samples of an earlier generate that this
+// one will not write (generated_kT*.npy of other temperatures, vamp.npy
+// without -vamp), so that the folder holds exactly what the new
+// generate.json lists.
+func removeStaleGenerated(dir string, temps []float64, vamp bool) error {
+	keep := map[string]bool{}
+	for _, T := range temps {
+		keep["generated_"+tempTag(T)+".npy"] = true
+	}
+	stale, _ := filepath.Glob(filepath.Join(dir, "generated_kT*.npy"))
+	if !vamp {
+		stale = append(stale, filepath.Join(dir, "vamp.npy"))
+	}
+	stale = append(stale, filepath.Join(dir, generateName))
+	for _, p := range stale {
+		if keep[filepath.Base(p)] {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxGenN is the largest -n: 2^32 latents per temperature. Generation
+// streams to disk, so memory does not limit -n; the cap refuses sizes no
+// run needs (hours per temperature) before any work, even where the free
+// space cannot be read.
+const maxGenN = 1 << 32
+
+// checkGenerateFits refuses a generation whose files (n × d float64 per
+// temperature, plus vamp.npy) would not fit the free space of dir's file
+// system, before anything is sampled.
+func checkGenerateFits(dir string, n, d, temps int, vamp bool) error {
+	files := temps
+	if vamp {
+		files++
+	}
+	// float64 arithmetic: n ≤ 2^32, so no overflow and exact enough.
+	need := float64(files) * (float64(n)*float64(d)*8 + 128) // 128: the .npy header
+	free, ok := freeBytes(dir)
+	if ok && need > float64(free) {
+		return fmt.Errorf("-n %d: %d file(s) of %d × %d float64 latents need %.3g bytes, but %s has %.3g bytes free", n, files, n, d, need, dir, float64(free))
+	}
+	return nil
 }
 
 // defaultGenBatch is the default -batch: 2^16 latents, 1 MiB for d = 2;

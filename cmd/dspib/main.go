@@ -42,10 +42,12 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/dspib/dspib"
+	"github.com/dspib/dspib/internal/folderlock"
 )
 
 // runFunc runs a command with its arguments (without the command name).
@@ -108,6 +110,47 @@ func parseFlags(fs *flag.FlagSet, args []string) (set map[string]bool, err error
 	set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	return set, nil
+}
+
+// explicitZero reports whether flag name was given on the command line with
+// the value 0 (set as returned by parseFlags). Commands use it so that an
+// explicit zero is never silently replaced by a default: it is either
+// honoured (β = 0) or refused with a message.
+func explicitZero(fs *flag.FlagSet, set map[string]bool, name string) bool {
+	if !set[name] {
+		return false
+	}
+	v, err := strconv.ParseFloat(fs.Lookup(name).Value.String(), 64)
+	return err == nil && v == 0
+}
+
+// refuseZeros returns a *usageError for the first flag in why given
+// explicitly as 0, saying why 0 means nothing for it (names are tried in
+// sorted order, so the message does not depend on map order).
+func refuseZeros(fs *flag.FlagSet, set map[string]bool, why map[string]string) error {
+	names := make([]string, 0, len(why))
+	for n := range why {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if explicitZero(fs, set, n) {
+			return usagef("-%s 0: %s (omit the flag for the default)", n, why[n])
+		}
+	}
+	return nil
+}
+
+// lockOut takes the exclusive lock of output folder dir (created if
+// missing; see internal/folderlock): a second dspib writing the same folder
+// fails at once with an error naming the holder's PID. The returned
+// function releases the lock.
+func lockOut(flagName, dir string) (release func(), err error) {
+	l, err := folderlock.Exclusive(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flagName, err)
+	}
+	return func() { l.Release() }, nil
 }
 
 func main() {

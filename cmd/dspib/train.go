@@ -3,16 +3,20 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dspib/dspib"
+	"github.com/dspib/dspib/internal/atomicfile"
+	"github.com/dspib/dspib/internal/manifest"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	dsp "github.com/dspib/dspib/learn/dspib"
@@ -34,7 +38,7 @@ type trainFlags struct {
 	in, features, temps, out, phase, labelCols, encoder, embedding string
 	labelFeatures, labels, name                                    string
 	burnIn                                                         int
-	posthoc                                                        bool
+	posthoc, force                                                 bool
 	lag, epochs, k, refinements, batch, latentDim, replicas        int
 	epochs1, epochs2, patience1, patience2                         int
 	beta, lr, lambda, exponent, tol1, tol2                         float64
@@ -51,20 +55,20 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.out, "out", "", "model folder to write (required; created if missing)")
 	fs.StringVar(&f.phase, "phase", "dspib", "spib (phase 1 only) or dspib (SPIB, then the diffusion prior)")
 	fs.IntVar(&f.lag, "lag", 0, "time lag Δ [frames] (default 1)")
-	fs.Float64Var(&f.beta, "beta", 0, "information-bottleneck weight β (default 1e-5)")
+	fs.Float64Var(&f.beta, "beta", 0, "information-bottleneck weight β (default 1e-5; 0 is β = 0)")
 	fs.IntVar(&f.epochs, "epochs", 0, "epoch cap of every SPIB round and of phase 2 (default 1000); -epochs1/-epochs2 override it")
 	fs.IntVar(&f.epochs1, "epochs1", 0, "phase 1: epoch cap of every SPIB round (default -epochs)")
 	fs.IntVar(&f.epochs2, "epochs2", 0, "phase 2: epoch cap (default -epochs)")
 	fs.Float64Var(&f.tol1, "tol1", 0, "phase 1: relative loss change below which an epoch counts as no progress (default 1e-3)")
 	fs.Float64Var(&f.tol2, "tol2", 0, "phase 2: the same for the cross-entropy and diffusion losses (default -tol1)")
-	fs.IntVar(&f.patience1, "patience1", 0, "phase 1: a round converges after more than this many epochs without progress (default 5; -1 for 0)")
+	fs.IntVar(&f.patience1, "patience1", 0, "phase 1: a round converges after more than this many epochs without progress (default 5; 0 or -1: stop at the first epoch without progress)")
 	fs.IntVar(&f.patience2, "patience2", 0, "phase 2: the same (default -patience1)")
 	fs.StringVar(&f.labelFeatures, "label-features", "", "comma-separated .npy files, frames × K each, one per input: the k-means coordinates (e.g. LJ7 μ2, μ3), used as given")
 	fs.StringVar(&f.labels, "labels", "", "comma-separated .npy files of integer initial labels, one per input (no k-means)")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed (k-means, split, initialisation, batches, noise)")
 	fs.IntVar(&f.k, "k", 100, "initial k-means clusters")
 	fs.StringVar(&f.labelCols, "label-cols", "", "comma-separated feature columns (from 0) for k-means (default: LJ7 (μ2, μ3) from the moments files; otherwise every feature column)")
-	fs.IntVar(&f.refinements, "refinements", 0, "SPIB label refinements (default 5; -1 for none)")
+	fs.IntVar(&f.refinements, "refinements", 0, "SPIB label refinements (default 5; 0 or -1 for none)")
 	fs.IntVar(&f.batch, "batch", 0, "batch size (default 512)")
 	fs.Float64Var(&f.lr, "lr", 0, "Adam learning rate of both phases (default 1e-3)")
 	fs.IntVar(&f.latentDim, "latent-dim", 0, "latent dimension d (default 2)")
@@ -74,6 +78,7 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.embedding, "embedding", "smooth", "phase 2: temperature/step embedding, smooth or fourier (reference)")
 	fs.IntVar(&f.replicas, "replicas", 0, "phase 2: diffusion replicas M per latent (default 16)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
+	fs.BoolVar(&f.force, "force", false, "replace a model folder that holds another run (its outputs are removed first)")
 	fs.StringVar(&f.name, "name", "model", "names the random streams with -seed (k-means \"kmeans/NAME\", fit \"dspib/NAME\", post-hoc prior \"prior/NAME\"); the benchmarks use the experiment's name")
 	fs.IntVar(&f.burnIn, "burn-in", 0, "with -in: frames dropped at the start of every temperature")
 	fs.BoolVar(&f.posthoc, "posthoc", false, "phase dspib: also train the post-hoc diffusion prior on the frozen phase-1 latents (posthoc/), as many epochs as phase 2 ran")
@@ -104,7 +109,9 @@ or your own integer -labels. Writes to MODELDIR:
   losses_dspib.npy    per D-SPIB epoch: epoch, train loss, CE, log q, diffusion, test loss, CE, log q, diffusion
   summary.json        inputs with their frame ranges, settings, seed, states, final losses
   fit.ckpt            D-SPIB checkpoint: re-running the same command resumes an interrupted run
-                      (other settings, data or -seed are refused: delete fit.ckpt to start afresh)
+                      (a folder of another run, other settings, data or -seed, is refused: -force replaces it)
+  train.key.json      what run the folder belongs to (settings, seed, input fingerprints), written first
+  manifest.json       SHA-256 of every file, written last; generate, encode, evaluate check it
 
 Ctrl-C stops training before the next batch (SPIB) or after the current epoch
 (D-SPIB phase 2); for D-SPIB, fit.ckpt keeps the last finished epoch of either
@@ -120,6 +127,25 @@ Example:
 `)
 	}
 	return fs
+}
+
+// trainZeroRefusals are the train flags for which an explicit 0 is refused,
+// with the reason. -epochs 0 is refused rather than read as "no training":
+// a model folder without a trained model would only fail later (dspib
+// encode maps data with an existing model).
+var trainZeroRefusals = map[string]string{
+	"lag":        "a time lag of 0 frames pairs every frame with itself; want ≥ 1",
+	"batch":      "a batch of 0 pairs cannot be trained on; want ≥ 1",
+	"latent-dim": "a 0-dimensional latent space holds no information; want ≥ 1",
+	"replicas":   "0 diffusion replicas per latent give no diffusion loss; want ≥ 1",
+	"epochs":     "would train nothing; want ≥ 1 (dspib encode applies an existing model)",
+	"epochs1":    "would train nothing in phase 1; want ≥ 1",
+	"epochs2":    "would train nothing in phase 2; want ≥ 1 (or -phase spib)",
+	"lr":         "Adam with learning rate 0 does not move; want > 0",
+	"lambda":     "λ = 0 would leave the diffusion prior untrained; want > 0 (or -phase spib for no prior)",
+	"exponent":   "a = 0 (σ_T = 1 at every temperature, a prior blind to temperature) is not supported: the diffusion prior requires a > 0; a tiny a such as 1e-6 is the closest",
+	"tol1":       "the library requires a tolerance > 0; a tiny one such as 1e-12 counts every decrease as progress",
+	"tol2":       "the library requires a tolerance > 0; a tiny one such as 1e-12 counts every decrease as progress",
 }
 
 // trainConfig is a validated train invocation.
@@ -151,6 +177,17 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	set, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, err
+	}
+	// An explicit zero is honoured where it means something (β = 0, no
+	// refinements, zero patience) and refused where it does not; it never
+	// silently becomes the default.
+	if err := refuseZeros(fs, set, trainZeroRefusals); err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"refinements", "patience1", "patience2"} {
+		if explicitZero(fs, set, name) {
+			fs.Lookup(name).Value.Set("-1") // the library's "explicitly none"
+		}
 	}
 	tc := &trainConfig{flags: f}
 	switch {
@@ -251,22 +288,9 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	return tc, nil
 }
 
-// parseFloats parses a comma-separated list of finite kT > 0 (repeats
-// allowed: several files may share a temperature).
-func parseTrainTemps(flagName, s string) ([]float64, error) {
-	var out []float64
-	for i, field := range strings.Split(s, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(field), 64)
-		if err != nil {
-			return nil, usagef("%s: value %d %q is not a number", flagName, i+1, field)
-		}
-		if !(v > 0) || math.IsInf(v, 0) {
-			return nil, usagef("%s: value %d is kT = %v, want finite > 0", flagName, i+1, v)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
+// parseTrainTemps parses a comma-separated list of kT (see parseKTList;
+// repeats allowed: several files may share a temperature).
+func parseTrainTemps(flagName, s string) ([]float64, error) { return parseKTList(flagName, s, false) }
 
 // loadTrainInputs reads the trajectories and the k-means coordinates.
 func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
@@ -319,6 +343,9 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 		if in.Frames < 2 {
 			return nil, fmt.Errorf("%s: %d frames, need at least 2", in.File, in.Frames)
 		}
+		if err := checkFinite(in.File, in.features, in.cols); err != nil {
+			return nil, err
+		}
 		in.First = first
 		first += in.Frames
 		if in.labelX != nil || in.labels != nil {
@@ -342,6 +369,18 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 		}
 	}
 	return ins, nil
+}
+
+// checkFinite reports the first NaN or ±Inf in data (frames × cols values
+// read from file), naming the file, frame and column, so that bad input is
+// caught where it came from rather than deep in k-means or training.
+func checkFinite(file string, data []float64, cols int) error {
+	for i, v := range data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s: frame %d (0-based), column %d is %v; the features must be finite", file, i/cols, i%cols, v)
+		}
+	}
+	return nil
 }
 
 // loadLabelFiles reads -label-features (k-means coordinates) or -labels
@@ -388,6 +427,9 @@ func (tc *trainConfig) loadLabelFiles(ins []trainInput) error {
 		if rows != in.Frames {
 			return fmt.Errorf("%s: %d rows, but %s has %d frames", name, rows, in.File, in.Frames)
 		}
+		if err := checkFinite(name, data, max(len(data)/max(rows, 1), 1)); err != nil {
+			return err
+		}
 		in.labelX = data
 		tc.labelDesc = "k-means on " + flagName
 	}
@@ -405,6 +447,7 @@ type trainSummaryJSON struct {
 	K           int               `json:"initial_clusters"`
 	LabelCols   any               `json:"label_columns"`
 	SPIB        map[string]any    `json:"spib_config"`
+	Phase2      map[string]any    `json:"phase2_config,omitempty"`
 	Lambda      float64           `json:"lambda,omitempty"`
 	Prior       *priorSummary     `json:"prior,omitempty"`
 	States      int               `json:"states"`
@@ -432,14 +475,20 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	release, err := lockOut("-out", tc.flags.out)
+	if err != nil {
+		return err
+	}
+	defer release()
 	start := time.Now()
 	ins, err := tc.loadTrainInputs()
 	if err != nil {
 		return err
 	}
 	var prog io.Writer
+	note := io.Discard
 	if !tc.flags.quiet {
-		prog = stderr
+		prog, note = stderr, stderr
 	}
 	pins := make([]pipeline.Input, len(ins))
 	for i, in := range ins {
@@ -451,6 +500,24 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	pc := pipeline.Config{Name: tc.flags.name, Fit: tc.raw, SPIBOnly: !tc.dspib, K: tc.flags.k, Standardize: tc.labelStd,
 		PostHoc: tc.flags.posthoc, Log: prog, Progress: prog}
 	out := tc.flags.out
+	key, err := pipeline.Key(pins, pc, tc.flags.seed)
+	if err != nil {
+		return err
+	}
+	if err := prepareModelFolder(out, key, tc.flags.force, note); err != nil {
+		return err
+	}
+	if err := cleanOrphans(out, note); err != nil {
+		return err
+	}
+	// No manifest describes the folder while it changes; a new one is
+	// written last.
+	if err := os.Remove(filepath.Join(out, manifest.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(out, trainKeyName), func(w io.Writer) error { _, err := w.Write(key); return err }); err != nil {
+		return err
+	}
 	res, err := pipeline.Train(ctx, pins, pc, tc.flags.seed, out)
 	if err != nil {
 		return err
@@ -491,6 +558,17 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if b, err := spib.MarshalConfig(scfg); err == nil {
 		_ = json.Unmarshal(b, &sum.SPIB)
 	}
+	// The library writes "explicitly zero" as -1; summary.json records the
+	// values used.
+	for _, k := range []string{"beta", "refinements", "patience"} {
+		if v, ok := sum.SPIB[k].(float64); ok && v < 0 {
+			sum.SPIB[k] = 0
+		}
+	}
+	if tc.dspib {
+		sum.Phase2 = map[string]any{"max_epochs": cfg.MaxEpochs, "tolerance": cfg.Tolerance,
+			"patience": max(cfg.Patience, 0), "learning_rate": cfg.LearningRate}
+	}
 	d, K, D := sm.LatentDim(), sm.K, sm.D
 	n := res.Data.N
 	type npyFile struct {
@@ -528,6 +606,9 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	sum.Epochs = map[string]int{"spib": len(res.Phase1History), "dspib": len(res.History)}
 	sum.Seconds = time.Since(start).Seconds()
 	if err := traj.WriteJSON(path(trainSummary), sum); err != nil {
+		return err
+	}
+	if err := manifest.Write(out); err != nil {
 		return err
 	}
 	if !tc.flags.quiet {

@@ -23,8 +23,7 @@ var quickTrain = []string{"-k", "5", "-lag", "2", "-epochs", "4", "-refinements"
 // generates latents at a trained, an interpolated and an extrapolated kT.
 func TestTrainGenerateEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	sim := filepath.Join(dir, "sim")
-	mustRun(t, "simulate", "-system", "threehole", "-temps", "1,1.5", "-frames", "1000", "-stride", "50", "-seed", "2", "-quiet", "-out", sim)
+	sim := smallSim(t, dir)
 	model := filepath.Join(dir, "model")
 	mustRun(t, append([]string{"train", "-in", sim, "-out", model}, quickTrain...)...)
 
@@ -140,9 +139,9 @@ func TestTrainGenerateEndToEnd(t *testing.T) {
 	if !again.Resumed || !bytes.Equal(before, readFile(t, filepath.Join(model, "latents.npy"))) {
 		t.Errorf("re-run: resumed %v, latents identical %v", again.Resumed, bytes.Equal(before, readFile(t, filepath.Join(model, "latents.npy"))))
 	}
-	// Another seed with the old checkpoint in place is refused.
+	// Another seed over the folder (and its checkpoint) is refused.
 	r := runCLI(context.Background(), append([]string{"train", "-in", sim, "-out", model}, append(quickTrain, "-seed", "4")...)...)
-	if r.code != 1 || !strings.Contains(r.stderr, "another seed") {
+	if r.code != 2 || !strings.Contains(r.stderr, "different run") {
 		t.Errorf("train with another seed over a checkpoint: exit %d, %q", r.code, r.stderr)
 	}
 }

@@ -6,16 +6,20 @@ import (
 	"testing"
 )
 
-// ListDir returns the sorted names in dir, failing t on error.
+// ListDir returns the sorted names in dir but the folder locks (.lock,
+// .lock_*: see internal/folderlock, which every writer leaves), failing t
+// on error.
 func ListDir(t testing.TB, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := make([]string, len(ents))
-	for i, e := range ents {
-		names[i] = e.Name()
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), ".lock") {
+			names = append(names, e.Name())
+		}
 	}
 	return names
 }

@@ -6,11 +6,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/dspib/dspib/internal/atomicfile"
 	"hash/crc64"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 )
 
 // Tensor is a named matrix as stored in a checkpoint.
@@ -142,30 +142,13 @@ func ReadTensors(r io.Reader) ([]Tensor, error) {
 	return ts, nil
 }
 
-// SaveTensors writes ts to path atomically: it writes a temporary file in the
-// same directory, syncs it and renames it over path, so a crash leaves either
-// the old file or the new one.
-func SaveTensors(path string, ts []Tensor) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+// SaveTensors writes ts to path atomically (internal/atomicfile): the bytes
+// go to path.part, which is synced and renamed over path, so a crash leaves
+// either the old file or the new one, and the only leftover of a kill -9 is
+// path.part under a fixed name, which the next save overwrites.
+func SaveTensors(path string, ts []Tensor) error {
+	err := atomicfile.Write(path, func(w io.Writer) error { return WriteTensors(w, ts) })
 	if err != nil {
-		return fmt.Errorf("ad: SaveTensors: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = WriteTensors(f, ts); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("ad: SaveTensors: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("ad: SaveTensors: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("ad: SaveTensors: %w", err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dspib/dspib/internal/manifest"
 	"io"
 	"maps"
 	"math"
@@ -39,6 +40,12 @@ const (
 	// Metropolis-adjusted integrator (mala) to its AcceptanceInfo. It is a
 	// result, not a setting: folders are compared without it.
 	ExtraAcceptance = "acceptance"
+	// ExtraChecksums maps the name of every output file of a completed
+	// run (or shard marker: of its temperature) to its SHA-256 in hex,
+	// computed when the run completes. Open checks them, so a data file
+	// replaced afterwards (by another run's file of the same shape) is
+	// detected; a rerun that would reuse it runs that temperature again.
+	ExtraChecksums = "sha256"
 )
 
 // LabelInfo records in the metadata which features the initial k-means
@@ -173,6 +180,14 @@ func newMetadata(cfg *Config) (*traj.Metadata, error) {
 // writeMetadata writes m to dir/metadata.json with Extra["complete"].
 func writeMetadata(dir string, m *traj.Metadata, complete bool) error {
 	m.Extra[ExtraComplete] = complete
+	delete(m.Extra, ExtraChecksums)
+	if complete {
+		sums, err := fileChecksums(dir, slices.Sorted(maps.Values(m.Files)))
+		if err != nil {
+			return err
+		}
+		m.Extra[ExtraChecksums] = sums
+	}
 	return traj.WriteJSON(outPath(dir, MetadataName), m)
 }
 
@@ -185,6 +200,7 @@ func settingsJSON(m *traj.Metadata) (map[string]json.RawMessage, error) {
 	delete(c.Extra, ExtraComplete)
 	delete(c.Extra, ExtraShard)      // a shard marker's own index
 	delete(c.Extra, ExtraAcceptance) // a result, not a setting
+	delete(c.Extra, ExtraChecksums)  // a result too
 	b, err := json.Marshal(&c)
 	if err != nil {
 		return nil, err
@@ -338,9 +354,53 @@ func removeRunFiles(dir string, old *traj.Metadata) error {
 	return nil
 }
 
+// fileChecksums returns the SHA-256 of the files names in dir.
+func fileChecksums(dir string, names []string) (map[string]string, error) {
+	sums := map[string]string{}
+	for _, name := range names {
+		s, err := manifest.SHA256File(outPath(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("runstore: checksum: %w", err)
+		}
+		sums[name] = s
+	}
+	return sums, nil
+}
+
+// checksumMismatch returns the first file of names whose SHA-256 differs
+// from the one recorded in sums (ExtraChecksums as decoded from JSON; files
+// without a record are not checked), with a message saying so, or "".
+func checksumMismatch(dir string, sums any, names []string) string {
+	rec, _ := sums.(map[string]any)
+	for _, name := range names {
+		want, ok := rec[name].(string)
+		if !ok {
+			continue
+		}
+		got, err := manifest.SHA256File(outPath(dir, name))
+		if err != nil {
+			return err.Error()
+		}
+		if got != want {
+			return fmt.Sprintf("%s: SHA-256 %.12s… differs from %.12s… recorded when the run completed: the file was replaced or changed since", outPath(dir, name), got, want)
+		}
+	}
+	return ""
+}
+
 // replicaComplete reports whether every file of the replica at kT is final
-// and, for .npy, has cfg.Frames rows of the right width; otherwise why not.
+// and, for .npy, has cfg.Frames rows of the right width, and matches the
+// checksum the folder's metadata records for it if any; otherwise why not.
 func replicaComplete(cfg *Config, kT float64) (bool, string) {
+	var names []string
+	for _, f := range replicaFiles(cfg, kT) {
+		names = append(names, f.name)
+	}
+	if old, _, err := readRunMetadata(cfg.Dir); err == nil {
+		if why := checksumMismatch(cfg.Dir, old.Extra[ExtraChecksums], names); why != "" {
+			return false, why
+		}
+	}
 	for _, f := range replicaFiles(cfg, kT) {
 		p := outPath(cfg.Dir, f.name)
 		if !f.npy {

@@ -3,6 +3,7 @@ package runstore
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -46,6 +47,9 @@ func Open(dir string) (*Run, error) {
 	}
 	if len(meta.Temperatures) == 0 {
 		return nil, fmt.Errorf("%s: %s lists no temperatures", dir, MetadataName)
+	}
+	if why := checksumMismatch(dir, meta.Extra[ExtraChecksums], slices.Sorted(maps.Values(meta.Files))); why != "" {
+		return nil, fmt.Errorf("%s: %s; re-run the simulation (it runs the changed temperatures again)", dir, why)
 	}
 	r := &Run{Dir: dir, Meta: meta}
 	n, _ := meta.Extra[ExtraN].(float64)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dspib/dspib/internal/folderlock"
 	"maps"
 	"os"
 	"slices"
@@ -45,6 +46,9 @@ type scope interface {
 	// describe names the scope in notes; metadataName its metadata file.
 	describe(cfg *Config) string
 	metadataName(cfg *Config) string
+	// lock takes the scope's folder locks (see package folderlock) and
+	// returns the function that releases them.
+	lock(cfg *Config) (release func(), err error)
 }
 
 // wholeRun is the scope of Simulate: every replica, metadata.json.
@@ -63,6 +67,12 @@ func (wholeRun) describe(cfg *Config) string {
 }
 func (wholeRun) metadataName(*Config) string { return MetadataName }
 
+// lock: a whole run is the folder's only writer.
+func (wholeRun) lock(cfg *Config) (func(), error) {
+	l, err := folderlock.Exclusive(cfg.Dir)
+	return func() { l.Release() }, err
+}
+
 // shardScope is the scope of SimulateShard: replica i and its marker.
 type shardScope struct{ i int }
 
@@ -78,6 +88,24 @@ func (s shardScope) check(cfg *Config) error {
 
 func (s shardScope) in(i int) bool { return i == s.i }
 
+// lock: shards of one run write one folder together (shared lock), each
+// its own temperature alone (ShardLockName); a whole run waits for them all.
+func (s shardScope) lock(cfg *Config) (func(), error) {
+	shared, err := folderlock.Shared(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	own, err := folderlock.Named(cfg.Dir, ShardLockName(cfg.Temperatures[s.i]))
+	if err != nil {
+		shared.Release()
+		return nil, err
+	}
+	return func() { own.Release(); shared.Release() }, nil
+}
+
+// ShardLockName is the lock file of the shard at kT (.lock_kT0.200).
+func ShardLockName(kT float64) string { return folderlock.Name + "_" + TempTag(kT) }
+
 func (s shardScope) describe(cfg *Config) string {
 	return fmt.Sprintf("shard %d (%s)", s.i, TempTag(cfg.Temperatures[s.i]))
 }
@@ -91,6 +119,18 @@ func (s shardScope) writeMetadata(cfg *Config, meta *traj.Metadata, complete boo
 	m.Extra = maps.Clone(meta.Extra)
 	m.Extra[ExtraShard] = s.i
 	m.Extra[ExtraComplete] = complete
+	delete(m.Extra, ExtraChecksums)
+	if complete {
+		var names []string
+		for _, f := range replicaFiles(cfg, cfg.Temperatures[s.i]) {
+			names = append(names, f.name)
+		}
+		sums, err := fileChecksums(cfg.Dir, names)
+		if err != nil {
+			return err
+		}
+		m.Extra[ExtraChecksums] = sums
+	}
 	return traj.WriteJSON(outPath(cfg.Dir, s.metadataName(cfg)), &m)
 }
 
@@ -210,7 +250,11 @@ func readRunMetadata(dir string) (meta *traj.Metadata, missing []MissingShard, e
 	delete(meta.Extra, ExtraShard)
 	complete := map[int]bool{}
 	started := map[int]bool{}
+	sums := map[string]any{} // each marker records its own temperature's files
 	for k, m := range markers {
+		if s, ok := m.Extra[ExtraChecksums].(map[string]any); ok {
+			maps.Copy(sums, s)
+		}
 		idx, ok := m.Extra[ExtraShard].(float64)
 		i := int(idx)
 		if !ok || float64(i) != idx || i < 0 || i >= len(meta.Temperatures) || ShardMarkerName(meta.Temperatures[i]) != names[k] {
@@ -228,5 +272,9 @@ func readRunMetadata(dir string) (meta *traj.Metadata, missing []MissingShard, e
 		}
 	}
 	meta.Extra[ExtraComplete] = len(missing) == 0
+	delete(meta.Extra, ExtraChecksums)
+	if len(sums) > 0 {
+		meta.Extra[ExtraChecksums] = sums
+	}
 	return meta, missing, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dspib/dspib/internal/folderlock"
 	"io"
 	"os"
 	"path/filepath"
@@ -43,6 +44,13 @@ func simulate(ctx context.Context, config Config, sc scope) error {
 	if err := sc.check(cfg); err != nil {
 		return err
 	}
+	// No second process may write the folder (or this shard of it) while
+	// this one runs; the lock is taken before the folder is looked at.
+	release, err := sc.lock(cfg)
+	if err != nil {
+		return fmt.Errorf("runstore: %w", err)
+	}
+	defer release()
 	var logw io.Writer = io.Discard
 	if cfg.Log != nil {
 		logw = syncio.NewWriter(cfg.Log)
@@ -280,7 +288,8 @@ func progressStride(steps int64) int64 {
 // outPath returns the path of a file named name in the output folder.
 func outPath(dir, name string) string { return filepath.Join(dir, name) }
 
-// dirEntries returns the names in dir, or nil if dir does not exist.
+// dirEntries returns the names in dir but its lock files, or nil if dir
+// does not exist.
 func dirEntries(dir string) ([]string, error) {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -289,9 +298,11 @@ func dirEntries(dir string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runstore: %w", err)
 	}
-	names := make([]string, len(ents))
-	for i, e := range ents {
-		names[i] = e.Name()
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), folderlock.Name) { // the folder's locks are not content
+			names = append(names, e.Name())
+		}
 	}
 	return names, nil
 }

@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -43,5 +44,22 @@ func TestSizesValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("%s: error %v does not name the field", field, err)
 		}
+	}
+}
+
+// TestParseFlagsExplicitZeroA: -a 0 is refused, not read as the preset's a;
+// without -a the preset's applies (Exponent 0).
+func TestParseFlagsExplicitZeroA(t *testing.T) {
+	spec := &Spec{System: &System{Name: "test"}, DefaultOut: "out", Presets: map[string]Sizes{"default": {}}}
+	_, err := ParseFlags(spec, []string{"-a", "0"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "omit -a") {
+		t.Errorf("-a 0: err %v, want a refusal", err)
+	}
+	o, err := ParseFlags(spec, nil, io.Discard)
+	if err != nil || o.Exponent != 0 {
+		t.Errorf("no -a: %+v, %v", o, err)
+	}
+	if o, err := ParseFlags(spec, []string{"-a", "0.5"}, io.Discard); err != nil || o.Exponent != 0.5 {
+		t.Errorf("-a 0.5: %+v, %v", o, err)
 	}
 }

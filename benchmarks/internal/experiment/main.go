@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/dspib/dspib/internal/folderlock"
 	"io"
 	"math"
 	"os"
@@ -44,7 +45,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	seed := fs.Uint64("seed", 1, "first random seed (repetition r uses seed+r)")
 	repeat := fs.Int("repeat", 1, "number of independent seeds; the report gives mean ± sd")
 	embedding := fs.String("embedding", "", "diffusion step/temperature embedding: smooth (default) or fourier (the reference's random Fourier features, docs/method.md §3)")
-	exponent := fs.Float64("a", 0, "noise exponent a in σ_T = (T/T_ref)^a (0: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
+	exponent := fs.Float64("a", 0, "noise exponent a > 0 in σ_T = (T/T_ref)^a (default: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
 	if err := fs.Parse(args); err != nil {
 		return Options{}, err
 	}
@@ -85,8 +86,12 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	default:
 		return Options{}, fmt.Errorf("-embedding %q: want smooth or fourier", *embedding)
 	}
-	if *exponent < 0 || math.IsNaN(*exponent) || math.IsInf(*exponent, 0) {
-		return Options{}, fmt.Errorf("-a = %v: want finite > 0 (or 0 for the preset's)", *exponent)
+	// An explicit -a 0 is refused, not read as "the preset's": the
+	// diffusion prior requires a > 0 (see dspib train -exponent).
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "a" })
+	if given && !(*exponent > 0) || *exponent < 0 || math.IsNaN(*exponent) || math.IsInf(*exponent, 0) {
+		return Options{}, fmt.Errorf("-a = %v: want finite > 0 (the diffusion prior requires a > 0; omit -a for the preset's)", *exponent)
 	}
 	o.Exponent = *exponent
 	return o, nil
@@ -137,6 +142,13 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 	if err := sizes.Validate(); err != nil {
 		return err
 	}
+	// One benchmark per results folder at a time (the runs inside lock
+	// their own folders too).
+	lk, err := folderlock.Exclusive(o.Out)
+	if err != nil {
+		return err
+	}
+	defer lk.Release()
 	start := time.Now()
 	if err := os.MkdirAll(filepath.Join(o.Out, "figures"), 0o755); err != nil {
 		return err
