@@ -57,7 +57,7 @@ func newEvaluateFlagSet(f *evaluateFlags, out io.Writer) *flag.FlagSet {
 		fmt.Fprint(w, `Usage: dspib evaluate -model MODELDIR -md (RUNFOLDER | a.npy,b.npy -md-temps kT1,kT2) -out DIR [flags]
 
 Compares the latents a trained model generates at every temperature with the
-MD frames (run folder or feature files) encoded by the same model (spec §4), for a D-SPIB
+MD frames (run folder or feature files) encoded by the same model (docs/evaluation.md), for a D-SPIB
 model (its diffusion prior, and SPIB's VampPrior from its phase1/ folder) or
 a SPIB model (VampPrior). Each temperature's MD frames are split in halves:
 the first half is the reference, the second an independent run (or, with

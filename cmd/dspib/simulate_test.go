@@ -23,7 +23,7 @@ import (
 
 // A three-hole run writes one (frames × 2) trajectory per temperature whose
 // frames are bit for bit those of replica i run directly through package md
-// (stream (seed, i), BAOAB at the systems.md defaults), and a metadata file
+// (stream (seed, i), BAOAB at the docs/systems.md defaults), and a metadata file
 // that records every setting.
 func TestSimulateThreeHole(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
@@ -156,7 +156,7 @@ func TestSimulateLJ7(t *testing.T) {
 	}
 }
 
-// Leaving the numeric flags out gives the systems.md defaults (three-hole:
+// Leaving the numeric flags out gives the docs/systems.md defaults (three-hole:
 // dt 0.01, stride 10, γ 1, start (−1.05, −0.04); LJ7: dt 0.005, stride 100,
 // start at the hexagon); -steps is an alternative to -frames.
 func TestSimulateDefaults(t *testing.T) {
