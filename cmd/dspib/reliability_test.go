@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -24,7 +25,7 @@ import (
 // silently replaced by the default.
 func TestTrainExplicitZeros(t *testing.T) {
 	dir := t.TempDir()
-	for _, fl := range []string{"lag", "batch", "latent-dim", "replicas", "epochs", "epochs1", "epochs2", "lr", "lambda", "exponent", "tol1", "tol2"} {
+	for _, fl := range []string{"lag", "batch", "latent-dim", "replicas", "epochs", "epochs1", "epochs2", "lr", "lambda", "tol1", "tol2"} {
 		r := runCLI(context.Background(), "train", "-in", dir, "-out", dir, "-"+fl, "0")
 		assert.Equal(t, 2, r.code, "-%s 0: %s", fl, r.stderr)
 		assert.Contains(t, r.stderr, "-"+fl+" 0:", "-%s 0", fl)
@@ -52,6 +53,18 @@ func TestTrainMeaningfulZeros(t *testing.T) {
 		assert.True(t, ok, "summary has no %s", k)
 		assert.EqualValues(t, 0, v, "summary %s", k)
 	}
+}
+
+// TestTrainExponentZero: -exponent 0 is the explicit a = 0 (σ_T = 1 at
+// every kT), passed to the library as its "explicitly zero" (negative)
+// value, not replaced by the default a = 1.
+func TestTrainExponentZero(t *testing.T) {
+	tc, err := parseTrain([]string{"-in", "x", "-out", "y", "-exponent", "0"}, io.Discard)
+	require.NoError(t, err)
+	assert.Negative(t, tc.raw.Prior.Exponent)
+	tc, err = parseTrain([]string{"-in", "x", "-out", "y"}, io.Discard)
+	require.NoError(t, err)
+	assert.Zero(t, tc.raw.Prior.Exponent, "not given: the library's default")
 }
 
 // TestTempsTrimmedAndBounded reproduces item 6: spaces around -temps values

@@ -74,7 +74,7 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&f.latentDim, "latent-dim", 0, "latent dimension d (default 2)")
 	fs.StringVar(&f.encoder, "encoder", "nonlinear", "nonlinear or linear (z = W x + b; weights written to linear_weights.npy)")
 	fs.Float64Var(&f.lambda, "lambda", 0, "phase 2: weight λ of the diffusion loss (default 1)")
-	fs.Float64Var(&f.exponent, "exponent", 0, "phase 2: a in σ_T = (T/T_ref)^a (default 1; 0.5 as thermodynamic maps)")
+	fs.Float64Var(&f.exponent, "exponent", 0, "phase 2: a in σ_T = (T/T_ref)^a (default 1; 0.5 as thermodynamic maps; 0: σ_T = 1 at every kT)")
 	fs.StringVar(&f.embedding, "embedding", "smooth", "phase 2: temperature/step embedding, smooth or fourier (reference)")
 	fs.IntVar(&f.replicas, "replicas", 0, "phase 2: diffusion replicas M per latent (default 16)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
@@ -143,7 +143,6 @@ var trainZeroRefusals = map[string]string{
 	"epochs2":    "would train nothing in phase 2; want ≥ 1 (or -phase spib)",
 	"lr":         "Adam with learning rate 0 does not move; want > 0",
 	"lambda":     "λ = 0 would leave the diffusion prior untrained; want > 0 (or -phase spib for no prior)",
-	"exponent":   "a = 0 (σ_T = 1 at every temperature, a prior blind to temperature) is not supported: the diffusion prior requires a > 0; a tiny a such as 1e-6 is the closest",
 	"tol1":       "the library requires a tolerance > 0; a tiny one such as 1e-12 counts every decrease as progress",
 	"tol2":       "the library requires a tolerance > 0; a tiny one such as 1e-12 counts every decrease as progress",
 }
@@ -270,6 +269,9 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	}
 	if f.beta == 0 && set["beta"] {
 		tc.cfg.SPIB.Beta = -1 // β = 0 asked for explicitly
+	}
+	if f.exponent == 0 && set["exponent"] {
+		tc.cfg.Prior.Exponent = -1 // a = 0 asked for explicitly: σ_T = 1 at every kT
 	}
 	switch {
 	case f.burnIn < 0:
@@ -533,7 +535,7 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 		zMean, labels, probs, pops = r.ZMean, r.Labels, r.Probs, r.Populations
 		pc := r.Model.Prior.Config()
 		sum.Lambda = cfg.Lambda
-		sum.Prior = &priorSummary{TRef: pc.TRef, Exponent: pc.Exponent, Embedding: pc.Embedding.String(),
+		sum.Prior = &priorSummary{TRef: pc.TRef, Exponent: max(pc.Exponent, 0), Embedding: pc.Embedding.String(),
 			Steps: pc.Steps, Replicas: pc.Replicas, Hidden: pc.Hidden}
 		sum.Final = map[string]any{"test": trainLosses2(r.Test), "validation": trainLosses2(r.Val)}
 		sum.Stopped, sum.Resumed = r.Stopped, r.Resumed

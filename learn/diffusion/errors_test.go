@@ -2,8 +2,11 @@ package diffusion
 
 import (
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/dspib/dspib/learn/ad"
 )
@@ -16,7 +19,7 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.TRef = 0 }, "TRef"},
 		{func(c *Config) { c.TRef = math.NaN() }, "TRef"},
 		{func(c *Config) { c.Dim = -1 }, "Dim"},
-		{func(c *Config) { c.Exponent = -0.5 }, "Exponent"},
+		{func(c *Config) { c.Exponent = math.Inf(1) }, "Exponent"},
 		{func(c *Config) { c.Embedding = 7 }, "Embedding"},
 		{func(c *Config) { c.FourierDim = 5 }, "FourierDim"},
 		{func(c *Config) { c.Act = 9 }, "Act"},
@@ -101,4 +104,24 @@ func TestNoAllocation(t *testing.T) {
 			t.Errorf("%v: sampling a chunk allocates %.0f times", s, a)
 		}
 	}
+}
+
+// TestExplicitZeroExponent: a negative Config.Exponent is an explicit
+// a = 0, σ_T = 1 at every temperature (zero itself means the default a = 1).
+func TestExplicitZeroExponent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	p, err := New(Config{TRef: 0.5, Exponent: -1}, rng)
+	require.NoError(t, err)
+	for _, T := range []float64{0.1, 0.5, 3} {
+		s, err := p.Sigma(T)
+		require.NoError(t, err)
+		require.Equal(t, 1.0, s, "σ_T at kT %v with a = 0", T)
+	}
+	q, err := New(Config{TRef: 0.5}, rng)
+	require.NoError(t, err)
+	s, err := q.Sigma(1)
+	require.NoError(t, err)
+	require.Equal(t, 2.0, s, "default a = 1: σ_T = T/T_ref")
+	_, err = New(Config{TRef: 0.5, Exponent: math.NaN()}, rng)
+	require.ErrorContains(t, err, "Config.Exponent")
 }

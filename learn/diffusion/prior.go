@@ -79,7 +79,8 @@ type Config struct {
 	// Exponent is a in σ_T = (T/T_ref)^a, the standard deviation of the
 	// noise at temperature T [dimensionless]. Default 1 (the D-SPIB
 	// reference); ½ makes the noise variance ∝ T as in thermodynamic maps
-	// (Herron et al., PNAS 2024). Must be > 0 when set.
+	// (Herron et al., PNAS 2024). A negative value means an explicit a = 0:
+	// σ_T = 1 at every temperature (zero means the default).
 	Exponent float64
 	// TRef is the reference temperature T_ref [energy, kT]; required by New
 	// (Train defaults it to the lowest training temperature).
@@ -142,8 +143,8 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("diffusion: Config.Process = %d, want DDPM or VP", int(c.Process))
 	case c.Dim < 1:
 		return fmt.Errorf("diffusion: Config.Dim = %d, want ≥ 1", c.Dim)
-	case !finitePos(c.Exponent):
-		return fmt.Errorf("diffusion: Config.Exponent = %g, want finite and > 0", c.Exponent)
+	case math.IsNaN(c.Exponent) || math.IsInf(c.Exponent, 0):
+		return fmt.Errorf("diffusion: Config.Exponent = %g, want finite (> 0, or < 0 for an explicit a = 0)", c.Exponent)
 	case !finitePos(c.TRef):
 		return fmt.Errorf("diffusion: Config.TRef = %g, want a finite temperature > 0", c.TRef)
 	case c.Embedding != Smooth && c.Embedding != Fourier:
@@ -169,6 +170,12 @@ func (c *Config) setDefaults() error {
 	}
 	return nil
 }
+
+// exponent is the effective a of a validated Config: a negative Exponent
+// is an explicit a = 0 (σ_T = 1 at every temperature, so temperature enters
+// only through the network's embedding), as a negative spib.Config.Beta is
+// an explicit β = 0.
+func (c *Config) exponent() float64 { return max(c.Exponent, 0) }
 
 // schedule builds the configured noise schedule.
 func (c *Config) schedule() (Schedule, error) {
@@ -292,7 +299,7 @@ func (p *Prior) Sigma(T float64) (float64, error) {
 	if !(T > 0) || math.IsInf(T, 1) {
 		return 0, fmt.Errorf("diffusion: temperature kT = %g, want finite and > 0", T)
 	}
-	return math.Pow(T/p.cfg.TRef, p.cfg.Exponent), nil
+	return math.Pow(T/p.cfg.TRef, p.cfg.exponent()), nil
 }
 
 // embDim returns the length of the concatenated embedding [e_step | e_temp].
@@ -400,7 +407,7 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, temps, w []float64, rng *ra
 			}
 			p.emb.temp(s.etemp[j*ed:], T/tr)
 		}
-		sig := math.Pow(T/tr, p.cfg.Exponent)
+		sig := math.Pow(T/tr, p.cfg.exponent())
 		for m := range M {
 			r := b*M + m
 			i := rng.IntN(N)
