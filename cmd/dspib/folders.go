@@ -69,7 +69,7 @@ var trainOutputs = []string{
 	"model.json", "spib.ckpt", "spib.ckpt.json", "prior.ckpt", "phase1", "posthoc", "fit.ckpt",
 	"pipeline.json", "checkpoints.key.json", "histories.json", "split_train_frames.npy", "split_val_frames.npy",
 	"initial_labels.npy", "losses_spib.npy", "losses_dspib.npy", "latents.npy", "labels.npy", "state_probs.npy",
-	"populations.npy", "representatives.npy", "linear_weights.npy", trainSummary, trainKeyName, manifest.Name,
+	"populations.npy", "representatives.npy", "linear_weights.npy", plumedCV, trainSummary, trainKeyName, manifest.Name,
 }
 
 // prepareModelFolder lets train write dir: an empty or missing folder, or

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/dspib/dspib/export/plumed"
+	"github.com/dspib/dspib/systems"
 	"io"
 	"math"
 	"os"
@@ -31,7 +33,10 @@ func init() {
 
 // Files written by train into the model folder (besides the model itself,
 // see learn/dspib Model.Save).
-const trainSummary = "summary.json"
+const (
+	trainSummary = "summary.json"
+	plumedCV     = "spib_cv.plumed.dat" // -encoder linear on LJ7: the CV for PLUMED
+)
 
 // trainFlags are the raw flag values of train.
 type trainFlags struct {
@@ -105,6 +110,8 @@ or your own integer -labels. Writes to MODELDIR:
   populations.npy     K × 1 (weighted) state populations
   representatives.npy K × D representative inputs (original units)
   linear_weights.npy  -encoder linear: d × (D+1), W then b, z = W x + b in original units
+  spib_cv.plumed.dat  -encoder linear on an LJ7 run folder: the CV as a PLUMED input fragment
+                      (coordination numbers, SORT, the learned linear combination)
   losses_spib.npy     per SPIB epoch: total epoch, round, train loss, CE, KL, test loss, CE, KL
   losses_dspib.npy    per D-SPIB epoch: epoch, train loss, CE, log q, diffusion, test loss, CE, log q, diffusion
   summary.json        inputs with their frame ranges, settings, seed, states, final losses
@@ -156,6 +163,10 @@ type trainConfig struct {
 	labelCols []int
 	labelDesc any  // what k-means ran on, for summary.json
 	labelStd  bool // k-means on standardised label features
+	// plumed is the PLUMED description of the input features when they
+	// are ones PLUMED can compute (an LJ7 run folder: sorted coordination
+	// numbers); nil otherwise.
+	plumed *plumed.Coordination
 }
 
 // trainInput is one trajectory read from disk.
@@ -302,6 +313,10 @@ func (tc *trainConfig) loadTrainInputs() ([]trainInput, error) {
 		pins, run, err := pipeline.LoadRun(f.in, f.burnIn)
 		if err != nil {
 			return nil, err
+		}
+		if sys, ok := run.System(); ok && sys == systems.LJ7 {
+			c := plumed.LJ7
+			tc.plumed = &c
 		}
 		for _, p := range pins {
 			in := trainInput{File: p.Source, KT: p.KT, Frames: p.Frames, features: p.Features, cols: p.D}
@@ -590,6 +605,15 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 			wb = append(append(wb, W[r*D:(r+1)*D]...), b[r])
 		}
 		writes = append(writes, npyFile{"linear_weights.npy", "linear_weights", d, D + 1, wb})
+		if tc.plumed != nil {
+			// The learned CV as PLUMED input, for enhanced sampling.
+			if err := atomicfile.Write(path(plumedCV), func(w io.Writer) error {
+				return plumed.WriteLinearCV(w, sm, *tc.plumed, out)
+			}); err != nil {
+				return err
+			}
+			sum.Files["plumed_cv"] = plumedCV
+		}
 	}
 	for _, w := range writes {
 		if err := traj.WriteNPY(path(w.name), w.rows, w.cols, w.data); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/stretchr/testify/require"
 	"math"
 	"path/filepath"
 	"strings"
@@ -235,4 +236,27 @@ func TestTrainLJ7Moments(t *testing.T) {
 		t.Errorf("model has %d inputs, want the 7 coordination numbers", m.SPIB.D)
 	}
 	readNPY(t, filepath.Join(model, "latents.npy"), 1600, 2)
+}
+
+// TestTrainLJ7LinearPLUMED: with -encoder linear on an LJ7 run folder, train
+// writes the learned CV as a PLUMED fragment (export/plumed; its formula is
+// checked against the model's encoding there) and lists it in summary.json;
+// a nonlinear encoder writes none.
+func TestTrainLJ7LinearPLUMED(t *testing.T) {
+	dir := t.TempDir()
+	sim := filepath.Join(dir, "sim")
+	mustRun(t, "simulate", "-system", "lj7", "-temps", "0.2,0.5", "-frames", "400", "-stride", "20", "-seed", "2", "-quiet", "-out", sim)
+	model := filepath.Join(dir, "linear")
+	mustRun(t, append([]string{"train", "-in", sim, "-out", model, "-phase", "spib", "-encoder", "linear"}, quickTrain...)...)
+	frag := string(readFile(t, filepath.Join(model, plumedCV)))
+	require.Contains(t, frag, "spib_c7: COORDINATION GROUPA=7 GROUPB=1-6 SWITCH={RATIONAL R_0=1.5 D_0=0 NN=8 MM=16}")
+	require.Contains(t, frag, "spib_z2: COMBINE")
+	var sum struct {
+		Files map[string]string `json:"files"`
+	}
+	require.NoError(t, json.Unmarshal(readFile(t, filepath.Join(model, "summary.json")), &sum))
+	require.Equal(t, plumedCV, sum.Files["plumed_cv"])
+	nonlin := filepath.Join(dir, "nonlinear")
+	mustRun(t, append([]string{"train", "-in", sim, "-out", nonlin, "-phase", "spib"}, quickTrain...)...)
+	require.NoFileExists(t, filepath.Join(nonlin, plumedCV))
 }
