@@ -19,6 +19,8 @@ import (
 	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/potentials"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A three-hole run writes one (frames × 2) trajectory per temperature whose
@@ -32,50 +34,35 @@ func TestSimulateThreeHole(t *testing.T) {
 
 	names := testutil.ListDir(t, dir)
 	want := []string{"energy_kT0.600.npy", "energy_kT1.000.npy", "metadata.json", "traj_kT0.600.npy", "traj_kT1.000.npy"}
-	if !slices.Equal(names, want) {
-		t.Fatalf("files %v, want %v", names, want)
-	}
+	require.Equal(t, want, names, "files")
 	temps := []float64{0.6, 1}
 	sys := &md.System{Potential: potentials.ThreeHole{}, Masses: []float64{1}, Dim: 2}
 	reps := md.Replicas{System: sys, Temperatures: temps, X0: []float64{-1.05, -0.04}, Seed: 7}
 	for i, kT := range temps {
 		got := readNPY(t, filepath.Join(dir, "traj_"+runstore.TempTag(kT)+".npy"), frames, 2)
 		st, err := reps.NewReplicaState(i)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var sink md.MemorySink
 		if err := md.Run(context.Background(), sys, &integrators.BAOAB{KT: kT, Dt: 0.01, Gamma: 1}, st, frames*10,
 			&md.Recorder{Sink: &sink, Stride: 10}); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(got, sink.Data) {
-			t.Errorf("kT=%v: stored trajectory differs from md.Run of replica %d", kT, i)
-		}
+		assert.True(t, slices.Equal(got, sink.Data), "kT=%v: stored trajectory differs from md.Run of replica %d", kT, i)
 	}
 
 	m, err := traj.ReadMetadata(filepath.Join(dir, runstore.MetadataName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.System != "three-hole" || !slices.Equal(m.Temperatures, temps) || m.Stride != 10 ||
-		m.Steps != frames*10 || m.Frames != frames || m.Version != dspib.Version ||
-		!slices.Equal(m.Seeds, []uint64{7, 7}) {
-		t.Errorf("metadata %+v", m)
-	}
-	if in := m.Integrator; in.Name != "BAOAB" || in.Dt != 0.01 || in.Gamma != 1 || in.Mass != 1 || in.Params != nil {
-		t.Errorf("integrator %+v, want BAOAB dt 0.01 gamma 1 mass 1", m.Integrator)
-	}
-	if m.Files["traj_kT0.600"] != "traj_kT0.600.npy" || m.Files["traj_kT1.000"] != "traj_kT1.000.npy" ||
-		m.Files["energy_kT1.000"] != "energy_kT1.000.npy" || len(m.Files) != 4 {
-		t.Errorf("files %v", m.Files)
-	}
-	if c, _ := m.Extra[runstore.ExtraComplete].(bool); !c {
-		t.Errorf("extra.complete = %v, want true", m.Extra[runstore.ExtraComplete])
-	}
-	if time.Since(m.Created) > time.Hour || time.Until(m.Created) > time.Minute {
-		t.Errorf("created %v is not now", m.Created)
-	}
+	require.NoError(t, err)
+	assert.True(t, m.System == "three-hole" && slices.Equal(m.Temperatures, temps) && m.Stride == 10 &&
+		m.Steps == frames*10 && m.Frames == frames && m.Version == dspib.Version &&
+		slices.Equal(m.Seeds, []uint64{7, 7}), "metadata %+v", m)
+	in := m.Integrator
+	assert.True(t, in.Name == "BAOAB" && in.Dt == 0.01 && in.Gamma == 1 && in.Mass == 1 && in.Params == nil,
+		"integrator %+v, want BAOAB dt 0.01 gamma 1 mass 1", m.Integrator)
+	assert.True(t, m.Files["traj_kT0.600"] == "traj_kT0.600.npy" && m.Files["traj_kT1.000"] == "traj_kT1.000.npy" &&
+		m.Files["energy_kT1.000"] == "energy_kT1.000.npy" && len(m.Files) == 4, "files %v", m.Files)
+	c, _ := m.Extra[runstore.ExtraComplete].(bool)
+	assert.True(t, c, "extra.complete = %v, want true", m.Extra[runstore.ExtraComplete])
+	assert.False(t, time.Since(m.Created) > time.Hour || time.Until(m.Created) > time.Minute, "created %v is not now", m.Created)
 }
 
 // An LJ7 run writes trajectories, sorted coordination numbers, their
@@ -107,9 +94,7 @@ func TestSimulateLJ7(t *testing.T) {
 			row := feat[f*7 : (f+1)*7]
 			for i := range c {
 				// Pair sums in a different order and Pow vs products: a few ulp.
-				if math.Abs(row[i]-c[i]) > 1e-12 {
-					t.Fatalf("%s frame %d: features %v, want %v", tag, f, row, c)
-				}
+				require.True(t, testutil.InDelta(t, c[i], row[i], 1e-12, "%s frame %d: feature %d", tag, f, i))
 			}
 			var mean, m2, m3 float64
 			for _, v := range c {
@@ -119,40 +104,28 @@ func TestSimulateLJ7(t *testing.T) {
 				m2 += (v - mean) * (v - mean) / 7
 				m3 += (v - mean) * (v - mean) * (v - mean) / 7
 			}
-			if math.Abs(mom[2*f]-m2) > 1e-12 || math.Abs(mom[2*f+1]-m3) > 1e-12 {
-				t.Fatalf("%s frame %d: moments %v, want (%v, %v)", tag, f, mom[2*f:2*f+2], m2, m3)
-			}
+			require.True(t, testutil.InDelta(t, m2, mom[2*f], 1e-12, "%s frame %d: μ2", tag, f))
+			require.True(t, testutil.InDelta(t, m3, mom[2*f+1], 1e-12, "%s frame %d: μ3", tag, f))
 		}
 		xyz, err := traj.ReadXYZ(filepath.Join(dir, "traj_"+tag+".xyz"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(xyz) != frames {
-			t.Fatalf("%s: %d XYZ frames, want %d", tag, len(xyz), frames)
-		}
+		require.NoError(t, err)
+		require.Len(t, xyz, frames, "%s: XYZ frames", tag)
 		for _, f := range []int{0, frames / 2, frames - 1} {
 			fr := xyz[f]
 			for i := 0; i < 7; i++ {
-				if fr.Pos[3*i] != x[f*14+2*i] || fr.Pos[3*i+1] != x[f*14+2*i+1] || fr.Pos[3*i+2] != 0 {
-					t.Fatalf("%s: XYZ frame %d particle %d at %v, npy has %v", tag, f, i, fr.Pos[3*i:3*i+3], x[f*14+2*i:f*14+2*i+2])
-				}
+				require.True(t, fr.Pos[3*i] == x[f*14+2*i] && fr.Pos[3*i+1] == x[f*14+2*i+1] && fr.Pos[3*i+2] == 0,
+					"%s: XYZ frame %d particle %d at %v, npy has %v", tag, f, i, fr.Pos[3*i:3*i+3], x[f*14+2*i:f*14+2*i+2])
 			}
-			if fr.Info["step"] != strconv.Itoa((f+1)*stride) {
-				t.Errorf("%s: XYZ frame %d has step=%q, want %d", tag, f, fr.Info["step"], (f+1)*stride)
-			}
+			assert.Equal(t, strconv.Itoa((f+1)*stride), fr.Info["step"], "%s: XYZ frame %d: step", tag, f)
 		}
 	}
 	m, err := traj.ReadMetadata(filepath.Join(dir, runstore.MetadataName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.System != "lj7-2d" || m.Integrator.Dt != 0.005 || m.Integrator.Gamma != 1 || m.Stride != stride || len(m.Files) != 10 {
-		t.Errorf("metadata: system %q, integrator %+v, stride %d, files %v", m.System, m.Integrator, m.Stride, m.Files)
-	}
+	require.NoError(t, err)
+	assert.True(t, m.System == "lj7-2d" && m.Integrator.Dt == 0.005 && m.Integrator.Gamma == 1 && m.Stride == stride && len(m.Files) == 10,
+		"metadata: system %q, integrator %+v, stride %d, files %v", m.System, m.Integrator, m.Stride, m.Files)
 	for role, name := range m.Files {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			t.Errorf("role %s: %v", role, err)
-		}
+		_, err := os.Stat(filepath.Join(dir, name))
+		assert.NoError(t, err, "role %s", role)
 	}
 }
 
@@ -172,16 +145,11 @@ func TestSimulateDefaults(t *testing.T) {
 		dir := t.TempDir()
 		mustRun(t, "simulate", "-system", tc.system, "-temps", "0.5", "-steps", strconv.Itoa(3*tc.stride), "-quiet", "-out", dir)
 		m, err := traj.ReadMetadata(filepath.Join(dir, runstore.MetadataName))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m.System != tc.meta || m.Integrator.Dt != tc.dt || m.Integrator.Gamma != 1 || m.Stride != tc.stride || m.Frames != 3 {
-			t.Errorf("%s: metadata %+v", tc.system, m)
-		}
+		require.NoError(t, err)
+		assert.True(t, m.System == tc.meta && m.Integrator.Dt == tc.dt && m.Integrator.Gamma == 1 && m.Stride == tc.stride && m.Frames == 3,
+			"%s: metadata %+v", tc.system, m)
 		x0, _ := m.Extra[runstore.ExtraX0].([]any)
-		if len(x0) != len(tc.x0) {
-			t.Fatalf("%s: x0 %v, want %v", tc.system, x0, tc.x0)
-		}
+		require.Len(t, x0, len(tc.x0), "%s: x0 %v, want %v", tc.system, x0, tc.x0)
 		for i, v := range x0 {
 			if v.(float64) != tc.x0[i] {
 				t.Errorf("%s: x0 %v, want %v", tc.system, x0, tc.x0)
@@ -201,12 +169,8 @@ func TestSimulateDeterministic(t *testing.T) {
 	args[len(args)-2] = "4"
 	mustRun(t, append(args, c)...)
 	for _, name := range []string{"traj_kT0.300.npy", "features_kT0.400.npy", "moments_kT0.300.npy"} {
-		if !bytes.Equal(readFile(t, filepath.Join(a, name)), readFile(t, filepath.Join(b, name))) {
-			t.Errorf("%s differs between two runs with the same seed", name)
-		}
-		if bytes.Equal(readFile(t, filepath.Join(a, name)), readFile(t, filepath.Join(c, name))) {
-			t.Errorf("%s is the same for seeds 3 and 4", name)
-		}
+		assert.True(t, bytes.Equal(readFile(t, filepath.Join(a, name)), readFile(t, filepath.Join(b, name))), "%s differs between two runs with the same seed", name)
+		assert.False(t, bytes.Equal(readFile(t, filepath.Join(a, name)), readFile(t, filepath.Join(c, name))), "%s is the same for seeds 3 and 4", name)
 	}
 }
 
@@ -240,9 +204,7 @@ func TestSimulateReuse(t *testing.T) {
 		t.Errorf("metadata.json changed on reuse (creation time must be kept)")
 	}
 
-	if err := os.Remove(filepath.Join(dir, "traj_kT0.800.npy")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Remove(filepath.Join(dir, "traj_kT0.800.npy")))
 	r = mustRun(t, args...)
 	if strings.Count(r.stderr, "reusing") != 2 || !strings.Contains(r.stderr, "kT0.800: ") {
 		t.Errorf("third run should reuse kT0.600, kT1.000 and run kT0.800:\n%s", r.stderr)
@@ -285,9 +247,7 @@ func TestSimulateFolderConflicts(t *testing.T) {
 	}
 
 	other := t.TempDir()
-	if err := os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o644))
 	r := runCLI(context.Background(), "simulate", "-system", "threehole", "-frames", "50", "-quiet", "-out", other)
 	if r.code != 2 || !strings.Contains(r.stderr, "-out") || !strings.Contains(r.stderr, "not empty") {
 		t.Errorf("non-empty folder: exit %d, stderr %q", r.code, r.stderr)
@@ -436,9 +396,7 @@ func TestSimulateIntegrators(t *testing.T) {
 		dir := t.TempDir()
 		mustRun(t, "simulate", "-system", "muellerbrown", "-temps", "15", "-frames", "20", "-integrator", flagVal, "-quiet", "-out", dir)
 		m, err := traj.ReadMetadata(filepath.Join(dir, runstore.MetadataName))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if m.Integrator.Name != name {
 			t.Errorf("-integrator %s recorded as %q, want %q", flagVal, m.Integrator.Name, name)
 		}
