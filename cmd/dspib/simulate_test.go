@@ -191,32 +191,23 @@ func TestSimulateReuse(t *testing.T) {
 	meta1 := readFile(t, filepath.Join(dir, runstore.MetadataName))
 
 	r := mustRun(t, args...)
-	if !strings.Contains(r.stderr, "nothing to run") || strings.Count(r.stderr, "reusing") != 3 {
-		t.Errorf("second run did not say it reuses all three:\n%s", r.stderr)
-	}
+	assert.True(t, strings.Contains(r.stderr, "nothing to run") && strings.Count(r.stderr, "reusing") == 3,
+		"second run did not say it reuses all three:\n%s", r.stderr)
 	for name, fi := range stat {
 		now, _ := os.Stat(filepath.Join(dir, name))
-		if !os.SameFile(fi, now) || !now.ModTime().Equal(fi.ModTime()) {
-			t.Errorf("%s was rewritten by the second run", name)
-		}
+		assert.True(t, os.SameFile(fi, now) && now.ModTime().Equal(fi.ModTime()), "%s was rewritten by the second run", name)
 	}
-	if !bytes.Equal(meta1, readFile(t, filepath.Join(dir, runstore.MetadataName))) {
-		t.Errorf("metadata.json changed on reuse (creation time must be kept)")
-	}
+	assert.Equal(t, meta1, readFile(t, filepath.Join(dir, runstore.MetadataName)), "metadata.json changed on reuse (creation time must be kept)")
 
 	require.NoError(t, os.Remove(filepath.Join(dir, "traj_kT0.800.npy")))
 	r = mustRun(t, args...)
-	if strings.Count(r.stderr, "reusing") != 2 || !strings.Contains(r.stderr, "kT0.800: ") {
-		t.Errorf("third run should reuse kT0.600, kT1.000 and run kT0.800:\n%s", r.stderr)
-	}
+	assert.True(t, strings.Count(r.stderr, "reusing") == 2 && strings.Contains(r.stderr, "kT0.800: "),
+		"third run should reuse kT0.600, kT1.000 and run kT0.800:\n%s", r.stderr)
 	for name, b := range orig {
-		if !bytes.Equal(b, readFile(t, filepath.Join(dir, name))) {
-			t.Errorf("%s differs after the re-run", name)
-		}
+		assert.True(t, bytes.Equal(b, readFile(t, filepath.Join(dir, name))), "%s differs after the re-run", name)
 	}
-	if slices.ContainsFunc(testutil.ListDir(t, dir), func(n string) bool { return strings.HasSuffix(n, traj.PartSuffix) }) {
-		t.Errorf("left .part files: %v", testutil.ListDir(t, dir))
-	}
+	assert.False(t, slices.ContainsFunc(testutil.ListDir(t, dir), func(n string) bool { return strings.HasSuffix(n, traj.PartSuffix) }),
+		"left .part files: %v", testutil.ListDir(t, dir))
 }
 
 // Different settings into a used folder are refused, naming -out and the
@@ -294,12 +285,10 @@ func TestSimulateBadFlags(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "out")
 		args := append([]string{"simulate", "-system", "threehole", "-frames", "10", "-out", dir}, tc.args...)
 		r := runCLI(context.Background(), args...)
-		if r.code != 2 || !strings.Contains(r.stderr, tc.flag) {
-			t.Errorf("%v: exit %d, stderr %q; want exit 2 naming %s", tc.args, r.code, r.stderr, tc.flag)
-		}
-		if _, err := os.Stat(dir); !os.IsNotExist(err) {
-			t.Errorf("%v: output folder created despite the bad flag", tc.args)
-		}
+		assert.Equal(t, 2, r.code, "%v: exit status", tc.args)
+		assert.Contains(t, r.stderr, tc.flag, "%v: stderr", tc.args)
+		_, err := os.Stat(dir)
+		assert.True(t, os.IsNotExist(err), "%v: output folder created despite the bad flag", tc.args)
 	}
 }
 
@@ -345,12 +334,8 @@ func TestSimulateCancel(t *testing.T) {
 	}()
 	start := time.Now()
 	r = runCLI(ctx, "simulate", "-system", "lj7", "-temps", "0.5", "-frames", "1000000", "-quiet", "-out", long)
-	if r.code != 130 {
-		t.Fatalf("mid-run cancel: exit %d, stderr %q", r.code, r.stderr)
-	}
-	if el := time.Since(start); el > 30*time.Second {
-		t.Errorf("cancel took %v to stop the run", el)
-	}
+	require.Equal(t, 130, r.code, "mid-run cancel: exit status, stderr %q", r.stderr)
+	assert.LessOrEqual(t, time.Since(start), 30*time.Second, "time the cancel took to stop the run")
 	checkIncomplete(t, long)
 }
 
@@ -359,15 +344,10 @@ func TestSimulateCancel(t *testing.T) {
 func checkIncomplete(t *testing.T, dir string) {
 	t.Helper()
 	names := testutil.ListDir(t, dir)
-	if npy := testutil.WithSuffix(names, ".npy"); len(npy) > 0 {
-		t.Errorf("cancelled run left final files %v", npy)
-	}
-	if len(testutil.WithSuffix(names, ".npy"+traj.PartSuffix)) == 0 {
-		t.Errorf("cancelled run left no .part files: %v", names)
-	}
-	if _, err := runstore.Open(dir); err == nil || !strings.Contains(err.Error(), "not complete") {
-		t.Errorf("runstore.Open of a cancelled run: %v, want 'not complete'", err)
-	}
+	assert.Empty(t, testutil.WithSuffix(names, ".npy"), "cancelled run left final files")
+	assert.NotEmpty(t, testutil.WithSuffix(names, ".npy"+traj.PartSuffix), "cancelled run left no .part files: %v", names)
+	_, err := runstore.Open(dir)
+	assert.ErrorContains(t, err, "not complete", "runstore.Open of a cancelled run")
 }
 
 // Progress lines go to stderr per replica, one whole line at a time, and
@@ -375,19 +355,15 @@ func checkIncomplete(t *testing.T, dir string) {
 func TestSimulateProgress(t *testing.T) {
 	r := mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6,1", "-frames", "2000", "-out", t.TempDir())
 	for _, tag := range []string{"kT0.600: done 20000 steps", "kT1.000: done 20000 steps"} {
-		if strings.Count(r.stderr, tag) != 1 {
-			t.Errorf("stderr lacks one %q line:\n%s", tag, r.stderr)
-		}
+		assert.Equal(t, 1, strings.Count(r.stderr, tag), "stderr lacks one %q line:\n%s", tag, r.stderr)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
-		if !strings.HasPrefix(line, "kT") && !strings.HasPrefix(line, "simulating") && !strings.HasPrefix(line, "wrote") {
-			t.Errorf("unexpected or interleaved stderr line %q", line)
-		}
+		assert.True(t, strings.HasPrefix(line, "kT") || strings.HasPrefix(line, "simulating") || strings.HasPrefix(line, "wrote"),
+			"unexpected or interleaved stderr line %q", line)
 	}
 	q := mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6", "-frames", "20", "-quiet", "-out", t.TempDir())
-	if q.stderr != "" || q.stdout != "" {
-		t.Errorf("-quiet printed %q / %q", q.stdout, q.stderr)
-	}
+	assert.Empty(t, q.stdout, "-quiet printed to stdout")
+	assert.Empty(t, q.stderr, "-quiet printed to stderr")
 }
 
 // The mala integrator is recorded as MALA; overdamped as overdamped.
@@ -397,12 +373,8 @@ func TestSimulateIntegrators(t *testing.T) {
 		mustRun(t, "simulate", "-system", "muellerbrown", "-temps", "15", "-frames", "20", "-integrator", flagVal, "-quiet", "-out", dir)
 		m, err := traj.ReadMetadata(filepath.Join(dir, runstore.MetadataName))
 		require.NoError(t, err)
-		if m.Integrator.Name != name {
-			t.Errorf("-integrator %s recorded as %q, want %q", flagVal, m.Integrator.Name, name)
-		}
+		assert.Equal(t, name, m.Integrator.Name, "-integrator %s: recorded name", flagVal)
 		x := readNPY(t, filepath.Join(dir, "traj_kT15.000.npy"), 20, 2)
-		if slices.Equal(x[:2], x[38:]) {
-			t.Errorf("-integrator %s: the particle did not move", flagVal)
-		}
+		assert.False(t, slices.Equal(x[:2], x[38:]), "-integrator %s: the particle did not move", flagVal)
 	}
 }
