@@ -43,10 +43,8 @@ func TestSimulateThreeHole(t *testing.T) {
 		st, err := reps.NewReplicaState(i)
 		require.NoError(t, err)
 		var sink md.MemorySink
-		if err := md.Run(context.Background(), sys, &integrators.BAOAB{KT: kT, Dt: 0.01, Gamma: 1}, st, frames*10,
-			&md.Recorder{Sink: &sink, Stride: 10}); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, md.Run(context.Background(), sys, &integrators.BAOAB{KT: kT, Dt: 0.01, Gamma: 1}, st, frames*10,
+			&md.Recorder{Sink: &sink, Stride: 10}))
 		assert.True(t, slices.Equal(got, sink.Data), "kT=%v: stored trajectory differs from md.Run of replica %d", kT, i)
 	}
 
@@ -151,8 +149,7 @@ func TestSimulateDefaults(t *testing.T) {
 		x0, _ := m.Extra[runstore.ExtraX0].([]any)
 		require.Len(t, x0, len(tc.x0), "%s: x0 %v, want %v", tc.system, x0, tc.x0)
 		for i, v := range x0 {
-			if v.(float64) != tc.x0[i] {
-				t.Errorf("%s: x0 %v, want %v", tc.system, x0, tc.x0)
+			if !assert.Equal(t, tc.x0[i], v.(float64), "%s: x0[%d] (x0 %v, want %v)", tc.system, i, x0, tc.x0) {
 				break
 			}
 		}
@@ -228,25 +225,23 @@ func TestSimulateFolderConflicts(t *testing.T) {
 	} {
 		args := append([]string{"simulate", "-system", "threehole", "-frames", "50", "-quiet", "-out", dir}, tc.args...)
 		r := runCLI(context.Background(), args...)
-		if r.code != 2 || !strings.Contains(r.stderr, "-out") || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "-force") {
-			t.Errorf("%v: exit %d, stderr %q; want 2 naming -out, %q and -force", tc.args, r.code, r.stderr, tc.want)
+		assert.Equal(t, 2, r.code, "%v: exit status", tc.args)
+		for _, part := range []string{"-out", tc.want, "-force"} {
+			assert.Contains(t, r.stderr, part, "%v: stderr", tc.args)
 		}
 	}
 	mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6,1.2", "-frames", "50", "-quiet", "-force", "-out", dir)
-	if got, want := testutil.ListDir(t, dir), []string{"energy_kT0.600.npy", "energy_kT1.200.npy", "metadata.json", "traj_kT0.600.npy", "traj_kT1.200.npy"}; !slices.Equal(got, want) {
-		t.Errorf("after -force: files %v, want %v", got, want)
-	}
+	assert.Equal(t, []string{"energy_kT0.600.npy", "energy_kT1.200.npy", "metadata.json", "traj_kT0.600.npy", "traj_kT1.200.npy"}, testutil.ListDir(t, dir),
+		"after -force: files")
 
 	other := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o644))
 	r := runCLI(context.Background(), "simulate", "-system", "threehole", "-frames", "50", "-quiet", "-out", other)
-	if r.code != 2 || !strings.Contains(r.stderr, "-out") || !strings.Contains(r.stderr, "not empty") {
-		t.Errorf("non-empty folder: exit %d, stderr %q", r.code, r.stderr)
-	}
+	assert.Equal(t, 2, r.code, "non-empty folder: exit status")
+	assert.Contains(t, r.stderr, "-out", "non-empty folder: stderr")
+	assert.Contains(t, r.stderr, "not empty", "non-empty folder: stderr")
 	mustRun(t, "simulate", "-system", "threehole", "-temps", "1", "-frames", "50", "-quiet", "-force", "-out", other)
-	if b := readFile(t, filepath.Join(other, "notes.txt")); string(b) != "mine" {
-		t.Errorf("-force touched a file that is not the run's")
-	}
+	assert.Equal(t, "mine", string(readFile(t, filepath.Join(other, "notes.txt"))), "-force touched a file that is not the run's")
 }
 
 // Bad flags exit with status 2 and an error naming the flag, before any
@@ -302,9 +297,8 @@ func TestSimulateCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r := runCLI(ctx, args...)
-	if r.code != 130 || !strings.Contains(r.stderr, "interrupted") || !strings.Contains(r.stderr, ".part") {
-		t.Fatalf("pre-cancelled: exit %d, stderr %q", r.code, r.stderr)
-	}
+	require.True(t, r.code == 130 && strings.Contains(r.stderr, "interrupted") && strings.Contains(r.stderr, ".part"),
+		"pre-cancelled: exit %d, stderr %q", r.code, r.stderr)
 	checkIncomplete(t, dir)
 
 	mustRun(t, args...)
@@ -312,9 +306,8 @@ func TestSimulateCancel(t *testing.T) {
 	args[len(args)-1] = fresh
 	mustRun(t, args...)
 	for _, name := range []string{"traj_kT0.200.npy", "features_kT0.500.npy"} {
-		if !bytes.Equal(readFile(t, filepath.Join(dir, name)), readFile(t, filepath.Join(fresh, name))) {
-			t.Errorf("%s after an interrupted run differs from an uninterrupted run", name)
-		}
+		assert.True(t, bytes.Equal(readFile(t, filepath.Join(dir, name)), readFile(t, filepath.Join(fresh, name))),
+			"%s after an interrupted run differs from an uninterrupted run", name)
 	}
 
 	// Mid-run: 10⁸ steps would take about a minute; cancel as soon as the
