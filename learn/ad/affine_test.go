@@ -1,10 +1,11 @@
 package ad
 
 import (
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestAffineMatchesTape: Affine is the tape's AffineAct without a tape, so

@@ -1,11 +1,12 @@
 package ad
 
 import (
-	"github.com/stretchr/testify/assert"
 	"math"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // cpuTime returns the CPU time (user + system) used by this process. The

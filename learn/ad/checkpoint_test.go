@@ -3,9 +3,6 @@ package ad
 import (
 	"bytes"
 	"encoding/binary"
-	"github.com/dspib/dspib/internal/testutil"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"hash/crc64"
 	"math"
 	"math/rand/v2"
@@ -13,6 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func bitsEqual(a, b []float64) bool {

@@ -1,10 +1,11 @@
 package ad
 
 import (
-	"github.com/stretchr/testify/assert"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // ulps returns the distance between a and b in units in the last place.

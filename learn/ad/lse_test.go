@@ -2,11 +2,12 @@ package ad
 
 import (
 	"fmt"
-	"github.com/dspib/dspib/internal/testutil"
-	"github.com/stretchr/testify/assert"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/assert"
 )
 
 // TestLogSumExpOps checks the forward values of LogSoftmax and

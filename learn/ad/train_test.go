@@ -1,12 +1,13 @@
 package ad
 
 import (
-	"github.com/dspib/dspib/internal/testutil"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestAdamConstantGradient: with a constant gradient g the bias-corrected

@@ -1,13 +1,14 @@
 package diffusion
 
 import (
-	"github.com/dspib/dspib/internal/testutil"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"math"
 	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestAncestralGaussianExact runs the sampler with the exact noise predictor

@@ -1,11 +1,12 @@
 package diffusion
 
 import (
+	"math"
+	"testing"
+
 	"github.com/dspib/dspib/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"math"
-	"testing"
 )
 
 func TestLinearScheduleReference(t *testing.T) {
