@@ -3,10 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/dspib/dspib/benchmarks/internal/experiment/experimenttest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestTinyEndToEnd runs the whole program at the -tiny size with two seeds in
@@ -18,15 +19,12 @@ func TestTinyEndToEnd(t *testing.T) {
 	m := experimenttest.CheckFolder(t, dir, experimenttest.Methods,
 		[]string{"sym_kl_md", "fe_rmse_z1", "fe_rmse_z2", "pop_tv", "outside"},
 		map[string][]float64{"temps": {0.2, 0.3, 0.4, 0.5, 0.6}})
-	if len(m.PerSeed) != 2 {
-		t.Fatalf("%d seeds in metrics.json, want 2", len(m.PerSeed))
-	}
+	require.Len(t, m.PerSeed, 2, "seeds in metrics.json")
 	for _, s := range m.Summary {
-		if len(s.Values) != 2 {
-			t.Errorf("summary %s %s kT %v %s: %d values, want one per seed", s.Experiment, s.MethodKey, s.KT, s.Metric, len(s.Values))
-		}
+		assert.Len(t, s.Values, 2, "summary %s %s kT %v %s: want one value per seed", s.Experiment, s.MethodKey, s.KT, s.Metric)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "report.md")); err != nil || !strings.Contains(string(b), " ± ") {
-		t.Errorf("report.md has no mean ± sd (err %v)", err)
+	b, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if assert.NoError(t, err, "report.md") {
+		assert.Contains(t, string(b), " ± ", "report.md has no mean ± sd")
 	}
 }

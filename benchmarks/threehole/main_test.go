@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/dspib/dspib/benchmarks/internal/experiment/experimenttest"
+	"github.com/stretchr/testify/assert"
 )
 
 // TestTinyEndToEnd runs the whole program at the -tiny size in a temporary
@@ -23,16 +23,12 @@ func TestTinyEndToEnd(t *testing.T) {
 
 	log := experimenttest.Run(t, run, "-tiny", "-out", dir, "-seed", "3")
 	for _, want := range []string{"threehole train all 3 temperatures already complete in " + dir + "/seed3/md/train", "reuse: single: trained models in " + dir + "/seed3/single/model", "reuse: multi: trained models"} {
-		if !strings.Contains(log, want) {
-			t.Errorf("second run did not report %q:\n%s", want, log)
-		}
+		assert.Contains(t, log, want, "second run did not report it")
 	}
 	m2 := experimenttest.CheckFolder(t, dir, methods, required, temps)
 	for i, r := range m1.PerSeed[0].Rows {
 		for k, v := range r.Metrics {
-			if w := m2.PerSeed[0].Rows[i].Metrics[k]; w != v {
-				t.Errorf("%s %s kT %v %s: %v after reuse, %v before", r.Experiment, r.MethodKey, r.KT, k, w, v)
-			}
+			assert.True(t, m2.PerSeed[0].Rows[i].Metrics[k] == v, "%s %s kT %v %s: %v after reuse, %v before", r.Experiment, r.MethodKey, r.KT, k, m2.PerSeed[0].Rows[i].Metrics[k], v)
 		}
 	}
 }
@@ -40,8 +36,6 @@ func TestTinyEndToEnd(t *testing.T) {
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"-quick", "-paper"}, {"-repeat", "0"}, {"-out", ""}, {"extra"}, {"-embedding", "random"}, {"-a", "-1"}} {
 		var log bytes.Buffer
-		if err := run(context.Background(), args, &log); err == nil {
-			t.Errorf("%v: no error", args)
-		}
+		assert.Error(t, run(context.Background(), args, &log), "%v", args)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dspib/dspib/md/traj"
+	"github.com/stretchr/testify/require"
 )
 
 // TestMain runs the tests without SLURM_ARRAY_TASK_ID, so that run inside a
@@ -36,9 +37,7 @@ func runCLI(ctx context.Context, args ...string) result {
 func mustRun(t *testing.T, args ...string) result {
 	t.Helper()
 	r := runCLI(context.Background(), args...)
-	if r.code != 0 {
-		t.Fatalf("dspib %s: exit %d\nstderr:\n%s", strings.Join(args, " "), r.code, r.stderr)
-	}
+	require.Zero(t, r.code, "dspib %s: exit status\nstderr:\n%s", strings.Join(args, " "), r.stderr)
 	return r
 }
 
@@ -46,12 +45,8 @@ func mustRun(t *testing.T, args ...string) result {
 func readNPY(t *testing.T, path string, rows, cols int) []float64 {
 	t.Helper()
 	data, r, c, err := traj.ReadNPY(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r != rows || c != cols {
-		t.Fatalf("%s: shape (%d, %d), want (%d, %d)", filepath.Base(path), r, c, rows, cols)
-	}
+	require.NoError(t, err)
+	require.Equal(t, [2]int{rows, cols}, [2]int{r, c}, "%s: shape", filepath.Base(path))
 	return data
 }
 
@@ -59,8 +54,6 @@ func readNPY(t *testing.T, path string, rows, cols int) []float64 {
 func readFile(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }

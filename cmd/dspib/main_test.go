@@ -2,55 +2,48 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"io"
-	"strings"
 	"testing"
 
 	"github.com/dspib/dspib"
+	"github.com/stretchr/testify/assert"
 )
 
 // The dispatcher: version, help, per-command help, unknown commands and a
 // missing command, with their exit statuses.
 func TestDispatch(t *testing.T) {
 	ctx := context.Background()
-	if r := runCLI(ctx, "version"); r.code != 0 || r.stdout != "dspib "+dspib.Version+"\n" {
-		t.Errorf("version: exit %d, stdout %q", r.code, r.stdout)
-	}
-	r := runCLI(ctx, "help")
-	if r.code != 0 || !strings.Contains(r.stdout, "simulate") || !strings.Contains(r.stdout, "version") {
-		t.Errorf("help: exit %d, stdout %q", r.code, r.stdout)
-	}
+	r := runCLI(ctx, "version")
+	assert.Zero(t, r.code, "version: exit status")
+	assert.Equal(t, "dspib "+dspib.Version+"\n", r.stdout, "version: stdout")
+	r = runCLI(ctx, "help")
+	assert.Zero(t, r.code, "help: exit status")
+	assert.Contains(t, r.stdout, "simulate", "help: stdout")
+	assert.Contains(t, r.stdout, "version", "help: stdout")
 	r = runCLI(ctx, "help", "simulate")
 	for _, f := range []string{"-system", "-temps", "-frames", "-steps", "-stride", "-dt", "-gamma", "-integrator", "-seed", "-out", "-xyz", "-quiet", "-force", "threehole", "lj7"} {
-		if !strings.Contains(r.stdout, f) {
-			t.Errorf("help simulate lacks %s:\n%s", f, r.stdout)
-		}
+		assert.Contains(t, r.stdout, f, "help simulate lacks %s", f)
 	}
-	if r.code != 0 {
-		t.Errorf("help simulate: exit %d", r.code)
-	}
-	if r := runCLI(ctx, "simulate", "-h"); r.code != 0 || !strings.Contains(r.stderr, "-temps") {
-		t.Errorf("simulate -h: exit %d, stderr %q", r.code, r.stderr)
-	}
+	assert.Zero(t, r.code, "help simulate: exit status")
+	r = runCLI(ctx, "simulate", "-h")
+	assert.Zero(t, r.code, "simulate -h: exit status")
+	assert.Contains(t, r.stderr, "-temps", "simulate -h: stderr")
 	for _, args := range [][]string{{}, {"simulat"}, {"help", "nope"}, {"version", "x"}} {
-		if r := runCLI(ctx, args...); r.code != 2 || r.stderr == "" {
-			t.Errorf("%q: exit %d, stderr %q; want 2 with a message", args, r.code, r.stderr)
-		}
+		r := runCLI(ctx, args...)
+		assert.Equal(t, 2, r.code, "%q: exit status", args)
+		assert.NotEmpty(t, r.stderr, "%q: want a message", args)
 	}
-	if r := runCLI(ctx, "simulat"); !strings.Contains(r.stderr, `"simulat"`) || !strings.Contains(r.stderr, "simulate") {
-		t.Errorf("unknown command message %q should name it and list the commands", r.stderr)
-	}
+	r = runCLI(ctx, "simulat")
+	assert.Contains(t, r.stderr, `"simulat"`, "unknown command message should name it")
+	assert.Contains(t, r.stderr, "simulate", "unknown command message should list the commands")
 }
 
 // register refuses a duplicate name, so two files cannot silently claim the
 // same subcommand.
 func TestRegisterDuplicate(t *testing.T) {
 	defer func() {
-		if recover() == nil {
-			t.Error("duplicate registration did not panic")
-		}
+		assert.NotNil(t, recover(), "duplicate registration did not panic")
 	}()
 	register(commands["simulate"])
 }
@@ -66,18 +59,16 @@ func TestParseFlags(t *testing.T) {
 		fs.IntVar(new(int), "n", 1, "")
 		return fs
 	}
-	if _, err := parseFlags(newFS(), []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
-		t.Errorf("-h: %v, want flag.ErrHelp", err)
-	}
+	_, err := parseFlags(newFS(), []string{"-h"})
+	assert.ErrorIs(t, err, flag.ErrHelp, "-h")
 	for name, args := range map[string][]string{"bogus": {"-bogus"}, "stray": {"-n", "1", "stray"}} {
 		_, err := parseFlags(newFS(), args)
 		var ue *usageError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), name) {
-			t.Errorf("%v: %v, want a usage error naming %q", args, err, name)
+		if assert.ErrorAs(t, err, &ue, "%v: want a usage error", args) {
+			assert.ErrorContains(t, err, name, "%v: usage error", args)
 		}
 	}
 	set, err := parseFlags(newFS(), []string{"-dt", "0"})
-	if err != nil || !set["dt"] || set["n"] {
-		t.Errorf("-dt 0: set %v, err %v; want only dt", set, err)
-	}
+	assert.NoError(t, err, "-dt 0")
+	assert.True(t, set["dt"] && !set["n"], "-dt 0: set %v, want only dt", set)
 }

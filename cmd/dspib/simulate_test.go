@@ -19,6 +19,8 @@ import (
 	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/potentials"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A three-hole run writes one (frames × 2) trajectory per temperature whose
@@ -32,50 +34,33 @@ func TestSimulateThreeHole(t *testing.T) {
 
 	names := testutil.ListDir(t, dir)
 	want := []string{"energy_kT0.600.npy", "energy_kT1.000.npy", "metadata.json", "traj_kT0.600.npy", "traj_kT1.000.npy"}
-	if !slices.Equal(names, want) {
-		t.Fatalf("files %v, want %v", names, want)
-	}
+	require.Equal(t, want, names, "files")
 	temps := []float64{0.6, 1}
 	sys := &md.System{Potential: potentials.ThreeHole{}, Masses: []float64{1}, Dim: 2}
 	reps := md.Replicas{System: sys, Temperatures: temps, X0: []float64{-1.05, -0.04}, Seed: 7}
 	for i, kT := range temps {
 		got := readNPY(t, filepath.Join(dir, "traj_"+runstore.TempTag(kT)+".npy"), frames, 2)
 		st, err := reps.NewReplicaState(i)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var sink md.MemorySink
-		if err := md.Run(context.Background(), sys, &integrators.BAOAB{KT: kT, Dt: 0.01, Gamma: 1}, st, frames*10,
-			&md.Recorder{Sink: &sink, Stride: 10}); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(got, sink.Data) {
-			t.Errorf("kT=%v: stored trajectory differs from md.Run of replica %d", kT, i)
-		}
+		require.NoError(t, md.Run(context.Background(), sys, &integrators.BAOAB{KT: kT, Dt: 0.01, Gamma: 1}, st, frames*10,
+			&md.Recorder{Sink: &sink, Stride: 10}))
+		assert.True(t, slices.Equal(got, sink.Data), "kT=%v: stored trajectory differs from md.Run of replica %d", kT, i)
 	}
 
 	m, err := traj.ReadMetadata(filepath.Join(dir, runstore.MetadataName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.System != "three-hole" || !slices.Equal(m.Temperatures, temps) || m.Stride != 10 ||
-		m.Steps != frames*10 || m.Frames != frames || m.Version != dspib.Version ||
-		!slices.Equal(m.Seeds, []uint64{7, 7}) {
-		t.Errorf("metadata %+v", m)
-	}
-	if in := m.Integrator; in.Name != "BAOAB" || in.Dt != 0.01 || in.Gamma != 1 || in.Mass != 1 || in.Params != nil {
-		t.Errorf("integrator %+v, want BAOAB dt 0.01 gamma 1 mass 1", m.Integrator)
-	}
-	if m.Files["traj_kT0.600"] != "traj_kT0.600.npy" || m.Files["traj_kT1.000"] != "traj_kT1.000.npy" ||
-		m.Files["energy_kT1.000"] != "energy_kT1.000.npy" || len(m.Files) != 4 {
-		t.Errorf("files %v", m.Files)
-	}
-	if c, _ := m.Extra[runstore.ExtraComplete].(bool); !c {
-		t.Errorf("extra.complete = %v, want true", m.Extra[runstore.ExtraComplete])
-	}
-	if time.Since(m.Created) > time.Hour || time.Until(m.Created) > time.Minute {
-		t.Errorf("created %v is not now", m.Created)
-	}
+	require.NoError(t, err)
+	assert.True(t, m.System == "three-hole" && slices.Equal(m.Temperatures, temps) && m.Stride == 10 &&
+		m.Steps == frames*10 && m.Frames == frames && m.Version == dspib.Version &&
+		slices.Equal(m.Seeds, []uint64{7, 7}), "metadata %+v", m)
+	in := m.Integrator
+	assert.True(t, in.Name == "BAOAB" && in.Dt == 0.01 && in.Gamma == 1 && in.Mass == 1 && in.Params == nil,
+		"integrator %+v, want BAOAB dt 0.01 gamma 1 mass 1", m.Integrator)
+	assert.True(t, m.Files["traj_kT0.600"] == "traj_kT0.600.npy" && m.Files["traj_kT1.000"] == "traj_kT1.000.npy" &&
+		m.Files["energy_kT1.000"] == "energy_kT1.000.npy" && len(m.Files) == 4, "files %v", m.Files)
+	c, _ := m.Extra[runstore.ExtraComplete].(bool)
+	assert.True(t, c, "extra.complete = %v, want true", m.Extra[runstore.ExtraComplete])
+	assert.False(t, time.Since(m.Created) > time.Hour || time.Until(m.Created) > time.Minute, "created %v is not now", m.Created)
 }
 
 // An LJ7 run writes trajectories, sorted coordination numbers, their
@@ -107,9 +92,7 @@ func TestSimulateLJ7(t *testing.T) {
 			row := feat[f*7 : (f+1)*7]
 			for i := range c {
 				// Pair sums in a different order and Pow vs products: a few ulp.
-				if math.Abs(row[i]-c[i]) > 1e-12 {
-					t.Fatalf("%s frame %d: features %v, want %v", tag, f, row, c)
-				}
+				require.True(t, testutil.InDelta(t, c[i], row[i], 1e-12, "%s frame %d: feature %d", tag, f, i))
 			}
 			var mean, m2, m3 float64
 			for _, v := range c {
@@ -119,40 +102,28 @@ func TestSimulateLJ7(t *testing.T) {
 				m2 += (v - mean) * (v - mean) / 7
 				m3 += (v - mean) * (v - mean) * (v - mean) / 7
 			}
-			if math.Abs(mom[2*f]-m2) > 1e-12 || math.Abs(mom[2*f+1]-m3) > 1e-12 {
-				t.Fatalf("%s frame %d: moments %v, want (%v, %v)", tag, f, mom[2*f:2*f+2], m2, m3)
-			}
+			require.True(t, testutil.InDelta(t, m2, mom[2*f], 1e-12, "%s frame %d: μ2", tag, f))
+			require.True(t, testutil.InDelta(t, m3, mom[2*f+1], 1e-12, "%s frame %d: μ3", tag, f))
 		}
 		xyz, err := traj.ReadXYZ(filepath.Join(dir, "traj_"+tag+".xyz"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(xyz) != frames {
-			t.Fatalf("%s: %d XYZ frames, want %d", tag, len(xyz), frames)
-		}
+		require.NoError(t, err)
+		require.Len(t, xyz, frames, "%s: XYZ frames", tag)
 		for _, f := range []int{0, frames / 2, frames - 1} {
 			fr := xyz[f]
 			for i := 0; i < 7; i++ {
-				if fr.Pos[3*i] != x[f*14+2*i] || fr.Pos[3*i+1] != x[f*14+2*i+1] || fr.Pos[3*i+2] != 0 {
-					t.Fatalf("%s: XYZ frame %d particle %d at %v, npy has %v", tag, f, i, fr.Pos[3*i:3*i+3], x[f*14+2*i:f*14+2*i+2])
-				}
+				require.True(t, fr.Pos[3*i] == x[f*14+2*i] && fr.Pos[3*i+1] == x[f*14+2*i+1] && fr.Pos[3*i+2] == 0,
+					"%s: XYZ frame %d particle %d at %v, npy has %v", tag, f, i, fr.Pos[3*i:3*i+3], x[f*14+2*i:f*14+2*i+2])
 			}
-			if fr.Info["step"] != strconv.Itoa((f+1)*stride) {
-				t.Errorf("%s: XYZ frame %d has step=%q, want %d", tag, f, fr.Info["step"], (f+1)*stride)
-			}
+			assert.Equal(t, strconv.Itoa((f+1)*stride), fr.Info["step"], "%s: XYZ frame %d: step", tag, f)
 		}
 	}
 	m, err := traj.ReadMetadata(filepath.Join(dir, runstore.MetadataName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.System != "lj7-2d" || m.Integrator.Dt != 0.005 || m.Integrator.Gamma != 1 || m.Stride != stride || len(m.Files) != 10 {
-		t.Errorf("metadata: system %q, integrator %+v, stride %d, files %v", m.System, m.Integrator, m.Stride, m.Files)
-	}
+	require.NoError(t, err)
+	assert.True(t, m.System == "lj7-2d" && m.Integrator.Dt == 0.005 && m.Integrator.Gamma == 1 && m.Stride == stride && len(m.Files) == 10,
+		"metadata: system %q, integrator %+v, stride %d, files %v", m.System, m.Integrator, m.Stride, m.Files)
 	for role, name := range m.Files {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			t.Errorf("role %s: %v", role, err)
-		}
+		_, err := os.Stat(filepath.Join(dir, name))
+		assert.NoError(t, err, "role %s", role)
 	}
 }
 
@@ -172,19 +143,13 @@ func TestSimulateDefaults(t *testing.T) {
 		dir := t.TempDir()
 		mustRun(t, "simulate", "-system", tc.system, "-temps", "0.5", "-steps", strconv.Itoa(3*tc.stride), "-quiet", "-out", dir)
 		m, err := traj.ReadMetadata(filepath.Join(dir, runstore.MetadataName))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m.System != tc.meta || m.Integrator.Dt != tc.dt || m.Integrator.Gamma != 1 || m.Stride != tc.stride || m.Frames != 3 {
-			t.Errorf("%s: metadata %+v", tc.system, m)
-		}
+		require.NoError(t, err)
+		assert.True(t, m.System == tc.meta && m.Integrator.Dt == tc.dt && m.Integrator.Gamma == 1 && m.Stride == tc.stride && m.Frames == 3,
+			"%s: metadata %+v", tc.system, m)
 		x0, _ := m.Extra[runstore.ExtraX0].([]any)
-		if len(x0) != len(tc.x0) {
-			t.Fatalf("%s: x0 %v, want %v", tc.system, x0, tc.x0)
-		}
+		require.Len(t, x0, len(tc.x0), "%s: x0 %v, want %v", tc.system, x0, tc.x0)
 		for i, v := range x0 {
-			if v.(float64) != tc.x0[i] {
-				t.Errorf("%s: x0 %v, want %v", tc.system, x0, tc.x0)
+			if !assert.Equal(t, tc.x0[i], v.(float64), "%s: x0[%d] (x0 %v, want %v)", tc.system, i, x0, tc.x0) {
 				break
 			}
 		}
@@ -201,12 +166,8 @@ func TestSimulateDeterministic(t *testing.T) {
 	args[len(args)-2] = "4"
 	mustRun(t, append(args, c)...)
 	for _, name := range []string{"traj_kT0.300.npy", "features_kT0.400.npy", "moments_kT0.300.npy"} {
-		if !bytes.Equal(readFile(t, filepath.Join(a, name)), readFile(t, filepath.Join(b, name))) {
-			t.Errorf("%s differs between two runs with the same seed", name)
-		}
-		if bytes.Equal(readFile(t, filepath.Join(a, name)), readFile(t, filepath.Join(c, name))) {
-			t.Errorf("%s is the same for seeds 3 and 4", name)
-		}
+		assert.True(t, bytes.Equal(readFile(t, filepath.Join(a, name)), readFile(t, filepath.Join(b, name))), "%s differs between two runs with the same seed", name)
+		assert.False(t, bytes.Equal(readFile(t, filepath.Join(a, name)), readFile(t, filepath.Join(c, name))), "%s is the same for seeds 3 and 4", name)
 	}
 }
 
@@ -227,34 +188,23 @@ func TestSimulateReuse(t *testing.T) {
 	meta1 := readFile(t, filepath.Join(dir, runstore.MetadataName))
 
 	r := mustRun(t, args...)
-	if !strings.Contains(r.stderr, "nothing to run") || strings.Count(r.stderr, "reusing") != 3 {
-		t.Errorf("second run did not say it reuses all three:\n%s", r.stderr)
-	}
+	assert.True(t, strings.Contains(r.stderr, "nothing to run") && strings.Count(r.stderr, "reusing") == 3,
+		"second run did not say it reuses all three:\n%s", r.stderr)
 	for name, fi := range stat {
 		now, _ := os.Stat(filepath.Join(dir, name))
-		if !os.SameFile(fi, now) || !now.ModTime().Equal(fi.ModTime()) {
-			t.Errorf("%s was rewritten by the second run", name)
-		}
+		assert.True(t, os.SameFile(fi, now) && now.ModTime().Equal(fi.ModTime()), "%s was rewritten by the second run", name)
 	}
-	if !bytes.Equal(meta1, readFile(t, filepath.Join(dir, runstore.MetadataName))) {
-		t.Errorf("metadata.json changed on reuse (creation time must be kept)")
-	}
+	assert.Equal(t, meta1, readFile(t, filepath.Join(dir, runstore.MetadataName)), "metadata.json changed on reuse (creation time must be kept)")
 
-	if err := os.Remove(filepath.Join(dir, "traj_kT0.800.npy")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Remove(filepath.Join(dir, "traj_kT0.800.npy")))
 	r = mustRun(t, args...)
-	if strings.Count(r.stderr, "reusing") != 2 || !strings.Contains(r.stderr, "kT0.800: ") {
-		t.Errorf("third run should reuse kT0.600, kT1.000 and run kT0.800:\n%s", r.stderr)
-	}
+	assert.True(t, strings.Count(r.stderr, "reusing") == 2 && strings.Contains(r.stderr, "kT0.800: "),
+		"third run should reuse kT0.600, kT1.000 and run kT0.800:\n%s", r.stderr)
 	for name, b := range orig {
-		if !bytes.Equal(b, readFile(t, filepath.Join(dir, name))) {
-			t.Errorf("%s differs after the re-run", name)
-		}
+		assert.True(t, bytes.Equal(b, readFile(t, filepath.Join(dir, name))), "%s differs after the re-run", name)
 	}
-	if slices.ContainsFunc(testutil.ListDir(t, dir), func(n string) bool { return strings.HasSuffix(n, traj.PartSuffix) }) {
-		t.Errorf("left .part files: %v", testutil.ListDir(t, dir))
-	}
+	assert.False(t, slices.ContainsFunc(testutil.ListDir(t, dir), func(n string) bool { return strings.HasSuffix(n, traj.PartSuffix) }),
+		"left .part files: %v", testutil.ListDir(t, dir))
 }
 
 // Different settings into a used folder are refused, naming -out and the
@@ -275,27 +225,23 @@ func TestSimulateFolderConflicts(t *testing.T) {
 	} {
 		args := append([]string{"simulate", "-system", "threehole", "-frames", "50", "-quiet", "-out", dir}, tc.args...)
 		r := runCLI(context.Background(), args...)
-		if r.code != 2 || !strings.Contains(r.stderr, "-out") || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "-force") {
-			t.Errorf("%v: exit %d, stderr %q; want 2 naming -out, %q and -force", tc.args, r.code, r.stderr, tc.want)
+		assert.Equal(t, 2, r.code, "%v: exit status", tc.args)
+		for _, part := range []string{"-out", tc.want, "-force"} {
+			assert.Contains(t, r.stderr, part, "%v: stderr", tc.args)
 		}
 	}
 	mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6,1.2", "-frames", "50", "-quiet", "-force", "-out", dir)
-	if got, want := testutil.ListDir(t, dir), []string{"energy_kT0.600.npy", "energy_kT1.200.npy", "metadata.json", "traj_kT0.600.npy", "traj_kT1.200.npy"}; !slices.Equal(got, want) {
-		t.Errorf("after -force: files %v, want %v", got, want)
-	}
+	assert.Equal(t, []string{"energy_kT0.600.npy", "energy_kT1.200.npy", "metadata.json", "traj_kT0.600.npy", "traj_kT1.200.npy"}, testutil.ListDir(t, dir),
+		"after -force: files")
 
 	other := t.TempDir()
-	if err := os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o644))
 	r := runCLI(context.Background(), "simulate", "-system", "threehole", "-frames", "50", "-quiet", "-out", other)
-	if r.code != 2 || !strings.Contains(r.stderr, "-out") || !strings.Contains(r.stderr, "not empty") {
-		t.Errorf("non-empty folder: exit %d, stderr %q", r.code, r.stderr)
-	}
+	assert.Equal(t, 2, r.code, "non-empty folder: exit status")
+	assert.Contains(t, r.stderr, "-out", "non-empty folder: stderr")
+	assert.Contains(t, r.stderr, "not empty", "non-empty folder: stderr")
 	mustRun(t, "simulate", "-system", "threehole", "-temps", "1", "-frames", "50", "-quiet", "-force", "-out", other)
-	if b := readFile(t, filepath.Join(other, "notes.txt")); string(b) != "mine" {
-		t.Errorf("-force touched a file that is not the run's")
-	}
+	assert.Equal(t, "mine", string(readFile(t, filepath.Join(other, "notes.txt"))), "-force touched a file that is not the run's")
 }
 
 // Bad flags exit with status 2 and an error naming the flag, before any
@@ -334,12 +280,10 @@ func TestSimulateBadFlags(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "out")
 		args := append([]string{"simulate", "-system", "threehole", "-frames", "10", "-out", dir}, tc.args...)
 		r := runCLI(context.Background(), args...)
-		if r.code != 2 || !strings.Contains(r.stderr, tc.flag) {
-			t.Errorf("%v: exit %d, stderr %q; want exit 2 naming %s", tc.args, r.code, r.stderr, tc.flag)
-		}
-		if _, err := os.Stat(dir); !os.IsNotExist(err) {
-			t.Errorf("%v: output folder created despite the bad flag", tc.args)
-		}
+		assert.Equal(t, 2, r.code, "%v: exit status", tc.args)
+		assert.Contains(t, r.stderr, tc.flag, "%v: stderr", tc.args)
+		_, err := os.Stat(dir)
+		assert.True(t, os.IsNotExist(err), "%v: output folder created despite the bad flag", tc.args)
 	}
 }
 
@@ -353,9 +297,8 @@ func TestSimulateCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r := runCLI(ctx, args...)
-	if r.code != 130 || !strings.Contains(r.stderr, "interrupted") || !strings.Contains(r.stderr, ".part") {
-		t.Fatalf("pre-cancelled: exit %d, stderr %q", r.code, r.stderr)
-	}
+	require.True(t, r.code == 130 && strings.Contains(r.stderr, "interrupted") && strings.Contains(r.stderr, ".part"),
+		"pre-cancelled: exit %d, stderr %q", r.code, r.stderr)
 	checkIncomplete(t, dir)
 
 	mustRun(t, args...)
@@ -363,9 +306,8 @@ func TestSimulateCancel(t *testing.T) {
 	args[len(args)-1] = fresh
 	mustRun(t, args...)
 	for _, name := range []string{"traj_kT0.200.npy", "features_kT0.500.npy"} {
-		if !bytes.Equal(readFile(t, filepath.Join(dir, name)), readFile(t, filepath.Join(fresh, name))) {
-			t.Errorf("%s after an interrupted run differs from an uninterrupted run", name)
-		}
+		assert.True(t, bytes.Equal(readFile(t, filepath.Join(dir, name)), readFile(t, filepath.Join(fresh, name))),
+			"%s after an interrupted run differs from an uninterrupted run", name)
 	}
 
 	// Mid-run: 10⁸ steps would take about a minute; cancel as soon as the
@@ -385,12 +327,8 @@ func TestSimulateCancel(t *testing.T) {
 	}()
 	start := time.Now()
 	r = runCLI(ctx, "simulate", "-system", "lj7", "-temps", "0.5", "-frames", "1000000", "-quiet", "-out", long)
-	if r.code != 130 {
-		t.Fatalf("mid-run cancel: exit %d, stderr %q", r.code, r.stderr)
-	}
-	if el := time.Since(start); el > 30*time.Second {
-		t.Errorf("cancel took %v to stop the run", el)
-	}
+	require.Equal(t, 130, r.code, "mid-run cancel: exit status, stderr %q", r.stderr)
+	assert.LessOrEqual(t, time.Since(start), 30*time.Second, "time the cancel took to stop the run")
 	checkIncomplete(t, long)
 }
 
@@ -399,15 +337,10 @@ func TestSimulateCancel(t *testing.T) {
 func checkIncomplete(t *testing.T, dir string) {
 	t.Helper()
 	names := testutil.ListDir(t, dir)
-	if npy := testutil.WithSuffix(names, ".npy"); len(npy) > 0 {
-		t.Errorf("cancelled run left final files %v", npy)
-	}
-	if len(testutil.WithSuffix(names, ".npy"+traj.PartSuffix)) == 0 {
-		t.Errorf("cancelled run left no .part files: %v", names)
-	}
-	if _, err := runstore.Open(dir); err == nil || !strings.Contains(err.Error(), "not complete") {
-		t.Errorf("runstore.Open of a cancelled run: %v, want 'not complete'", err)
-	}
+	assert.Empty(t, testutil.WithSuffix(names, ".npy"), "cancelled run left final files")
+	assert.NotEmpty(t, testutil.WithSuffix(names, ".npy"+traj.PartSuffix), "cancelled run left no .part files: %v", names)
+	_, err := runstore.Open(dir)
+	assert.ErrorContains(t, err, "not complete", "runstore.Open of a cancelled run")
 }
 
 // Progress lines go to stderr per replica, one whole line at a time, and
@@ -415,19 +348,15 @@ func checkIncomplete(t *testing.T, dir string) {
 func TestSimulateProgress(t *testing.T) {
 	r := mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6,1", "-frames", "2000", "-out", t.TempDir())
 	for _, tag := range []string{"kT0.600: done 20000 steps", "kT1.000: done 20000 steps"} {
-		if strings.Count(r.stderr, tag) != 1 {
-			t.Errorf("stderr lacks one %q line:\n%s", tag, r.stderr)
-		}
+		assert.Equal(t, 1, strings.Count(r.stderr, tag), "stderr lacks one %q line:\n%s", tag, r.stderr)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
-		if !strings.HasPrefix(line, "kT") && !strings.HasPrefix(line, "simulating") && !strings.HasPrefix(line, "wrote") {
-			t.Errorf("unexpected or interleaved stderr line %q", line)
-		}
+		assert.True(t, strings.HasPrefix(line, "kT") || strings.HasPrefix(line, "simulating") || strings.HasPrefix(line, "wrote"),
+			"unexpected or interleaved stderr line %q", line)
 	}
 	q := mustRun(t, "simulate", "-system", "threehole", "-temps", "0.6", "-frames", "20", "-quiet", "-out", t.TempDir())
-	if q.stderr != "" || q.stdout != "" {
-		t.Errorf("-quiet printed %q / %q", q.stdout, q.stderr)
-	}
+	assert.Empty(t, q.stdout, "-quiet printed to stdout")
+	assert.Empty(t, q.stderr, "-quiet printed to stderr")
 }
 
 // The mala integrator is recorded as MALA; overdamped as overdamped.
@@ -436,15 +365,9 @@ func TestSimulateIntegrators(t *testing.T) {
 		dir := t.TempDir()
 		mustRun(t, "simulate", "-system", "muellerbrown", "-temps", "15", "-frames", "20", "-integrator", flagVal, "-quiet", "-out", dir)
 		m, err := traj.ReadMetadata(filepath.Join(dir, runstore.MetadataName))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m.Integrator.Name != name {
-			t.Errorf("-integrator %s recorded as %q, want %q", flagVal, m.Integrator.Name, name)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, name, m.Integrator.Name, "-integrator %s: recorded name", flagVal)
 		x := readNPY(t, filepath.Join(dir, "traj_kT15.000.npy"), 20, 2)
-		if slices.Equal(x[:2], x[38:]) {
-			t.Errorf("-integrator %s: the particle did not move", flagVal)
-		}
+		assert.False(t, slices.Equal(x[:2], x[38:]), "-integrator %s: the particle did not move", flagVal)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // A run does not keep its frames in memory: the bytes allocated while
@@ -21,12 +23,8 @@ func TestSimulateStreams(t *testing.T) {
 	small, large := alloc(1000), alloc(40_000)
 	t.Logf("allocated %d B for 10³ frames, %d B for 4·10⁴ frames", small, large)
 	trajBytes := uint64(40_000 * 14 * 8)
-	if large > trajBytes/4 {
-		t.Errorf("allocated %d B for a %d B trajectory: frames are being held in memory", large, trajBytes)
-	}
+	assert.LessOrEqual(t, large, trajBytes/4, "bytes allocated for a %d B trajectory: frames are being held in memory", trajBytes)
 	// 39 extra feature chunks may allocate a little each (errors slice,
 	// goroutines): allow 4 KiB per chunk.
-	if large > small+39*4096 {
-		t.Errorf("allocation grows with the run: %d B for 10³ frames, %d B for 4·10⁴", small, large)
-	}
+	assert.LessOrEqual(t, large, small+39*4096, "allocation grows with the run: %d B for 10³ frames, %d B for 4·10⁴", small, large)
 }

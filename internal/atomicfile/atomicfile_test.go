@@ -6,19 +6,18 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/dspib/dspib/internal/atomicfile"
 	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func names(t *testing.T, dir string) []string {
 	t.Helper()
 	es, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var n []string
 	for _, e := range es {
 		n = append(n, e.Name())
@@ -32,36 +31,24 @@ func names(t *testing.T, dir string) []string {
 func TestWrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a.txt")
-	if err := atomicfile.Write(path, func(w io.Writer) error { _, err := io.WriteString(w, "one"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := os.ReadFile(path); err != nil || string(b) != "one" {
-		t.Fatalf("read back %q, %v; want %q", b, err, "one")
-	}
-	if st, _ := os.Stat(path); st.Mode().Perm() != atomicfile.Mode {
-		t.Errorf("mode %v, want %v", st.Mode().Perm(), atomicfile.Mode)
-	}
+	require.NoError(t, atomicfile.Write(path, func(w io.Writer) error { _, err := io.WriteString(w, "one"); return err }))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err, "read back")
+	require.Equal(t, "one", string(b), "read back")
+	st, _ := os.Stat(path)
+	assert.Equal(t, atomicfile.Mode, st.Mode().Perm(), "mode")
 	boom := errors.New("boom")
-	if err := atomicfile.Write(path, func(w io.Writer) error { io.WriteString(w, "two"); return boom }); !errors.Is(err, boom) {
-		t.Fatalf("error %v, want %v", err, boom)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "one" {
-		t.Errorf("after a failed write the file holds %q, want %q", b, "one")
-	}
+	require.ErrorIs(t, atomicfile.Write(path, func(w io.Writer) error { io.WriteString(w, "two"); return boom }), boom)
+	b, _ = os.ReadFile(path)
+	assert.Equal(t, "one", string(b), "after a failed write the file holds")
 	sub := filepath.Join(dir, "sub")
-	if err := os.Mkdir(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(sub, "x"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Mkdir(sub, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(sub, "x"), nil, 0o644))
 	testutil.WantErr(t, atomicfile.Write(sub, func(io.Writer) error { return nil }), "sub")
 	testutil.WantErr(t, atomicfile.Write(filepath.Join(dir, "nope", "f"), func(io.Writer) error { return nil }), "nope")
 	testutil.WantErr(t, atomicfile.Write("", func(io.Writer) error { return nil }), "empty path")
 	testutil.WantErr(t, atomicfile.Write(path, nil), "nil write")
-	if got, want := names(t, dir), []string{"a.txt", "sub"}; !slices.Equal(got, want) {
-		t.Errorf("directory holds %v, want %v", got, want)
-	}
+	assert.Equal(t, []string{"a.txt", "sub"}, names(t, dir), "directory holds")
 }
 
 // TestCommitAbort: before Commit only the .part file exists; Commit moves it;
@@ -70,35 +57,18 @@ func TestCommitAbort(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f")
 	a, err := atomicfile.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	a.Write([]byte("x"))
-	if got, want := names(t, dir), []string{"f" + atomicfile.PartSuffix}; !slices.Equal(got, want) {
-		t.Fatalf("before Commit directory holds %v, want %v", got, want)
-	}
-	if err := a.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := names(t, dir), []string{"f"}; !slices.Equal(got, want) {
-		t.Fatalf("after Commit directory holds %v, want %v", got, want)
-	}
-	if _, err := a.Write([]byte("y")); !errors.Is(err, atomicfile.ErrFinished) {
-		t.Errorf("atomicfile.Write after Commit: %v, want atomicfile.ErrFinished", err)
-	}
-	if err := a.Abort(); err != nil {
-		t.Errorf("Abort after Commit: %v, want nil", err)
-	}
+	require.Equal(t, []string{"f" + atomicfile.PartSuffix}, names(t, dir), "before Commit directory holds")
+	require.NoError(t, a.Commit())
+	require.Equal(t, []string{"f"}, names(t, dir), "after Commit directory holds")
+	_, err = a.Write([]byte("y"))
+	assert.ErrorIs(t, err, atomicfile.ErrFinished, "atomicfile.Write after Commit")
+	assert.NoError(t, a.Abort(), "Abort after Commit")
 	b, err := atomicfile.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Abort(); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := names(t, dir), []string{"f"}; !slices.Equal(got, want) {
-		t.Errorf("after Abort directory holds %v, want %v", got, want)
-	}
+	require.NoError(t, err)
+	require.NoError(t, b.Abort())
+	assert.Equal(t, []string{"f"}, names(t, dir), "after Abort directory holds")
 }
 
 func Example() {

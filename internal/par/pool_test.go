@@ -3,6 +3,9 @@ package par
 import (
 	"sync/atomic"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestRunCoversEveryIndexOnce checks that every index of a Run is called
@@ -24,9 +27,7 @@ func TestRunCoversEveryIndexOnce(t *testing.T) {
 				if i < n {
 					want = 1
 				}
-				if got := counts[i].Swap(0); got != want {
-					t.Fatalf("workers %d, Run(%d): index %d called %d times, want %d", workers, n, i, got, want)
-				}
+				require.Equal(t, want, counts[i].Swap(0), "workers %d, Run(%d): calls of index %d", workers, n, i)
 			}
 		}
 		p.Close()
@@ -40,9 +41,7 @@ func TestRunAllocatesNothing(t *testing.T) {
 	p := New(3, func(i int) { sink.Add(int64(i)) })
 	defer p.Close()
 	p.Run(16)
-	if a := testing.AllocsPerRun(100, func() { p.Run(16) }); a != 0 {
-		t.Errorf("Run allocates %v times per call, want 0", a)
-	}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { p.Run(16) }), "Run allocations per call")
 }
 
 func BenchmarkRun(b *testing.B) {

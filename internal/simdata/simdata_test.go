@@ -4,40 +4,32 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/potentials"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestThreeHoleSeeds: the same seed repeats the trajectory bit for bit,
 // another seed gives another one, and the shape is frames × 2.
 func TestThreeHoleSeeds(t *testing.T) {
 	a, err := ThreeHoleTrajectory(1, 200, 10, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _ := ThreeHoleTrajectory(1, 200, 10, 3)
 	c, _ := ThreeHoleTrajectory(1, 200, 10, 4)
-	if len(a) != 200 || len(a[0]) != 2 {
-		t.Fatalf("got %d frames of %d coordinates, want 200 × 2", len(a), len(a[0]))
-	}
+	require.Len(t, a, 200, "frames")
+	require.Len(t, a[0], 2, "coordinates per frame")
 	same := func(p, q [][]float64) bool {
 		return slices.EqualFunc(p, q, func(x, y []float64) bool { return slices.Equal(x, y) })
 	}
-	if !same(a, b) {
-		t.Error("the same seed gave different frames")
-	}
-	if same(a, c) {
-		t.Error("another seed gave the same frames")
-	}
+	assert.True(t, same(a, b), "the same seed gave different frames")
+	assert.False(t, same(a, c), "another seed gave the same frames")
 	// Appending to a frame must not overwrite the next one.
 	next := a[1][0]
 	_ = append(a[0], 99)
-	if a[1][0] != next {
-		t.Error("frames share memory beyond their length")
-	}
+	assert.True(t, a[1][0] == next, "frames share memory beyond their length")
 }
 
 // TestThreeHoleBoltzmann: the time average of the energy U over 2·10⁴
@@ -48,9 +40,7 @@ func TestThreeHoleSeeds(t *testing.T) {
 func TestThreeHoleBoltzmann(t *testing.T) {
 	const kT = 1.0
 	fr, err := ThreeHoleTrajectory(kT, 20000, 50, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var pot potentials.ThreeHole
 	f := make([]float64, 2)
 	u := make([]float64, len(fr))
@@ -71,21 +61,16 @@ func TestThreeHoleBoltzmann(t *testing.T) {
 	}
 	want := zu / z
 	t.Logf("⟨U⟩ = %.4f ± %.4f (trajectory), %.4f (quadrature)", m, se, want)
-	if tol := 4*se + 0.02; math.Abs(m-want) > tol {
-		t.Errorf("⟨U⟩ = %.4f ± %.4f from the trajectory, %.4f by quadrature (tolerance %.4f)", m, se, want, tol)
-	}
+	testutil.InDelta(t, want, m, 4*se+0.02, "⟨U⟩ from the trajectory (± %.4f) against quadrature", se)
 }
 
 func TestThreeHoleBadInput(t *testing.T) {
 	for _, c := range [][2]int{{0, 10}, {10, 0}} {
 		_, err := ThreeHoleTrajectory(1, c[0], c[1], 1)
-		if err == nil || !strings.Contains(err.Error(), "frames") {
-			t.Errorf("frames %d stride %d: error %v, want one naming frames and stride", c[0], c[1], err)
-		}
+		assert.ErrorContains(t, err, "frames", "frames %d stride %d", c[0], c[1])
 	}
-	if _, err := ThreeHoleTrajectory(-1, 10, 10, 1); err == nil || !strings.Contains(err.Error(), "KT") {
-		t.Errorf("kT = −1: error %v, want one naming KT", err)
-	}
+	_, err := ThreeHoleTrajectory(-1, 10, 10, 1)
+	assert.ErrorContains(t, err, "KT", "kT = −1")
 }
 
 func ExampleThreeHoleTrajectory() {

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // byteWriter appends one byte at a time, so an unserialised concurrent
@@ -33,19 +36,14 @@ func TestLinesStayWhole(t *testing.T) {
 	}
 	wg.Wait()
 	lines := strings.Split(strings.TrimSuffix(string(dst.b), "\n"), "\n")
-	if len(lines) != 1600 {
-		t.Fatalf("%d lines, want 1600", len(lines))
-	}
+	require.Len(t, lines, 1600, "lines")
 	seen := map[string]bool{}
 	for _, l := range lines {
 		var g, i int
 		var tail string
-		if n, err := fmt.Sscanf(l, "goroutine %d line %d %s", &g, &i, &tail); n != 3 || err != nil || tail != strings.Repeat("x", 40) {
-			t.Fatalf("mangled line %q", l)
-		}
+		n, err := fmt.Sscanf(l, "goroutine %d line %d %s", &g, &i, &tail)
+		require.True(t, n == 3 && err == nil && tail == strings.Repeat("x", 40), "mangled line %q", l)
 		seen[l] = true
 	}
-	if len(seen) != 1600 {
-		t.Errorf("%d distinct lines, want 1600", len(seen))
-	}
+	assert.Len(t, seen, 1600, "distinct lines")
 }

@@ -3,6 +3,9 @@ package ad
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestAffineMatchesTape: Affine is the tape's AffineAct without a tape, so
@@ -28,18 +31,14 @@ func TestAffineMatchesTape(t *testing.T) {
 			got := make([]float64, m*n)
 			Affine(got, x, w, b, m, n, k, act, &scratch)
 			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("%v, m n k = %d %d %d: y[%d] = %v, tape %v", act, m, n, k, i, got[i], want[i])
-				}
+				require.Equal(t, want[i], got[i], "%v, m n k = %d %d %d: y[%d] against the tape", act, m, n, k, i)
 			}
 		}
 	}
 	// Once scratch is large enough, a call allocates nothing.
 	x, w, b, y := normal(64*64), normal(64*64), normal(64), make([]float64, 64*64)
 	Affine(y, x, w, b, 64, 64, 64, ActSiLU, &scratch)
-	if a := testing.AllocsPerRun(10, func() { Affine(y, x, w, b, 64, 64, 64, ActSiLU, &scratch) }); a != 0 {
-		t.Errorf("Affine allocates %v times per call, want 0", a)
-	}
+	assert.Zero(t, testing.AllocsPerRun(10, func() { Affine(y, x, w, b, 64, 64, 64, ActSiLU, &scratch) }), "Affine allocations per call")
 }
 
 func TestAffinePanicsOnShortSlices(t *testing.T) {
@@ -63,8 +62,6 @@ func TestCopyAddGrad(t *testing.T) {
 	dst.CopyGrad(a)
 	dst.AddGrad(b)
 	for j, want := range []float64{1.5, 0, 3 + 1e-17} {
-		if got := dst[0].Grad[j]; got != want {
-			t.Errorf("grad[%d] = %v, want %v", j, got, want)
-		}
+		assert.Equal(t, want, dst[0].Grad[j], "grad[%d]", j)
 	}
 }

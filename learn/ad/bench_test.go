@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // cpuTime returns the CPU time (user + system) used by this process. The
@@ -65,14 +67,10 @@ func TestResetReuse(t *testing.T) {
 		l2, g2 := grads() // same tape after Reset
 		fresh()
 		l3, g3 := grads() // a new tape
-		if math.Float64bits(l1) != math.Float64bits(l2) || math.Float64bits(l1) != math.Float64bits(l3) ||
-			!bitsEqual(g1, g2) || !bitsEqual(g1, g3) {
-			t.Errorf("%s: reuse changed results: loss %v %v %v", name, l1, l2, l3)
-		}
+		assert.True(t, math.Float64bits(l1) == math.Float64bits(l2) && math.Float64bits(l1) == math.Float64bits(l3) &&
+			bitsEqual(g1, g2) && bitsEqual(g1, g3), "%s: reuse changed results: loss %v %v %v", name, l1, l2, l3)
 		step()
-		if a := testing.AllocsPerRun(3, func() { step() }); a != 0 {
-			t.Errorf("%s: training step allocates %v times, want 0", name, a)
-		}
+		assert.Zero(t, testing.AllocsPerRun(3, func() { step() }), "%s: training step allocations", name)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -79,9 +80,7 @@ func testGemmKernels(t *testing.T) {
 		bNN := randSlice(rng, k*n)
 		check := func(name string, got, want []float64) {
 			for i := range want {
-				if math.Abs(got[i]-want[i]) > 1e-12*(1+math.Abs(want[i])) {
-					t.Fatalf("%s %d×%d×%d: c[%d] = %v, want %v", name, m, n, k, i, got[i], want[i])
-				}
+				require.InDelta(t, want[i], got[i], 1e-12*(1+math.Abs(want[i])), "%s %d×%d×%d: c[%d]", name, m, n, k, i)
 			}
 		}
 		c := append([]float64(nil), c0...)

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/diff/fd"
 )
 
@@ -85,9 +87,7 @@ func checkGrad(t *testing.T, c gradCase, seed uint64) {
 		tp.Backward(loss)
 		analytics := make([][]float64, len(ps))
 		for i := range ps {
-			if v[i].Grad == nil {
-				t.Fatalf("%s: input %d has no gradient", c.name, i)
-			}
+			require.NotNil(t, v[i].Grad, "%s: input %d has no gradient", c.name, i)
 			analytics[i] = append([]float64(nil), v[i].Grad...)
 		}
 		for i, p := range ps {
@@ -100,10 +100,8 @@ func checkGrad(t *testing.T, c gradCase, seed uint64) {
 			}, x0, &fd.Settings{Formula: fd.Central})
 			copy(p.Data, x0)
 			for j := range numeric {
-				if d := math.Abs(analytic[j] - numeric[j]); d > gradTol*math.Max(1, math.Abs(numeric[j])) {
-					t.Errorf("%s (param=%v): ∂L/∂v%d[%d] = %.12g, finite difference %.12g (diff %.3g)",
-						c.name, asParam, i, j, analytic[j], numeric[j], d)
-				}
+				testutil.InDelta(t, numeric[j], analytic[j], gradTol*math.Max(1, math.Abs(numeric[j])),
+					"%s (param=%v): ∂L/∂v%d[%d] against the finite difference", c.name, asParam, i, j)
 			}
 		}
 	}

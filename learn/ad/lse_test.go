@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/assert"
 )
 
 // TestLogSumExpOps checks the forward values of LogSoftmax and
@@ -56,9 +59,7 @@ func testLogSumExpOps(t *testing.T, K int) {
 			}
 			for j := 0; j < K; j++ {
 				want := x[i*K+j] - math.Log(s)
-				if got := y.At(i, j); math.Abs(got-want) > lseTol(K, in[i*K+j]) {
-					t.Errorf("LogSoftmax(shift %g)[%d,%d] = %.17g, want %.17g", in[0]-x[0], i, j, got, want)
-				}
+				testutil.InDelta(t, want, y.At(i, j), lseTol(K, in[i*K+j]), "LogSoftmax(shift %g)[%d,%d]", in[0]-x[0], i, j)
 			}
 		}
 	}
@@ -90,9 +91,7 @@ func testLogSumExpOps(t *testing.T, K int) {
 				p += math.Exp(lp)
 			}
 			// Each log-density term is O(10), so allow for rounding in it too.
-			if want := math.Log(p); math.Abs(mix.Data[i]-want) > lseTol(K, 10*float64(d)) {
-				t.Errorf("MixtureLogPDF(broadcast %v)[%d] = %.17g, want %.17g", bc, i, mix.Data[i], want)
-			}
+			testutil.InDelta(t, math.Log(p), mix.Data[i], lseTol(K, 10*float64(d)), "MixtureLogPDF(broadcast %v)[%d]", bc, i)
 		}
 	}
 
@@ -107,9 +106,7 @@ func testLogSumExpOps(t *testing.T, K int) {
 	zf := []float64{1 + 40, -2 - 30}
 	mix := tp.MixtureLogPDF(tp.Input(1, d, zf), tp.Input(K, d, muc), tp.Input(K, d, lvc), tp.Input(1, K, th))
 	want := -0.5 * (2*ln2Pi + 0.5 - 0.25 + 40*40*math.Exp(-0.5) + 30*30*math.Exp(0.25))
-	if got := mix.Data[0]; math.Abs(got-want) > lseTol(K, want) {
-		t.Errorf("MixtureLogPDF far from the components = %.17g, want %.17g", got, want)
-	}
+	testutil.InDelta(t, want, mix.Data[0], lseTol(K, want), "MixtureLogPDF far from the components")
 }
 
 // BenchmarkLSERows: lseRows on a SPIB-sized batch (512 rows of K = 100
@@ -156,9 +153,7 @@ func testLSERows(t *testing.T) {
 	e := make([]float64, len(x))
 	m, s := make([]float64, 3), make([]float64, 3)
 	lseRows(e, x, m, s, 3, c)
-	if m[0] != 3 || m[1] != 0.5 {
-		t.Errorf("row maxima %v, %v; want 3, 0.5", m[0], m[1])
-	}
+	assert.Equal(t, []float64{3, 0.5}, m[:2], "row maxima")
 	worst, sum := 0.0, 0.0
 	for i, v := range x[:c] {
 		want := math.Exp(v - 3)
@@ -166,25 +161,18 @@ func testLSERows(t *testing.T) {
 			want = 0
 		}
 		sum += e[i]
-		if u := ulps(e[i], want); u > 4 {
-			t.Errorf("e^(%v) = %v, want %v (%.1f ulp)", v-3, e[i], want, u)
-		}
+		assert.LessOrEqual(t, ulps(e[i], want), 4.0, "e^(%v) = %v, want %v: ulps", v-3, e[i], want)
 		worst = max(worst, ulps(e[i], want))
 	}
 	t.Logf("max error %.2f ulp (vector kernel: %v)", worst, hasFMA)
-	if e[17] != 1 {
-		t.Errorf("e at the maximum = %v, want 1", e[17])
-	}
+	assert.Equal(t, 1.0, e[17], "e at the maximum")
 	// c terms in [0, 1] summed in another order: |Δ| ≤ c·ε·s.
-	if math.Abs(s[0]-sum) > c*0x1p-52*sum {
-		t.Errorf("row sum %v, want %v", s[0], sum)
-	}
-	if want := 1 + math.Exp(-2.5); math.Abs(s[1]-want) > 4*0x1p-52 || e[c] != 0 || e[c+9] != 1 {
-		t.Errorf("−Inf row: sum %v (want %v), e[0] = %v, e at max = %v", s[1], want, e[c], e[c+9])
-	}
-	if !math.IsNaN(s[2]) || !math.IsNaN(e[2*c+7]) {
-		t.Errorf("row with NaN: sum %v, e %v; want NaN", s[2], e[2*c+7])
-	}
+	testutil.InDelta(t, sum, s[0], c*0x1p-52*sum, "row sum")
+	testutil.InDelta(t, 1+math.Exp(-2.5), s[1], 4*0x1p-52, "−Inf row: sum")
+	assert.Equal(t, 0.0, e[c], "−Inf row: e[0]")
+	assert.Equal(t, 1.0, e[c+9], "−Inf row: e at max")
+	assert.True(t, math.IsNaN(s[2]), "row with NaN: sum %v, want NaN", s[2])
+	assert.True(t, math.IsNaN(e[2*c+7]), "row with NaN: e %v, want NaN", e[2*c+7])
 }
 
 // TestSigmoidSiLU: σ(x) and SiLU(x) = x·σ(x) (with σ kept for backward)
@@ -218,26 +206,16 @@ func testSigmoidSiLU(t *testing.T) {
 	for i, v := range x {
 		s := 1 / (1 + math.Exp(-v))
 		if math.IsNaN(v) {
-			if !math.IsNaN(ys[i]) || !math.IsNaN(yl[i]) {
-				t.Errorf("σ(NaN) = %v, SiLU(NaN) = %v; want NaN", ys[i], yl[i])
-			}
+			assert.True(t, math.IsNaN(ys[i]) && math.IsNaN(yl[i]), "σ(NaN) = %v, SiLU(NaN) = %v; want NaN", ys[i], yl[i])
 			continue
 		}
-		if u := ulps(ys[i], s); u > 8 {
-			t.Errorf("σ(%v) = %v, want %v (%.1f ulp)", v, ys[i], s, u)
-		}
-		if u := ulps(sig[i], s); u > 8 {
-			t.Errorf("SiLU's σ(%v) = %v, want %v (%.1f ulp)", v, sig[i], s, u)
-		}
+		assert.LessOrEqual(t, ulps(ys[i], s), 8.0, "σ(%v) = %v, want %v: ulps", v, ys[i], s)
+		assert.LessOrEqual(t, ulps(sig[i], s), 8.0, "SiLU's σ(%v) = %v, want %v: ulps", v, sig[i], s)
 		if math.IsInf(v, -1) {
 			continue // −Inf·0 = NaN, as in the Go loop
 		}
-		if u := ulps(yl[i], v*s); u > 8 {
-			t.Errorf("SiLU(%v) = %v, want %v (%.1f ulp)", v, yl[i], v*s, u)
-		}
-		if math.Float64bits(yl2[i]) != math.Float64bits(yl[i]) {
-			t.Errorf("SiLU(%v) without σ = %v, with σ %v", v, yl2[i], yl[i])
-		}
+		assert.LessOrEqual(t, ulps(yl[i], v*s), 8.0, "SiLU(%v) = %v, want %v: ulps", v, yl[i], v*s)
+		assert.Equal(t, math.Float64bits(yl[i]), math.Float64bits(yl2[i]), "SiLU(%v) without σ = %v, with σ %v: bits", v, yl2[i], yl[i])
 	}
 }
 
@@ -272,9 +250,7 @@ func testLogSlice(t *testing.T) {
 	for i, v := range x {
 		want := math.Log(v)
 		if math.IsNaN(v) {
-			if !math.IsNaN(y[i]) {
-				t.Errorf("log(NaN) = %v", y[i])
-			}
+			assert.True(t, math.IsNaN(y[i]), "log(NaN) = %v, want NaN", y[i])
 			continue
 		}
 		u := ulps(y[i], want)
@@ -282,9 +258,7 @@ func testLogSlice(t *testing.T) {
 			u = 0
 		}
 		worst = max(worst, u)
-		if u > 1 {
-			t.Errorf("log(%v) = %v, math.Log %v (%.1f ulp)", v, y[i], want, u)
-		}
+		assert.LessOrEqual(t, u, 1.0, "log(%v) = %v, math.Log %v: ulps", v, y[i], want)
 	}
 	t.Logf("max difference %.2f ulp (vector kernel: %v)", worst, hasFMA)
 }

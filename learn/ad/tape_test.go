@@ -3,16 +3,23 @@ package ad
 import (
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
+	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // near reports |a−b| ≤ tol·max(1,|b|).
-func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Max(1, math.Abs(b)) }
+// assertNear asserts |got − want| ≤ tol·max(1, |want|) (relative above 1,
+// absolute below), failing on NaN.
+func assertNear(t testing.TB, got, want, tol float64, msgAndArgs ...any) bool {
+	t.Helper()
+	return testutil.InDelta(t, want, got, tol*math.Max(1, math.Abs(want)), msgAndArgs...)
+}
 
 // TestFanOut: one node feeding two losses must receive the sum of both
 // gradients. y = tanh(x), L = Σ y² + mean(y), so ∂L/∂x = (2y + 1/n)(1 − y²),
@@ -28,9 +35,7 @@ func TestFanOut(t *testing.T) {
 	for i, v := range x {
 		yv := math.Tanh(v)
 		want := (2*yv + 1.0/6) * (1 - yv*yv)
-		if !near(xn.Grad[i], want, 1e-14) {
-			t.Errorf("∂L/∂x[%d] = %v, want %v", i, xn.Grad[i], want)
-		}
+		assertNear(t, xn.Grad[i], want, 1e-14, "∂L/∂x[%d]", i)
 	}
 }
 
@@ -59,9 +64,7 @@ func TestForwardValues(t *testing.T) {
 		for j := 0; j < d; j++ {
 			want += distuv.Normal{Mu: mu[j], Sigma: math.Exp(0.5 * lv[j])}.LogProb(z[i*d+j])
 		}
-		if !near(g.Data[i], want, 1e-12) {
-			t.Errorf("GaussLogPDF row %d = %v, want %v", i, g.Data[i], want)
-		}
+		assertNear(t, g.Data[i], want, 1e-12, "GaussLogPDF row %d", i)
 		p := 0.0
 		for k := 0; k < K; k++ {
 			pk := math.Exp(theta[k]) / wsum
@@ -70,9 +73,7 @@ func TestForwardValues(t *testing.T) {
 			}
 			p += pk
 		}
-		if !near(mix.Data[i], math.Log(p), 1e-12) {
-			t.Errorf("MixtureLogPDF row %d = %v, want %v", i, mix.Data[i], math.Log(p))
-		}
+		assertNear(t, mix.Data[i], math.Log(p), 1e-12, "MixtureLogPDF row %d", i)
 	}
 
 	// Affine against gonum/mat: x·wᵀ + b.
@@ -82,9 +83,7 @@ func TestForwardValues(t *testing.T) {
 	want.Mul(mat.NewDense(B, 3, x), mat.NewDense(4, 3, w).T())
 	for i := 0; i < B; i++ {
 		for j := 0; j < 4; j++ {
-			if !near(aff.At(i, j), want.At(i, j)+b[j], 1e-12) {
-				t.Errorf("Affine[%d,%d] = %v, want %v", i, j, aff.At(i, j), want.At(i, j)+b[j])
-			}
+			assertNear(t, aff.At(i, j), want.At(i, j)+b[j], 1e-12, "Affine[%d,%d]", i, j)
 		}
 	}
 
@@ -93,9 +92,7 @@ func TestForwardValues(t *testing.T) {
 	f1 := tp.AffineAct2(tp.Const(B, 3, x), tp.Const(4, 3, w), tp.Const(B, 2, x2), tp.Const(4, 2, w2), tp.Const(1, 4, b), ActTanh)
 	f2 := tp.Tanh(tp.Add(tp.Affine(tp.Const(B, 3, x), tp.Const(4, 3, w), tp.Const(1, 4, b)), tp.Affine(tp.Const(B, 2, x2), tp.Const(4, 2, w2), nil)))
 	for i := range f1.Data {
-		if !near(f1.Data[i], f2.Data[i], 1e-14) {
-			t.Errorf("AffineAct2[%d] = %v, unfused %v", i, f1.Data[i], f2.Data[i])
-		}
+		assertNear(t, f1.Data[i], f2.Data[i], 1e-14, "AffineAct2[%d] against unfused", i)
 	}
 
 	// LogSoftmax rows exponentiate to probability vectors, also for huge logits.
@@ -105,51 +102,36 @@ func TestForwardValues(t *testing.T) {
 		for j := 0; j < 3; j++ {
 			s += math.Exp(ls.At(i, j))
 		}
-		if !near(s, 1, 1e-14) {
-			t.Errorf("LogSoftmax row %d sums to %v", i, s)
-		}
+		assertNear(t, s, 1, 1e-14, "LogSoftmax row %d: sum of probabilities", i)
 	}
-	if want := -math.Log(1 + math.Exp(-1) + math.Exp(-2)); !near(ls.At(0, 1), want, 1e-14) {
-		t.Errorf("LogSoftmax(1000,1001,999)[1] = %v, want %v", ls.At(0, 1), want)
-	}
+	assertNear(t, ls.At(0, 1), -math.Log(1+math.Exp(-1)+math.Exp(-2)), 1e-14, "LogSoftmax(1000,1001,999)[1]")
 
 	// Softplus is stable at large |x|.
 	sp := tp.Softplus(tp.Const(1, 3, []float64{800, -800, 0}))
-	if sp.Data[0] != 800 || sp.Data[1] < 0 || sp.Data[1] > 1e-300 || !near(sp.Data[2], math.Ln2, 1e-15) {
-		t.Errorf("Softplus(800, -800, 0) = %v", sp.Data)
-	}
+	assert.Equal(t, 800.0, sp.Data[0], "Softplus(800)")
+	assert.True(t, sp.Data[1] >= 0 && sp.Data[1] <= 1e-300, "Softplus(-800) = %v, want in [0, 1e-300]", sp.Data[1])
+	assertNear(t, sp.Data[2], math.Ln2, 1e-15, "Softplus(0)")
 
 	// Weighted NLL by hand.
 	nll := tp.NLL(tp.Const(2, 2, []float64{-0.1, -2.3, -1.2, -0.4}), []int{1, 0}, []float64{3, 1})
-	if wantNLL := (3*2.3 + 1.2) / 4; !near(nll.Scalar(), wantNLL, 1e-15) {
-		t.Errorf("NLL = %v, want %v", nll.Scalar(), wantNLL)
-	}
+	assertNear(t, nll.Scalar(), (3*2.3+1.2)/4, 1e-15, "weighted NLL")
 
 	// Layouts: RepeatRows, ConcatCols with broadcast, Fourier.
 	rep := tp.RepeatRows(tp.Const(2, 1, []float64{1, 2}), 3)
-	if got := rep.Data; !equalSlices(got, []float64{1, 1, 1, 2, 2, 2}) {
-		t.Errorf("RepeatRows = %v", got)
-	}
+	assert.Equal(t, []float64{1, 1, 1, 2, 2, 2}, rep.Data, "RepeatRows")
 	gr := tp.GatherRows(tp.Const(3, 1, []float64{10, 20, 30}), []int{2, 2, 0})
-	if !equalSlices(gr.Data, []float64{30, 30, 10}) {
-		t.Errorf("GatherRows = %v", gr.Data)
-	}
+	assert.Equal(t, []float64{30, 30, 10}, gr.Data, "GatherRows")
 	cc := tp.ConcatCols(tp.Const(2, 1, []float64{1, 2}), tp.Const(1, 2, []float64{7, 8}))
-	if !equalSlices(cc.Data, []float64{1, 7, 8, 2, 7, 8}) {
-		t.Errorf("ConcatCols = %v", cc.Data)
-	}
+	assert.Equal(t, []float64{1, 7, 8, 2, 7, 8}, cc.Data, "ConcatCols")
 	f := tp.Fourier(tp.Const(1, 1, []float64{0.3}), []float64{0.5, 2})
 	wantF := []float64{math.Sin(math.Pi * 0.3), math.Sin(4 * math.Pi * 0.3), math.Cos(math.Pi * 0.3), math.Cos(4 * math.Pi * 0.3)}
 	for i := range wantF {
-		if !near(f.Data[i], wantF[i], 1e-15) {
-			t.Errorf("Fourier[%d] = %v, want %v", i, f.Data[i], wantF[i])
-		}
+		assertNear(t, f.Data[i], wantF[i], 1e-15, "Fourier[%d]", i)
 	}
 	// Reparam with ε = 1 gives μ + σ.
 	rp := tp.Reparam(tp.Const(1, 2, []float64{1, 2}), tp.Const(1, 2, []float64{0, math.Log(4)}), tp.Const(1, 2, []float64{1, 1}))
-	if !near(rp.Data[0], 2, 1e-15) || !near(rp.Data[1], 4, 1e-15) {
-		t.Errorf("Reparam = %v, want [2 4]", rp.Data)
-	}
+	assertNear(t, rp.Data[0], 2, 1e-15, "Reparam[0] = μ + σ")
+	assertNear(t, rp.Data[1], 4, 1e-15, "Reparam[1] = μ + σ")
 }
 
 func equalSlices(a, b []float64) bool {
@@ -170,14 +152,10 @@ func TestConstGraphHasNoGradient(t *testing.T) {
 	tp := NewTape()
 	c := tp.Const(1, 2, []float64{1, 2})
 	l := tp.Sum(tp.Exp(c))
-	if l.Grad != nil {
-		t.Fatal("Sum(Exp(Const)) has a gradient buffer")
-	}
+	require.Nil(t, l.Grad, "Sum(Exp(Const)) has a gradient buffer")
 	tp.Backward(l)
 	d := tp.Detach(tp.Input(1, 2, []float64{1, 2}))
-	if d.Grad != nil {
-		t.Fatal("Detach output has a gradient buffer")
-	}
+	require.Nil(t, d.Grad, "Detach output has a gradient buffer")
 }
 
 // TestShapeErrors: every shape error panics with the op name and both shapes.
@@ -201,8 +179,8 @@ func TestShapeErrors(t *testing.T) {
 		func() {
 			defer func() {
 				r := recover()
-				if r == nil || !strings.Contains(r.(string), c.want) {
-					t.Errorf("%s: panic %v, want it to contain %q", c.name, r, c.want)
+				if assert.NotNil(t, r, "%s: no panic", c.name) {
+					assert.Contains(t, r, c.want, "%s: panic message", c.name)
 				}
 			}()
 			c.f()
@@ -249,9 +227,7 @@ func TestParamRecordedTwice(t *testing.T) {
 		}, x0, &fd.Settings{Formula: fd.Central})
 		copy(p.Data, x0)
 		for j := range numeric {
-			if !near(analytic[j], numeric[j], gradTol) {
-				t.Errorf("%s[%d]: gradient %v, finite difference %v", p.Name, j, analytic[j], numeric[j])
-			}
+			assertNear(t, analytic[j], numeric[j], gradTol, "%s[%d]: gradient against the finite difference", p.Name, j)
 		}
 	}
 }

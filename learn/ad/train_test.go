@@ -3,8 +3,11 @@ package ad
 import (
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
+
+	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestAdamConstantGradient: with a constant gradient g the bias-corrected
@@ -17,9 +20,7 @@ func TestAdamConstantGradient(t *testing.T) {
 	p0 := []float64{1, 2, 3}
 	copy(p.Data, p0)
 	opt, err := NewAdam([]*Param{p}, AdamConfig{LR: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	const steps = 50
 	for range steps {
 		copy(p.Grad, g)
@@ -27,13 +28,9 @@ func TestAdamConstantGradient(t *testing.T) {
 	}
 	for i := range g {
 		want := p0[i] - steps*0.01*g[i]/(math.Abs(g[i])+1e-8)
-		if !near(p.Data[i], want, 1e-12) {
-			t.Errorf("p[%d] = %.15g, want %.15g", i, p.Data[i], want)
-		}
+		assertNear(t, p.Data[i], want, 1e-12, "p[%d]", i)
 	}
-	if opt.Steps() != steps {
-		t.Errorf("Steps() = %d, want %d", opt.Steps(), steps)
-	}
+	assert.Equal(t, steps, opt.Steps(), "Steps()")
 }
 
 // TestAdamTextbook compares Step with the textbook form of Kingma & Ba
@@ -47,9 +44,7 @@ func TestAdamTextbook(t *testing.T) {
 	copy(p.Data, randSlice(rng, 4))
 	cfg := AdamConfig{LR: 0.05, Beta1: 0.8, Beta2: 0.99, Eps: 1e-6}
 	opt, err := NewAdam([]*Param{p}, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ref := append([]float64(nil), p.Data...)
 	m, v := make([]float64, 4), make([]float64, 4)
 	lr := cfg.LR
@@ -71,21 +66,16 @@ func TestAdamTextbook(t *testing.T) {
 			}
 		}
 		for i := range ref {
-			if !near(p.Data[i], ref[i], 1e-12) {
-				t.Fatalf("round %d: p[%d] = %.15g, textbook %.15g", round, i, p.Data[i], ref[i])
-			}
+			require.True(t, assertNear(t, p.Data[i], ref[i], 1e-12, "round %d: p[%d] against the textbook update", round, i))
 		}
-		if opt.LR() != lr {
-			t.Fatalf("LR() = %v, want %v", opt.LR(), lr)
-		}
+		require.Equal(t, lr, opt.LR(), "LR()")
 		// A fresh state: moments and step count forgotten, lr restored.
 		opt.Reset()
 		clear(m)
 		clear(v)
 		lr = cfg.LR
-		if opt.Steps() != 0 || opt.LR() != cfg.LR {
-			t.Fatalf("after Reset: Steps %d, LR %v", opt.Steps(), opt.LR())
-		}
+		require.Zero(t, opt.Steps(), "after Reset: Steps")
+		require.Equal(t, cfg.LR, opt.LR(), "after Reset: LR")
 	}
 }
 
@@ -100,20 +90,14 @@ func TestAdamConfigErrors(t *testing.T) {
 		{AdamConfig{Beta2: -0.5}, "AdamConfig.Beta2"},
 		{AdamConfig{Eps: math.Inf(1)}, "AdamConfig.Eps"},
 	} {
-		if _, err := NewAdam([]*Param{p}, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%+v: err = %v, want it to name %s", c.cfg, err, c.want)
-		}
+		_, err := NewAdam([]*Param{p}, c.cfg)
+		assert.ErrorContains(t, err, c.want, "%+v", c.cfg)
 	}
-	if _, err := NewAdam([]*Param{p, p}, AdamConfig{}); err == nil || !strings.Contains(err.Error(), `duplicate parameter name "p"`) {
-		t.Errorf("duplicate params: err = %v", err)
-	}
+	_, err := NewAdam([]*Param{p, p}, AdamConfig{})
+	assert.ErrorContains(t, err, `duplicate parameter name "p"`, "duplicate params")
 	opt, err := NewAdam([]*Param{p}, AdamConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := opt.Config(); c.LR != 1e-3 || c.Beta1 != 0.9 || c.Beta2 != 0.999 || c.Eps != 1e-8 {
-		t.Errorf("defaults = %+v", c)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, opt.Config(), "defaults")
 }
 
 // TestLinearInit: PyTorch's bound U(±1/√in) for weights and biases. With
@@ -127,21 +111,16 @@ func TestLinearInit(t *testing.T) {
 	all := append(append([]float64(nil), l.W.Data...), l.B.Data...)
 	ss := 0.0
 	for _, v := range all {
-		if math.Abs(v) > b {
-			t.Fatalf("init value %v outside ±%v", v, b)
-		}
+		require.LessOrEqual(t, math.Abs(v), b, "init value %v outside ±%v", v, b)
 		ss += v * v
 	}
 	n := float64(len(all))
 	variance := ss / n
 	// Var of X² for X ~ U(−b,b) is b⁴(1/5 − 1/9) = 4b⁴/45.
 	se := math.Sqrt(4.0/45/n) * b * b
-	if math.Abs(variance-b*b/3) > 5*se {
-		t.Errorf("init variance %v, want %v ± %v", variance, b*b/3, 5*se)
-	}
-	if l.W.Rows != 64 || l.W.Cols != 100 || l.B.Rows != 1 || l.B.Cols != 64 || l.W.Name != "l.W" || l.B.Name != "l.b" {
-		t.Errorf("layout: W %d×%d %q, b %d×%d %q", l.W.Rows, l.W.Cols, l.W.Name, l.B.Rows, l.B.Cols, l.B.Name)
-	}
+	testutil.InDelta(t, b*b/3, variance, 5*se, "init variance")
+	assert.Equal(t, [3]any{64, 100, "l.W"}, [3]any{l.W.Rows, l.W.Cols, l.W.Name}, "layout of W")
+	assert.Equal(t, [3]any{1, 64, "l.b"}, [3]any{l.B.Rows, l.B.Cols, l.B.Name}, "layout of b")
 }
 
 // sinData returns n points x ∈ [−π, π] and y = sin x.
@@ -184,9 +163,7 @@ func fitSin(seed uint64, steps int) (float64, *MLP) {
 // gradient anywhere in the chain stalls far above 1e-3.
 func TestFitSin(t *testing.T) {
 	mse, _ := fitSin(1, 500)
-	if !(mse < 1e-5) {
-		t.Errorf("MSE after training = %v, want < 1e-5", mse)
-	}
+	assert.Less(t, mse, 1e-5, "MSE after training")
 	t.Logf("sin fit MSE = %.3g", mse)
 }
 
@@ -248,9 +225,7 @@ func TestClassifier(t *testing.T) {
 		}
 	}
 	acc := float64(correct) / float64(len(y))
-	if acc < 0.97 {
-		t.Errorf("test accuracy %.3f, want ≥ 0.97", acc)
-	}
+	assert.GreaterOrEqual(t, acc, 0.97, "test accuracy")
 	t.Logf("3-class accuracy %.4f", acc)
 }
 

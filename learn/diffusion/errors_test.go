@@ -3,12 +3,11 @@ package diffusion
 import (
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/dspib/dspib/learn/ad"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestConfigErrors(t *testing.T) {
@@ -29,9 +28,8 @@ func TestConfigErrors(t *testing.T) {
 	} {
 		cfg := Config{TRef: 1}
 		c.mod(&cfg)
-		if _, err := New(cfg, newRNG(1)); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("New(%+v): error %v, want one naming %s", cfg, err, c.want)
-		}
+		_, err := New(cfg, newRNG(1))
+		assert.ErrorContains(t, err, c.want, "New(%+v)", cfg)
 	}
 	if _, err := New(Config{TRef: 1}, nil); err == nil {
 		t.Error("New with nil rng: no error")
@@ -51,9 +49,8 @@ func TestLossAndFitErrors(t *testing.T) {
 		{z, []float64{1, -1}, "temps[1]"},
 		{tape.Const(2, 3, make([]float64, 6)), []float64{1, 1}, "columns"},
 	} {
-		if _, err := p.Loss(tape, c.z, c.temps, newRNG(2)); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("Loss: error %v, want one naming %q", err, c.want)
-		}
+		_, err := p.Loss(tape, c.z, c.temps, newRNG(2))
+		assert.ErrorContains(t, err, c.want, "Loss")
 	}
 	x := []float64{0, 1, 2, 3}
 	for _, c := range []struct {
@@ -68,9 +65,8 @@ func TestLossAndFitErrors(t *testing.T) {
 		{x, []float64{1, 1}, TrainConfig{LRDecay: 2}, "LRDecay"},
 		{x, []float64{1, 1}, TrainConfig{Adam: ad.AdamConfig{LR: -1}}, "LR"},
 	} {
-		if _, err := p.Fit(c.x, c.temps, c.cfg, newRNG(3)); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("Fit: error %v, want one naming %q", err, c.want)
-		}
+		_, err := p.Fit(c.x, c.temps, c.cfg, newRNG(3))
+		assert.ErrorContains(t, err, c.want, "Fit")
 	}
 }
 
@@ -87,22 +83,16 @@ func TestNoAllocation(t *testing.T) {
 		tape.Reset()
 		opt.ZeroGrad()
 		l, err := p.Loss(tape, tape.Const(32, 2, z), temps, rng)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		tape.Backward(l)
 		opt.Step()
 	}
 	step()
-	if a := testing.AllocsPerRun(5, step); a != 0 {
-		t.Errorf("training step allocates %.0f times", a)
-	}
+	assert.Zero(t, testing.AllocsPerRun(5, step), "training step allocations")
 	f := p.newInfer()
 	dst := make([]float64, chunkRows*2)
 	for _, s := range []Sampler{Ancestral, ProbabilityFlow} {
-		if a := testing.AllocsPerRun(3, func() { f.sampleChunk(dst, chunkRows, 1.3, 1.3, s, rng) }); a != 0 {
-			t.Errorf("%v: sampling a chunk allocates %.0f times", s, a)
-		}
+		assert.Zero(t, testing.AllocsPerRun(3, func() { f.sampleChunk(dst, chunkRows, 1.3, 1.3, s, rng) }), "%v: allocations of sampling a chunk", s)
 	}
 }
 

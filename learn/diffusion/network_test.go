@@ -5,7 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/learn/ad"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/diff/fd"
 )
@@ -36,9 +38,7 @@ func TestLossGradient(t *testing.T) {
 			if p != nil {
 				p.SetPrecision(ad.Float64) // the reference, against finite differences
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			const B = 3
 			z := []float64{0.3, -1.2, 0.8, 0.1, -0.5, 1.7}
 			temps := []float64{1, 1.6, 0.7}
@@ -47,9 +47,7 @@ func TestLossGradient(t *testing.T) {
 				tape.Reset()
 				zn := tape.Input(B, 2, z)
 				l, err := p.LossWeighted(tape, zn, temps, c.w, newRNG(99))
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				return l.Scalar(), l, zn
 			}
 			ad.ParamSet(p.Params()).ZeroGrad()
@@ -83,13 +81,13 @@ func TestLossGradient(t *testing.T) {
 			nz := len(z)
 			bad := 0
 			for j := range numeric {
-				if d := math.Abs(analytic[j] - numeric[j]); d > 1e-6*math.Max(1, math.Abs(numeric[j])) {
+				if tol := 1e-6 * math.Max(1, math.Abs(numeric[j])); !(math.Abs(analytic[j]-numeric[j]) <= tol) {
 					what := "θ"
 					if j >= len(numeric)-nz {
 						what = "z"
 					}
 					if bad++; bad < 10 {
-						t.Errorf("∂L/∂%s[%d]: tape %.10g, finite difference %.10g", what, j, analytic[j], numeric[j])
+						testutil.InDelta(t, numeric[j], analytic[j], tol, "∂L/∂%s[%d]: tape against the finite difference", what, j)
 					}
 				}
 			}
@@ -100,9 +98,7 @@ func TestLossGradient(t *testing.T) {
 					nonzero++
 				}
 			}
-			if nonzero < nz/3 {
-				t.Errorf("only %d of %d z-gradient entries are non-zero", nonzero, nz)
-			}
+			assert.GreaterOrEqual(t, nonzero, nz/3, "non-zero z-gradient entries of %d", nz)
 		})
 	}
 }
@@ -115,9 +111,7 @@ func TestInferMatchesTape(t *testing.T) {
 		for _, prec := range []ad.Precision{ad.Float64, ad.Float32} {
 			cfg := Config{TRef: 0.5, Embedding: emb} // default (full-size) network
 			p, err := New(cfg, newRNG(2))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			p.SetPrecision(prec)
 			// float64: summation order only; float32: a few ulps (6e−8) per
 			// operation through 7 layers of up to 64 terms.
@@ -145,9 +139,7 @@ func TestInferMatchesTape(t *testing.T) {
 				tape := ad.NewTape()
 				want := p.tapeNetwork(tape, tape.Const(m, 2, z), tape.Const(m, 2*ed, e)).Data
 				for j := range want {
-					if math.Abs(got[j]-want[j]) > tol*math.Max(1, math.Abs(want[j])) {
-						t.Errorf("%v %v step %d: ε[%d] = %.15g, tape %.15g", emb, prec, i, j, got[j], want[j])
-					}
+					testutil.InDelta(t, want[j], got[j], tol*math.Max(1, math.Abs(want[j])), "%v %v step %d: ε[%d] against the tape", emb, prec, i, j)
 				}
 			}
 		}
@@ -166,27 +158,18 @@ func TestLossWeighted(t *testing.T) {
 	val := func(rows int, w []float64) float64 {
 		tape.Reset()
 		l, err := p.LossWeighted(tape, tape.Const(rows, 2, z[:2*rows]), temps[:rows], w, newRNG(5))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return l.Scalar()
 	}
 	plain := val(2, nil)
-	if eq := val(2, []float64{3, 3}); math.Abs(eq-plain) > 1e-14*plain {
-		t.Errorf("equal weights: %.16g, unweighted %.16g", eq, plain)
-	}
+	testutil.InDelta(t, plain, val(2, []float64{3, 3}), 1e-14*plain, "equal weights against unweighted")
 	first := val(1, nil)
-	if got := val(2, []float64{1, 0}); math.Abs(got-first) > 1e-14*first {
-		t.Errorf("weights (1, 0): %.16g, loss of row 0 alone %.16g", got, first)
-	}
-	if got := val(2, []float64{1, 0}); math.Abs(got-plain) < 1e-6*plain {
-		t.Error("weights (1, 0) give the unweighted loss: weights ignored")
-	}
+	testutil.InDelta(t, first, val(2, []float64{1, 0}), 1e-14*first, "weights (1, 0) against the loss of row 0 alone")
+	assert.False(t, math.Abs(val(2, []float64{1, 0})-plain) < 1e-6*plain, "weights (1, 0) give the unweighted loss: weights ignored")
 	tape.Reset()
 	for _, w := range [][]float64{{1}, {1, -1}, {0, 0}, {1, math.NaN()}} {
-		if _, err := p.LossWeighted(tape, tape.Const(2, 2, z), temps, w, newRNG(5)); err == nil {
-			t.Errorf("weights %v: no error", w)
-		}
+		_, err := p.LossWeighted(tape, tape.Const(2, 2, z), temps, w, newRNG(5))
+		assert.Error(t, err, "weights %v", w)
 	}
 }
 

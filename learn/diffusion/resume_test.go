@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // resumeSetup is a small training problem with a checkpoint path.
@@ -30,40 +32,30 @@ func TestTrainContextResumeBitIdentical(t *testing.T) {
 	straightCfg.Checkpoint = ""
 	srcA := rand.NewPCG(11, 12)
 	pa, ha, err := TrainContext(context.Background(), x, temps, straightCfg, srcA)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 
 	half := cfg
 	half.Epochs = 2
-	if _, _, err := TrainContext(context.Background(), x, temps, half, rand.NewPCG(11, 12)); err != nil {
-		t.Fatal(err)
-	}
+	_, _, err = TrainContext(context.Background(), x, temps, half, rand.NewPCG(11, 12))
+	require.NoError(t, err)
 	srcB := rand.NewPCG(11, 12) // a new process: same seed, state from the file
 	var progress strings.Builder
 	resumed := cfg
 	resumed.Progress = &progress
 	pb, hb, err := TrainContext(context.Background(), x, temps, resumed, srcB)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// The resumed run reports the epochs it trained, numbered in the run.
-	if lines := strings.Split(strings.TrimSpace(progress.String()), "\n"); len(lines) != 2 ||
-		!strings.HasPrefix(lines[0], "diffusion: epoch 3/4: loss ") || !strings.HasPrefix(lines[1], "diffusion: epoch 4/4: loss ") {
-		t.Errorf("progress of the resumed run:\n%s\nwant lines for epochs 3/4 and 4/4", progress.String())
-	}
+	lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
+	assert.True(t, len(lines) == 2 && strings.HasPrefix(lines[0], "diffusion: epoch 3/4: loss ") && strings.HasPrefix(lines[1], "diffusion: epoch 4/4: loss "),
+		"progress of the resumed run:\n%s\nwant lines for epochs 3/4 and 4/4", progress.String())
 	testutil.SameBits(t, "losses", hb, ha)
 	for i, q := range pa.Params() {
 		testutil.SameBits(t, q.Name, pb.Params()[i].Data, q.Data)
 	}
-	if a, b := srcA.Uint64(), srcB.Uint64(); a != b {
-		t.Errorf("next random number %x, straight run %x", b, a)
-	}
+	assert.Equal(t, srcA.Uint64(), srcB.Uint64(), "next random number against the straight run's")
 	// Done: calling again trains nothing more and returns the same losses.
 	_, hc, err := TrainContext(context.Background(), x, temps, cfg, rand.NewPCG(11, 12))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	testutil.SameBits(t, "losses from a finished checkpoint", hc, ha)
 }
 
@@ -73,14 +65,13 @@ func TestTrainContextResumeBitIdentical(t *testing.T) {
 func TestTrainContextErrors(t *testing.T) {
 	x, temps, cfg := resumeSetup(t)
 	ctx := context.Background()
-	if _, _, err := TrainContext(ctx, x, temps, cfg, rand.NewPCG(1, 2)); err != nil {
-		t.Fatal(err)
-	}
+	_, _, err := TrainContext(ctx, x, temps, cfg, rand.NewPCG(1, 2))
+	require.NoError(t, err)
 	before, _ := os.ReadFile(cfg.Checkpoint)
 
 	other := append([]float64(nil), x...)
 	other[0] += 1e-9
-	_, _, err := TrainContext(ctx, other, temps, cfg, rand.NewPCG(1, 2))
+	_, _, err = TrainContext(ctx, other, temps, cfg, rand.NewPCG(1, 2))
 	testutil.WantErr(t, err, cfg.Checkpoint, "other data or settings", "remove the file")
 	more := cfg
 	more.BatchSize = 32
@@ -90,9 +81,8 @@ func TestTrainContextErrors(t *testing.T) {
 	fewer.Epochs = 2
 	_, _, err = TrainContext(ctx, x, temps, fewer, rand.NewPCG(1, 2))
 	testutil.WantErr(t, err, "4 epochs done", "Epochs = 2")
-	if after, _ := os.ReadFile(cfg.Checkpoint); string(after) != string(before) {
-		t.Error("a refused resume changed the checkpoint")
-	}
+	after, _ := os.ReadFile(cfg.Checkpoint)
+	assert.Equal(t, string(before), string(after), "a refused resume changed the checkpoint")
 
 	bad := filepath.Join(t.TempDir(), "bad.ckpt")
 	os.WriteFile(bad, before[:len(before)/2], 0o644)
@@ -113,9 +103,7 @@ func TestTrainContextErrors(t *testing.T) {
 	fresh.Checkpoint = filepath.Join(t.TempDir(), "c.ckpt")
 	_, h, err := TrainContext(cancelled, x, temps, fresh, rand.NewPCG(1, 2))
 	testutil.WantErr(t, err, "context canceled")
-	if len(h) != 0 {
-		t.Errorf("a cancelled run trained %d epochs", len(h))
-	}
+	assert.Empty(t, h, "a cancelled run trained epochs")
 }
 
 // TestFitWorkersBitIdentical: with 350 latents and batches of 300, an epoch
@@ -128,9 +116,7 @@ func TestFitWorkersBitIdentical(t *testing.T) {
 	for _, w := range []int{1, 2, 5} {
 		cfg := TrainConfig{Prior: tinyConfig(Smooth, SiLU), Epochs: 2, BatchSize: 300, Workers: w}
 		p, hist, err := TrainContext(context.Background(), x, temps, cfg, rand.NewPCG(21, 22))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if ref == nil {
 			ref, refHist = p, hist
 			continue

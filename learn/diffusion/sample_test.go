@@ -4,8 +4,11 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"strings"
 	"testing"
+
+	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestAncestralGaussianExact runs the sampler with the exact noise predictor
@@ -28,63 +31,44 @@ func TestAncestralGaussianExact(t *testing.T) {
 		mean, vr := moments(z, d)
 		want := ancestralVariance(s, c.s2, c.sig2)
 		for j := range d {
-			if rel := math.Abs(vr[j]/want - 1); rel > 4*math.Sqrt(2.0/float64(m*d)) {
-				t.Errorf("s²=%g σ²=%g: var[%d] = %.4f, recursion %.4f (rel err %.3g)", c.s2, c.sig2, j, vr[j], want, rel)
-			}
-			if math.Abs(mean[j]) > 4*math.Sqrt(want/float64(m)) {
-				t.Errorf("s²=%g σ²=%g: mean[%d] = %.4f, want 0", c.s2, c.sig2, j, mean[j])
-			}
+			testutil.InDelta(t, 1, vr[j]/want, 4*math.Sqrt(2.0/float64(m*d)),
+				"s²=%g σ²=%g: var[%d] = %.4f over the recursion's %.4f", c.s2, c.sig2, j, vr[j], want)
+			testutil.InDelta(t, 0, mean[j], 4*math.Sqrt(want/float64(m)), "s²=%g σ²=%g: mean[%d]", c.s2, c.sig2, j)
 		}
-		if rel := math.Abs(want/c.s2 - 1); rel > 0.05 {
-			t.Errorf("s²=%g σ²=%g: exact sampler variance %.4f, data %.4f (discretisation error %.3g)", c.s2, c.sig2, want, c.s2, rel)
-		}
+		testutil.InDelta(t, 1, want/c.s2, 0.05,
+			"s²=%g σ²=%g: exact sampler variance %.4f over the data's %.4f (discretisation error)", c.s2, c.sig2, want, c.s2)
 	}
 }
 
 func TestGenerateDeterministicAcrossGOMAXPROCS(t *testing.T) {
 	p, err := New(Config{TRef: 1, Hidden: []int{8, 16, 16, 8}}, newRNG(4))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	temps := []float64{0.5, 1, 1.7}
 	const n = 150 // 3 chunks per temperature, the last one partial
 	run := func(procs int, seed uint64) [][]float64 {
 		old := runtime.GOMAXPROCS(procs)
 		defer runtime.GOMAXPROCS(old)
 		out, err := p.Generate(temps, n, seed)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return out
 	}
 	a, b, c := run(1, 7), run(2, 7), run(2, 8)
 	for k := range temps {
-		if len(a[k]) != n*2 {
-			t.Fatalf("temps[%d]: %d values, want %d", k, len(a[k]), n*2)
-		}
-		if !slices.Equal(a[k], b[k]) {
-			t.Errorf("temps[%d]: GOMAXPROCS 1 and 2 differ", k)
-		}
-		if slices.Equal(a[k], c[k]) {
-			t.Errorf("temps[%d]: seeds 7 and 8 give identical samples", k)
-		}
+		require.Len(t, a[k], n*2, "temps[%d]: values", k)
+		assert.True(t, slices.Equal(a[k], b[k]), "temps[%d]: GOMAXPROCS 1 and 2 differ", k)
+		assert.False(t, slices.Equal(a[k], c[k]), "temps[%d]: seeds 7 and 8 give identical samples", k)
 	}
 	// Chunks must not share streams: the first rows of two chunks differ.
-	if a[0][0] == a[0][chunkRows*2] || a[0][0] == a[1][0] {
-		t.Error("two chunks produced the same first sample: streams are not distinct")
-	}
+	assert.False(t, a[0][0] == a[0][chunkRows*2] || a[0][0] == a[1][0], "two chunks produced the same first sample: streams are not distinct")
 	// Sample is Generate for one temperature.
 	one, err := p.Sample(0.5, n, 7)
-	if err != nil || !slices.Equal(one, a[0]) {
-		t.Errorf("Sample(0.5) differs from Generate(temps)[0] (err %v)", err)
-	}
+	assert.NoError(t, err, "Sample(0.5)")
+	assert.True(t, slices.Equal(one, a[0]), "Sample(0.5) differs from Generate(temps)[0]")
 }
 
 func TestGenerateErrors(t *testing.T) {
 	p, err := New(tinyConfig(Smooth, SiLU), newRNG(5))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, c := range []struct {
 		temps []float64
 		n     int
@@ -97,12 +81,11 @@ func TestGenerateErrors(t *testing.T) {
 		{[]float64{1}, -1, "n = -1"},
 	} {
 		_, err := p.Generate(c.temps, c.n, 1)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("Generate(%v, %d): error %v, want one naming %q", c.temps, c.n, err, c.want)
-		}
+		assert.ErrorContains(t, err, c.want, "Generate(%v, %d)", c.temps, c.n)
 	}
-	if out, err := p.Generate([]float64{1}, 0, 1); err != nil || len(out[0]) != 0 {
-		t.Errorf("Generate with n = 0: %v, %v", out, err)
+	out, err := p.Generate([]float64{1}, 0, 1)
+	if assert.NoError(t, err, "Generate with n = 0") {
+		assert.Empty(t, out[0], "Generate with n = 0")
 	}
 }
 
@@ -132,42 +115,30 @@ func TestProbabilityFlowGaussianExact(t *testing.T) {
 			probabilityFlow(z, make([]float64, m*d), sig, s, g, m, newRNG(uint64(20+k)))
 			_, vr := moments(z, d)
 			for j := range d {
-				if rel := math.Abs(vr[j]/mapped - 1); rel > 4*math.Sqrt(2.0/float64(m*d)) {
-					t.Errorf("%T s²=%g σ²=%g: var[%d] = %.4f, A²σ² = %.4f", s, c.s2, c.sig2, j, vr[j], mapped)
-				}
+				testutil.InDelta(t, 1, vr[j]/mapped, 4*math.Sqrt(2.0/float64(m*d)),
+					"%T s²=%g σ²=%g: var[%d] = %.4f over A²σ² = %.4f", s, c.s2, c.sig2, j, vr[j], mapped)
 			}
 			exact := flowVariance(s, c.s2, c.sig2)
 			t.Logf("%T s²=%g σ²=%g: A²σ² = %.4f, exact ODE %.4f (%+.1f%%)", s, c.s2, c.sig2, mapped, exact, 100*(mapped/exact-1))
-			if rel := math.Abs(mapped/exact - 1); rel > 0.05 {
-				t.Errorf("%T s²=%g σ²=%g: flow variance %.4f, exact ODE %.4f", s, c.s2, c.sig2, mapped, exact)
-			}
+			testutil.InDelta(t, 1, mapped/exact, 0.05, "%T s²=%g σ²=%g: flow variance %.4f over the exact ODE's %.4f", s, c.s2, c.sig2, mapped, exact)
 		}
 	}
 }
 
 func TestGenerateWithProbabilityFlowDeterministic(t *testing.T) {
 	p, err := New(Config{TRef: 1, Process: VP, Hidden: []int{8, 8}}, newRNG(4))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	run := func(procs int) []float64 {
 		old := runtime.GOMAXPROCS(procs)
 		defer runtime.GOMAXPROCS(old)
 		out, err := p.GenerateWith(ProbabilityFlow, []float64{1.2}, 100, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return out[0]
 	}
 	a, b := run(1), run(2)
-	if !slices.Equal(a, b) {
-		t.Error("probability-flow samples differ between GOMAXPROCS 1 and 2")
-	}
+	assert.True(t, slices.Equal(a, b), "probability-flow samples differ between GOMAXPROCS 1 and 2")
 	anc, _ := p.Generate([]float64{1.2}, 100, 3)
-	if slices.Equal(a, anc[0]) {
-		t.Error("probability-flow and ancestral samples are identical")
-	}
-	if _, err := p.GenerateWith(Sampler(7), []float64{1}, 1, 1); err == nil {
-		t.Error("unknown sampler: no error")
-	}
+	assert.False(t, slices.Equal(a, anc[0]), "probability-flow and ancestral samples are identical")
+	_, err = p.GenerateWith(Sampler(7), []float64{1}, 1, 1)
+	assert.Error(t, err, "unknown sampler")
 }

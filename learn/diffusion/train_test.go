@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"github.com/dspib/dspib/analysis"
+	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Test mixture: three isotropic Gaussians (sd 0.35) at distance 1.5 from
@@ -25,9 +28,7 @@ const klN = 8000
 func mixtureKL(t *testing.T, x []float64, seed uint64) float64 {
 	t.Helper()
 	kl, err := analysis.SymKL(x, nil, mixture2D(klN, mixCentres, mixSD, newRNG(seed)), nil, klCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return kl
 }
 
@@ -51,9 +52,7 @@ func TestExactMixtureSampler(t *testing.T) {
 		}
 		kl := mixtureKL(t, z, 32)
 		t.Logf("%v: sym KL exact sampler %.4f, floor %.4f", smp, kl, floor)
-		if kl > 0.04 {
-			t.Errorf("%v with the exact predictor: sym KL %.4f to the mixture, want < 0.04 (floor %.4f)", smp, kl, floor)
-		}
+		assert.LessOrEqual(t, kl, 0.04, "%v with the exact predictor: sym KL to the mixture (floor %.4f)", smp, floor)
 	}
 }
 
@@ -72,29 +71,17 @@ func TestTrainMixture(t *testing.T) {
 	cfg := TrainConfig{Prior: Config{Hidden: []int{16, 32, 32, 16}, Replicas: 8},
 		Epochs: 40, BatchSize: 64, Adam: adamLR(3e-3), LRDecay: 0.95}
 	p, hist, err := Train(x, fill(n, 1), cfg, newRNG(42))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(hist) != cfg.Epochs {
-		t.Fatalf("loss history has %d epochs, want %d", len(hist), cfg.Epochs)
-	}
+	require.NoError(t, err)
+	require.Len(t, hist, cfg.Epochs, "loss history epochs")
 	first, last := hist[0], hist[len(hist)-1]
 	t.Logf("loss: first epoch %.4f, last %.4f", first, last)
-	if !(last < 0.6*first) {
-		t.Errorf("loss did not decrease: first epoch %.4f, last %.4f", first, last)
-	}
-	if p.Config().TRef != 1 {
-		t.Errorf("TRef = %g, want the lowest training temperature 1", p.Config().TRef)
-	}
+	assert.Less(t, last, 0.6*first, "loss did not decrease: last epoch against 0.6 × the first")
+	assert.Equal(t, 1.0, p.Config().TRef, "TRef, want the lowest training temperature")
 	g, err := p.Sample(1, klN, 43)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	kl := mixtureKL(t, g, 44)
 	t.Logf("sym KL generated vs mixture: %.4f", kl)
-	if kl > 0.15 {
-		t.Errorf("sym KL generated vs mixture = %.4f, want < 0.15", kl)
-	}
+	assert.LessOrEqual(t, kl, 0.15, "sym KL generated vs mixture")
 }
 
 // TestTemperatureConditioning trains on two temperatures of an analytic
@@ -122,14 +109,10 @@ func TestTemperatureConditioning(t *testing.T) {
 	cfg := TrainConfig{Prior: Config{Hidden: []int{16, 32, 32, 16}, Replicas: 8, Exponent: 1},
 		Epochs: 40, BatchSize: 64, Adam: adamLR(3e-3), LRDecay: 0.95}
 	p, _, err := Train(x, temps, cfg, newRNG(52))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	const m = 4000
 	gen, err := p.Generate([]float64{1, 1.5, 2}, m, 53)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	v := make([]float64, 3)
 	for k, g := range gen {
 		_, vr := moments(g, 2)
@@ -137,12 +120,8 @@ func TestTemperatureConditioning(t *testing.T) {
 	}
 	want := ancestralVariance(p.Schedule(), 1.5, 1.5*1.5)
 	t.Logf("generated variance at kT 1, 1.5, 2: %.4f %.4f %.4f; exact sampler at 1.5: %.4f", v[0], v[1], v[2], want)
-	if !(v[0] < v[1] && v[1] < v[2]) {
-		t.Errorf("variance at kT = 1.5 (%.4f) not between those at 1 (%.4f) and 2 (%.4f)", v[1], v[0], v[2])
-	}
-	if rel := math.Abs(v[1]/want - 1); rel > 0.10 {
-		t.Errorf("variance at held-out kT = 1.5: %.4f, want %.4f ± 10%% (rel err %.3f)", v[1], want, rel)
-	}
+	assert.True(t, v[0] < v[1] && v[1] < v[2], "variance at kT = 1.5 (%.4f) not between those at 1 (%.4f) and 2 (%.4f)", v[1], v[0], v[2])
+	testutil.InDelta(t, 1, v[1]/want, 0.10, "variance at held-out kT = 1.5: %.4f over %.4f (± 10 %%)", v[1], want)
 }
 
 // TestTemperatureConditioningDoubleWell is the thermodynamic-maps setting
@@ -176,14 +155,10 @@ func TestTemperatureConditioningDoubleWell(t *testing.T) {
 	cfg := TrainConfig{Prior: Config{Dim: 1, Exponent: 0.5, Hidden: []int{16, 32, 32, 16}, Replicas: 8},
 		Epochs: 40, BatchSize: 64, Adam: adamLR(3e-3), LRDecay: 0.95}
 	p, _, err := Train(x, temps, cfg, newRNG(72))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	Ts := []float64{0.2, 0.35, 0.5}
 	gen, err := p.Generate(Ts, 8000, 73)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got := make([]float64, len(Ts))
 	for k, T := range Ts {
 		for _, v := range gen[k] {
@@ -192,11 +167,9 @@ func TestTemperatureConditioningDoubleWell(t *testing.T) {
 		got[k] /= float64(len(gen[k]))
 		_, want := boltzmann1D(U, T, -3, 3, 0, rng, barrier)
 		t.Logf("kT %.2f: barrier population generated %.4f, exact %.4f", T, got[k], want)
-		if k == 1 && math.Abs(got[k]-want) > 0.035 {
-			t.Errorf("held-out kT = 0.35: barrier population %.4f, exact %.4f ± 0.035", got[k], want)
+		if k == 1 {
+			testutil.InDelta(t, want, got[k], 0.035, "held-out kT = 0.35: barrier population against exact")
 		}
 	}
-	if !(got[0] < got[1] && got[1] < got[2]) {
-		t.Errorf("barrier population not increasing with kT: %.4f %.4f %.4f", got[0], got[1], got[2])
-	}
+	assert.True(t, got[0] < got[1] && got[1] < got[2], "barrier population not increasing with kT: %.4f %.4f %.4f", got[0], got[1], got[2])
 }

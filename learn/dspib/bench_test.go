@@ -8,6 +8,8 @@ import (
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/spib"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // lj7Trainer returns a phase-2 trainer at the LJ7 settings of docs/method.md §3:
@@ -145,12 +147,9 @@ func TestStepAllocatesNothing(t *testing.T) {
 		tr := lj7TrainerWorkers(t, 1000, workers)
 		defer tr.close()
 		idx := tr.d.Train[:300] // three shards, the last one short
-		if _, _, _, err := tr.step(idx, true); err != nil {
-			t.Fatal(err)
-		}
-		if a := testing.AllocsPerRun(3, func() { _, _, _, _ = tr.step(idx, true) }); a != 0 {
-			t.Errorf("workers %d: a training step allocates %v times", workers, a)
-		}
+		_, _, _, err := tr.step(idx, true)
+		require.NoError(t, err)
+		assert.Zero(t, testing.AllocsPerRun(3, func() { _, _, _, _ = tr.step(idx, true) }), "workers %d: allocations of a training step", workers)
 	}
 }
 
@@ -166,9 +165,8 @@ func TestStepWorkersIndependent(t *testing.T) {
 		for s := range 3 {
 			idx := tr.d.Train[s*300 : (s+1)*300]
 			var err error
-			if l[0], l[1], l[2], err = tr.step(idx, true); err != nil {
-				t.Fatal(err)
-			}
+			l[0], l[1], l[2], err = tr.step(idx, true)
+			require.NoError(t, err)
 		}
 		var flat []float64
 		for _, p := range tr.ps {

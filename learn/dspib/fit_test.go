@@ -2,7 +2,6 @@ package dspib
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/spib"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // sameModel fails unless every parameter, representative and history loss
@@ -27,9 +28,8 @@ func sameResult(t *testing.T, a, b *Result) {
 	for i := range qa {
 		sameFloats(t, qa[i].Name, qa[i].Data, qb[i].Data)
 	}
-	if len(a.History) != len(b.History) || len(a.Phase1History) != len(b.Phase1History) {
-		t.Fatalf("histories have %d/%d and %d/%d epochs", len(a.Phase1History), len(a.History), len(b.Phase1History), len(b.History))
-	}
+	require.Len(t, b.Phase1History, len(a.Phase1History), "phase-1 history epochs")
+	require.Len(t, b.History, len(a.History), "phase-2 history epochs")
 	for i := range a.History {
 		ra, rb := hist2Row(a.History[i]), hist2Row(b.History[i])
 		ra[11], rb[11] = 0, 0 // wall-clock time
@@ -60,12 +60,8 @@ func TestResumeIdentical(t *testing.T) {
 	trajs := tinyThreeHole(t, 3, 1000, 5)
 	cfg := tinyConfig()
 	ref, err := Fit(context.Background(), trajs, cfg, rand.NewPCG(7, 7))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ref.History) != cfg.MaxEpochs {
-		t.Fatalf("reference ran %d phase-2 epochs, want the cap %d", len(ref.History), cfg.MaxEpochs)
-	}
+	require.NoError(t, err)
+	require.Len(t, ref.History, cfg.MaxEpochs, "reference phase-2 epochs, want the cap")
 	r0 := 0 // epochs of phase-1 round 0
 	for _, h := range ref.Phase1History {
 		if h.Round == 0 {
@@ -73,9 +69,7 @@ func TestResumeIdentical(t *testing.T) {
 		}
 	}
 	n1 := len(ref.Phase1History)
-	if r0 < 2 || n1-r0 < 3 {
-		t.Fatalf("phase 1 ran %d epochs, %d in round 0: too few to interrupt inside both rounds", n1, r0)
-	}
+	require.True(t, r0 >= 2 && n1-r0 >= 3, "phase 1 ran %d epochs, %d in round 0: too few to interrupt inside both rounds", n1, r0)
 	for _, c := range []struct {
 		name   string
 		phase  int // 1: cancel in phase 1 after TotalEpoch = epoch; 2: after phase-2 epoch
@@ -108,22 +102,16 @@ func TestResumeIdentical(t *testing.T) {
 				}
 			}
 			_, err := Fit(ctx, trajs, cc, rand.NewPCG(7, 7))
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("want context.Canceled, got %v", err)
-			}
+			require.ErrorIs(t, err, context.Canceled)
 			ts, err := ad.LoadTensors(cc.Checkpoint)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var phase float64
 			for _, x := range ts {
 				if x.Name == "dspib.meta" {
 					phase = x.Data[10]
 				}
 			}
-			if int(phase) != c.resume {
-				t.Fatalf("checkpoint of phase %g, want %d", phase, c.resume)
-			}
+			require.Equal(t, c.resume, int(phase), "phase of the checkpoint (stored %g)", phase)
 			cc.SPIB.OnEpoch, cc.OnEpoch = nil, nil
 			if c.resume == 1 {
 				// Control first, on a copy: the fresh stream's state
@@ -135,32 +123,21 @@ func TestResumeIdentical(t *testing.T) {
 						ts[i] = spib.IntsTensor("spib.rng", bytesInts(fresh))
 					}
 				}
-				if err := ad.SaveTensors(ctl, ts); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, ad.SaveTensors(ctl, ts))
 				c2 := cc
 				c2.Checkpoint = ctl
 				got, err := Fit(context.Background(), trajs, c2, rand.NewPCG(7, 7))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if slices.Equal(phase1Bits(got.Phase1History), phase1Bits(ref.Phase1History)) {
-					t.Error("control: resuming phase 1 without its RNG state gave the same phase-1 history")
-				}
+				require.NoError(t, err)
+				assert.False(t, slices.Equal(phase1Bits(got.Phase1History), phase1Bits(ref.Phase1History)),
+					"control: resuming phase 1 without its RNG state gave the same phase-1 history")
 			}
 			got, err := Fit(context.Background(), trajs, cc, rand.NewPCG(7, 7))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !got.Resumed {
-				t.Fatal("second run did not resume from the checkpoint")
-			}
+			require.NoError(t, err)
+			require.True(t, got.Resumed, "second run did not resume from the checkpoint")
 			sameResult(t, ref, got)
 			// A finished checkpoint resumes to the same result again.
 			again, err := Fit(context.Background(), trajs, cc, rand.NewPCG(7, 7))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			sameResult(t, ref, again)
 		})
 	}
@@ -181,12 +158,11 @@ func TestCheckpointMismatch(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.MaxEpochs = 1
 	cfg.Checkpoint = filepath.Join(t.TempDir(), "fit.ckpt")
-	if _, err := Fit(context.Background(), trajs, cfg, rand.NewPCG(1, 1)); err != nil {
-		t.Fatal(err)
-	}
+	_, err := Fit(context.Background(), trajs, cfg, rand.NewPCG(1, 1))
+	require.NoError(t, err)
 	other := cfg
 	other.SPIB.Hidden1 = 8
-	_, err := Fit(context.Background(), trajs, other, rand.NewPCG(1, 1))
+	_, err = Fit(context.Background(), trajs, other, rand.NewPCG(1, 1))
 	wantErr(t, err, "fit.ckpt", "different settings")
 
 	otherData := tinyThreeHole(t, 5, 1000, 5)
@@ -202,18 +178,14 @@ func TestCheckpointMismatch(t *testing.T) {
 	// Below the fingerprint: a parameter of the wrong shape is named by
 	// learn/ad's loader.
 	ts, err := ad.LoadTensors(cfg.Checkpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i := range ts {
 		if ts[i].Name == "dec.out.W" {
 			ts[i].Rows++
 			ts[i].Data = append(ts[i].Data, make([]float64, ts[i].Cols)...)
 		}
 	}
-	if err := ad.SaveTensors(cfg.Checkpoint, ts); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ad.SaveTensors(cfg.Checkpoint, ts))
 	_, err = Fit(context.Background(), trajs, cfg, rand.NewPCG(1, 1))
 	wantErr(t, err, "another model shape", "dec.out.W")
 }
@@ -228,9 +200,7 @@ func TestFitWorkersIndependent(t *testing.T) {
 		cfg.SPIB.BatchSize, cfg.SPIB.Workers, cfg.MaxEpochs = 256, w, 3
 		cfg.SPIB.MaxEpochs = 12
 		r, err := Fit(context.Background(), trajs, cfg, rand.NewPCG(7, 7))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		res = append(res, r)
 	}
 	sameResult(t, res[0], res[1])

@@ -8,6 +8,7 @@ import (
 	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/spib"
+	"github.com/stretchr/testify/require"
 )
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
@@ -20,14 +21,10 @@ func tinyThreeHole(t testing.TB, seed uint64, n, k int) []spib.Trajectory {
 	var trajs []spib.Trajectory
 	for i, kT := range []float64{1, 1.5} {
 		fr, err := simdata.ThreeHoleTrajectory(kT, n, 50, seed+uint64(i)<<32)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		trajs = append(trajs, spib.Trajectory{Features: fr, Temp: kT})
 	}
-	if err := spib.KMeansLabels(trajs, k, nil, newRand(seed)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, spib.KMeansLabels(trajs, k, nil, newRand(seed)))
 	return trajs
 }
 

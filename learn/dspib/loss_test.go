@@ -6,9 +6,12 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/spib"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/diff/fd"
 )
 
@@ -26,9 +29,7 @@ func newLossCase(t *testing.T, lv spib.LogVarKind, weighted bool) *lossCase {
 	const B, D, K = 6, 3, 3
 	rng := newRand(21)
 	cfg, err := spib.Config{LogVar: lv}.Validate()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	std := spib.Standardizer{Mean: make([]float64, D), Std: []float64{1, 1, 1}}
 	c := &lossCase{m: spib.NewModel(cfg, D, K, std, rng), beta: 0.7, lambda: 1.3}
 	pc := smallPrior
@@ -37,9 +38,7 @@ func newLossCase(t *testing.T, lv spib.LogVarKind, weighted bool) *lossCase {
 	if c.p != nil {
 		c.p.SetPrecision(ad.Float64) // the reference arithmetic, checked against finite differences
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i := range B {
 		c.labels = append(c.labels, i%K)
 		c.T = append(c.T, 1+0.5*float64(i%2))
@@ -90,16 +89,14 @@ func checkFD(t *testing.T, what string, vals []*float64, analytic []float64, f f
 	}
 	bad := 0
 	for i := range g {
-		if d := math.Abs(g[i] - analytic[i]); d > 1e-6+1e-5*math.Abs(analytic[i]) {
+		if tol := 1e-6 + 1e-5*math.Abs(analytic[i]); !(math.Abs(g[i]-analytic[i]) <= tol) {
 			if bad < 5 {
-				t.Errorf("%s[%d]: analytic %.10g, finite difference %.10g", what, i, analytic[i], g[i])
+				testutil.InDelta(t, g[i], analytic[i], tol, "%s[%d]: analytic against the finite difference", what, i)
 			}
 			bad++
 		}
 	}
-	if bad > 0 {
-		t.Errorf("%s: %d of %d gradients disagree", what, bad, len(g))
-	}
+	assert.Zero(t, bad, "%s: gradients of %d that disagree", what, len(g))
 }
 
 // TestJointLossGradient checks ∂L/∂θ for every SPIB encoder and decoder
@@ -160,9 +157,7 @@ func TestDiffusionTrainsEncoder(t *testing.T) {
 			norm += g * g
 		}
 	}
-	if !(norm > 0) {
-		t.Fatalf("|∂L_diff/∂θ_enc|² = %g, want > 0", norm)
-	}
+	require.Greater(t, norm, 0.0, "|∂L_diff/∂θ_enc|²")
 }
 
 // TestPhase2ReducesDiffusionLoss trains the two phases on a tiny two-
@@ -174,28 +169,21 @@ func TestPhase2ReducesDiffusionLoss(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.MaxEpochs = 8
 	res, err := Fit(context.Background(), trajs, cfg, rand.NewPCG(7, 7))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h := res.History
 	first, last := h[0].TrainDiff, (h[len(h)-1].TrainDiff+h[len(h)-2].TrainDiff)/2
 	t.Logf("diffusion loss %.4f → %.4f (test %.4f → %.4f), CE %.4f → %.4f", first, last,
 		h[0].TestDiff, h[len(h)-1].TestDiff, h[0].TrainCE, h[len(h)-1].TrainCE)
-	if !(last < 0.8*first) {
-		t.Errorf("diffusion loss %.4f → %.4f, want a drop of more than 20 %%", first, last)
-	}
+	assert.Less(t, last, 0.8*first, "diffusion loss %.4f → %.4f, want a drop of more than 20 %%", first, last)
 	// ≈1200 pairs in batches of 512 give 3 batch means per epoch: their
 	// standard error is positive and, from the 1.4 % per-batch-set scatter
 	// above, well under 10 % of the mean.
 	for _, e := range h {
-		if !(e.TrainDiffSE > 0 && e.TrainDiffSE < 0.1*e.TrainDiff) || !(e.TrainCESE > 0 && e.TrainCESE < 0.1*e.TrainCE) {
-			t.Errorf("epoch %d: standard errors CE %g (of %g), diffusion %g (of %g), want in (0, 10 %%)",
-				e.Epoch, e.TrainCESE, e.TrainCE, e.TrainDiffSE, e.TrainDiff)
-		}
+		assert.True(t, e.TrainDiffSE > 0 && e.TrainDiffSE < 0.1*e.TrainDiff && e.TrainCESE > 0 && e.TrainCESE < 0.1*e.TrainCE,
+			"epoch %d: standard errors CE %g (of %g), diffusion %g (of %g), want in (0, 10 %%)",
+			e.Epoch, e.TrainCESE, e.TrainCE, e.TrainDiffSE, e.TrainDiff)
 	}
-	if !(h[len(h)-1].TestDiff < 0.8*h[0].TestDiff) {
-		t.Errorf("test diffusion loss %.4f → %.4f, want a drop of more than 20 %%", h[0].TestDiff, h[len(h)-1].TestDiff)
-	}
+	assert.Less(t, h[len(h)-1].TestDiff, 0.8*h[0].TestDiff, "test diffusion loss %.4f → %.4f, want a drop of more than 20 %%", h[0].TestDiff, h[len(h)-1].TestDiff)
 	// Phase 2 moved the encoder away from phase 1, and the phase-1 model
 	// was kept.
 	a, b := res.Model.SPIB.EncoderParams(), res.Phase1.SPIB.EncoderParams()
@@ -205,22 +193,17 @@ func TestPhase2ReducesDiffusionLoss(t *testing.T) {
 			moved = moved || a[i].Data[j] != b[i].Data[j]
 		}
 	}
-	if !moved {
-		t.Error("phase 2 left the encoder unchanged")
-	}
-	if h[0].OptimizerSteps != (len(res.Data.Train)+cfg.SPIB.BatchSize-1)/cfg.SPIB.BatchSize {
-		t.Errorf("first phase-2 epoch took %d Adam steps, want one per batch (a fresh optimiser)", h[0].OptimizerSteps)
-	}
-	if n := len(res.ZMean); n != res.Data.N*2 || len(res.Labels) != res.Data.N || len(res.Probs) != res.Data.N*res.Model.SPIB.K {
-		t.Errorf("encoding sizes %d, %d, %d for %d frames", n, len(res.Labels), len(res.Probs), res.Data.N)
-	}
+	assert.True(t, moved, "phase 2 left the encoder unchanged")
+	assert.Equal(t, (len(res.Data.Train)+cfg.SPIB.BatchSize-1)/cfg.SPIB.BatchSize, h[0].OptimizerSteps,
+		"Adam steps of the first phase-2 epoch, want one per batch (a fresh optimiser)")
+	assert.Len(t, res.ZMean, res.Data.N*2, "ZMean for %d frames", res.Data.N)
+	assert.Len(t, res.Labels, res.Data.N, "Labels for %d frames", res.Data.N)
+	assert.Len(t, res.Probs, res.Data.N*res.Model.SPIB.K, "Probs for %d frames", res.Data.N)
 	s := 0.0
 	for _, p := range res.Populations {
 		s += p
 	}
-	if math.Abs(s-1) > 1e-12 {
-		t.Errorf("populations sum to %v", s)
-	}
+	testutil.InDelta(t, 1, s, 1e-12, "sum of populations")
 }
 
 // TestConvergenceRule: phase 2 stops only when both CE and the diffusion
@@ -228,9 +211,7 @@ func TestPhase2ReducesDiffusionLoss(t *testing.T) {
 // errors) for more than Patience epochs, or at the cap.
 func TestConvergenceRule(t *testing.T) {
 	cfg, err := Config{SPIB: spib.Config{Patience: 2, Tolerance: 1e-3}, MaxEpochs: 50}.Validate()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// stopAt feeds diffusion losses (CE flat at 0.2) with relative standard
 	// error relSE and returns the epoch the rule fired at, 0 if it did not.
 	stopAt := func(c *converger, first int, diff []float64, relSE float64) int {
@@ -249,40 +230,29 @@ func TestConvergenceRule(t *testing.T) {
 		return out
 	}
 	c := newConverger(cfg)
-	if e := stopAt(c, 1, series(10, func(e int) float64 { return math.Pow(0.9, float64(e)) }), 0); e != 0 {
-		t.Fatalf("stopped at epoch %d while the diffusion loss was still falling by 10 %%/epoch", e)
-	}
+	require.Zero(t, stopAt(c, 1, series(10, func(e int) float64 { return math.Pow(0.9, float64(e)) }), 0),
+		"stopped while the diffusion loss was still falling by 10 %%/epoch")
 	// Then flat: epochs 12, 13, 14 bring no improvement, 3 > Patience.
-	if e := stopAt(c, 11, series(10, func(int) float64 { return 0.3 }), 0); e != 14 || !c.converged {
-		t.Errorf("flat loss: stopped at epoch %d (converged %v), want 14", e, c.converged)
-	}
+	assert.Equal(t, 14, stopAt(c, 11, series(10, func(int) float64 { return 0.3 }), 0), "flat loss: epoch stopped at")
+	assert.True(t, c.converged, "flat loss: converged")
 	// Jitter of 0.5 % about a plateau (more than the tolerance, as Adam
 	// noise gives at a constant learning rate) is no improvement: the best
 	// is epoch 2, and epochs 3, 4, 5 do not beat it.
 	c = newConverger(cfg)
-	if e := stopAt(c, 1, series(20, func(e int) float64 { return 0.59 * (1 + 0.005*float64(e%2)) }), 0); e != 5 {
-		t.Errorf("jittering plateau: stopped at epoch %d, want 5", e)
-	}
+	assert.Equal(t, 5, stopAt(c, 1, series(20, func(e int) float64 { return 0.59 * (1 + 0.005*float64(e%2)) }), 0), "jittering plateau: epoch stopped at")
 	// A slow decline of 0.05 %/epoch, below the tolerance epoch by epoch,
 	// beats the stale best every third epoch and never stops.
 	c = newConverger(cfg)
-	if e := stopAt(c, 1, series(30, func(e int) float64 { return math.Pow(0.9995, float64(e)) }), 0); e != 0 {
-		t.Errorf("slow decline: stopped at epoch %d", e)
-	}
+	assert.Zero(t, stopAt(c, 1, series(30, func(e int) float64 { return math.Pow(0.9995, float64(e)) }), 0), "slow decline: epoch stopped at")
 	// A drop of 0.5 % with a 0.3 % standard error per epoch mean is within
 	// 2·√2·0.3 % ≈ 0.85 %: not resolved, no improvement (stops at 4, where
 	// without the standard error it would count and stop at 5) ...
 	c = newConverger(cfg)
-	if e := stopAt(c, 1, []float64{1, 0.995, 0.995, 0.995, 0.995}, 0.003); e != 4 {
-		t.Errorf("unresolved drop: stopped at epoch %d, want 4", e)
-	}
+	assert.Equal(t, 4, stopAt(c, 1, []float64{1, 0.995, 0.995, 0.995, 0.995}, 0.003), "unresolved drop: epoch stopped at")
 	// ... while a fall of 1 %/epoch with a 0.1 % standard error goes on.
 	c = newConverger(cfg)
-	if e := stopAt(c, 1, series(20, func(e int) float64 { return math.Pow(0.99, float64(e)) }), 0.001); e != 0 {
-		t.Errorf("resolved fall: stopped at epoch %d", e)
-	}
+	assert.Zero(t, stopAt(c, 1, series(20, func(e int) float64 { return math.Pow(0.99, float64(e)) }), 0.001), "resolved fall: epoch stopped at")
 	c = newConverger(cfg)
-	if !c.update(EpochStats{Epoch: 50, TrainCE: 1, TrainDiff: 1}) || c.converged {
-		t.Error("the epoch cap did not stop training, or counted as converged")
-	}
+	assert.True(t, c.update(EpochStats{Epoch: 50, TrainCE: 1, TrainDiff: 1}), "the epoch cap did not stop training")
+	assert.False(t, c.converged, "the epoch cap counted as converged")
 }

@@ -2,7 +2,6 @@ package dspib
 
 import (
 	"context"
-	"errors"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -10,8 +9,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/spib"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var (
@@ -29,9 +31,7 @@ func sharedFit(t *testing.T) *Result {
 		cfg.MaxEpochs = 3
 		fitRes, fitErr = Fit(context.Background(), trajs, cfg, rand.NewPCG(7, 7))
 	})
-	if fitErr != nil {
-		t.Fatal(fitErr)
-	}
+	require.NoError(t, fitErr, "shared D-SPIB fit")
 	return fitRes
 }
 
@@ -51,33 +51,21 @@ func originalFrames(res *Result, n int) []float64 {
 func TestSaveLoad(t *testing.T) {
 	res := sharedFit(t)
 	dir := filepath.Join(t.TempDir(), "model")
-	if err := res.Model.Save(dir); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, res.Model.Save(dir))
 	got, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	x := originalFrames(res, 200)
 	za, la, err := res.Model.Encode(x, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	zb, lb, err := got.Encode(x, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sameFloats(t, "z_mean", za, zb)
 	sameFloats(t, "logvar", la, lb)
 	temps := []float64{1, 1.25, 2}
 	ga, err := res.Model.Generate(temps, 100, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	gb, err := got.Generate(temps, 100, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for k := range temps {
 		sameFloats(t, "generated", ga[k], gb[k])
 	}
@@ -87,22 +75,14 @@ func TestSaveLoad(t *testing.T) {
 
 	// The phase-1 model has no prior; saving it over the folder removes the
 	// stale prior file.
-	if err := res.Phase1.Save(dir); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, res.Phase1.Save(dir))
 	p1, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p1.Prior != nil {
-		t.Fatal("SPIB-only model loaded with a prior")
-	}
-	if _, err := p1.Generate(temps, 10, 1); !errors.Is(err, ErrNoPrior) {
-		t.Fatalf("generate without prior: want ErrNoPrior, got %v", err)
-	}
-	if _, err := p1.SampleVampPrior(10, 1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.Nil(t, p1.Prior, "SPIB-only model loaded with a prior")
+	_, err = p1.Generate(temps, 10, 1)
+	require.ErrorIs(t, err, ErrNoPrior, "generate without prior")
+	_, err = p1.SampleVampPrior(10, 1)
+	require.NoError(t, err)
 }
 
 // TestLoadMismatch: parts of different shapes are refused with errors
@@ -112,13 +92,9 @@ func TestLoadMismatch(t *testing.T) {
 	cfg, _ := spib.Config{}.Validate()
 	sm := spib.NewModel(cfg, 2, 3, spib.Standardizer{Mean: []float64{0, 0}, Std: []float64{1, 1}}, rng)
 	p, err := diffusion.New(diffusion.Config{Dim: 3, TRef: 1, Hidden: []int{8, 8}}, rng)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dir := t.TempDir()
-	if err := (&Model{SPIB: sm, Prior: p}).Save(dir); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, (&Model{SPIB: sm, Prior: p}).Save(dir))
 	_, err = Load(dir)
 	wantErr(t, err, "prior.ckpt", "latent dimension 3", "SPIB part 2")
 	_, err = Load(t.TempDir())
@@ -133,13 +109,9 @@ func TestGenerateDeterministic(t *testing.T) {
 	run := func(procs int, seed uint64) ([][]float64, []float64) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		g, err := res.Model.Generate([]float64{0.8, 1.2}, 300, seed)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		v, err := res.Phase1.SampleVampPrior(3000, seed)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return g, v
 	}
 	g1, v1 := run(1, 9)
@@ -149,9 +121,7 @@ func TestGenerateDeterministic(t *testing.T) {
 	}
 	sameFloats(t, "VampPrior", v1, v2)
 	g3, v3 := run(2, 10)
-	if g3[0][0] == g1[0][0] || v3[0] == v1[0] {
-		t.Error("another seed gave the same first sample")
-	}
+	assert.False(t, g3[0][0] == g1[0][0] || v3[0] == v1[0], "another seed gave the same first sample")
 }
 
 // TestVampPriorMoments: samples of the VampPrior mixture have the mixture's
@@ -169,9 +139,7 @@ func TestVampPriorMoments(t *testing.T) {
 	for i := range rep {
 		rep[i] = 3 * rng.NormFloat64()
 	}
-	if err := sm.SetRepresentatives(rep); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sm.SetRepresentatives(rep))
 	copy(sm.PriorParams()[0].Data, []float64{0.5, -1, 0, 1})
 	copy(sm.EncoderParams().Lookup("enc.logvar").Data, []float64{-1, 0.5})
 	m := &Model{SPIB: sm}
@@ -196,9 +164,7 @@ func TestVampPriorMoments(t *testing.T) {
 		}
 	}
 	z, err := m.SampleVampPrior(n, 11)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sm1 := make([]float64, d)
 	for r := range n {
 		for i := range d {
@@ -214,14 +180,10 @@ func TestVampPriorMoments(t *testing.T) {
 		}
 	}
 	for i := range d {
-		if se := math.Sqrt(cov[i*d+i] / n); math.Abs(sm1[i]-mean[i]) > 6*se {
-			t.Errorf("mean[%d] = %.5f, mixture %.5f (SE %.2g)", i, sm1[i], mean[i], se)
-		}
+		testutil.InDelta(t, mean[i], sm1[i], 6*math.Sqrt(cov[i*d+i]/n), "mean[%d] against the mixture's (6 SE)", i)
 		for j := range d {
 			se := math.Sqrt((cov[i*d+i]*cov[j*d+j] + cov[i*d+j]*cov[i*d+j]) / n)
-			if math.Abs(sc[i*d+j]-cov[i*d+j]) > 6*se {
-				t.Errorf("cov[%d][%d] = %.5f, mixture %.5f (SE %.2g)", i, j, sc[i*d+j], cov[i*d+j], se)
-			}
+			testutil.InDelta(t, cov[i*d+j], sc[i*d+j], 6*se, "cov[%d][%d] against the mixture's (6 SE)", i, j)
 		}
 	}
 }

@@ -3,28 +3,26 @@ package spib
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestConfigDefaults(t *testing.T) {
 	c, err := Config{}.Validate()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// The reference defaults of docs/method.md §2.
-	if c.LatentDim != 2 || c.Encoder != Nonlinear || c.Hidden1 != 16 || c.Hidden2 != 16 ||
-		c.Beta != 1e-5 || c.LearningRate != 1e-3 || c.BatchSize != 512 || c.Refinements != 5 ||
-		c.Tolerance != 1e-3 || c.Patience != 5 || c.LogVar != SharedLogVar ||
-		c.TrainFrac != 0.6 || c.TestFrac != 0.2 || c.Lag != 1 || c.LRDecay != 1 {
-		t.Errorf("defaults = %+v", c)
-	}
+	assert.True(t, c.LatentDim == 2 && c.Encoder == Nonlinear && c.Hidden1 == 16 && c.Hidden2 == 16 &&
+		c.Beta == 1e-5 && c.LearningRate == 1e-3 && c.BatchSize == 512 && c.Refinements == 5 &&
+		c.Tolerance == 1e-3 && c.Patience == 5 && c.LogVar == SharedLogVar &&
+		c.TrainFrac == 0.6 && c.TestFrac == 0.2 && c.Lag == 1 && c.LRDecay == 1, "defaults = %+v", c)
 	c2, err := c.Validate()
-	if err != nil || c2.Beta != c.Beta || c2.Refinements != c.Refinements {
-		t.Errorf("Validate is not idempotent: %+v, %v", c2, err)
-	}
+	assert.NoError(t, err, "Validate of a validated config")
+	assert.True(t, c2.Beta == c.Beta && c2.Refinements == c.Refinements, "Validate is not idempotent: %+v", c2)
 	neg, _ := Config{Beta: -1, Refinements: -3, Patience: -2}.Validate()
-	if neg.beta() != 0 || neg.refinements() != 0 || neg.patience() != 0 {
-		t.Errorf("negative Beta/Refinements: beta %v refinements %d, want 0, 0", neg.beta(), neg.refinements())
-	}
+	assert.Zero(t, neg.beta(), "negative Beta")
+	assert.Zero(t, neg.refinements(), "negative Refinements")
+	assert.Zero(t, neg.patience(), "negative Patience")
 }
 
 func TestConfigErrorsNameTheField(t *testing.T) {
@@ -51,12 +49,8 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 
 func TestParseConfig(t *testing.T) {
 	c, err := ParseConfig(strings.NewReader(`{"lag": 10, "encoder": "linear", "beta": 0.001, "max_epochs": 7}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Lag != 10 || c.Encoder != Linear || c.Beta != 1e-3 || c.MaxEpochs != 7 || c.BatchSize != 512 {
-		t.Errorf("parsed %+v", c)
-	}
+	require.NoError(t, err)
+	assert.True(t, c.Lag == 10 && c.Encoder == Linear && c.Beta == 1e-3 && c.MaxEpochs == 7 && c.BatchSize == 512, "parsed %+v", c)
 	_, err = ParseConfig(strings.NewReader(`{"lag": 10, "learning_rat": 0.1}`))
 	wantErr(t, err, "learning_rat")
 	_, err = ParseConfig(strings.NewReader(`{"lag": 0.5}`))
@@ -67,14 +61,9 @@ func TestParseConfig(t *testing.T) {
 	wantErr(t, err, "trailing")
 
 	b, err := MarshalConfig(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c2, err := ParseConfig(strings.NewReader(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c2.Lag != c.Lag || c2.Encoder != c.Encoder || c2.Beta != c.Beta || c2.MaxEpochs != c.MaxEpochs {
-		t.Errorf("round trip: %+v != %+v", c2, c)
-	}
+	require.NoError(t, err)
+	assert.True(t, c2.Lag == c.Lag && c2.Encoder == c.Encoder && c2.Beta == c.Beta && c2.MaxEpochs == c.MaxEpochs,
+		"round trip: %+v != %+v", c2, c)
 }

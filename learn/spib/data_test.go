@@ -4,6 +4,10 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestNewDataErrors(t *testing.T) {
@@ -43,8 +47,7 @@ func TestNewDataErrors(t *testing.T) {
 	}
 	for i, c := range cases {
 		_, err := NewData(c.trajs, cfg, rng)
-		if err == nil {
-			t.Errorf("case %d: no error, want %q", i, c.parts)
+		if !assert.Error(t, err, "case %d: want %q", i, c.parts) {
 			continue
 		}
 		wantErr(t, err, c.parts...)
@@ -58,21 +61,15 @@ func TestNewDataPairsStandardisationSplit(t *testing.T) {
 	cfg, _ := Config{Lag: lag}.Validate()
 	trajs := toyTrajs(40, 60)
 	d, err := NewData(trajs, cfg, newRand(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.N != 100 || d.D != 2 || !slices.Equal(d.TrajStart, []int{0, 40, 100}) {
-		t.Fatalf("N %d D %d TrajStart %v", d.N, d.D, d.TrajStart)
-	}
+	require.NoError(t, err)
+	require.Equal(t, 100, d.N, "N")
+	require.Equal(t, 2, d.D, "D")
+	require.Equal(t, []int{0, 40, 100}, d.TrajStart, "TrajStart")
 	// Pairs: (40−3) + (60−3) = 94, none across the join, Dst = Src + lag.
-	if len(d.Src) != 94 {
-		t.Fatalf("%d pairs, want 94", len(d.Src))
-	}
+	require.Len(t, d.Src, 94, "pairs")
 	for p := range d.Src {
 		s, e := d.Src[p], d.Dst[p]
-		if e != s+lag || (s < 40) != (e < 40) {
-			t.Errorf("pair %d: %d → %d crosses trajectories or has the wrong lag", p, s, e)
-		}
+		assert.True(t, e == s+lag && (s < 40) == (e < 40), "pair %d: %d → %d crosses trajectories or has the wrong lag", p, s, e)
 	}
 	// Standardised columns: mean 0 and population std 1 over all frames
 	// (exact up to rounding: tolerance 1e-12).
@@ -83,37 +80,26 @@ func TestNewDataPairsStandardisationSplit(t *testing.T) {
 			s += v
 			s2 += v * v
 		}
-		if m := s / float64(d.N); math.Abs(m) > 1e-12 || math.Abs(s2/float64(d.N)-1) > 1e-12 {
-			t.Errorf("column %d: mean %g, variance %g", j, m, s2/float64(d.N))
-		}
+		testutil.InDelta(t, 0, s/float64(d.N), 1e-12, "column %d: mean", j)
+		testutil.InDelta(t, 1, s2/float64(d.N), 1e-12, "column %d: variance", j)
 	}
 	// Stored standardisation reproduces X from the original features.
 	row := make([]float64, 2)
 	d.Std.Apply(row, trajs[1].Features[7])
-	if !slices.Equal(row, d.Frame(47)) {
-		t.Errorf("Std.Apply %v != X row %v", row, d.Frame(47))
-	}
+	assert.Equal(t, d.Frame(47), row, "Std.Apply against X row 47")
 	// Split 0.6/0.2/0.2 of 94: round(56.4) = 56, round(18.8) = 19, 19;
 	// disjoint and covering every pair.
-	if len(d.Train) != 56 || len(d.Test) != 19 || len(d.Val) != 19 {
-		t.Errorf("split %d/%d/%d, want 56/19/19", len(d.Train), len(d.Test), len(d.Val))
-	}
+	assert.Equal(t, [3]int{56, 19, 19}, [3]int{len(d.Train), len(d.Test), len(d.Val)}, "split train/test/val")
 	all := slices.Concat(d.Train, d.Test, d.Val)
 	slices.Sort(all)
 	for i, p := range all {
-		if p != i {
-			t.Fatalf("split does not partition the pairs: sorted[%d] = %d", i, p)
-		}
+		require.Equal(t, i, p, "split does not partition the pairs: sorted[%d]", i)
 	}
 	// Same seed, same split; another seed, another split.
 	d2, _ := NewData(toyTrajs(40, 60), cfg, newRand(2))
 	d3, _ := NewData(toyTrajs(40, 60), cfg, newRand(3))
-	if !slices.Equal(d.Train, d2.Train) {
-		t.Error("same seed gave a different split")
-	}
-	if slices.Equal(d.Train, d3.Train) {
-		t.Error("different seeds gave the same split")
-	}
+	assert.Equal(t, d.Train, d2.Train, "same seed gave a different split")
+	assert.NotEqual(t, d.Train, d3.Train, "different seeds gave the same split")
 }
 
 func TestSetLabelsCompacts(t *testing.T) {
@@ -122,25 +108,22 @@ func TestSetLabelsCompacts(t *testing.T) {
 	tr[0].Labels = []int{5, 9, 5}
 	tr[1].Labels = []int{42, 9, 9}
 	d, err := NewData(tr, cfg, newRand(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.NumStates != 3 || !slices.Equal(d.Labels, []int{0, 1, 0, 2, 1, 1}) {
-		t.Errorf("labels %v (K = %d), want [0 1 0 2 1 1] (K = 3)", d.Labels, d.NumStates)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 3, d.NumStates, "number of states")
+	assert.Equal(t, []int{0, 1, 0, 2, 1, 1}, d.Labels, "labels")
 }
 
 func TestBatches(t *testing.T) {
 	pairs := []int{0, 1, 2, 3, 4, 5, 6}
 	var got [][]int
 	_ = Batches(pairs, 3, nil, nil, func(b []int) error { got = append(got, slices.Clone(b)); return nil })
-	if len(got) != 3 || !slices.Equal(got[2], []int{6}) || !slices.Equal(got[0], []int{0, 1, 2}) {
-		t.Errorf("batches %v", got)
+	if assert.Len(t, got, 3, "batches %v", got) {
+		assert.Equal(t, []int{0, 1, 2}, got[0], "first batch")
+		assert.Equal(t, []int{6}, got[2], "last batch")
 	}
 	wantErr(t, Batches(pairs, 0, nil, nil, func([]int) error { return nil }), "batch size 0")
 	seen := 0
 	_ = Batches(pairs, 2, newRand(1), nil, func(b []int) error { seen += len(b); return nil })
-	if seen != 7 || !slices.Equal(pairs, []int{0, 1, 2, 3, 4, 5, 6}) {
-		t.Errorf("shuffled batches saw %d pairs or modified the input %v", seen, pairs)
-	}
+	assert.Equal(t, 7, seen, "pairs seen by shuffled batches")
+	assert.Equal(t, []int{0, 1, 2, 3, 4, 5, 6}, pairs, "shuffled batches modified the input")
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dspib/dspib/internal/simdata"
 	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/require"
 )
 
 // threeHole returns frames three-hole frames (x, y) at kT, a frame every
@@ -15,9 +16,7 @@ import (
 func threeHole(t testing.TB, kT float64, frames, stride int, seed uint64) [][]float64 {
 	t.Helper()
 	fr, err := simdata.ThreeHoleTrajectory(kT, frames, stride, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return fr
 }
 
@@ -45,9 +44,7 @@ func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)
 func smallThreeHole(t testing.TB, seed uint64, nFrames, k int) []Trajectory {
 	t.Helper()
 	trajs := []Trajectory{{Features: threeHole(t, 1, nFrames, 50, seed), Temp: 1}}
-	if err := KMeansLabels(trajs, k, nil, newRand(seed)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, KMeansLabels(trajs, k, nil, newRand(seed)))
 	return trajs
 }
 

@@ -2,13 +2,14 @@ package spib
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	"github.com/dspib/dspib/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // resumeConfig runs three rounds of three epochs on small data, so that a
@@ -31,21 +32,15 @@ func historyBits(h []EpochStats) []float64 {
 func sameRun(t *testing.T, a, b *Result) {
 	t.Helper()
 	pa, pb := a.Model.Params(), b.Model.Params()
-	if len(pa) != len(pb) {
-		t.Fatalf("%d vs %d parameters", len(pa), len(pb))
-	}
+	require.Len(t, pb, len(pa), "parameters")
 	for i := range pa {
 		sameBits(t, pa[i].Name, pa[i].Data, pb[i].Data)
 	}
 	sameBits(t, "RepInputs", a.Model.RepInputs, b.Model.RepInputs)
 	sameBits(t, "history", historyBits(a.History), historyBits(b.History))
-	if len(a.Rounds) != len(b.Rounds) {
-		t.Fatalf("rounds %+v vs %+v", a.Rounds, b.Rounds)
-	}
+	require.Len(t, b.Rounds, len(a.Rounds), "rounds %+v vs %+v", a.Rounds, b.Rounds)
 	for i := range a.Rounds {
-		if a.Rounds[i] != b.Rounds[i] {
-			t.Fatalf("round %d: %+v vs %+v", i, a.Rounds[i], b.Rounds[i])
-		}
+		require.True(t, a.Rounds[i] == b.Rounds[i], "round %d: %+v vs %+v", i, a.Rounds[i], b.Rounds[i])
 	}
 	sameBits(t, "ZMean", a.ZMean, b.ZMean)
 	sameBits(t, "ZSample", a.ZSample, b.ZSample)
@@ -77,16 +72,11 @@ func TestResumeBitIdentical(t *testing.T) {
 	trajs := smallThreeHole(t, 5, 3000, 6)
 	cfg := resumeConfig
 	ref, err := TrainContext(context.Background(), trajs, cfg, rand.NewPCG(7, 7), RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ref.Rounds) != 3 || len(ref.History) != 9 {
-		t.Fatalf("reference: %d rounds, %d epochs; want 3 rounds of 3 epochs", len(ref.Rounds), len(ref.History))
-	}
+	require.NoError(t, err)
+	require.Len(t, ref.Rounds, 3, "reference: rounds")
+	require.Len(t, ref.History, 9, "reference: epochs (3 rounds of 3)")
 	plain, err := Train(trajs, cfg, rand.New(rand.NewPCG(7, 7)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sameRun(t, ref, plain)
 
 	// resume continues from the checkpoint at path; if freshRNG, with the
@@ -94,25 +84,17 @@ func TestResumeBitIdentical(t *testing.T) {
 	resume := func(path string, freshRNG bool) *Result {
 		src := rand.NewPCG(7, 7)
 		data, err := NewData(trajs, cfg, rand.New(src))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		st, extra, err := LoadTrainState(path, data, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(extra) != 1 || extra[0].Name != "test.note" {
-			t.Fatalf("extra tensors %v, want the caller's test.note", extra)
-		}
+		require.NoError(t, err)
+		require.Len(t, extra, 1, "extra tensors: want the caller's test.note")
+		require.Equal(t, "test.note", extra[0].Name, "extra tensor")
 		if freshRNG {
-			if st.RNG, err = src.MarshalBinary(); err != nil {
-				t.Fatal(err)
-			}
+			st.RNG, err = src.MarshalBinary()
+			require.NoError(t, err)
 		}
 		res, err := TrainDataContext(context.Background(), data, cfg, src, RunOptions{Resume: st})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return res
 	}
 	for _, c := range []struct {
@@ -153,17 +135,12 @@ func TestResumeBitIdentical(t *testing.T) {
 				return st.Save(path, IntsTensor("test.note", []int{1}))
 			}
 			_, err := TrainContext(ctx, trajs, cc, rand.NewPCG(7, 7), RunOptions{Checkpoint: save})
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("want context.Canceled, got %v", err)
-			}
-			if saved != c.wantSaved {
-				t.Fatalf("last checkpoint after epoch %d, want %d", saved, c.wantSaved)
-			}
+			require.ErrorIs(t, err, context.Canceled)
+			require.Equal(t, c.wantSaved, saved, "epoch of the last checkpoint")
 			sameRun(t, ref, resume(path, false))
 			ctl := resume(path, true)
-			if testutil.FirstBitDiff(historyBits(ref.History), historyBits(ctl.History)) < 0 {
-				t.Error("control: resuming without the saved RNG state gave the same history")
-			}
+			assert.GreaterOrEqual(t, testutil.FirstBitDiff(historyBits(ref.History), historyBits(ctl.History)), 0,
+				"control: resuming without the saved RNG state gave the same history")
 		})
 	}
 }
@@ -181,21 +158,16 @@ func TestLoadTrainStateMismatch(t *testing.T) {
 		wantErr(t, st.Save(path, IntsTensor("spib.labels", nil)), "reserved")
 		return st.Save(path)
 	}})
-	if err != nil || saved == nil {
-		t.Fatalf("training: %v (checkpoint written: %v)", err, saved != nil)
-	}
+	require.NoError(t, err, "training")
+	require.NotNil(t, saved, "training wrote no checkpoint")
 	data, err := NewData(trajs, cfg, newRand(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	other := cfg
 	other.Hidden1 = 8
 	_, _, err = LoadTrainState(path, data, other)
 	wantErr(t, err, "another model shape", "enc.0.W")
 	small, err := NewData(smallThreeHole(t, 5, 1000, 4), cfg, newRand(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, _, err = LoadTrainState(path, small, cfg)
 	wantErr(t, err, "spib.labels")
 	_, err = TrainDataContext(context.Background(), data, cfg, nil, RunOptions{})

@@ -11,6 +11,8 @@ import (
 	"github.com/dspib/dspib/internal/simdata"
 	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/potentials"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The three-hole run shared by the tests below: kT = 1, BAOAB (dt = 0.01, γ =
@@ -58,9 +60,7 @@ func threeHoleRun(t *testing.T) *Result {
 		}
 		thRes, thErr = Train(thTrajs, thConfig, rng)
 	})
-	if thErr != nil {
-		t.Fatal(thErr)
-	}
+	require.NoError(t, thErr, "shared three-hole SPIB run")
 	return thRes
 }
 
@@ -103,21 +103,15 @@ func quadGrid(kT, h float64) (pts, w []float64) {
 func TestThreeHoleFindsTheWells(t *testing.T) {
 	res := threeHoleRun(t)
 	m := res.Model
-	if m.K != 3 {
-		t.Fatalf("SPIB ended with %d states, want the 3 wells; rounds %+v", m.K, res.Rounds)
-	}
+	require.Equal(t, 3, m.K, "SPIB states, want the 3 wells; rounds %+v", res.Rounds)
 	// Each well's minimum gets its own state.
 	x := []float64{}
 	for _, p := range thMinima {
 		x = append(x, p[0], p[1])
 	}
 	lab, _, err := m.Predict(x, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if lab[0] == lab[1] || lab[0] == lab[2] || lab[1] == lab[2] {
-		t.Fatalf("minima labelled %v, want three different states", lab)
-	}
+	require.NoError(t, err)
+	require.True(t, lab[0] != lab[1] && lab[0] != lab[2] && lab[1] != lab[2], "minima labelled %v, want three different states", lab)
 	stateOfRegion := lab // region r ↦ SPIB state
 
 	// Quadrature: check the grid against the docs/systems.md fixtures first
@@ -132,18 +126,15 @@ func TestThreeHoleFindsTheWells(t *testing.T) {
 			pLeft += w[i]
 		}
 	}
-	if math.Abs(pUp-0.13580) > 1e-3 || math.Abs(pLeft-0.43180) > 1e-3 {
-		t.Fatalf("quadrature P(up) %.5f, P(left) %.5f; fixtures 0.13580, 0.43180", pUp, pLeft)
-	}
+	require.True(t, testutil.InDelta(t, 0.13580, pUp, 1e-3, "quadrature P(up) against the fixture"))
+	require.True(t, testutil.InDelta(t, 0.43180, pLeft, 1e-3, "quadrature P(left) against the fixture"))
 	pRegion := []float64{0.43180, 1 - 0.43180 - 0.13580, 0.13580}
 
 	// Boltzmann probability of each SPIB state: push the grid through the
 	// model. Bands: |y − 0.9| < 0.3 (upper/lower barrier) and |x| < 0.3
 	// below it (left/right barrier) are where a dividing surface may sit.
 	glab, _, err := m.Predict(pts, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pState := make([]float64, 3)
 	var band, outsideWrong float64
 	for i, l := range glab {
@@ -160,14 +151,10 @@ func TestThreeHoleFindsTheWells(t *testing.T) {
 	// the channels to the deep wells and which SPIB may give to them: allow
 	// 2 % of the Boltzmann mass (seen: 1.0 %). Then
 	// |P_state − P_well| ≤ band + 2 %.
-	if outsideWrong > 0.02 {
-		t.Errorf("SPIB disagrees with the geometric wells on %.4f of the Boltzmann mass outside the barrier bands", outsideWrong)
-	}
+	assert.LessOrEqual(t, outsideWrong, 0.02, "Boltzmann mass outside the barrier bands on which SPIB disagrees with the geometric wells")
 	for r := range 3 {
-		if d := math.Abs(pState[stateOfRegion[r]] - pRegion[r]); d > band+0.02 {
-			t.Errorf("well %d: Boltzmann probability of its SPIB state %.4f, quadrature of the well %.4f: |Δ| %.4f > band mass %.4f + 0.02",
-				r, pState[stateOfRegion[r]], pRegion[r], d, band)
-		}
+		testutil.InDelta(t, pRegion[r], pState[stateOfRegion[r]], band+0.02,
+			"well %d: Boltzmann probability of its SPIB state against the quadrature of the well (band mass %.4f + 0.02)", r, band)
 	}
 	// The MD populations of the SPIB states estimate the same Boltzmann
 	// probabilities: tolerance 4 standard errors from 20 blocks of 500
@@ -180,12 +167,8 @@ func TestThreeHoleFindsTheWells(t *testing.T) {
 			}
 		}
 		mean, se := testutil.BlockMean(ind, 20)
-		if math.Abs(mean-res.Populations[k]) > 1e-12 {
-			t.Errorf("state %d: Populations %v != fraction of labels %v", k, res.Populations[k], mean)
-		}
-		if d := math.Abs(mean - pState[k]); d > 4*se {
-			t.Errorf("state %d: MD population %.4f vs Boltzmann %.4f: |Δ| %.4f > 4·SE = %.4f", k, mean, pState[k], d, 4*se)
-		}
+		testutil.InDelta(t, mean, res.Populations[k], 1e-12, "state %d: Populations against the fraction of labels", k)
+		testutil.InDelta(t, pState[k], mean, 4*se, "state %d: MD population against Boltzmann (4·SE)", k)
 		t.Logf("state %d: MD %.4f ± %.4f, Boltzmann %.4f (well quadrature %.4f)", k, mean, se, pState[k], pRegion[slicesIndex(stateOfRegion, k)])
 	}
 	t.Logf("barrier band mass %.4f, rounds %+v", band, res.Rounds)
@@ -205,10 +188,8 @@ func TestThreeHoleTraining(t *testing.T) {
 	cfg, _ := thConfig.Validate()
 	// The loss decreases within the first round (same labels throughout).
 	first, last := res.History[0], res.History[res.Rounds[0].Epochs-1]
-	if !(last.TrainLoss < first.TrainLoss) || !(last.TestLoss < first.TestLoss) {
-		t.Errorf("round 0: train loss %.4f → %.4f, test %.4f → %.4f: not decreasing",
-			first.TrainLoss, last.TrainLoss, first.TestLoss, last.TestLoss)
-	}
+	assert.Less(t, last.TrainLoss, first.TrainLoss, "round 0: train loss not decreasing")
+	assert.Less(t, last.TestLoss, first.TestLoss, "round 0: test loss not decreasing")
 	// The model predicts the future state better than the populations do:
 	// test CE < entropy of the final populations. The margin (≈ 0.5 nats)
 	// is ≫ the standard error of a mean over 4000 test pairs (< 0.02).
@@ -218,41 +199,28 @@ func TestThreeHoleTraining(t *testing.T) {
 			h -= p * math.Log(p)
 		}
 	}
-	if res.TestCE > h-0.2 {
-		t.Errorf("final test CE %.4f, entropy of populations %.4f: the latent space does not predict the future state", res.TestCE, h)
-	}
+	assert.LessOrEqual(t, res.TestCE, h-0.2, "final test CE against the entropy of populations %.4f − 0.2: the latent space does not predict the future state", h)
 	// No empty state survives: every round trains exactly the states kept
 	// by the previous one, and the final model has no empty state.
 	for i := 1; i < len(res.Rounds); i++ {
-		if res.Rounds[i].States != res.Rounds[i-1].Kept {
-			t.Errorf("round %d trains %d states, round %d kept %d", i, res.Rounds[i].States, i-1, res.Rounds[i-1].Kept)
-		}
+		assert.Equal(t, res.Rounds[i-1].Kept, res.Rounds[i].States, "round %d trains the states round %d kept", i, i-1)
 	}
 	for k, p := range res.Populations {
-		if p == 0 {
-			t.Errorf("final state %d is empty", k)
-		}
+		assert.NotZero(t, p, "final state %d is empty", k)
 	}
-	if len(res.Rounds) != cfg.Refinements+1 {
-		t.Errorf("%d rounds, want %d", len(res.Rounds), cfg.Refinements+1)
-	}
+	assert.Len(t, res.Rounds, cfg.Refinements+1, "rounds")
 	// A fresh Adam every round: its step count restarts at one epoch's
 	// batches and grows within the round.
 	perEpoch := (len(res.Data.Train) + cfg.BatchSize - 1) / cfg.BatchSize
 	for _, st := range res.History {
-		if st.OptimizerSteps != st.Epoch*perEpoch {
-			t.Errorf("round %d epoch %d: %d Adam steps, want %d", st.Round, st.Epoch, st.OptimizerSteps, st.Epoch*perEpoch)
-		}
+		assert.Equal(t, st.Epoch*perEpoch, st.OptimizerSteps, "round %d epoch %d: Adam steps", st.Round, st.Epoch)
 	}
 	// The final labels are adopted into the data (for phase 2).
-	if res.Data.NumStates != res.Model.K || !slices.Equal(res.Data.Labels, res.Labels) {
-		t.Errorf("Data has %d states and other labels than the result (%d states)", res.Data.NumStates, res.Model.K)
-	}
+	assert.Equal(t, res.Model.K, res.Data.NumStates, "Data's states against the result's")
+	assert.True(t, slices.Equal(res.Data.Labels, res.Labels), "Data has other labels than the result")
 	// The validation loss is close to the test loss: same distribution,
 	// ~4000 pairs each (difference ≪ 0.1 nats).
-	if math.Abs(res.ValCE-res.TestCE) > 0.1 {
-		t.Errorf("validation CE %.4f vs test CE %.4f", res.ValCE, res.TestCE)
-	}
+	testutil.InDelta(t, res.TestCE, res.ValCE, 0.1, "validation CE against test CE")
 	// Results are consistent: probabilities sum to 1 and their argmax is
 	// the label; the sample is z_mean plus noise of the model's variance.
 	K := res.Model.K
@@ -262,9 +230,8 @@ func TestThreeHoleTraining(t *testing.T) {
 		for _, v := range p {
 			s += v
 		}
-		if math.Abs(s-1) > 1e-12 || argmax(p) != res.Labels[f] {
-			t.Fatalf("frame %d: probabilities %v (sum %v), label %d", f, p, s, res.Labels[f])
-		}
+		require.True(t, testutil.InDelta(t, 1, s, 1e-12, "frame %d: sum of probabilities %v", f, p))
+		require.Equal(t, res.Labels[f], argmax(p), "frame %d: argmax of probabilities %v against the label", f, p)
 	}
 }
 
@@ -278,12 +245,9 @@ func TestThreeHoleLongLagMerges(t *testing.T) {
 	cfg := thConfig
 	cfg.Lag = 4
 	long, err := Train(trajs, cfg, newRand(12))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	x := []float64{thMinima[0][0], thMinima[0][1], thMinima[1][0], thMinima[1][1], thMinima[2][0], thMinima[2][1]}
 	lab, _, _ := long.Model.Predict(x, 1)
-	if long.Model.K != 2 || lab[0] == lab[1] {
-		t.Errorf("lag 2 τ: %d states, minima labelled %v; want 2 states with the deep wells apart", long.Model.K, lab)
-	}
+	assert.Equal(t, 2, long.Model.K, "lag 2 τ: states")
+	assert.NotEqual(t, lab[0], lab[1], "lag 2 τ: minima labelled %v; want the deep wells apart", lab)
 }

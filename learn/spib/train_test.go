@@ -10,7 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/learn/ad"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestSameSeedSameModel trains twice with one seed, once serially
@@ -23,76 +26,49 @@ func TestSameSeedSameModel(t *testing.T) {
 		cfg := smallConfig
 		cfg.Workers = workers
 		res, err := Train(smallThreeHole(t, 5, 3000, 6), cfg, newRand(seed))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return res
 	}
 	a, b, c := run(1, 1, 1), run(2, 2, 1), run(2, 2, 2)
 	pa, pb := a.Model.Params(), b.Model.Params()
-	if len(pa) != len(pb) {
-		t.Fatalf("%d vs %d parameters", len(pa), len(pb))
-	}
+	require.Len(t, pb, len(pa), "parameters")
 	for i := range pa {
-		if pa[i].Name != pb[i].Name || !slices.Equal(pa[i].Data, pb[i].Data) {
-			t.Errorf("parameter %s differs between GOMAXPROCS 1 and 2", pa[i].Name)
-		}
+		assert.True(t, pa[i].Name == pb[i].Name && slices.Equal(pa[i].Data, pb[i].Data), "parameter %s differs between GOMAXPROCS 1 and 2", pa[i].Name)
 	}
-	if !slices.Equal(a.ZMean, b.ZMean) || !slices.Equal(a.ZSample, b.ZSample) || !slices.Equal(a.Labels, b.Labels) {
-		t.Error("latents or labels differ between GOMAXPROCS 1 and 2")
-	}
+	assert.True(t, slices.Equal(a.ZMean, b.ZMean) && slices.Equal(a.ZSample, b.ZSample) && slices.Equal(a.Labels, b.Labels),
+		"latents or labels differ between GOMAXPROCS 1 and 2")
 	for i := range a.History {
-		if a.History[i].TrainLoss != b.History[i].TrainLoss || a.History[i].TestLoss != b.History[i].TestLoss {
-			t.Errorf("epoch %d: losses differ", i)
-		}
+		assert.True(t, a.History[i].TrainLoss == b.History[i].TrainLoss && a.History[i].TestLoss == b.History[i].TestLoss, "epoch %d: losses differ", i)
 	}
-	if slices.Equal(a.ZMean, c.ZMean) {
-		t.Error("another seed gave the same latents")
-	}
+	assert.False(t, slices.Equal(a.ZMean, c.ZMean), "another seed gave the same latents")
 }
 
 func TestSaveLoadEncodesIdentically(t *testing.T) {
 	for _, cfg := range []Config{smallConfig, {Lag: 2, MaxEpochs: 3, Refinements: -1, BatchSize: 64, LearningRate: 5e-3, Encoder: Linear, LogVar: PerSampleLogVar}} {
 		trajs := smallThreeHole(t, 3, 2000, 4)
 		res, err := Train(trajs, cfg, newRand(4))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		path := filepath.Join(t.TempDir(), "spib.ckpt")
-		if err := res.Model.Save(path); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, res.Model.Save(path))
 		m2, err := Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var x []float64
 		for _, f := range trajs[0].Features {
 			x = append(x, f...)
 		}
 		z1, lv1, _ := res.Model.Encode(x, 1)
 		z2, lv2, err := m2.Encode(x, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(z1, z2) || !slices.Equal(lv1, lv2) {
-			t.Errorf("%s/%s: save → load → encode is not bit-identical", cfg.Encoder, cfg.LogVar)
-		}
+		require.NoError(t, err)
+		assert.True(t, slices.Equal(z1, z2) && slices.Equal(lv1, lv2), "%s/%s: save → load → encode is not bit-identical", cfg.Encoder, cfg.LogVar)
 		// Encode of the original frames reproduces the training result.
-		if !slices.Equal(z1, res.ZMean) {
-			t.Errorf("%s: Encode(original frames) != Result.ZMean", cfg.Encoder)
-		}
+		assert.True(t, slices.Equal(z1, res.ZMean), "%s: Encode(original frames) != Result.ZMean", cfg.Encoder)
 		l1, p1, _ := res.Model.Predict(x, 1)
 		l2, p2, _ := m2.Predict(x, 1)
-		if !slices.Equal(l1, l2) || !slices.Equal(p1, p2) || !slices.Equal(m2.RepInputs, res.Model.RepInputs) {
-			t.Errorf("%s: loaded model predicts differently", cfg.Encoder)
-		}
+		assert.True(t, slices.Equal(l1, l2) && slices.Equal(p1, p2) && slices.Equal(m2.RepInputs, res.Model.RepInputs), "%s: loaded model predicts differently", cfg.Encoder)
 		if cfg.LogVar == PerSampleLogVar {
 			// The head is −10·sigmoid(·) ∈ (−10, 0).
 			for i, v := range lv1 {
-				if !(v > -10 && v < 0) {
-					t.Fatalf("per-sample logvar[%d] = %v outside (−10, 0)", i, v)
-				}
+				require.True(t, v > -10 && v < 0, "per-sample logvar[%d] = %v outside (−10, 0)", i, v)
 			}
 		}
 	}
@@ -104,17 +80,13 @@ func TestSaveLoadEncodesIdentically(t *testing.T) {
 
 func TestLoadRejectsBadSidecar(t *testing.T) {
 	res, err := Train(smallThreeHole(t, 3, 1000, 3), Config{Lag: 2, MaxEpochs: 1, Refinements: -1}, newRand(1))
-	if err != nil && !errors.Is(err, ErrTooFewStates) {
-		t.Fatal(err)
+	if !errors.Is(err, ErrTooFewStates) {
+		require.NoError(t, err)
 	}
 	path := filepath.Join(t.TempDir(), "m")
-	if err := res.Model.Save(path); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, res.Model.Save(path))
 	b, _ := readFile(path + ".json")
-	if err := writeFile(path+".json", bytes.Replace(b, []byte(`"states"`), []byte(`"colour": 1, "states"`), 1)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, writeFile(path+".json", bytes.Replace(b, []byte(`"states"`), []byte(`"colour": 1, "states"`), 1)))
 	_, err = Load(path)
 	wantErr(t, err, "colour")
 }
@@ -129,13 +101,9 @@ func TestLinearWeightsOriginalUnits(t *testing.T) {
 		trajs[0].Features[i][1] += 3
 	}
 	res, err := Train(trajs, Config{Lag: 2, MaxEpochs: 3, Refinements: -1, BatchSize: 64, LearningRate: 5e-3, Encoder: Linear}, newRand(2))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	W, b, err := res.Model.LinearWeights()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	d, D := 2, 2
 	for f, row := range trajs[0].Features {
 		for k := range d {
@@ -144,9 +112,7 @@ func TestLinearWeightsOriginalUnits(t *testing.T) {
 				z += W[k*D+j] * row[j]
 			}
 			want := res.ZMean[f*d+k]
-			if math.Abs(z-want) > 1e-12*(1+math.Abs(want)) {
-				t.Fatalf("frame %d z%d: W x + b = %v, z_mean = %v", f, k, z, want)
-			}
+			require.True(t, testutil.InDelta(t, want, z, 1e-12*(1+math.Abs(want)), "frame %d z%d: W x + b against z_mean", f, k))
 		}
 	}
 	// Representatives come back in original units: one of the frames.
@@ -159,9 +125,7 @@ func TestLinearWeightsOriginalUnits(t *testing.T) {
 				break
 			}
 		}
-		if !found {
-			t.Errorf("representative %d %v is not an input frame", k, rep[2*k:2*k+2])
-		}
+		assert.True(t, found, "representative %d %v is not an input frame", k, rep[2*k:2*k+2])
 	}
 	cfgNL, _ := Config{}.Validate()
 	_, _, err = NewModel(cfgNL, 2, 3, res.Model.Std, newRand(1)).LinearWeights()
@@ -175,18 +139,14 @@ func TestLossMatchesDirect(t *testing.T) {
 	for _, lvKind := range []LogVarKind{SharedLogVar, PerSampleLogVar} {
 		cfg, _ := Config{Lag: 2, Beta: 0.3, LogVar: lvKind}.Validate()
 		data, err := NewData(smallThreeHole(t, 9, 500, 4), cfg, newRand(1))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		data.Weights = make([]float64, data.N)
 		rng := newRand(3)
 		for i := range data.Weights {
 			data.Weights[i] = 0.5 + rng.Float64()
 		}
 		m := NewModel(cfg, data.D, data.NumStates, data.Std, rng)
-		if err := m.SetRepresentatives(initialRepresentatives(data, rng)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, m.SetRepresentatives(initialRepresentatives(data, rng)))
 		m.theta.Data[1] = 0.7 // non-uniform prior weights
 		var b Batch
 		idx := data.Train[:37]
@@ -241,9 +201,7 @@ func TestLossMatchesDirect(t *testing.T) {
 			name      string
 			got, want float64
 		}{{"CE", ce.Scalar(), wantCE}, {"KL", kl.Scalar(), wantKL}, {"loss", loss.Scalar(), wantCE + 0.3*wantKL}} {
-			if math.Abs(c.got-c.want) > 1e-10*(1+math.Abs(c.want)) {
-				t.Errorf("%s: %s tape %v, direct %v", lvKind, c.name, c.got, c.want)
-			}
+			testutil.InDelta(t, c.want, c.got, 1e-10*(1+math.Abs(c.want)), "%s: %s, tape against direct", lvKind, c.name)
 		}
 	}
 }
@@ -293,12 +251,10 @@ func TestTooFewStates(t *testing.T) {
 		}
 	}
 	res, err := Train(trajs, Config{Lag: 2, MaxEpochs: 3, LearningRate: 1e-2}, rng)
-	if !errors.Is(err, ErrTooFewStates) {
-		t.Fatalf("err = %v, want ErrTooFewStates", err)
-	}
-	if res == nil || res.Model == nil || !strings.Contains(res.Stopped, "1 populated state") {
-		t.Fatalf("result %+v", res)
-	}
+	require.ErrorIs(t, err, ErrTooFewStates)
+	require.NotNil(t, res, "result")
+	require.NotNil(t, res.Model, "result %+v: model", res)
+	require.Contains(t, res.Stopped, "1 populated state", "result %+v: reason stopped", res)
 }
 
 func TestProgressAndCallback(t *testing.T) {
@@ -309,17 +265,14 @@ func TestProgressAndCallback(t *testing.T) {
 	cfg.ProgressEvery = 1 << 62 // only the forced end-of-round lines
 	cfg.OnEpoch = func(EpochStats) { calls++ }
 	res, err := Train(smallThreeHole(t, 5, 1500, 4), cfg, newRand(1))
-	if err != nil && !errors.Is(err, ErrTooFewStates) {
-		t.Fatal(err)
+	if !errors.Is(err, ErrTooFewStates) {
+		require.NoError(t, err)
 	}
-	if calls != len(res.History) {
-		t.Errorf("OnEpoch called %d times for %d epochs", calls, len(res.History))
-	}
+	assert.Equal(t, len(res.History), calls, "OnEpoch calls against epochs")
 	// Rate limit: the first epoch and every round end, nothing else.
 	lines := strings.Count(buf.String(), "\n")
-	if lines != 1+len(res.Rounds) || !strings.Contains(buf.String(), "states") {
-		t.Errorf("%d progress lines for %d rounds:\n%s", lines, len(res.Rounds), buf.String())
-	}
+	assert.Equal(t, 1+len(res.Rounds), lines, "progress lines for %d rounds:\n%s", len(res.Rounds), buf.String())
+	assert.Contains(t, buf.String(), "states", "progress lines")
 }
 
 // TestUniformWeightsChangeNothing: weights enter as weighted means
@@ -330,22 +283,16 @@ func TestUniformWeightsChangeNothing(t *testing.T) {
 	cfg := Config{Lag: 2, MaxEpochs: 3, Refinements: -1, BatchSize: 64, LearningRate: 5e-3}
 	plain := smallThreeHole(t, 4, 1500, 3)
 	res0, err := Train(plain, cfg, newRand(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	wtd := smallThreeHole(t, 4, 1500, 3)
 	wtd[0].Weights = make([]float64, len(wtd[0].Features))
 	for i := range wtd[0].Weights {
 		wtd[0].Weights[i] = 2
 	}
 	res2, err := Train(wtd, cfg, newRand(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i := range res0.ZMean {
-		if math.Abs(res0.ZMean[i]-res2.ZMean[i]) > 1e-9 {
-			t.Fatalf("z_mean[%d]: %v unweighted, %v with weights 2", i, res0.ZMean[i], res2.ZMean[i])
-		}
+		require.True(t, testutil.InDelta(t, res0.ZMean[i], res2.ZMean[i], 1e-9, "z_mean[%d]: with weights 2 against unweighted", i))
 	}
 	for i := range wtd[0].Weights {
 		if i%2 == 0 {
@@ -353,12 +300,8 @@ func TestUniformWeightsChangeNothing(t *testing.T) {
 		}
 	}
 	resH, err := Train(wtd, cfg, newRand(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if slices.Equal(resH.ZMean, res0.ZMean) {
-		t.Error("zero weights on half the frames changed nothing")
-	}
+	require.NoError(t, err)
+	assert.False(t, slices.Equal(resH.ZMean, res0.ZMean), "zero weights on half the frames changed nothing")
 	// Populations are weighted: only odd frames count.
 	cnt := make([]float64, resH.Model.K)
 	for f, l := range resH.Labels {
@@ -367,9 +310,7 @@ func TestUniformWeightsChangeNothing(t *testing.T) {
 		}
 	}
 	for k := range cnt {
-		if want := cnt[k] / float64(len(resH.Labels)/2); math.Abs(resH.Populations[k]-want) > 1e-12 {
-			t.Errorf("weighted population %d: %v, want %v", k, resH.Populations[k], want)
-		}
+		testutil.InDelta(t, cnt[k]/float64(len(resH.Labels)/2), resH.Populations[k], 1e-12, "weighted population %d", k)
 	}
 }
 
@@ -380,17 +321,14 @@ func TestLRDecayRestartsEachRound(t *testing.T) {
 	cfg := smallConfig
 	cfg.LRDecay = 0.9
 	res, err := Train(smallThreeHole(t, 5, 3000, 6), cfg, newRand(1))
-	if err != nil && !errors.Is(err, ErrTooFewStates) {
-		t.Fatal(err)
+	if !errors.Is(err, ErrTooFewStates) {
+		require.NoError(t, err)
 	}
 	for _, st := range res.History {
-		if want := cfg.LearningRate * math.Pow(0.9, float64(st.Epoch-1)); math.Abs(st.LR-want) > 1e-14*want {
-			t.Errorf("round %d epoch %d: lr %v, want %v", st.Round, st.Epoch, st.LR, want)
-		}
+		want := cfg.LearningRate * math.Pow(0.9, float64(st.Epoch-1))
+		testutil.InDelta(t, want, st.LR, 1e-14*want, "round %d epoch %d: lr", st.Round, st.Epoch)
 	}
-	if len(res.Rounds) < 2 {
-		t.Errorf("only %d round(s): the restart was not exercised", len(res.Rounds))
-	}
+	assert.GreaterOrEqual(t, len(res.Rounds), 2, "rounds: the restart was not exercised")
 	_, _, err = res.Model.Encode([]float64{1, 2, 3}, 1)
 	wantErr(t, err, "3 values", "D = 2")
 	_, _, err = res.Model.Predict([]float64{1}, 1)
@@ -399,25 +337,17 @@ func TestLRDecayRestartsEachRound(t *testing.T) {
 
 func TestCloneAndEncodeData(t *testing.T) {
 	res, err := Train(smallThreeHole(t, 5, 3000, 6), smallConfig, newRand(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c := res.Model.Clone()
 	z, lv, lab, err := c.EncodeData(res.Data, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(z, res.ZMean) || !slices.Equal(lab, res.Labels) || len(lv) != len(z) {
-		t.Error("clone's EncodeData differs from the result")
-	}
+	require.NoError(t, err)
+	assert.True(t, slices.Equal(z, res.ZMean) && slices.Equal(lab, res.Labels) && len(lv) == len(z), "clone's EncodeData differs from the result")
 	// The clone is deep: changing it leaves the original alone.
 	for _, p := range c.Params() {
 		p.Data[0] += 1
 	}
 	z0, _, _, _ := res.Model.EncodeData(res.Data, 1)
-	if !slices.Equal(z0, res.ZMean) {
-		t.Error("modifying the clone changed the original")
-	}
+	assert.True(t, slices.Equal(z0, res.ZMean), "modifying the clone changed the original")
 }
 
 func TestConvergenceRule(t *testing.T) {
@@ -426,27 +356,21 @@ func TestConvergenceRule(t *testing.T) {
 	losses := []float64{1, 0.5, 0.50005, 0.5000, 0.505, 0.50505, 0.505, 0.50505}
 	want := []bool{false, false, false, false, false, false, false, true}
 	for i, l := range losses {
-		if got := c.Update(l); got != want[i] {
-			t.Errorf("epoch %d (loss %v): converged %v, want %v", i, l, got, want[i])
-		}
+		assert.Equal(t, want[i], c.Update(l), "epoch %d (loss %v): converged", i, l)
 	}
 	c.Reset()
-	if c.Update(0.50505) {
-		t.Error("converged right after Reset")
-	}
+	assert.False(t, c.Update(0.50505), "converged right after Reset")
 	// In training: Tolerance 1 (a change is "unchanged" unless the loss
 	// doubles) with Patience 0 (negative in Config) ends every round after
 	// 2 epochs.
 	cfg := smallConfig
 	cfg.Tolerance, cfg.Patience, cfg.MaxEpochs = 1, -1, 50
 	res, err := Train(smallThreeHole(t, 5, 3000, 6), cfg, newRand(1))
-	if err != nil && !errors.Is(err, ErrTooFewStates) {
-		t.Fatal(err)
+	if !errors.Is(err, ErrTooFewStates) {
+		require.NoError(t, err)
 	}
 	t.Logf("rounds %+v", res.Rounds)
 	for i, r := range res.Rounds {
-		if !r.Converged || r.Epochs != 2 {
-			t.Errorf("round %d: %+v, want converged after 2 epochs", i, r)
-		}
+		assert.True(t, r.Converged && r.Epochs == 2, "round %d: %+v, want converged after 2 epochs", i, r)
 	}
 }

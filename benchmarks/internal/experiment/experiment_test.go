@@ -3,8 +3,10 @@ package experiment
 import (
 	"io"
 	"math"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestThin(t *testing.T) {
@@ -16,21 +18,15 @@ func TestThin(t *testing.T) {
 	// rows 0, 2 (10/4 = 2.5 → 2), 5, 7
 	want := []float64{0, 1, 4, 5, 10, 11, 14, 15}
 	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("thin = %v, want %v", got, want)
-		}
+		require.True(t, got[i] == want[i], "thin = %v, want %v", got, want)
 	}
-	if len(thin(x, 2, 50)) != 20 {
-		t.Errorf("thin with n > rows must keep every row")
-	}
+	assert.Len(t, thin(x, 2, 50), 20, "thin with n > rows must keep every row")
 }
 
 func TestSizesValidate(t *testing.T) {
 	ok := Sizes{TrainFrames: 10, RefFrames: 10, EvalN: 5, KMeansK: 2, Lag: 1, SPIBMaxEpochs: 1,
 		Phase2Epochs: 1, Exponent: 1, KDEBandwidth: 0.1, KLBins: 10, SurfaceBins: 10}
-	if err := ok.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ok.Validate())
 	for field, mut := range map[string]func(s *Sizes){
 		"TrainFrames":  func(s *Sizes) { s.TrainFrames = 0 },
 		"Lag":          func(s *Sizes) { s.Lag = 10 },
@@ -41,9 +37,7 @@ func TestSizesValidate(t *testing.T) {
 		s := ok
 		mut(&s)
 		err := s.Validate()
-		if err == nil || !strings.Contains(err.Error(), field) {
-			t.Errorf("%s: error %v does not name the field", field, err)
-		}
+		assert.ErrorContains(t, err, field, "%s: error does not name the field", field)
 	}
 }
 
@@ -52,14 +46,13 @@ func TestSizesValidate(t *testing.T) {
 func TestParseFlagsExplicitZeroA(t *testing.T) {
 	spec := &Spec{System: &System{Name: "test"}, DefaultOut: "out", Presets: map[string]Sizes{"default": {}}}
 	_, err := ParseFlags(spec, []string{"-a", "0"}, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "omit -a") {
-		t.Errorf("-a 0: err %v, want a refusal", err)
-	}
+	assert.ErrorContains(t, err, "omit -a", "-a 0: want a refusal")
 	o, err := ParseFlags(spec, nil, io.Discard)
-	if err != nil || o.Exponent != 0 {
-		t.Errorf("no -a: %+v, %v", o, err)
+	if assert.NoError(t, err, "no -a") {
+		assert.Zero(t, o.Exponent, "no -a: exponent")
 	}
-	if o, err := ParseFlags(spec, []string{"-a", "0.5"}, io.Discard); err != nil || o.Exponent != 0.5 {
-		t.Errorf("-a 0.5: %+v, %v", o, err)
+	o, err = ParseFlags(spec, []string{"-a", "0.5"}, io.Discard)
+	if assert.NoError(t, err, "-a 0.5") {
+		assert.Equal(t, 0.5, o.Exponent, "-a 0.5: exponent")
 	}
 }

@@ -1,6 +1,11 @@
 package experiment
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
 
 // TestStandardPresets: every preset is valid and named by its key, the
 // system's frame counts land in their fields, a Phase2Epochs override
@@ -13,32 +18,20 @@ func TestStandardPresets(t *testing.T) {
 	sys.Quick.Phase2Epochs = 12
 	p := StandardPresets(sys)
 	order := []string{"tiny", "quick", "default", "paper"}
-	if len(p) != len(order) {
-		t.Fatalf("%d presets, want %d", len(p), len(order))
-	}
+	require.Len(t, p, len(order), "presets")
 	for i, name := range order {
 		s, ok := p[name]
-		if !ok {
-			t.Fatalf("no preset %q", name)
-		}
-		if err := s.Validate(); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
+		require.True(t, ok, "no preset %q", name)
+		assert.NoError(t, s.Validate(), name)
 		k := i + 1
-		if s.Preset != name || s.TrainFrames != 1000*k || s.RefFrames != 2000*k || s.BurnIn != k || s.EvalN != 100*k {
-			t.Errorf("%s: %+v does not carry its name and system sizes", name, s)
-		}
+		assert.True(t, s.Preset == name && s.TrainFrames == 1000*k && s.RefFrames == 2000*k && s.BurnIn == k && s.EvalN == 100*k,
+			"%s: %+v does not carry its name and system sizes", name, s)
 		if i > 0 {
 			prev := p[order[i-1]]
-			if s.SPIBMaxEpochs < prev.SPIBMaxEpochs || s.KMeansK < prev.KMeansK {
-				t.Errorf("%s has a smaller budget than %s", name, order[i-1])
-			}
+			assert.True(t, s.SPIBMaxEpochs >= prev.SPIBMaxEpochs && s.KMeansK >= prev.KMeansK, "%s has a smaller budget than %s", name, order[i-1])
 		}
 	}
-	if got := p["quick"].Phase2Epochs; got != 12 {
-		t.Errorf("quick Phase2Epochs = %d, want the override 12", got)
-	}
-	if d := StandardPresets(PresetSystemSizes{Quick: n(2)})["quick"].Phase2Epochs; d == 12 || d < 1 {
-		t.Errorf("quick Phase2Epochs without override = %d, want the standard budget", d)
-	}
+	assert.Equal(t, 12, p["quick"].Phase2Epochs, "quick Phase2Epochs, want the override")
+	d := StandardPresets(PresetSystemSizes{Quick: n(2)})["quick"].Phase2Epochs
+	assert.True(t, d != 12 && d >= 1, "quick Phase2Epochs without override = %d, want the standard budget", d)
 }
