@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 
 	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/analysis/plots"
@@ -172,16 +171,6 @@ type Result struct {
 	Config Config
 }
 
-// TempTag names kT in file names: "kT" and three decimals (0.6 → kT0.600),
-// or every digit when three would round it.
-func TempTag(kT float64) string {
-	short := strconv.FormatFloat(kT, 'f', 3, 64)
-	if v, err := strconv.ParseFloat(short, 64); err == nil && v == kT {
-		return "kT" + short
-	}
-	return "kT" + strconv.FormatFloat(kT, 'f', -1, 64)
-}
-
 // Run encodes the references, adds the nearest-temperature baseline of each
 // encoder and compares every method at every evaluated temperature.
 func Run(c *Comparison) (*Result, error) {
@@ -252,7 +241,7 @@ func Run(c *Comparison) (*Result, error) {
 				return nil, err
 			}
 			res.Ref[ek][t] = z
-			if err := save("md_"+ek+"_"+TempTag(t)+".npy", z); err != nil {
+			if err := save("md_"+ek+"_"+traj.TempTag(t)+".npy", z); err != nil {
 				return nil, err
 			}
 			nt := e.Nearest(t)
@@ -265,7 +254,7 @@ func Run(c *Comparison) (*Result, error) {
 				if res.Exact[ek][t], err = c.Exact(enc, t); err != nil {
 					return nil, err
 				}
-				res.Info[fmt.Sprintf("exact_dropped_weight_%s_%s", ek, TempTag(t))] = res.Exact[ek][t].Dropped
+				res.Info[fmt.Sprintf("exact_dropped_weight_%s_%s", ek, traj.TempTag(t))] = res.Exact[ek][t].Dropped
 			}
 		}
 		sets := map[float64][]float64{}
@@ -294,7 +283,7 @@ func Run(c *Comparison) (*Result, error) {
 				}
 				gen, genW = w.Z, w.W
 				if c.LatentsDir != "" {
-					if err := traj.WriteNPY(filepath.Join(c.LatentsDir, m.Key+"_"+TempTag(t)+"_weights.npy"), len(genW), 1, genW); err != nil {
+					if err := traj.WriteNPY(filepath.Join(c.LatentsDir, m.Key+"_"+traj.TempTag(t)+"_weights.npy"), len(genW), 1, genW); err != nil {
 						return nil, err
 					}
 				}
@@ -305,7 +294,7 @@ func Run(c *Comparison) (*Result, error) {
 				}
 			}
 			res.Gen[m.Key][t] = gen
-			if err := save(m.Key+"_"+TempTag(t)+".npy", gen); err != nil {
+			if err := save(m.Key+"_"+traj.TempTag(t)+".npy", gen); err != nil {
 				return nil, err
 			}
 			met, pr, pg, err := Compare(gen, genW, res.Ref[m.EncKey][t], res.Exact[m.EncKey][t], m.Enc, cfg)
@@ -360,7 +349,7 @@ func reweighted(c *Comparison, e *Design, ek string, enc learn.Encoder, indep ma
 	}
 	info["mbar_newton_steps_"+ek] = float64(mb.Iterations)
 	for k, t := range e.Train {
-		info[fmt.Sprintf("mbar_f_%s_%s", ek, TempTag(t))] = mb.F[k]
+		info[fmt.Sprintf("mbar_f_%s_%s", ek, traj.TempTag(t))] = mb.F[k]
 	}
 	near, all := map[float64]*Weighted{}, map[float64]*Weighted{}
 	for _, t := range e.Eval {

@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"fmt"
+	"github.com/dspib/dspib/md/traj"
 	"math"
 	"path/filepath"
 	"slices"
@@ -165,7 +166,7 @@ func WriteFigures(dir string, r *Result) ([]string, error) {
 				held = " (held out)"
 			}
 			title := fmt.Sprintf("%s: state populations at kT %g%s, %s encoder", e.Name, t, held, ek)
-			if err := plots.Bars(add(fmt.Sprintf("%s_populations_%s_%s.png", e.Name, ek, TempTag(t))), title, labels, groups); err != nil {
+			if err := plots.Bars(add(fmt.Sprintf("%s_populations_%s_%s.png", e.Name, ek, traj.TempTag(t))), title, labels, groups); err != nil {
 				return nil, err
 			}
 		}

@@ -76,7 +76,7 @@ const (
 )
 
 // ValidationFile is the name of the validation features at kT in a model folder.
-func ValidationFile(kT float64) string { return validationStem + "_" + runstore.TempTag(kT) + ".npy" }
+func ValidationFile(kT float64) string { return validationStem + "_" + traj.TempTag(kT) + ".npy" }
 
 // Input is one trajectory at one temperature.
 type Input struct {
@@ -141,12 +141,12 @@ func LoadRun(dir string, burnIn int) ([]Input, *runstore.Run, error) {
 			return nil, nil, fmt.Errorf("%s: %d frames at kT %v, not more than the burn-in %d", dir, rows, kT, burnIn)
 		}
 		stem := "features"
-		if _, ok := run.Meta.Files["features_"+runstore.TempTag(kT)]; !ok {
+		if _, ok := run.Meta.Files["features_"+traj.TempTag(kT)]; !ok {
 			stem = "traj"
 		}
 		src, _ := run.FilePath(stem, kT)
 		var u []float64
-		if _, ok := run.Meta.Files["energy_"+runstore.TempTag(kT)]; ok {
+		if _, ok := run.Meta.Files["energy_"+traj.TempTag(kT)]; ok {
 			if u, err = run.Energies(kT); err != nil {
 				return nil, nil, err
 			}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/dspib/dspib/benchmarks/internal/experiment"
 	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/pipeline"
 )
@@ -61,7 +60,7 @@ func TestCLIChainMatchesBenchmark(t *testing.T) {
 	cli("simulate", "-system", "lj7", "-temps", list(e.Eval), "-frames", strconv.Itoa(sz.RefFrames+sz.BurnIn),
 		"-seed", seed, "-seed-tag", "md/ref", "-quiet", "-out", refRun)
 	for _, kT := range e.Train {
-		name := "traj_" + experiment.TempTag(kT) + ".npy"
+		name := "traj_" + traj.TempTag(kT) + ".npy"
 		want, err := os.ReadFile(filepath.Join(seedDir, "md", "train", name))
 		require.NoError(t, err)
 		got, err := os.ReadFile(filepath.Join(trainRun, name))
@@ -85,7 +84,7 @@ func TestCLIChainMatchesBenchmark(t *testing.T) {
 
 	gen := filepath.Join(dir, "gen")
 	cli("generate", "-model", model, "-temps", "0.3", "-n", "100", "-quiet", "-out", gen)
-	g, rows, cols, err := traj.ReadNPY(filepath.Join(gen, "generated_"+experiment.TempTag(0.3)+".npy"))
+	g, rows, cols, err := traj.ReadNPY(filepath.Join(gen, "generated_"+traj.TempTag(0.3)+".npy"))
 	require.NoError(t, err)
 	require.Equal(t, []int{100, 2}, []int{rows, cols})
 	require.Len(t, g, 200)
@@ -126,7 +125,7 @@ func rowsByKey(t *testing.T, path string) map[string]string {
 			KT  float64 `json:"kT"`
 		}
 		require.NoError(t, json.Unmarshal(raw, &k))
-		m[k.Key+"@"+experiment.TempTag(k.KT)] = string(raw)
+		m[k.Key+"@"+traj.TempTag(k.KT)] = string(raw)
 	}
 	return m
 }

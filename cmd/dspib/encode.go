@@ -100,7 +100,7 @@ func runEncode(_ context.Context, args []string, _, stderr io.Writer) error {
 			return err
 		}
 		for t, x := range md {
-			inputs["_"+tempTag(t)] = x
+			inputs["_"+traj.TempTag(t)] = x
 		}
 	}
 	release, err := lockOut("-out", f.out)

@@ -143,11 +143,11 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 	rec := generateJSON{Version: dspib.Version, Model: f.model, Temps: temps, N: f.n, Seed: f.seed, Batch: batch,
 		Sampler: diffusion.Ancestral.String(), Files: map[string]string{}}
 	for _, T := range temps {
-		name := "generated_" + tempTag(T) + ".npy"
+		name := "generated_" + traj.TempTag(T) + ".npy"
 		if err := generateFile(ctx, m.Prior, T, f.n, batch, f.seed, d, filepath.Join(f.out, name)); err != nil {
 			return err
 		}
-		rec.Files[tempTag(T)] = name
+		rec.Files[traj.TempTag(T)] = name
 		if !f.quiet {
 			fmt.Fprintf(stderr, "dspib generate: kT %v: %d latents → %s\n", T, f.n, name)
 		}
@@ -174,7 +174,7 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 func removeStaleGenerated(dir string, temps []float64, vamp bool) error {
 	keep := map[string]bool{}
 	for _, T := range temps {
-		keep["generated_"+tempTag(T)+".npy"] = true
+		keep["generated_"+traj.TempTag(T)+".npy"] = true
 	}
 	stale, _ := filepath.Glob(filepath.Join(dir, "generated_kT*.npy"))
 	if !vamp {

@@ -24,7 +24,7 @@ func TestOpenSimulateFolder(t *testing.T) {
 	require.Equal(t, "lj7-2d", run.Meta.System)
 	assert.Equal(t, runstore.LabelInfo{File: "moments", Names: []string{"μ2", "μ3"}, Standardize: true}, run.Labels)
 	for _, kT := range run.Temperatures() {
-		tag := tempTag(kT)
+		tag := traj.TempTag(kT)
 		feat, rows, cols, err := run.Features(kT)
 		require.NoError(t, err)
 		assert.Equal(t, [2]int{30, 7}, [2]int{rows, cols}, tag)

@@ -39,7 +39,7 @@ func TestSimulateThreeHole(t *testing.T) {
 	sys := &md.System{Potential: potentials.ThreeHole{}, Masses: []float64{1}, Dim: 2}
 	reps := md.Replicas{System: sys, Temperatures: temps, X0: []float64{-1.05, -0.04}, Seed: 7}
 	for i, kT := range temps {
-		got := readNPY(t, filepath.Join(dir, "traj_"+runstore.TempTag(kT)+".npy"), frames, 2)
+		got := readNPY(t, filepath.Join(dir, "traj_"+traj.TempTag(kT)+".npy"), frames, 2)
 		st, err := reps.NewReplicaState(i)
 		require.NoError(t, err)
 		var sink md.MemorySink
@@ -73,7 +73,7 @@ func TestSimulateLJ7(t *testing.T) {
 	mustRun(t, "simulate", "-system", "lj7", "-temps", "0.2,0.5", "-frames", "1500", "-stride", "5", "-xyz", "-quiet", "-out", dir)
 
 	for _, kT := range []float64{0.2, 0.5} {
-		tag := runstore.TempTag(kT)
+		tag := traj.TempTag(kT)
 		x := readNPY(t, filepath.Join(dir, "traj_"+tag+".npy"), frames, 14)
 		feat := readNPY(t, filepath.Join(dir, "features_"+tag+".npy"), frames, 7)
 		mom := readNPY(t, filepath.Join(dir, "moments_"+tag+".npy"), frames, 2)
@@ -181,7 +181,7 @@ func TestSimulateReuse(t *testing.T) {
 	orig := map[string][]byte{}
 	stat := map[string]os.FileInfo{}
 	for _, kT := range []float64{0.6, 0.8, 1} {
-		name := "traj_" + runstore.TempTag(kT) + ".npy"
+		name := "traj_" + traj.TempTag(kT) + ".npy"
 		orig[name] = readFile(t, filepath.Join(dir, name))
 		stat[name], _ = os.Stat(filepath.Join(dir, name))
 	}

@@ -3,13 +3,7 @@ package main
 import (
 	"strconv"
 	"strings"
-
-	"github.com/dspib/dspib/md/runstore"
 )
-
-// tempTag names temperature kT in file names (runstore.TempTag, the one
-// naming rule of run folders).
-var tempTag = runstore.TempTag
 
 // MaxKT is the largest temperature any command accepts [ε]. Every system's
 // temperatures are O(1) ε; kT = 1e6 ε is already far past any physics the

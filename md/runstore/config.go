@@ -2,7 +2,7 @@
 // folder written by Simulate (dspib simulate, the benchmarks) and read back
 // by Open (dspib train, evaluation, the benchmarks, numpy).
 //
-// A folder holds, per temperature kT (tag <T> = TempTag(kT), e.g. kT0.600):
+// A folder holds, per temperature kT (tag <T> = traj.TempTag(kT), e.g. kT0.600):
 //
 //	traj_<T>.npy      frames × N·Dim positions [σ] (float64, row-major)
 //	energy_<T>.npy    frames × 1 potential energy U [ε] of every stored frame
@@ -67,10 +67,10 @@ package runstore
 
 import (
 	"fmt"
+	"github.com/dspib/dspib/md/traj"
 	"io"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -210,7 +210,7 @@ func (c Config) withDefaults() (*Config, error) {
 		}
 		// Tags are injective by construction (TempTag); this guards that
 		// promise, since every file name depends on it.
-		tag := TempTag(kT)
+		tag := traj.TempTag(kT)
 		if prev, dup := seen[tag]; dup {
 			return nil, fmt.Errorf("runstore: Config.Temperatures: kT %v and %v share the file name tag %s", prev, kT, tag)
 		}
@@ -295,18 +295,4 @@ func NewIntegrator(name string, kT, dt, gamma float64) (md.Integrator, error) {
 		return nil, err
 	}
 	return in.new(kT, dt, gamma), nil
-}
-
-// TempTag names temperature kT in file names and metadata roles: "kT" and
-// the value with three decimals (kT 0.6 → "kT0.600", 10 → "kT10.000"), or,
-// when three decimals would round it, every digit needed to read it back
-// exactly (0.6125 → "kT0.6125"). It depends only on kT and is injective:
-// a three-decimal tag is exact and a longer one is the shortest round-trip
-// representation.
-func TempTag(kT float64) string {
-	short := strconv.FormatFloat(kT, 'f', 3, 64)
-	if v, err := strconv.ParseFloat(short, 64); err == nil && v == kT {
-		return "kT" + short
-	}
-	return "kT" + strconv.FormatFloat(kT, 'f', -1, 64)
 }

@@ -99,7 +99,7 @@ const (
 
 // replicaFiles lists the files Simulate writes for temperature kT.
 func replicaFiles(cfg *Config, kT float64) []simFile {
-	tag := TempTag(kT)
+	tag := traj.TempTag(kT)
 	s := cfg.System
 	npy := func(kind int, stem string, cols int) simFile {
 		return simFile{kind: kind, role: stem + "_" + tag, name: stem + "_" + tag + ".npy", cols: cols, npy: true}
@@ -324,9 +324,9 @@ func prepareFolder(cfg *Config, meta *traj.Metadata, note func(string, ...any)) 
 		ok, why := replicaComplete(cfg, kT)
 		done[i] = ok
 		if ok {
-			note("%s: reusing the complete files in %s (same settings)", TempTag(kT), cfg.Dir)
+			note("%s: reusing the complete files in %s (same settings)", traj.TempTag(kT), cfg.Dir)
 		} else {
-			note("%s: %s; running it", TempTag(kT), why)
+			note("%s: %s; running it", traj.TempTag(kT), why)
 		}
 	}
 	return done, true, nil
@@ -505,7 +505,7 @@ func (w *replicaWriter) allocFeatures() {
 // checkpointName is the checkpoint of the replica at kT (md.Checkpoint
 // format): its state at the last step whose frames are all flushed to the
 // .part files. It is removed once the replica's files are final.
-func checkpointName(kT float64) string { return "checkpoint_" + TempTag(kT) + ".bin" }
+func checkpointName(kT float64) string { return "checkpoint_" + traj.TempTag(kT) + ".bin" }
 
 // resumeReplica continues the replica at kT from the checkpoint at ck: it
 // loads the state, reopens the .npy .part files and truncates them to the
@@ -775,8 +775,8 @@ func previousAcceptance(cfg *Config, done []bool) map[string]AcceptanceInfo {
 		return out
 	}
 	for i, kT := range cfg.Temperatures {
-		if a, ok := prev[TempTag(kT)]; ok && done[i] {
-			out[TempTag(kT)] = a
+		if a, ok := prev[traj.TempTag(kT)]; ok && done[i] {
+			out[traj.TempTag(kT)] = a
 		}
 	}
 	return out

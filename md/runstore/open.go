@@ -67,7 +67,7 @@ func Open(dir string) (*Run, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: extra.%s: %w", dir, MetadataName, ExtraLabels, err)
 		}
-	} else if _, lj7 := meta.Files["moments_"+TempTag(meta.Temperatures[0])]; lj7 {
+	} else if _, lj7 := meta.Files["moments_"+traj.TempTag(meta.Temperatures[0])]; lj7 {
 		// A folder of dspib simulate before the labels were recorded.
 		r.Labels = labelInfo(systems.LJ7)
 	}
@@ -102,7 +102,7 @@ func (r *Run) Energies(kT float64) ([]float64, error) {
 // Features returns the model features at kT, frames × d row-major: the
 // featuriser's features file, or the positions when the system has none.
 func (r *Run) Features(kT float64) (data []float64, frames, d int, err error) {
-	if _, ok := r.Meta.Files["features_"+TempTag(kT)]; ok {
+	if _, ok := r.Meta.Files["features_"+traj.TempTag(kT)]; ok {
 		return r.read("features", kT)
 	}
 	return r.read("traj", kT)
@@ -118,7 +118,7 @@ func (r *Run) LabelFeatures(kT float64) (data []float64, frames, d int, err erro
 // FilePath returns the path of the file of role stem at kT (e.g. "traj",
 // kT 0.5 → DIR/traj_kT0.500.npy).
 func (r *Run) FilePath(stem string, kT float64) (string, error) {
-	role := stem + "_" + TempTag(kT)
+	role := stem + "_" + traj.TempTag(kT)
 	name, ok := r.Meta.Files[role]
 	if !ok {
 		if !slices.Contains(r.Meta.Temperatures, kT) {

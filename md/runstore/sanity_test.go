@@ -81,7 +81,7 @@ func TestSanityQuietOnDefaults(t *testing.T) {
 					require.True(t, ok, "no acceptance in the metadata")
 					require.Len(t, acc, len(sys.Temperatures))
 					for _, kT := range sys.Temperatures {
-						a, _ := acc[TempTag(kT)].(map[string]any)
+						a, _ := acc[traj.TempTag(kT)].(map[string]any)
 						rate, _ := a["rate"].(float64)
 						assert.Greater(t, rate, md.SanityWarnAcceptance, "kT %g: %v", kT, a)
 						assert.Equal(t, float64(cfg.Frames*sys.Stride), a["proposed"], "kT %g", kT)

@@ -18,7 +18,7 @@ import (
 const ExtraShard = "shard"
 
 // ShardMarkerName returns the name of the marker file of the shard at kT.
-func ShardMarkerName(kT float64) string { return "shard_" + TempTag(kT) + ".json" }
+func ShardMarkerName(kT float64) string { return "shard_" + traj.TempTag(kT) + ".json" }
 
 // SimulateShard runs shard i of cfg only: the replica at cfg.Temperatures[i]
 // (after defaults), writing its files and its marker into cfg.Dir while other
@@ -104,10 +104,10 @@ func (s shardScope) lock(cfg *Config) (func(), error) {
 }
 
 // ShardLockName is the lock file of the shard at kT (.lock_kT0.200).
-func ShardLockName(kT float64) string { return folderlock.Name + "_" + TempTag(kT) }
+func ShardLockName(kT float64) string { return folderlock.Name + "_" + traj.TempTag(kT) }
 
 func (s shardScope) describe(cfg *Config) string {
-	return fmt.Sprintf("shard %d (%s)", s.i, TempTag(cfg.Temperatures[s.i]))
+	return fmt.Sprintf("shard %d (%s)", s.i, traj.TempTag(cfg.Temperatures[s.i]))
 }
 
 func (s shardScope) metadataName(cfg *Config) string {
@@ -175,9 +175,9 @@ func (s shardScope) prepare(cfg *Config, meta *traj.Metadata, note func(string, 
 		ok, why := replicaComplete(cfg, kT)
 		done[s.i] = ok
 		if ok {
-			note("%s: reusing the complete files in %s (same settings)", TempTag(kT), cfg.Dir)
+			note("%s: reusing the complete files in %s (same settings)", traj.TempTag(kT), cfg.Dir)
 		} else {
-			note("%s: %s; running it", TempTag(kT), why)
+			note("%s: %s; running it", traj.TempTag(kT), why)
 		}
 	}
 	return done, reuse, nil

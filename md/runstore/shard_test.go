@@ -147,7 +147,7 @@ func TestShardsIncomplete(t *testing.T) {
 	_, err = Open(dir)
 	require.NoError(t, err)
 	for _, name := range testutil.ListDir(t, whole) {
-		if name != MetadataName && name != ".lock" {
+		if name != MetadataName {
 			assert.Equal(t, readFile(t, filepath.Join(whole, name)), readFile(t, filepath.Join(dir, name)), name)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/dspib/dspib/internal/folderlock"
+	"github.com/dspib/dspib/md/traj"
 	"io"
 	"os"
 	"path/filepath"
@@ -169,7 +170,7 @@ func simulate(ctx context.Context, config Config, sc scope) error {
 		warnw = logw
 	}
 	reps.Observers = func(i int, kT float64) []md.Observer {
-		sanity[i] = &md.Sanity{KT: kT, UMin: uMin, Kinetic: cfg.kinetic(), Stride: cfg.Stride, Warn: warnw, Label: prefix + TempTag(kT)}
+		sanity[i] = &md.Sanity{KT: kT, UMin: uMin, Kinetic: cfg.kinetic(), Stride: cfg.Stride, Warn: warnw, Label: prefix + traj.TempTag(kT)}
 		obs := []md.Observer{sanity[i], writers[i]}
 		if cfg.testObserver != nil {
 			obs = append(obs, cfg.testObserver(i))
@@ -183,7 +184,7 @@ func simulate(ctx context.Context, config Config, sc scope) error {
 			Sync:     writers[i].sync,
 		})
 		if cfg.Log != nil {
-			obs = append(obs, &md.Progress{W: logw, Label: prefix + TempTag(kT), Stride: progressStride(cfg.Steps()), Interval: cfg.ProgressInterval})
+			obs = append(obs, &md.Progress{W: logw, Label: prefix + traj.TempTag(kT), Stride: progressStride(cfg.Steps()), Interval: cfg.ProgressInterval})
 		}
 		return obs
 	}
@@ -193,7 +194,7 @@ func simulate(ctx context.Context, config Config, sc scope) error {
 			continue
 		}
 		if a, n := sn.Acceptance(); n > 0 {
-			acceptance[TempTag(cfg.Temperatures[i])] = AcceptanceInfo{Accepted: a, Proposed: n, Rate: float64(a) / float64(n)}
+			acceptance[traj.TempTag(cfg.Temperatures[i])] = AcceptanceInfo{Accepted: a, Proposed: n, Rate: float64(a) / float64(n)}
 		}
 	}
 	if len(acceptance) > 0 {
@@ -230,7 +231,7 @@ func simulate(ctx context.Context, config Config, sc scope) error {
 		var partial []string
 		for i, w := range writers {
 			if w != nil && !done[i] {
-				partial = append(partial, TempTag(cfg.Temperatures[i]))
+				partial = append(partial, traj.TempTag(cfg.Temperatures[i]))
 			}
 		}
 		var insane *md.SanityError
@@ -267,10 +268,10 @@ func startReplica(cfg *Config, sys *md.System, kT float64, note func(string, ...
 	if _, err := os.Stat(ck); err == nil {
 		w, st, err := resumeReplica(cfg, sys, kT, ck)
 		if err == nil {
-			note("%s: resuming from its checkpoint at step %d of %d (%d frames kept)", TempTag(kT), st.Step, cfg.Steps(), w.frames)
+			note("%s: resuming from its checkpoint at step %d of %d (%d frames kept)", traj.TempTag(kT), st.Step, cfg.Steps(), w.frames)
 			return w, st, nil
 		}
-		note("%s: cannot resume from %s (%v); starting over", TempTag(kT), checkpointName(kT), err)
+		note("%s: cannot resume from %s (%v); starting over", traj.TempTag(kT), checkpointName(kT), err)
 		if err := os.Remove(ck); err != nil {
 			return nil, nil, fmt.Errorf("runstore: %w", err)
 		}

@@ -2,6 +2,7 @@ package experiment_test
 
 import (
 	"fmt"
+	"github.com/dspib/dspib/md/traj"
 
 	"github.com/dspib/dspib/benchmarks/internal/experiment"
 )
@@ -11,7 +12,7 @@ import (
 func Example_nearest() {
 	e := experiment.Experiment{Name: "temps", Train: []float64{0.2, 0.5}, Eval: []float64{0.2, 0.3, 0.4, 0.5, 0.6}}
 	for _, kT := range e.Eval {
-		fmt.Printf("%s trained=%v baseline=kT %g\n", experiment.TempTag(kT), e.IsTrain(kT), e.Nearest(kT))
+		fmt.Printf("%s trained=%v baseline=kT %g\n", traj.TempTag(kT), e.IsTrain(kT), e.Nearest(kT))
 	}
 	// Output:
 	// kT0.200 trained=true baseline=kT 0.2

@@ -13,10 +13,6 @@ import (
 	"github.com/dspib/dspib/pipeline"
 )
 
-// TempTag names kT in file names (runstore.TempTag): "kT" and three
-// decimals (0.6 → kT0.600), or every digit when three would round it.
-var TempTag = runstore.TempTag
-
 // mdRun is one run-store folder of a seed: the training runs ("train") or
 // the long reference runs ("ref"), one replica per temperature.
 type mdRun struct {
