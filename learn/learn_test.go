@@ -51,7 +51,7 @@ func TestSPIBEncoder(t *testing.T) {
 // The diffusion adapter is the prior's sampler at one temperature; the set
 // adapter thins evenly and refuses an unknown temperature.
 func TestGenerators(t *testing.T) {
-	p, err := diffusion.New(diffusion.Config{TRef: 1, Hidden: []int{4, 8, 8, 4}}, rand.New(rand.NewPCG(5, 6)))
+	p, err := diffusion.New(diffusion.Config{KTRef: 1, Hidden: []int{4, 8, 8, 4}}, rand.New(rand.NewPCG(5, 6)))
 	require.NoError(t, err)
 	var g Generator = Diffusion{p}
 	z, err := g.Generate(0.7, 100, 9)

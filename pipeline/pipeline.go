@@ -346,7 +346,7 @@ func Train(ctx context.Context, ins []Input, cfg Config, seed uint64, dir string
 	nf := 0
 	for i, in := range ins {
 		tr := &trajs[i]
-		tr.Temp, tr.Labels = in.KT, slices.Clone(in.Labels)
+		tr.KT, tr.Labels = in.KT, slices.Clone(in.Labels)
 		tr.Features = make([][]float64, in.Frames)
 		for r := range in.Frames {
 			tr.Features[r] = in.Features[r*in.D : (r+1)*in.D]
@@ -471,14 +471,14 @@ func writeFrames(dir string, ins []Input, res *Result) error {
 }
 
 // concat returns the features of ins concatenated and each frame's kT.
-func concat(ins []Input) (feat, temps []float64) {
+func concat(ins []Input) (feat, kT []float64) {
 	for _, in := range ins {
 		feat = append(feat, in.Features...)
 		for range in.Frames {
-			temps = append(temps, in.KT)
+			kT = append(kT, in.KT)
 		}
 	}
-	return feat, temps
+	return feat, kT
 }
 
 // frameTemp returns the kT of frame f of the concatenated inputs.
@@ -505,12 +505,12 @@ func pairSources(d *spib.Data, pairs []int) []int {
 // trainPostHoc fits the post-hoc diffusion prior on the frozen phase-1
 // latents of the training split, for as many epochs as phase 2 ran.
 func trainPostHoc(ctx context.Context, ins []Input, cfg *Config, seed uint64, dir string, res *Result) error {
-	feat, temps := concat(ins)
+	feat, kT := concat(ins)
 	d := ins[0].D
 	var x, tx []float64
 	for _, f := range res.TrainFrames {
 		x = append(x, feat[f*d:(f+1)*d]...)
-		tx = append(tx, temps[f])
+		tx = append(tx, kT[f])
 	}
 	z, _, err := res.Phase1.SPIB.Encode(x, runtime.GOMAXPROCS(0))
 	if err != nil {

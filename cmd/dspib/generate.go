@@ -68,15 +68,15 @@ Example:
 }
 
 type generateJSON struct {
-	Version string            `json:"version"`
-	Model   string            `json:"model"`
-	Temps   []float64         `json:"temperatures"`
-	N       int               `json:"n"`
-	Seed    uint64            `json:"seed"`
-	Batch   int               `json:"batch"`
-	Sampler string            `json:"sampler"`
-	Files   map[string]string `json:"files"`
-	Seconds float64           `json:"seconds"`
+	Version      string            `json:"version"`
+	Model        string            `json:"model"`
+	Temperatures []float64         `json:"temperatures"`
+	N            int               `json:"n"`
+	Seed         uint64            `json:"seed"`
+	Batch        int               `json:"batch"`
+	Sampler      string            `json:"sampler"`
+	Files        map[string]string `json:"files"`
+	Seconds      float64           `json:"seconds"`
 }
 
 func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -140,7 +140,7 @@ func runGenerate(ctx context.Context, args []string, _, stderr io.Writer) error 
 	start := time.Now()
 	batch := min(f.batch, f.n, maxGenBatch)
 	batch = (batch + diffusion.ChunkRows - 1) / diffusion.ChunkRows * diffusion.ChunkRows
-	rec := generateJSON{Version: dspib.Version, Model: f.model, Temps: temps, N: f.n, Seed: f.seed, Batch: batch,
+	rec := generateJSON{Version: dspib.Version, Model: f.model, Temperatures: temps, N: f.n, Seed: f.seed, Batch: batch,
 		Sampler: diffusion.Ancestral.String(), Files: map[string]string{}}
 	for _, T := range temps {
 		name := "generated_" + traj.TempTag(T) + ".npy"

@@ -479,7 +479,7 @@ type trainSummaryJSON struct {
 }
 
 type priorSummary struct {
-	TRef      float64 `json:"t_ref"`
+	KTRef     float64 `json:"kT_ref"`
 	Exponent  float64 `json:"exponent"`
 	Embedding string  `json:"embedding"`
 	Steps     int     `json:"steps"`
@@ -550,7 +550,7 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 		zMean, labels, probs, pops = r.ZMean, r.Labels, r.Probs, r.Populations
 		pc := r.Model.Prior.Config()
 		sum.Lambda = cfg.Lambda
-		sum.Prior = &priorSummary{TRef: pc.TRef, Exponent: max(pc.Exponent, 0), Embedding: pc.Embedding.String(),
+		sum.Prior = &priorSummary{KTRef: pc.KTRef, Exponent: max(pc.Exponent, 0), Embedding: pc.Embedding.String(),
 			Steps: pc.Steps, Replicas: pc.Replicas, Hidden: pc.Hidden}
 		sum.Final = map[string]any{"test": trainLosses2(r.Test), "validation": trainLosses2(r.Val)}
 		sum.Stopped, sum.Resumed = r.Stopped, r.Resumed

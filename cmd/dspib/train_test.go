@@ -38,14 +38,14 @@ func TestTrainGenerateEndToEnd(t *testing.T) {
 		States int
 		Epochs map[string]int
 		Prior  struct {
-			TRef float64 `json:"t_ref"`
+			KTRef float64 `json:"kT_ref"`
 		}
 		Files map[string]string
 	}
 	if err := json.Unmarshal(readFile(t, filepath.Join(model, "summary.json")), &sum); err != nil {
 		t.Fatal(err)
 	}
-	if sum.Phase != "dspib" || len(sum.Inputs) != 2 || sum.Inputs[1].First != 1000 || sum.Prior.TRef != 1 {
+	if sum.Phase != "dspib" || len(sum.Inputs) != 2 || sum.Inputs[1].First != 1000 || sum.Prior.KTRef != 1 {
 		t.Fatalf("summary: %+v", sum)
 	}
 	if sum.Epochs["dspib"] != 4 || sum.Epochs["spib"] < 2 {

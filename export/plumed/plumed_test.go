@@ -57,7 +57,7 @@ func features(t testing.TB, frames []float64) (flat []float64, rows [][]float64)
 func trainedLinear(t testing.TB, rows [][]float64, seed uint64) *spib.Model {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 1))
-	trajs := []spib.Trajectory{{Features: rows, Temp: 0.5}}
+	trajs := []spib.Trajectory{{Features: rows, KT: 0.5}}
 	require.NoError(t, spib.KMeansLabels(trajs, 4, nil, rng))
 	cfg := spib.Config{Encoder: spib.Linear, Lag: 2, MaxEpochs: 3, Refinements: -1, BatchSize: 64, LearningRate: 5e-3, Workers: 1}
 	res, err := spib.Train(trajs, cfg, rng)

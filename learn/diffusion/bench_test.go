@@ -23,7 +23,7 @@ type stepBench struct {
 }
 
 func newStepBench(b *testing.B) *stepBench {
-	p, err := New(Config{TRef: 1}, newRNG(1))
+	p, err := New(Config{KTRef: 1}, newRNG(1))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func BenchmarkFitStep(b *testing.B) {
 // (SiLU, smooth embedding) at N = 100 steps: 1024 samples at one
 // temperature per op, on GOMAXPROCS workers, for both samplers.
 func BenchmarkGenerate(b *testing.B) {
-	p, err := New(Config{TRef: 1}, newRNG(1))
+	p, err := New(Config{KTRef: 1}, newRNG(1))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 
 // tinyConfig is a small prior for fast exact checks (gradients, I/O).
 func tinyConfig(emb Embedding, act Activation) Config {
-	return Config{Dim: 2, Steps: 10, Hidden: []int{4, 6, 6, 3}, Replicas: 3, TRef: 1,
+	return Config{Dim: 2, Steps: 10, Hidden: []int{4, 6, 6, 3}, Replicas: 3, KTRef: 1,
 		Embedding: emb, Act: act, FourierDim: 6, SmoothFrequencies: 2}
 }
 

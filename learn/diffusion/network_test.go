@@ -109,7 +109,7 @@ func TestLossGradient(t *testing.T) {
 func TestInferMatchesTape(t *testing.T) {
 	for _, emb := range []Embedding{Smooth, Fourier} {
 		for _, prec := range []ad.Precision{ad.Float64, ad.Float32} {
-			cfg := Config{TRef: 0.5, Embedding: emb} // default (full-size) network
+			cfg := Config{KTRef: 0.5, Embedding: emb} // default (full-size) network
 			p, err := New(cfg, newRNG(2))
 			require.NoError(t, err)
 			p.SetPrecision(prec)
@@ -126,7 +126,7 @@ func TestInferMatchesTape(t *testing.T) {
 				z[j] = rng.NormFloat64()
 			}
 			f := p.newInfer()
-			f.setTemp(T / cfg.TRef)
+			f.setTemp(T / cfg.KTRef)
 			for _, i := range []int{0, 37, 99} {
 				f.eps = make([]float64, m*2)
 				got := append([]float64(nil), f.predict(z, m, i)...)
@@ -134,7 +134,7 @@ func TestInferMatchesTape(t *testing.T) {
 				e := make([]float64, m*2*ed)
 				for r := range m {
 					p.emb.step(e[r*2*ed:r*2*ed+ed], i)
-					p.emb.temp(e[r*2*ed+ed:(r+1)*2*ed], T/cfg.TRef)
+					p.emb.temp(e[r*2*ed+ed:(r+1)*2*ed], T/cfg.KTRef)
 				}
 				tape := ad.NewTape()
 				want := p.tapeNetwork(tape, tape.Const(m, 2, z), tape.Const(m, 2*ed, e)).Data
@@ -198,7 +198,7 @@ func (p *Prior) tapeLoss(t *ad.Tape, z *ad.Node, temps, w []float64, rng *rand.R
 	R := z.Rows * M
 	sqab, noise, eps, emb, wr := make([]float64, R), make([]float64, R*d), make([]float64, R*d), make([]float64, R*2*ed), make([]float64, R)
 	for b, T := range temps {
-		sig := math.Pow(T/p.cfg.TRef, p.cfg.Exponent)
+		sig := math.Pow(T/p.cfg.KTRef, p.cfg.Exponent)
 		for m := range M {
 			r := b*M + m
 			i := rng.IntN(p.sched.Len())
@@ -209,7 +209,7 @@ func (p *Prior) tapeLoss(t *ad.Tape, z *ad.Node, temps, w []float64, rng *rand.R
 				eps[r*d+k], noise[r*d+k] = e, math.Sqrt(1-ab)*e
 			}
 			p.emb.step(emb[r*2*ed:r*2*ed+ed], i)
-			p.emb.temp(emb[r*2*ed+ed:(r+1)*2*ed], T/p.cfg.TRef)
+			p.emb.temp(emb[r*2*ed+ed:(r+1)*2*ed], T/p.cfg.KTRef)
 			wr[r] = 1
 			if w != nil {
 				wr[r] = w[b]
@@ -229,7 +229,7 @@ func (p *Prior) tapeLoss(t *ad.Tape, z *ad.Node, temps, w []float64, rng *rand.R
 func TestFusedLossMatchesTape(t *testing.T) {
 	for _, emb := range []Embedding{Smooth, Fourier} {
 		for _, prec := range []ad.Precision{ad.Float64, ad.Float32} {
-			cfg := Config{TRef: 0.5, Embedding: emb, Replicas: 5}
+			cfg := Config{KTRef: 0.5, Embedding: emb, Replicas: 5}
 			p, err := New(cfg, newRNG(2))
 			require.NoError(t, err)
 			p.SetPrecision(prec)

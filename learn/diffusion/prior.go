@@ -61,7 +61,7 @@ func (p Process) String() string {
 	return fmt.Sprintf("Process(%d)", int(p))
 }
 
-// Config describes a diffusion prior. The zero value (plus TRef) is the
+// Config describes a diffusion prior. The zero value (plus KTRef) is the
 // D-SPIB reference model of docs/method.md §3 with the smooth embedding; every zero
 // field means its default. Validation happens in one place (New), and an
 // invalid value is an error naming the field.
@@ -82,9 +82,9 @@ type Config struct {
 	// (Herron et al., PNAS 2024). A negative value means an explicit a = 0:
 	// σ_T = 1 at every temperature (zero means the default).
 	Exponent float64
-	// TRef is the reference temperature T_ref [energy, kT]; required by New
-	// (Train defaults it to the lowest training temperature).
-	TRef float64
+	// KTRef is the reference temperature kT_ref [ε] of σ_T; required by
+	// New (Train defaults it to the lowest training temperature).
+	KTRef float64
 	// Embedding selects the step/temperature embedding (default Smooth).
 	Embedding Embedding
 	// SmoothFrequencies is F for the Smooth embedding (default 3).
@@ -145,8 +145,8 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("diffusion: Config.Dim = %d, want ≥ 1", c.Dim)
 	case math.IsNaN(c.Exponent) || math.IsInf(c.Exponent, 0):
 		return fmt.Errorf("diffusion: Config.Exponent = %g, want finite (> 0, or < 0 for an explicit a = 0)", c.Exponent)
-	case !finitePos(c.TRef):
-		return fmt.Errorf("diffusion: Config.TRef = %g, want a finite temperature > 0", c.TRef)
+	case !finitePos(c.KTRef):
+		return fmt.Errorf("diffusion: Config.KTRef = %g, want a finite temperature > 0", c.KTRef)
 	case c.Embedding != Smooth && c.Embedding != Fourier:
 		return fmt.Errorf("diffusion: Config.Embedding = %d, want Smooth or Fourier", int(c.Embedding))
 	case c.SmoothFrequencies < 1 || c.SmoothFrequencies > 30:
@@ -293,13 +293,13 @@ func (p *Prior) Schedule() Schedule { return p.sched }
 // ad.Module).
 func (p *Prior) Params() []*ad.Param { return p.params }
 
-// Sigma returns σ_T = (T/T_ref)^a, the noise standard deviation at
-// temperature T [dimensionless], or an error if T is not a finite kT > 0.
-func (p *Prior) Sigma(T float64) (float64, error) {
-	if !(T > 0) || math.IsInf(T, 1) {
-		return 0, fmt.Errorf("diffusion: temperature kT = %g, want finite and > 0", T)
+// Sigma returns σ_T = (kT/kT_ref)^a, the noise standard deviation at
+// temperature kT [ε] (dimensionless), or an error if kT is not finite and > 0.
+func (p *Prior) Sigma(kT float64) (float64, error) {
+	if !(kT > 0) || math.IsInf(kT, 1) {
+		return 0, fmt.Errorf("diffusion: temperature kT = %g, want finite and > 0", kT)
 	}
-	return math.Pow(T/p.cfg.TRef, p.cfg.exponent()), nil
+	return math.Pow(kT/p.cfg.KTRef, p.cfg.exponent()), nil
 }
 
 // embDim returns the length of the concatenated embedding [e_step | e_temp].
@@ -314,15 +314,15 @@ func (p *Prior) embDim() int { return 2 * p.emb.dim() }
 // reparameterised encoder output; it is NOT detached, so Backward also
 // trains whatever produced z) is replicated M = Config.Replicas times, each
 // replica with its own step i ~ U{0, …, N−1} and noise ε ~ N(0, σ_T² I),
-// σ_T from temps[row] (kT of that row), and z_i = √ᾱ_i z + √(1−ᾱ_i) ε.
+// σ_T from kT[row] (the row's temperature [ε]), and z_i = √ᾱ_i z + √(1−ᾱ_i) ε.
 // The draws come from rng, row by row.
 //
 // Loss reuses buffers owned by p that the tape aliases: call Backward (or
 // discard the tape) before the next Loss call on p, and do not call Loss
 // concurrently on one Prior. It returns an error if the shapes do not
 // match or a temperature is not > 0 (naming the row).
-func (p *Prior) Loss(t *ad.Tape, z *ad.Node, temps []float64, rng *rand.Rand) (*ad.Node, error) {
-	return p.LossWeighted(t, z, temps, nil, rng)
+func (p *Prior) Loss(t *ad.Tape, z *ad.Node, kT []float64, rng *rand.Rand) (*ad.Node, error) {
+	return p.LossWeighted(t, z, kT, nil, rng)
 }
 
 // LossWeighted is Loss with per-row statistical weights w (len B,
@@ -331,13 +331,13 @@ func (p *Prior) Loss(t *ad.Tape, z *ad.Node, temps []float64, rng *rand.Rand) (*
 //	L_diff = ½ · Σ_b w_b Σ_m Σ_k (ε_θ − ε)²_{bmk} / (M · d · Σ_b w_b).
 //
 // With equal weights it equals Loss for the same draws.
-func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, temps, w []float64, rng *rand.Rand) (*ad.Node, error) {
+func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, kT, w []float64, rng *rand.Rand) (*ad.Node, error) {
 	d := p.cfg.Dim
 	if z.Cols != d {
 		return nil, fmt.Errorf("diffusion: Loss: z has %d columns, prior has latent dimension %d", z.Cols, d)
 	}
-	if len(temps) != z.Rows {
-		return nil, fmt.Errorf("diffusion: Loss: len(temps) = %d, want one per row of z (%d)", len(temps), z.Rows)
+	if len(kT) != z.Rows {
+		return nil, fmt.Errorf("diffusion: Loss: len(kT) = %d, want one per row of z (%d)", len(kT), z.Rows)
 	}
 	if z.Rows == 0 {
 		return nil, fmt.Errorf("diffusion: Loss: z has no rows")
@@ -345,9 +345,9 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, temps, w []float64, rng *ra
 	if rng == nil {
 		return nil, fmt.Errorf("diffusion: Loss: rng is nil")
 	}
-	for r, T := range temps {
-		if !(T > 0) || math.IsInf(T, 1) {
-			return nil, fmt.Errorf("diffusion: Loss: temps[%d] = %g, want a finite kT > 0", r, T)
+	for r, v := range kT {
+		if !(v > 0) || math.IsInf(v, 1) {
+			return nil, fmt.Errorf("diffusion: Loss: kT[%d] = %g, want finite and > 0", r, v)
 		}
 	}
 	M := p.cfg.Replicas
@@ -392,8 +392,8 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, temps, w []float64, rng *ra
 	// The distinct temperatures of the batch, each embedded once.
 	s.temps = s.temps[:0]
 	s.etemp = s.etemp[:0]
-	tr := p.cfg.TRef
-	for b, T := range temps {
+	tr := p.cfg.KTRef
+	for b, T := range kT {
 		j := 0
 		for j < len(s.temps) && s.temps[j] != T {
 			j++

@@ -17,16 +17,16 @@ import (
 // with the same data and settings resumes from, giving bit for bit the
 // prior and losses of an uninterrupted run. All randomness comes from src.
 // On cancellation it returns ctx's error (the last checkpoint is on disk).
-func TrainContext(ctx context.Context, samples, temps []float64, cfg TrainConfig, src *rand.PCG) (*Prior, []float64, error) {
+func TrainContext(ctx context.Context, samples, kT []float64, cfg TrainConfig, src *rand.PCG) (*Prior, []float64, error) {
 	if src == nil {
 		return nil, nil, fmt.Errorf("diffusion: TrainContext: src is nil")
 	}
 	rng := rand.New(src)
-	p, err := newForTraining(cfg, temps, rng)
+	p, err := newForTraining(cfg, kT, rng)
 	if err != nil {
 		return nil, nil, err
 	}
-	hist, err := p.fit(ctx, samples, temps, cfg, rng, src)
+	hist, err := p.fit(ctx, samples, kT, cfg, rng, src)
 	if err != nil {
 		return nil, hist, err
 	}
@@ -35,11 +35,11 @@ func TrainContext(ctx context.Context, samples, temps []float64, cfg TrainConfig
 
 // FitContext is Fit with cancellation and cfg.Checkpoint (see
 // TrainContext); all randomness comes from src.
-func (p *Prior) FitContext(ctx context.Context, samples, temps []float64, cfg TrainConfig, src *rand.PCG) ([]float64, error) {
+func (p *Prior) FitContext(ctx context.Context, samples, kT []float64, cfg TrainConfig, src *rand.PCG) ([]float64, error) {
 	if src == nil {
 		return nil, fmt.Errorf("diffusion: FitContext: src is nil")
 	}
-	return p.fit(ctx, samples, temps, cfg, rand.New(src), src)
+	return p.fit(ctx, samples, kT, cfg, rand.New(src), src)
 }
 
 // Training checkpoint layout: a learn/ad checkpoint with the network
@@ -67,7 +67,7 @@ type fitCheckpoint struct {
 
 // fitFingerprint hashes what a resumed run must share with the run that
 // wrote the checkpoint.
-func fitFingerprint(p *Prior, samples, temps []float64, cfg TrainConfig) uint64 {
+func fitFingerprint(p *Prior, samples, kT []float64, cfg TrainConfig) uint64 {
 	h := fnv.New64a()
 	var b [8]byte
 	put := func(v float64) {
@@ -80,7 +80,7 @@ func fitFingerprint(p *Prior, samples, temps []float64, cfg TrainConfig) uint64 
 	for _, v := range samples {
 		put(v)
 	}
-	for _, v := range temps {
+	for _, v := range kT {
 		put(v)
 	}
 	fmt.Fprintf(h, "%+v|%d|%+v|%v", p.Config(), cfg.BatchSize, cfg.Adam, cfg.LRDecay)

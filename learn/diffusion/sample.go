@@ -118,18 +118,18 @@ func (s Sampler) String() string {
 	return fmt.Sprintf("Sampler(%d)", int(s))
 }
 
-// Sample draws n latents at temperature T (kT, energy units) with the
-// ancestral sampler; see Generate. The result is n×d, row-major.
-func (p *Prior) Sample(T float64, n int, seed uint64) ([]float64, error) {
-	out, err := p.Generate([]float64{T}, n, seed)
+// Sample draws n latents at temperature kT [ε] with the ancestral sampler;
+// see Generate. The result is n×d, row-major.
+func (p *Prior) Sample(kT float64, n int, seed uint64) ([]float64, error) {
+	out, err := p.Generate([]float64{kT}, n, seed)
 	if err != nil {
 		return nil, err
 	}
 	return out[0], nil
 }
 
-// Generate draws n latents at each temperature of temps (kT, energy units;
-// trained, interpolated or extrapolated — any finite T > 0) by ancestral
+// Generate draws n latents at each temperature of temps (kT [ε];
+// trained, interpolated or extrapolated — any finite kT > 0) by ancestral
 // sampling (Ho et al. 2020, Algorithm 2, with variance σ_i² = β_i σ_T²):
 //
 //	z ~ N(0, σ_T² I)   (the stationary law of the forward process at T)
@@ -156,17 +156,17 @@ func (p *Prior) GenerateWith(s Sampler, temps []float64, n int, seed uint64) ([]
 	return p.generate(s, temps, 0, n, seed)
 }
 
-// GenerateRange draws the samples first, …, first+n−1 at temperature T of
-// the sequence GenerateWith(s, []float64{T}, total, seed) draws for any
+// GenerateRange draws the samples first, …, first+n−1 at temperature kT of
+// the sequence GenerateWith(s, []float64{kT}, total, seed) draws for any
 // total ≥ first+n: generating a large sample in consecutive ranges gives the
 // same bits as generating it at once, with memory bounded by the range.
 // first must be a multiple of ChunkRows (the samplers' chunk of one random
 // stream), and so must n unless the range ends the sample.
-func (p *Prior) GenerateRange(s Sampler, T float64, first, n int, seed uint64) ([]float64, error) {
+func (p *Prior) GenerateRange(s Sampler, kT float64, first, n int, seed uint64) ([]float64, error) {
 	if first < 0 || first%ChunkRows != 0 {
 		return nil, fmt.Errorf("diffusion: GenerateRange: first = %d, want a multiple of %d, ≥ 0", first, ChunkRows)
 	}
-	out, err := p.generate(s, []float64{T}, first, n, seed)
+	out, err := p.generate(s, []float64{kT}, first, n, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -189,10 +189,10 @@ func (p *Prior) generate(s Sampler, temps []float64, first, n int, seed uint64) 
 		return nil, fmt.Errorf("diffusion: Generate: n = %d samples, want ≥ 0", n)
 	}
 	sig := make([]float64, len(temps))
-	for k, T := range temps {
-		v, err := p.Sigma(T)
+	for k, kT := range temps {
+		v, err := p.Sigma(kT)
 		if err != nil {
-			return nil, fmt.Errorf("diffusion: Generate: temps[%d] = %g, want a finite kT > 0", k, T)
+			return nil, fmt.Errorf("diffusion: Generate: temps[%d] = %g, want a finite kT > 0", k, kT)
 		}
 		sig[k] = v
 	}
@@ -241,12 +241,12 @@ func (f *infer) predict(z []float64, m, i int) []float64 {
 	return f.eps[:m*f.p.cfg.Dim]
 }
 
-// sampleChunk runs the ancestral sampler for m rows at temperature T with
+// sampleChunk runs the ancestral sampler for m rows at temperature kT with
 // noise scale sig and writes the m×d result into dst.
-func (f *infer) sampleChunk(dst []float64, m int, T, sig float64, s Sampler, rng *rand.Rand) {
+func (f *infer) sampleChunk(dst []float64, m int, kT, sig float64, s Sampler, rng *rand.Rand) {
 	d := f.p.cfg.Dim
 	z := f.z[:m*d]
-	f.setTemp(T / f.p.cfg.TRef)
+	f.setTemp(kT / f.p.cfg.KTRef)
 	if s == ProbabilityFlow {
 		probabilityFlow(z, f.prev[:m*d], sig, f.p.sched, f, m, rng)
 	} else {

@@ -41,7 +41,7 @@ func TestAncestralGaussianExact(t *testing.T) {
 }
 
 func TestGenerateDeterministicAcrossGOMAXPROCS(t *testing.T) {
-	p, err := New(Config{TRef: 1, Hidden: []int{8, 16, 16, 8}}, newRNG(4))
+	p, err := New(Config{KTRef: 1, Hidden: []int{8, 16, 16, 8}}, newRNG(4))
 	require.NoError(t, err)
 	temps := []float64{0.5, 1, 1.7}
 	const n = 150 // 3 chunks per temperature, the last one partial
@@ -126,7 +126,7 @@ func TestProbabilityFlowGaussianExact(t *testing.T) {
 }
 
 func TestGenerateWithProbabilityFlowDeterministic(t *testing.T) {
-	p, err := New(Config{TRef: 1, Process: VP, Hidden: []int{8, 8}}, newRNG(4))
+	p, err := New(Config{KTRef: 1, Process: VP, Hidden: []int{8, 8}}, newRNG(4))
 	require.NoError(t, err)
 	run := func(procs int) []float64 {
 		old := runtime.GOMAXPROCS(procs)

@@ -13,7 +13,7 @@ import (
 // "eps.out.W", "eps.out.b") plus these extra tensors:
 //
 //	diffusion.config       1×14: format version, Dim, Steps, BetaMin, BetaMax,
-//	                       Exponent, TRef, Embedding, SmoothFrequencies,
+//	                       Exponent, KTRef, Embedding, SmoothFrequencies,
 //	                       FourierDim, FourierScale, Act, Replicas, Process
 //	diffusion.hidden       1×len(Hidden)
 //	diffusion.embed.step   1×FourierDim/2 (Fourier embedding only)
@@ -29,7 +29,7 @@ const (
 
 func (p *Prior) extraTensors() []ad.Tensor {
 	c := p.cfg
-	conf := []float64{formatVer, float64(c.Dim), float64(c.Steps), c.BetaMin, c.BetaMax, c.Exponent, c.TRef,
+	conf := []float64{formatVer, float64(c.Dim), float64(c.Steps), c.BetaMin, c.BetaMax, c.Exponent, c.KTRef,
 		float64(c.Embedding), float64(c.SmoothFrequencies), float64(c.FourierDim), c.FourierScale,
 		float64(c.Act), float64(c.Replicas), float64(c.Process)}
 	hid := make([]float64, len(c.Hidden))
@@ -130,7 +130,7 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		return nil, err
 	}
 	cfg.Embedding, cfg.Act, cfg.Process = Embedding(emb), Activation(act), Process(proc)
-	cfg.BetaMin, cfg.BetaMax, cfg.Exponent, cfg.TRef, cfg.FourierScale = c[3], c[4], c[5], c[6], c[10]
+	cfg.BetaMin, cfg.BetaMax, cfg.Exponent, cfg.KTRef, cfg.FourierScale = c[3], c[4], c[5], c[6], c[10]
 	for i, v := range ht.Data {
 		w, err := asInt(fmt.Sprintf("Hidden[%d]", i), v)
 		if err != nil {

@@ -18,7 +18,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}{{Smooth, DDPM}, {Fourier, DDPM}, {Smooth, VP}} {
 		emb := c.emb
 		cfg := tinyConfig(emb, ReLU)
-		cfg.Exponent, cfg.TRef, cfg.Process = 0.5, 0.7, c.proc
+		cfg.Exponent, cfg.KTRef, cfg.Process = 0.5, 0.7, c.proc
 		p, err := New(cfg, newRNG(61))
 		require.NoError(t, err)
 		path := filepath.Join(t.TempDir(), "prior.ckpt")
@@ -26,7 +26,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		q, err := Load(path)
 		require.NoError(t, err)
 		pc, qc := p.Config(), q.Config()
-		if !slices.Equal(pc.Hidden, qc.Hidden) || pc.Exponent != qc.Exponent || pc.TRef != qc.TRef ||
+		if !slices.Equal(pc.Hidden, qc.Hidden) || pc.Exponent != qc.Exponent || pc.KTRef != qc.KTRef ||
 			pc.Embedding != qc.Embedding || pc.Act != qc.Act || pc.Replicas != qc.Replicas || pc.Steps != qc.Steps ||
 			pc.Process != qc.Process || pc.BetaMin != qc.BetaMin || pc.BetaMax != qc.BetaMax {
 			assert.Fail(t, "config differs after Save/Load", "%v: config %+v, loaded %+v", emb, pc, qc)

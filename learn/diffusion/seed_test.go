@@ -11,7 +11,7 @@ import (
 // either sampler; and generating them in ranges of whole chunks gives the
 // same bits as generating them at once.
 func TestGenerateSeededByTemperature(t *testing.T) {
-	p, err := New(Config{TRef: 0.2, Hidden: []int{8, 16, 16, 8}}, newRNG(4))
+	p, err := New(Config{KTRef: 0.2, Hidden: []int{8, 16, 16, 8}}, newRNG(4))
 	require.NoError(t, err)
 	const n = 150 // 3 chunks, the last one partial
 	for _, s := range []Sampler{Ancestral, ProbabilityFlow} {

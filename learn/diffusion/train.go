@@ -17,7 +17,7 @@ import (
 // Every zero field means its default.
 type TrainConfig struct {
 	// Prior is the model configuration used by Train (ignored by Fit). A
-	// zero Prior.TRef means the lowest training temperature (docs/method.md §3).
+	// zero Prior.KTRef means the lowest training temperature (docs/method.md §3).
 	Prior Config
 	// Epochs is the number of passes over the samples (default 100).
 	Epochs int
@@ -70,16 +70,16 @@ func (c *TrainConfig) setDefaults() error {
 	return nil
 }
 
-// Train builds a prior from cfg.Prior (T_ref defaulting to the lowest
+// Train builds a prior from cfg.Prior (kT_ref defaulting to the lowest
 // training temperature) and fits it to the latents samples (n×d,
-// row-major) with per-row temperatures temps (kT, len n); see Fit. It
+// row-major) with per-row temperatures kT ([ε], len n); see Fit. It
 // returns the prior and the mean diffusion loss of every epoch.
-func Train(samples, temps []float64, cfg TrainConfig, rng *rand.Rand) (*Prior, []float64, error) {
-	p, err := newForTraining(cfg, temps, rng)
+func Train(samples, kT []float64, cfg TrainConfig, rng *rand.Rand) (*Prior, []float64, error) {
+	p, err := newForTraining(cfg, kT, rng)
 	if err != nil {
 		return nil, nil, err
 	}
-	hist, err := p.Fit(samples, temps, cfg, rng)
+	hist, err := p.Fit(samples, kT, cfg, rng)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -87,23 +87,23 @@ func Train(samples, temps []float64, cfg TrainConfig, rng *rand.Rand) (*Prior, [
 }
 
 // newForTraining builds the untrained prior of Train from cfg.Prior, with
-// T_ref defaulting to the lowest of temps.
-func newForTraining(cfg TrainConfig, temps []float64, rng *rand.Rand) (*Prior, error) {
+// kT_ref defaulting to the lowest of the per-row temperatures kT.
+func newForTraining(cfg TrainConfig, kT []float64, rng *rand.Rand) (*Prior, error) {
 	pc := cfg.Prior
-	if pc.TRef == 0 && len(temps) > 0 {
-		pc.TRef = math.Inf(1)
-		for i, T := range temps {
-			if !(T > 0) || math.IsInf(T, 1) {
-				return nil, fmt.Errorf("diffusion: Train: temps[%d] = %g, want a finite kT > 0", i, T)
+	if pc.KTRef == 0 && len(kT) > 0 {
+		pc.KTRef = math.Inf(1)
+		for i, v := range kT {
+			if !(v > 0) || math.IsInf(v, 1) {
+				return nil, fmt.Errorf("diffusion: Train: kT[%d] = %g, want finite and > 0", i, v)
 			}
-			pc.TRef = min(pc.TRef, T)
+			pc.KTRef = min(pc.KTRef, v)
 		}
 	}
 	return New(pc, rng)
 }
 
 // Fit trains p's noise network on the latents samples (n×d, row-major)
-// with per-row temperatures temps (kT, len n) by minimising Loss with Adam
+// with per-row temperatures kT ([ε], len n) by minimising Loss with Adam
 // (Kingma & Ba 2015) over cfg.Epochs shuffled passes in mini-batches of
 // cfg.BatchSize latents. The latents are data here (no gradient flows to
 // them). It returns the mean loss of every epoch (each batch weighted by
@@ -116,38 +116,38 @@ func newForTraining(cfg TrainConfig, temps []float64, rng *rand.Rand) (*Prior, e
 // result is the same bits for any number of workers (as in learn/dspib's
 // phase 2). BenchmarkFitStep: 54 ms per step of 512 latents × 16 replicas
 // on one worker, 29 ms on two.
-func (p *Prior) Fit(samples, temps []float64, cfg TrainConfig, rng *rand.Rand) ([]float64, error) {
+func (p *Prior) Fit(samples, kT []float64, cfg TrainConfig, rng *rand.Rand) ([]float64, error) {
 	if cfg.Checkpoint != "" {
 		return nil, fmt.Errorf("diffusion: Fit: TrainConfig.Checkpoint needs FitContext or TrainContext (a *rand.PCG whose state can be saved)")
 	}
 	if rng == nil {
 		return nil, fmt.Errorf("diffusion: Fit: rng is nil")
 	}
-	return p.fit(context.Background(), samples, temps, cfg, rng, nil)
+	return p.fit(context.Background(), samples, kT, cfg, rng, nil)
 }
 
 // fit is Fit, cancellable between epochs, with the checkpoints of
 // cfg.Checkpoint when src (the source behind rng) is given.
-func (p *Prior) fit(ctx context.Context, samples, temps []float64, cfg TrainConfig, rng *rand.Rand, src *rand.PCG) ([]float64, error) {
+func (p *Prior) fit(ctx context.Context, samples, kT []float64, cfg TrainConfig, rng *rand.Rand, src *rand.PCG) ([]float64, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
 	d := p.cfg.Dim
-	n := len(temps)
+	n := len(kT)
 	if n == 0 {
-		return nil, fmt.Errorf("diffusion: Fit: no samples (len(temps) = 0)")
+		return nil, fmt.Errorf("diffusion: Fit: no samples (len(kT) = 0)")
 	}
 	if len(samples) != n*d {
-		return nil, fmt.Errorf("diffusion: Fit: len(samples) = %d, want len(temps)·d = %d·%d = %d", len(samples), n, d, n*d)
+		return nil, fmt.Errorf("diffusion: Fit: len(samples) = %d, want len(kT)·d = %d·%d = %d", len(samples), n, d, n*d)
 	}
 	for i, v := range samples {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("diffusion: Fit: samples[%d] (row %d, column %d) = %g, want finite", i, i/d, i%d, v)
 		}
 	}
-	for i, T := range temps {
-		if !(T > 0) || math.IsInf(T, 1) {
-			return nil, fmt.Errorf("diffusion: Fit: temps[%d] = %g, want a finite kT > 0", i, T)
+	for i, v := range kT {
+		if !(v > 0) || math.IsInf(v, 1) {
+			return nil, fmt.Errorf("diffusion: Fit: kT[%d] = %g, want finite and > 0", i, v)
 		}
 	}
 	opt, err := ad.NewAdam(p.params, cfg.Adam)
@@ -159,7 +159,7 @@ func (p *Prior) fit(ctx context.Context, samples, temps []float64, cfg TrainConf
 	hist := make([]float64, 0, cfg.Epochs)
 	var ck *fitCheckpoint
 	if src != nil && cfg.Checkpoint != "" {
-		ck = &fitCheckpoint{path: cfg.Checkpoint, fp: fitFingerprint(p, samples, temps, cfg)}
+		ck = &fitCheckpoint{path: cfg.Checkpoint, fp: fitFingerprint(p, samples, kT, cfg)}
 		var err error
 		if hist, err = ck.load(p, opt, src, cfg.Epochs); err != nil {
 			return nil, err
@@ -189,7 +189,7 @@ func (p *Prior) fit(ctx context.Context, samples, temps []float64, cfg TrainConf
 			m := hi - lo
 			for r, idx := range perm[lo:hi] {
 				copy(f.z[r*d:(r+1)*d], samples[idx*d:(idx+1)*d])
-				f.temps[r] = temps[idx]
+				f.temps[r] = kT[idx]
 			}
 			l, err := f.step(m, rng)
 			if err != nil {

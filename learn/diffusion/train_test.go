@@ -76,7 +76,7 @@ func TestTrainMixture(t *testing.T) {
 	first, last := hist[0], hist[len(hist)-1]
 	t.Logf("loss: first epoch %.4f, last %.4f", first, last)
 	assert.Less(t, last, 0.6*first, "loss did not decrease: last epoch against 0.6 × the first")
-	assert.Equal(t, 1.0, p.Config().TRef, "TRef, want the lowest training temperature")
+	assert.Equal(t, 1.0, p.Config().KTRef, "KTRef, want the lowest training temperature")
 	g, err := p.Sample(1, klN, 43)
 	require.NoError(t, err)
 	kl := mixtureKL(t, g, 44)

@@ -30,7 +30,7 @@ func lj7TrainerPrec(tb testing.TB, n, workers int, prec ad.Precision) *trainer {
 	rng := newRand(1)
 	trajs := make([]spib.Trajectory, 2)
 	for i, kT := range []float64{0.2, 0.5} {
-		trajs[i].Temp = kT
+		trajs[i].KT = kT
 		for f := range n / 2 {
 			row := make([]float64, 7)
 			for j := range row {
@@ -123,7 +123,7 @@ func BenchmarkPhase2Step(b *testing.B) {
 func BenchmarkGenerate(b *testing.B) {
 	for _, prec := range []ad.Precision{ad.Float32, ad.Float64} {
 		b.Run(prec.String(), func(b *testing.B) {
-			p, err := diffusion.New(diffusion.Config{TRef: 0.2}, rand.New(rand.NewPCG(1, 1)))
+			p, err := diffusion.New(diffusion.Config{KTRef: 0.2}, rand.New(rand.NewPCG(1, 1)))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -304,7 +304,7 @@ func inputFingerprint(trajs []spib.Trajectory, src *rand.PCG) (uint64, error) {
 	h.Write(rb)
 	put(uint64(len(trajs)))
 	for _, t := range trajs {
-		put(math.Float64bits(t.Temp))
+		put(math.Float64bits(t.KT))
 		put(uint64(len(t.Features)))
 		for _, row := range t.Features {
 			put(uint64(len(row)))

@@ -22,7 +22,7 @@ type Config struct {
 	// the train/test/validation fractions.
 	SPIB spib.Config
 	// Prior configures the diffusion prior of phase 2. Prior.Dim 0 means
-	// SPIB.LatentDim (any other value must equal it); Prior.TRef 0 means
+	// SPIB.LatentDim (any other value must equal it); Prior.KTRef 0 means
 	// the lowest training temperature (docs/method.md §3).
 	Prior diffusion.Config
 	// Lambda is λ, the weight of the diffusion loss relative to β
@@ -80,8 +80,8 @@ func (c Config) Validate() (Config, error) {
 	if c.Prior.Dim != c.SPIB.LatentDim {
 		return bad("Prior.Dim", c.Prior.Dim, fmt.Sprintf("must equal SPIB.LatentDim = %d", c.SPIB.LatentDim))
 	}
-	if c.Prior.TRef < 0 || math.IsNaN(c.Prior.TRef) || math.IsInf(c.Prior.TRef, 0) {
-		return bad("Prior.TRef", c.Prior.TRef, "must be a finite kT > 0, or 0 for the lowest training temperature")
+	if c.Prior.KTRef < 0 || math.IsNaN(c.Prior.KTRef) || math.IsInf(c.Prior.KTRef, 0) {
+		return bad("Prior.KTRef", c.Prior.KTRef, "must be a finite kT > 0, or 0 for the lowest training temperature")
 	}
 	if c.Precision != ad.Float64 && c.Precision != ad.Float32 {
 		return bad("Precision", c.Precision, "must be ad.Float64 or ad.Float32")

@@ -21,7 +21,7 @@ func Example() {
 	cfg, _ := spib.Config{}.Validate() // reference settings: d = 2, 16 hidden units
 	std := spib.Standardizer{Mean: []float64{0, 0}, Std: []float64{1, 1}}
 	sm := spib.NewModel(cfg, 2, 3, std, rng) // 2 input features, 3 states
-	prior, _ := diffusion.New(diffusion.Config{TRef: 0.2}, rng)
+	prior, _ := diffusion.New(diffusion.Config{KTRef: 0.2}, rng)
 
 	dir, _ := os.MkdirTemp("", "dspib-example")
 	defer os.RemoveAll(dir)

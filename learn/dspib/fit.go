@@ -136,10 +136,10 @@ type fitState struct {
 // fresh Adam over encoder, decoder and prior.
 func newFitState(m1 *spib.Model, data *spib.Data, hist1 []spib.EpochStats, cfg Config, rng *rand.Rand) (*fitState, error) {
 	pc := cfg.Prior
-	if pc.TRef == 0 {
-		pc.TRef = math.Inf(1)
-		for _, T := range data.Temp {
-			pc.TRef = min(pc.TRef, T)
+	if pc.KTRef == 0 {
+		pc.KTRef = math.Inf(1)
+		for _, kT := range data.KT {
+			pc.KTRef = min(pc.KTRef, kT)
 		}
 	}
 	p, err := diffusion.New(pc, rng)

@@ -22,7 +22,7 @@ func tinyThreeHole(t testing.TB, seed uint64, n, k int) []spib.Trajectory {
 	for i, kT := range []float64{1, 1.5} {
 		fr, err := simdata.ThreeHoleTrajectory(kT, n, 50, seed+uint64(i)<<32)
 		require.NoError(t, err)
-		trajs = append(trajs, spib.Trajectory{Features: fr, Temp: kT})
+		trajs = append(trajs, spib.Trajectory{Features: fr, KT: kT})
 	}
 	require.NoError(t, spib.KMeansLabels(trajs, k, nil, newRand(seed)))
 	return trajs

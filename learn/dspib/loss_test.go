@@ -33,7 +33,7 @@ func newLossCase(t *testing.T, lv spib.LogVarKind, weighted bool) *lossCase {
 	std := spib.Standardizer{Mean: make([]float64, D), Std: []float64{1, 1, 1}}
 	c := &lossCase{m: spib.NewModel(cfg, D, K, std, rng), beta: 0.7, lambda: 1.3}
 	pc := smallPrior
-	pc.TRef = 1
+	pc.KTRef = 1
 	c.p, err = diffusion.New(pc, rng)
 	if c.p != nil {
 		c.p.SetPrecision(ad.Float64) // the reference arithmetic, checked against finite differences

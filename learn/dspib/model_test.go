@@ -91,7 +91,7 @@ func TestLoadMismatch(t *testing.T) {
 	rng := newRand(1)
 	cfg, _ := spib.Config{}.Validate()
 	sm := spib.NewModel(cfg, 2, 3, spib.Standardizer{Mean: []float64{0, 0}, Std: []float64{1, 1}}, rng)
-	p, err := diffusion.New(diffusion.Config{Dim: 3, TRef: 1, Hidden: []int{8, 8}}, rng)
+	p, err := diffusion.New(diffusion.Config{Dim: 3, KTRef: 1, Hidden: []int{8, 8}}, rng)
 	require.NoError(t, err)
 	dir := t.TempDir()
 	require.NoError(t, (&Model{SPIB: sm, Prior: p}).Save(dir))
@@ -215,7 +215,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{Config{Lambda: -1}, "Lambda"},
 		{Config{Prior: diffusion.Config{Dim: 3}}, "Prior.Dim"},
-		{Config{Prior: diffusion.Config{TRef: -1}}, "Prior.TRef"},
+		{Config{Prior: diffusion.Config{KTRef: -1}}, "Prior.KTRef"},
 		{Config{LRDecay: 2}, "LRDecay"},
 		{Config{MaxEpochs: -1}, "MaxEpochs"},
 		{Config{LearningRate: math.Inf(1)}, "LearningRate"},
@@ -229,7 +229,7 @@ func TestBadInput(t *testing.T) {
 	wantErr(t, err, "nil *rand.PCG")
 	_, err = Fit(context.Background(), trajs, Config{Lambda: math.NaN()}, rand.NewPCG(1, 1))
 	wantErr(t, err, "Lambda")
-	trajs[1].Temp = -1
+	trajs[1].KT = -1
 	_, err = Fit(context.Background(), trajs, Config{}, rand.NewPCG(1, 1))
-	wantErr(t, err, "trajectory 1", "Temp = -1")
+	wantErr(t, err, "trajectory 1", "KT = -1")
 }

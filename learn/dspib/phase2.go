@@ -148,7 +148,7 @@ func (tr *trainer) runShard(sh *shard) {
 	}
 	x := t.Const(n, D, b.X[sh.lo*D:sh.hi*D])
 	loss, c, q, f, err := jointLoss(t, sh.m, sh.p, x, tr.eps[sh.lo*dd:sh.hi*dd], b.Labels[sh.lo:sh.hi], w,
-		b.Temp[sh.lo:sh.hi], tr.cfg.beta(), tr.cfg.Lambda, sh.rng)
+		b.KT[sh.lo:sh.hi], tr.cfg.beta(), tr.cfg.Lambda, sh.rng)
 	if err != nil {
 		sh.err = err
 		return

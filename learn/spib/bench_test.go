@@ -28,7 +28,7 @@ func BenchmarkEpoch(b *testing.B) {
 
 func benchEpoch(b *testing.B, k int) {
 	rng := newRand(7)
-	trajs := []Trajectory{{Features: threeHole(b, 1, 100000, 10, 7), Temp: 1}}
+	trajs := []Trajectory{{Features: threeHole(b, 1, 100000, 10, 7), KT: 1}}
 	if err := KMeansLabels(trajs, k, nil, rng); err != nil {
 		b.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func cpuTime() float64 {
 //	go test -run XXX -bench TrainThreeHole -benchtime 1x ./learn/spib/
 func BenchmarkTrainThreeHole(b *testing.B) {
 	rng := newRand(21)
-	trajs := []Trajectory{{Features: threeHole(b, 1, 100000, 10, 21), Temp: 1}}
+	trajs := []Trajectory{{Features: threeHole(b, 1, 100000, 10, 21), KT: 1}}
 	if err := KMeansLabels(trajs, 100, []int{0, 1}, rng); err != nil {
 		b.Fatal(err)
 	}

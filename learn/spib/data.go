@@ -15,9 +15,9 @@ type Trajectory struct {
 	// Features holds frames × D feature values in their original units; all
 	// rows have the same length D.
 	Features [][]float64
-	// Temp is the temperature kT [energy units] the trajectory was sampled
+	// KT is the temperature kT [ε] the trajectory was sampled
 	// at; it must be finite and > 0.
-	Temp float64
+	KT float64
 	// Labels, optional, is one initial state label ≥ 0 per frame. Either
 	// every trajectory has labels or none has (then Config.Labeler makes
 	// them).
@@ -111,8 +111,8 @@ type Data struct {
 	// X holds the standardised features, N × D row-major; frames of all
 	// trajectories are concatenated in input order.
 	X []float64
-	// Temp is the temperature kT of every frame (length N).
-	Temp []float64
+	// KT is the temperature kT of every frame (length N).
+	KT []float64
 	// Weights is every frame's weight (length N), or nil when unweighted.
 	Weights []float64
 	// Labels holds the current state label of every frame, 0 ≤ label <
@@ -164,8 +164,8 @@ func NewData(trajs []Trajectory, cfg Config, rng *rand.Rand) (*Data, error) {
 				return nil, fmt.Errorf("spib: trajectory 0 frame 0 has no features")
 			}
 		}
-		if !(t.Temp > 0) || math.IsInf(t.Temp, 0) {
-			return nil, fmt.Errorf("spib: trajectory %d: Temp = %v, must be finite and > 0", i, t.Temp)
+		if !(t.KT > 0) || math.IsInf(t.KT, 0) {
+			return nil, fmt.Errorf("spib: trajectory %d: KT = %v, must be finite and > 0", i, t.KT)
 		}
 		if cfg.Lag >= n {
 			return nil, fmt.Errorf("spib: trajectory %d: lag %d ≥ trajectory length %d frames", i, cfg.Lag, n)
@@ -216,7 +216,7 @@ func NewData(trajs []Trajectory, cfg Config, rng *rand.Rand) (*Data, error) {
 	})
 
 	d.X = make([]float64, d.N*D)
-	d.Temp = make([]float64, d.N)
+	d.KT = make([]float64, d.N)
 	if hasWeights {
 		d.Weights = make([]float64, d.N)
 	}
@@ -229,7 +229,7 @@ func NewData(trajs []Trajectory, cfg Config, rng *rand.Rand) (*Data, error) {
 		d.TrajStart = append(d.TrajStart, f)
 		for k, row := range t.Features {
 			d.Std.Apply(d.X[f*D:(f+1)*D], row)
-			d.Temp[f] = t.Temp
+			d.KT[f] = t.KT
 			if hasWeights {
 				d.Weights[f] = t.Weights[k]
 			}

@@ -30,7 +30,7 @@ func TestNewDataErrors(t *testing.T) {
 		{mut(func(ts []Trajectory) { ts[1].Features[2] = []float64{1} }), []string{"trajectory 1 frame 2", "1 features, want 2"}},
 		{mut(func(ts []Trajectory) { ts[1].Labels = nil }), []string{"trajectory 1", "Labels"}},
 		{mut(func(ts []Trajectory) { ts[0].Labels[1] = -3 }), []string{"trajectory 0 frame 1", "label -3"}},
-		{mut(func(ts []Trajectory) { ts[0].Temp = 0 }), []string{"trajectory 0", "Temp"}},
+		{mut(func(ts []Trajectory) { ts[0].KT = 0 }), []string{"trajectory 0", "KT"}},
 		{mut(func(ts []Trajectory) { ts[0].Weights = make([]float64, 6) }), []string{"trajectory 1", "Weights"}},
 		{mut(func(ts []Trajectory) {
 			ts[0].Weights = make([]float64, 6)

@@ -9,8 +9,10 @@
 // # Method (docs/method.md §1–2)
 //
 // Data: trajectories of frames × D features, each with its temperature kT
-// and optional initial labels and weights. Features are standardised per
-// column over all frames (the Standardizer is stored in the model);
+// (Trajectory.KT, in the energy unit ε; temperatures are named as
+// docs/method.md, "Units and names", says) and optional initial labels and
+// weights. Features are standardised per column over all frames (the
+// Standardizer is stored in the model);
 // lagged pairs (x_t, y_{t+Δ}) are built within each trajectory and split at
 // random into train/test/validation (0.6/0.2/0.2).
 //

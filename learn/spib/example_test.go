@@ -20,7 +20,7 @@ func Example() {
 		}
 		frames = append(frames, []float64{s + 0.3*rng.NormFloat64()})
 	}
-	trajs := []spib.Trajectory{{Features: frames, Temp: 1}}
+	trajs := []spib.Trajectory{{Features: frames, KT: 1}}
 	if err := spib.KMeansLabels(trajs, 4, nil, rng); err != nil {
 		fmt.Println(err)
 		return

@@ -27,7 +27,7 @@ var wantErr = testutil.WantErr
 // D = 2 features.
 func toyTrajs(n1, n2 int) []Trajectory {
 	mk := func(n int, off float64) Trajectory {
-		t := Trajectory{Temp: 1}
+		t := Trajectory{KT: 1}
 		for i := range n {
 			t.Features = append(t.Features, []float64{off + float64(i), float64(i * i)})
 			t.Labels = append(t.Labels, i%2)
@@ -43,7 +43,7 @@ func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)
 // 0.5 τ) labelled by k-means with k clusters on (x, y), all from seed.
 func smallThreeHole(t testing.TB, seed uint64, nFrames, k int) []Trajectory {
 	t.Helper()
-	trajs := []Trajectory{{Features: threeHole(t, 1, nFrames, 50, seed), Temp: 1}}
+	trajs := []Trajectory{{Features: threeHole(t, 1, nFrames, 50, seed), KT: 1}}
 	require.NoError(t, KMeansLabels(trajs, k, nil, newRand(seed)))
 	return trajs
 }

@@ -30,7 +30,7 @@ func TestKMeansLabelsFromStandardize(t *testing.T) {
 	f1, p1 := mk(300)
 	f2, p2 := mk(200)
 	run := func(a, b []float64, std bool) []int {
-		trajs := []Trajectory{{Features: f1, Temp: 1}, {Features: f2, Temp: 2}}
+		trajs := []Trajectory{{Features: f1, KT: 1}, {Features: f2, KT: 2}}
 		lf := LabelFeatures{Points: [][]float64{a, b}, Dim: 2, Standardize: std}
 		require.NoError(t, KMeansLabelsFrom(trajs, lf, 3, rand.New(rand.NewPCG(1, 2))))
 		require.Len(t, trajs[1].Labels, 200)
@@ -47,7 +47,7 @@ func TestKMeansLabelsFromStandardize(t *testing.T) {
 	assert.Equal(t, std, run(scale(p1), scale(p2), true))
 	assert.NotEqual(t, run(p1, p2, false), run(scale(p1), scale(p2), false))
 
-	err := KMeansLabelsFrom([]Trajectory{{Features: f1, Temp: 1}}, LabelFeatures{Points: [][]float64{p2}, Dim: 2}, 3, rng)
+	err := KMeansLabelsFrom([]Trajectory{{Features: f1, KT: 1}}, LabelFeatures{Points: [][]float64{p2}, Dim: 2}, 3, rng)
 	assert.ErrorContains(t, err, "trajectory 0: 400 label values, want 300 frames × 2")
 }
 

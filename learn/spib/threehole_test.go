@@ -54,7 +54,7 @@ func threeHoleRun(t *testing.T) *Result {
 		if thErr = err; err != nil {
 			return
 		}
-		thTrajs = []Trajectory{{Features: fr, Temp: 1}}
+		thTrajs = []Trajectory{{Features: fr, KT: 1}}
 		if thErr = KMeansLabels(thTrajs, 10, []int{0, 1}, rng); thErr != nil {
 			return
 		}
@@ -241,7 +241,7 @@ func TestThreeHoleTraining(t *testing.T) {
 // well: two states, the deep wells apart.
 func TestThreeHoleLongLagMerges(t *testing.T) {
 	threeHoleRun(t) // reuse its frames and initial labels
-	trajs := []Trajectory{{Features: thTrajs[0].Features, Temp: 1, Labels: slices.Clone(thTrajs[0].Labels)}}
+	trajs := []Trajectory{{Features: thTrajs[0].Features, KT: 1, Labels: slices.Clone(thTrajs[0].Labels)}}
 	cfg := thConfig
 	cfg.Lag = 4
 	long, err := Train(trajs, cfg, newRand(12))

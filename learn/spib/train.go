@@ -186,7 +186,7 @@ type Batch struct {
 	X       []float64 // N×D standardised inputs x_t
 	Labels  []int     // N labels of the future frames
 	Weights []float64 // N weights, nil if the data are unweighted
-	Temp    []float64 // N temperatures kT of the frames
+	KT      []float64 // N temperatures kT of the frames
 }
 
 // Gather fills b with the pairs listed in idx (reusing b's memory).
@@ -195,7 +195,7 @@ func (d *Data) Gather(b *Batch, idx []int) {
 	b.N = n
 	b.X = grow(b.X, n*d.D)
 	b.Labels = growInt(b.Labels, n)
-	b.Temp = grow(b.Temp, n)
+	b.KT = grow(b.KT, n)
 	if d.Weights != nil {
 		b.Weights = grow(b.Weights, n)
 	} else {
@@ -205,7 +205,7 @@ func (d *Data) Gather(b *Batch, idx []int) {
 		s := d.Src[p]
 		copy(b.X[i*d.D:(i+1)*d.D], d.X[s*d.D:(s+1)*d.D])
 		b.Labels[i] = d.Labels[d.Dst[p]]
-		b.Temp[i] = d.Temp[s]
+		b.KT[i] = d.KT[s]
 		if d.Weights != nil {
 			b.Weights[i] = d.Weights[s]
 		}

@@ -224,7 +224,7 @@ func TestTrainErrors(t *testing.T) {
 	wantErr(t, err, "lag 300", "length 300")
 	_, err = Train(trajs, Config{BatchSize: -1}, newRand(1))
 	wantErr(t, err, "Config.BatchSize")
-	unl := []Trajectory{{Features: trajs[0].Features, Temp: 1}}
+	unl := []Trajectory{{Features: trajs[0].Features, KT: 1}}
 	_, err = Train(unl, Config{}, newRand(1))
 	wantErr(t, err, "no initial labels", "KMeansLabels")
 	cfg, _ := Config{Lag: 2}.Validate()

@@ -16,10 +16,10 @@ import (
 // mdRun is one run-store folder of a seed: the training runs ("train") or
 // the long reference runs ("ref"), one replica per temperature.
 type mdRun struct {
-	Kind   string    // "train" or "ref"
-	Temps  []float64 // kT [ε]
-	Frames int64     // stored frames per temperature, burn-in included
-	Dir    string
+	Kind         string    // "train" or "ref"
+	Temperatures []float64 // kT [ε]
+	Frames       int64     // stored frames per temperature, burn-in included
+	Dir          string
 }
 
 // config is the run-store configuration of m: the system's defaults (BAOAB,
@@ -29,7 +29,7 @@ type mdRun struct {
 // checkpoint every minute.
 func (m mdRun) config(sys *System, seed uint64, log io.Writer) runstore.Config {
 	return runstore.Config{
-		System: sys, Temperatures: m.Temps, Frames: m.Frames, Seeds: pipeline.MDSeeds(seed, "md/"+m.Kind, m.Temps), Dir: m.Dir,
+		System: sys, Temperatures: m.Temperatures, Frames: m.Frames, Seeds: pipeline.MDSeeds(seed, "md/"+m.Kind, m.Temperatures), Dir: m.Dir,
 		Checkpoint: time.Minute, Log: log, Label: sys.Name + " " + m.Kind, ProgressInterval: 15 * time.Second,
 		Extra: map[string]any{"kind": m.Kind},
 	}
@@ -38,9 +38,9 @@ func (m mdRun) config(sys *System, seed uint64, log io.Writer) runstore.Config {
 // mdRuns lists the folders of one seed under dir/md.
 func mdRuns(exps []Experiment, sizes Sizes, dir string) []mdRun {
 	return []mdRun{
-		{Kind: "train", Temps: union(exps, func(e *Experiment) []float64 { return e.Train }),
+		{Kind: "train", Temperatures: union(exps, func(e *Experiment) []float64 { return e.Train }),
 			Frames: int64(sizes.TrainFrames + sizes.BurnIn), Dir: filepath.Join(dir, "md", "train")},
-		{Kind: "ref", Temps: union(exps, func(e *Experiment) []float64 { return e.Eval }),
+		{Kind: "ref", Temperatures: union(exps, func(e *Experiment) []float64 { return e.Eval }),
 			Frames: int64(sizes.RefFrames + sizes.BurnIn), Dir: filepath.Join(dir, "md", "ref")},
 	}
 }

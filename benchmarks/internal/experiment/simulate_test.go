@@ -49,10 +49,10 @@ func TestBenchmarkFoldersOpen(t *testing.T) {
 	for _, m := range runs {
 		run, err := runstore.Open(m.Dir)
 		require.NoError(t, err)
-		assert.Equal(t, m.Temps, run.Temperatures())
+		assert.Equal(t, m.Temperatures, run.Temperatures())
 		assert.Equal(t, "lj7-2d", run.Meta.System)
 		assert.Equal(t, m.Kind, run.Meta.Extra["kind"])
-		for i, kT := range m.Temps {
+		for i, kT := range m.Temperatures {
 			assert.Equal(t, stream.Seed(7, "md/"+m.Kind, kT), run.Meta.Seeds[i])
 			u, err := run.Energies(kT)
 			require.NoError(t, err)
@@ -96,7 +96,7 @@ func TestBenchmarkFoldersOpen(t *testing.T) {
 func TestCLIFolderReusedByBenchmark(t *testing.T) {
 	bin := buildCLI(t)
 	dir := t.TempDir()
-	m := mdRun{Kind: "train", Temps: []float64{0.3}, Frames: 50, Dir: filepath.Join(dir, "md", "train")}
+	m := mdRun{Kind: "train", Temperatures: []float64{0.3}, Frames: 50, Dir: filepath.Join(dir, "md", "train")}
 	cfg := m.config(systems.LJ7, 5, nil)
 	out, err := exec.Command(bin, "simulate", "-system", "lj7", "-temps", "0.3", "-frames", "50",
 		"-seed", strconv.FormatUint(cfg.Seeds[0], 10), "-quiet", "-out", m.Dir).CombinedOutput()
