@@ -3,7 +3,8 @@
 //
 //   - Chunks, the one-shot chunk-parallel loop: [0, n) cut into fixed chunks
 //     run on up to GOMAXPROCS goroutines (analysis' features, KDE, k-means
-//     and Boltzmann grid; learn/spib's encoder).
+//     and Boltzmann grid; learn/spib's encoder; learn/diffusion's samplers;
+//     learn/dspib's VampPrior sampler).
 //   - Pool, the shards of a training step on a fixed set of goroutines
 //     without allocating per step. learn/dspib's joint trainer and
 //     learn/diffusion's Fit share it: both cut a batch into fixed shards, run

@@ -5,9 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
+	"github.com/dspib/dspib/internal/par"
 	"github.com/dspib/dspib/internal/stream"
 	"github.com/dspib/dspib/learn/ad"
 )
@@ -206,27 +205,19 @@ func (p *Prior) generate(s Sampler, temps []float64, first, n int, seed uint64) 
 	if jobs == 0 {
 		return out, nil
 	}
-	workers := min(runtime.GOMAXPROCS(0), jobs)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f := p.newInfer()
-			for {
-				g := int(next.Add(1) - 1)
-				if g >= jobs {
-					return
-				}
-				k, c := g/perTemp, g%perTemp
-				lo, hi := c*chunkRows, min(n, (c+1)*chunkRows)
-				rng := stream.New(seed, generateTag, temps[k], uint64(first/chunkRows+c))
-				f.sampleChunk(out[k][lo*d:hi*d], hi-lo, temps[k], sig[k], s, rng)
-			}
-		}()
-	}
-	wg.Wait()
+	// Job g is chunk c of temperature k; each writes its own rows from its
+	// own stream, so the result does not depend on the workers.
+	workers := runtime.GOMAXPROCS(0)
+	infs := make([]*infer, min(workers, jobs)) // per worker, made on first use
+	par.Chunks(jobs, 1, workers, func(w, g, _, _ int) {
+		if infs[w] == nil {
+			infs[w] = p.newInfer()
+		}
+		k, c := g/perTemp, g%perTemp
+		lo, hi := c*chunkRows, min(n, (c+1)*chunkRows)
+		rng := stream.New(seed, generateTag, temps[k], uint64(first/chunkRows+c))
+		infs[w].sampleChunk(out[k][lo*d:hi*d], hi-lo, temps[k], sig[k], s, rng)
+	})
 	return out, nil
 }
 

@@ -52,10 +52,11 @@ func TestGenerateDeterministicAcrossGOMAXPROCS(t *testing.T) {
 		require.NoError(t, err)
 		return out
 	}
-	a, b, c := run(1, 7), run(2, 7), run(2, 8)
+	a, b, b3, c := run(1, 7), run(2, 7), run(3, 7), run(2, 8)
 	for k := range temps {
 		require.Len(t, a[k], n*2, "temps[%d]: values", k)
 		assert.True(t, slices.Equal(a[k], b[k]), "temps[%d]: GOMAXPROCS 1 and 2 differ", k)
+		assert.True(t, slices.Equal(a[k], b3[k]), "temps[%d]: GOMAXPROCS 1 and 3 differ", k)
 		assert.False(t, slices.Equal(a[k], c[k]), "temps[%d]: seeds 7 and 8 give identical samples", k)
 	}
 	// Chunks must not share streams: the first rows of two chunks differ.

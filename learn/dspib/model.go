@@ -9,10 +9,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sync"
 
 	"github.com/dspib/dspib"
+	"github.com/dspib/dspib/internal/par"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/spib"
@@ -219,37 +218,18 @@ func (m *Model) SampleVampPrior(n int, seed uint64) ([]float64, error) {
 		sd[i] = math.Sqrt(v)
 	}
 	out := make([]float64, n*d)
-	chunks := (n + vampChunk - 1) / vampChunk
-	var wg sync.WaitGroup
-	var next int64
-	var mu2 sync.Mutex
-	workers := min(runtime.GOMAXPROCS(0), chunks)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu2.Lock()
-				c := int(next)
-				next++
-				mu2.Unlock()
-				if c >= chunks {
-					return
-				}
-				rng := rand.New(rand.NewPCG(seed, uint64(c)))
-				for i := c * vampChunk; i < min(n, (c+1)*vampChunk); i++ {
-					u := rng.Float64() * s
-					k := 0
-					for k < K-1 && cum[k] <= u {
-						k++
-					}
-					for j := range d {
-						out[i*d+j] = mu[k*d+j] + sd[k*d+j]*rng.NormFloat64()
-					}
-				}
+	par.Chunks(n, vampChunk, 0, func(_, c, lo, hi int) {
+		rng := rand.New(rand.NewPCG(seed, uint64(c)))
+		for i := lo; i < hi; i++ {
+			u := rng.Float64() * s
+			k := 0
+			for k < K-1 && cum[k] <= u {
+				k++
 			}
-		}()
-	}
-	wg.Wait()
+			for j := range d {
+				out[i*d+j] = mu[k*d+j] + sd[k*d+j]*rng.NormFloat64()
+			}
+		}
+	})
 	return out, nil
 }

@@ -102,7 +102,7 @@ func TestLoadMismatch(t *testing.T) {
 }
 
 // TestGenerateDeterministic: the same seed gives bit-identical samples with
-// GOMAXPROCS 1 and 2 (fixed chunks with their own PCG streams); another
+// GOMAXPROCS 1, 2 and 3 (fixed chunks with their own PCG streams); another
 // seed gives different ones.
 func TestGenerateDeterministic(t *testing.T) {
 	res := sharedFit(t)
@@ -120,6 +120,11 @@ func TestGenerateDeterministic(t *testing.T) {
 		sameFloats(t, "generated", g1[k], g2[k])
 	}
 	sameFloats(t, "VampPrior", v1, v2)
+	g3w, v3w := run(3, 9)
+	for k := range g1 {
+		sameFloats(t, "generated, 3 workers", g1[k], g3w[k])
+	}
+	sameFloats(t, "VampPrior, 3 workers", v1, v3w)
 	g3, v3 := run(2, 10)
 	assert.False(t, g3[0][0] == g1[0][0] || v3[0] == v1[0], "another seed gave the same first sample")
 }
