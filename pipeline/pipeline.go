@@ -51,6 +51,7 @@ import (
 	"github.com/dspib/dspib/internal/stream"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/dspib"
+	"github.com/dspib/dspib/learn/monitor"
 	"github.com/dspib/dspib/learn/spib"
 	"github.com/dspib/dspib/md/runstore"
 	"github.com/dspib/dspib/md/traj"
@@ -241,7 +242,7 @@ type key struct {
 
 func makeKey(ins []Input, cfg *Config, seed uint64) ([]byte, error) {
 	s := cfg.Fit.SPIB
-	s.Workers, s.Progress, s.OnEpoch, s.ProgressEvery = 0, nil, nil, 0
+	s.Workers = 0
 	sj, err := spib.MarshalConfig(s)
 	if err != nil {
 		return nil, err
@@ -370,12 +371,7 @@ func Train(ctx context.Context, ins []Input, cfg Config, seed uint64, dir string
 	}
 	fc := cfg.Fit
 	fc.Checkpoint = path(FitCheckpoint)
-	if fc.Progress == nil {
-		fc.Progress = cfg.Progress
-	}
-	if fc.ProgressEvery == 0 {
-		fc.ProgressEvery = 15 * time.Second
-	}
+	fc.Observers = withProgress(fc.Observers, cfg.Progress)
 	s := stream.Seed(seed, "dspib/"+cfg.Name, 0)
 	src := rand.NewPCG(s, s^0x9e3779b97f4a7c15)
 	temps := make([]float64, len(ins))
@@ -385,12 +381,14 @@ func Train(ctx context.Context, ins []Input, cfg Config, seed uint64, dir string
 	if cfg.SPIBOnly {
 		fmt.Fprintf(log, "[seed %d] %s: training SPIB on kT %v (%d frames)\n", seed, cfg.Name, temps, nf)
 		sc := fc.SPIB
-		if sc.Progress == nil {
-			sc.Progress = fc.Progress
-		}
+		sc.Observers = append(slices.Clip(sc.Observers), fc.Observers...)
+		sc.Checkpoint = fc.Checkpoint
 		r, err := spib.TrainContext(ctx, trajs, sc, src, spib.RunOptions{})
 		if err != nil {
-			return nil, err
+			if errors.Is(err, context.Canceled) {
+				return nil, fmt.Errorf("%w (the checkpoint %s keeps the last finished epoch; training again resumes from it)", err, fc.Checkpoint)
+			}
+			return nil, fmt.Errorf("%s: %w", cfg.Name, err)
 		}
 		m := &dspib.Model{SPIB: r.Model}
 		res.SPIB, res.Model, res.Phase1, res.Data = r, m, m, r.Data
@@ -523,7 +521,8 @@ func trainPostHoc(ctx context.Context, ins []Input, cfg *Config, seed uint64, di
 	if err := os.MkdirAll(filepath.Join(dir, PostHocDir), 0o755); err != nil {
 		return err
 	}
-	tc := diffusion.TrainConfig{Prior: cfg.Fit.Prior, Epochs: n, Checkpoint: filepath.Join(dir, postHocCheckpoint), Progress: cfg.Progress}
+	tc := diffusion.TrainConfig{Prior: cfg.Fit.Prior, Epochs: n, Checkpoint: filepath.Join(dir, postHocCheckpoint),
+		Observers: withProgress(nil, cfg.Progress)}
 	p, losses, err := diffusion.TrainContext(ctx, z, tx, tc, stream.Source(seed, "prior/"+cfg.Name, 0))
 	if err != nil {
 		return fmt.Errorf("%s: post-hoc diffusion prior: %w", cfg.Name, err)
@@ -531,6 +530,15 @@ func trainPostHoc(ctx context.Context, ins []Input, cfg *Config, seed uint64, di
 	res.PostHoc, res.PostHocLosses = p, losses
 	return errors.Join(p.Save(filepath.Join(dir, PostHocPrior)),
 		traj.WriteNPY(filepath.Join(dir, PostHocLosses), len(losses), 1, losses))
+}
+
+// withProgress returns obs with a progress observer writing to w (lines at
+// least 15 s apart) appended, or obs itself if w is nil.
+func withProgress(obs []monitor.Observer, w io.Writer) []monitor.Observer {
+	if w == nil {
+		return obs
+	}
+	return append(slices.Clip(obs), &monitor.Progress{W: w, Interval: 15 * time.Second})
 }
 
 // Load reads a model folder written by Train (Reused set).

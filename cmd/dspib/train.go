@@ -115,14 +115,14 @@ or your own integer -labels. Writes to MODELDIR:
   losses_spib.npy     per SPIB epoch: total epoch, round, train loss, CE, KL, test loss, CE, KL
   losses_dspib.npy    per D-SPIB epoch: epoch, train loss, CE, log q, diffusion, test loss, CE, log q, diffusion
   summary.json        inputs with their frame ranges, settings, seed, states, final losses
-  fit.ckpt            D-SPIB checkpoint: re-running the same command resumes an interrupted run
+  fit.ckpt            training checkpoint: re-running the same command resumes an interrupted run
                       (a folder of another run, other settings, data or -seed, is refused: -force replaces it)
   train.key.json      what run the folder belongs to (settings, seed, input fingerprints), written first
   manifest.json       SHA-256 of every file, written last; generate, encode, evaluate check it
 
 Ctrl-C stops training before the next batch (SPIB) or after the current epoch
-(D-SPIB phase 2); for D-SPIB, fit.ckpt keeps the last finished epoch of either
-phase, and re-running the same command continues from it. A second Ctrl-C
+(D-SPIB phase 2); fit.ckpt keeps the last finished epoch (of either phase for
+D-SPIB), and re-running the same command continues from it. A second Ctrl-C
 kills the program.
 
 Flags:
@@ -555,7 +555,6 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 		sum.Final = map[string]any{"test": trainLosses2(r.Test), "validation": trainLosses2(r.Val)}
 		sum.Stopped, sum.Resumed = r.Stopped, r.Resumed
 		sum.Files["phase1_model"] = pipeline.Phase1Dir
-		sum.Files["checkpoint"] = pipeline.FitCheckpoint
 		sum.Files["losses_dspib"] = pipeline.LossesDSPIB
 		if res.PostHoc != nil {
 			sum.Files["posthoc_prior"] = pipeline.PostHocPrior
@@ -625,6 +624,7 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	sum.Files["labels"] = "labels.npy"
+	sum.Files["checkpoint"] = pipeline.FitCheckpoint
 	sum.Files["initial_labels"] = pipeline.InitialLabels
 	sum.Files["losses_spib"] = pipeline.LossesSPIB
 	sum.Files["model"] = "model.json"

@@ -26,6 +26,9 @@
 //     (Prior.GenerateWith), parallel, allocation-free per step and
 //     bit-reproducible for a seed whatever GOMAXPROCS.
 //
-// Train and Prior.Fit train a prior on given latents; Save and Load store it
-// in learn/ad's checkpoint format.
+// Train and Prior.Fit train a prior on given latents; TrainContext and
+// FitContext add cancellation and the checkpoints of TrainConfig.Checkpoint,
+// and TrainConfig.Observers see every epoch (learn/monitor's convention,
+// shared with learn/spib and learn/dspib). Save and Load store a prior in
+// learn/ad's checkpoint format.
 package diffusion

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dspib/dspib/internal/testutil"
+	"github.com/dspib/dspib/learn/monitor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -41,7 +42,7 @@ func TestTrainContextResumeBitIdentical(t *testing.T) {
 	srcB := rand.NewPCG(11, 12) // a new process: same seed, state from the file
 	var progress strings.Builder
 	resumed := cfg
-	resumed.Progress = &progress
+	resumed.Observers = []monitor.Observer{&monitor.Progress{W: &progress, Interval: -1}}
 	pb, hb, err := TrainContext(context.Background(), x, temps, resumed, srcB)
 	require.NoError(t, err)
 	// The resumed run reports the epochs it trained, numbered in the run.
@@ -104,6 +105,43 @@ func TestTrainContextErrors(t *testing.T) {
 	_, h, err := TrainContext(cancelled, x, temps, fresh, rand.NewPCG(1, 2))
 	testutil.WantErr(t, err, "context canceled")
 	assert.Empty(t, h, "a cancelled run trained epochs")
+}
+
+// TestObservers: an observer sees every epoch exactly once, in order, with
+// its loss; one that fails at epoch 3 stops training there with its error,
+// the checkpoint keeping epoch 2, and a second call resumes to the
+// uninterrupted losses.
+func TestObservers(t *testing.T) {
+	x, temps, cfg := resumeSetup(t)
+	straight := cfg
+	straight.Checkpoint = ""
+	var seen testutil.Observed
+	straight.Observers = []monitor.Observer{&seen}
+	_, ref, err := TrainContext(context.Background(), x, temps, straight, rand.NewPCG(11, 12))
+	require.NoError(t, err)
+	var want []string
+	for i := range ref {
+		want = append(want, testutil.EpochKey("diffusion", 0, i+1))
+	}
+	assert.Equal(t, want, seen.Keys())
+	for i, e := range seen.Epochs {
+		assert.Equal(t, ref[i], e.Losses[0].Value, "epoch %d: loss", i+1)
+		assert.Equal(t, i == len(ref)-1, e.Last, "epoch %d: last", i+1)
+	}
+
+	stop := cfg
+	stop.Observers = []monitor.Observer{&testutil.Observed{Fail: 3}}
+	_, h, err := TrainContext(context.Background(), x, temps, stop, rand.NewPCG(11, 12))
+	require.ErrorIs(t, err, testutil.ErrStop)
+	assert.Contains(t, err.Error(), "epoch 3: observer 0")
+	assert.Len(t, h, 3, "losses returned")
+	seen.Epochs = nil
+	resumed := cfg
+	resumed.Observers = []monitor.Observer{&seen}
+	_, got, err := TrainContext(context.Background(), x, temps, resumed, rand.NewPCG(11, 12))
+	require.NoError(t, err)
+	assert.Equal(t, want[2:], seen.Keys(), "a resumed run trains epoch 3 again")
+	testutil.SameBits(t, "losses", got, ref)
 }
 
 // TestFitWorkersBitIdentical: with 350 latents and batches of 300, an epoch

@@ -3,7 +3,6 @@ package diffusion
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/dspib/dspib/internal/par"
 	"github.com/dspib/dspib/learn/ad"
+	"github.com/dspib/dspib/learn/monitor"
 )
 
 // TrainConfig configures standalone training of a prior on given latents.
@@ -32,14 +32,18 @@ type TrainConfig struct {
 	// Workers bounds the goroutines a training step runs on (default
 	// GOMAXPROCS). The result does not depend on it: see Fit.
 	Workers int
-	// Progress, when not nil, receives one line per epoch (mean loss,
-	// elapsed time) from TrainContext and FitContext (and Fit, Train).
-	Progress io.Writer
+	// Observers are called after every epoch, in order (learn/monitor:
+	// Phase "diffusion", Epoch from 1, Max = Epochs, Losses: loss, the
+	// epoch's mean diffusion loss, dimensionless; Last at the last epoch);
+	// an error stops training and is returned. A *monitor.Progress writes
+	// progress lines.
+	Observers []monitor.Observer
 	// Checkpoint, if set, is a file that TrainContext and FitContext write
 	// atomically after every epoch (parameters, Adam state, losses so far
 	// and the random stream) and resume from when it exists, so that an
-	// interrupted run continues bit for bit. Fit and Train refuse it: they
-	// take a *rand.Rand, whose state cannot be saved.
+	// interrupted run continues bit for bit; a file written for other data
+	// or settings is refused. Fit and Train refuse it: they take a
+	// *rand.Rand, whose state cannot be saved.
 	Checkpoint string
 }
 
@@ -202,9 +206,10 @@ func (p *Prior) fit(ctx context.Context, samples, kT []float64, cfg TrainConfig,
 			sum += l * float64(m)
 		}
 		hist = append(hist, sum/float64(n))
-		if cfg.Progress != nil {
-			fmt.Fprintf(cfg.Progress, "diffusion: epoch %d/%d: loss %.6g, elapsed %s\n",
-				epoch+1, cfg.Epochs, hist[epoch], time.Since(start).Round(time.Millisecond))
+		e := monitor.Epoch{Phase: "diffusion", Epoch: epoch + 1, Max: cfg.Epochs,
+			Losses: []monitor.Loss{{Name: "loss", Value: hist[epoch]}}, Elapsed: time.Since(start), Last: epoch+1 == cfg.Epochs}
+		if err := monitor.Notify(cfg.Observers, e); err != nil {
+			return hist, fmt.Errorf("diffusion: epoch %d: %w", epoch+1, err)
 		}
 		opt.Decay(cfg.LRDecay)
 		if ck != nil {

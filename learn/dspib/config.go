@@ -4,12 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"math"
-	"time"
 
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
+	"github.com/dspib/dspib/learn/monitor"
 	"github.com/dspib/dspib/learn/spib"
 )
 
@@ -49,19 +48,20 @@ type Config struct {
 	Precision ad.Precision
 
 	// Checkpoint, when not empty, is the path of the checkpoint file that
-	// Fit writes after every phase-1 epoch that training continues from, at
-	// the phase boundary and after every phase-2 epoch, and resumes from
-	// (in either phase) when it exists.
+	// Fit writes atomically after every phase-1 epoch that training
+	// continues from, at the phase boundary and after every phase-2 epoch,
+	// and resumes from (in either phase) when it exists; a file written for
+	// other data, settings or seed is refused. SPIB.Checkpoint must be
+	// empty: this one file holds both phases.
 	Checkpoint string
-	// Progress, when not nil, receives progress lines of both phases
-	// (epoch, losses, elapsed), at most one per ProgressEvery (default
-	// 10 s) plus the last epoch. SPIB.Progress, if set, overrides it for
-	// phase 1.
-	Progress      io.Writer
-	ProgressEvery time.Duration
-	// OnEpoch, when not nil, is called after every phase-2 epoch, after
-	// its checkpoint is written.
-	OnEpoch func(EpochStats)
+	// Observers are called after every epoch of both phases, in order,
+	// before the epoch's checkpoint (learn/monitor): phase 1 as
+	// spib.Config.Observers (Phase "spib"; SPIB.Observers, if any, come
+	// first), phase 2 with Phase "dspib", Epoch from 1, Max = MaxEpochs,
+	// Losses loss, ce, log_q, diffusion, test_loss, test_ce, test_log_q,
+	// test_diffusion (EpochStats) and Last at the last epoch. An error
+	// stops Fit and is returned. A *monitor.Progress writes progress lines.
+	Observers []monitor.Observer
 }
 
 // Validate returns c with defaults filled in, or an error naming the first
@@ -122,11 +122,8 @@ func (c Config) Validate() (Config, error) {
 	if c.Patience < 0 {
 		c.Patience = -1
 	}
-	if c.ProgressEvery == 0 {
-		c.ProgressEvery = 10 * time.Second
-	}
-	if c.ProgressEvery < 0 {
-		return bad("ProgressEvery", c.ProgressEvery, "must be ≥ 0")
+	if c.SPIB.Checkpoint != "" {
+		return bad("SPIB.Checkpoint", c.SPIB.Checkpoint, "must be empty: set Config.Checkpoint, one file for both phases")
 	}
 	return c, nil
 }
@@ -137,12 +134,12 @@ func (c Config) beta() float64 { return max(c.SPIB.Beta, 0) }
 // patience returns the effective phase-2 patience (negative means 0).
 func (c Config) patience() int { return max(c.Patience, 0) }
 
-// fingerprint hashes every setting that changes the result (not Workers,
-// progress or callbacks), so a checkpoint written with other settings is
-// refused. c must be validated.
+// fingerprint hashes every setting that changes the result (not Workers or
+// observers), so a checkpoint written with other settings is refused. c
+// must be validated.
 func (c Config) fingerprint() (uint64, error) {
 	s := c.SPIB
-	s.Workers, s.Progress, s.OnEpoch, s.ProgressEvery = 0, nil, nil, 0
+	s.Workers = 0
 	sj, err := spib.MarshalConfig(s)
 	if err != nil {
 		return 0, err

@@ -52,7 +52,10 @@
 // data, configuration and initial PCG state resumes from it, in either
 // phase, and produces bit for bit what an uninterrupted run produces.
 // Cancellation is honoured before every phase-1 training batch, after every
-// epoch of either phase and at the phase boundary.
+// epoch of either phase and at the phase boundary. Config.Observers see
+// every epoch of both phases (learn/monitor's convention, shared with
+// learn/spib and learn/diffusion); an observer's error stops Fit before
+// that epoch's checkpoint.
 //
 // # Models and generation
 //

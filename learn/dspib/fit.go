@@ -7,10 +7,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
+	"github.com/dspib/dspib/learn/monitor"
 	"github.com/dspib/dspib/learn/spib"
 )
 
@@ -87,10 +89,7 @@ func Fit(ctx context.Context, trajs []spib.Trajectory, cfg Config, src *rand.PCG
 	}
 	if st == nil {
 		scfg := cfg.SPIB
-		if scfg.Progress == nil {
-			scfg.Progress = cfg.Progress
-			scfg.ProgressEvery = cfg.ProgressEvery
-		}
+		scfg.Observers = append(slices.Clip(scfg.Observers), cfg.Observers...)
 		var data *spib.Data
 		var opts spib.RunOptions
 		if p1 != nil {
@@ -99,7 +98,7 @@ func Fit(ctx context.Context, trajs []spib.Trajectory, cfg Config, src *rand.PCG
 			return nil, fmt.Errorf("dspib: %w", err)
 		}
 		if cfg.Checkpoint != "" {
-			opts.Checkpoint = func(ts *spib.TrainState) error { return savePhase1(cfg.Checkpoint, ts, data, fp) }
+			opts.Save = func(ts *spib.TrainState) error { return savePhase1(cfg.Checkpoint, ts, data, fp) }
 		}
 		r1, err := spib.TrainDataContext(ctx, data, scfg, src, opts)
 		if err != nil {
@@ -162,7 +161,6 @@ func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PC
 	for _, h := range st.hist {
 		done = conv.update(h)
 	}
-	prog := spib.Progress{W: cfg.Progress, Every: cfg.ProgressEvery}
 	for epoch := len(st.hist) + 1; !done; epoch++ {
 		es, err := st.tr.runEpoch(epoch, start)
 		if err != nil {
@@ -170,16 +168,13 @@ func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PC
 		}
 		st.hist = append(st.hist, es)
 		done = conv.update(es)
+		if err := monitor.Notify(cfg.Observers, es.record(cfg.MaxEpochs, done)); err != nil {
+			return nil, fmt.Errorf("dspib: phase 2 epoch %d: %w", epoch, err)
+		}
 		if cfg.Checkpoint != "" {
 			if err := st.save(cfg.Checkpoint, fp, src); err != nil {
 				return nil, err
 			}
-		}
-		prog.Report(done, "dspib: phase 2 epoch %d: loss %.6g (CE %.6g, log q %.6g, diffusion %.6g) test CE %.6g diffusion %.6g, elapsed %v\n",
-			es.Epoch, es.TrainLoss, es.TrainCE, es.TrainLogQ, es.TrainDiff, es.TestCE, es.TestDiff,
-			es.Elapsed.Round(time.Millisecond))
-		if cfg.OnEpoch != nil {
-			cfg.OnEpoch(es)
 		}
 		if err := ctx.Err(); err != nil && !done {
 			return nil, err

@@ -7,7 +7,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/learn/ad"
+	"github.com/dspib/dspib/learn/monitor"
 	"github.com/dspib/dspib/learn/spib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -88,19 +90,16 @@ func TestResumeIdentical(t *testing.T) {
 			cc.Checkpoint = filepath.Join(dir, "fit.ckpt")
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			if c.phase == 1 {
-				cc.SPIB.OnEpoch = func(h spib.EpochStats) {
-					if h.TotalEpoch == c.epoch {
-						cancel()
-					}
+			phase1 := 0 // total phase-1 epochs seen
+			cc.Observers = []monitor.Observer{monitor.Func(func(e monitor.Epoch) error {
+				if e.Phase == "spib" {
+					phase1++
 				}
-			} else {
-				cc.OnEpoch = func(st EpochStats) {
-					if st.Epoch == c.epoch {
-						cancel()
-					}
+				if (c.phase == 1 && e.Phase == "spib" && phase1 == c.epoch) || (c.phase == 2 && e.Phase == "dspib" && e.Epoch == c.epoch) {
+					cancel()
 				}
-			}
+				return nil
+			})}
 			_, err := Fit(ctx, trajs, cc, rand.NewPCG(7, 7))
 			require.ErrorIs(t, err, context.Canceled)
 			ts, err := ad.LoadTensors(cc.Checkpoint)
@@ -112,7 +111,7 @@ func TestResumeIdentical(t *testing.T) {
 				}
 			}
 			require.Equal(t, c.resume, int(phase), "phase of the checkpoint (stored %g)", phase)
-			cc.SPIB.OnEpoch, cc.OnEpoch = nil, nil
+			cc.Observers = nil
 			if c.resume == 1 {
 				// Control first, on a copy: the fresh stream's state
 				// instead of the saved one must change the result.
@@ -204,4 +203,45 @@ func TestFitWorkersIndependent(t *testing.T) {
 		res = append(res, r)
 	}
 	sameResult(t, res[0], res[1])
+}
+
+// TestObservers: an observer sees every epoch of both phases exactly once,
+// in order, the SPIB part's own observers first in phase 1; one that fails
+// in phase 2 stops Fit there with its error, the checkpoint keeping the
+// epoch before, and a second call resumes to the uninterrupted result.
+func TestObservers(t *testing.T) {
+	trajs := tinyThreeHole(t, 3, 1000, 5)
+	cfg := tinyConfig()
+	var seen, seen1 testutil.Observed
+	cfg.Observers = []monitor.Observer{&seen}
+	cfg.SPIB.Observers = []monitor.Observer{&seen1}
+	ref, err := Fit(context.Background(), trajs, cfg, rand.NewPCG(7, 7))
+	require.NoError(t, err)
+	var want, want1 []string
+	for _, e := range ref.Phase1History {
+		want1 = append(want1, testutil.EpochKey("spib", e.Round, e.Epoch))
+	}
+	want = append(want, want1...)
+	for _, e := range ref.History {
+		want = append(want, testutil.EpochKey("dspib", 0, e.Epoch))
+	}
+	assert.Equal(t, want, seen.Keys())
+	assert.Equal(t, want1, seen1.Keys(), "SPIB.Observers: phase 1 only")
+	last := seen.Epochs[len(seen.Epochs)-1]
+	assert.True(t, last.Last, "the last epoch is marked")
+	assert.Equal(t, ref.History[len(ref.History)-1].TrainDiff, last.Losses[3].Value, "diffusion loss of the last epoch")
+
+	cfg.SPIB.Observers = nil
+	cfg.Checkpoint = filepath.Join(t.TempDir(), "fit.ckpt")
+	n1 := len(ref.Phase1History)
+	cfg.Observers = []monitor.Observer{&testutil.Observed{Fail: n1 + 2}}
+	_, err = Fit(context.Background(), trajs, cfg, rand.NewPCG(7, 7))
+	require.ErrorIs(t, err, testutil.ErrStop)
+	assert.Contains(t, err.Error(), "phase 2 epoch 2: observer 0")
+	seen.Epochs = nil
+	cfg.Observers = []monitor.Observer{&seen}
+	got, err := Fit(context.Background(), trajs, cfg, rand.NewPCG(7, 7))
+	require.NoError(t, err)
+	assert.Equal(t, want[n1+1:], seen.Keys(), "the resumed fit trains phase-2 epoch 2 again")
+	sameResult(t, ref, got)
 }

@@ -221,6 +221,7 @@ func TestBadInput(t *testing.T) {
 		{Config{Lambda: -1}, "Lambda"},
 		{Config{Prior: diffusion.Config{Dim: 3}}, "Prior.Dim"},
 		{Config{Prior: diffusion.Config{KTRef: -1}}, "Prior.KTRef"},
+		{Config{SPIB: spib.Config{Checkpoint: "x.ckpt"}}, "SPIB.Checkpoint"},
 		{Config{LRDecay: 2}, "LRDecay"},
 		{Config{MaxEpochs: -1}, "MaxEpochs"},
 		{Config{LearningRate: math.Inf(1)}, "LearningRate"},

@@ -9,6 +9,7 @@ import (
 	"github.com/dspib/dspib/internal/par"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
+	"github.com/dspib/dspib/learn/monitor"
 	"github.com/dspib/dspib/learn/spib"
 )
 
@@ -27,6 +28,16 @@ type EpochStats struct {
 	LR                     float64       // learning rate used in this epoch
 	OptimizerSteps         int           // Adam steps since phase 2 started
 	Elapsed                time.Duration // since this call of Fit started
+}
+
+// record is e as the observers of learn/monitor see it.
+func (e EpochStats) record(maxEpochs int, last bool) monitor.Epoch {
+	return monitor.Epoch{Phase: "dspib", Epoch: e.Epoch, Max: maxEpochs,
+		Losses: []monitor.Loss{{Name: "loss", Value: e.TrainLoss}, {Name: "ce", Value: e.TrainCE},
+			{Name: "log_q", Value: e.TrainLogQ}, {Name: "diffusion", Value: e.TrainDiff},
+			{Name: "test_loss", Value: e.TestLoss}, {Name: "test_ce", Value: e.TestCE},
+			{Name: "test_log_q", Value: e.TestLogQ}, {Name: "test_diffusion", Value: e.TestDiff}},
+		Elapsed: e.Elapsed, Last: last}
 }
 
 // jointLoss records the phase-2 loss of one batch on t (docs/method.md §3):

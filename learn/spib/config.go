@@ -7,7 +7,8 @@ import (
 	"io"
 	"math"
 	"runtime"
-	"time"
+
+	"github.com/dspib/dspib/learn/monitor"
 )
 
 // EncoderKind selects the encoder architecture (docs/method.md §2).
@@ -88,14 +89,20 @@ type Config struct {
 	// on it (fixed chunks, each row computed independently).
 	Workers int `json:"workers,omitempty"`
 
-	// Progress, when not nil, receives one line per report: epoch, loss,
-	// number of states, elapsed time. Reports are rate-limited to one per
-	// ProgressEvery (default 10 s) plus one at the end of every round.
-	Progress io.Writer `json:"-"`
-	// OnEpoch, when not nil, is called after every epoch (not rate-limited).
-	OnEpoch func(EpochStats) `json:"-"`
-	// ProgressEvery is the minimum interval between Progress lines.
-	ProgressEvery time.Duration `json:"-"`
+	// Observers are called after every epoch, in order (learn/monitor:
+	// Phase "spib", Round, Epoch within the round, Max = MaxEpochs, Losses
+	// loss, ce, kl, test_loss, test_ce, test_kl, States the populated
+	// states, Last at the end of a round); an error stops training and is
+	// returned. A *monitor.Progress writes progress lines.
+	Observers []monitor.Observer `json:"-"`
+	// Checkpoint, when not empty, is the path of the training-state file
+	// (TrainState.Save) that TrainContext and TrainDataContext write
+	// atomically after every epoch that training continues from, and
+	// resume from, bit for bit, when it exists. A file written for other
+	// data, settings or another initial state of the random source is
+	// refused. Train and TrainData refuse it: their *rand.Rand cannot be
+	// saved.
+	Checkpoint string `json:"-"`
 }
 
 // ParseConfig reads a JSON configuration. Unknown keys and trailing data are
@@ -160,9 +167,6 @@ func (c Config) Validate() (Config, error) {
 	if c.LogVar == "" {
 		c.LogVar = SharedLogVar
 	}
-	if c.ProgressEvery == 0 {
-		c.ProgressEvery = 10 * time.Second
-	}
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	switch {
 	case c.Lag < 1:
@@ -195,8 +199,6 @@ func (c Config) Validate() (Config, error) {
 		return bad("TestFrac", c.TestFrac, "must be > 0 with TrainFrac+TestFrac ≤ 1")
 	case c.Workers < 1:
 		return bad("Workers", c.Workers, "must be ≥ 1")
-	case c.ProgressEvery < 0:
-		return bad("ProgressEvery", c.ProgressEvery, "must be ≥ 0")
 	}
 	if c.Refinements < 0 {
 		c.Refinements = -1

@@ -65,22 +65,28 @@
 // probabilities; Model.Encode, Predict, LinearWeights and Representatives
 // work on new frames in original units; Model.Save and Load keep a model.
 //
-// # Cancelling and resuming
+// # Observing, cancelling and resuming
+//
+// Training follows learn/monitor's convention, shared with learn/diffusion
+// and learn/dspib: Config.Observers see every epoch (a *monitor.Progress
+// writes rate-limited progress lines; an observer's error stops training),
+// and Config.Checkpoint names a file written atomically after every epoch
+// that training continues from and resumed from when it exists.
 //
 // TrainContext and TrainDataContext take a context.Context (checked before
 // every training batch and after every epoch) and the run's *rand.PCG.
-// RunOptions.Checkpoint receives a TrainState after every epoch that
-// training continues from: round, epoch, model, Adam state, convergence
-// history, adopted labels, loss histories and the PCG state.
+// The checkpoint is a TrainState: round, epoch, model, Adam state,
+// convergence history, adopted labels, loss histories and the PCG state.
 // TrainState.Save writes it in learn/ad's checkpoint format (with any
-// tensors of the caller), LoadTrainState reads it back, and
-// RunOptions.Resume continues the run; with the same Data and Config the
-// result is bit for bit that of an uninterrupted run.
+// tensors of the caller), LoadTrainState reads it back; a caller that keeps
+// it in a file of its own (learn/dspib) uses RunOptions.Save and
+// RunOptions.Resume instead of Config.Checkpoint. With the same Data and
+// Config the result is bit for bit that of an uninterrupted run.
 //
 // Phase 2 (learn/dspib) reuses the pieces: Data (standardised frames,
 // pairs, splits, Gather into a Batch), Batches, Model.EncodeTape,
 // DecodeTape, CrossEntropyTape, EncoderParams, DecoderParams, the
-// Convergence rule, Progress, Populations, TrainState (its phase-1
+// Convergence rule, Populations, TrainState (its phase-1
 // checkpoints) and the tensor helpers (IntsTensor, RowsTensor,
 // HistoryTensor, TensorIndex and their readers).
 //

@@ -1,7 +1,11 @@
 package spib
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash/fnv"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -278,4 +282,82 @@ func HistoryFromTensor(t ad.Tensor) ([]EpochStats, error) {
 			OptimizerSteps: int(r[11]), LR: r[12], Elapsed: time.Duration(r[13])}
 	}
 	return h, nil
+}
+
+// runTensor names the tensor with which a Config.Checkpoint file records
+// its run: 1×2, the fingerprint's high and low 32 bits (runFingerprint).
+const runTensor = "spib.run"
+
+// pathOptions returns the RunOptions of cfg.Checkpoint: resume from the
+// file if it exists (refusing one of another run), save to it after every
+// epoch.
+func pathOptions(data *Data, cfg Config, src *rand.PCG, opts RunOptions) (RunOptions, error) {
+	path := cfg.Checkpoint
+	switch {
+	case src == nil:
+		return opts, fmt.Errorf("spib: Config.Checkpoint needs TrainContext or TrainDataContext (a *rand.PCG whose state can be saved)")
+	case opts.Resume != nil || opts.Save != nil:
+		return opts, fmt.Errorf("spib: Config.Checkpoint and RunOptions both set: give one")
+	}
+	fp, err := runFingerprint(data, cfg, src)
+	if err != nil {
+		return opts, err
+	}
+	mark := ad.Tensor{Name: runTensor, Rows: 1, Cols: 2, Data: []float64{float64(fp >> 32), float64(fp & 0xffffffff)}}
+	opts.Save = func(st *TrainState) error { return st.Save(path, mark) }
+	ts, err := ad.LoadTensors(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return opts, nil
+	}
+	if err != nil {
+		return opts, fmt.Errorf("spib: checkpoint: %w", err)
+	}
+	t, ok := IndexTensors(ts)[runTensor]
+	if !ok || len(t.Data) != 2 {
+		return opts, fmt.Errorf("spib: checkpoint %s: not the training state of a SPIB run (tensor %s missing); delete it to start afresh", path, runTensor)
+	}
+	if uint64(t.Data[0])<<32|uint64(t.Data[1]) != fp {
+		return opts, fmt.Errorf("spib: checkpoint %s: written for other data, settings or another seed; delete it to start afresh", path)
+	}
+	if opts.Resume, _, err = LoadTrainState(path, data, cfg); err != nil {
+		return opts, err
+	}
+	return opts, nil
+}
+
+// runFingerprint hashes (FNV-1a, 64 bits) what a run resumed from
+// Config.Checkpoint must share with the run that wrote it: the settings
+// (but Workers), the data (features, temperatures, weights, initial
+// labels, trajectories, lag and split) and the state of src.
+func runFingerprint(d *Data, cfg Config, src *rand.PCG) (uint64, error) {
+	cfg.Workers = 0
+	cj, err := MarshalConfig(cfg)
+	if err != nil {
+		return 0, err
+	}
+	rb, err := src.MarshalBinary()
+	if err != nil {
+		return 0, fmt.Errorf("spib: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write(cj)
+	h.Write(rb)
+	var b [8]byte
+	put := func(v uint64) {
+		binary.LittleEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	for _, xs := range [][]float64{d.X, d.KT, d.Weights} {
+		put(uint64(len(xs)))
+		for _, v := range xs {
+			put(math.Float64bits(v))
+		}
+	}
+	for _, is := range [][]int{{d.D, d.Lag}, d.Labels, d.TrajStart, d.Train, d.Test, d.Val} {
+		put(uint64(len(is)))
+		for _, v := range is {
+			put(uint64(v))
+		}
+	}
+	return h.Sum64(), nil
 }

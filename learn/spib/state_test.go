@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dspib/dspib/internal/testutil"
+	"github.com/dspib/dspib/learn/monitor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -99,7 +100,7 @@ func TestResumeBitIdentical(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name      string
-		stopAfter int   // cancel in OnEpoch of this total epoch, or
+		stopAfter int   // cancel in an observer at this total epoch, or
 		errCalls  int64 // cancel at this ctx.Err call (between batches)
 		wantSaved int   // epochs in the last checkpoint
 	}{
@@ -123,18 +124,20 @@ func TestResumeBitIdentical(t *testing.T) {
 				cctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				ctx = cctx
-				cc.OnEpoch = func(e EpochStats) {
-					if e.TotalEpoch == c.stopAfter {
+				seen := 0
+				cc.Observers = []monitor.Observer{monitor.Func(func(monitor.Epoch) error {
+					if seen++; seen == c.stopAfter {
 						cancel()
 					}
-				}
+					return nil
+				})}
 			}
 			saved := 0
 			save := func(st *TrainState) error {
 				saved = st.TotalEpoch
 				return st.Save(path, IntsTensor("test.note", []int{1}))
 			}
-			_, err := TrainContext(ctx, trajs, cc, rand.NewPCG(7, 7), RunOptions{Checkpoint: save})
+			_, err := TrainContext(ctx, trajs, cc, rand.NewPCG(7, 7), RunOptions{Save: save})
 			require.ErrorIs(t, err, context.Canceled)
 			require.Equal(t, c.wantSaved, saved, "epoch of the last checkpoint")
 			sameRun(t, ref, resume(path, false))
@@ -153,7 +156,7 @@ func TestLoadTrainStateMismatch(t *testing.T) {
 	cfg := resumeConfig
 	cfg.MaxEpochs, cfg.Refinements = 2, -1
 	var saved *TrainState
-	_, err := TrainContext(context.Background(), trajs, cfg, rand.NewPCG(1, 1), RunOptions{Checkpoint: func(st *TrainState) error {
+	_, err := TrainContext(context.Background(), trajs, cfg, rand.NewPCG(1, 1), RunOptions{Save: func(st *TrainState) error {
 		saved = st
 		wantErr(t, st.Save(path, IntsTensor("spib.labels", nil)), "reserved")
 		return st.Save(path)
@@ -172,4 +175,72 @@ func TestLoadTrainStateMismatch(t *testing.T) {
 	wantErr(t, err, "spib.labels")
 	_, err = TrainDataContext(context.Background(), data, cfg, nil, RunOptions{})
 	wantErr(t, err, "nil *rand.PCG")
+}
+
+// TestCheckpointPath: with Config.Checkpoint, a run stopped by an observer
+// inside round 1 resumes from the file to the uninterrupted result bit for
+// bit (and so does a second call on the finished file); the file is
+// refused for other settings, another seed or other data, and with Train's
+// *rand.Rand.
+func TestCheckpointPath(t *testing.T) {
+	trajs := smallThreeHole(t, 5, 3000, 6)
+	cfg := resumeConfig
+	ref, err := TrainContext(context.Background(), trajs, cfg, rand.NewPCG(7, 7), RunOptions{})
+	require.NoError(t, err)
+	cfg.Checkpoint = filepath.Join(t.TempDir(), "spib.ckpt")
+	stop := cfg
+	stop.Observers = []monitor.Observer{&testutil.Observed{Fail: 5}}
+	_, err = TrainContext(context.Background(), trajs, stop, rand.NewPCG(7, 7), RunOptions{})
+	require.ErrorIs(t, err, testutil.ErrStop)
+	// The refused epoch 5 was not saved: the file holds epoch 4.
+	data, err := NewData(trajs, cfg, rand.New(rand.NewPCG(7, 7)))
+	require.NoError(t, err)
+	st, _, err := LoadTrainState(cfg.Checkpoint, data, cfg)
+	require.NoError(t, err)
+	assert.Equal(t, 4, st.TotalEpoch, "epochs in the checkpoint")
+	for range 2 {
+		got, err := TrainContext(context.Background(), trajs, cfg, rand.NewPCG(7, 7), RunOptions{})
+		require.NoError(t, err)
+		sameRun(t, ref, got)
+	}
+
+	other := cfg
+	other.Beta = 1e-3
+	_, err = TrainContext(context.Background(), trajs, other, rand.NewPCG(7, 7), RunOptions{})
+	testutil.WantErr(t, err, cfg.Checkpoint, "other data, settings or another seed")
+	_, err = TrainContext(context.Background(), trajs, cfg, rand.NewPCG(8, 7), RunOptions{})
+	testutil.WantErr(t, err, cfg.Checkpoint, "other data, settings or another seed")
+	_, err = TrainContext(context.Background(), smallThreeHole(t, 5, 2000, 6), cfg, rand.NewPCG(7, 7), RunOptions{})
+	testutil.WantErr(t, err, cfg.Checkpoint, "other data, settings or another seed")
+	_, err = Train(trajs, cfg, rand.New(rand.NewPCG(7, 7)))
+	testutil.WantErr(t, err, "Config.Checkpoint needs TrainContext")
+}
+
+// TestObservers: an observer sees every epoch of every round exactly once,
+// in order; one that fails stops training at that epoch with its error.
+func TestObservers(t *testing.T) {
+	trajs := smallThreeHole(t, 5, 3000, 6)
+	cfg := resumeConfig
+	var seen testutil.Observed
+	cfg.Observers = []monitor.Observer{&seen}
+	res, err := Train(trajs, cfg, rand.New(rand.NewPCG(7, 7)))
+	require.NoError(t, err)
+	var want []string
+	for _, e := range res.History {
+		want = append(want, testutil.EpochKey("spib", e.Round, e.Epoch))
+	}
+	assert.Equal(t, want, seen.Keys())
+	for i, e := range seen.Epochs {
+		h := res.History[i]
+		assert.Equal(t, h.TrainLoss, e.Losses[0].Value, "epoch %d: loss", i)
+		assert.Equal(t, h.Epoch == cfg.MaxEpochs, e.Last, "epoch %d: last of its round", i)
+	}
+
+	fail := testutil.Observed{Fail: 4}
+	cfg.Observers = []monitor.Observer{&seen, &fail}
+	seen.Epochs = nil
+	_, err = Train(trajs, cfg, rand.New(rand.NewPCG(7, 7)))
+	require.ErrorIs(t, err, testutil.ErrStop)
+	assert.Contains(t, err.Error(), "round 1 epoch 1: observer 1")
+	assert.Len(t, seen.Epochs, 4, "epochs seen by the first observer")
 }

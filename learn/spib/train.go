@@ -10,6 +10,7 @@ import (
 
 	"github.com/dspib/dspib/analysis"
 	"github.com/dspib/dspib/learn/ad"
+	"github.com/dspib/dspib/learn/monitor"
 )
 
 // ErrTooFewStates is returned (wrapped) when relabelling leaves fewer than two
@@ -39,6 +40,15 @@ type EpochStats struct {
 	OptimizerSteps int
 	LR             float64       // learning rate used in this epoch
 	Elapsed        time.Duration // since the start of training
+}
+
+// record is e as the observers of learn/monitor see it.
+func (e EpochStats) record(maxEpochs int, last bool) monitor.Epoch {
+	return monitor.Epoch{Phase: "spib", Round: e.Round, Epoch: e.Epoch, Max: maxEpochs,
+		Losses: []monitor.Loss{{Name: "loss", Value: e.TrainLoss}, {Name: "ce", Value: e.TrainCE},
+			{Name: "kl", Value: e.TrainKL}, {Name: "test_loss", Value: e.TestLoss},
+			{Name: "test_ce", Value: e.TestCE}, {Name: "test_kl", Value: e.TestKL}},
+		States: e.NumStates, Elapsed: e.Elapsed, Last: last}
 }
 
 // RoundStats summarises one refinement round.
@@ -133,21 +143,24 @@ func TrainContext(ctx context.Context, trajs []Trajectory, cfg Config, src *rand
 	return TrainDataContext(ctx, data, cfg, src, opts)
 }
 
-// RunOptions control a training run without changing its result: resuming
-// and checkpointing. The zero value starts afresh and writes nothing.
+// RunOptions are the parts of Config.Checkpoint for a caller that keeps
+// the training state in a file of its own (learn/dspib's phase 1 adds its
+// tensors to it): resuming and saving without changing the result. The
+// zero value starts afresh and writes nothing; with Config.Checkpoint set
+// it must be zero.
 type RunOptions struct {
 	// Resume, when not nil, continues the run it describes (from
-	// LoadTrainState, or a state passed to Checkpoint) instead of starting
+	// LoadTrainState, or a state passed to Save) instead of starting
 	// afresh: the model, optimiser, round, convergence history, labels and
 	// RNG state are taken from it. The Data must be the one the run was
 	// started with (same frames, pairs and split), the Config the same.
 	Resume *TrainState
-	// Checkpoint, when not nil, is called after every epoch that training
-	// continues from (not after the last one, which ends training), with
-	// the state to continue from; an error it returns stops training and is
-	// returned. The state shares memory with the run: save it (Save)
-	// during the call, do not keep it.
-	Checkpoint func(*TrainState) error
+	// Save, when not nil, is called after every epoch that training
+	// continues from (not after the last one, which ends training), after
+	// the observers, with the state to continue from; an error it returns
+	// stops training and is returned. The state shares memory with the
+	// run: save it (TrainState.Save) during the call, do not keep it.
+	Save func(*TrainState) error
 }
 
 // TrainState is a SPIB run between two epochs: everything needed to continue
@@ -317,7 +330,8 @@ func TrainData(data *Data, cfg Config, rng *rand.Rand) (*Result, error) {
 }
 
 // TrainDataContext is TrainData drawing every random number from src, with
-// cancellation, resuming and per-epoch checkpoints (opts). Cancellation of
+// cancellation, resuming and per-epoch checkpoints (cfg.Checkpoint, or
+// opts for a caller with its own file). Cancellation of
 // ctx is checked before every training batch and after every epoch's
 // checkpoint; it stops training with ctx.Err() and a nil Result, and the
 // last checkpoint continues the run. With the same src state, a run
@@ -348,6 +362,11 @@ func train(ctx context.Context, data *Data, cfg Config, rng *rand.Rand, src *ran
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if cfg.Checkpoint != "" {
+		if opts, err = pathOptions(data, cfg, src, opts); err != nil {
+			return nil, err
+		}
 	}
 	start := time.Now()
 	newAdam := func(m *Model) (*ad.Adam, error) {
@@ -381,7 +400,6 @@ func train(ctx context.Context, data *Data, cfg Config, rng *rand.Rand, src *ran
 	m := st.Model
 	tr := &trainer{m: m, d: data, cfg: cfg, rng: rng, opt: st.Opt, tapes: map[int]*ad.Tape{}, ctx: ctx}
 	res := &Result{Model: m, Data: data}
-	prog := Progress{W: cfg.Progress, Every: cfg.ProgressEvery}
 	trainDst := make([]int, len(data.Train))
 	for i, p := range data.Train {
 		trainDst[i] = data.Dst[p]
@@ -410,14 +428,11 @@ func train(ctx context.Context, data *Data, cfg Config, rng *rand.Rand, src *ran
 			return res, fmt.Errorf("spib: round %d epoch %d: training loss is %v", round, epoch, es.TrainLoss)
 		}
 		st.History = append(st.History, es)
-		if cfg.OnEpoch != nil {
-			cfg.OnEpoch(es)
-		}
 		converged := st.Conv.Update(es.TrainLoss)
 		done := converged || epoch >= cfg.MaxEpochs
-		prog.Report(done, "spib: round %d epoch %d (total %d): loss %.6g (CE %.6g, KL %.6g) test %.6g, states %d/%d, elapsed %v\n",
-			es.Round, es.Epoch, es.TotalEpoch, es.TrainLoss, es.TrainCE, es.TrainKL, es.TestLoss,
-			es.NumStates, es.Trained, es.Elapsed.Round(time.Millisecond))
+		if err := monitor.Notify(cfg.Observers, es.record(cfg.MaxEpochs, done)); err != nil {
+			return nil, fmt.Errorf("spib: round %d epoch %d: %w", round, epoch, err)
+		}
 		if done {
 			last, err := st.endRound(data, cfg, converged)
 			if err != nil {
@@ -437,12 +452,12 @@ func train(ctx context.Context, data *Data, cfg Config, rng *rand.Rand, src *ran
 			}
 			tr.opt = st.Opt
 		}
-		if opts.Checkpoint != nil {
+		if opts.Save != nil {
 			if st.RNG, err = src.MarshalBinary(); err != nil {
 				return nil, fmt.Errorf("spib: checkpoint: %w", err)
 			}
 			st.Elapsed = time.Since(start)
-			if err := opts.Checkpoint(st); err != nil {
+			if err := opts.Save(st); err != nil {
 				return nil, fmt.Errorf("spib: checkpoint after round %d epoch %d: %w", round, epoch, err)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dspib/dspib/internal/testutil"
 	"github.com/dspib/dspib/learn/ad"
+	"github.com/dspib/dspib/learn/monitor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -261,14 +262,15 @@ func TestProgressAndCallback(t *testing.T) {
 	var buf bytes.Buffer
 	calls := 0
 	cfg := smallConfig
-	cfg.Progress = &buf
-	cfg.ProgressEvery = 1 << 62 // only the forced end-of-round lines
-	cfg.OnEpoch = func(EpochStats) { calls++ }
+	cfg.Observers = []monitor.Observer{
+		&monitor.Progress{W: &buf, Interval: 1 << 62}, // only the forced end-of-round lines
+		monitor.Func(func(monitor.Epoch) error { calls++; return nil }),
+	}
 	res, err := Train(smallThreeHole(t, 5, 1500, 4), cfg, newRand(1))
 	if !errors.Is(err, ErrTooFewStates) {
 		require.NoError(t, err)
 	}
-	assert.Equal(t, len(res.History), calls, "OnEpoch calls against epochs")
+	assert.Equal(t, len(res.History), calls, "observer calls against epochs")
 	// Rate limit: the first epoch and every round end, nothing else.
 	lines := strings.Count(buf.String(), "\n")
 	assert.Equal(t, 1+len(res.Rounds), lines, "progress lines for %d rounds:\n%s", len(res.Rounds), buf.String())
