@@ -28,6 +28,7 @@
 //	                        the held-out reference of `dspib evaluate -validation`
 //	histories.json          both phases' per-epoch statistics, how training stopped
 //	pipeline.json           the settings, seed and input fingerprint of a finished Train
+//	manifest.json           SHA-256 of every file (internal/manifest), written last; the CLI checks it
 //	fit.ckpt, posthoc/train.ckpt  training checkpoints (an interrupted Train resumes from them)
 package pipeline
 
@@ -48,6 +49,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/dspib/dspib/internal/manifest"
 	"github.com/dspib/dspib/internal/stream"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/dspib"
@@ -183,6 +185,10 @@ type Config struct {
 	// Log receives one-line notes (stage starts, reuse); Progress the
 	// learners' progress lines. Either may be nil.
 	Log, Progress io.Writer
+	// Outputs, when not nil, writes the caller's own files into the
+	// finished model folder (dspib train: latents, labels, summary.json)
+	// before pipeline.json and the manifest, which then covers them.
+	Outputs func(*Result) error
 }
 
 // Result is a trained (or reloaded) model folder.
@@ -329,6 +335,11 @@ func Train(ctx context.Context, ins []Input, cfg Config, seed uint64, dir string
 		return nil, err
 	}
 	os.Remove(path(Marker))
+	// No manifest describes the folder while it changes; a new one is
+	// written last.
+	if err := os.Remove(path(manifest.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
 	if cfg.Reuse {
 		// Checkpoints written with other settings are stale: Fit would
 		// refuse them, so they are removed and the new settings recorded.
@@ -423,7 +434,15 @@ func Train(ctx context.Context, ins []Input, cfg Config, seed uint64, dir string
 			return nil, err
 		}
 	}
+	if cfg.Outputs != nil {
+		if err := cfg.Outputs(res); err != nil {
+			return nil, err
+		}
+	}
 	if err := atomicfile.Write(path(Marker), func(w io.Writer) error { _, err := w.Write(k); return err }); err != nil {
+		return nil, err
+	}
+	if err := manifest.Write(dir); err != nil {
 		return nil, err
 	}
 	return res, ctx.Err()

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dspib/dspib/internal/manifest"
 	"github.com/dspib/dspib/learn/dspib"
 	"github.com/dspib/dspib/learn/spib"
 )
@@ -74,6 +77,48 @@ func TestTrainFolderAndReuse(t *testing.T) {
 	other, err := Train(t.Context(), ins, tinyConfig(&log), 8, dir)
 	require.NoError(t, err)
 	assert.False(t, other.Reused, "another seed trains again")
+}
+
+// TestTrainManifest: Train writes the manifest last, covering the model,
+// pipeline.json and the caller's Outputs; a file swapped afterwards is
+// detected; a Train that fails in Outputs leaves no manifest (the old one is
+// removed when training starts) and no pipeline.json.
+func TestTrainManifest(t *testing.T) {
+	dir := t.TempDir()
+	ins := []Input{twoWells(0.3, 400, 1), twoWells(0.6, 400, 2)}
+	var log bytes.Buffer
+	cfg := tinyConfig(&log)
+	cfg.SPIBOnly, cfg.PostHoc, cfg.Reuse = true, false, false
+	cfg.Outputs = func(res *Result) error {
+		_, err := os.Stat(filepath.Join(dir, manifest.Name))
+		require.ErrorIs(t, err, os.ErrNotExist, "a manifest exists while the folder is written")
+		return os.WriteFile(filepath.Join(dir, "extra.txt"), []byte("caller's file"), 0o644)
+	}
+	_, err := Train(t.Context(), ins, cfg, 7, dir)
+	require.NoError(t, err)
+	ok, err := manifest.Verify(dir)
+	require.NoError(t, err)
+	require.True(t, ok, "no manifest written")
+	b, err := os.ReadFile(filepath.Join(dir, manifest.Name))
+	require.NoError(t, err)
+	var m struct {
+		Files map[string]string `json:"sha256"`
+	}
+	require.NoError(t, json.Unmarshal(b, &m))
+	for _, f := range []string{"model.json", "spib.ckpt", InitialLabels, LossesSPIB, Histories, Marker, FitCheckpoint, "extra.txt"} {
+		assert.Contains(t, m.Files, f, "manifest entries")
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "extra.txt"), []byte("swapped file!"), 0o644))
+	_, err = manifest.Verify(dir)
+	require.ErrorIs(t, err, manifest.ErrMismatch)
+
+	stop := errors.New("outputs failed")
+	cfg.Outputs = func(*Result) error { return stop }
+	_, err = Train(t.Context(), ins, cfg, 7, dir)
+	require.ErrorIs(t, err, stop)
+	for _, f := range []string{manifest.Name, Marker} {
+		assert.NoFileExists(t, filepath.Join(dir, f))
+	}
 }
 
 // Bad inputs are refused with an error naming the problem.

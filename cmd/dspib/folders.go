@@ -111,9 +111,9 @@ func prepareModelFolder(dir string, key []byte, force bool, log io.Writer) error
 }
 
 // verifyModel checks the files of model folder dir against its manifest
-// (written last by train): a file replaced after training, such as an SPIB
-// checkpoint of the same shape from another model, is refused. Folders
-// without a manifest (written by the benchmarks' pipeline or older
+// (written last by pipeline.Train, for train and the benchmarks alike): a
+// file replaced after training, such as an SPIB checkpoint of the same
+// shape from another model, is refused. Folders without a manifest (older
 // versions) are not checked.
 func verifyModel(dir string) error {
 	_, err := manifest.Verify(dir)

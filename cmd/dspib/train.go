@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"github.com/dspib/dspib/export/plumed"
 	"github.com/dspib/dspib/systems"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/dspib/dspib"
 	"github.com/dspib/dspib/internal/atomicfile"
-	"github.com/dspib/dspib/internal/manifest"
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	dsp "github.com/dspib/dspib/learn/dspib"
@@ -527,18 +524,26 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := cleanOrphans(out, note); err != nil {
 		return err
 	}
-	// No manifest describes the folder while it changes; a new one is
-	// written last.
-	if err := os.Remove(filepath.Join(out, manifest.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
 	if err := atomicfile.Write(filepath.Join(out, trainKeyName), func(w io.Writer) error { _, err := w.Write(key); return err }); err != nil {
 		return err
 	}
+	// train's own files go in before pipeline.Train writes the manifest.
+	pc.Outputs = func(res *pipeline.Result) error { return tc.writeOutputs(res, ins, start) }
 	res, err := pipeline.Train(ctx, pins, pc, tc.flags.seed, out)
 	if err != nil {
 		return err
 	}
+	if !tc.flags.quiet {
+		fmt.Fprintf(stderr, "dspib train: %s model with %d states written to %s (%.1f s)\n", tc.flags.phase, res.Model.SPIB.K, out, time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// writeOutputs writes train's own files into the model folder (latents,
+// labels, state probabilities, populations, representatives, linear
+// weights, the PLUMED CV, summary.json): pipeline.Config.Outputs.
+func (tc *trainConfig) writeOutputs(res *pipeline.Result, ins []trainInput, start time.Time) error {
+	out := tc.flags.out
 	path := func(name string) string { return filepath.Join(out, name) }
 	cfg := tc.cfg
 	sum := trainSummaryJSON{Version: dspib.Version, Phase: tc.flags.phase, Seed: tc.flags.seed, Name: tc.flags.name, BurnIn: tc.flags.burnIn,
@@ -631,16 +636,7 @@ func runTrain(ctx context.Context, args []string, _, stderr io.Writer) error {
 	sum.States, sum.Populations = K, pops
 	sum.Epochs = map[string]int{"spib": len(res.Phase1History), "dspib": len(res.History)}
 	sum.Seconds = time.Since(start).Seconds()
-	if err := traj.WriteJSON(path(trainSummary), sum); err != nil {
-		return err
-	}
-	if err := manifest.Write(out); err != nil {
-		return err
-	}
-	if !tc.flags.quiet {
-		fmt.Fprintf(stderr, "dspib train: %s model with %d states written to %s (%.1f s)\n", tc.flags.phase, K, out, sum.Seconds)
-	}
-	return nil
+	return traj.WriteJSON(path(trainSummary), sum)
 }
 
 func trainLosses2(e dsp.EpochStats) map[string]any {
