@@ -22,7 +22,7 @@ func Example() {
 		d, feat[0], ld, lj7.LabelNames, lj7.StandardizeLabels)
 	fmt.Printf("hexagon: μ2 = %.4f\n", label[0])
 	// Output:
-	// lj7           dt 0.005, stride 100, gamma 1, frames 100000, temps 0.2,0.3,0.4,0.5,0.6
+	// lj7           dt 0.005 (overdamped/mala 0.0005), stride 100, gamma 1, frames 100000, temps 0.2,0.3,0.4,0.5,0.6
 	// 7 features, first 3.0065; 2 label features [μ2 μ3], standardised true
 	// hexagon: μ2 = 0.7472
 }

@@ -62,6 +62,11 @@ type System struct {
 	Stride       int64
 	Frames       int64
 	Temperatures []float64
+	// DtOverdamped is the default time step [τ] of the first-order schemes
+	// (overdamped Euler–Maruyama, MALA), whose stability limit is set by
+	// dt/(γ·m) against the stiffest curvature rather than by dt against the
+	// fastest period; 0 means Dt. See DefaultDt.
+	DtOverdamped float64
 
 	// Featurizer turns frames into model and label features; nil means the
 	// positions themselves are both.
@@ -180,6 +185,8 @@ func (s *System) Validate() error {
 		return fmt.Errorf("systems: %s: Mass = %v, want finite ≥ 0 (0 means 1)", s.Name, s.Mass)
 	case !(s.Dt > 0) || math.IsInf(s.Dt, 0):
 		return fmt.Errorf("systems: %s: Dt = %v, want finite > 0", s.Name, s.Dt)
+	case !(s.DtOverdamped >= 0) || math.IsInf(s.DtOverdamped, 0):
+		return fmt.Errorf("systems: %s: DtOverdamped = %v, want finite ≥ 0 (0: Dt)", s.Name, s.DtOverdamped)
 	case !(s.Gamma > 0) || math.IsInf(s.Gamma, 0):
 		return fmt.Errorf("systems: %s: Gamma = %v, want finite > 0", s.Name, s.Gamma)
 	case s.Stride < 1:
@@ -234,10 +241,23 @@ func describe(p potentials.Potential) []map[string]any {
 	return []map[string]any{{"type": reflect.TypeOf(p).String(), "params": p}}
 }
 
+// DefaultDt returns the default time step [τ]: DtOverdamped (if set) for a
+// first-order scheme, Dt otherwise.
+func (s *System) DefaultDt(firstOrder bool) float64 {
+	if firstOrder && s.DtOverdamped > 0 {
+		return s.DtOverdamped
+	}
+	return s.Dt
+}
+
 // String is a one-line summary of the defaults, for help texts.
 func (s *System) String() string {
-	return fmt.Sprintf("%-13s dt %g, stride %d, gamma %g, frames %d, temps %s",
-		s.Name, s.Dt, s.Stride, s.Gamma, s.Frames, FormatTemps(s.Temperatures))
+	od := ""
+	if s.DtOverdamped > 0 {
+		od = fmt.Sprintf(" (overdamped/mala %g)", s.DtOverdamped)
+	}
+	return fmt.Sprintf("%-13s dt %g%s, stride %d, gamma %g, frames %d, temps %s",
+		s.Name, s.Dt, od, s.Stride, s.Gamma, s.Frames, FormatTemps(s.Temperatures))
 }
 
 // FormatTemps writes temperatures as a comma-separated list, shortest form.

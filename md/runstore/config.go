@@ -174,14 +174,14 @@ func (c Config) withDefaults() (*Config, error) {
 	if c.Stride == 0 {
 		c.Stride = s.Stride
 	}
+	if c.Integrator == "" {
+		c.Integrator = "baoab"
+	}
 	if c.Dt == 0 {
-		c.Dt = s.Dt
+		c.Dt = s.DefaultDt(!c.kinetic())
 	}
 	if c.Gamma == 0 {
 		c.Gamma = s.Gamma
-	}
-	if c.Integrator == "" {
-		c.Integrator = "baoab"
 	}
 	switch {
 	case len(c.Temperatures) == 0:

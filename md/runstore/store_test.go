@@ -299,3 +299,25 @@ func TestConfigErrors(t *testing.T) {
 	assert.True(t, os.IsNotExist(err), "folder created despite bad settings")
 	assert.True(t, slices.Equal(IntegratorNames(), []string{"baoab", "overdamped", "mala"}))
 }
+
+// The default time step depends on the scheme: a first-order scheme
+// (overdamped, MALA) takes the system's DtOverdamped when it has one, BAOAB
+// its Dt; an explicit Dt always wins.
+func TestDefaultDtPerScheme(t *testing.T) {
+	for _, tc := range []struct {
+		sys        *systems.System
+		integrator string
+		dt, want   float64
+	}{
+		{systems.LJ7, "baoab", 0, systems.LJ7.Dt},
+		{systems.LJ7, "overdamped", 0, systems.LJ7.DtOverdamped},
+		{systems.LJ7, "mala", 0, systems.LJ7.DtOverdamped},
+		{systems.LJ7, "mala", 0.002, 0.002},
+		{systems.ThreeHole, "overdamped", 0, systems.ThreeHole.Dt},
+	} {
+		c, err := Config{System: tc.sys, Integrator: tc.integrator, Dt: tc.dt, Dir: t.TempDir()}.withDefaults()
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, c.Dt, "%s %s dt %v", tc.sys.Name, tc.integrator, tc.dt)
+	}
+	require.Greater(t, systems.LJ7.DtOverdamped, 0.0)
+}
