@@ -759,10 +759,11 @@ type AcceptanceInfo struct {
 }
 
 // previousAcceptance returns the acceptance recorded in cfg.Dir's metadata
-// for the replicas already done there (an empty map if none).
-func previousAcceptance(cfg *Config, done []bool) map[string]AcceptanceInfo {
+// file name (metadata.json, or a shard's marker) for the replicas already
+// done there (an empty map if none).
+func previousAcceptance(cfg *Config, name string, done []bool) map[string]AcceptanceInfo {
 	out := map[string]AcceptanceInfo{}
-	old, err := traj.ReadMetadata(outPath(cfg.Dir, MetadataName))
+	old, err := traj.ReadMetadata(outPath(cfg.Dir, name))
 	if err != nil {
 		return out
 	}

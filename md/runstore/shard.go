@@ -251,9 +251,13 @@ func readRunMetadata(dir string) (meta *traj.Metadata, missing []MissingShard, e
 	complete := map[int]bool{}
 	started := map[int]bool{}
 	sums := map[string]any{} // each marker records its own temperature's files
+	acc := map[string]any{}  // and, for MALA, its own acceptance
 	for k, m := range markers {
 		if s, ok := m.Extra[ExtraChecksums].(map[string]any); ok {
 			maps.Copy(sums, s)
+		}
+		if a, ok := m.Extra[ExtraAcceptance].(map[string]any); ok {
+			maps.Copy(acc, a)
 		}
 		idx, ok := m.Extra[ExtraShard].(float64)
 		i := int(idx)
@@ -275,6 +279,10 @@ func readRunMetadata(dir string) (meta *traj.Metadata, missing []MissingShard, e
 	delete(meta.Extra, ExtraChecksums)
 	if len(sums) > 0 {
 		meta.Extra[ExtraChecksums] = sums
+	}
+	delete(meta.Extra, ExtraAcceptance)
+	if len(acc) > 0 {
+		meta.Extra[ExtraAcceptance] = acc
 	}
 	return meta, missing, nil
 }

@@ -205,3 +205,29 @@ func TestShardRefusals(t *testing.T) {
 	assert.ErrorContains(t, err, "different runs")
 	assert.False(t, errors.Is(err, os.ErrNotExist))
 }
+
+// MALA run as shards: the assembled metadata records the acceptance of
+// every temperature, equal to a one-process run's, and a complete shard
+// run again keeps its own.
+func TestShardsMergeAcceptance(t *testing.T) {
+	mala := func(dir string) Config {
+		c := shardConfig(dir)
+		c.Integrator, c.XYZ = "mala", false
+		return c
+	}
+	whole := t.TempDir()
+	require.NoError(t, Simulate(context.Background(), mala(whole)))
+	want, err := Open(whole)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	for i := range 3 {
+		require.NoError(t, SimulateShard(context.Background(), mala(dir), i))
+	}
+	require.NoError(t, SimulateShard(context.Background(), mala(dir), 1)) // complete: nothing runs
+	got, err := Open(dir)
+	require.NoError(t, err)
+	acc, ok := got.Meta.Extra[ExtraAcceptance].(map[string]any)
+	require.True(t, ok, "no acceptance in the assembled metadata: %v", got.Meta.Extra)
+	assert.Len(t, acc, 3)
+	assert.Equal(t, want.Meta.Extra[ExtraAcceptance], acc)
+}

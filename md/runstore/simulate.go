@@ -97,7 +97,7 @@ func simulate(ctx context.Context, config Config, sc scope) error {
 		}
 	}
 	// Acceptance rates of replicas finished by an earlier run stay recorded.
-	acceptance := previousAcceptance(cfg, done)
+	acceptance := previousAcceptance(cfg, sc.metadataName(cfg), done)
 	if len(acceptance) > 0 {
 		meta.Extra[ExtraAcceptance] = acceptance
 	}
