@@ -33,6 +33,14 @@ func gemmAcc[F Float](c []F, ldc int, a []F, ars, acs int, b []F, ldb, m, n, k i
 			}
 		}
 	}
+	if !hasAVX512 && hasFMA && isF32[F]() && m >= 4 {
+		// AVX2 float32: 4×16 blocks, the last n mod 8 columns in Go.
+		i = m &^ 3
+		j := gemm32Avx2(f32s(c), ldc, f32s(a), ars, acs, f32s(b), ldb, i, n, k)
+		if j < n {
+			gemmAccGo(c[j:], ldc, a, ars, acs, b[j:], ldb, i, n-j, k)
+		}
+	}
 	if hasFMA && !isF32[F]() {
 		// AVX2: the tape's row-axpy kernel, one row of C per call.
 		c64, a64, b64 := f64s(c), f64s(a), f64s(b)
@@ -141,6 +149,10 @@ func actFwd[F Float](act Act, a, g []F) {
 				silu32(&f32s(a)[0], &f32s(g)[0], len(a))
 				return
 			}
+			if hasFMA {
+				silu32Avx2(f32s(a), f32s(g))
+				return
+			}
 		} else {
 			a64 := f64s(a)
 			if g == nil {
@@ -160,6 +172,30 @@ func actFwd[F Float](act Act, a, g []F) {
 			a[i] = F(u)
 			if g != nil {
 				g[i] = F(s + u*(1-s))
+			}
+		}
+	}
+}
+
+// silu32Avx2 is actFwd's float32 SiLU without AVX-512: chunks widened to
+// float64 go through the vectorised σ of applyAct (AVX2 exponentials)
+// instead of one math.Exp per element. g may be nil.
+func silu32Avx2(a, g []float32) {
+	var ab, sb [256]float64
+	for lo := 0; lo < len(a); lo += len(ab) {
+		ac := a[lo:min(lo+len(ab), len(a))]
+		x, s := ab[:len(ac)], sb[:len(ac)]
+		for i, v := range ac {
+			x[i] = float64(v)
+		}
+		applyAct(ActSiLU, x, s) // x ← x·σ(x), s ← σ(x)
+		for i, u := range x {
+			ac[i] = float32(u)
+		}
+		if g != nil {
+			gc := g[lo : lo+len(ac)]
+			for i, u := range x {
+				gc[i] = float32(s[i] + u*(1-s[i]))
 			}
 		}
 	}

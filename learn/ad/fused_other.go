@@ -13,6 +13,9 @@ func gemm32Avx512(c []float32, ldc int, a []float32, ars, acs int, b []float32, 
 func gemm64Avx512(c []float64, ldc int, a []float64, ars, acs int, b []float64, ldb, m, n, k int) {
 	panic("ad: gemm64Avx512 without assembly")
 }
+func gemm32Avx2(c []float32, ldc int, a []float32, ars, acs int, b []float32, ldb, m, n, k int) int {
+	panic("ad: gemm32Avx2 without assembly")
+}
 func vadd32(dst, x *float32, n int)    { panic("ad: vadd32 without assembly") }
 func vadd64(dst, x *float64, n int)    { panic("ad: vadd64 without assembly") }
 func vmul32(dst, x, y *float32, n int) { panic("ad: vmul32 without assembly") }
