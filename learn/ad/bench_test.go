@@ -148,7 +148,7 @@ func BenchmarkCondMLP(b *testing.B) {
 				op := &CondMLP{Act: ActSiLU, Residual: []bool{false, true, true, true}, Precision: p}
 				tp := NewTape()
 				t0 := cpuTime()
-				defer func() { b.ReportMetric((cpuTime() - t0).Seconds()/float64(b.N), "cpu-s/op") }()
+				defer func() { b.ReportMetric((cpuTime()-t0).Seconds()/float64(b.N), "cpu-s/op") }()
 				for b.Loop() {
 					tp.Reset()
 					ParamSet(ps).ZeroGrad()
