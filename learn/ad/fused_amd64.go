@@ -34,6 +34,12 @@ func gemm32Avx2(c []float32, ldc int, a []float32, ars, acs int, b []float32, ld
 }
 
 //go:noescape
+func vadd32Avx2(dst, x *float32, n int)
+
+//go:noescape
+func vmul32Avx2(dst, x, y *float32, n int)
+
+//go:noescape
 func vadd32(dst, x *float32, n int)
 
 //go:noescape

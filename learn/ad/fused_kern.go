@@ -93,6 +93,11 @@ func vadd[F Float](dst, x []F) {
 		}
 		return
 	}
+	if hasFMA && isF32[F]() && len(dst) >= 8 {
+		n8 := len(dst) &^ 7
+		vadd32Avx2((*float32)(unsafe.Pointer(&dst[0])), (*float32)(unsafe.Pointer(&x[0])), n8)
+		dst, x = dst[n8:], x[n8:]
+	}
 	for i, v := range x {
 		dst[i] += v
 	}
@@ -108,6 +113,11 @@ func vmulTo[F Float](dst, x, y []F) {
 			vmul64((*float64)(unsafe.Pointer(&dst[0])), (*float64)(unsafe.Pointer(&x[0])), (*float64)(unsafe.Pointer(&y[0])), len(dst))
 		}
 		return
+	}
+	if hasFMA && isF32[F]() && len(dst) >= 8 {
+		n8 := len(dst) &^ 7
+		vmul32Avx2((*float32)(unsafe.Pointer(&dst[0])), (*float32)(unsafe.Pointer(&x[0])), (*float32)(unsafe.Pointer(&y[0])), n8)
+		dst, x, y = dst[n8:], x[n8:], y[n8:]
 	}
 	for i := range dst {
 		dst[i] = x[i] * y[i]
@@ -243,6 +253,11 @@ func tableRows[F Float](seq, tab []F, keys []int, kstride, rows, width int, scat
 			e++
 		}
 		t := tab[k*width : (k+1)*width]
+		if e == r+1 { // a run of one: the same sum, by the vector add
+			vadd(t, seq[r*width:(r+1)*width])
+			r = e
+			continue
+		}
 		for j := range t {
 			var sum F
 			for q := r; q < e; q++ {

@@ -272,9 +272,10 @@ func testGemmKernel[F Float](t *testing.T, rng *rand.Rand, tol float64) {
 			s0, t0 := append([]F(nil), seq...), append([]F(nil), tab...)
 			s1, t1 := append([]F(nil), seq...), append([]F(nil), tab...)
 			tableRows(s0, t0, keys[1:], ks, rows, w, scatter)
-			old := setAVX512(false)
+			old, oldF := setAVX512(false), setFMA(false) // the Go loops
 			tableRows(s1, t1, keys[1:], ks, rows, w, scatter)
 			setAVX512(old)
+			setFMA(oldF)
 			require.Equal(t, s1, s0, "width %d scatter %v", w, scatter)
 			require.Equal(t, t1, t0, "width %d scatter %v", w, scatter)
 		}
