@@ -73,6 +73,12 @@ type KMeansResult struct {
 // Errors: k < 1, k > n, dim < 1, len(x) not a multiple of dim, a non-finite
 // coordinate (named by point and coordinate), nil rng, bad config.
 func KMeans(x []float64, dim, k int, rng *rand.Rand, cfg KMeansConfig) (KMeansResult, error) {
+	return kmeans(x, dim, k, rng, cfg, false)
+}
+
+// kmeans is KMeans; plain scans every point in every assignment (Lloyd
+// without Hamerly's bounds), the reference the tests compare against.
+func kmeans(x []float64, dim, k int, rng *rand.Rand, cfg KMeansConfig, plain bool) (KMeansResult, error) {
 	cfg, err := cfg.validate()
 	if err != nil {
 		return KMeansResult{}, err
@@ -95,6 +101,7 @@ func KMeans(x []float64, dim, k int, rng *rand.Rand, cfg KMeansConfig) (KMeansRe
 		return KMeansResult{}, fmt.Errorf("analysis: KMeans: point %d coordinate %d is %v", i/dim, i%dim, x[i])
 	}
 	r := newKMeansRun(x, n, dim, k)
+	r.plain = plain
 	r.seed(rng)
 	tolAbs := cfg.Tol * meanVariance(x, n, dim)
 
@@ -148,6 +155,17 @@ type kmeansRun struct {
 	partCounts []float64 // nc × k
 	partScalar []float64 // nc: inertia or seeding D² sums per chunk
 	partChange []int     // nc
+
+	// Hamerly's bounds (J. Hamerly, "Making k-means even faster", SDM 2010):
+	// upper[i] ≥ |x_i − μ_labels[i]|, lower[i] ≤ |x_i − μ_c| for every other
+	// c (Euclidean, not squared), kept valid across centre moves. They only
+	// decide which points need a full scan; see assign.
+	upper, lower []float64 // n
+	half         []float64 // k: half the distance from μ_c to its nearest other centre
+	move         []float64 // k: how far μ_c moved in the last update
+	old          []float64 // k × dim: the centres before the last update
+	bounded      bool      // upper, lower and move are set (after the first assign)
+	plain        bool      // test hook: full scan of every point (plain Lloyd)
 }
 
 func newKMeansRun(x []float64, n, dim, k int) *kmeansRun {
@@ -164,6 +182,11 @@ func newKMeansRun(x []float64, n, dim, k int) *kmeansRun {
 		partCounts: make([]float64, nc*k),
 		partScalar: make([]float64, nc),
 		partChange: make([]int, nc),
+		upper:      make([]float64, n),
+		lower:      make([]float64, n),
+		half:       make([]float64, k),
+		move:       make([]float64, k),
+		old:        make([]float64, k*dim),
 	}
 	for i := range r.labels {
 		r.labels[i] = -1
@@ -248,34 +271,37 @@ func (r *kmeansRun) updateD2(c int, first bool) {
 	})
 }
 
-// nearest returns the index of the centre (k × dim) nearest to xi, ties to
-// the lower index, and its squared distance.
-func nearest(xi, centres []float64, k, dim int) (best int, bestD float64) {
-	bestD = math.Inf(1)
-	if dim == 2 { // the common case (μ2, μ3) or (x, y), without inner slicing
-		x0, x1 := xi[0], xi[1]
-		centres = centres[:2*k]
-		for c := 0; c < k; c++ {
-			d0, d1 := x0-centres[2*c], x1-centres[2*c+1]
-			if d := d0*d0 + d1*d1; d < bestD {
-				best, bestD = c, d
-			}
-		}
-		return best, bestD
-	}
-	for c := 0; c < k; c++ {
-		if d := sqDist(xi, centres[c*dim:(c+1)*dim]); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best, bestD
-}
+// boundSlack is the relative margin by which a Hamerly bound must clear
+// its threshold before a point's full scan is skipped. The bounds carry
+// rounding errors of a few ulps per iteration (≤ 300 iterations: < 1e-13
+// relative); 1e-9 makes every skip a proof that the current centre is
+// strictly the nearest, so the labels are exactly those of a full scan
+// (ties, which a full scan gives to the lowest index, are always scanned).
+const boundSlack = 1e-9
 
-// assign labels every point with its nearest centre, records the squared
-// distance in dist and the per-chunk sums and counts for update, and returns
-// the inertia and the number of labels that changed.
+// assign labels every point with its nearest centre (the lowest index on
+// ties), records its squared distance, accumulates the per-chunk sums and
+// counts for update, and returns the inertia and the number of changed
+// labels. After the first call, Hamerly's bounds skip the scan over all k
+// centres for a point whose current centre is provably still the nearest;
+// the result is the same as scanning every point (the plain hook), bit for
+// bit: the skipped point's squared distance is computed by the same
+// expression.
 func (r *kmeansRun) assign() (inertia float64, changed int) {
 	dim, k := r.dim, r.k
+	bounded := r.bounded && !r.plain
+	var maxMove, secondMove float64
+	maxAt := -1
+	if bounded {
+		for c, m := range r.move {
+			if m > maxMove {
+				secondMove, maxMove, maxAt = maxMove, m, c
+			} else if m > secondMove {
+				secondMove = m
+			}
+		}
+		r.halfDistances()
+	}
 	par.Chunks(r.n, r.chunk, 0, func(_, ch, lo, hi int) {
 		sums := r.partSums[ch*k*dim : (ch+1)*k*dim]
 		counts := r.partCounts[ch*k : (ch+1)*k]
@@ -289,7 +315,28 @@ func (r *kmeansRun) assign() (inertia float64, changed int) {
 		nChanged := 0
 		for i := lo; i < hi; i++ {
 			xi := r.x[i*dim : (i+1)*dim]
-			best, bestD := nearest(xi, r.centres, k, dim)
+			best, bestD := -1, 0.0
+			if bounded {
+				a := r.labels[i]
+				u := r.upper[i] + r.move[a]
+				l := r.lower[i] - maxMove
+				if a == maxAt {
+					l = r.lower[i] - secondMove
+				}
+				m := max(l, r.half[a]) * (1 - boundSlack)
+				if u*(1+boundSlack) < m {
+					best, bestD = a, distTo(xi, r.centres, a, dim)
+					r.upper[i], r.lower[i] = u, l
+				} else if d := distTo(xi, r.centres, a, dim); math.Sqrt(d)*(1+boundSlack) < m {
+					best, bestD = a, d
+					r.upper[i], r.lower[i] = math.Sqrt(d), l
+				}
+			}
+			if best < 0 {
+				var second float64
+				best, bestD, second = nearest2(xi, r.centres, k, dim)
+				r.upper[i], r.lower[i] = math.Sqrt(bestD), math.Sqrt(second)
+			}
 			if r.labels[i] != best {
 				nChanged++
 				r.labels[i] = best
@@ -305,11 +352,67 @@ func (r *kmeansRun) assign() (inertia float64, changed int) {
 		r.partScalar[ch] = in
 		r.partChange[ch] = nChanged
 	})
+	r.bounded = true
 	for ch := 0; ch < r.nc; ch++ {
 		inertia += r.partScalar[ch]
 		changed += r.partChange[ch]
 	}
 	return inertia, changed
+}
+
+// distTo returns the squared distance from xi to centre c, by the same
+// expressions as nearest2 (so a skipped point gets the same bits).
+func distTo(xi, centres []float64, c, dim int) float64 {
+	if dim == 2 {
+		d0, d1 := xi[0]-centres[2*c], xi[1]-centres[2*c+1]
+		return d0*d0 + d1*d1
+	}
+	return sqDist(xi, centres[c*dim:(c+1)*dim])
+}
+
+// nearest2 is nearest that also returns the second smallest squared
+// distance (+Inf for k = 1).
+func nearest2(xi, centres []float64, k, dim int) (best int, bestD, second float64) {
+	bestD, second = math.Inf(1), math.Inf(1)
+	if dim == 2 { // the common case (μ2, μ3) or (x, y), without inner slicing
+		x0, x1 := xi[0], xi[1]
+		centres = centres[:2*k]
+		for c := 0; c < k; c++ {
+			d0, d1 := x0-centres[2*c], x1-centres[2*c+1]
+			if d := d0*d0 + d1*d1; d < bestD {
+				best, bestD, second = c, d, bestD
+			} else if d < second {
+				second = d
+			}
+		}
+		return best, bestD, second
+	}
+	for c := 0; c < k; c++ {
+		d := distTo(xi, centres, c, dim)
+		if d < bestD {
+			best, bestD, second = c, d, bestD
+		} else if d < second {
+			second = d
+		}
+	}
+	return best, bestD, second
+}
+
+// halfDistances sets half[c] to half the distance from centre c to its
+// nearest other centre (+Inf for k = 1): a point closer than that to c has
+// no nearer centre.
+func (r *kmeansRun) halfDistances() {
+	dim := r.dim
+	for c := range r.half {
+		r.half[c] = math.Inf(1)
+	}
+	for c := 0; c < r.k; c++ {
+		for e := c + 1; e < r.k; e++ {
+			d := 0.5 * math.Sqrt(sqDist(r.centres[c*dim:(c+1)*dim], r.centres[e*dim:(e+1)*dim]))
+			r.half[c] = min(r.half[c], d)
+			r.half[e] = min(r.half[e], d)
+		}
+	}
 }
 
 // update moves every centre to the mean of its points (reducing the partial
@@ -318,6 +421,12 @@ func (r *kmeansRun) assign() (inertia float64, changed int) {
 // clusters.
 func (r *kmeansRun) update() (shift float64, empties int) {
 	dim, k := r.dim, r.k
+	copy(r.old, r.centres)
+	defer func() {
+		for c := range r.move {
+			r.move[c] = math.Sqrt(sqDist(r.centres[c*dim:(c+1)*dim], r.old[c*dim:(c+1)*dim]))
+		}
+	}()
 	mean := make([]float64, dim)
 	for c := 0; c < k; c++ {
 		for d := range mean {

@@ -138,13 +138,60 @@ func TestKMeansErrors(t *testing.T) {
 	assert.Zero(t, res.Inertia, "identical points: inertia")
 }
 
+// TestKMeansBoundsExact checks that Hamerly's bounds only skip work: the
+// result equals plain Lloyd (every point scanned in every iteration) bit for
+// bit, run to convergence on one blob (many small centre moves, the hard
+// case for the bounds), in 2-D and 3-D (the general distance code), and
+// with an empty cluster re-seeded (duplicate points force it).
+func TestKMeansBoundsExact(t *testing.T) {
+	rng := newRNG(34)
+	x2 := gaussian2D(rng, 20000, 0, 0, 1)
+	x3 := make([]float64, 3*9000)
+	for i := range x3 {
+		x3[i] = rng.NormFloat64()
+	}
+	dup := make([]float64, 2*3000) // 3000 points on 40 sites: duplicates
+	for i := range 3000 {
+		s := i % 40
+		dup[2*i], dup[2*i+1] = float64(s%7), float64(s/7)
+	}
+	for _, c := range []struct {
+		name   string
+		x      []float64
+		dim, k int
+		iters  int // at least this many iterations, so the bounds are used
+	}{{"2-D", x2, 2, 50, 10}, {"3-D", x3, 3, 20, 10}, {"duplicates", dup, 2, 40, 1}} {
+		fast, err := kmeans(c.x, c.dim, c.k, newRNG(9), KMeansConfig{}, false)
+		require.NoError(t, err, c.name)
+		plain, err := kmeans(c.x, c.dim, c.k, newRNG(9), KMeansConfig{}, true)
+		require.NoError(t, err, c.name)
+		assert.GreaterOrEqual(t, plain.Iterations, c.iters, "%s: too few iterations to exercise the bounds", c.name)
+		require.Equal(t, plain.Iterations, fast.Iterations, "%s: iterations", c.name)
+		require.Equal(t, plain.Labels, fast.Labels, "%s: labels", c.name)
+		testutil.SameBits(t, c.name+": centres", plain.Centres, fast.Centres)
+		testutil.SameBits(t, c.name+": inertia", []float64{plain.Inertia}, []float64{fast.Inertia})
+	}
+}
+
+// BenchmarkKMeans100 times k-means (K = 100, at most 50 Lloyd iterations)
+// on 10⁵ 2-D points, with Hamerly's bounds ("bounds") and plain Lloyd.
+//
+//	go test ./analysis -run '^$' -bench KMeans100 -count 6 -cpu 1
 func BenchmarkKMeans100(b *testing.B) {
 	rng := newRNG(33)
 	x := gaussian2D(rng, 100000, 0, 0, 1)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := KMeans(x, 2, 100, newRNG(1), KMeansConfig{MaxIter: 50}); err != nil {
-			b.Fatal(err)
+	for _, plain := range []bool{false, true} {
+		name := "bounds"
+		if plain {
+			name = "plain"
 		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := kmeans(x, 2, 100, newRNG(1), KMeansConfig{MaxIter: 50}, plain); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

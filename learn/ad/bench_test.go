@@ -2,6 +2,7 @@ package ad
 
 import (
 	"math"
+	"math/rand/v2"
 	"syscall"
 	"testing"
 	"time"
@@ -96,4 +97,79 @@ func BenchmarkSPIBStepK100(b *testing.B) {
 func BenchmarkDSPIBStep(b *testing.B) {
 	m := newDSPIB(512, 7, 10, 16, 1)
 	benchStep(b, m.step, 512)
+}
+
+// BenchmarkCondMLP times one forward + backward of the fused noise network
+// at the D-SPIB phase-2 shape (8,192 rows = 512 latents × 16 replicas;
+// widths 16→64→64→64→64→16, SiLU, residual hidden layers, a 100-row step
+// table and a 3-row temperature table per hidden layer) in float32 and
+// float64, on the AVX-512 kernels and on the AVX2/FMA path (forced with
+// setAVX512(false), as on a CPU without AVX-512).
+//
+//	go test ./learn/ad -run '^$' -bench CondMLP -count 6 -cpu 1
+func BenchmarkCondMLP(b *testing.B) {
+	const R = 8192
+	rng := rand.New(rand.NewPCG(8, 1))
+	param := func(rows, cols int) *Param {
+		p := NewParam("p", rows, cols)
+		for i := range p.Data {
+			p.Data[i] = 0.2 * rng.NormFloat64()
+		}
+		return p
+	}
+	widths := []int{16, 64, 64, 64, 64, 16}
+	var ps []*Param
+	for k := 1; k < len(widths); k++ {
+		ps = append(ps, param(widths[k], widths[k-1]), param(1, widths[k]))
+		if k < len(widths)-1 {
+			ps = append(ps, param(100, widths[k]), param(3, widths[k]))
+		}
+	}
+	x, target, coef := make([]float64, R*16), make([]float64, R*16), make([]float64, R)
+	keys := make([]int, 2*R)
+	for r := range R {
+		keys[2*r], keys[2*r+1] = rng.IntN(100), rng.IntN(3)
+		coef[r] = 1.0 / R
+	}
+	for i := range x {
+		x[i], target[i] = rng.NormFloat64(), rng.NormFloat64()
+	}
+	for _, path := range []struct {
+		name string
+		avx  bool
+	}{{"avx512", true}, {"avx2", false}} {
+		for _, p := range []Precision{Float32, Float64} {
+			b.Run(path.name+"/"+p.String(), func(b *testing.B) {
+				if path.avx && !cpuHasAVX512 || !hasFMA {
+					b.Skip("CPU lacks the kernels")
+				}
+				old := setAVX512(path.avx)
+				defer setAVX512(old)
+				op := &CondMLP{Act: ActSiLU, Residual: []bool{false, true, true, true}, Precision: p}
+				tp := NewTape()
+				t0 := cpuTime()
+				defer func() { b.ReportMetric((cpuTime()-t0).Seconds()/float64(b.N), "cpu-s/op") }()
+				for b.Loop() {
+					tp.Reset()
+					ParamSet(ps).ZeroGrad()
+					v := make([]*Node, len(ps))
+					for i, q := range ps {
+						v[i] = tp.Param(q)
+					}
+					var ls []FusedLayer
+					j := 0
+					for k := 1; k < len(widths); k++ {
+						l := FusedLayer{W: v[j], B: v[j+1]}
+						j += 2
+						if k < len(widths)-1 {
+							l.Tables = []*Node{v[j], v[j+1]}
+							j += 2
+						}
+						ls = append(ls, l)
+					}
+					tp.Backward(op.Loss(tp, tp.Const(R, 16, x), ls, keys, 2, target, coef))
+				}
+			})
+		}
+	}
 }

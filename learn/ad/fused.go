@@ -150,12 +150,13 @@ func (o *CondMLP) check(x *Node, layers []FusedLayer, keys []int, nKeys int, tar
 }
 
 // float32Path reports whether a fused op computes in float32: when
-// Precision asks for it and the CPU has the AVX-512 kernels. Without them
-// Float32 computes in float64, which is faster there (AVX2 kernels, or Go
-// loops without the float32 conversions and float64 exponentials);
+// Precision asks for it and the CPU has the AVX-512 kernels or AVX2/FMA
+// (8-lane float32 products, gemm32Avx2; the other element-wise loops in
+// Go). Without either, Float32 computes in float64, which is faster there
+// (Go loops without the float32 conversions and float64 exponentials);
 // results then match Float64. Tests set forceFloat32 to cover the float32
-// Go loops.
-func float32Path(p Precision) bool { return p == Float32 && (hasAVX512 || forceFloat32) }
+// Go loops, and setAVX512(false) for the AVX2 path.
+func float32Path(p Precision) bool { return p == Float32 && (hasAVX512 || hasFMA || forceFloat32) }
 
 var forceFloat32 = false
 

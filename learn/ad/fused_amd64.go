@@ -11,6 +11,35 @@ func gemm32Block(c *float32, ldc int, a *float32, ars, acs int, b *float32, ldb,
 func gemm64Block(c *float64, ldc int, a *float64, ars, acs int, b *float64, ldb, k int, masks uint64, nv int)
 
 //go:noescape
+func gemm32Avx2Block(c *float32, ldc int, a *float32, ars, acs int, b *float32, ldb, k, nv int)
+
+// gemm32Avx2 runs gemmAcc's float32 product for m rows (a multiple of 4)
+// with the AVX2/FMA block kernel, in column blocks of 16 then 8, and
+// returns the number of leading columns done (n rounded down to a multiple
+// of 8); the caller does the rest.
+func gemm32Avx2(c []float32, ldc int, a []float32, ars, acs int, b []float32, ldb, m, n, k int) int {
+	j0 := 0
+	for ; j0+16 <= n; j0 += 16 {
+		for i := 0; i < m; i += 4 {
+			gemm32Avx2Block(&c[i*ldc+j0], ldc, &a[i*ars], ars, acs, &b[j0], ldb, k, 2)
+		}
+	}
+	if j0+8 <= n {
+		for i := 0; i < m; i += 4 {
+			gemm32Avx2Block(&c[i*ldc+j0], ldc, &a[i*ars], ars, acs, &b[j0], ldb, k, 1)
+		}
+		j0 += 8
+	}
+	return j0
+}
+
+//go:noescape
+func vadd32Avx2(dst, x *float32, n int)
+
+//go:noescape
+func vmul32Avx2(dst, x, y *float32, n int)
+
+//go:noescape
 func vadd32(dst, x *float32, n int)
 
 //go:noescape

@@ -33,6 +33,14 @@ func gemmAcc[F Float](c []F, ldc int, a []F, ars, acs int, b []F, ldb, m, n, k i
 			}
 		}
 	}
+	if !hasAVX512 && hasFMA && isF32[F]() && m >= 4 {
+		// AVX2 float32: 4×16 blocks, the last n mod 8 columns in Go.
+		i = m &^ 3
+		j := gemm32Avx2(f32s(c), ldc, f32s(a), ars, acs, f32s(b), ldb, i, n, k)
+		if j < n {
+			gemmAccGo(c[j:], ldc, a, ars, acs, b[j:], ldb, i, n-j, k)
+		}
+	}
 	if hasFMA && !isF32[F]() {
 		// AVX2: the tape's row-axpy kernel, one row of C per call.
 		c64, a64, b64 := f64s(c), f64s(a), f64s(b)
@@ -85,6 +93,11 @@ func vadd[F Float](dst, x []F) {
 		}
 		return
 	}
+	if hasFMA && isF32[F]() && len(dst) >= 8 {
+		n8 := len(dst) &^ 7
+		vadd32Avx2((*float32)(unsafe.Pointer(&dst[0])), (*float32)(unsafe.Pointer(&x[0])), n8)
+		dst, x = dst[n8:], x[n8:]
+	}
 	for i, v := range x {
 		dst[i] += v
 	}
@@ -100,6 +113,11 @@ func vmulTo[F Float](dst, x, y []F) {
 			vmul64((*float64)(unsafe.Pointer(&dst[0])), (*float64)(unsafe.Pointer(&x[0])), (*float64)(unsafe.Pointer(&y[0])), len(dst))
 		}
 		return
+	}
+	if hasFMA && isF32[F]() && len(dst) >= 8 {
+		n8 := len(dst) &^ 7
+		vmul32Avx2((*float32)(unsafe.Pointer(&dst[0])), (*float32)(unsafe.Pointer(&x[0])), (*float32)(unsafe.Pointer(&y[0])), n8)
+		dst, x, y = dst[n8:], x[n8:], y[n8:]
 	}
 	for i := range dst {
 		dst[i] = x[i] * y[i]
@@ -141,6 +159,10 @@ func actFwd[F Float](act Act, a, g []F) {
 				silu32(&f32s(a)[0], &f32s(g)[0], len(a))
 				return
 			}
+			if hasFMA {
+				silu32Avx2(f32s(a), f32s(g))
+				return
+			}
 		} else {
 			a64 := f64s(a)
 			if g == nil {
@@ -160,6 +182,30 @@ func actFwd[F Float](act Act, a, g []F) {
 			a[i] = F(u)
 			if g != nil {
 				g[i] = F(s + u*(1-s))
+			}
+		}
+	}
+}
+
+// silu32Avx2 is actFwd's float32 SiLU without AVX-512: chunks widened to
+// float64 go through the vectorised σ of applyAct (AVX2 exponentials)
+// instead of one math.Exp per element. g may be nil.
+func silu32Avx2(a, g []float32) {
+	var ab, sb [256]float64
+	for lo := 0; lo < len(a); lo += len(ab) {
+		ac := a[lo:min(lo+len(ab), len(a))]
+		x, s := ab[:len(ac)], sb[:len(ac)]
+		for i, v := range ac {
+			x[i] = float64(v)
+		}
+		applyAct(ActSiLU, x, s) // x ← x·σ(x), s ← σ(x)
+		for i, u := range x {
+			ac[i] = float32(u)
+		}
+		if g != nil {
+			gc := g[lo : lo+len(ac)]
+			for i, u := range x {
+				gc[i] = float32(s[i] + u*(1-s[i]))
 			}
 		}
 	}
@@ -207,6 +253,11 @@ func tableRows[F Float](seq, tab []F, keys []int, kstride, rows, width int, scat
 			e++
 		}
 		t := tab[k*width : (k+1)*width]
+		if e == r+1 { // a run of one: the same sum, by the vector add
+			vadd(t, seq[r*width:(r+1)*width])
+			r = e
+			continue
+		}
 		for j := range t {
 			var sum F
 			for q := r; q < e; q++ {

@@ -182,15 +182,35 @@ func TestCondMLPFloat32(t *testing.T) {
 }
 
 // TestFusedKernels compares the assembly kernels with the Go loops on
-// shapes that exercise every mask and tail.
+// shapes that exercise every mask and tail: the AVX2/FMA float32 path
+// (forced with setAVX512(false) on an AVX-512 machine) and the AVX-512
+// kernels.
 func TestFusedKernels(t *testing.T) {
-	if !cpuHasAVX512 {
-		t.Skip("no AVX-512")
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	testGemmKernel[float32](t, rng, 1e-5)
-	testGemmKernel[float64](t, rng, 1e-13)
-	for _, n := range []int{1, 7, 16, 17, 33, 64, 100} {
+	t.Run("avx2", func(t *testing.T) {
+		if !hasFMA {
+			t.Skip("no AVX2/FMA")
+		}
+		old := setAVX512(false)
+		defer setAVX512(old)
+		rng := rand.New(rand.NewPCG(3, 4))
+		testGemmKernel[float32](t, rng, 1e-5)
+		checkSiLU32(t, rng, func(a, g []float32) { actFwd(ActSiLU, a, g) })
+	})
+	t.Run("avx512", func(t *testing.T) {
+		if !cpuHasAVX512 {
+			t.Skip("no AVX-512")
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		testGemmKernel[float32](t, rng, 1e-5)
+		testGemmKernel[float64](t, rng, 1e-13)
+		checkSiLU32(t, rng, func(a, g []float32) { silu32(&a[0], &g[0], len(a)) })
+	})
+}
+
+// checkSiLU32 checks a float32 SiLU kernel (a ← SiLU(a), g ← SiLU'(a))
+// against float64 maths, to 3e−7 relative (a few float32 ulps).
+func checkSiLU32(t *testing.T, rng *rand.Rand, silu func(a, g []float32)) {
+	for _, n := range []int{1, 7, 16, 17, 33, 64, 100, 300} {
 		x := make([]float32, n)
 		for i := range x {
 			x[i] = float32(12 * rng.NormFloat64())
@@ -200,7 +220,7 @@ func TestFusedKernels(t *testing.T) {
 			x[1] = -95 // and overflow
 		}
 		a, g := append([]float32(nil), x...), make([]float32, n)
-		silu32(&a[0], &g[0], n)
+		silu(a, g)
 		for i, v := range x {
 			s := 1 / (1 + math.Exp(-float64(v)))
 			u := float64(v) * s
@@ -252,9 +272,10 @@ func testGemmKernel[F Float](t *testing.T, rng *rand.Rand, tol float64) {
 			s0, t0 := append([]F(nil), seq...), append([]F(nil), tab...)
 			s1, t1 := append([]F(nil), seq...), append([]F(nil), tab...)
 			tableRows(s0, t0, keys[1:], ks, rows, w, scatter)
-			old := setAVX512(false)
+			old, oldF := setAVX512(false), setFMA(false) // the Go loops
 			tableRows(s1, t1, keys[1:], ks, rows, w, scatter)
 			setAVX512(old)
+			setFMA(oldF)
 			require.Equal(t, s1, s0, "width %d scatter %v", w, scatter)
 			require.Equal(t, t1, t0, "width %d scatter %v", w, scatter)
 		}

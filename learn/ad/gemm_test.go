@@ -55,10 +55,13 @@ func naive(ta, tb bool, m, n, k int, a, b, c0 []float64) []float64 {
 // Both sum the same k products in different orders; with |terms| ~ 1 the
 // difference is a few ulps of √k·max|term|, so 1e-12 is generous.
 func TestGemmKernels(t *testing.T) {
-	// The Go loops (used without AVX2/FMA) are checked on every machine.
-	old := setFMA(false)
+	// The Go loops (used without AVX2/FMA) are checked on every machine,
+	// then the AVX2 rows, then (where the CPU has it) the AVX-512 blocks.
+	old, old512 := setFMA(false), setAVX512(false)
 	testGemmKernels(t)
 	setFMA(old)
+	testGemmKernels(t)
+	setAVX512(old512)
 	testGemmKernels(t)
 	if Backend != "pure-go" {
 		// Force every product through the BLAS backend as well.
@@ -67,12 +70,12 @@ func TestGemmKernels(t *testing.T) {
 		defer func() { blasMinFlops = saved }()
 		testGemmKernels(t)
 	}
-	t.Logf("backend %s, AVX2/FMA kernel %v", Backend, hasFMA)
+	t.Logf("backend %s, AVX2/FMA kernel %v, AVX-512 %v", Backend, hasFMA, hasAVX512)
 }
 
 func testGemmKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, s := range [][3]int{{1, 1, 1}, {3, 5, 7}, {8, 16, 16}, {9, 6, 13}, {2, 64, 64}, {17, 3, 2}, {5, 20, 3}, {3, 37, 300}, {40, 64, 1030}, {7, 4, 1}, {33, 2, 16}, {5, 7, 21}, {6, 8, 9}} {
+	for _, s := range [][3]int{{1, 1, 1}, {3, 5, 7}, {8, 16, 16}, {9, 6, 13}, {2, 64, 64}, {17, 3, 2}, {5, 20, 3}, {3, 37, 300}, {40, 64, 1030}, {7, 4, 1}, {33, 2, 16}, {5, 7, 21}, {6, 8, 9}, {12, 100, 16}, {100, 16, 512}, {13, 33, 5}} {
 		m, n, k := s[0], s[1], s[2]
 		c0 := randSlice(rng, m*n)
 		a := randSlice(rng, m*k)
