@@ -52,7 +52,7 @@ type trainFlags struct {
 	// generator settings (phase 2 and sampling)
 	ema, encoderLR           float64
 	freezeEncoder, unitStart bool
-	stop2, sampler           string
+	stop2, sampler, hidden   string
 	sampleSteps              int
 }
 
@@ -97,6 +97,7 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.stop2, "stop2", "train", "phase 2 convergence rule: train (training CE and diffusion loss stopped improving) or heldout (the test pairs' diffusion loss stopped improving, -tol2/-patience2)")
 	fs.StringVar(&f.sampler, "sampler", "ancestral", "sampler the model generates with: ancestral (DDPM) or ode (probability-flow ODE, DPM-Solver++(2M))")
 	fs.IntVar(&f.sampleSteps, "sample-steps", 0, "reverse steps of the sampler, ≤ the 100 diffusion steps (default: all; fewer: evenly respaced)")
+	fs.StringVar(&f.hidden, "hidden", "", "phase 2: comma-separated hidden widths of the noise network (default 16,64,64,64,64,16; equal neighbours get identity residuals)")
 	fs.BoolVar(&f.unitStart, "unit-start", false, "start the sampler from N(0, I) at every kT (the D-SPIB reference) instead of N(0, σ_T² I)")
 	fs.BoolVar(&f.posthoc, "posthoc", false, "phase dspib: also train the post-hoc diffusion prior on the frozen phase-1 latents (posthoc/), as many epochs as phase 2 ran")
 	fs.Usage = func() {
@@ -701,5 +702,14 @@ func (f *trainFlags) setGenerator(cfg *dsp.Config) error {
 		return usagef("-sampler: %q, want ancestral or ode", f.sampler)
 	}
 	cfg.Prior.SampleSteps, cfg.Prior.UnitStart = f.sampleSteps, f.unitStart
+	if f.hidden != "" {
+		for i, v := range strings.Split(f.hidden, ",") {
+			w, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || w < 1 {
+				return usagef("-hidden: value %d %q is not a width ≥ 1", i+1, v)
+			}
+			cfg.Prior.Hidden = append(cfg.Prior.Hidden, w)
+		}
+	}
 	return nil
 }

@@ -21,7 +21,7 @@ func TestTrainGeneratorFlags(t *testing.T) {
 	assert.Equal(t, diffusion.Ancestral, tc.raw.Prior.Sampler)
 
 	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-ema", "0.999", "-encoder-lr", "0.1", "-stop2", "heldout",
-		"-sampler", "ode", "-sample-steps", "50", "-unit-start"}, io.Discard)
+		"-sampler", "ode", "-sample-steps", "50", "-unit-start", "-hidden", "32, 128,128,32"}, io.Discard)
 	require.NoError(t, err)
 	r := tc.raw
 	assert.Equal(t, 0.999, r.EMADecay)
@@ -30,6 +30,7 @@ func TestTrainGeneratorFlags(t *testing.T) {
 	assert.Equal(t, diffusion.ProbabilityFlow, r.Prior.Sampler)
 	assert.Equal(t, 50, r.Prior.SampleSteps)
 	assert.True(t, r.Prior.UnitStart)
+	assert.Equal(t, []int{32, 128, 128, 32}, r.Prior.Hidden)
 
 	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-freeze-encoder"}, io.Discard)
 	require.NoError(t, err)
@@ -47,6 +48,8 @@ func TestTrainGeneratorFlags(t *testing.T) {
 		{[]string{"-sampler", "euler"}, "-sampler"},
 		{[]string{"-sample-steps", "0"}, "-sample-steps"},
 		{[]string{"-sample-steps", "101"}, "SampleSteps"},
+		{[]string{"-hidden", "16,x"}, "-hidden"},
+		{[]string{"-hidden", "16,0"}, "-hidden"},
 	} {
 		_, err := parseTrain(append([]string{"-in", "x", "-out", "y"}, c.args...), io.Discard)
 		require.Error(t, err, "%v", c.args)
