@@ -175,8 +175,7 @@ type Config struct {
 	// PostHoc also trains the post-hoc diffusion prior on the frozen
 	// phase-1 latents of the training split, for as many epochs as phase 2
 	// ran (the same budget of optimiser steps), with Fit.Prior's settings
-	// and phase 2's weight average (Fit.EMA()), so that the ablation
-	// differs from D-SPIB only in the frozen encoder.
+	// and Fit.EMADecay's weight average.
 	PostHoc bool
 	// Reuse loads a finished Train from dir instead of training when its
 	// pipeline.json records the same settings, seed and inputs.
@@ -240,7 +239,8 @@ type key struct {
 	PostHoc     bool     `json:"posthoc"`
 	Inputs      []string `json:"inputs"`
 	// Generator holds dspib.Config's generator settings (EMA, encoder
-	// drift, stopping rule).
+	// drift, stopping rule) when any is set; absent otherwise, so that a
+	// folder trained without them is still reused.
 	Generator *dspib.GeneratorKey `json:"generator,omitempty"`
 }
 
@@ -532,7 +532,7 @@ func trainPostHoc(ctx context.Context, ins []Input, cfg *Config, seed uint64, di
 		return err
 	}
 	tc := diffusion.TrainConfig{Prior: cfg.Fit.Prior, Epochs: n, Checkpoint: filepath.Join(dir, postHocCheckpoint), Progress: cfg.Progress,
-		EMADecay: cfg.Fit.EMA()}
+		EMADecay: cfg.Fit.EMADecay}
 	p, losses, err := diffusion.TrainContext(ctx, z, tx, tc, stream.Source(seed, "prior/"+cfg.Name, 0))
 	if err != nil {
 		return fmt.Errorf("%s: post-hoc diffusion prior: %w", cfg.Name, err)

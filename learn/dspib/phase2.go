@@ -29,7 +29,7 @@ type EpochStats struct {
 	Elapsed                time.Duration // since this call of Fit started
 	// TestDiffSE is the standard error of TestDiff (as TrainDiffSE), which
 	// Config.StopOn = StopHeldOut watches. The test pass uses the prior's
-	// averaged weights (Config.EMADecay).
+	// averaged weights when Config.EMADecay is set.
 	TestDiffSE float64
 }
 
