@@ -177,7 +177,8 @@ type Config struct {
 	Standardize bool
 	// PostHoc also trains the post-hoc diffusion prior on the frozen
 	// phase-1 latents of the training split, for as many epochs as phase 2
-	// ran (the same budget of optimiser steps), with Fit.Prior's settings.
+	// ran (the same budget of optimiser steps), with Fit.Prior's settings
+	// and Fit.EMADecay's weight average.
 	PostHoc bool
 	// Reuse loads a finished Train from dir instead of training when its
 	// pipeline.json records the same settings, seed and inputs.
@@ -244,6 +245,10 @@ type key struct {
 	Standardize bool     `json:"standardize"`
 	PostHoc     bool     `json:"posthoc"`
 	Inputs      []string `json:"inputs"`
+	// Generator holds dspib.Config's generator settings (EMA, encoder
+	// drift, stopping rule) when any is set; absent otherwise, so that a
+	// folder trained without them is still reused.
+	Generator *dspib.GeneratorKey `json:"generator,omitempty"`
 }
 
 func makeKey(ins []Input, cfg *Config, seed uint64) ([]byte, error) {
@@ -257,6 +262,9 @@ func makeKey(ins []Input, cfg *Config, seed uint64) ([]byte, error) {
 	k := key{Name: cfg.Name, Seed: seed, SPIB: sj, Prior: f.Prior, Lambda: f.Lambda, LR: f.LearningRate, LRDecay: f.LRDecay,
 		MaxEpochs: f.MaxEpochs, Tolerance: f.Tolerance, Patience: f.Patience, SPIBOnly: cfg.SPIBOnly,
 		K: cfg.K, Standardize: cfg.Standardize, PostHoc: cfg.PostHoc}
+	if g := f.GeneratorKey(); g != (dspib.GeneratorKey{}) {
+		k.Generator = &g
+	}
 	for _, in := range ins {
 		h := fnv.New64a()
 		var b [8]byte
@@ -541,7 +549,7 @@ func trainPostHoc(ctx context.Context, ins []Input, cfg *Config, seed uint64, di
 		return err
 	}
 	tc := diffusion.TrainConfig{Prior: cfg.Fit.Prior, Epochs: n, Checkpoint: filepath.Join(dir, postHocCheckpoint),
-		Observers: withProgress(nil, cfg.Progress)}
+		Observers: withProgress(nil, cfg.Progress), EMADecay: cfg.Fit.EMADecay}
 	p, losses, err := diffusion.TrainContext(ctx, z, tx, tc, stream.Source(seed, "prior/"+cfg.Name, 0))
 	if err != nil {
 		return fmt.Errorf("%s: post-hoc diffusion prior: %w", cfg.Name, err)

@@ -136,3 +136,30 @@ func TestTrainRejects(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 }
+
+// TestKeyGenerator: pipeline.json records the generator settings only when
+// set, so a default run's key (and the reuse of folders trained before
+// they existed) is unchanged, and each setting changes the key.
+func TestKeyGenerator(t *testing.T) {
+	ins := []Input{twoWells(0.3, 100, 1)}
+	cfg := tinyConfig(nil)
+	k0, err := Key(ins, cfg, 7)
+	require.NoError(t, err)
+	assert.NotContains(t, string(k0), "generator")
+	assert.NotContains(t, string(k0), "Sampler")
+	seen := map[string]bool{string(k0): true}
+	for _, mod := range []func(*Config){
+		func(c *Config) { c.Fit.EMADecay = 0.999 },
+		func(c *Config) { c.Fit.FreezeEncoder = true },
+		func(c *Config) { c.Fit.EncoderLR = 0.1 },
+		func(c *Config) { c.Fit.StopOn = dspib.StopHeldOut },
+		func(c *Config) { c.Fit.Prior.SampleSteps = 50 },
+	} {
+		c := tinyConfig(nil)
+		mod(&c)
+		k, err := Key(ins, c, 7)
+		require.NoError(t, err)
+		assert.False(t, seen[string(k)], "a setting left the key unchanged:\n%s", k)
+		seen[string(k)] = true
+	}
+}

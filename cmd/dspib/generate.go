@@ -235,7 +235,7 @@ func generateFile(ctx context.Context, p *diffusion.Prior, kT float64, n, batch 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		z, err := p.GenerateRange(diffusion.Ancestral, kT, first, min(batch, n-first), seed)
+		z, err := p.GenerateRange(p.Config().Sampler, kT, first, min(batch, n-first), seed)
 		if err != nil {
 			return err
 		}

@@ -46,6 +46,11 @@ type trainFlags struct {
 	beta, lr, lambda, exponent, tol1, tol2                         float64
 	seed                                                           uint64
 	quiet                                                          bool
+	// generator settings (phase 2 and sampling)
+	ema, encoderLR           float64
+	freezeEncoder, unitStart bool
+	stop2, sampler, hidden   string
+	sampleSteps              int
 }
 
 func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
@@ -83,6 +88,14 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&f.force, "force", false, "replace a model folder that holds another run (its outputs are removed first)")
 	fs.StringVar(&f.name, "name", "model", "names the random streams with -seed (k-means \"kmeans/NAME\", fit \"dspib/NAME\", post-hoc prior \"prior/NAME\"); the benchmarks use the experiment's name")
 	fs.IntVar(&f.burnIn, "burn-in", 0, "with -in: frames dropped at the start of every temperature")
+	fs.Float64Var(&f.ema, "ema", 0, "phase 2: decay per optimiser step of an exponential moving average of the diffusion prior's weights, which the model samples with (e.g. 0.999; default 0: the last weights)")
+	fs.BoolVar(&f.freezeEncoder, "freeze-encoder", false, "phase 2: keep the phase-1 encoder fixed (train the diffusion prior and the decoder only)")
+	fs.Float64Var(&f.encoderLR, "encoder-lr", 0, "phase 2: multiplier of the encoder's learning rate, in (0, 1] (default 1)")
+	fs.StringVar(&f.stop2, "stop2", "train", "phase 2 convergence rule: train (training CE and diffusion loss stopped improving) or heldout (the test pairs' diffusion loss stopped improving, -tol2/-patience2)")
+	fs.StringVar(&f.sampler, "sampler", "ancestral", "sampler the model generates with: ancestral (DDPM) or ode (probability-flow ODE, DPM-Solver++(2M))")
+	fs.IntVar(&f.sampleSteps, "sample-steps", 0, "reverse steps of the sampler, ≤ the 100 diffusion steps (default: all; fewer: evenly respaced)")
+	fs.StringVar(&f.hidden, "hidden", "", "phase 2: comma-separated hidden widths of the noise network (default 16,64,64,64,64,16; equal neighbours get identity residuals)")
+	fs.BoolVar(&f.unitStart, "unit-start", false, "start the sampler from N(0, I) at every kT (the D-SPIB reference) instead of N(0, σ_T² I)")
 	fs.BoolVar(&f.posthoc, "posthoc", false, "phase dspib: also train the post-hoc diffusion prior on the frozen phase-1 latents (posthoc/), as many epochs as phase 2 ran")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -138,17 +151,19 @@ Example:
 // a model folder without a trained model would only fail later (dspib
 // encode maps data with an existing model).
 var trainZeroRefusals = map[string]string{
-	"lag":        "a time lag of 0 frames pairs every frame with itself; want ≥ 1",
-	"batch":      "a batch of 0 pairs cannot be trained on; want ≥ 1",
-	"latent-dim": "a 0-dimensional latent space holds no information; want ≥ 1",
-	"replicas":   "0 diffusion replicas per latent give no diffusion loss; want ≥ 1",
-	"epochs":     "would train nothing; want ≥ 1 (dspib encode applies an existing model)",
-	"epochs1":    "would train nothing in phase 1; want ≥ 1",
-	"epochs2":    "would train nothing in phase 2; want ≥ 1 (or -phase spib)",
-	"lr":         "Adam with learning rate 0 does not move; want > 0",
-	"lambda":     "λ = 0 would leave the diffusion prior untrained; want > 0 (or -phase spib for no prior)",
-	"tol1":       "the library requires a tolerance > 0; a tiny one such as 1e-12 counts every decrease as progress",
-	"tol2":       "the library requires a tolerance > 0; a tiny one such as 1e-12 counts every decrease as progress",
+	"lag":          "a time lag of 0 frames pairs every frame with itself; want ≥ 1",
+	"batch":        "a batch of 0 pairs cannot be trained on; want ≥ 1",
+	"latent-dim":   "a 0-dimensional latent space holds no information; want ≥ 1",
+	"replicas":     "0 diffusion replicas per latent give no diffusion loss; want ≥ 1",
+	"epochs":       "would train nothing; want ≥ 1 (dspib encode applies an existing model)",
+	"epochs1":      "would train nothing in phase 1; want ≥ 1",
+	"epochs2":      "would train nothing in phase 2; want ≥ 1 (or -phase spib)",
+	"lr":           "Adam with learning rate 0 does not move; want > 0",
+	"lambda":       "λ = 0 would leave the diffusion prior untrained; want > 0 (or -phase spib for no prior)",
+	"tol1":         "the library requires a tolerance > 0; a tiny one such as 1e-12 counts every decrease as progress",
+	"tol2":         "the library requires a tolerance > 0; a tiny one such as 1e-12 counts every decrease as progress",
+	"encoder-lr":   "a learning rate of 0 does not move the encoder; use -freeze-encoder",
+	"sample-steps": "a sampler of 0 steps draws nothing; want ≥ 1",
 }
 
 // trainConfig is a validated train invocation.
@@ -274,6 +289,9 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 		MaxEpochs: or(f.epochs2, f.epochs),
 		Tolerance: f.tol2,
 		Patience:  f.patience2,
+	}
+	if err := f.setGenerator(&tc.cfg); err != nil {
+		return nil, err
 	}
 	if f.beta == 0 && set["beta"] {
 		tc.cfg.SPIB.Beta = -1 // β = 0 asked for explicitly
@@ -649,4 +667,45 @@ func trainFinite(v float64) any {
 		return nil
 	}
 	return v
+}
+
+// setGenerator sets the generator flags' fields of cfg (phase 2's EMA,
+// encoder drift and stopping rule; the sampler saved with the model).
+func (f *trainFlags) setGenerator(cfg *dsp.Config) error {
+	switch {
+	case f.ema < 0 || f.ema >= 1 || math.IsNaN(f.ema):
+		return usagef("-ema: must be in [0, 1), got %v", f.ema)
+	case f.encoderLR < 0 || f.encoderLR > 1 || math.IsNaN(f.encoderLR):
+		return usagef("-encoder-lr: must be in (0, 1], got %v", f.encoderLR)
+	case f.freezeEncoder && f.encoderLR != 0:
+		return usagef("-encoder-lr: not with -freeze-encoder (a frozen encoder has no learning rate)")
+	case f.sampleSteps < 0:
+		return usagef("-sample-steps: must be ≥ 1, got %d", f.sampleSteps)
+	}
+	cfg.EMADecay, cfg.FreezeEncoder, cfg.EncoderLR = f.ema, f.freezeEncoder, f.encoderLR
+	switch f.stop2 {
+	case "train":
+	case "heldout":
+		cfg.StopOn = dsp.StopHeldOut
+	default:
+		return usagef("-stop2: %q, want train or heldout", f.stop2)
+	}
+	switch f.sampler {
+	case "ancestral":
+	case "ode":
+		cfg.Prior.Sampler = diffusion.ProbabilityFlow
+	default:
+		return usagef("-sampler: %q, want ancestral or ode", f.sampler)
+	}
+	cfg.Prior.SampleSteps, cfg.Prior.UnitStart = f.sampleSteps, f.unitStart
+	if f.hidden != "" {
+		for i, v := range strings.Split(f.hidden, ",") {
+			w, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || w < 1 {
+				return usagef("-hidden: value %d %q is not a width ≥ 1", i+1, v)
+			}
+			cfg.Prior.Hidden = append(cfg.Prior.Hidden, w)
+		}
+	}
+	return nil
 }

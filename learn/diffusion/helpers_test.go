@@ -41,7 +41,12 @@ func (g *gaussianEps) predict(z []float64, m, i int) []float64 {
 // z ← a_i z + c_i ξ with a_i = (1 − k_i β_i/√(1−ᾱ_i))/√(1−β_i), so the variance
 // obeys v ← a_i² v + c_i², starting from v = σ².
 func ancestralVariance(s Schedule, s2, sig2 float64) float64 {
-	v := sig2
+	return ancestralVarianceFrom(s, s2, sig2, sig2)
+}
+
+// ancestralVarianceFrom is ancestralVariance from a start of variance v0.
+func ancestralVarianceFrom(s Schedule, s2, sig2, v0 float64) float64 {
+	v := v0
 	for i := s.Len() - 1; i >= 0; i-- {
 		ab, b := s.AlphaBar(i), s.Beta(i)
 		k := math.Sqrt(1-ab) * sig2 / (ab*s2 + (1-ab)*sig2)

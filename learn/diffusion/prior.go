@@ -101,6 +101,22 @@ type Config struct {
 	// Replicas is M, the number of (i, ε) draws per latent in Loss
 	// (default 16).
 	Replicas int
+
+	// Sampling settings (sampling.go): they change how Generate and Sample
+	// draw, not what is trained, and are saved with the prior.
+
+	// Sampler is the reverse-time integrator of Generate and Sample
+	// (default Ancestral); GenerateWith and GenerateRange override it.
+	Sampler Sampler `json:",omitempty"`
+	// SampleSteps is the number of reverse steps S of the samplers, at
+	// most Steps (default Steps: every training step). Fewer steps run the
+	// sampler on the evenly spaced subsequence of training steps (respacing,
+	// Nichol & Dhariwal, ICML 2021 §4; see respace).
+	SampleSteps int `json:",omitempty"`
+	// UnitStart starts the samplers from N(0, I) at every temperature, as
+	// the D-SPIB reference does, instead of the forward process's
+	// stationary law N(0, σ_T² I) (the default, docs/method.md §3 choice).
+	UnitStart bool `json:",omitempty"`
 }
 
 // defaultHidden are the reference hidden widths of the noise network.
@@ -159,6 +175,10 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("diffusion: Config.Act = %d, want SiLU or ReLU", int(c.Act))
 	case c.Replicas < 1:
 		return fmt.Errorf("diffusion: Config.Replicas = %d, want ≥ 1", c.Replicas)
+	case c.Sampler != Ancestral && c.Sampler != ProbabilityFlow:
+		return fmt.Errorf("diffusion: Config.Sampler = %d, want Ancestral or ProbabilityFlow", int(c.Sampler))
+	case c.SampleSteps < 0 || c.SampleSteps > c.Steps:
+		return fmt.Errorf("diffusion: Config.SampleSteps = %d, want in [1, Steps = %d] (0: Steps)", c.SampleSteps, c.Steps)
 	}
 	for i, w := range c.Hidden {
 		if w < 1 {
@@ -169,6 +189,13 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("%w (Config.Steps/BetaMin/BetaMax)", err)
 	}
 	return nil
+}
+
+// Validate returns c with defaults filled in, or an error naming the first
+// invalid field (what New checks).
+func (c Config) Validate() (Config, error) {
+	err := c.setDefaults()
+	return c, err
 }
 
 // exponent is the effective a of a validated Config: a negative Exponent
@@ -218,12 +245,15 @@ type layer struct {
 // when no training runs. Loss reuses scratch buffers owned by the Prior, so
 // it must not be called concurrently on one Prior.
 type Prior struct {
-	cfg    Config
-	sched  Schedule
-	emb    *embedder
-	layers []layer // hidden layers then the output layer
-	params ad.ParamSet
-	prec   ad.Precision
+	cfg   Config
+	sched Schedule
+	emb   *embedder
+	// sampleSched is the schedule the samplers run on: sched, or its
+	// respacing to Config.SampleSteps steps.
+	sampleSched *respaced
+	layers      []layer // hidden layers then the output layer
+	params      ad.ParamSet
+	prec        ad.Precision
 
 	scratch lossScratch
 }
@@ -255,7 +285,7 @@ func New(cfg Config, rng *rand.Rand) (*Prior, error) {
 		return nil, err
 	}
 	sched, _ := cfg.schedule()
-	p := &Prior{cfg: cfg, sched: sched}
+	p := &Prior{cfg: cfg, sched: sched, sampleSched: respace(sched, cfg.SampleSteps)}
 	if cfg.Embedding == Fourier {
 		p.emb = newFourierEmbedder(cfg.Steps, cfg.FourierDim, cfg.FourierScale, rng)
 	} else {

@@ -63,6 +63,7 @@ const (
 type fitCheckpoint struct {
 	path string
 	fp   uint64
+	ema  *EMA // TrainConfig.EMADecay's average, or nil
 }
 
 // fitFingerprint hashes what a resumed run must share with the run that
@@ -84,6 +85,9 @@ func fitFingerprint(p *Prior, samples, kT []float64, cfg TrainConfig) uint64 {
 		put(v)
 	}
 	fmt.Fprintf(h, "%+v|%d|%+v|%v", p.Config(), cfg.BatchSize, cfg.Adam, cfg.LRDecay)
+	if cfg.EMADecay != 0 {
+		fmt.Fprintf(h, "|ema %v", cfg.EMADecay)
+	}
 	return h.Sum64()
 }
 
@@ -98,11 +102,15 @@ func (c *fitCheckpoint) save(p *Prior, opt *ad.Adam, src *rand.PCG, hist []float
 		rng[i] = float64(v)
 	}
 	meta := []float64{fitVersion, float64(c.fp >> 32), float64(c.fp & 0xffffffff), float64(len(hist))}
-	if err := ad.SaveCheckpoint(c.path, p.params, opt,
-		ad.Tensor{Name: tagFitMeta, Rows: 1, Cols: fitMetaCols, Data: meta},
-		ad.Tensor{Name: tagFitLoss, Rows: 1, Cols: len(hist), Data: hist},
-		ad.Tensor{Name: tagFitRNG, Rows: 1, Cols: len(rng), Data: rng},
-	); err != nil {
+	extra := []ad.Tensor{
+		{Name: tagFitMeta, Rows: 1, Cols: fitMetaCols, Data: meta},
+		{Name: tagFitLoss, Rows: 1, Cols: len(hist), Data: hist},
+		{Name: tagFitRNG, Rows: 1, Cols: len(rng), Data: rng},
+	}
+	if c.ema != nil {
+		extra = append(extra, c.ema.Tensors()...)
+	}
+	if err := ad.SaveCheckpoint(c.path, p.params, opt, extra...); err != nil {
 		return fmt.Errorf("diffusion: checkpoint: %w", err)
 	}
 	return nil
@@ -151,6 +159,11 @@ func (c *fitCheckpoint) load(p *Prior, opt *ad.Adam, src *rand.PCG, epochs int) 
 			return nil, fail("random state entry %d = %g, want a byte", i, v)
 		}
 		rb[i] = byte(v)
+	}
+	if c.ema != nil {
+		if err := c.ema.Restore(ts); err != nil {
+			return nil, fail("%v", err)
+		}
 	}
 	if _, err := ad.LoadCheckpoint(c.path, p.params, opt); err != nil {
 		return nil, fmt.Errorf("diffusion: resume: %w", err)

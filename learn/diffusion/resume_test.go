@@ -2,6 +2,7 @@ package diffusion
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -27,8 +28,16 @@ func resumeSetup(t *testing.T) (x, temps []float64, cfg TrainConfig) {
 // same losses, parameters and next random number, bit for bit. The new
 // process's source has drawn only the initial weights, so the last check
 // fails unless the stream's state came from the file.
+// With TrainConfig.EMADecay the checkpoint carries the average too.
 func TestTrainContextResumeBitIdentical(t *testing.T) {
+	for _, ema := range []float64{0, 0.9} {
+		t.Run(fmt.Sprintf("ema=%v", ema), func(t *testing.T) { testResume(t, ema) })
+	}
+}
+
+func testResume(t *testing.T, ema float64) {
 	x, temps, cfg := resumeSetup(t)
+	cfg.EMADecay = ema
 	straightCfg := cfg
 	straightCfg.Checkpoint = ""
 	srcA := rand.NewPCG(11, 12)
@@ -146,13 +155,14 @@ func TestObservers(t *testing.T) {
 
 // TestFitWorkersBitIdentical: with 350 latents and batches of 300, an epoch
 // is a batch of three shards (128, 128, 44) and one of 50; 1, 2 and 5
-// workers must give the same losses and parameters, bit for bit.
+// workers must give the same losses and parameters, bit for bit (with the
+// weight average of TrainConfig.EMADecay, which the parameters then hold).
 func TestFitWorkersBitIdentical(t *testing.T) {
 	x, temps := twoTemperatureGaussians(newRNG(3), 350)
 	var ref *Prior
 	var refHist []float64
 	for _, w := range []int{1, 2, 5} {
-		cfg := TrainConfig{Prior: tinyConfig(Smooth, SiLU), Epochs: 2, BatchSize: 300, Workers: w}
+		cfg := TrainConfig{Prior: tinyConfig(Smooth, SiLU), Epochs: 2, BatchSize: 300, Workers: w, EMADecay: 0.9}
 		p, hist, err := TrainContext(context.Background(), x, temps, cfg, rand.NewPCG(21, 22))
 		require.NoError(t, err)
 		if ref == nil {

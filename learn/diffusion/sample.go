@@ -146,11 +146,16 @@ func (p *Prior) Sample(kT float64, n int, seed uint64) ([]float64, error) {
 // workers, so the samples at a temperature are bit-identical for a seed
 // whatever the number of cores and whichever other temperatures are
 // generated with it, in any order.
+//
+// Config.Sampler, SampleSteps and UnitStart change this: Generate uses the
+// configured sampler (Ancestral by default) on the configured steps, from
+// the configured start.
 func (p *Prior) Generate(temps []float64, n int, seed uint64) ([][]float64, error) {
-	return p.GenerateWith(Ancestral, temps, n, seed)
+	return p.GenerateWith(p.cfg.Sampler, temps, n, seed)
 }
 
-// GenerateWith is Generate with a choice of sampler.
+// GenerateWith is Generate with a choice of sampler (Config.SampleSteps
+// and UnitStart still apply).
 func (p *Prior) GenerateWith(s Sampler, temps []float64, n int, seed uint64) ([][]float64, error) {
 	return p.generate(s, temps, 0, n, seed)
 }
@@ -238,19 +243,29 @@ func (f *infer) sampleChunk(dst []float64, m int, kT, sig float64, s Sampler, rn
 	d := f.p.cfg.Dim
 	z := f.z[:m*d]
 	f.setTemp(kT / f.p.cfg.KTRef)
+	var sched Schedule = f.p.sched
+	var pred predictor = f
+	if r := f.p.sampleSched; r != nil {
+		sched, pred = r, respacedPredictor{f, r.tau}
+	}
+	start := sig
+	if f.p.cfg.UnitStart {
+		start = 1
+	}
 	if s == ProbabilityFlow {
-		probabilityFlow(z, f.prev[:m*d], sig, f.p.sched, f, m, rng)
+		probabilityFlow(z, f.prev[:m*d], start, sched, pred, m, rng)
 	} else {
-		ancestral(z, sig, f.p.sched, f, m, rng)
+		ancestral(z, start, sig, sched, pred, m, rng)
 	}
 	copy(dst, z)
 }
 
-// ancestral overwrites z (m rows) with a sample: z ~ N(0, sig²I) followed by
-// the reverse steps i = N−1, …, 0 of Generate using the noise model pred.
-func ancestral(z []float64, sig float64, s Schedule, pred predictor, m int, rng *rand.Rand) {
+// ancestral overwrites z (m rows) with a sample: z ~ N(0, start²I) followed
+// by the reverse steps i = N−1, …, 0 of Generate, with noise scale sig, using
+// the noise model pred.
+func ancestral(z []float64, start, sig float64, s Schedule, pred predictor, m int, rng *rand.Rand) {
 	for j := range z {
-		z[j] = sig * rng.NormFloat64()
+		z[j] = start * rng.NormFloat64()
 	}
 	for i := s.Len() - 1; i >= 0; i-- {
 		eps := pred.predict(z, m, i)
@@ -269,8 +284,8 @@ func ancestral(z []float64, sig float64, s Schedule, pred predictor, m int, rng 
 	}
 }
 
-// probabilityFlow overwrites z (m rows) with a sample: z ~ N(0, sig²I)
-// followed by the deterministic probability-flow steps i = N−1, …, 0 (see
+// probabilityFlow overwrites z (m rows) with a sample: z ~ N(0, sig²I) (sig
+// the start's scale) followed by the deterministic probability-flow steps i = N−1, …, 0 (see
 // ProbabilityFlow) using the noise model pred. prev (len(z)) holds the
 // previous step's data prediction for the second-order update.
 func probabilityFlow(z, prev []float64, sig float64, s Schedule, pred predictor, m int, rng *rand.Rand) {

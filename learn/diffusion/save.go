@@ -14,7 +14,10 @@ import (
 //
 //	diffusion.config       1×14: format version, Dim, Steps, BetaMin, BetaMax,
 //	                       Exponent, KTRef, Embedding, SmoothFrequencies,
-//	                       FourierDim, FourierScale, Act, Replicas, Process
+//	                       FourierDim, FourierScale, Act, Replicas, Process;
+//	                       1×17 with Sampler, SampleSteps, UnitStart (0/1)
+//	                       appended when any of these is not its default
+//	                       (so a default prior's file is unchanged)
 //	diffusion.hidden       1×len(Hidden)
 //	diffusion.embed.step   1×FourierDim/2 (Fourier embedding only)
 //	diffusion.embed.temp   1×FourierDim/2 (Fourier embedding only)
@@ -25,6 +28,8 @@ const (
 	tagEmbTemp   = "diffusion.embed.temp"
 	formatVer    = 1
 	configFields = 14
+	// configFieldsSampling is the length with the sampling settings.
+	configFieldsSampling = 17
 )
 
 func (p *Prior) extraTensors() []ad.Tensor {
@@ -32,6 +37,13 @@ func (p *Prior) extraTensors() []ad.Tensor {
 	conf := []float64{formatVer, float64(c.Dim), float64(c.Steps), c.BetaMin, c.BetaMax, c.Exponent, c.KTRef,
 		float64(c.Embedding), float64(c.SmoothFrequencies), float64(c.FourierDim), c.FourierScale,
 		float64(c.Act), float64(c.Replicas), float64(c.Process)}
+	if c.Sampler != Ancestral || c.SampleSteps != 0 || c.UnitStart {
+		unit := 0.0
+		if c.UnitStart {
+			unit = 1
+		}
+		conf = append(conf, float64(c.Sampler), float64(c.SampleSteps), unit)
+	}
 	hid := make([]float64, len(c.Hidden))
 	for i, w := range c.Hidden {
 		hid[i] = float64(w)
@@ -86,8 +98,8 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		byName[t.Name] = t
 	}
 	ct, ok := byName[tagConfig]
-	if !ok || len(ct.Data) != configFields {
-		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %d values: not a diffusion prior", tagConfig, configFields)
+	if !ok || (len(ct.Data) != configFields && len(ct.Data) != configFieldsSampling) {
+		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %d or %d values: not a diffusion prior", tagConfig, configFields, configFieldsSampling)
 	}
 	if v := ct.Data[0]; v != formatVer {
 		return nil, fmt.Errorf("diffusion: FromTensors: format version %g, this code reads %d", v, formatVer)
@@ -130,6 +142,19 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		return nil, err
 	}
 	cfg.Embedding, cfg.Act, cfg.Process = Embedding(emb), Activation(act), Process(proc)
+	if len(c) == configFieldsSampling {
+		smp, err := asInt("Sampler", c[14])
+		if err != nil {
+			return nil, err
+		}
+		if cfg.SampleSteps, err = asInt("SampleSteps", c[15]); err != nil {
+			return nil, err
+		}
+		if c[16] != 0 && c[16] != 1 {
+			return nil, fmt.Errorf("diffusion: FromTensors: UnitStart = %g, want 0 or 1", c[16])
+		}
+		cfg.Sampler, cfg.UnitStart = Sampler(smp), c[16] == 1
+	}
 	cfg.BetaMin, cfg.BetaMax, cfg.Exponent, cfg.KTRef, cfg.FourierScale = c[3], c[4], c[5], c[6], c[10]
 	for i, v := range ht.Data {
 		w, err := asInt(fmt.Sprintf("Hidden[%d]", i), v)

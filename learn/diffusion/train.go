@@ -45,6 +45,11 @@ type TrainConfig struct {
 	// or settings is refused. Fit and Train refuse it: they take a
 	// *rand.Rand, whose state cannot be saved.
 	Checkpoint string
+	// EMADecay, when not 0, keeps an exponential moving average of the
+	// weights (EMA) with this decay per optimiser step, in (0, 1); the
+	// trained prior holds the average (the weights it samples with), and
+	// checkpoints store it. Default 0: the last weights.
+	EMADecay float64
 }
 
 // setDefaults fills zero fields and validates the training fields.
@@ -70,6 +75,8 @@ func (c *TrainConfig) setDefaults() error {
 		return fmt.Errorf("diffusion: TrainConfig.Workers = %d, want ≥ 1 (0 means GOMAXPROCS)", c.Workers)
 	case !(c.LRDecay > 0 && c.LRDecay <= 1):
 		return fmt.Errorf("diffusion: TrainConfig.LRDecay = %g, want in (0, 1]", c.LRDecay)
+	case c.EMADecay != 0 && !(c.EMADecay > 0 && c.EMADecay < 1):
+		return fmt.Errorf("diffusion: TrainConfig.EMADecay = %g, want in (0, 1), or 0 for no average", c.EMADecay)
 	}
 	return nil
 }
@@ -161,9 +168,17 @@ func (p *Prior) fit(ctx context.Context, samples, kT []float64, cfg TrainConfig,
 	B := min(cfg.BatchSize, n)
 	perm := make([]int, n)
 	hist := make([]float64, 0, cfg.Epochs)
+	var ema *EMA
+	if cfg.EMADecay != 0 {
+		if ema, err = NewEMA(p.params, cfg.EMADecay); err != nil {
+			return nil, err
+		}
+		// The trained prior holds the average, however the loop ends.
+		defer ema.Swap()
+	}
 	var ck *fitCheckpoint
 	if src != nil && cfg.Checkpoint != "" {
-		ck = &fitCheckpoint{path: cfg.Checkpoint, fp: fitFingerprint(p, samples, kT, cfg)}
+		ck = &fitCheckpoint{path: cfg.Checkpoint, fp: fitFingerprint(p, samples, kT, cfg), ema: ema}
 		var err error
 		if hist, err = ck.load(p, opt, src, cfg.Epochs); err != nil {
 			return nil, err
@@ -203,6 +218,9 @@ func (p *Prior) fit(ctx context.Context, samples, kT []float64, cfg TrainConfig,
 				return hist, fmt.Errorf("diffusion: Fit: loss = %g at epoch %d, batch starting at %d (lower TrainConfig.Adam.LR?)", l, epoch, lo)
 			}
 			opt.Step()
+			if ema != nil {
+				ema.Update()
+			}
 			sum += l * float64(m)
 		}
 		hist = append(hist, sum/float64(n))

@@ -29,7 +29,9 @@ import (
 //	dspib.rng                    the *rand.PCG state (MarshalBinary), one byte per entry
 //	dspib.labels                 the adopted labels, one per frame
 //	dspib.train/test/val         (1) the pair indices of each split
-//	dspib.hist1, dspib.hist2     phase-1 (spib.HistoryTensor) and phase-2 (14 columns) histories
+//	dspib.hist1, dspib.hist2     phase-1 (spib.HistoryTensor) and phase-2 (15 columns; 14 without
+//	                             TestDiffSE are read too) histories
+//	ema/*, ema.meta              with Config.EMADecay: the prior's weight average (diffusion.EMA)
 //
 // Integer lists are stored as 1×(n+1) rows whose first entry is n
 // (spib.IntsTensor), so that empty lists need no empty tensor. Every float
@@ -37,20 +39,30 @@ import (
 const checkpointVersion = 3
 
 const (
-	hist2Cols = 14
-	metaLen   = 11
-	phase1Pre = "phase1/"
+	hist2Cols = 15
+	// hist2ColsOld is the width before TestDiffSE.
+	hist2ColsOld = 14
+	metaLen      = 11
+	phase1Pre    = "phase1/"
 )
 
 func hist2Row(h EpochStats) []float64 {
 	return []float64{float64(h.Epoch), h.TrainLoss, h.TrainCE, h.TrainLogQ, h.TrainDiff, h.TestLoss, h.TestCE,
-		h.TestLogQ, h.TestDiff, h.LR, float64(h.OptimizerSteps), float64(h.Elapsed), h.TrainCESE, h.TrainDiffSE}
+		h.TestLogQ, h.TestDiff, h.LR, float64(h.OptimizerSteps), float64(h.Elapsed), h.TrainCESE, h.TrainDiffSE, h.TestDiffSE}
 }
 
 func hist2From(r []float64) EpochStats {
 	return EpochStats{Epoch: int(r[0]), TrainLoss: r[1], TrainCE: r[2], TrainLogQ: r[3], TrainDiff: r[4],
 		TestLoss: r[5], TestCE: r[6], TestLogQ: r[7], TestDiff: r[8], LR: r[9], OptimizerSteps: int(r[10]),
-		Elapsed: time.Duration(r[11]), TrainCESE: r[12], TrainDiffSE: r[13]}
+		Elapsed: time.Duration(r[11]), TrainCESE: r[12], TrainDiffSE: r[13], TestDiffSE: at(r, 14)}
+}
+
+// at returns r[i], or 0 past its end (a row of an older, narrower history).
+func at(r []float64, i int) float64 {
+	if i < len(r) {
+		return r[i]
+	}
+	return 0
 }
 
 // dataTensors are the tensors both phases' checkpoints carry: the metadata
@@ -116,6 +128,7 @@ func (st *fitState) save(path string, fp prints, src *rand.PCG) error {
 		spib.RowsTensor("dspib.hist2", h2, hist2Cols),
 	)
 	extra = append(extra, dataTensors(d, fp, 2, m.K, m.LatentDim(), len(st.hist))...)
+	extra = append(extra, tr.gen.tensors()...)
 	if err := ad.SaveCheckpoint(path, tr.checkpointParams(), tr.opt, extra...); err != nil {
 		return fmt.Errorf("dspib: checkpoint: %w", err)
 	}
@@ -259,6 +272,11 @@ func loadCheckpoint(path string, trajs []spib.Trajectory, cfg Config, fp prints,
 	}
 	rows, err := spib.TensorRows(need("dspib.hist2"), hist2Cols)
 	if err != nil {
+		if rows, err = spib.TensorRows(need("dspib.hist2"), hist2ColsOld); err != nil {
+			return fail("%v", err)
+		}
+	}
+	if err := tr.gen.restore(ts); err != nil {
 		return fail("%v", err)
 	}
 	for _, r := range rows {

@@ -62,6 +62,60 @@ type Config struct {
 	// test_diffusion (EpochStats) and Last at the last epoch. An error
 	// stops Fit and is returned. A *monitor.Progress writes progress lines.
 	Observers []monitor.Observer
+
+	// Generator settings (phase2opts.go). Their zero values are the
+	// behaviour without them.
+
+	// EMADecay, when not 0, keeps an exponential moving average of the
+	// diffusion prior's weights (diffusion.EMA), updated after every
+	// phase-2 optimiser step with this decay per step, in (0, 1) (e.g.
+	// 0.999). The trained model samples with the average (it is what
+	// Result.Model.Prior holds and what Save writes), each epoch's test
+	// pass and the final test/validation losses use it, and checkpoints
+	// store it. Default 0: the last weights.
+	EMADecay float64
+	// FreezeEncoder keeps the phase-1 encoder (z_mean network and
+	// log-variance) fixed in phase 2. Phase 2 then trains the diffusion
+	// prior on the fixed encoder's reparameterised latents and the decoder
+	// on the cross-entropy (which no longer moves z); ln q(z|x) is
+	// constant. Default false: the encoder trains jointly.
+	FreezeEncoder bool
+	// EncoderLR multiplies the phase-2 learning rate for the encoder's
+	// parameters, in (0, 1]: after every Adam step the encoder's update is
+	// scaled by it, which is Adam with that learning rate for those
+	// parameters (Adam's moments do not depend on the rate). Default 1.
+	EncoderLR float64
+	// StopOn is phase 2's convergence rule (default StopTrainLosses).
+	StopOn Stopping
+}
+
+// Stopping selects phase 2's convergence rule.
+type Stopping int
+
+const (
+	// StopTrainLosses stops when both the training cross-entropy and the
+	// training diffusion loss have stopped improving (docs/method.md §3;
+	// see converger).
+	StopTrainLosses Stopping = iota
+	// StopHeldOut stops when the diffusion loss on the held-out test pairs
+	// (EpochStats.TestDiff, with the EMA weights when EMADecay is set) has
+	// not improved for more than Patience epochs, by the same threshold
+	// rule (Tolerance and twice the standard error TestDiffSE). The test
+	// pairs are neither trained on nor the validation pairs that
+	// `dspib evaluate -validation` uses as the reference at the training
+	// temperatures.
+	StopHeldOut
+)
+
+// String returns the rule's name.
+func (s Stopping) String() string {
+	switch s {
+	case StopTrainLosses:
+		return "train"
+	case StopHeldOut:
+		return "heldout"
+	}
+	return fmt.Sprintf("Stopping(%d)", int(s))
 }
 
 // Validate returns c with defaults filled in, or an error naming the first
@@ -82,6 +136,14 @@ func (c Config) Validate() (Config, error) {
 	}
 	if c.Prior.KTRef < 0 || math.IsNaN(c.Prior.KTRef) || math.IsInf(c.Prior.KTRef, 0) {
 		return bad("Prior.KTRef", c.Prior.KTRef, "must be a finite kT > 0, or 0 for the lowest training temperature")
+	}
+	// The prior's settings are checked here, not only when phase 2 starts.
+	pc := c.Prior
+	if pc.KTRef == 0 {
+		pc.KTRef = 1
+	}
+	if _, err := pc.Validate(); err != nil {
+		return c, fmt.Errorf("dspib: Config.Prior: %w", err)
 	}
 	if c.Precision != ad.Float64 && c.Precision != ad.Float32 {
 		return bad("Precision", c.Precision, "must be ad.Float64 or ad.Float32")
@@ -122,6 +184,18 @@ func (c Config) Validate() (Config, error) {
 	if c.Patience < 0 {
 		c.Patience = -1
 	}
+	if c.EMADecay != 0 && !(c.EMADecay > 0 && c.EMADecay < 1) {
+		return bad("EMADecay", c.EMADecay, "must be in (0, 1), or 0 for no average")
+	}
+	if c.EncoderLR == 0 {
+		c.EncoderLR = 1
+	}
+	if !(c.EncoderLR > 0 && c.EncoderLR <= 1) {
+		return bad("EncoderLR", c.EncoderLR, "must be in (0, 1] (FreezeEncoder for a fixed encoder)")
+	}
+	if c.StopOn != StopTrainLosses && c.StopOn != StopHeldOut {
+		return bad("StopOn", c.StopOn, "must be StopTrainLosses or StopHeldOut")
+	}
 	if c.SPIB.Checkpoint != "" {
 		return bad("SPIB.Checkpoint", c.SPIB.Checkpoint, "must be empty: set Config.Checkpoint, one file for both phases")
 	}
@@ -159,5 +233,14 @@ func (c Config) fingerprint() (uint64, error) {
 	}
 	h := fnv.New64a()
 	h.Write(b)
+	// The generator settings are hashed only when set, so that a
+	// checkpoint written without them still resumes.
+	if g := c.GeneratorKey(); g != (GeneratorKey{}) {
+		gb, err := json.Marshal(g)
+		if err != nil {
+			return 0, err
+		}
+		h.Write(gb)
+	}
 	return h.Sum64(), nil
 }

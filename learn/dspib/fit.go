@@ -156,6 +156,9 @@ func newFitState(m1 *spib.Model, data *spib.Data, hist1 []spib.EpochStats, cfg C
 // epoch, and finishes the result.
 func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PCG, start time.Time) (*Result, error) {
 	defer st.tr.close()
+	if cfg.StopOn == StopHeldOut && len(st.data.Test) == 0 {
+		return nil, fmt.Errorf("dspib: Config.StopOn = %v watches the test pairs' diffusion loss, but the test split is empty (SPIB.TestFraction)", cfg.StopOn)
+	}
 	conv := newConverger(cfg)
 	done := false
 	for _, h := range st.hist {
@@ -180,6 +183,8 @@ func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PC
 			return nil, err
 		}
 	}
+	// From here on the prior holds the weights the model samples with.
+	st.tr.gen.sampling()
 	res := &Result{
 		Model:         &Model{SPIB: st.tr.m, Prior: st.tr.p},
 		Phase1:        &Model{SPIB: st.phase1},
@@ -189,9 +194,12 @@ func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PC
 		Converged:     conv.converged,
 		Resumed:       st.resumed,
 	}
-	if res.Converged {
+	switch {
+	case res.Converged && cfg.StopOn == StopHeldOut:
+		res.Stopped = fmt.Sprintf("phase 2 converged after %d epochs (held-out diffusion loss stopped improving)", len(st.hist))
+	case res.Converged:
 		res.Stopped = fmt.Sprintf("phase 2 converged after %d epochs (CE and diffusion loss stopped improving)", len(st.hist))
-	} else {
+	default:
 		res.Stopped = fmt.Sprintf("phase 2 reached the cap of %d epochs", cfg.MaxEpochs)
 	}
 	if err := st.finish(res, cfg); err != nil {

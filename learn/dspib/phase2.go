@@ -28,6 +28,10 @@ type EpochStats struct {
 	LR                     float64       // learning rate used in this epoch
 	OptimizerSteps         int           // Adam steps since phase 2 started
 	Elapsed                time.Duration // since this call of Fit started
+	// TestDiffSE is the standard error of TestDiff (as TrainDiffSE), which
+	// Config.StopOn = StopHeldOut watches. The test pass uses the prior's
+	// averaged weights when Config.EMADecay is set.
+	TestDiffSE float64
 }
 
 // record is e as the observers of learn/monitor see it.
@@ -102,14 +106,21 @@ type trainer struct {
 	order  []int
 	train  bool
 	pool   *par.Pool // runs the shards of a step
+	gen    generatorState
 }
 
-func trainable(m *spib.Model, p *diffusion.Prior) []*ad.Param {
-	return append(append(append([]*ad.Param(nil), m.EncoderParams()...), m.DecoderParams()...), p.Params()...)
+// trainable lists the parameters phase 2 optimises: encoder (unless
+// frozen), decoder, prior network.
+func trainable(m *spib.Model, p *diffusion.Prior, freezeEncoder bool) []*ad.Param {
+	var ps []*ad.Param
+	if !freezeEncoder {
+		ps = append(ps, m.EncoderParams()...)
+	}
+	return append(append(ps, m.DecoderParams()...), p.Params()...)
 }
 
 func newTrainer(m *spib.Model, p *diffusion.Prior, d *spib.Data, cfg Config, rng *rand.Rand) (*trainer, error) {
-	ps := trainable(m, p)
+	ps := trainable(m, p, cfg.FreezeEncoder)
 	opt, err := ad.NewAdam(ps, ad.AdamConfig{LR: cfg.LearningRate})
 	if err != nil {
 		return nil, err
@@ -126,11 +137,17 @@ func newTrainer(m *spib.Model, p *diffusion.Prior, d *spib.Data, cfg Config, rng
 		sp.SetPrecision(cfg.Precision)
 		sh := &shard{m: m.Clone(), p: sp, tapes: map[int]*ad.Tape{}, src: rand.NewPCG(0, 0)}
 		sh.rng = rand.New(sh.src)
-		sh.ps = trainable(sh.m, sh.p)
-		for i, q := range sh.ps {
-			q.Data = ps[i].Data
+		sh.ps = trainable(sh.m, sh.p, cfg.FreezeEncoder)
+		// Every parameter is aliased, trained or not (a frozen encoder is
+		// loaded into the master after this when a checkpoint resumes).
+		all := append(sh.m.Params(), sh.p.Params()...)
+		for i, q := range append(m.Params(), p.Params()...) {
+			all[i].Data = q.Data
 		}
 		tr.shards = append(tr.shards, sh)
+	}
+	if tr.gen, err = newGeneratorState(m, p, cfg); err != nil {
+		return nil, err
 	}
 	return tr, nil
 }
@@ -238,7 +255,9 @@ func (tr *trainer) step(idx []int, train bool) (ce, lq, df float64, err error) {
 		for _, sh := range tr.shards[1:used] {
 			ps.AddGrad(sh.ps)
 		}
+		tr.gen.beforeStep()
 		tr.opt.Step()
+		tr.gen.afterStep()
 	}
 	return ce, lq, df, nil
 }
@@ -304,10 +323,13 @@ func (tr *trainer) runEpoch(epoch int, start time.Time) (EpochStats, error) {
 		return st, fmt.Errorf("dspib: phase 2 epoch %d: %w", epoch, err)
 	}
 	st.TrainCE, st.TrainLogQ, st.TrainDiff, st.TrainCESE, st.TrainDiffSE = m.ce, m.lq, m.df, m.ceSE, m.dfSE
-	if m, err = tr.epoch(tr.d.Test, false); err != nil {
+	tr.gen.sampling()
+	m, err = tr.epoch(tr.d.Test, false)
+	tr.gen.training()
+	if err != nil {
 		return st, fmt.Errorf("dspib: phase 2 epoch %d (test): %w", epoch, err)
 	}
-	st.TestCE, st.TestLogQ, st.TestDiff = m.ce, m.lq, m.df
+	st.TestCE, st.TestLogQ, st.TestDiff, st.TestDiffSE = m.ce, m.lq, m.df, m.dfSE
 	if tr.cfg.LRDecay != 1 {
 		tr.opt.Decay(tr.cfg.LRDecay)
 	}
@@ -344,8 +366,13 @@ func (tr *trainer) runEpoch(epoch int, start time.Time) (EpochStats, error) {
 //
 // Comparing with the best, not with the previous epoch, also catches a slow
 // steady decline: it adds up until it beats the stale best by the threshold.
+//
+// With Config.StopOn = StopHeldOut the rule watches the held-out test
+// diffusion loss alone (TestDiff, TestDiffSE) instead of both training
+// losses.
 type converger struct {
 	ce, diff  plateau
+	heldOut   bool
 	maxEpochs int
 	converged bool
 }
@@ -355,15 +382,20 @@ func newConverger(cfg Config) *converger {
 	return &converger{
 		ce:        plateau{tol: tol, patience: pat},
 		diff:      plateau{tol: tol, patience: pat},
+		heldOut:   cfg.StopOn == StopHeldOut,
 		maxEpochs: cfg.MaxEpochs,
 	}
 }
 
 // update records one epoch and reports whether phase 2 is done.
 func (c *converger) update(st EpochStats) bool {
-	a := c.ce.update(st.TrainCE, st.TrainCESE)
-	b := c.diff.update(st.TrainDiff, st.TrainDiffSE)
-	c.converged = a && b
+	if c.heldOut {
+		c.converged = c.diff.update(st.TestDiff, st.TestDiffSE)
+	} else {
+		a := c.ce.update(st.TrainCE, st.TrainCESE)
+		b := c.diff.update(st.TrainDiff, st.TrainDiffSE)
+		c.converged = a && b
+	}
 	return c.converged || st.Epoch >= c.maxEpochs
 }
 

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"io"
+	"testing"
+
+	"github.com/dspib/dspib/learn/diffusion"
+	dsp "github.com/dspib/dspib/learn/dspib"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestTrainGeneratorFlags: the generator flags reach the library's Config
+// (phase 2's EMA, encoder drift and stopping rule; the sampler saved with
+// the prior), their absence leaves the zero values, and bad values are
+// refused naming the flag.
+func TestTrainGeneratorFlags(t *testing.T) {
+	tc, err := parseTrain([]string{"-in", "x", "-out", "y"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, dsp.GeneratorKey{}, tc.raw.GeneratorKey(), "no flags: the defaults")
+	assert.Equal(t, diffusion.Ancestral, tc.raw.Prior.Sampler)
+
+	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-ema", "0.999", "-encoder-lr", "0.1", "-stop2", "heldout",
+		"-sampler", "ode", "-sample-steps", "50", "-unit-start", "-hidden", "32, 128,128,32"}, io.Discard)
+	require.NoError(t, err)
+	r := tc.raw
+	assert.Equal(t, 0.999, r.EMADecay)
+	assert.Equal(t, 0.1, r.EncoderLR)
+	assert.Equal(t, dsp.StopHeldOut, r.StopOn)
+	assert.Equal(t, diffusion.ProbabilityFlow, r.Prior.Sampler)
+	assert.Equal(t, 50, r.Prior.SampleSteps)
+	assert.True(t, r.Prior.UnitStart)
+	assert.Equal(t, []int{32, 128, 128, 32}, r.Prior.Hidden)
+
+	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-freeze-encoder"}, io.Discard)
+	require.NoError(t, err)
+	assert.True(t, tc.raw.FreezeEncoder)
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-ema", "1"}, "-ema"},
+		{[]string{"-encoder-lr", "1.5"}, "-encoder-lr"},
+		{[]string{"-encoder-lr", "0"}, "-encoder-lr"},
+		{[]string{"-freeze-encoder", "-encoder-lr", "0.5"}, "-encoder-lr"},
+		{[]string{"-stop2", "test"}, "-stop2"},
+		{[]string{"-sampler", "euler"}, "-sampler"},
+		{[]string{"-sample-steps", "0"}, "-sample-steps"},
+		{[]string{"-sample-steps", "101"}, "SampleSteps"},
+		{[]string{"-hidden", "16,x"}, "-hidden"},
+		{[]string{"-hidden", "16,0"}, "-hidden"},
+	} {
+		_, err := parseTrain(append([]string{"-in", "x", "-out", "y"}, c.args...), io.Discard)
+		require.Error(t, err, "%v", c.args)
+		assert.Contains(t, err.Error(), c.want, "%v", c.args)
+	}
+}

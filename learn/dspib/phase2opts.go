@@ -1,0 +1,117 @@
+package dspib
+
+import (
+	"fmt"
+
+	"github.com/dspib/dspib/learn/ad"
+	"github.com/dspib/dspib/learn/diffusion"
+	"github.com/dspib/dspib/learn/spib"
+)
+
+// GeneratorKey holds the generator settings of a Config (EMADecay,
+// FreezeEncoder, EncoderLR, StopOn), with the defaults as zero values that
+// JSON omits: a settings fingerprint that includes it is unchanged for a
+// Config without them.
+type GeneratorKey struct {
+	EMADecay      float64 `json:"ema_decay,omitempty"`
+	FreezeEncoder bool    `json:"freeze_encoder,omitempty"`
+	EncoderLR     float64 `json:"encoder_lr,omitempty"`
+	StopOn        string  `json:"stop_on,omitempty"`
+}
+
+// GeneratorKey returns c's generator settings (validated or not: EncoderLR
+// 0 and 1 are both the default).
+func (c Config) GeneratorKey() GeneratorKey {
+	k := GeneratorKey{EMADecay: c.EMADecay, FreezeEncoder: c.FreezeEncoder}
+	if c.EncoderLR != 0 && c.EncoderLR != 1 {
+		k.EncoderLR = c.EncoderLR
+	}
+	if c.StopOn != StopTrainLosses {
+		k.StopOn = c.StopOn.String()
+	}
+	return k
+}
+
+// generatorState is the phase-2 trainer's part for the generator settings:
+// the prior's weight average and the encoder's scaled updates.
+type generatorState struct {
+	ema *diffusion.EMA // nil without Config.EMADecay
+	// enc are the encoder's parameters when their updates are scaled by
+	// encLR ≠ 1, and old their values before the step.
+	enc   []*ad.Param
+	old   [][]float64
+	encLR float64
+	// swapped: the prior holds the average (between sampling and training).
+	swapped bool
+}
+
+func newGeneratorState(m *spib.Model, p *diffusion.Prior, cfg Config) (generatorState, error) {
+	g := generatorState{encLR: cfg.EncoderLR}
+	if cfg.EMADecay != 0 {
+		var err error
+		if g.ema, err = diffusion.NewEMA(p.Params(), cfg.EMADecay); err != nil {
+			return g, fmt.Errorf("dspib: Config.EMADecay: %w", err)
+		}
+	}
+	if !cfg.FreezeEncoder && cfg.EncoderLR != 1 {
+		g.enc = m.EncoderParams()
+		for _, q := range g.enc {
+			g.old = append(g.old, make([]float64, len(q.Data)))
+		}
+	}
+	return g, nil
+}
+
+// beforeStep records the encoder's parameters before an optimiser step.
+func (g *generatorState) beforeStep() {
+	for i, q := range g.enc {
+		copy(g.old[i], q.Data)
+	}
+}
+
+// afterStep scales the encoder's update, θ ← θ_old + s·(θ − θ_old), and
+// folds the prior's new weights into the average.
+func (g *generatorState) afterStep() {
+	for i, q := range g.enc {
+		for j, v := range q.Data {
+			o := g.old[i][j]
+			q.Data[j] = o + g.encLR*(v-o)
+		}
+	}
+	if g.ema != nil {
+		g.ema.Update()
+	}
+}
+
+// sampling puts the weights the model samples with into the prior (the
+// average, if kept); training puts the trained weights back.
+func (g *generatorState) sampling() {
+	if g.ema != nil && !g.swapped {
+		g.ema.Swap()
+		g.swapped = true
+	}
+}
+
+func (g *generatorState) training() {
+	if g.ema != nil && g.swapped {
+		g.ema.Swap()
+		g.swapped = false
+	}
+}
+
+// tensors returns what a checkpoint stores of the state (the average); it
+// must be called while the prior holds the trained weights.
+func (g *generatorState) tensors() []ad.Tensor {
+	if g.ema == nil {
+		return nil
+	}
+	return g.ema.Tensors()
+}
+
+// restore reads the average from a checkpoint's tensors.
+func (g *generatorState) restore(ts []ad.Tensor) error {
+	if g.ema == nil {
+		return nil
+	}
+	return g.ema.Restore(ts)
+}
