@@ -22,9 +22,34 @@ type Design struct {
 	Name string `json:"name"`
 	// Title is a one-line description for the report.
 	Title string `json:"title,omitempty"`
-	// Train and Eval list kT [ε].
+	// Train and Eval list kT [ε]: Eval are the test temperatures (the
+	// training ones among them), reported once with the settings frozen.
 	Train []float64 `json:"train"`
 	Eval  []float64 `json:"eval"`
+	// Validation lists further kT [ε] evaluated and reported apart, for
+	// choosing settings (docs/evaluation.md §6: no tuning on Eval).
+	Validation []float64 `json:"validation,omitempty"`
+}
+
+// Temperatures returns every evaluated kT, Eval and Validation, sorted.
+func (e *Design) Temperatures() []float64 {
+	ts := slices.Clone(e.Eval)
+	for _, t := range e.Validation {
+		if !slices.Contains(ts, t) {
+			ts = append(ts, t)
+		}
+	}
+	slices.Sort(ts)
+	return ts
+}
+
+// Set returns "validation" for a validation temperature of e (one not in
+// Eval), else "test".
+func (e *Design) Set(kT float64) string {
+	if slices.Contains(e.Validation, kT) && !slices.Contains(e.Eval, kT) {
+		return "validation"
+	}
+	return "test"
 }
 
 // Validate checks that the design has a name and finite positive
@@ -33,7 +58,7 @@ func (e *Design) Validate() error {
 	if e.Name == "" || len(e.Train) == 0 || len(e.Eval) == 0 {
 		return fmt.Errorf("evaluate: design %q needs Name, Train and Eval", e.Name)
 	}
-	for _, t := range append(slices.Clone(e.Train), e.Eval...) {
+	for _, t := range append(slices.Concat(e.Train, e.Eval), e.Validation...) {
 		if !(t > 0) || math.IsInf(t, 0) {
 			return fmt.Errorf("evaluate: design %s: kT = %v, want finite > 0", e.Name, t)
 		}
@@ -99,7 +124,9 @@ type Row struct {
 	Experiment string  `json:"experiment"`
 	KT         float64 `json:"kT"`
 	// Regime is "trained", "interpolated" or "extrapolated".
-	Regime    string `json:"regime"`
+	Regime string `json:"regime"`
+	// Set is "validation" or "test" (Design.Set).
+	Set       string `json:"set"`
 	Method    string `json:"method"`
 	MethodKey string `json:"method_key"`
 	Encoder   string `json:"encoder"`
@@ -115,6 +142,16 @@ type Row struct {
 	// MD and of the prediction, states from the encoder's decoder.
 	PopMD  []float64 `json:"populations_md"`
 	PopGen []float64 `json:"populations_predicted"`
+	// CI holds the 95 % bootstrap interval [lo, hi] of each metric (see
+	// Interval; a metric without one is left out), and Boot its replicates
+	// (for DiffInterval; not written to JSON).
+	CI   map[string][2]float64 `json:"ci95,omitempty"`
+	Boot map[string][]float64  `json:"-"`
+	// Block is the block length [rows] of the prediction's bootstrap (1:
+	// iid generated latents) and TauInt the integrated autocorrelation time
+	// it rests on.
+	Block  int     `json:"bootstrap_block,omitempty"`
+	TauInt float64 `json:"tau_int,omitempty"`
 }
 
 // Comparison is the input of Run.
@@ -131,6 +168,11 @@ type Comparison struct {
 	// every training temperature: the nearest-temperature baseline, and at
 	// a training kT the sampling-noise floor.
 	Independent map[float64][]float64
+	// Floor, if not nil, holds frames of MD runs independent of Ref and of
+	// Independent at every evaluated kT (same encoder, thinned to N): Run
+	// adds it as the method "MD, second independent run at the same kT",
+	// the sampling-noise floor of every metric at every temperature.
+	Floor map[float64][]float64
 	// Energies, if not nil, holds the potential energy U [ε] of every frame
 	// of Independent (same rows) at every training temperature: Run then
 	// adds two Boltzmann-reweighting baselines per encoder (nearest
@@ -139,6 +181,12 @@ type Comparison struct {
 	// Exact, if not nil, returns the exact reference in enc's latent space
 	// at kT (see Exact).
 	Exact func(enc learn.Encoder, kT float64) (*Weighted, error)
+	// ExactN, if > 0 and Exact is set, is the size of a second comparison
+	// with the exact reference ("sym_kl_exact_n"): every generative method
+	// generates ExactN latents per kT, the nearest-temperature and
+	// noise-floor MD are thinned to ExactN frames from their runs (left out
+	// if shorter), on ExactBins(ExactN) bins per axis.
+	ExactN int
 	// N is the number of latents compared per side: references and
 	// baselines are thinned evenly to N rows (learn.Thin) and N latents
 	// generated. It is capped by the smallest reference.
@@ -187,7 +235,11 @@ func Run(c *Comparison) (*Result, error) {
 	}
 	d := c.Methods[0].Enc.FeatureDim()
 	n := c.N
-	for _, t := range e.Eval {
+	temps := e.Temperatures()
+	for _, t := range temps {
+		if c.Floor != nil && (len(c.Floor[t]) == 0 || len(c.Floor[t])%d != 0) {
+			return nil, fmt.Errorf("evaluate: %s: no noise-floor MD frames (rows of %d features) at kT %v", e.Name, d, t)
+		}
 		if len(c.Ref[t]) == 0 {
 			return nil, fmt.Errorf("evaluate: %s: no reference frames at kT %v", e.Name, t)
 		}
@@ -217,6 +269,9 @@ func Run(c *Comparison) (*Result, error) {
 		Gen: map[string]map[float64][]float64{}, Exact: map[string]map[float64]*Weighted{}, Info: map[string]float64{}}
 	var encKeys []string
 	encOf := map[string]learn.Encoder{}
+	// series: the methods whose predictions are MD time series (block
+	// bootstrap), with their segments (nil: one run).
+	series := map[string][]int{}
 	for _, m := range c.Methods {
 		if m.Enc.LatentDim() != 2 {
 			return nil, fmt.Errorf("evaluate: %s: %s has latent dimension %d, the comparison is of 2-D latents", e.Name, m.Name, m.Enc.LatentDim())
@@ -235,7 +290,7 @@ func Run(c *Comparison) (*Result, error) {
 		res.Ref[ek] = map[float64][]float64{}
 		res.Exact[ek] = map[float64]*Weighted{}
 		indep := map[float64][]float64{}
-		for _, t := range e.Eval {
+		for _, t := range temps {
 			z, err := enc.Encode(learn.Thin(c.Ref[t], d, n))
 			if err != nil {
 				return nil, err
@@ -258,12 +313,25 @@ func Run(c *Comparison) (*Result, error) {
 			}
 		}
 		sets := map[float64][]float64{}
-		for _, t := range e.Eval {
+		for _, t := range temps {
 			sets[t] = indep[e.Nearest(t)]
 		}
 		res.Methods = append(res.Methods, &Method{
 			Name: "MD at nearest training kT (" + ek + " encoder)", Key: "nearest_" + ek, EncKey: ek, Enc: enc,
 			Gen: learn.Set{Sets: sets, D: 2}, Baseline: true})
+		series["nearest_"+ek] = nil
+		if c.Floor != nil {
+			fl := map[float64][]float64{}
+			for _, t := range temps {
+				if fl[t], err = enc.Encode(learn.Thin(c.Floor[t], d, n)); err != nil {
+					return nil, err
+				}
+			}
+			res.Methods = append(res.Methods, &Method{
+				Name: "MD, second independent run at the same kT (noise floor, " + ek + " encoder)", Key: FloorKey(ek), EncKey: ek, Enc: enc,
+				Gen: learn.Set{Sets: fl, D: 2}, Baseline: true})
+			series[FloorKey(ek)] = nil
+		}
 		if c.Energies != nil {
 			rw, err := reweighted(c, e, ek, enc, indep, d, n, res.Info)
 			if err != nil {
@@ -274,7 +342,7 @@ func Run(c *Comparison) (*Result, error) {
 	}
 	for _, m := range res.Methods {
 		res.Gen[m.Key] = map[float64][]float64{}
-		for _, t := range e.Eval {
+		for _, t := range temps {
 			var gen, genW []float64
 			if m.Weights != nil {
 				w := m.Weights[t]
@@ -301,13 +369,102 @@ func Run(c *Comparison) (*Result, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %s at kT %v: %w", e.Name, m.Name, t, err)
 			}
-			res.Rows = append(res.Rows, Row{Experiment: e.Name, KT: t, Regime: e.Regime(t), Method: m.Name,
+			res.Rows = append(res.Rows, Row{Experiment: e.Name, KT: t, Regime: e.Regime(t), Set: e.Set(t), Method: m.Name,
 				MethodKey: m.Key, Encoder: m.EncKey, Baseline: m.Baseline, TempAware: m.TempAware,
 				N: n, Metrics: met, PopMD: pr, PopGen: pg})
 		}
 	}
+	if cfg.Bootstrap > 0 {
+		if err := bootstrap(res, c.Seed, cfg, series); err != nil {
+			return nil, err
+		}
+	}
+	if c.ExactN > 0 && c.Exact != nil {
+		if err := exactLarge(c, res, d, cfg); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
+
+// ExactBins is the number of histogram bins per axis of the large-sample
+// comparison with the exact density: ⌊√(N/10)⌋, between 10 and 200, i.e.
+// about 10 samples per bin of the bounding box, so the plug-in bias
+// (≈ occupied bins / N, Miller 1955) stays below ≈ 0.1 nats (100 bins at
+// N = 10⁵).
+func ExactBins(n int) int {
+	return min(200, max(10, int(math.Sqrt(float64(n)/10))))
+}
+
+// exactLarge adds "sym_kl_exact_n" (Comparison.ExactN) to the rows of the
+// generative methods and of the nearest-kT and noise-floor MD, with its
+// bootstrap interval (iid for generated latents, blocks for MD).
+func exactLarge(c *Comparison, res *Result, d int, cfg Config) error {
+	e := &res.Design
+	nx := c.ExactN
+	bins := ExactBins(nx)
+	res.Info["exact_large_n"], res.Info["exact_large_bins"] = float64(nx), float64(bins)
+	byKey := res.methodsByKey()
+	for i := range res.Rows {
+		r := &res.Rows[i]
+		m := byKey[r.MethodKey]
+		ex := res.Exact[r.Encoder][r.KT]
+		if ex == nil || m.Weights != nil {
+			continue
+		}
+		var frames []float64
+		switch {
+		case !m.Baseline:
+		case m.Key == "nearest_"+m.EncKey:
+			frames = c.Independent[e.Nearest(r.KT)]
+		case m.Key == FloorKey(m.EncKey):
+			frames = c.Floor[r.KT]
+		default:
+			continue
+		}
+		var z []float64
+		var err error
+		if m.Baseline {
+			if len(frames)/d < nx {
+				continue
+			}
+			z, err = m.Enc.Encode(learn.Thin(frames, d, nx))
+		} else {
+			z, err = m.Gen.Generate(r.KT, nx, stream.Seed(c.Seed, "gen-exact/"+e.Name+"/"+m.Key, r.KT))
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %s at kT %v: %w", e.Name, m.Name, r.KT, err)
+		}
+		v, err := analysis.SymKL(z, nil, ex.Z, ex.W, analysis.KLConfig{Bins: bins})
+		if err != nil {
+			return fmt.Errorf("%s: %s at kT %v: %w", e.Name, m.Name, r.KT, err)
+		}
+		r.Metrics["sym_kl_exact_n"] = v
+		if cfg.Bootstrap > 0 {
+			reps := exactReplicates(z, m.Baseline, ex, bins, cfg.Bootstrap, c.Seed, m.Key, r.KT)
+			if r.Boot == nil {
+				r.Boot, r.CI = map[string][]float64{}, map[string][2]float64{}
+			}
+			r.Boot["sym_kl_exact_n"] = reps
+			if lo, hi, ok := Interval(v, reps); ok {
+				r.CI["sym_kl_exact_n"] = [2]float64{max(lo, 0), hi}
+			}
+		}
+	}
+	return nil
+}
+
+// methodsByKey maps every method's key to it.
+func (r *Result) methodsByKey() map[string]*Method {
+	m := map[string]*Method{}
+	for _, x := range r.Methods {
+		m[x.Key] = x
+	}
+	return m
+}
+
+// FloorKey is the method key of the noise-floor run of encoder ek.
+func FloorKey(ek string) string { return "floor_" + ek }
 
 // reweighted returns the two Boltzmann-reweighting baselines of encoder ek:
 // the independent MD at the nearest training temperature reweighted to each
@@ -324,6 +481,7 @@ func reweighted(c *Comparison, e *Design, ek string, enc learn.Encoder, indep ma
 	u, uM := make([][]float64, len(e.Train)), make([][]float64, len(e.Train))
 	m := max(1, n/len(e.Train))
 	var allZ []float64
+	var segs []int
 	for k, t := range e.Train {
 		f, en := c.Independent[t], c.Energies[t]
 		if len(en) == 0 {
@@ -341,7 +499,9 @@ func reweighted(c *Comparison, e *Design, ek string, enc learn.Encoder, indep ma
 			indep[t] = z
 		}
 		uM[k] = learn.Thin(u[k], 1, m)
-		allZ = append(allZ, learn.Thin(indep[t], 2, m)...)
+		zk := learn.Thin(indep[t], 2, m)
+		allZ = append(allZ, zk...)
+		segs = append(segs, len(zk)/2)
 	}
 	mb, err := analysis.SolveMBAR(uM, e.Train, 0)
 	if err != nil {
@@ -352,7 +512,7 @@ func reweighted(c *Comparison, e *Design, ek string, enc learn.Encoder, indep ma
 		info[fmt.Sprintf("mbar_f_%s_%s", ek, traj.TempTag(t))] = mb.F[k]
 	}
 	near, all := map[float64]*Weighted{}, map[float64]*Weighted{}
-	for _, t := range e.Eval {
+	for _, t := range e.Temperatures() {
 		nt := e.Nearest(t)
 		k := slices.Index(e.Train, nt)
 		w := make([]float64, len(u[k]))
@@ -364,7 +524,7 @@ func reweighted(c *Comparison, e *Design, ek string, enc learn.Encoder, indep ma
 		if err := mb.Weights(wa, t); err != nil {
 			return nil, fmt.Errorf("evaluate: %s: %w", e.Name, err)
 		}
-		all[t] = &Weighted{Z: allZ, W: wa}
+		all[t] = &Weighted{Z: allZ, W: wa, Segments: segs}
 	}
 	return []*Method{
 		{Name: "MD reweighted (nearest kT, " + ek + " encoder)", Key: "rw_nearest_" + ek, EncKey: ek, Enc: enc, Weights: near, Baseline: true},

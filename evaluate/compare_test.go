@@ -29,6 +29,7 @@ func comparison(t *testing.T, n int) *Comparison {
 			{Name: "frozen", Key: "frozen", EncKey: "id", Enc: twoStates{}, Gen: shiftGen{0}},
 		},
 		Ref: map[float64][]float64{}, Independent: map[float64][]float64{}, N: n, Seed: 3,
+		Config: Config{Bootstrap: 20}, // intervals are tested in bootstrap_test.go
 	}
 	for _, kT := range c.Design.Eval {
 		c.Ref[kT] = gauss2(rng, 2*n, kT, 0, 1) // thinned to n by Run
@@ -105,7 +106,7 @@ func TestRun(t *testing.T) {
 // metrics.json carries every row of every seed.
 func TestWriteResults(t *testing.T) {
 	c := comparison(t, 2000)
-	c.Config = Config{SurfaceBins: 15}
+	c.Config = Config{SurfaceBins: 15, Bootstrap: 20}
 	res, err := Run(c)
 	require.NoError(t, err)
 	dir := t.TempDir()
@@ -150,16 +151,29 @@ func TestWriteResults(t *testing.T) {
 
 var _ learn.Generator = frozenGen{}
 
-// The report's reading of a comparison without a SPIB method names the
-// floor from the baseline that is there, not a missing one as 0.
+// The report's reading of a comparison without a SPIB method or a floor
+// run names the floor from the baseline that is there (the independent run
+// at the trained kT), not a missing one as 0.
 func TestVerdictWithoutSPIB(t *testing.T) {
-	res, err := Run(comparison(t, 2000))
+	c := comparison(t, 2000)
+	c.Config.Bootstrap = 50
+	res, err := Run(c)
 	require.NoError(t, err)
-	by := index(Summarise([]*SeedResult{{Seed: 3, Rows: res.Rows}}))
-	v := verdict(&res.Design, methodsOf(&SeedResult{Rows: res.Rows}, "toy"), by, 1, false)
+	seeds := []*SeedResult{{Seed: 3, Rows: res.Rows}}
+	by := index(Summarise(seeds))
+	v := verdict(&res.Design, methodsOf(seeds[0], "toy"), by, seeds, res.Design.Eval, false)
 	floor := by[sumKey{"toy", 1, "nearest_id", "sym_kl_md"}].Mean
-	assert.Contains(t, v, "is a symKL of "+plots.FormatFloat(floor, 3))
-	assert.NotContains(t, v, "VampPrior (")
+	assert.Contains(t, v, "the noise floor "+plots.FormatFloat(floor, 3))
+	assert.NotContains(t, v, "VampPrior")
+	// With a method keyed "spib" (SPIB's VampPrior) the trained-kT line
+	// judges the generator against it: "frozen" N((1.5, 0), I) is 0.5 off
+	// at kT 1 and 2 (true symKL 0.125), which n = 2000 resolves.
+	c.Methods[1].Key = "spib"
+	res, err = Run(c)
+	require.NoError(t, err)
+	seeds = []*SeedResult{{Seed: 3, Rows: res.Rows}}
+	v = verdict(&res.Design, methodsOf(seeds[0], "toy"), index(Summarise(seeds)), seeds, res.Design.Eval, false)
+	assert.Contains(t, v, "Against SPIB's VampPrior (")
 }
 
 // boltzmannComparison is a comparison whose MD is exact Boltzmann sampling
@@ -172,7 +186,7 @@ func boltzmannComparison(n int) *Comparison {
 		Design:  Design{Name: "harm", Train: []float64{1, 2}, Eval: []float64{1, 1.5, 2, 3}},
 		Methods: []*Method{{Name: "good", Key: "good", EncKey: "id", Enc: twoStates{}, Gen: widthGen{}, TempAware: true}},
 		Ref:     map[float64][]float64{}, Independent: map[float64][]float64{}, Energies: map[float64][]float64{}, N: n, Seed: 3,
-		Config: Config{KLBins: 20}, // 100² bins would leave the KL noise-dominated at this n
+		Config: Config{KLBins: 20, Bootstrap: 20}, // 100² bins would leave the KL noise-dominated at this n
 	}
 	for _, kT := range c.Design.Eval {
 		s := math.Sqrt(kT)
@@ -252,12 +266,18 @@ func TestRunReweighted(t *testing.T) {
 	require.ErrorContains(t, err, "energy of frame")
 }
 
-// The report's reading names the reweighting baselines at held-out kT.
+// The report's reading names the reweighting baselines at held-out kT, in
+// words and in the paired-difference and winners tables.
 func TestVerdictReweighted(t *testing.T) {
-	res, err := Run(boltzmannComparison(1000))
+	c := boltzmannComparison(1000)
+	c.Config.Bootstrap = 50
+	res, err := Run(c)
 	require.NoError(t, err)
-	by := index(Summarise([]*SeedResult{{Seed: 3, Rows: res.Rows}}))
-	v := verdict(&res.Design, methodsOf(&SeedResult{Rows: res.Rows}, "harm"), by, 1, false)
-	assert.Contains(t, v, "Against MBAR reweighting of all training MD (ESS ")
-	assert.Contains(t, v, "Against Boltzmann reweighting of the nearest training kT's MD (ESS ")
+	seeds := []*SeedResult{{Seed: 3, Rows: res.Rows}}
+	by := index(Summarise(seeds))
+	v := verdict(&res.Design, methodsOf(seeds[0], "harm"), by, seeds, res.Design.Eval, false)
+	for _, want := range []string{"good against MBAR at the held-out temperatures", "good against reweighted (nearest kT)",
+		"vs MBAR", "best on symKL vs MD", "ESS MBAR"} {
+		assert.Contains(t, v, want)
+	}
 }

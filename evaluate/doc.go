@@ -13,7 +13,15 @@
 //     bounding box; the total-variation distance between state populations;
 //   - honest baselines in the same run (Run): the encoded MD of the nearest
 //     training temperature, which at a training temperature is an independent
-//     run at the same kT, i.e. the sampling-noise floor of every metric.
+//     run at the same kT; Boltzmann reweighting of the training MD (nearest
+//     kT and MBAR); and a second independent MD run at every evaluated kT,
+//     the sampling-noise floor of every metric (Comparison.Floor);
+//   - 95 % bootstrap intervals of every metric (bootstrap.go: block bootstrap
+//     for MD sets, smoothed resamples for the histogram KLs), paired
+//     differences between methods (DiffInterval) and verdicts from them:
+//     "beats" only when the interval of the difference excludes 0;
+//   - validation temperatures (Design.Validation) reported apart from the
+//     test temperatures, for choosing settings without tuning to the test.
 //
 // Run compares a set of methods (a learn.Generator in a learn.Encoder's
 // latent space) at every evaluated temperature; WriteFigures draws the

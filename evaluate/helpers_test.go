@@ -2,7 +2,21 @@ package evaluate
 
 import (
 	"math/rand/v2"
+	"testing"
 )
+
+// rowOf returns the row of method key at kT in res, failing the test if
+// there is none.
+func rowOf(t *testing.T, res *Result, key string, kT float64) *Row {
+	t.Helper()
+	for i := range res.Rows {
+		if r := &res.Rows[i]; r.MethodKey == key && r.KT == kT {
+			return r
+		}
+	}
+	t.Fatalf("no row %s at kT %v", key, kT)
+	return nil
+}
 
 // gauss2 returns n points of a 2-D normal with means (mx, my) and standard
 // deviation s in each coordinate.

@@ -15,6 +15,7 @@ var MetricNames = []struct{ Key, Header, Doc string }{
 	{"sym_kl_md", "symKL vs MD", "symmetrised KL [nats] between predicted and encoded-MD latents, 2-D histograms on common edges (docs/evaluation.md)"},
 	{"sym_kl_md_refvariant", "symKL (ref. variant)", "the same with the D-SPIB reference's binning: edges from the encoded MD only, predicted points outside dropped"},
 	{"sym_kl_exact", "symKL vs exact", "symmetrised KL to the exact Boltzmann density pushed through the encoder (three-hole only)"},
+	{"sym_kl_exact_n", "symKL vs exact, large N", "the same from Comparison.ExactN latents (≥ 10⁵ generated, independent of n; MD baselines thinned from their long runs), on ExactBins(N) bins per axis: without MD noise on the reference side"},
 	{"fe_rmse_z1", "F RMSE z1 [kT]", "RMSE of the 1-D free energy along z1 over F_MD < 3 kT (KDE bandwidth in the settings), optimal constant shift"},
 	{"fe_rmse_z2", "F RMSE z2 [kT]", "the same along z2"},
 	{"outside", "outside MD box", "fraction of predicted latents outside the bounding box of the encoded MD (a same-distribution sample of equal size leaves about 4/n outside). Far outliers stretch the common edges of symKL vs MD and make its bins coarser, which LOWERS it: read symKL vs MD together with this column and the reference variant"},
@@ -35,6 +36,9 @@ type Config struct {
 	FECap float64
 	// SurfaceBins is the number of bins per axis of the surface figures (60).
 	SurfaceBins int
+	// Bootstrap is the number of bootstrap replicates of the 95 % intervals
+	// (DefaultBootstrap, 200; negative: no intervals).
+	Bootstrap int
 }
 
 // withDefaults returns c with zero fields set to their defaults, or an
@@ -51,6 +55,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SurfaceBins == 0 {
 		c.SurfaceBins = 60
+	}
+	if c.Bootstrap == 0 {
+		c.Bootstrap = DefaultBootstrap
 	}
 	switch {
 	case c.KLBins < 1:
@@ -71,6 +78,9 @@ type Weighted struct {
 	Z, W []float64
 	// Dropped is the quadrature weight left out (far tails, see ExactCut).
 	Dropped float64
+	// Segments, for reweighted MD, are the numbers of rows of each MD run in
+	// Z, in order (nil: one run): the bootstrap resamples blocks within each.
+	Segments []int
 }
 
 // Box is a rectangle [X0,X1]×[Y0,Y1] [σ] with NX×NY midpoint cells: the
@@ -175,19 +185,27 @@ func Profile(ref, gen, genW []float64, k int, h float64) (grid, fRef, fGen []flo
 	if err := analysis.KDE1D(pg, grid, gc, genW, h); err != nil {
 		return nil, nil, nil, err
 	}
+	fRef, fGen, err = freeEnergies(pr, pg)
+	return grid, fRef, fGen, err
+}
+
+// freeEnergies returns the free energies [kT] of the reference and the
+// predicted densities pr, pg on one grid, pg floored at e^{−profileFloor}
+// of pr's peak first (pg is modified).
+func freeEnergies(pr, pg []float64) (fRef, fGen []float64, err error) {
 	floor := slices.Max(pr) * math.Exp(-profileFloor)
 	for i := range pg {
 		pg[i] = math.Max(pg[i], floor)
 	}
-	fRef = make([]float64, profileGrid)
-	fGen = make([]float64, profileGrid)
+	fRef = make([]float64, len(pr))
+	fGen = make([]float64, len(pg))
 	if err := analysis.FreeEnergy(fRef, pr, analysis.EmptyPolicy{}); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if err := analysis.FreeEnergy(fGen, pg, analysis.EmptyPolicy{}); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return grid, fRef, fGen, nil
+	return fRef, fGen, nil
 }
 
 // Outside returns the fraction of the 2-D points gen (weighted by genW

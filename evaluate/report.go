@@ -46,6 +46,9 @@ type Summary struct {
 	Mean       float64   `json:"mean"`
 	SD         float64   `json:"sd"` // sample sd (n−1); 0 for one seed
 	Values     []float64 `json:"values"`
+	// Intervals are the 95 % bootstrap intervals of Values, per seed (left
+	// out unless every seed has one).
+	Intervals [][2]float64 `json:"ci95,omitempty"`
 }
 
 // Report is what WriteResults writes: the results of one or more seeds of
@@ -117,11 +120,17 @@ func Summarise(seeds []*SeedResult) []Summary {
 						Method: r.Method, MethodKey: r.MethodKey, Metric: mn.Key})
 				}
 				out[i].Values = append(out[i].Values, v)
+				if ci, ok := r.CI[mn.Key]; ok && len(out[i].Intervals) == len(out[i].Values)-1 {
+					out[i].Intervals = append(out[i].Intervals, ci)
+				}
 			}
 		}
 	}
 	for i := range out {
 		out[i].Mean, out[i].SD = meanSD(out[i].Values)
+		if len(out[i].Intervals) != len(out[i].Values) {
+			out[i].Intervals = nil
+		}
 	}
 	return out
 }
@@ -140,6 +149,10 @@ func fmtSummary(s *Summary) string {
 		return "–"
 	}
 	if len(s.Values) == 1 {
+		if len(s.Intervals) == 1 {
+			ci := s.Intervals[0]
+			return fmt.Sprintf("%s [%s, %s]", plots.FormatFloat(s.Mean, 3), plots.FormatFloat(ci[0], 3), plots.FormatFloat(ci[1], 3))
+		}
 		return plots.FormatFloat(s.Mean, 3)
 	}
 	return plots.MeanStd(s.Mean, s.SD)
@@ -189,16 +202,21 @@ func writeReport(w io.Writer, rep *Report, by map[sumKey]*Summary) error {
 	p("\n%s", rep.RefNote)
 	p("Metrics:\n\n")
 	for _, mn := range MetricNames {
-		if mn.Key == "sym_kl_exact" && !rep.Exact {
+		if strings.HasPrefix(mn.Key, "sym_kl_exact") && !rep.Exact {
 			continue
 		}
 		p("- **%s** (`%s`): %s.\n", mn.Header, mn.Key, mn.Doc)
 	}
 	p("\n")
+	p("%s\n", bootstrapNote(seeds))
 	for i := range rep.Designs {
 		e := &rep.Designs[i]
 		p("## Experiment `%s`: %s\n\n", e.Name, e.Title)
-		p("Trained on kT %v; evaluated at kT %v; %d latents per side (seed %d).\n\n", e.Train, e.Eval, seeds[0].NEval[e.Name], seeds[0].Seed)
+		p("Trained on kT %v; test temperatures kT %v", e.Train, e.Eval)
+		if len(e.Validation) > 0 {
+			p("; validation temperatures kT %v", e.Validation)
+		}
+		p("; %d latents per side (seed %d).\n\n", seeds[0].NEval[e.Name], seeds[0].Seed)
 		for _, l := range rep.Notes[e.Name] {
 			p("- %s\n", l)
 		}
@@ -206,26 +224,41 @@ func writeReport(w io.Writer, rep *Report, by map[sumKey]*Summary) error {
 		header := []string{"kT", "regime", "method"}
 		var keys []string
 		for _, mn := range MetricNames {
-			if mn.Key == "sym_kl_exact" && !rep.Exact {
+			if strings.HasPrefix(mn.Key, "sym_kl_exact") && !rep.Exact {
 				continue
 			}
 			header = append(header, mn.Header)
 			keys = append(keys, mn.Key)
 		}
-		var rows [][]string
 		methods := methodsOf(seeds[0], e.Name)
-		for _, t := range e.Eval {
-			for _, m := range methods {
-				row := []string{fmt.Sprint(t), e.Regime(t), m.name}
-				for _, k := range keys {
-					row = append(row, fmtSummary(by[sumKey{e.Name, t, m.key, k}]))
+		table := func(temps []float64) {
+			var rows [][]string
+			for _, t := range temps {
+				for _, m := range methods {
+					row := []string{fmt.Sprint(t), e.Regime(t), m.name}
+					for _, k := range keys {
+						row = append(row, fmtSummary(by[sumKey{e.Name, t, m.key, k}]))
+					}
+					rows = append(rows, row)
 				}
-				rows = append(rows, row)
 			}
+			p("%s\n", plots.MarkdownTable(header, rows))
 		}
-		p("%s\n", plots.MarkdownTable(header, rows))
+		if val := setTemps(e, "validation"); len(val) > 0 {
+			p("### Validation temperatures (for choosing settings)\n\n")
+			p("Protocol: settings (network, training length, sampler, noise exponent) are chosen on these temperatures only; " +
+				"the test temperatures below are reported once, with the settings frozen, and are never used to choose anything.\n\n")
+			table(val)
+			p("%s", verdict(e, methods, by, seeds, val, rep.Exact))
+		}
+		p("### Test temperatures (settings frozen)\n\n")
+		test := setTemps(e, "test")
+		table(test)
 		p("### What the numbers mean\n\n")
-		p("%s\n\n", verdict(e, methods, by, len(seeds), rep.Exact))
+		p("%s", verdict(e, methods, by, seeds, test, rep.Exact))
+		if len(seeds) > 1 {
+			p("Per-seed values of every metric, with their intervals, are in `metrics.json` (`per_seed`, `summary`).\n\n")
+		}
 		p("Figures (seed %d):\n\n", seeds[0].Seed)
 		for _, f := range seeds[0].Figures {
 			if strings.HasPrefix(f, e.Name+"_") {
@@ -266,4 +299,29 @@ func methodsOf(s *SeedResult, exp string) []methodRef {
 		out = append(out, methodRef{r.Method, r.MethodKey, r.Encoder, r.Baseline, r.TempAware})
 	}
 	return out
+}
+
+// bootstrapNote describes the intervals of the report.
+func bootstrapNote(seeds []*SeedResult) string {
+	b := 0
+	for _, s := range seeds {
+		for _, r := range s.Rows {
+			for _, v := range r.Boot {
+				b = max(b, len(v))
+			}
+		}
+	}
+	if b == 0 {
+		return "No bootstrap intervals were computed (Config.Bootstrap < 0): differences cannot be judged against their uncertainty.\n"
+	}
+	single := ""
+	if len(seeds) == 1 {
+		single = " Tables show value [lo, hi]."
+	} else {
+		single = fmt.Sprintf(" Tables show mean ± sd over the %d seeds; the intervals of every seed are in metrics.json.", len(seeds))
+	}
+	return fmt.Sprintf("Uncertainty: 95 %% bootstrap intervals from %d replicates per seed (percentile intervals re-centred on the estimate; docs/evaluation.md §5). "+
+		"Generated latents are resampled as iid; MD sets (reference, baselines, noise floor, reweighted MD with their weights) by a circular block bootstrap "+
+		"with block length ⌈5 τ_int⌉ (τ_int: integrated autocorrelation time of the set's latent series, at least 10 blocks); the exact density is not resampled. "+
+		"The reference resample is shared by every method of one latent space, so differences are paired.%s\n", b, single)
 }

@@ -23,7 +23,8 @@ import (
 // same initial labels and the same metrics rows (JSON-equal) as
 // `benchmarks/lj7 -tiny` with the same seed, for every method both report
 // (SPIB's VampPrior, D-SPIB, the post-hoc prior, the nearest-training-kT
-// and the reweighting baselines) at every temperature: MD through the run store with the
+// the noise floor and the reweighting baselines, with their bootstrap intervals)
+// at every temperature, test and validation: MD through the run store with the
 // benchmark's per-temperature streams (-seed-tag), training through
 // pipeline.Train, evaluation through evaluate.Run — one pipeline, not two
 // that happen to agree.
@@ -57,8 +58,11 @@ func TestCLIChainMatchesBenchmark(t *testing.T) {
 	trainRun, refRun := filepath.Join(dir, "train"), filepath.Join(dir, "ref")
 	cli("simulate", "-system", "lj7", "-temps", list(e.Train), "-frames", strconv.Itoa(sz.TrainFrames+sz.BurnIn),
 		"-seed", seed, "-seed-tag", "md/train", "-quiet", "-out", trainRun)
-	cli("simulate", "-system", "lj7", "-temps", list(e.Eval), "-frames", strconv.Itoa(sz.RefFrames+sz.BurnIn),
-		"-seed", seed, "-seed-tag", "md/ref", "-quiet", "-out", refRun)
+	floorRun := filepath.Join(dir, "floor")
+	for _, r := range []struct{ tag, dir string }{{"md/ref", refRun}, {"md/floor", floorRun}} {
+		cli("simulate", "-system", "lj7", "-temps", list(e.Temperatures()), "-frames", strconv.Itoa(sz.RefFrames+sz.BurnIn),
+			"-seed", seed, "-seed-tag", r.tag, "-quiet", "-out", r.dir)
+	}
 	for _, kT := range e.Train {
 		name := "traj_" + traj.TempTag(kT) + ".npy"
 		want, err := os.ReadFile(filepath.Join(seedDir, "md", "train", name))
@@ -90,8 +94,9 @@ func TestCLIChainMatchesBenchmark(t *testing.T) {
 	require.Len(t, g, 200)
 
 	out := filepath.Join(dir, "cli")
-	cli("evaluate", "-model", model, "-md", refRun, "-independent", refRun, "-burn-in", burn, "-validation",
-		"-train-temps", list(e.Train), "-temps", list(e.Eval), "-name", e.Name, "-seed", seed,
+	cli("evaluate", "-model", model, "-md", refRun, "-independent", refRun, "-floor", floorRun, "-burn-in", burn, "-validation",
+		"-train-temps", list(e.Train), "-temps", list(e.Eval), "-validation-temps", list(e.Validation), "-name", e.Name, "-seed", seed,
+		"-bootstrap", strconv.Itoa(sz.Bootstrap),
 		"-n", strconv.Itoa(min(sz.EvalN, sz.RefFrames)), "-kl-bins", strconv.Itoa(sz.KLBins),
 		"-bandwidth", fmt.Sprint(sz.KDEBandwidth), "-surface-bins", strconv.Itoa(sz.SurfaceBins), "-quiet", "-out", out)
 	report, err := os.ReadFile(filepath.Join(out, "report.md"))
@@ -99,7 +104,7 @@ func TestCLIChainMatchesBenchmark(t *testing.T) {
 	require.Contains(t, string(report), "D-SPIB")
 
 	want, got := rowsByKey(t, filepath.Join(bench, "metrics.json")), rowsByKey(t, filepath.Join(out, "metrics.json"))
-	require.Len(t, got, 9*len(e.Eval), "rows: SPIB, D-SPIB, post-hoc, two nearest-kT and four reweighting baselines at every kT")
+	require.Len(t, got, 11*len(e.Temperatures()), "rows: SPIB, D-SPIB, post-hoc, two nearest-kT, two noise-floor and four reweighting baselines at every kT")
 	for k, g := range got {
 		require.Contains(t, want, k)
 		require.JSONEq(t, want[k], g, k)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/dspib/dspib/benchmarks/internal/experiment/experimenttest"
@@ -18,8 +19,16 @@ func TestTinyEndToEnd(t *testing.T) {
 	experimenttest.Run(t, run, "-tiny", "-out", dir, "-seed", "3")
 	methods := experimenttest.Methods
 	required := []string{"sym_kl_md", "sym_kl_exact", "fe_rmse_z1", "fe_rmse_z2", "pop_tv", "outside"}
-	temps := map[string][]float64{"single": {1}, "multi": {0.5, 0.6, 0.8, 1, 1.2, 1.4, 1.8}}
+	temps := map[string][]float64{"single": {1}, "multi": {0.5, 0.6, 0.8, 0.9, 1, 1.2, 1.3, 1.4, 1.8}}
 	m1 := experimenttest.CheckFolder(t, dir, methods, required, temps)
+	// The large-N comparison with the exact density (ExactN 2000 at tiny;
+	// the long runs hold 2500 frames) for the generators and the MD.
+	for _, r := range m1.PerSeed[0].Rows {
+		if slices.Contains([]string{"dspib", "spib", "posthoc", "nearest_dspib", "floor_dspib"}, r.MethodKey) {
+			_, ok := r.Metrics["sym_kl_exact_n"]
+			assert.True(t, ok, "%s %s kT %v: no sym_kl_exact_n", r.Experiment, r.MethodKey, r.KT)
+		}
+	}
 
 	log := experimenttest.Run(t, run, "-tiny", "-out", dir, "-seed", "3")
 	for _, want := range []string{"threehole train all 3 temperatures already complete in " + dir + "/seed3/md/train", "reuse: single: trained models in " + dir + "/seed3/single/model", "reuse: multi: trained models"} {

@@ -26,7 +26,8 @@ func init() {
 type evaluateFlags struct {
 	model, md, mdTemps, temps, trainTemps, out string
 	indep, indepTemps, name                    string
-	n, klBins, surfaceBins, burnIn             int
+	floor, floorTemps, valTemps                string
+	n, klBins, surfaceBins, burnIn, bootstrap  int
 	bandwidth                                  float64
 	seed                                       uint64
 	quiet, validation                          bool
@@ -40,6 +41,10 @@ func newEvaluateFlagSet(f *evaluateFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.mdTemps, "md-temps", "", "with .npy files for -md: their kT [ε], one per file")
 	fs.StringVar(&f.indep, "independent", "", "MD independent of -md (folder or .npy files) for the nearest-training-kT baseline (default: the second half of every -md trajectory)")
 	fs.StringVar(&f.indepTemps, "independent-temps", "", "with .npy files for -independent: their kT [ε], one per file")
+	fs.StringVar(&f.floor, "floor", "", "a second MD run independent of -md (folder or .npy files) at every evaluated kT: the noise floor (default: the second half of every -md trajectory when -independent is not given, else none)")
+	fs.StringVar(&f.floorTemps, "floor-temps", "", "with .npy files for -floor: their kT [ε], one per file")
+	fs.StringVar(&f.valTemps, "validation-temps", "", "comma-separated kT [ε] evaluated and reported apart, for choosing settings (docs/evaluation.md §6); -temps are then the test temperatures")
+	fs.IntVar(&f.bootstrap, "bootstrap", evaluate.DefaultBootstrap, "bootstrap replicates of the 95 % intervals (negative: none)")
 	fs.StringVar(&f.name, "name", "eval", "name of the comparison: figure-file prefix, and part of every generator's seed")
 	fs.StringVar(&f.temps, "temps", "", "comma-separated kT [ε] to evaluate at (default: every temperature of the MD run)")
 	fs.StringVar(&f.trainTemps, "train-temps", "", "the model's training kT (default: from the model's summary.json)")
@@ -70,7 +75,12 @@ run folder with potential energies (dspib simulate records them), two more
 baselines reweight its frames at the training temperatures to every kT by
 Boltzmann weights exp(−U(1/kT − 1/kT_train)): from the nearest training kT,
 and from all of them combined by MBAR, with their effective sample size
-(ESS). Writes to DIR:
+(ESS). A second independent run at every kT (-floor, or the second halves
+without -independent) is the noise floor. Every metric gets a 95 % bootstrap
+interval (-bootstrap replicates; MD resampled in blocks of 5 integrated
+autocorrelation times), and a method beats another only when the interval of
+their paired difference excludes 0 (docs/evaluation.md). -validation-temps
+are reported apart, for choosing settings. Writes to DIR:
 
   report.md      settings, the metrics table per temperature, what they mean
   metrics.json   every metric of every method and temperature
@@ -107,6 +117,8 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		return usagef("-surface-bins: must be ≥ 1, got %d", f.surfaceBins)
 	case f.burnIn < 0:
 		return usagef("-burn-in: must be ≥ 0, got %d", f.burnIn)
+	case f.bootstrap == 0:
+		return usagef("-bootstrap: must not be 0 (negative: no intervals)")
 	case f.klBins < 1:
 		return usagef("-kl-bins: must be ≥ 1, got %d", f.klBins)
 	case !(f.bandwidth > 0):
@@ -137,7 +149,13 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 			return err
 		}
 	}
-	for _, t := range eval {
+	var val []float64
+	if f.valTemps != "" {
+		if val, err = parseTemps(f.valTemps); err != nil {
+			return err
+		}
+	}
+	for _, t := range slices.Concat(eval, val) {
 		if _, ok := md[t]; !ok {
 			return fmt.Errorf("%s: no MD at kT %v (it has kT %v)", f.md, t, slices.Sorted(maps.Keys(md)))
 		}
@@ -162,7 +180,9 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 	}
 	indepDesc := "the second half of the frames"
 	indepSrc := f.md
+	floor, floorDesc := indep, "the second half of the frames at that kT"
 	if f.indep != "" {
+		floor, floorDesc = nil, ""
 		if indep, indepU, _, err = loadMD(f.indep, f.indepTemps, "-independent-temps", f.burnIn); err != nil {
 			return err
 		}
@@ -171,6 +191,21 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		indepDesc = "the independent run " + f.indep
 	} else if f.indepTemps != "" {
 		return usagef("-independent-temps: only with -independent")
+	}
+	if f.floor != "" {
+		if floor, _, _, err = loadMD(f.floor, f.floorTemps, "-floor-temps", f.burnIn); err != nil {
+			return err
+		}
+		floorDesc = "the run " + f.floor
+	} else if f.floorTemps != "" {
+		return usagef("-floor-temps: only with -floor")
+	}
+	if floor != nil {
+		for _, t := range slices.Concat(eval, val) {
+			if len(floor[t]) == 0 {
+				return fmt.Errorf("no noise-floor MD at kT %v (have kT %v)", t, slices.Sorted(maps.Keys(floor)))
+			}
+		}
 	}
 	for _, t := range train {
 		if _, ok := indep[t]; !ok {
@@ -200,9 +235,9 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 	if err := os.MkdirAll(figDir, 0o755); err != nil {
 		return err
 	}
-	cfg := evaluate.Config{KLBins: f.klBins, KDEBandwidth: f.bandwidth, SurfaceBins: f.surfaceBins}
-	design := evaluate.Design{Name: f.name, Title: "model " + f.model + " against MD " + f.md, Train: train, Eval: eval}
-	res, err := evaluate.Run(&evaluate.Comparison{Design: design, Methods: methods, Ref: ref, Independent: indep, Energies: energies,
+	cfg := evaluate.Config{KLBins: f.klBins, KDEBandwidth: f.bandwidth, SurfaceBins: f.surfaceBins, Bootstrap: f.bootstrap}
+	design := evaluate.Design{Name: f.name, Title: "model " + f.model + " against MD " + f.md, Train: train, Eval: eval, Validation: val}
+	res, err := evaluate.Run(&evaluate.Comparison{Design: design, Methods: methods, Ref: ref, Independent: indep, Floor: floor, Energies: energies,
 		Exact: pipeline.Exact(sys), N: f.n, Seed: f.seed, LatentsDir: filepath.Join(f.out, "latents"), Config: cfg})
 	if err != nil {
 		return err
@@ -222,7 +257,7 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 			{"training temperatures", fmt.Sprint(train)},
 			{"comparison", fmt.Sprintf("%d latents per side (equal sizes), KL on %d×%d common bins + 1e-10, KDE bandwidth %g, F cap 3 kT", res.N, f.klBins, f.klBins, f.bandwidth)},
 		},
-		RefNote: refNote(f.indep != "", indepDesc),
+		RefNote: refNote(f.indep != "", indepDesc) + floorNote(floorDesc),
 		Designs: []evaluate.Design{design},
 		Notes:   map[string][]string{design.Name: {rwNote}},
 		Seeds:   []*evaluate.SeedResult{{Seed: f.seed, Rows: res.Rows, NEval: map[string]int{design.Name: res.N}, Figures: files}},
@@ -263,6 +298,14 @@ func refNote(separate bool, indep string) string {
 		"Baseline *MD at nearest training kT*: the second half of the frames at the nearest training temperature (at a training " +
 		"temperature that is the same run's other half, i.e. about the sampling-noise floor of every metric; halves of one " +
 		"trajectory are nearly independent only if it is much longer than its correlation time).\n\n"
+}
+
+// floorNote says what the noise floor of the report is.
+func floorNote(desc string) string {
+	if desc == "" {
+		return "No noise-floor run at the evaluated temperatures (give one with -floor); at a training temperature the nearest-kT baseline is an independent run at the same kT.\n\n"
+	}
+	return "*Noise floor* at every evaluated kT: " + desc + ", encoded and thinned like the reference: what a second MD run scores.\n\n"
 }
 
 // trainingTemps returns the -train-temps list, or the distinct kT of the

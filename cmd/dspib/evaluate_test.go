@@ -40,7 +40,8 @@ func TestPipelineLJ7(t *testing.T) {
 	mustRun(t, "evaluate", "-model", model, "-md", ref, "-n", "400", "-seed", "7", "-quiet", "-out", out)
 	report := string(readFile(t, filepath.Join(out, "report.md")))
 	for _, want := range []string{"## Settings", "## Experiment `eval`", "interpolated", "D-SPIB", "SPIB (VampPrior)", "MD at nearest training kT",
-		"MD reweighted (nearest kT, dspib encoder)", "MD reweighted (MBAR, all training kT, spib encoder)", "Reweighting baselines: the independent MD"} {
+		"MD reweighted (nearest kT, dspib encoder)", "MD reweighted (MBAR, all training kT, spib encoder)", "Reweighting baselines: the independent MD",
+		"noise floor", "95 % bootstrap intervals", "vs noise floor", "best on symKL vs MD"} {
 		assert.Contains(t, report, want)
 	}
 	var m struct {
@@ -65,7 +66,7 @@ func TestPipelineLJ7(t *testing.T) {
 			assert.Greater(t, r.Metrics["ess"], 1.0, "%s kT %v", r.MethodKey, r.KT)
 		}
 	}
-	assert.Equal(t, map[string]int{"spib": 3, "dspib": 3, "nearest_spib": 3, "nearest_dspib": 3,
+	assert.Equal(t, map[string]int{"spib": 3, "dspib": 3, "nearest_spib": 3, "nearest_dspib": 3, "floor_spib": 3, "floor_dspib": 3,
 		"rw_nearest_spib": 3, "rw_mbar_spib": 3, "rw_nearest_dspib": 3, "rw_mbar_dspib": 3}, seen)
 	_, err := os.Stat(filepath.Join(out, "figures", "eval_surfaces_dspib.png"))
 	require.NoError(t, err)

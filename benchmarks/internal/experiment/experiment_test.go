@@ -56,3 +56,18 @@ func TestParseFlagsExplicitZeroA(t *testing.T) {
 		assert.Equal(t, 0.5, o.Exponent, "-a 0.5: exponent")
 	}
 }
+
+// -paper runs PaperSeeds seeds unless -repeat is given; other presets one.
+func TestParseFlagsPaperSeeds(t *testing.T) {
+	spec := &Spec{System: &System{Name: "test"}, DefaultOut: "out", Presets: map[string]Sizes{"default": {}, "paper": {}}}
+	for _, c := range []struct {
+		args []string
+		want int
+	}{{[]string{"-paper"}, PaperSeeds}, {[]string{"-paper", "-repeat", "1"}, 1}, {nil, 1}, {[]string{"-repeat", "2"}, 2}} {
+		o, err := ParseFlags(spec, c.args, io.Discard)
+		if assert.NoError(t, err, "%v", c.args) {
+			assert.Equal(t, c.want, o.Repeat, "%v", c.args)
+		}
+	}
+	assert.GreaterOrEqual(t, PaperSeeds, 3)
+}

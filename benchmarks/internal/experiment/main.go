@@ -31,7 +31,12 @@ type Options struct {
 	// embedding and noise exponent a.
 	Embedding *diffusion.Embedding
 	Exponent  float64
+	// Bootstrap, when not 0, overrides the preset's bootstrap replicates.
+	Bootstrap int
 }
+
+// PaperSeeds is the number of independent seeds of -paper without -repeat.
+const PaperSeeds = 3
 
 // ParseFlags parses the common flags of the benchmark programs:
 // -quick, -paper, -tiny (presets; default "default"), -out, -seed, -repeat.
@@ -43,7 +48,8 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	tiny := fs.Bool("tiny", false, "seconds-long smoke run (used by the integration test)")
 	out := fs.String("out", spec.DefaultOut, "results folder")
 	seed := fs.Uint64("seed", 1, "first random seed (repetition r uses seed+r)")
-	repeat := fs.Int("repeat", 1, "number of independent seeds; the report gives mean ± sd")
+	repeat := fs.Int("repeat", 1, "number of independent seeds; the report gives mean ± sd (default 3 with -paper)")
+	boot := fs.Int("bootstrap", 0, "bootstrap replicates of the 95 % intervals (default: the preset's, 200; negative: none)")
 	embedding := fs.String("embedding", "", "diffusion step/temperature embedding: smooth (default) or fourier (the reference's random Fourier features, docs/method.md §3)")
 	exponent := fs.Float64("a", 0, "noise exponent a > 0 in σ_T = (T/T_ref)^a (default: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
 	if err := fs.Parse(args); err != nil {
@@ -52,7 +58,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	if fs.NArg() > 0 {
 		return Options{}, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
 	}
-	o := Options{Out: *out, Seed: *seed, Repeat: *repeat, Preset: "default", Args: args}
+	o := Options{Out: *out, Seed: *seed, Repeat: *repeat, Preset: "default", Args: args, Bootstrap: *boot}
 	n := 0
 	for _, p := range []struct {
 		on   bool
@@ -65,6 +71,12 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	}
 	if n > 1 {
 		return Options{}, fmt.Errorf("-quick, -paper and -tiny are exclusive")
+	}
+	// Paper size runs PaperSeeds independent seeds unless -repeat says.
+	repeatGiven := false
+	fs.Visit(func(f *flag.Flag) { repeatGiven = repeatGiven || f.Name == "repeat" })
+	if o.Preset == "paper" && !repeatGiven {
+		o.Repeat = PaperSeeds
 	}
 	if o.Repeat < 1 {
 		return Options{}, fmt.Errorf("-repeat = %d, want ≥ 1", o.Repeat)
@@ -138,6 +150,9 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 	}
 	if o.Exponent > 0 {
 		sizes.Exponent = o.Exponent
+	}
+	if o.Bootstrap != 0 {
+		sizes.Bootstrap = o.Bootstrap
 	}
 	if err := sizes.Validate(); err != nil {
 		return err

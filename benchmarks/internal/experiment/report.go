@@ -46,10 +46,16 @@ func writeResults(o Options, spec *Spec, sizes Sizes, seeds []*seedResult, wall 
 			{"post-hoc prior (ablation)", "as many epochs as phase 2 ran, on the frozen phase-1 latents of every training-split frame"},
 			{"D-SPIB phase 2", fmt.Sprintf("fresh Adam, λ = 1, M = 16, same diffusion prior settings, ≤ %d epochs, stops when CE and diffusion loss have both stopped improving (no new best by 1e-3 relative or two standard errors for more than 5 epochs)", sizes.Phase2Epochs)},
 			{"comparison", fmt.Sprintf("≤ %d latents per side (equal sizes), KL on %d×%d common bins + 1e-10, KDE bandwidth %g, F cap 3 kT", sizes.EvalN, sizes.KLBins, sizes.KLBins, sizes.KDEBandwidth)},
+			{"uncertainty", bootstrapSetting(sizes.Bootstrap)},
+			{"exact density, large N", exactSetting(sys.Exact != nil, sizes.ExactN)},
+			{"noise floor", fmt.Sprintf("a second independent run of %d frames at every evaluated kT (own seed), encoded and thinned like the reference", sizes.RefFrames)},
 		},
 		RefNote: "Reference at a training temperature: the encoded validation frames of its training run; " +
 			"elsewhere: the encoded long independent run. Baseline *MD at nearest training kT*: the encoded long run at the nearest " +
-			"training temperature (at a training temperature that is an independent run at the same kT, i.e. the sampling-noise floor of every metric).\n\n",
+			"training temperature (at a training temperature an independent run at the same kT). *Noise floor*: a second independent run at " +
+			"every evaluated kT, same encoder and sample size: what MD itself scores against the reference.\n\n" +
+			"Protocol: the validation temperatures are for choosing settings; the test temperatures are reported once with the settings frozen " +
+			"(docs/evaluation.md §6).\n\n",
 		Exact: sys.Exact != nil,
 		Notes: map[string][]string{},
 		Seeds: seeds,
@@ -85,4 +91,28 @@ func seedsOf(s []*seedResult) []uint64 {
 		out = append(out, r.Seed)
 	}
 	return out
+}
+
+// bootstrapSetting describes the preset's intervals.
+func bootstrapSetting(b int) string {
+	if b < 0 {
+		return "no bootstrap intervals"
+	}
+	if b == 0 {
+		b = evaluate.DefaultBootstrap
+	}
+	return fmt.Sprintf("95 %% bootstrap intervals, %d replicates (block bootstrap for MD sets, smoothed resamples for the histogram KLs; docs/evaluation.md §5)", b)
+}
+
+// exactSetting describes the large-sample comparison with the exact density.
+func exactSetting(has bool, n int) string {
+	switch {
+	case !has:
+		return "no exact density for this system"
+	case n == 0:
+		return "not run at this preset"
+	}
+	b := evaluate.ExactBins(n)
+	return fmt.Sprintf("%d latents per method and kT (generated independently of the comparison with MD; MD baselines thinned from their long runs), "+
+		"%d×%d bins (rule: ⌊√(N/10)⌋ per axis, ≈ 10 samples per bin of the bounding box, between 10 and 200)", n, b, b)
 }

@@ -29,12 +29,14 @@ type seedRun struct {
 
 	// train holds the training runs (burn-in dropped), refFeat the long
 	// runs' features per kT and refRun the long runs themselves (with their
-	// energies, burn-in dropped alike); kmStd says the k-means coordinates are
+	// energies, burn-in dropped alike), floorFeat the features of the
+	// second independent long runs (the noise floor); kmStd says the k-means coordinates are
 	// standardised (the run folder records it).
-	train   []pipeline.Input
-	refFeat map[float64][]float64
-	refRun  []pipeline.Input
-	kmStd   bool
+	train     []pipeline.Input
+	refFeat   map[float64][]float64
+	refRun    []pipeline.Input
+	floorFeat map[float64][]float64
+	kmStd     bool
 
 	mu      sync.Mutex
 	timings []Timing
@@ -89,6 +91,14 @@ func (r *seedRun) simulateAndLoad(ctx context.Context) error {
 	r.refFeat, r.refRun = map[float64][]float64{}, ref
 	for _, in := range ref {
 		r.refFeat[in.KT] = in.Features
+	}
+	floor, _, err := pipeline.LoadRun(runs[2].Dir, r.sizes.BurnIn)
+	if err != nil {
+		return err
+	}
+	r.floorFeat = map[float64][]float64{}
+	for _, in := range floor {
+		r.floorFeat[in.KT] = in.Features
 	}
 	r.timed("features", false, start)
 	return nil

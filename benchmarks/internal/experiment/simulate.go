@@ -13,10 +13,11 @@ import (
 	"github.com/dspib/dspib/pipeline"
 )
 
-// mdRun is one run-store folder of a seed: the training runs ("train") or
-// the long reference runs ("ref"), one replica per temperature.
+// mdRun is one run-store folder of a seed: the training runs ("train"),
+// the long reference runs ("ref") or the second independent runs of the
+// noise floor ("floor"), one replica per temperature.
 type mdRun struct {
-	Kind         string    // "train" or "ref"
+	Kind         string    // "train", "ref" or "floor"
 	Temperatures []float64 // kT [ε]
 	Frames       int64     // stored frames per temperature, burn-in included
 	Dir          string
@@ -35,13 +36,17 @@ func (m mdRun) config(sys *System, seed uint64, log io.Writer) runstore.Config {
 	}
 }
 
-// mdRuns lists the folders of one seed under dir/md.
+// mdRuns lists the folders of one seed under dir/md: the training runs,
+// the long reference runs at every evaluated kT (test and validation), and
+// a second independent run of the same length at each of them, the noise
+// floor (docs/evaluation.md §4).
 func mdRuns(exps []Experiment, sizes Sizes, dir string) []mdRun {
+	eval := union(exps, func(e *Experiment) []float64 { return e.Temperatures() })
 	return []mdRun{
 		{Kind: "train", Temperatures: union(exps, func(e *Experiment) []float64 { return e.Train }),
 			Frames: int64(sizes.TrainFrames + sizes.BurnIn), Dir: filepath.Join(dir, "md", "train")},
-		{Kind: "ref", Temperatures: union(exps, func(e *Experiment) []float64 { return e.Eval }),
-			Frames: int64(sizes.RefFrames + sizes.BurnIn), Dir: filepath.Join(dir, "md", "ref")},
+		{Kind: "ref", Temperatures: eval, Frames: int64(sizes.RefFrames + sizes.BurnIn), Dir: filepath.Join(dir, "md", "ref")},
+		{Kind: "floor", Temperatures: eval, Frames: int64(sizes.RefFrames + sizes.BurnIn), Dir: filepath.Join(dir, "md", "floor")},
 	}
 }
 

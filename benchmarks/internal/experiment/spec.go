@@ -78,6 +78,14 @@ type Sizes struct {
 	KDEBandwidth float64
 	KLBins       int
 	SurfaceBins  int
+	// Bootstrap is the number of bootstrap replicates of the 95 % intervals
+	// (evaluate.Config.Bootstrap; negative: none).
+	Bootstrap int
+	// ExactN, for a system with an exact density, is the number of latents
+	// of the second comparison with it (evaluate.Comparison.ExactN:
+	// generated independently of EvalN, MD thinned from the long runs);
+	// 0: none.
+	ExactN int
 }
 
 // Validate returns an error naming the first invalid field.
@@ -94,6 +102,9 @@ func (s *Sizes) Validate() error {
 		if p.v < 1 {
 			return fmt.Errorf("experiment: Sizes.%s = %d, want ≥ 1", p.name, p.v)
 		}
+	}
+	if s.ExactN < 0 {
+		return fmt.Errorf("experiment: Sizes.ExactN = %d, want ≥ 0", s.ExactN)
 	}
 	if s.BurnIn < 0 {
 		return fmt.Errorf("experiment: Sizes.BurnIn = %d, want ≥ 0", s.BurnIn)

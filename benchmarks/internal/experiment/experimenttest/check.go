@@ -25,12 +25,13 @@ type Metrics struct {
 	PerSeed []struct {
 		Seed uint64 `json:"seed"`
 		Rows []struct {
-			Experiment string             `json:"experiment"`
-			KT         float64            `json:"kT"`
-			MethodKey  string             `json:"method_key"`
-			Metrics    map[string]float64 `json:"metrics"`
-			PopMD      []float64          `json:"populations_md"`
-			PopGen     []float64          `json:"populations_predicted"`
+			Experiment string                `json:"experiment"`
+			KT         float64               `json:"kT"`
+			MethodKey  string                `json:"method_key"`
+			Metrics    map[string]float64    `json:"metrics"`
+			CI         map[string][2]float64 `json:"ci95"`
+			PopMD      []float64             `json:"populations_md"`
+			PopGen     []float64             `json:"populations_predicted"`
 		} `json:"rows"`
 	} `json:"per_seed"`
 }
@@ -38,7 +39,8 @@ type Metrics struct {
 // CheckFolder checks that dir holds report.md, metrics.json and every figure
 // the report links to (non-empty PNGs), that every method has a row at every
 // temperature of every experiment in metrics.json, that the required metrics
-// are present and every metric is finite, and that populations sum to 1.
+// are present with a 95 % interval that contains them, every metric is
+// finite, and populations sum to 1.
 // It returns the parsed metrics.
 func CheckFolder(t testing.TB, dir string, methods []string, required []string, temps map[string][]float64) *Metrics {
 	t.Helper()
@@ -74,8 +76,12 @@ func CheckFolder(t testing.TB, dir string, methods []string, required []string, 
 		for _, r := range s.Rows {
 			seen[r.Experiment+"/"+r.MethodKey+"/"+ftoa(r.KT)] = true
 			for _, k := range required {
-				if _, ok := r.Metrics[k]; !ok {
+				v, ok := r.Metrics[k]
+				if !ok {
 					t.Errorf("seed %d %s %s kT %v: metric %s missing", s.Seed, r.Experiment, r.MethodKey, r.KT, k)
+				}
+				if ci, ok := r.CI[k]; !ok || !(ci[0] <= v && v <= ci[1]) {
+					t.Errorf("seed %d %s %s kT %v: metric %s = %v, interval %v (present %v), want one containing it", s.Seed, r.Experiment, r.MethodKey, r.KT, k, v, ci, ok)
 				}
 			}
 			for k, v := range r.Metrics {

@@ -9,9 +9,10 @@ import (
 
 // Methods lists the method keys every benchmark program must report at every
 // evaluated temperature: the two generators, the post-hoc ablation and the
-// nearest-training-temperature MD baseline and the two Boltzmann-reweighting
-// baselines (nearest kT, MBAR) under each encoder.
-var Methods = []string{"spib", "dspib", "posthoc", "nearest_spib", "nearest_dspib",
+// nearest-training-temperature MD baseline, the noise floor (a second
+// independent MD run) and the two Boltzmann-reweighting baselines (nearest
+// kT, MBAR) under each encoder.
+var Methods = []string{"spib", "dspib", "posthoc", "nearest_spib", "nearest_dspib", "floor_spib", "floor_dspib",
 	"rw_nearest_spib", "rw_mbar_spib", "rw_nearest_dspib", "rw_mbar_dspib"}
 
 // RunFunc is a benchmark program's testable entry point (its run function).
