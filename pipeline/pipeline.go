@@ -178,7 +178,8 @@ type Config struct {
 	// PostHoc also trains the post-hoc diffusion prior on the frozen
 	// phase-1 latents of the training split, for as many epochs as phase 2
 	// ran (the same budget of optimiser steps), with Fit.Prior's settings
-	// and Fit.EMADecay's weight average.
+	// and phase 2's weight average (Fit.EMA()), so that the ablation
+	// differs from D-SPIB only in the frozen encoder.
 	PostHoc bool
 	// Reuse loads a finished Train from dir instead of training when its
 	// pipeline.json records the same settings, seed and inputs.
@@ -246,8 +247,7 @@ type key struct {
 	PostHoc     bool     `json:"posthoc"`
 	Inputs      []string `json:"inputs"`
 	// Generator holds dspib.Config's generator settings (EMA, encoder
-	// drift, stopping rule) when any is set; absent otherwise, so that a
-	// folder trained without them is still reused.
+	// drift, stopping rule).
 	Generator *dspib.GeneratorKey `json:"generator,omitempty"`
 }
 
@@ -549,7 +549,7 @@ func trainPostHoc(ctx context.Context, ins []Input, cfg *Config, seed uint64, di
 		return err
 	}
 	tc := diffusion.TrainConfig{Prior: cfg.Fit.Prior, Epochs: n, Checkpoint: filepath.Join(dir, postHocCheckpoint),
-		Observers: withProgress(nil, cfg.Progress), EMADecay: cfg.Fit.EMADecay}
+		Observers: withProgress(nil, cfg.Progress), EMADecay: cfg.Fit.EMA()}
 	p, losses, err := diffusion.TrainContext(ctx, z, tx, tc, stream.Source(seed, "prior/"+cfg.Name, 0))
 	if err != nil {
 		return fmt.Errorf("%s: post-hoc diffusion prior: %w", cfg.Name, err)

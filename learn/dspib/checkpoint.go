@@ -31,7 +31,7 @@ import (
 //	dspib.train/test/val         (1) the pair indices of each split
 //	dspib.hist1, dspib.hist2     phase-1 (spib.HistoryTensor) and phase-2 (15 columns; 14 without
 //	                             TestDiffSE are read too) histories
-//	ema/*, ema.meta              with Config.EMADecay: the prior's weight average (diffusion.EMA)
+//	ema/*, ema.meta              the prior's weight average (diffusion.EMA; absent with EMADecay < 0)
 //
 // Integer lists are stored as 1×(n+1) rows whose first entry is n
 // (spib.IntsTensor), so that empty lists need no empty tensor. Every float

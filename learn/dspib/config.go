@@ -66,13 +66,13 @@ type Config struct {
 	// Generator settings (phase2opts.go). Their zero values are the
 	// behaviour without them.
 
-	// EMADecay, when not 0, keeps an exponential moving average of the
-	// diffusion prior's weights (diffusion.EMA), updated after every
-	// phase-2 optimiser step with this decay per step, in (0, 1) (e.g.
-	// 0.999). The trained model samples with the average (it is what
-	// Result.Model.Prior holds and what Save writes), each epoch's test
-	// pass and the final test/validation losses use it, and checkpoints
-	// store it. Default 0: the last weights.
+	// EMADecay is the decay per phase-2 optimiser step, in (0, 1), of an
+	// exponential moving average of the diffusion prior's weights
+	// (diffusion.EMA). The trained model samples with the average (it is
+	// what Result.Model.Prior holds and what Save writes), each epoch's
+	// test pass and the final test/validation losses use it, and
+	// checkpoints store it. Default (0) DefaultEMADecay; a negative value
+	// means no average (the last weights, as before the average existed).
 	EMADecay float64
 	// FreezeEncoder keeps the phase-1 encoder (z_mean network and
 	// log-variance) fixed in phase 2. Phase 2 then trains the diffusion
@@ -98,7 +98,7 @@ const (
 	// see converger).
 	StopTrainLosses Stopping = iota
 	// StopHeldOut stops when the diffusion loss on the held-out test pairs
-	// (EpochStats.TestDiff, with the EMA weights when EMADecay is set) has
+	// (EpochStats.TestDiff, with the averaged weights of EMADecay) has
 	// not improved for more than Patience epochs, by the same threshold
 	// rule (Tolerance and twice the standard error TestDiffSE). The test
 	// pairs are neither trained on nor the validation pairs that
@@ -184,8 +184,14 @@ func (c Config) Validate() (Config, error) {
 	if c.Patience < 0 {
 		c.Patience = -1
 	}
-	if c.EMADecay != 0 && !(c.EMADecay > 0 && c.EMADecay < 1) {
-		return bad("EMADecay", c.EMADecay, "must be in (0, 1), or 0 for no average")
+	if c.EMADecay == 0 {
+		c.EMADecay = DefaultEMADecay
+	}
+	if c.EMADecay < 0 {
+		c.EMADecay = -1
+	}
+	if c.EMADecay > 0 && !(c.EMADecay < 1) || math.IsNaN(c.EMADecay) {
+		return bad("EMADecay", c.EMADecay, "must be in (0, 1), or negative for no average")
 	}
 	if c.EncoderLR == 0 {
 		c.EncoderLR = 1
@@ -233,8 +239,8 @@ func (c Config) fingerprint() (uint64, error) {
 	}
 	h := fnv.New64a()
 	h.Write(b)
-	// The generator settings are hashed only when set, so that a
-	// checkpoint written without them still resumes.
+	// The generator settings (the EMA decay always: its default changed
+	// from none to DefaultEMADecay, so an older checkpoint is refused).
 	if g := c.GeneratorKey(); g != (GeneratorKey{}) {
 		gb, err := json.Marshal(g)
 		if err != nil {

@@ -30,7 +30,7 @@ type EpochStats struct {
 	Elapsed                time.Duration // since this call of Fit started
 	// TestDiffSE is the standard error of TestDiff (as TrainDiffSE), which
 	// Config.StopOn = StopHeldOut watches. The test pass uses the prior's
-	// averaged weights when Config.EMADecay is set.
+	// averaged weights (Config.EMADecay).
 	TestDiffSE float64
 }
 

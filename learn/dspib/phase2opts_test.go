@@ -88,9 +88,10 @@ func TestGeneratorOptionsResume(t *testing.T) {
 
 // TestGeneratorOptionsEffect: a frozen encoder ends phase 2 with the
 // phase-1 encoder's bits while the decoder trained; with EMADecay the
-// model's prior holds the checkpoint's average, not its last weights; and a
-// default fit's checkpoint fingerprint is unchanged by the new fields
-// (their zero values are not hashed).
+// model's prior holds the checkpoint's average, not its last weights, and
+// by default the average has DefaultEMADecay while EMADecay < 0 keeps none;
+// EncoderLR 1 and StopTrainLosses hash as their zero values, and the EMA
+// decay changes the fingerprint.
 func TestGeneratorOptionsEffect(t *testing.T) {
 	trajs := tinyThreeHole(t, 3, 1000, 5)
 	cfg := generatorConfigs()["ema+frozen"]
@@ -115,6 +116,26 @@ func TestGeneratorOptionsEffect(t *testing.T) {
 		assert.NotEqual(t, by[q.Name].Data, q.Data, "%s: the model's prior holds the last weights", q.Name)
 	}
 
+	for _, c := range []struct {
+		ema  float64
+		want []float64 // ema.meta, nil: absent
+	}{{0, []float64{DefaultEMADecay}}, {-1, nil}} {
+		cc := tinyConfig()
+		cc.EMADecay, cc.MaxEpochs = c.ema, 1
+		cc.Checkpoint = filepath.Join(t.TempDir(), "fit.ckpt")
+		_, err := Fit(context.Background(), trajs, cc, rand.NewPCG(7, 7))
+		require.NoError(t, err)
+		ts, err := ad.LoadTensors(cc.Checkpoint)
+		require.NoError(t, err)
+		var meta []float64
+		for _, x := range ts {
+			if x.Name == "ema.meta" {
+				meta = x.Data[:1]
+			}
+		}
+		assert.Equal(t, c.want, meta, "EMADecay %v: stored decay", c.ema)
+	}
+
 	def, err := tinyConfig().Validate()
 	require.NoError(t, err)
 	withZeros := def
@@ -129,6 +150,12 @@ func TestGeneratorOptionsEffect(t *testing.T) {
 	f3, err := withEMA.fingerprint()
 	require.NoError(t, err)
 	assert.NotEqual(t, f1, f3, "EMADecay does not change the fingerprint")
+	withEMA.EMADecay = -1
+	f4, err := withEMA.Validate()
+	require.NoError(t, err)
+	f5, err := f4.fingerprint()
+	require.NoError(t, err)
+	assert.NotEqual(t, f1, f5, "no average hashes as the default")
 }
 
 // TestEncoderLRScalesStep: one phase-2 step from the same state with
@@ -213,7 +240,7 @@ func TestGeneratorConfigErrors(t *testing.T) {
 		want string
 	}{
 		{func(c *Config) { c.EMADecay = 1 }, "EMADecay"},
-		{func(c *Config) { c.EMADecay = -0.5 }, "EMADecay"},
+		{func(c *Config) { c.EMADecay = math.NaN() }, "EMADecay"},
 		{func(c *Config) { c.EncoderLR = 2 }, "EncoderLR"},
 		{func(c *Config) { c.EncoderLR = -1 }, "EncoderLR"},
 		{func(c *Config) { c.StopOn = 9 }, "StopOn"},
