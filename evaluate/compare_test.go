@@ -281,3 +281,12 @@ func TestVerdictReweighted(t *testing.T) {
 		assert.Contains(t, v, want)
 	}
 }
+
+// TestFmtSummarySeedCount checks that a summary resting on fewer seeds than
+// the report has (a metric undefined in some seed) says so.
+func TestFmtSummarySeedCount(t *testing.T) {
+	s := &Summary{Values: []float64{1, 3}, Mean: 2, SD: math.Sqrt2}
+	assert.NotContains(t, fmtSummary(s, 2), "seeds")
+	assert.Contains(t, fmtSummary(s, 3), "(2 of 3 seeds)")
+	assert.Equal(t, "–", fmtSummary(nil, 3))
+}

@@ -144,9 +144,15 @@ func index(sums []Summary) map[sumKey]*Summary {
 	return m
 }
 
-func fmtSummary(s *Summary) string {
+// fmtSummary formats s for a report over nSeeds seeds: the value with its
+// interval for one seed, mean ± sd for more, and how many seeds it rests on
+// when some seeds have no value (a metric undefined in that seed).
+func fmtSummary(s *Summary, nSeeds int) string {
 	if s == nil {
 		return "–"
+	}
+	if len(s.Values) < nSeeds {
+		return fmt.Sprintf("%s (%d of %d seeds)", fmtSummary(s, len(s.Values)), len(s.Values), nSeeds)
 	}
 	if len(s.Values) == 1 {
 		if len(s.Intervals) == 1 {
@@ -237,7 +243,7 @@ func writeReport(w io.Writer, rep *Report, by map[sumKey]*Summary) error {
 				for _, m := range methods {
 					row := []string{fmt.Sprint(t), e.Regime(t), m.name}
 					for _, k := range keys {
-						row = append(row, fmtSummary(by[sumKey{e.Name, t, m.key, k}]))
+						row = append(row, fmtSummary(by[sumKey{e.Name, t, m.key, k}], len(seeds)))
 					}
 					rows = append(rows, row)
 				}

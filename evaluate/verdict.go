@@ -242,7 +242,7 @@ func winnersTable(w *strings.Builder, e *Design, m methodRef, seeds []map[rowKey
 			row = append(row, strings.Join(per, "; "))
 		}
 		for _, k := range []string{"rw_nearest_" + m.enc, "rw_mbar_" + m.enc} {
-			row = append(row, fmtSummary(by[sumKey{e.Name, t, k, "ess"}]))
+			row = append(row, fmtSummary(by[sumKey{e.Name, t, k, "ess"}], len(seeds)))
 		}
 		rows = append(rows, row)
 	}

@@ -40,7 +40,8 @@ type Metrics struct {
 // the report links to (non-empty PNGs), that every method has a row at every
 // temperature of every experiment in metrics.json, that the required metrics
 // are present with a 95 % interval that contains them, every metric is
-// finite, and populations sum to 1.
+// finite, populations sum to 1, and the summary holds one value per seed
+// (checkSummary).
 // It returns the parsed metrics.
 func CheckFolder(t testing.TB, dir string, methods []string, required []string, temps map[string][]float64) *Metrics {
 	t.Helper()
@@ -109,14 +110,40 @@ func CheckFolder(t testing.TB, dir string, methods []string, required []string, 
 			}
 		}
 	}
+	checkSummary(t, &m)
+	return &m
+}
+
+// checkSummary checks that every summary entry is finite and holds one value
+// per seed, except where a seed's row lacks the metric. Only the reference
+// variant of the symmetrised KL may be missing, and only where it is
+// undefined: every predicted point fell outside the encoded MD's range
+// (outside = 1).
+func checkSummary(t testing.TB, m *Metrics) {
+	t.Helper()
 	for _, s := range m.Summary {
 		for _, v := range s.Values {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				t.Errorf("summary %s %s kT %v %s: value %v", s.Experiment, s.MethodKey, s.KT, s.Metric, v)
 			}
 		}
+		present := 0
+		for _, seed := range m.PerSeed {
+			for _, r := range seed.Rows {
+				if r.Experiment != s.Experiment || r.MethodKey != s.MethodKey || r.KT != s.KT {
+					continue
+				}
+				if _, ok := r.Metrics[s.Metric]; ok {
+					present++
+				} else if s.Metric != "sym_kl_md_refvariant" || r.Metrics["outside"] < 1 {
+					t.Errorf("seed %d %s %s kT %v: %s missing (outside = %v)", seed.Seed, s.Experiment, s.MethodKey, s.KT, s.Metric, r.Metrics["outside"])
+				}
+			}
+		}
+		if len(s.Values) != present {
+			t.Errorf("summary %s %s kT %v %s: %d values for %d seeds that have the metric", s.Experiment, s.MethodKey, s.KT, s.Metric, len(s.Values), present)
+		}
 	}
-	return &m
 }
 
 func ftoa(x float64) string { b, _ := json.Marshal(x); return string(b) }
