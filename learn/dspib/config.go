@@ -40,6 +40,12 @@ type Config struct {
 	// SPIB.Tolerance and SPIB.Patience; a negative Patience means 0.
 	Tolerance float64
 	Patience  int
+	// MinSteps is a minimum length of phase 2 [optimiser steps]: the
+	// convergence rule may end phase 2 only after at least this many steps
+	// (rounded up to whole epochs of ⌈training pairs / batch size⌉ steps);
+	// MaxEpochs still caps it. A step budget rather than epochs, so that it
+	// means the same training for any amount of data. Default 0: none.
+	MinSteps int
 	// Precision is the arithmetic of the noise network in phase 2 (the
 	// fused ad.CondMLP; parameters, Adam and the other losses stay
 	// float64) and of the trained model's sampler. Default (zero value)
@@ -183,6 +189,9 @@ func (c Config) Validate() (Config, error) {
 	}
 	if c.Patience < 0 {
 		c.Patience = -1
+	}
+	if c.MinSteps < 0 {
+		return bad("MinSteps", c.MinSteps, "must be ≥ 0")
 	}
 	if c.EMADecay == 0 {
 		c.EMADecay = DefaultEMADecay

@@ -159,7 +159,7 @@ func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PC
 	if cfg.StopOn == StopHeldOut && len(st.data.Test) == 0 {
 		return nil, fmt.Errorf("dspib: Config.StopOn = %v watches the test pairs' diffusion loss, but the test split is empty (SPIB.TestFraction)", cfg.StopOn)
 	}
-	conv := newConverger(cfg)
+	conv := newConverger(cfg, (len(st.data.Train)+cfg.SPIB.BatchSize-1)/cfg.SPIB.BatchSize)
 	done := false
 	for _, h := range st.hist {
 		done = conv.update(h)

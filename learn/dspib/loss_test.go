@@ -229,7 +229,7 @@ func TestConvergenceRule(t *testing.T) {
 		}
 		return out
 	}
-	c := newConverger(cfg)
+	c := newConverger(cfg, 1)
 	require.Zero(t, stopAt(c, 1, series(10, func(e int) float64 { return math.Pow(0.9, float64(e)) }), 0),
 		"stopped while the diffusion loss was still falling by 10 %%/epoch")
 	// Then flat: epochs 12, 13, 14 bring no improvement, 3 > Patience.
@@ -238,21 +238,21 @@ func TestConvergenceRule(t *testing.T) {
 	// Jitter of 0.5 % about a plateau (more than the tolerance, as Adam
 	// noise gives at a constant learning rate) is no improvement: the best
 	// is epoch 2, and epochs 3, 4, 5 do not beat it.
-	c = newConverger(cfg)
+	c = newConverger(cfg, 1)
 	assert.Equal(t, 5, stopAt(c, 1, series(20, func(e int) float64 { return 0.59 * (1 + 0.005*float64(e%2)) }), 0), "jittering plateau: epoch stopped at")
 	// A slow decline of 0.05 %/epoch, below the tolerance epoch by epoch,
 	// beats the stale best every third epoch and never stops.
-	c = newConverger(cfg)
+	c = newConverger(cfg, 1)
 	assert.Zero(t, stopAt(c, 1, series(30, func(e int) float64 { return math.Pow(0.9995, float64(e)) }), 0), "slow decline: epoch stopped at")
 	// A drop of 0.5 % with a 0.3 % standard error per epoch mean is within
 	// 2·√2·0.3 % ≈ 0.85 %: not resolved, no improvement (stops at 4, where
 	// without the standard error it would count and stop at 5) ...
-	c = newConverger(cfg)
+	c = newConverger(cfg, 1)
 	assert.Equal(t, 4, stopAt(c, 1, []float64{1, 0.995, 0.995, 0.995, 0.995}, 0.003), "unresolved drop: epoch stopped at")
 	// ... while a fall of 1 %/epoch with a 0.1 % standard error goes on.
-	c = newConverger(cfg)
+	c = newConverger(cfg, 1)
 	assert.Zero(t, stopAt(c, 1, series(20, func(e int) float64 { return math.Pow(0.99, float64(e)) }), 0.001), "resolved fall: epoch stopped at")
-	c = newConverger(cfg)
+	c = newConverger(cfg, 1)
 	assert.True(t, c.update(EpochStats{Epoch: 50, TrainCE: 1, TrainDiff: 1}), "the epoch cap did not stop training")
 	assert.False(t, c.converged, "the epoch cap counted as converged")
 }

@@ -370,21 +370,32 @@ func (tr *trainer) runEpoch(epoch int, start time.Time) (EpochStats, error) {
 // With Config.StopOn = StopHeldOut the rule watches the held-out test
 // diffusion loss alone (TestDiff, TestDiffSE) instead of both training
 // losses.
+//
+// Config.MinSteps holds the rule back for its first ⌈MinSteps/stepsPerEpoch⌉
+// epochs (the losses' plateaus are still tracked through them); the cap
+// ends phase 2 regardless.
 type converger struct {
 	ce, diff  plateau
 	heldOut   bool
+	minEpochs int
 	maxEpochs int
 	converged bool
 }
 
-func newConverger(cfg Config) *converger {
+// newConverger returns the rule for cfg with stepsPerEpoch optimiser steps
+// in every epoch.
+func newConverger(cfg Config, stepsPerEpoch int) *converger {
 	tol, pat := cfg.Tolerance, cfg.patience()
-	return &converger{
+	c := &converger{
 		ce:        plateau{tol: tol, patience: pat},
 		diff:      plateau{tol: tol, patience: pat},
 		heldOut:   cfg.StopOn == StopHeldOut,
 		maxEpochs: cfg.MaxEpochs,
 	}
+	if cfg.MinSteps > 0 && stepsPerEpoch > 0 {
+		c.minEpochs = (cfg.MinSteps + stepsPerEpoch - 1) / stepsPerEpoch
+	}
+	return c
 }
 
 // update records one epoch and reports whether phase 2 is done.
@@ -396,6 +407,7 @@ func (c *converger) update(st EpochStats) bool {
 		b := c.diff.update(st.TrainDiff, st.TrainDiffSE)
 		c.converged = a && b
 	}
+	c.converged = c.converged && st.Epoch >= c.minEpochs
 	return c.converged || st.Epoch >= c.maxEpochs
 }
 

@@ -15,7 +15,7 @@ import (
 const DefaultEMADecay = 0.999
 
 // GeneratorKey holds the generator settings of a Config (EMADecay,
-// FreezeEncoder, EncoderLR, StopOn) for settings fingerprints: the
+// FreezeEncoder, EncoderLR, StopOn, MinSteps) for settings fingerprints: the
 // effective EMA decay (0: none) and the others with their defaults as zero
 // values that JSON omits.
 type GeneratorKey struct {
@@ -23,12 +23,13 @@ type GeneratorKey struct {
 	FreezeEncoder bool    `json:"freeze_encoder,omitempty"`
 	EncoderLR     float64 `json:"encoder_lr,omitempty"`
 	StopOn        string  `json:"stop_on,omitempty"`
+	MinSteps      int     `json:"min_steps,omitempty"`
 }
 
 // GeneratorKey returns c's generator settings (validated or not: EncoderLR
 // 0 and 1 are both the default, and so are EMADecay 0 and DefaultEMADecay).
 func (c Config) GeneratorKey() GeneratorKey {
-	k := GeneratorKey{EMADecay: c.EMA(), FreezeEncoder: c.FreezeEncoder}
+	k := GeneratorKey{EMADecay: c.EMA(), FreezeEncoder: c.FreezeEncoder, MinSteps: c.MinSteps}
 	if c.EncoderLR != 0 && c.EncoderLR != 1 {
 		k.EncoderLR = c.EncoderLR
 	}

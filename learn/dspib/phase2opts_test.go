@@ -229,9 +229,37 @@ func TestHeldOutStopping(t *testing.T) {
 		return 0
 	}
 	flat := func(int) float64 { return 0.5 }
-	assert.Equal(t, 4, feed(newConverger(cfg), flat), "held-out rule, flat test loss: stopped at")
-	assert.Zero(t, feed(newConverger(train), flat), "training rule stopped while the training losses fell")
-	assert.Zero(t, feed(newConverger(cfg), func(e int) float64 { return math.Pow(0.99, float64(e)) }), "held-out rule stopped while the test loss fell")
+	assert.Equal(t, 4, feed(newConverger(cfg, 1), flat), "held-out rule, flat test loss: stopped at")
+	assert.Zero(t, feed(newConverger(train, 1), flat), "training rule stopped while the training losses fell")
+	assert.Zero(t, feed(newConverger(cfg, 1), func(e int) float64 { return math.Pow(0.99, float64(e)) }), "held-out rule stopped while the test loss fell")
+}
+
+// TestMinSteps: Config.MinSteps holds the rule back for ⌈MinSteps /
+// steps per epoch⌉ epochs and no longer; the epoch cap still ends phase 2
+// before it, and then phase 2 has not converged.
+func TestMinSteps(t *testing.T) {
+	cfg, err := Config{SPIB: spib.Config{Patience: 2, Tolerance: 1e-3}, MaxEpochs: 50, MinSteps: 55}.Validate()
+	require.NoError(t, err)
+	stopAt := func(c *converger) int {
+		for e := 1; e <= 30; e++ {
+			if c.update(EpochStats{Epoch: e, TrainCE: 0.5, TrainDiff: 0.5}) {
+				return e
+			}
+		}
+		return 0
+	}
+	noMin := cfg
+	noMin.MinSteps = 0
+	assert.Equal(t, 4, stopAt(newConverger(noMin, 10)), "no minimum, flat losses: stopped at")
+	assert.Equal(t, 6, stopAt(newConverger(cfg, 10)), "55 steps at 10 per epoch: stopped at")
+	assert.Equal(t, 4, stopAt(newConverger(cfg, 100)), "55 steps within the first epoch: stopped at")
+	capped := cfg
+	capped.MaxEpochs = 3
+	c := newConverger(capped, 10)
+	assert.Equal(t, 3, stopAt(c), "cap below the minimum: stopped at")
+	assert.False(t, c.converged, "stopped by the cap, not converged")
+	_, err = Config{MinSteps: -1}.Validate()
+	assert.ErrorContains(t, err, "MinSteps")
 }
 
 func TestGeneratorConfigErrors(t *testing.T) {
