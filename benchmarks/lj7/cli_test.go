@@ -34,7 +34,7 @@ func TestCLIChainMatchesBenchmark(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bench := filepath.Join(dir, "bench")
-	require.NoError(t, run(t.Context(), []string{"-tiny", "-out", bench}, os.Stderr))
+	require.NoError(t, run(t.Context(), []string{"-tiny", "-out", bench, "-posthoc"}, os.Stderr))
 	sp := spec()
 	e, sz := sp.Experiments[0], sp.Presets["tiny"]
 	seedDir := filepath.Join(bench, "seed1")

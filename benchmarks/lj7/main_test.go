@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/dspib/dspib/benchmarks/internal/experiment/experimenttest"
@@ -15,8 +16,8 @@ import (
 // finite and the summary holds one value per seed (CheckFolder).
 func TestTinyEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	experimenttest.Run(t, run, "-tiny", "-out", dir, "-repeat", "2")
-	m := experimenttest.CheckFolder(t, dir, experimenttest.Methods,
+	experimenttest.Run(t, run, "-tiny", "-out", dir, "-repeat", "2", "-posthoc")
+	m := experimenttest.CheckFolder(t, dir, append(slices.Clone(experimenttest.Methods), experimenttest.PostHoc),
 		[]string{"sym_kl_md", "fe_rmse_z1", "fe_rmse_z2", "pop_tv", "outside"},
 		map[string][]float64{"temps": {0.2, 0.3, 0.35, 0.4, 0.5, 0.55, 0.6, 0.7}})
 	require.Len(t, m.PerSeed, 2, "seeds in metrics.json")

@@ -21,10 +21,13 @@ func TestTinyEndToEnd(t *testing.T) {
 	required := []string{"sym_kl_md", "sym_kl_exact", "fe_rmse_z1", "fe_rmse_z2", "pop_tv", "outside"}
 	temps := map[string][]float64{"single": {1}, "multi": {0.5, 0.6, 0.8, 0.9, 1, 1.2, 1.3, 1.4, 1.8}}
 	m1 := experimenttest.CheckFolder(t, dir, methods, required, temps)
+	for _, r := range m1.PerSeed[0].Rows {
+		assert.NotEqual(t, experimenttest.PostHoc, r.MethodKey, "%s kT %v: a post-hoc row without -posthoc", r.Experiment, r.KT)
+	}
 	// The large-N comparison with the exact density (ExactN 2000 at tiny;
 	// the long runs hold 2500 frames) for the generators and the MD.
 	for _, r := range m1.PerSeed[0].Rows {
-		if slices.Contains([]string{"dspib", "spib", "posthoc", "nearest_dspib", "floor_dspib"}, r.MethodKey) {
+		if slices.Contains([]string{"dspib", "spib", "nearest_dspib", "floor_dspib"}, r.MethodKey) {
 			_, ok := r.Metrics["sym_kl_exact_n"]
 			assert.True(t, ok, "%s %s kT %v: no sym_kl_exact_n", r.Experiment, r.MethodKey, r.KT)
 		}

@@ -33,6 +33,10 @@ type Options struct {
 	Exponent  float64
 	// Bootstrap, when not 0, overrides the preset's bootstrap replicates.
 	Bootstrap int
+	// PostHoc adds the post-hoc prior ablation (a diffusion prior fitted
+	// to the frozen phase-1 latents, as many epochs as phase 2 ran): about
+	// as much diffusion training again, so it is opt-in.
+	PostHoc bool
 }
 
 // PaperSeeds is the number of independent seeds of -paper without -repeat.
@@ -51,6 +55,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	repeat := fs.Int("repeat", 1, "number of independent seeds; the report gives mean ± sd (default 3 with -paper)")
 	boot := fs.Int("bootstrap", 0, "bootstrap replicates of the 95 % intervals (default: the preset's, 200; negative: none)")
 	embedding := fs.String("embedding", "", "diffusion step/temperature embedding: smooth (default) or fourier (the reference's random Fourier features, docs/method.md §3)")
+	posthoc := fs.Bool("posthoc", false, "also train and report the post-hoc prior ablation (SPIB + a diffusion prior fitted to the frozen phase-1 latents); about doubles the diffusion training time")
 	exponent := fs.Float64("a", 0, "noise exponent a > 0 in σ_T = (T/T_ref)^a (default: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
 	if err := fs.Parse(args); err != nil {
 		return Options{}, err
@@ -58,7 +63,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	if fs.NArg() > 0 {
 		return Options{}, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
 	}
-	o := Options{Out: *out, Seed: *seed, Repeat: *repeat, Preset: "default", Args: args, Bootstrap: *boot}
+	o := Options{Out: *out, Seed: *seed, Repeat: *repeat, Preset: "default", Args: args, Bootstrap: *boot, PostHoc: *posthoc}
 	n := 0
 	for _, p := range []struct {
 		on   bool
@@ -174,7 +179,7 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 	var seeds []*seedResult
 	for rep := range o.Repeat {
 		seed := o.Seed + uint64(rep)
-		r := &seedRun{spec: spec, sys: spec.System, sizes: sizes, seed: seed,
+		r := &seedRun{spec: spec, sys: spec.System, sizes: sizes, seed: seed, postHoc: o.PostHoc,
 			dir: filepath.Join(o.Out, fmt.Sprintf("seed%d", seed)), log: log}
 		res, err := r.run(ctx, rep == 0, filepath.Join(o.Out, "figures"))
 		if err != nil {

@@ -28,7 +28,9 @@ func writeResults(o Options, spec *Spec, sizes Sizes, seeds []*seedResult, wall 
 	p("wall time %s on GOMAXPROCS = %d; dspib %s, %s.\n\n", wall.Round(time.Second), runtime.GOMAXPROCS(0), dspib.Version, ad.KernelInfo())
 	p("Methods: **SPIB (VampPrior)** is phase 1 of the fit (Wang & Tiwary 2021), whose single prior ignores temperature; ")
 	p("**D-SPIB** is phase 2 (learn/dspib: encoder, decoder and temperature-conditioned diffusion prior trained jointly; John et al. 2025); ")
-	p("**SPIB + post-hoc diffusion** is an ablation: the same diffusion prior fitted afterwards to the frozen phase-1 latents; ")
+	if o.PostHoc {
+		p("**SPIB + post-hoc diffusion** is an ablation: the same diffusion prior fitted afterwards to the frozen phase-1 latents; ")
+	}
 	p("**MD at nearest training kT** is the honest baseline of docs/evaluation.md (b). D-SPIB lives in its own latent space (its encoder moved in phase 2), ")
 	p("so it is compared with MD encoded by its own encoder, and has its own nearest-temperature baseline.\n\n")
 	rep := &evaluate.Report{
@@ -43,7 +45,6 @@ func writeResults(o Options, spec *Spec, sizes Sizes, seeds []*seedResult, wall 
 			{"initial labels", fmt.Sprintf("k-means (k-means++), K = %d, on the standardised k-means features of all training frames", sizes.KMeansK)},
 			{"SPIB", fmt.Sprintf("lag %d frames, d = 2, β = 1e-5, lr 1e-3, batch 512, %d refinements, ≤ %d epochs per round, split 0.6/0.2/0.2", sizes.Lag, sizes.SPIBRefinements, sizes.SPIBMaxEpochs)},
 			{"diffusion prior", fmt.Sprintf("DDPM N = 100, β 1e-4…0.2, σ_T = (T/T_ref)^a with a = %g, T_ref = lowest training kT, %s embedding, ancestral sampler", sizes.Exponent, sizes.Embedding)},
-			{"post-hoc prior (ablation)", "as many epochs as phase 2 ran, on the frozen phase-1 latents of every training-split frame"},
 			{"D-SPIB phase 2", fmt.Sprintf("fresh Adam, λ = 1, M = 16, same diffusion prior settings, ≤ %d epochs, stops when CE and diffusion loss have both stopped improving (no new best by 1e-3 relative or two standard errors for more than 5 epochs)", sizes.Phase2Epochs)},
 			{"comparison", fmt.Sprintf("≤ %d latents per side (equal sizes), KL on %d×%d common bins + 1e-10, KDE bandwidth %g, F cap 3 kT", sizes.EvalN, sizes.KLBins, sizes.KLBins, sizes.KDEBandwidth)},
 			{"uncertainty", bootstrapSetting(sizes.Bootstrap)},
@@ -72,6 +73,10 @@ func writeResults(o Options, spec *Spec, sizes Sizes, seeds []*seedResult, wall 
 		Footer: "Every number above was computed in this run from the data in this folder (`seed<N>/`), with the seeds written next to it; " +
 			"per-seed values are in `metrics.json`.\n",
 	}
+	if o.PostHoc {
+		rep.Settings = append(rep.Settings, [2]string{"post-hoc prior (ablation, -posthoc)", "as many epochs as phase 2 ran, on the frozen phase-1 latents of every training-split frame"})
+	}
+	rep.JSON["posthoc"] = o.PostHoc
 	for i := range spec.Experiments {
 		e := &spec.Experiments[i]
 		rep.Designs = append(rep.Designs, *e)

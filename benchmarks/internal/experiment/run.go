@@ -26,6 +26,8 @@ type seedRun struct {
 	seed  uint64
 	dir   string
 	log   io.Writer
+	// postHoc trains the post-hoc prior ablation too (Options.PostHoc).
+	postHoc bool
 
 	// train holds the training runs (burn-in dropped), refFeat the long
 	// runs' features per kT and refRun the long runs themselves (with their
@@ -118,7 +120,7 @@ type expRun struct {
 
 // trainModels runs (or reuses) the training stage (package pipeline) on the
 // training temperatures of x: k-means, SPIB (phase 1, the SPIB baseline),
-// D-SPIB (phase 2) and the post-hoc prior, into x.dir/model in the layout
+// D-SPIB (phase 2) and, with -posthoc, the post-hoc prior, into x.dir/model in the layout
 // dspib train writes.
 func (r *seedRun) trainModels(ctx context.Context, x *expRun) error {
 	e := x.e
@@ -153,12 +155,12 @@ func (r *seedRun) trainConfig(e *Experiment) pipeline.Config {
 			Prior:     diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding},
 			MaxEpochs: r.sizes.Phase2Epochs,
 		},
-		K: r.sizes.KMeansK, Standardize: r.kmStd, PostHoc: true, Reuse: true, Log: r.log, Progress: r.log,
+		K: r.sizes.KMeansK, Standardize: r.kmStd, PostHoc: r.postHoc, Reuse: true, Log: r.log, Progress: r.log,
 	}
 }
 
 // buildMethods trains the models of experiment x and lists the methods
-// (pipeline.Methods: SPIB, D-SPIB, the post-hoc prior).
+// (pipeline.Methods: SPIB, D-SPIB and, with -posthoc, the post-hoc prior).
 func (r *seedRun) buildMethods(ctx context.Context, x *expRun) error {
 	if err := r.trainModels(ctx, x); err != nil {
 		return err
