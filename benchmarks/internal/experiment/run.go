@@ -90,9 +90,18 @@ func (r *seedRun) simulateAndLoad(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Of the long runs the comparison needs the features, and the
+	// energies at the training temperatures (the reweighting baselines);
+	// the k-means coordinates and the other energies are let go (at LJ7
+	// paper size 8 runs of 10⁶ frames: 0.2 GB).
+	trainT := union(r.spec.Experiments, func(e *Experiment) []float64 { return e.Train })
 	r.refFeat, r.refRun = map[float64][]float64{}, ref
-	for _, in := range ref {
+	for i, in := range ref {
 		r.refFeat[in.KT] = in.Features
+		ref[i].LabelX, ref[i].Labels = nil, nil
+		if !slices.Contains(trainT, in.KT) {
+			ref[i].Energies = nil
+		}
 	}
 	floor, _, err := pipeline.LoadRun(runs[2].Dir, r.sizes.BurnIn)
 	if err != nil {
