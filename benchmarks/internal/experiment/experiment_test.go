@@ -57,6 +57,28 @@ func TestParseFlagsExplicitZeroA(t *testing.T) {
 	}
 }
 
+// TestParseFlagsGenerator: -ema 0 means no average (EMADecay < 0), no -ema
+// the default (0), other values pass through and out-of-range ones are
+// refused; -posthoc is off unless given.
+func TestParseFlagsGenerator(t *testing.T) {
+	spec := &Spec{System: &System{Name: "test"}, DefaultOut: "out", Presets: map[string]Sizes{"default": {}}}
+	for _, c := range []struct {
+		args    []string
+		ema     float64
+		posthoc bool
+	}{{nil, 0, false}, {[]string{"-ema", "0"}, -1, false}, {[]string{"-ema", "0.99", "-posthoc"}, 0.99, true}} {
+		o, err := ParseFlags(spec, c.args, io.Discard)
+		if assert.NoError(t, err, "%v", c.args) {
+			assert.Equal(t, c.ema, o.EMADecay, "%v: EMADecay", c.args)
+			assert.Equal(t, c.posthoc, o.PostHoc, "%v: PostHoc", c.args)
+		}
+	}
+	for _, bad := range []string{"1", "-0.5", "NaN"} {
+		_, err := ParseFlags(spec, []string{"-ema", bad}, io.Discard)
+		assert.ErrorContains(t, err, "-ema", "-ema %s", bad)
+	}
+}
+
 // -paper runs PaperSeeds seeds unless -repeat is given; other presets one.
 func TestParseFlagsPaperSeeds(t *testing.T) {
 	spec := &Spec{System: &System{Name: "test"}, DefaultOut: "out", Presets: map[string]Sizes{"default": {}, "paper": {}}}

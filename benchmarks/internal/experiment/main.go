@@ -38,6 +38,9 @@ type Options struct {
 	// to the frozen phase-1 latents, as many epochs as phase 2 ran): about
 	// as much diffusion training again, so it is opt-in.
 	PostHoc bool
+	// EMADecay is phase 2's weight-average decay (dspib.Config.EMADecay:
+	// 0 the default, negative none).
+	EMADecay float64
 }
 
 // DefaultMemoryLimit is the Go runtime's soft memory limit of the benchmark
@@ -64,6 +67,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	repeat := fs.Int("repeat", 1, "number of independent seeds; the report gives mean ± sd (default 3 with -paper)")
 	boot := fs.Int("bootstrap", 0, "bootstrap replicates of the 95 % intervals (default: the preset's, 200; negative: none)")
 	embedding := fs.String("embedding", "", "diffusion step/temperature embedding: smooth (default) or fourier (the reference's random Fourier features, docs/method.md §3)")
+	ema := fs.Float64("ema", 0, "phase 2: decay per optimiser step of the weight average the model samples with (default 0.999; 0: none, the last weights)")
 	posthoc := fs.Bool("posthoc", false, "also train and report the post-hoc prior ablation (SPIB + a diffusion prior fitted to the frozen phase-1 latents); about doubles the diffusion training time")
 	exponent := fs.Float64("a", 0, "noise exponent a > 0 in σ_T = (T/T_ref)^a (default: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
 	if err := fs.Parse(args); err != nil {
@@ -87,9 +91,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 		return Options{}, fmt.Errorf("-quick, -paper and -tiny are exclusive")
 	}
 	// Paper size runs PaperSeeds independent seeds unless -repeat says.
-	repeatGiven := false
-	fs.Visit(func(f *flag.Flag) { repeatGiven = repeatGiven || f.Name == "repeat" })
-	if o.Preset == "paper" && !repeatGiven {
+	if o.Preset == "paper" && !isSet(fs, "repeat") {
 		o.Repeat = PaperSeeds
 	}
 	if o.Repeat < 1 {
@@ -114,12 +116,18 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	}
 	// An explicit -a 0 is refused, not read as "the preset's": the
 	// diffusion prior requires a > 0 (see dspib train -exponent).
-	given := false
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "a" })
-	if given && !(*exponent > 0) || *exponent < 0 || math.IsNaN(*exponent) || math.IsInf(*exponent, 0) {
+	if isSet(fs, "a") && !(*exponent > 0) || *exponent < 0 || math.IsNaN(*exponent) || math.IsInf(*exponent, 0) {
 		return Options{}, fmt.Errorf("-a = %v: want finite > 0 (the diffusion prior requires a > 0; omit -a for the preset's)", *exponent)
 	}
 	o.Exponent = *exponent
+	switch {
+	case !(*ema >= 0 && *ema < 1):
+		return Options{}, fmt.Errorf("-ema = %v: want in [0, 1) (0: no average)", *ema)
+	case *ema == 0 && isSet(fs, "ema"):
+		o.EMADecay = -1
+	default:
+		o.EMADecay = *ema
+	}
 	return o, nil
 }
 
@@ -191,7 +199,7 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 	var seeds []*seedResult
 	for rep := range o.Repeat {
 		seed := o.Seed + uint64(rep)
-		r := &seedRun{spec: spec, sys: spec.System, sizes: sizes, seed: seed, postHoc: o.PostHoc,
+		r := &seedRun{spec: spec, sys: spec.System, sizes: sizes, seed: seed, postHoc: o.PostHoc, emaDecay: o.EMADecay,
 			dir: filepath.Join(o.Out, fmt.Sprintf("seed%d", seed)), log: log}
 		res, err := r.run(ctx, rep == 0, filepath.Join(o.Out, "figures"))
 		if err != nil {
@@ -261,4 +269,11 @@ func (r *seedRun) run(ctx context.Context, figures bool, figDir string) (*seedRe
 // commandLine reconstructs the command for the report.
 func commandLine(spec *Spec, o Options) string {
 	return strings.TrimSpace("go run ./benchmarks/" + spec.System.Name + " " + strings.Join(o.Args, " "))
+}
+
+// isSet reports whether the flag name was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

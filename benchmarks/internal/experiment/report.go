@@ -8,6 +8,7 @@ import (
 	"github.com/dspib/dspib"
 	"github.com/dspib/dspib/evaluate"
 	"github.com/dspib/dspib/learn/ad"
+	dsp "github.com/dspib/dspib/learn/dspib"
 	"runtime"
 )
 
@@ -45,7 +46,7 @@ func writeResults(o Options, spec *Spec, sizes Sizes, seeds []*seedResult, wall 
 			{"initial labels", fmt.Sprintf("k-means (k-means++), K = %d, on the standardised k-means features of all training frames", sizes.KMeansK)},
 			{"SPIB", fmt.Sprintf("lag %d frames, d = 2, β = 1e-5, lr 1e-3, batch 512, %d refinements, ≤ %d epochs per round, split 0.6/0.2/0.2", sizes.Lag, sizes.SPIBRefinements, sizes.SPIBMaxEpochs)},
 			{"diffusion prior", fmt.Sprintf("DDPM N = 100, β 1e-4…0.2, σ_T = (T/T_ref)^a with a = %g, T_ref = lowest training kT, %s embedding, ancestral sampler", sizes.Exponent, sizes.Embedding)},
-			{"D-SPIB phase 2", fmt.Sprintf("fresh Adam, λ = 1, M = 16, same diffusion prior settings, ≤ %d epochs, stops when CE and diffusion loss have both stopped improving (no new best by 1e-3 relative or two standard errors for more than 5 epochs)", sizes.Phase2Epochs)},
+			{"D-SPIB phase 2", fmt.Sprintf("fresh Adam, λ = 1, M = 16, same diffusion prior settings, ≤ %d epochs, stops when CE and diffusion loss have both stopped improving (no new best by 1e-3 relative or two standard errors for more than 5 epochs); %s", sizes.Phase2Epochs, emaSetting(o.EMADecay))},
 			{"comparison", fmt.Sprintf("≤ %d latents per side (equal sizes), KL on %d×%d common bins + 1e-10, KDE bandwidth %g, F cap 3 kT", sizes.EvalN, sizes.KLBins, sizes.KLBins, sizes.KDEBandwidth)},
 			{"uncertainty", bootstrapSetting(sizes.Bootstrap)},
 			{"exact density, large N", exactSetting(sys.Exact != nil, sizes.ExactN)},
@@ -120,4 +121,12 @@ func exactSetting(has bool, n int) string {
 	b := evaluate.ExactBins(n)
 	return fmt.Sprintf("%d latents per method and kT (generated independently of the comparison with MD; MD baselines thinned from their long runs), "+
 		"%d×%d bins (rule: ⌊√(N/10)⌋ per axis, ≈ 10 samples per bin of the bounding box, between 10 and 200)", n, b, b)
+}
+
+// emaSetting describes phase 2's weight average (Options.EMADecay).
+func emaSetting(decay float64) string {
+	if d := (dsp.Config{EMADecay: decay}).EMA(); d > 0 {
+		return fmt.Sprintf("samples with an exponential moving average of the prior's weights, decay %g per optimiser step (-ema)", d)
+	}
+	return "samples with the last weights (-ema 0: no average)"
 }

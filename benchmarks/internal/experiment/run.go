@@ -28,6 +28,8 @@ type seedRun struct {
 	log   io.Writer
 	// postHoc trains the post-hoc prior ablation too (Options.PostHoc).
 	postHoc bool
+	// emaDecay is Options.EMADecay.
+	emaDecay float64
 
 	// train holds the training runs (burn-in dropped), refFeat the long
 	// runs' features per kT and refRun the long runs themselves (with their
@@ -163,6 +165,7 @@ func (r *seedRun) trainConfig(e *Experiment) pipeline.Config {
 			SPIB:      spib.Config{Lag: r.sizes.Lag, MaxEpochs: r.sizes.SPIBMaxEpochs, Refinements: r.sizes.SPIBRefinements},
 			Prior:     diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding},
 			MaxEpochs: r.sizes.Phase2Epochs,
+			EMADecay:  r.emaDecay,
 		},
 		K: r.sizes.KMeansK, Standardize: r.kmStd, PostHoc: r.postHoc, Reuse: true, Log: r.log, Progress: r.log,
 	}
