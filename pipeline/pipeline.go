@@ -247,7 +247,8 @@ type key struct {
 	PostHoc     bool     `json:"posthoc"`
 	Inputs      []string `json:"inputs"`
 	// Generator holds dspib.Config's generator settings (EMA, encoder
-	// drift, stopping rule).
+	// drift, stopping rule, minimum length) when any is set; absent
+	// otherwise, so that a folder trained without them is still reused.
 	Generator *dspib.GeneratorKey `json:"generator,omitempty"`
 }
 

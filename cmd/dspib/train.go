@@ -89,7 +89,7 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&f.force, "force", false, "replace a model folder that holds another run (its outputs are removed first)")
 	fs.StringVar(&f.name, "name", "model", "names the random streams with -seed (k-means \"kmeans/NAME\", fit \"dspib/NAME\", post-hoc prior \"prior/NAME\"); the benchmarks use the experiment's name")
 	fs.IntVar(&f.burnIn, "burn-in", 0, "with -in: frames dropped at the start of every temperature")
-	fs.Float64Var(&f.ema, "ema", 0, "phase 2: decay per optimiser step of an exponential moving average of the diffusion prior's weights, which the model samples with (default 0.999; 0: no average, the last weights)")
+	fs.Float64Var(&f.ema, "ema", 0, "phase 2: decay per optimiser step of an exponential moving average of the diffusion prior's weights, which the model samples with (e.g. 0.999; default 0: no average, the last weights)")
 	fs.BoolVar(&f.freezeEncoder, "freeze-encoder", false, "phase 2: keep the phase-1 encoder fixed (train the diffusion prior and the decoder only)")
 	fs.Float64Var(&f.encoderLR, "encoder-lr", 0, "phase 2: multiplier of the encoder's learning rate, in (0, 1] (default 1)")
 	fs.StringVar(&f.stop2, "stop2", "train", "phase 2 convergence rule: train (training CE and diffusion loss stopped improving) or heldout (the test pairs' diffusion loss stopped improving, -tol2/-patience2)")
@@ -296,9 +296,6 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	}
 	if f.beta == 0 && set["beta"] {
 		tc.cfg.SPIB.Beta = -1 // β = 0 asked for explicitly
-	}
-	if f.ema == 0 && set["ema"] {
-		tc.cfg.EMADecay = -1 // no average, asked for explicitly
 	}
 	if f.exponent == 0 && set["exponent"] {
 		tc.cfg.Prior.Exponent = -1 // a = 0 asked for explicitly: σ_T = 1 at every kT

@@ -77,8 +77,11 @@ type Config struct {
 	// (diffusion.EMA). The trained model samples with the average (it is
 	// what Result.Model.Prior holds and what Save writes), each epoch's
 	// test pass and the final test/validation losses use it, and
-	// checkpoints store it. Default (0) DefaultEMADecay; a negative value
-	// means no average (the last weights, as before the average existed).
+	// checkpoints store it. Default 0 (and any negative value): no
+	// average, the model samples with the last weights. Not the default:
+	// on LJ7 it helped in every seed of one set of three and hurt badly in
+	// one seed of another (benchmarks/README.md, "Generator
+	// investigation").
 	EMADecay float64
 	// FreezeEncoder keeps the phase-1 encoder (z_mean network and
 	// log-variance) fixed in phase 2. Phase 2 then trains the diffusion
@@ -193,14 +196,11 @@ func (c Config) Validate() (Config, error) {
 	if c.MinSteps < 0 {
 		return bad("MinSteps", c.MinSteps, "must be ≥ 0")
 	}
-	if c.EMADecay == 0 {
-		c.EMADecay = DefaultEMADecay
-	}
 	if c.EMADecay < 0 {
-		c.EMADecay = -1
+		c.EMADecay = 0
 	}
 	if c.EMADecay > 0 && !(c.EMADecay < 1) || math.IsNaN(c.EMADecay) {
-		return bad("EMADecay", c.EMADecay, "must be in (0, 1), or negative for no average")
+		return bad("EMADecay", c.EMADecay, "must be in (0, 1), or 0 for no average")
 	}
 	if c.EncoderLR == 0 {
 		c.EncoderLR = 1
@@ -248,8 +248,8 @@ func (c Config) fingerprint() (uint64, error) {
 	}
 	h := fnv.New64a()
 	h.Write(b)
-	// The generator settings (the EMA decay always: its default changed
-	// from none to DefaultEMADecay, so an older checkpoint is refused).
+	// The generator settings are hashed only when set, so that a
+	// checkpoint written without them still resumes.
 	if g := c.GeneratorKey(); g != (GeneratorKey{}) {
 		gb, err := json.Marshal(g)
 		if err != nil {

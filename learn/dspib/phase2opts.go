@@ -8,18 +8,12 @@ import (
 	"github.com/dspib/dspib/learn/spib"
 )
 
-// DefaultEMADecay is Config.EMADecay's default: on LJ7 (train kT 0.2, 0.5,
-// 3 seeds) averaging with it lowered the symmetrised KL at the validation
-// temperatures kT 0.35 and 0.55 in every seed (benchmarks/README.md,
-// "Generator investigation").
-const DefaultEMADecay = 0.999
-
 // GeneratorKey holds the generator settings of a Config (EMADecay,
 // FreezeEncoder, EncoderLR, StopOn, MinSteps) for settings fingerprints: the
 // effective EMA decay (0: none) and the others with their defaults as zero
 // values that JSON omits.
 type GeneratorKey struct {
-	EMADecay      float64 `json:"ema_decay"`
+	EMADecay      float64 `json:"ema_decay,omitempty"`
 	FreezeEncoder bool    `json:"freeze_encoder,omitempty"`
 	EncoderLR     float64 `json:"encoder_lr,omitempty"`
 	StopOn        string  `json:"stop_on,omitempty"`
@@ -27,7 +21,7 @@ type GeneratorKey struct {
 }
 
 // GeneratorKey returns c's generator settings (validated or not: EncoderLR
-// 0 and 1 are both the default, and so are EMADecay 0 and DefaultEMADecay).
+// 0 and 1 are both the default, and so are EMADecay 0 and negative).
 func (c Config) GeneratorKey() GeneratorKey {
 	k := GeneratorKey{EMADecay: c.EMA(), FreezeEncoder: c.FreezeEncoder, MinSteps: c.MinSteps}
 	if c.EncoderLR != 0 && c.EncoderLR != 1 {
@@ -42,13 +36,7 @@ func (c Config) GeneratorKey() GeneratorKey {
 // EMA returns the effective EMA decay of c (validated or not): 0 for no
 // average.
 func (c Config) EMA() float64 {
-	switch {
-	case c.EMADecay == 0:
-		return DefaultEMADecay
-	case c.EMADecay < 0:
-		return 0
-	}
-	return c.EMADecay
+	return max(c.EMADecay, 0)
 }
 
 // generatorState is the phase-2 trainer's part for the generator settings:

@@ -57,16 +57,16 @@ func TestParseFlagsExplicitZeroA(t *testing.T) {
 	}
 }
 
-// TestParseFlagsGenerator: -ema 0 means no average (EMADecay < 0), no -ema
-// the default (0), other values pass through and out-of-range ones are
-// refused; -posthoc is off unless given.
+// TestParseFlagsGenerator: -ema passes through (0, the default, is no
+// average) and out-of-range values are refused; -posthoc is off unless
+// given.
 func TestParseFlagsGenerator(t *testing.T) {
 	spec := &Spec{System: &System{Name: "test"}, DefaultOut: "out", Presets: map[string]Sizes{"default": {}}}
 	for _, c := range []struct {
 		args    []string
 		ema     float64
 		posthoc bool
-	}{{nil, 0, false}, {[]string{"-ema", "0"}, -1, false}, {[]string{"-ema", "0.99", "-posthoc"}, 0.99, true}} {
+	}{{nil, 0, false}, {[]string{"-ema", "0"}, 0, false}, {[]string{"-ema", "0.99", "-posthoc"}, 0.99, true}} {
 		o, err := ParseFlags(spec, c.args, io.Discard)
 		if assert.NoError(t, err, "%v", c.args) {
 			assert.Equal(t, c.ema, o.EMADecay, "%v: EMADecay", c.args)

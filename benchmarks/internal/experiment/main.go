@@ -38,8 +38,8 @@ type Options struct {
 	// to the frozen phase-1 latents, as many epochs as phase 2 ran): about
 	// as much diffusion training again, so it is opt-in.
 	PostHoc bool
-	// EMADecay is phase 2's weight-average decay (dspib.Config.EMADecay:
-	// 0 the default, negative none).
+	// EMADecay is phase 2's weight-average decay (dspib.Config.EMADecay;
+	// 0: none, the default).
 	EMADecay float64
 }
 
@@ -67,7 +67,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	repeat := fs.Int("repeat", 1, "number of independent seeds; the report gives mean ± sd (default 3 with -paper)")
 	boot := fs.Int("bootstrap", 0, "bootstrap replicates of the 95 % intervals (default: the preset's, 200; negative: none)")
 	embedding := fs.String("embedding", "", "diffusion step/temperature embedding: smooth (default) or fourier (the reference's random Fourier features, docs/method.md §3)")
-	ema := fs.Float64("ema", 0, "phase 2: decay per optimiser step of the weight average the model samples with (default 0.999; 0: none, the last weights)")
+	ema := fs.Float64("ema", 0, "phase 2: decay per optimiser step of the weight average the model samples with (e.g. 0.999; default 0: none, the last weights)")
 	posthoc := fs.Bool("posthoc", false, "also train and report the post-hoc prior ablation (SPIB + a diffusion prior fitted to the frozen phase-1 latents); about doubles the diffusion training time")
 	exponent := fs.Float64("a", 0, "noise exponent a > 0 in σ_T = (T/T_ref)^a (default: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
 	if err := fs.Parse(args); err != nil {
@@ -120,14 +120,10 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 		return Options{}, fmt.Errorf("-a = %v: want finite > 0 (the diffusion prior requires a > 0; omit -a for the preset's)", *exponent)
 	}
 	o.Exponent = *exponent
-	switch {
-	case !(*ema >= 0 && *ema < 1):
+	if !(*ema >= 0 && *ema < 1) {
 		return Options{}, fmt.Errorf("-ema = %v: want in [0, 1) (0: no average)", *ema)
-	case *ema == 0 && isSet(fs, "ema"):
-		o.EMADecay = -1
-	default:
-		o.EMADecay = *ema
 	}
+	o.EMADecay = *ema
 	return o, nil
 }
 
