@@ -448,22 +448,138 @@ func scottJitter(ref []float64) [2]float64 {
 	return h
 }
 
-// rowPlan is everything a replicate of one row needs, fixed from the full
-// sets: the prediction and the reference, which predicted points are kept
+// box is the bounding box of 2-D points: lo and hi per coordinate; emptyBox
+// contains nothing.
+type box struct{ lo, hi [2]float64 }
+
+func emptyBox() box {
+	return box{lo: [2]float64{math.Inf(1), math.Inf(1)}, hi: [2]float64{math.Inf(-1), math.Inf(-1)}}
+}
+
+// add widens b to the rows of the 2-D points z (rows with keep false
+// skipped; keep nil: all). The points are finite (checked when the sets
+// entered Run; the smoothing adds finite noise).
+func (b *box) add(z []float64, keep []bool) {
+	for i := 0; i < len(z)/2; i++ {
+		if keep != nil && !keep[i] {
+			continue
+		}
+		for k := range 2 {
+			b.lo[k] = min(b.lo[k], z[2*i+k])
+			b.hi[k] = max(b.hi[k], z[2*i+k])
+		}
+	}
+}
+
+// union returns the box of both.
+func (b box) union(c box) box {
+	return box{lo: [2]float64{min(b.lo[0], c.lo[0]), min(b.lo[1], c.lo[1])},
+		hi: [2]float64{max(b.hi[0], c.hi[0]), max(b.hi[1], c.hi[1])}}
+}
+
+// edges returns bins equally spaced bins per axis over b, as
+// analysis.CommonEdges2D takes them from the points b bounds (a flat axis
+// widened by ±0.5), without passing over the points again.
+func (b box) edges(bins int) (xe, ye []float64, err error) {
+	if b.lo[0] > b.hi[0] {
+		return nil, nil, fmt.Errorf("evaluate: no points to span")
+	}
+	var out [2][]float64
+	for k := range 2 {
+		l, h := b.lo[k], b.hi[k]
+		if l == h {
+			l, h = l-0.5, h+0.5
+		}
+		if out[k], err = analysis.Edges(l, h, bins); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out[0], out[1], nil
+}
+
+// refPlan is the reference of one latent space (one encoder at one kT) for
+// the bootstrap: the sample, its profilers and the KL smoothing (Scott's
+// bandwidth from the reference, used for the predictions compared with it
+// too).
+type refPlan struct {
+	ref       *sample
+	prof      [2]*profiler
+	jitter    [2]float64
+	numStates int
+	bins      int
+}
+
+func newRefPlan(ref *sample, prof [2]*profiler, numStates int, cfg Config) *refPlan {
+	return &refPlan{ref: ref, prof: prof, jitter: scottJitter(ref.z), numStates: numStates, bins: cfg.KLBins}
+}
+
+// refDraw is one replicate of a reference, computed once and shared by
+// every row compared against it (the reference is the same for all methods
+// of one latent space, so recomputing it per row would repeat the same
+// work): the resampled rows, their smoothed copy and its bounding box, the
+// edges of the reference-variant KL (that box alone), the profile densities
+// of the plain resample and the state populations.
+type refDraw struct {
+	ri     []int
+	rz     []float64
+	box    box
+	xe, ye []float64
+	pr     [2][]float64
+	fine   []float64
+	pop    []float64
+}
+
+func (rf *refPlan) newDraw() *refDraw {
+	n := len(rf.ref.labels)
+	return &refDraw{ri: make([]int, n), rz: make([]float64, 2*n),
+		pr:   [2][]float64{make([]float64, profileGrid), make([]float64, profileGrid)},
+		fine: make([]float64, max(rf.prof[0].nFine, rf.prof[1].nFine)), pop: make([]float64, rf.numStates)}
+}
+
+// fill draws replicate rd: the resample from rngDraw, then prepare.
+func (rf *refPlan) fill(rd *refDraw, rngDraw, rngSmooth *rand.Rand) error {
+	rf.ref.draw(rd.ri, rngDraw)
+	return rf.prepare(rd, rngSmooth)
+}
+
+// prepare computes everything of replicate rd but the resample rd.ri:
+// the smoothing noise comes from rngSmooth.
+func (rf *refPlan) prepare(rd *refDraw, rngSmooth *rand.Rand) error {
+	jittered(rd.rz, rf.ref.z, rd.ri, rf.jitter, rngSmooth)
+	rd.box = emptyBox()
+	rd.box.add(rd.rz, nil)
+	var err error
+	if rd.xe, rd.ye, err = rd.box.edges(rf.bins); err != nil {
+		return err
+	}
+	for k, p := range rf.prof {
+		p.density(rd.pr[k], rd.fine[:p.nFine], rf.ref.z, nil, nil, rd.ri)
+	}
+	clear(rd.pop)
+	for _, i := range rd.ri {
+		rd.pop[rf.ref.labels[i]]++
+	}
+	for k := range rd.pop {
+		rd.pop[k] /= float64(len(rd.ri))
+	}
+	return nil
+}
+
+// rowPlan is everything a replicate of one row needs beyond its reference,
+// fixed from the full sets: the prediction, which predicted points are kept
 // (weights above e^{−ExactCut} of the largest, as Compare), which lie
-// outside the reference's box, the KL smoothing and the profilers.
+// outside the reference's box, and the exact reference and its box.
 type rowPlan struct {
-	gen, ref  *sample
+	gen       *sample
+	ref       *refPlan
 	keep, out []bool
 	ex        *Weighted
-	jitter    [2]float64
-	prof      [2]*profiler
-	numStates int
+	exBox     box
 	cfg       Config
 }
 
-func newRowPlan(gen, ref *sample, ex *Weighted, prof [2]*profiler, numStates int, cfg Config) (*rowPlan, error) {
-	rp := &rowPlan{gen: gen, ref: ref, ex: ex, prof: prof, numStates: numStates, cfg: cfg, jitter: scottJitter(ref.z)}
+func newRowPlan(gen *sample, ref *refPlan, ex *Weighted, cfg Config) (*rowPlan, error) {
+	rp := &rowPlan{gen: gen, ref: ref, ex: ex, cfg: cfg}
 	if gen.w != nil {
 		rp.keep = make([]bool, len(gen.w))
 		cut := slices.Max(gen.w) * math.Exp(-ExactCut)
@@ -471,44 +587,44 @@ func newRowPlan(gen, ref *sample, ex *Weighted, prof [2]*profiler, numStates int
 			rp.keep[i] = v > cut
 		}
 	}
-	lo := [2]float64{math.Inf(1), math.Inf(1)}
-	hi := [2]float64{math.Inf(-1), math.Inf(-1)}
-	for i, v := range ref.z {
-		lo[i%2], hi[i%2] = min(lo[i%2], v), max(hi[i%2], v)
+	if ex != nil {
+		rp.exBox = emptyBox()
+		rp.exBox.add(ex.Z, nil)
 	}
+	rb := emptyBox()
+	rb.add(ref.ref.z, nil)
 	rp.out = make([]bool, len(gen.z)/2)
 	for i := range rp.out {
 		x, y := gen.z[2*i], gen.z[2*i+1]
-		rp.out[i] = x < lo[0] || x > hi[0] || y < lo[1] || y > hi[1]
+		rp.out[i] = x < rb.lo[0] || x > rb.hi[0] || y < rb.lo[1] || y > rb.hi[1]
 	}
 	return rp, nil
 }
 
-// scratch holds one worker's buffers.
+// scratch holds one worker's buffers for one row.
 type scratch struct {
-	gi, ri       []int
-	gz, rz, gw   []float64 // the jittered resamples and the prediction's weights
-	gk           []bool    // and which of its rows are kept
-	p, q, pr, pg []float64 // p, q: KL histograms, kept zero between uses
-	mark         []bool    // bins touched in p or q
-	occ          []int
-	fine         []float64
-	popR, popG   []float64
+	gi         []int
+	gz, gw     []float64 // the jittered resample and the prediction's weights
+	gk         []bool    // and which of its rows are kept
+	p, q, pg   []float64 // p, q: KL histograms, kept zero between uses
+	mark       []bool    // bins touched in p or q
+	occ        []int
+	fine, popG []float64
 }
 
 func (rp *rowPlan) newScratch() *scratch {
 	nb := rp.cfg.KLBins * rp.cfg.KLBins
-	nf := max(rp.prof[0].nFine, rp.prof[1].nFine)
-	ng, nr := len(rp.gen.labels), len(rp.ref.labels)
-	return &scratch{gi: make([]int, ng), ri: make([]int, nr), gz: make([]float64, 2*ng), rz: make([]float64, 2*nr),
-		gw: make([]float64, ng), gk: make([]bool, ng),
-		p: make([]float64, nb), q: make([]float64, nb), mark: make([]bool, nb), pr: make([]float64, profileGrid), pg: make([]float64, profileGrid),
-		fine: make([]float64, nf), popR: make([]float64, rp.numStates), popG: make([]float64, rp.numStates)}
+	nf := max(rp.ref.prof[0].nFine, rp.ref.prof[1].nFine)
+	ng := len(rp.gen.labels)
+	return &scratch{gi: make([]int, ng), gz: make([]float64, 2*ng), gw: make([]float64, ng), gk: make([]bool, ng),
+		p: make([]float64, nb), q: make([]float64, nb), mark: make([]bool, nb), pg: make([]float64, profileGrid),
+		fine: make([]float64, nf), popG: make([]float64, rp.ref.numStates)}
 }
 
 // klReplicate returns the histogram KL of kind on the jittered resamples in
-// sc, with edges from them as Compare takes them from the full sets.
-func (rp *rowPlan) klReplicate(kind klKind, sc *scratch) (float64, error) {
+// sc and rd, with edges from them as Compare takes them from the full sets
+// (gb: the box of the prediction's kept rows).
+func (rp *rowPlan) klReplicate(kind klKind, sc *scratch, rd *refDraw, gb box) (float64, error) {
 	var gw []float64
 	if rp.gen.w != nil {
 		gw = sc.gw
@@ -518,15 +634,13 @@ func (rp *rowPlan) klReplicate(kind klKind, sc *scratch) (float64, error) {
 		gk = sc.gk
 	}
 	bins := rp.cfg.KLBins
-	var xe, ye []float64
+	xe, ye := rd.xe, rd.ye // klRefVariant: the reference's own box
 	var err error
 	switch kind {
 	case klCommon:
-		xe, ye, err = edgesKept(sc.gz, gk, sc.rz, bins)
-	case klRefVariant:
-		xe, ye, err = analysis.CommonEdges2D(sc.rz, sc.rz, bins)
+		xe, ye, err = gb.union(rd.box).edges(bins)
 	case klExact:
-		xe, ye, err = edgesKept(sc.gz, gk, rp.ex.Z, bins)
+		xe, ye, err = gb.union(rp.exBox).edges(bins)
 	}
 	if err != nil {
 		return 0, err
@@ -536,38 +650,24 @@ func (rp *rowPlan) klReplicate(kind klKind, sc *scratch) (float64, error) {
 	if kind == klExact {
 		sq = histUniform(sc.q, rp.ex.Z, rp.ex.W, nil, xe, ye, sc)
 	} else {
-		sq = histUniform(sc.q, sc.rz, nil, nil, xe, ye, sc)
+		sq = histUniform(sc.q, rd.rz, nil, nil, xe, ye, sc)
 	}
 	return symKL(sc, sp, sq, bins*bins), nil
 }
 
-// edgesKept returns the common edges of the kept rows of a and all of b.
-func edgesKept(a []float64, keep []bool, b []float64, bins int) (xe, ye []float64, err error) {
-	if keep != nil {
-		var k []float64
-		for i, ok := range keep {
-			if ok {
-				k = append(k, a[2*i], a[2*i+1])
-			}
-		}
-		a = k
-	}
-	return analysis.CommonEdges2D(a, b, bins)
-}
-
 // replicate writes the metrics of Compare on the resample (rows sc.gi of
-// the prediction, sc.ri of the reference) into m (NaN where undefined),
-// drawing the KL smoothing from rng. The histogram KLs are computed on the
-// resamples smoothed by Gaussian noise of Scott's bandwidth (scottJitter):
-// a plain resample holds each frame ≈ 1.6 times and occupies fewer bins, and
-// the plug-in KL, dominated by bins that only one set occupies, then
-// inflates by 30–70 % and its spread comes out wrong (the smoothed
-// bootstrap, Silverman & Young, Biometrika 74, 469 (1987)); the reference's
-// smoothing noise comes from rngRef, shared by the methods of one latent
-// space like its resample. The kept points
-// and the reference's box are those of the full sets, and the profiles use
-// the binned KDE (profiler) on the plain resample.
-func (rp *rowPlan) replicate(m map[string]float64, sc *scratch, rngGen, rngRef *rand.Rand) error {
+// the prediction, the reference's replicate rd) into m (NaN where
+// undefined), drawing the prediction's KL smoothing from rng. The histogram
+// KLs are computed on the resamples smoothed by Gaussian noise of Scott's
+// bandwidth (scottJitter): a plain resample holds each frame ≈ 1.6 times
+// and occupies fewer bins, and the plug-in KL, dominated by bins that only
+// one set occupies, then inflates by 30–70 % and its spread comes out wrong
+// (the smoothed bootstrap, Silverman & Young, Biometrika 74, 469 (1987));
+// the reference's smoothing is part of rd, shared by the methods of one
+// latent space like its resample. The kept points and the reference's box
+// are those of the full sets, and the profiles use the binned KDE
+// (profiler) on the plain resample.
+func (rp *rowPlan) replicate(m map[string]float64, sc *scratch, rd *refDraw, rng *rand.Rand) error {
 	g, w := rp.gen, rp.gen.w
 	if w != nil {
 		for j, i := range sc.gi {
@@ -575,13 +675,16 @@ func (rp *rowPlan) replicate(m map[string]float64, sc *scratch, rngGen, rngRef *
 		}
 		m["ess"] = analysis.KishESS(sc.gw)
 	}
+	var gk []bool
 	if rp.keep != nil {
 		for j, i := range sc.gi {
 			sc.gk[j] = rp.keep[i]
 		}
+		gk = sc.gk
 	}
-	jittered(sc.gz, g.z, sc.gi, rp.jitter, rngGen)
-	jittered(sc.rz, rp.ref.z, sc.ri, rp.jitter, rngRef)
+	jittered(sc.gz, g.z, sc.gi, rp.ref.jitter, rng)
+	gb := emptyBox()
+	gb.add(sc.gz, gk)
 	kinds := []struct {
 		key  string
 		kind klKind
@@ -593,7 +696,7 @@ func (rp *rowPlan) replicate(m map[string]float64, sc *scratch, rngGen, rngRef *
 		}{"sym_kl_exact", klExact})
 	}
 	for _, k := range kinds {
-		v, err := rp.klReplicate(k.kind, sc)
+		v, err := rp.klReplicate(k.kind, sc, rd, gb)
 		if err != nil {
 			return err
 		}
@@ -617,10 +720,9 @@ func (rp *rowPlan) replicate(m map[string]float64, sc *scratch, rngGen, rngRef *
 		sc.popG[g.labels[i]] += wi
 	}
 	m["outside"] = out / tot
-	for k, p := range rp.prof {
-		p.density(sc.pr, sc.fine[:p.nFine], rp.ref.z, nil, nil, sc.ri)
+	for k, p := range rp.ref.prof {
 		p.density(sc.pg, sc.fine[:p.nFine], g.z, w, rp.keep, sc.gi)
-		fr, fg, err := freeEnergies(sc.pr, sc.pg)
+		fr, fg, err := freeEnergies(rd.pr[k], sc.pg)
 		if err != nil {
 			return err
 		}
@@ -628,15 +730,10 @@ func (rp *rowPlan) replicate(m map[string]float64, sc *scratch, rngGen, rngRef *
 			return err
 		}
 	}
-	clear(sc.popR)
-	for _, i := range sc.ri {
-		sc.popR[rp.ref.labels[i]]++
-	}
-	for k := range sc.popR {
-		sc.popR[k] /= float64(len(sc.ri))
+	for k := range sc.popG {
 		sc.popG[k] /= tot
 	}
-	m["pop_tv"] = TV(sc.popG, sc.popR)
+	m["pop_tv"] = TV(sc.popG, rd.pop)
 	return nil
 }
 
@@ -649,6 +746,8 @@ func exactReplicates(z []float64, series bool, ex *Weighted, bins, b int, seed u
 	s := newSample(z, nil, make([]int, n), series, nil)
 	jit := scottJitter(z)
 	reps := make([]float64, b)
+	exBox := emptyBox()
+	exBox.add(ex.Z, nil)
 	workers := runtime.GOMAXPROCS(0)
 	scr := make([]*scratch, workers)
 	par.Chunks(b, 1, workers, func(wk, _, lo, hi int) {
@@ -661,7 +760,9 @@ func exactReplicates(z []float64, series bool, ex *Weighted, bins, b int, seed u
 			rng := stream.New(seed, "bootstrap/exact/"+key, kT, uint64(j))
 			s.draw(sc.gi, rng)
 			jittered(sc.gz, z, sc.gi, jit, rng)
-			xe, ye, err := analysis.CommonEdges2D(sc.gz, ex.Z, bins)
+			gb := emptyBox()
+			gb.add(sc.gz, nil)
+			xe, ye, err := gb.union(exBox).edges(bins)
 			if err != nil {
 				reps[j] = math.NaN()
 				continue
@@ -680,30 +781,42 @@ type refKey struct {
 	kT  float64
 }
 
+// refGroup is one reference and the rows compared against it.
+type refGroup struct {
+	key   refKey
+	ref   *refPlan
+	rows  []*Row
+	plans []*rowPlan
+	keys  []string // the rows' method keys (their resample streams)
+}
+
 // bootstrap fills the replicates and intervals of every row of res (see
 // the notes above): B = cfg.Bootstrap replicates, the reference resample of
 // replicate b drawn from stream (seed, "bootstrap/ref/<enc>", kT, b), the
 // prediction's from (seed, "bootstrap/<method>", kT, b). Replicates run in
-// parallel; the result does not depend on the number of cores. The
+// parallel, each reference replicate computed once for all the rows of its
+// latent space; the result does not depend on the number of cores. The
 // reference's τ_int and block length go into res.Info.
 func bootstrap(res *Result, seed uint64, cfg Config, series map[string][]int) error {
-	refs := map[refKey]*sample{}
-	profs := map[refKey][2]*profiler{}
+	var groups []*refGroup
+	byRef := map[refKey]*refGroup{}
 	byKey := res.methodsByKey()
 	for i := range res.Rows {
 		r := &res.Rows[i]
 		m := byKey[r.MethodKey]
 		rk := refKey{r.Encoder, r.KT}
-		ref := refs[rk]
-		if ref == nil {
+		grp := byRef[rk]
+		if grp == nil {
 			z := res.Ref[r.Encoder][r.KT]
 			l, err := m.Enc.Classify(z)
 			if err != nil {
 				return err
 			}
-			ref = newSample(z, nil, l, true, nil)
-			refs[rk] = ref
-			profs[rk] = [2]*profiler{newProfiler(z, 0, cfg.KDEBandwidth), newProfiler(z, 1, cfg.KDEBandwidth)}
+			ref := newSample(z, nil, l, true, nil)
+			prof := [2]*profiler{newProfiler(z, 0, cfg.KDEBandwidth), newProfiler(z, 1, cfg.KDEBandwidth)}
+			grp = &refGroup{key: rk, ref: newRefPlan(ref, prof, m.Enc.NumStates(), cfg)}
+			byRef[rk] = grp
+			groups = append(groups, grp)
 			tag := r.Encoder + "_" + traj.TempTag(r.KT)
 			res.Info["bootstrap_tau_ref_"+tag] = ref.tau
 			res.Info["bootstrap_block_ref_"+tag] = float64(ref.block)
@@ -723,33 +836,63 @@ func bootstrap(res *Result, seed uint64, cfg Config, series map[string][]int) er
 		}
 		g := newSample(gen, w, gl, isSeries, segs)
 		r.Block, r.TauInt = g.block, g.tau
-		rp, err := newRowPlan(g, ref, res.Exact[r.Encoder][r.KT], profs[rk], m.Enc.NumStates(), cfg)
+		rp, err := newRowPlan(g, grp.ref, res.Exact[r.Encoder][r.KT], cfg)
 		if err != nil {
 			return fmt.Errorf("evaluate: bootstrap of %s at kT %v: %w", m.Name, r.KT, err)
 		}
-		b := cfg.Bootstrap
-		boot := map[string][]float64{}
-		for k := range r.Metrics {
-			boot[k] = make([]float64, b)
+		grp.rows = append(grp.rows, r)
+		grp.plans = append(grp.plans, rp)
+		grp.keys = append(grp.keys, m.Key)
+	}
+	for _, grp := range groups {
+		if err := grp.run(seed, cfg.Bootstrap, byKey); err != nil {
+			return err
 		}
-		errs := make([]error, b)
-		workers := runtime.GOMAXPROCS(0)
-		scr := make([]*scratch, workers)
-		par.Chunks(b, 1, workers, func(wk, _, lo, hi int) {
-			if scr[wk] == nil {
-				scr[wk] = rp.newScratch()
+	}
+	return nil
+}
+
+// run computes the b replicates of every row of grp and their intervals.
+func (grp *refGroup) run(seed uint64, b int, byKey map[string]*Method) error {
+	enc, kT := grp.key.enc, grp.key.kT
+	boots := make([]map[string][]float64, len(grp.rows))
+	for i, r := range grp.rows {
+		boots[i] = map[string][]float64{}
+		for k := range r.Metrics {
+			boots[i][k] = make([]float64, b)
+		}
+	}
+	errs := make([]error, b)
+	workers := runtime.GOMAXPROCS(0)
+	type work struct {
+		rd  *refDraw
+		scs []*scratch
+	}
+	ws := make([]*work, workers)
+	par.Chunks(b, 1, workers, func(wk, _, lo, hi int) {
+		if ws[wk] == nil {
+			ws[wk] = &work{rd: grp.ref.newDraw(), scs: make([]*scratch, len(grp.plans))}
+			for i, rp := range grp.plans {
+				ws[wk].scs[i] = rp.newScratch()
 			}
-			sc := scr[wk]
-			met := map[string]float64{}
-			for j := lo; j < hi; j++ {
-				ref.draw(sc.ri, stream.New(seed, "bootstrap/ref/"+r.Encoder, r.KT, uint64(j)))
-				g.draw(sc.gi, stream.New(seed, "bootstrap/"+m.Key, r.KT, uint64(j)))
+		}
+		wsk := ws[wk]
+		met := map[string]float64{}
+		for j := lo; j < hi; j++ {
+			if err := grp.ref.fill(wsk.rd, stream.New(seed, "bootstrap/ref/"+enc, kT, uint64(j)),
+				stream.New(seed, "bootstrap/smooth-ref/"+enc, kT, uint64(j))); err != nil {
+				errs[j] = fmt.Errorf("evaluate: bootstrap of the reference (encoder %s) at kT %v: %w", enc, kT, err)
+				continue
+			}
+			for i, rp := range grp.plans {
+				sc, key := wsk.scs[i], grp.keys[i]
+				rp.gen.draw(sc.gi, stream.New(seed, "bootstrap/"+key, kT, uint64(j)))
 				clear(met)
-				if errs[j] = rp.replicate(met, sc, stream.New(seed, "bootstrap/smooth/"+m.Key, r.KT, uint64(j)),
-					stream.New(seed, "bootstrap/smooth-ref/"+r.Encoder, r.KT, uint64(j))); errs[j] != nil {
-					continue
+				if err := rp.replicate(met, sc, wsk.rd, stream.New(seed, "bootstrap/smooth/"+key, kT, uint64(j))); err != nil {
+					errs[j] = fmt.Errorf("evaluate: bootstrap of %s at kT %v: %w", byKey[key].Name, kT, err)
+					break
 				}
-				for k, v := range boot {
+				for k, v := range boots[i] {
 					x, ok := met[k]
 					if !ok {
 						x = math.NaN()
@@ -757,14 +900,16 @@ func bootstrap(res *Result, seed uint64, cfg Config, series map[string][]int) er
 					v[j] = x
 				}
 			}
-		})
-		for _, err := range errs {
-			if err != nil {
-				return fmt.Errorf("evaluate: bootstrap of %s at kT %v: %w", m.Name, r.KT, err)
-			}
 		}
-		r.Boot, r.CI = boot, map[string][2]float64{}
-		for k, v := range boot {
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	for i, r := range grp.rows {
+		r.Boot, r.CI = boots[i], map[string][2]float64{}
+		for k, v := range boots[i] {
 			if lo, hi, ok := Interval(r.Metrics[k], v); ok {
 				// Every metric is ≥ 0: re-centring can push lo below.
 				r.CI[k] = [2]float64{max(lo, 0), hi}

@@ -159,19 +159,20 @@ func TestReplicateMatchesCompare(t *testing.T) {
 		require.NoError(t, err)
 		rl, _ := enc.Classify(ref)
 		gl, _ := enc.Classify(gen)
-		rs, gs := newSample(ref, nil, rl, true, nil), newSample(gen, genW, gl, genW != nil, nil)
-		rp, err := newRowPlan(gs, rs, ex, [2]*profiler{newProfiler(ref, 0, cfg.KDEBandwidth), newProfiler(ref, 1, cfg.KDEBandwidth)}, 2, cfg)
+		rf := testRefPlan(ref, rl, cfg)
+		rf.jitter = [2]float64{} // no smoothing: the KLs must match exactly
+		rp, err := newRowPlan(newSample(gen, genW, gl, genW != nil, nil), rf, ex, cfg)
 		require.NoError(t, err)
-		rp.jitter = [2]float64{} // no smoothing: the KLs must match exactly
-		sc := rp.newScratch()
+		sc, rd := rp.newScratch(), rf.newDraw()
 		for i := range sc.gi {
 			sc.gi[i] = i
 		}
-		for i := range sc.ri {
-			sc.ri[i] = i
+		for i := range rd.ri {
+			rd.ri[i] = i
 		}
+		require.NoError(t, rf.prepare(rd, rng))
 		got := map[string]float64{}
-		require.NoError(t, rp.replicate(got, sc, rng, rng))
+		require.NoError(t, rp.replicate(got, sc, rd, rng))
 		for k, v := range want {
 			if k == "dropped_weight" {
 				continue
@@ -261,26 +262,24 @@ func TestSmoothedBootstrapKLSpread(t *testing.T) {
 	_, trueSD := meanSD(ds)
 	ref, a, c := gauss2(rng, n, 0, 0, 1), gauss2(rng, n, 0, 0, 1), gauss2(rng, n, 0.1, 0, 1)
 	enc := twoStates{}
-	plan := func(z []float64, rs *sample) *rowPlan {
+	rl, _ := enc.Classify(ref)
+	rf := testRefPlan(ref, rl, cfg)
+	plan := func(z []float64) *rowPlan {
 		l, _ := enc.Classify(z)
-		rp, err := newRowPlan(newSample(z, nil, l, false, nil), rs, nil,
-			[2]*profiler{newProfiler(ref, 0, cfg.KDEBandwidth), newProfiler(ref, 1, cfg.KDEBandwidth)}, 2, cfg)
+		rp, err := newRowPlan(newSample(z, nil, l, false, nil), rf, nil, cfg)
 		require.NoError(t, err)
 		return rp
 	}
-	rl, _ := enc.Classify(ref)
-	rs := newSample(ref, nil, rl, false, nil)
-	pa, pc := plan(a, rs), plan(c, rs)
-	sa, scc := pa.newScratch(), pc.newScratch()
+	pa, pc := plan(a), plan(c)
+	sa, scc, rd := pa.newScratch(), pc.newScratch(), rf.newDraw()
 	var bd []float64
 	for j := range b {
-		rs.draw(sa.ri, stream.New(1, "ref", 0, uint64(j)))
-		copy(scc.ri, sa.ri)
+		require.NoError(t, rf.fill(rd, stream.New(1, "ref", 0, uint64(j)), stream.New(1, "smooth", 0, uint64(j))))
 		pa.gen.draw(sa.gi, rng)
 		pc.gen.draw(scc.gi, rng)
 		ma, mc := map[string]float64{}, map[string]float64{}
-		require.NoError(t, pa.replicate(ma, sa, rng, stream.New(1, "smooth", 0, uint64(j))))
-		require.NoError(t, pc.replicate(mc, scc, rng, stream.New(1, "smooth", 0, uint64(j))))
+		require.NoError(t, pa.replicate(ma, sa, rd, rng))
+		require.NoError(t, pc.replicate(mc, scc, rd, rng))
 		bd = append(bd, ma["sym_kl_md"]-mc["sym_kl_md"])
 	}
 	_, bootSD := meanSD(bd)
@@ -337,17 +336,27 @@ func BenchmarkReplicate(b *testing.B) {
 	enc := twoStates{}
 	rl, _ := enc.Classify(ref)
 	gl, _ := enc.Classify(gen)
-	rp, err := newRowPlan(newSample(gen, nil, gl, false, nil), newSample(ref, nil, rl, true, nil), ex,
-		[2]*profiler{newProfiler(ref, 0, cfg.KDEBandwidth), newProfiler(ref, 1, cfg.KDEBandwidth)}, 2, cfg)
+	rf := testRefPlan(ref, rl, cfg)
+	rf.ref = newSample(ref, nil, rl, true, nil)
+	rp, err := newRowPlan(newSample(gen, nil, gl, false, nil), rf, ex, cfg)
 	require.NoError(b, err)
-	sc := rp.newScratch()
+	sc, rd := rp.newScratch(), rf.newDraw()
 	m := map[string]float64{}
 	b.ResetTimer()
 	for range b.N {
-		rp.ref.draw(sc.ri, rng)
+		if err := rf.fill(rd, rng, rng); err != nil {
+			b.Fatal(err)
+		}
 		rp.gen.draw(sc.gi, rng)
-		if err := rp.replicate(m, sc, rng, rng); err != nil {
+		if err := rp.replicate(m, sc, rd, rng); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// testRefPlan is the bootstrap reference of the 2-D points ref (labels rl
+// under twoStates, resampled iid) with cfg's profilers and bins.
+func testRefPlan(ref []float64, rl []int, cfg Config) *refPlan {
+	prof := [2]*profiler{newProfiler(ref, 0, cfg.KDEBandwidth), newProfiler(ref, 1, cfg.KDEBandwidth)}
+	return newRefPlan(newSample(ref, nil, rl, false, nil), prof, 2, cfg)
 }

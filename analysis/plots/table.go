@@ -144,13 +144,15 @@ func exponent(x float64, digits int) int {
 // MeanStd(0.123456, 0.0123) = "0.123 ± 0.012" and MeanStd(12345, 678) =
 // "12350 ± 680". When the larger magnitude is below 1e-3 or at least 1e6 a
 // common exponent is factored out: "(1.23 ± 0.05)e-07". A zero sd gives the
-// mean to 4 significant digits and "± 0"; a non-finite or negative sd, or a
-// non-finite mean, prints both with FormatFloat.
+// mean to 4 significant digits and "± 0", and so does an sd below a
+// millionth of |mean| (rounding noise, e.g. a Kish ESS of equal weights:
+// 99999.9999995 ± 1.8e-11 prints "100000 ± 0", not 17 digits); a non-finite
+// or negative sd, or a non-finite mean, prints both with FormatFloat.
 func MeanStd(mean, sd float64) string {
 	if math.IsNaN(mean) || math.IsInf(mean, 0) || math.IsNaN(sd) || math.IsInf(sd, 0) || sd < 0 {
 		return FormatFloat(mean, 4) + " ± " + FormatFloat(sd, 2)
 	}
-	if sd == 0 {
+	if sd == 0 || sd < math.Abs(mean)*1e-6 {
 		return FormatFloat(mean, 4) + " ± 0"
 	}
 	se := exponent(sd, 2) // sd ≈ d.d × 10^se

@@ -80,6 +80,8 @@ func TestMeanStd(t *testing.T) {
 		{0, 0.05, "0.000 ± 0.050"},
 		{-3.14159, 0.0999, "-3.14 ± 0.10"}, // sd rounds up to 0.10: two decimals
 		{3, 0, "3.000 ± 0"},
+		{99999.999999518783, 1.8e-11, "100000 ± 0"}, // sd below |mean|·1e-6: rounding noise
+		{1000, 0.0011, "1000.0000 ± 0.0011"},        // sd just above |mean|·1e-6: kept
 		{1, math.NaN(), "1.000 ± NaN"},
 		{math.Inf(1), 1, "Inf ± 1.0"},
 	} {

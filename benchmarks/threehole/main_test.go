@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -13,7 +15,8 @@ import (
 // TestTinyEndToEnd runs the whole program at the -tiny size in a temporary
 // folder, checks that every output exists and every metric is finite, then
 // runs it again and checks that the trajectories and models are reused and
-// the metrics reproduced exactly (same seeds, same data).
+// the metrics reproduced exactly (same seeds, same data); the second run
+// also writes a CPU profile (-cpuprofile).
 func TestTinyEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	experimenttest.Run(t, run, "-tiny", "-out", dir, "-seed", "3")
@@ -33,7 +36,11 @@ func TestTinyEndToEnd(t *testing.T) {
 		}
 	}
 
-	log := experimenttest.Run(t, run, "-tiny", "-out", dir, "-seed", "3")
+	prof := filepath.Join(t.TempDir(), "cpu.pprof")
+	log := experimenttest.Run(t, run, "-tiny", "-out", dir, "-seed", "3", "-cpuprofile", prof)
+	if fi, err := os.Stat(prof); assert.NoError(t, err, "-cpuprofile") {
+		assert.Positive(t, fi.Size(), "-cpuprofile wrote an empty file")
+	}
 	for _, want := range []string{"threehole train all 3 temperatures already complete in " + dir + "/seed3/md/train", "reuse: single: trained models in " + dir + "/seed3/single/model", "reuse: multi: trained models"} {
 		assert.Contains(t, log, want, "second run did not report it")
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +42,9 @@ type Options struct {
 	// EMADecay is phase 2's weight-average decay (dspib.Config.EMADecay;
 	// 0: none, the default).
 	EMADecay float64
+	// CPUProfile, when not empty, is the file Run writes a pprof CPU
+	// profile of the whole run to (go tool pprof reads it).
+	CPUProfile string
 }
 
 // DefaultMemoryLimit is the Go runtime's soft memory limit of the benchmark
@@ -69,6 +73,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	embedding := fs.String("embedding", "", "diffusion step/temperature embedding: smooth (default) or fourier (the reference's random Fourier features, docs/method.md §3)")
 	ema := fs.Float64("ema", 0, "phase 2: decay per optimiser step of the weight average the model samples with (e.g. 0.999; default 0: none, the last weights)")
 	posthoc := fs.Bool("posthoc", false, "also train and report the post-hoc prior ablation (SPIB + a diffusion prior fitted to the frozen phase-1 latents); about doubles the diffusion training time")
+	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to this file")
 	exponent := fs.Float64("a", 0, "noise exponent a > 0 in σ_T = (T/T_ref)^a (default: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
 	if err := fs.Parse(args); err != nil {
 		return Options{}, err
@@ -76,7 +81,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	if fs.NArg() > 0 {
 		return Options{}, fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))
 	}
-	o := Options{Out: *out, Seed: *seed, Repeat: *repeat, Preset: "default", Args: args, Bootstrap: *boot, PostHoc: *posthoc}
+	o := Options{Out: *out, Seed: *seed, Repeat: *repeat, Preset: "default", Args: args, Bootstrap: *boot, PostHoc: *posthoc, CPUProfile: *cpuprofile}
 	n := 0
 	for _, p := range []struct {
 		on   bool
@@ -185,6 +190,13 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 		return err
 	}
 	defer lk.Release()
+	if o.CPUProfile != "" {
+		stop, err := startCPUProfile(o.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	start := time.Now()
 	if err := os.MkdirAll(filepath.Join(o.Out, "figures"), 0o755); err != nil {
 		return err
@@ -265,6 +277,23 @@ func (r *seedRun) run(ctx context.Context, figures bool, figDir string) (*seedRe
 // commandLine reconstructs the command for the report.
 func commandLine(spec *Spec, o Options) string {
 	return strings.TrimSpace("go run ./benchmarks/" + spec.System.Name + " " + strings.Join(o.Args, " "))
+}
+
+// startCPUProfile starts a pprof CPU profile written to path; stop ends it
+// and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile %s: %w", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // isSet reports whether the flag name was given on the command line.
