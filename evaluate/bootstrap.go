@@ -471,6 +471,11 @@ func (b *box) add(z []float64, keep []bool) {
 	}
 }
 
+// outside reports whether the point (x, y) lies outside b.
+func (b box) outside(x, y float64) bool {
+	return x < b.lo[0] || x > b.hi[0] || y < b.lo[1] || y > b.hi[1]
+}
+
 // union returns the box of both.
 func (b box) union(c box) box {
 	return box{lo: [2]float64{min(b.lo[0], c.lo[0]), min(b.lo[1], c.lo[1])},
@@ -498,11 +503,12 @@ func (b box) edges(bins int) (xe, ye []float64, err error) {
 }
 
 // refPlan is the reference of one latent space (one encoder at one kT) for
-// the bootstrap: the sample, its profilers and the KL smoothing (Scott's
-// bandwidth from the reference, used for the predictions compared with it
-// too).
+// the bootstrap: the sample, its bounding box, its profilers and the KL
+// smoothing (Scott's bandwidth from the reference, used for the predictions
+// compared with it too).
 type refPlan struct {
 	ref       *sample
+	box       box
 	prof      [2]*profiler
 	jitter    [2]float64
 	numStates int
@@ -510,7 +516,9 @@ type refPlan struct {
 }
 
 func newRefPlan(ref *sample, prof [2]*profiler, numStates int, cfg Config) *refPlan {
-	return &refPlan{ref: ref, prof: prof, jitter: scottJitter(ref.z), numStates: numStates, bins: cfg.KLBins}
+	rf := &refPlan{ref: ref, box: emptyBox(), prof: prof, jitter: scottJitter(ref.z), numStates: numStates, bins: cfg.KLBins}
+	rf.box.add(ref.z, nil)
+	return rf
 }
 
 // refDraw is one replicate of a reference, computed once and shared by
@@ -578,7 +586,7 @@ type rowPlan struct {
 	cfg       Config
 }
 
-func newRowPlan(gen *sample, ref *refPlan, ex *Weighted, cfg Config) (*rowPlan, error) {
+func newRowPlan(gen *sample, ref *refPlan, ex *Weighted, cfg Config) *rowPlan {
 	rp := &rowPlan{gen: gen, ref: ref, ex: ex, cfg: cfg}
 	if gen.w != nil {
 		rp.keep = make([]bool, len(gen.w))
@@ -591,14 +599,11 @@ func newRowPlan(gen *sample, ref *refPlan, ex *Weighted, cfg Config) (*rowPlan, 
 		rp.exBox = emptyBox()
 		rp.exBox.add(ex.Z, nil)
 	}
-	rb := emptyBox()
-	rb.add(ref.ref.z, nil)
 	rp.out = make([]bool, len(gen.z)/2)
 	for i := range rp.out {
-		x, y := gen.z[2*i], gen.z[2*i+1]
-		rp.out[i] = x < rb.lo[0] || x > rb.hi[0] || y < rb.lo[1] || y > rb.hi[1]
+		rp.out[i] = ref.box.outside(gen.z[2*i], gen.z[2*i+1])
 	}
-	return rp, nil
+	return rp
 }
 
 // scratch holds one worker's buffers for one row.
@@ -836,10 +841,7 @@ func bootstrap(res *Result, seed uint64, cfg Config, series map[string][]int) er
 		}
 		g := newSample(gen, w, gl, isSeries, segs)
 		r.Block, r.TauInt = g.block, g.tau
-		rp, err := newRowPlan(g, grp.ref, res.Exact[r.Encoder][r.KT], cfg)
-		if err != nil {
-			return fmt.Errorf("evaluate: bootstrap of %s at kT %v: %w", m.Name, r.KT, err)
-		}
+		rp := newRowPlan(g, grp.ref, res.Exact[r.Encoder][r.KT], cfg)
 		grp.rows = append(grp.rows, r)
 		grp.plans = append(grp.plans, rp)
 		grp.keys = append(grp.keys, m.Key)

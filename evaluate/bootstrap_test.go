@@ -161,8 +161,7 @@ func TestReplicateMatchesCompare(t *testing.T) {
 		gl, _ := enc.Classify(gen)
 		rf := testRefPlan(ref, rl, cfg)
 		rf.jitter = [2]float64{} // no smoothing: the KLs must match exactly
-		rp, err := newRowPlan(newSample(gen, genW, gl, genW != nil, nil), rf, ex, cfg)
-		require.NoError(t, err)
+		rp := newRowPlan(newSample(gen, genW, gl, genW != nil, nil), rf, ex, cfg)
 		sc, rd := rp.newScratch(), rf.newDraw()
 		for i := range sc.gi {
 			sc.gi[i] = i
@@ -266,9 +265,7 @@ func TestSmoothedBootstrapKLSpread(t *testing.T) {
 	rf := testRefPlan(ref, rl, cfg)
 	plan := func(z []float64) *rowPlan {
 		l, _ := enc.Classify(z)
-		rp, err := newRowPlan(newSample(z, nil, l, false, nil), rf, nil, cfg)
-		require.NoError(t, err)
-		return rp
+		return newRowPlan(newSample(z, nil, l, false, nil), rf, nil, cfg)
 	}
 	pa, pc := plan(a), plan(c)
 	sa, scc, rd := pa.newScratch(), pc.newScratch(), rf.newDraw()
@@ -338,8 +335,7 @@ func BenchmarkReplicate(b *testing.B) {
 	gl, _ := enc.Classify(gen)
 	rf := testRefPlan(ref, rl, cfg)
 	rf.ref = newSample(ref, nil, rl, true, nil)
-	rp, err := newRowPlan(newSample(gen, nil, gl, false, nil), rf, ex, cfg)
-	require.NoError(b, err)
+	rp := newRowPlan(newSample(gen, nil, gl, false, nil), rf, ex, cfg)
 	sc, rd := rp.newScratch(), rf.newDraw()
 	m := map[string]float64{}
 	b.ResetTimer()

@@ -211,13 +211,8 @@ func freeEnergies(pr, pg []float64) (fRef, fGen []float64, err error) {
 // Outside returns the fraction of the 2-D points gen (weighted by genW
 // unless nil) outside the bounding box of the 2-D points ref.
 func Outside(gen, genW, ref []float64) float64 {
-	lo := []float64{math.Inf(1), math.Inf(1)}
-	hi := []float64{math.Inf(-1), math.Inf(-1)}
-	for i := 0; i+1 < len(ref); i += 2 {
-		for k := range 2 {
-			lo[k], hi[k] = math.Min(lo[k], ref[i+k]), math.Max(hi[k], ref[i+k])
-		}
-	}
+	rb := emptyBox()
+	rb.add(ref, nil)
 	out, tot := 0.0, 0.0
 	for i := 0; i+1 < len(gen); i += 2 {
 		w := 1.0
@@ -225,7 +220,7 @@ func Outside(gen, genW, ref []float64) float64 {
 			w = genW[i/2]
 		}
 		tot += w
-		if gen[i] < lo[0] || gen[i] > hi[0] || gen[i+1] < lo[1] || gen[i+1] > hi[1] {
+		if rb.outside(gen[i], gen[i+1]) {
 			out += w
 		}
 	}
