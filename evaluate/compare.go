@@ -29,6 +29,11 @@ type Design struct {
 	// Validation lists further kT [ε] evaluated and reported apart, for
 	// choosing settings (docs/evaluation.md §6: no tuning on Eval).
 	Validation []float64 `json:"validation,omitempty"`
+	// Scan lists further kT [ε] compared with the exact density only (no
+	// MD needed there): the overlap scan of where reweighting the training
+	// MD beats the generators and where it stops (ScanRow). It needs
+	// Comparison.Exact and ExactN, and is left out without them.
+	Scan []float64 `json:"scan,omitempty"`
 }
 
 // Temperatures returns every evaluated kT, Eval and Validation, sorted.
@@ -58,7 +63,7 @@ func (e *Design) Validate() error {
 	if e.Name == "" || len(e.Train) == 0 || len(e.Eval) == 0 {
 		return fmt.Errorf("evaluate: design %q needs Name, Train and Eval", e.Name)
 	}
-	for _, t := range append(slices.Concat(e.Train, e.Eval), e.Validation...) {
+	for _, t := range slices.Concat(e.Train, e.Eval, e.Validation, e.Scan) {
 		if !(t > 0) || math.IsInf(t, 0) {
 			return fmt.Errorf("evaluate: design %s: kT = %v, want finite > 0", e.Name, t)
 		}
@@ -213,6 +218,8 @@ type Result struct {
 	// prediction; Exact encoder → kT → exact reference (if any).
 	Ref, Gen map[string]map[float64][]float64
 	Exact    map[string]map[float64]*Weighted
+	// Scan is the overlap scan at Design.Scan (sorted by kT).
+	Scan []ScanRow
 	// Info holds the quadrature weight dropped from every exact reference
 	// ("exact_dropped_weight_<enc>_<kT>").
 	Info   map[string]float64
@@ -382,6 +389,11 @@ func Run(c *Comparison) (*Result, error) {
 	if c.ExactN > 0 && c.Exact != nil {
 		if err := exactLarge(c, res, d, cfg); err != nil {
 			return nil, err
+		}
+		if len(e.Scan) > 0 {
+			if err := scan(c, res, d); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return res, nil

@@ -24,8 +24,10 @@ type Timing struct {
 
 // SeedResult is everything one independent repetition (one seed) reports.
 type SeedResult struct {
-	Seed    uint64         `json:"seed"`
-	Rows    []Row          `json:"rows"`
+	Seed uint64 `json:"seed"`
+	Rows []Row  `json:"rows"`
+	// Scan is the overlap scan (Design.Scan), if any.
+	Scan    []ScanRow      `json:"overlap_scan,omitempty"`
 	Timings []Timing       `json:"timings"`
 	Info    map[string]any `json:"info"`
 	// NEval is the number of latents compared per side, per design.
@@ -262,6 +264,7 @@ func writeReport(w io.Writer, rep *Report, by map[sumKey]*Summary) error {
 		table(test)
 		p("### What the numbers mean\n\n")
 		p("%s", verdict(e, methods, by, seeds, test, rep.Exact))
+		p("%s", scanSection(e, seeds))
 		if len(seeds) > 1 {
 			p("Per-seed values of every metric, with their intervals, are in `metrics.json` (`per_seed`, `summary`).\n\n")
 		}

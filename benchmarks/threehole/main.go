@@ -12,7 +12,9 @@
 //     SPIB, symmetrised KL of generated vs encoded validation latents;
 //   - multi: train on kT ∈ {0.6, 1.0, 1.4}, hold out 0.8 and 1.2
 //     (interpolation) and 0.5, 1.8 (extrapolation) as test temperatures;
-//     0.9 and 1.3 are the validation temperatures for choosing settings.
+//     0.9 and 1.3 are the validation temperatures for choosing settings;
+//     an overlap scan from kT 0.3 to 3 against the exact density alone
+//     measures where reweighting the training MD wins and where it loses.
 //
 // Usage:
 //
@@ -47,7 +49,12 @@ func spec() *experiment.Spec {
 			// Settings are chosen on the validation temperatures 0.9 and
 			// 1.3 only; the test temperatures are reported once.
 			{Name: "multi", Title: "train on kT 0.6, 1.0, 1.4; hold out 0.8 and 1.2; extrapolate to 0.5 and 1.8", Train: []float64{0.6, 1, 1.4},
-				Eval: []float64{0.5, 0.6, 0.8, 1, 1.2, 1.4, 1.8}, Validation: []float64{0.9, 1.3}},
+				Eval: []float64{0.5, 0.6, 0.8, 1, 1.2, 1.4, 1.8}, Validation: []float64{0.9, 1.3},
+				// The overlap scan, against the exact density only: from
+				// well below to well above the training range, to measure
+				// where reweighting the training MD stops beating the
+				// generators.
+				Scan: []float64{0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 1, 1.2, 1.4, 1.6, 1.8, 2, 2.25, 2.5, 3}},
 		},
 		Presets: experiment.StandardPresets(experiment.PresetSystemSizes{
 			// ExactN: 10⁵ latents against the exact density at the default

@@ -254,6 +254,7 @@ func (r *seedRun) run(ctx context.Context, figures bool, figDir string) (*seedRe
 			return nil, err
 		}
 		res.Rows = append(res.Rows, x.rows...)
+		res.Scan = append(res.Scan, x.res.Scan...)
 		res.Info[e.Name] = x.info
 		res.NEval[e.Name] = x.nEval
 		res.Stopped[e.Name] = x.models.Stopped
