@@ -49,6 +49,7 @@ type trainFlags struct {
 	// generator settings (phase 2 and sampling)
 	ema, encoderLR           float64
 	freezeEncoder, unitStart bool
+	emaModel                 bool
 	stop2, sampler, hidden   string
 	sampleSteps, minSteps2   int
 }
@@ -90,6 +91,7 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.name, "name", "model", "names the random streams with -seed (k-means \"kmeans/NAME\", fit \"dspib/NAME\", post-hoc prior \"prior/NAME\"); the benchmarks use the experiment's name")
 	fs.IntVar(&f.burnIn, "burn-in", 0, "with -in: frames dropped at the start of every temperature")
 	fs.Float64Var(&f.ema, "ema", 0, "phase 2: decay per optimiser step of an exponential moving average of the diffusion prior's weights, which the model samples with (e.g. 0.999; default 0: no average, the last weights)")
+	fs.BoolVar(&f.emaModel, "ema-model", false, "phase 2: the -ema average covers the whole model (encoder, decoder and prior), not only the diffusion prior")
 	fs.BoolVar(&f.freezeEncoder, "freeze-encoder", false, "phase 2: keep the phase-1 encoder fixed (train the diffusion prior and the decoder only)")
 	fs.Float64Var(&f.encoderLR, "encoder-lr", 0, "phase 2: multiplier of the encoder's learning rate, in (0, 1] (default 1)")
 	fs.StringVar(&f.stop2, "stop2", "train", "phase 2 convergence rule: train (training CE and diffusion loss stopped improving) or heldout (the test pairs' diffusion loss stopped improving, -tol2/-patience2)")
@@ -676,6 +678,8 @@ func (f *trainFlags) setGenerator(cfg *dsp.Config) error {
 	switch {
 	case f.ema < 0 || f.ema >= 1 || math.IsNaN(f.ema):
 		return usagef("-ema: must be in [0, 1), got %v", f.ema)
+	case f.emaModel && f.ema == 0:
+		return usagef("-ema-model: needs -ema (it widens that average to the whole model)")
 	case f.encoderLR < 0 || f.encoderLR > 1 || math.IsNaN(f.encoderLR):
 		return usagef("-encoder-lr: must be in (0, 1], got %v", f.encoderLR)
 	case f.freezeEncoder && f.encoderLR != 0:
@@ -685,7 +689,7 @@ func (f *trainFlags) setGenerator(cfg *dsp.Config) error {
 	case f.minSteps2 < 0:
 		return usagef("-min-steps2: must be ≥ 0, got %d", f.minSteps2)
 	}
-	cfg.EMADecay, cfg.FreezeEncoder, cfg.EncoderLR, cfg.MinSteps = f.ema, f.freezeEncoder, f.encoderLR, f.minSteps2
+	cfg.EMADecay, cfg.EMAModel, cfg.FreezeEncoder, cfg.EncoderLR, cfg.MinSteps = f.ema, f.emaModel, f.freezeEncoder, f.encoderLR, f.minSteps2
 	switch f.stop2 {
 	case "train":
 	case "heldout":

@@ -23,11 +23,12 @@ func TestTrainGeneratorFlags(t *testing.T) {
 	assert.Zero(t, tc.raw.EMA(), "-ema 0: no average")
 	assert.Equal(t, diffusion.Ancestral, tc.raw.Prior.Sampler)
 
-	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-ema", "0.999", "-encoder-lr", "0.1", "-stop2", "heldout",
+	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-ema", "0.999", "-ema-model", "-encoder-lr", "0.1", "-stop2", "heldout",
 		"-sampler", "ode", "-sample-steps", "50", "-unit-start", "-hidden", "32, 128,128,32", "-min-steps2", "9000"}, io.Discard)
 	require.NoError(t, err)
 	r := tc.raw
 	assert.Equal(t, 0.999, r.EMADecay)
+	assert.True(t, r.EMAModel)
 	assert.Equal(t, 0.1, r.EncoderLR)
 	assert.Equal(t, dsp.StopHeldOut, r.StopOn)
 	assert.Equal(t, diffusion.ProbabilityFlow, r.Prior.Sampler)
@@ -45,6 +46,7 @@ func TestTrainGeneratorFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"-ema", "1"}, "-ema"},
+		{[]string{"-ema-model"}, "-ema-model: needs -ema"},
 		{[]string{"-encoder-lr", "1.5"}, "-encoder-lr"},
 		{[]string{"-encoder-lr", "0"}, "-encoder-lr"},
 		{[]string{"-freeze-encoder", "-encoder-lr", "0.5"}, "-encoder-lr"},

@@ -83,6 +83,12 @@ type Config struct {
 	// one seed of another (benchmarks/README.md, "Generator
 	// investigation").
 	EMADecay float64
+	// EMAModel extends the EMADecay average from the prior to the whole
+	// model: the encoder (whose latent space the prior learns, and which
+	// keeps sharpening in phase 2), the decoder and the prior, so that the
+	// model samples, encodes and classifies with one set of averaged
+	// weights. It needs EMADecay > 0. Default false: the prior alone.
+	EMAModel bool
 	// FreezeEncoder keeps the phase-1 encoder (z_mean network and
 	// log-variance) fixed in phase 2. Phase 2 then trains the diffusion
 	// prior on the fixed encoder's reparameterised latents and the decoder
@@ -201,6 +207,9 @@ func (c Config) Validate() (Config, error) {
 	}
 	if c.EMADecay > 0 && !(c.EMADecay < 1) || math.IsNaN(c.EMADecay) {
 		return bad("EMADecay", c.EMADecay, "must be in (0, 1), or 0 for no average")
+	}
+	if c.EMAModel && c.EMADecay == 0 {
+		return bad("EMAModel", c.EMAModel, "needs EMADecay in (0, 1): it widens that average to the whole model")
 	}
 	if c.EncoderLR == 0 {
 		c.EncoderLR = 1

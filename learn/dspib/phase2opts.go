@@ -2,18 +2,20 @@ package dspib
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/dspib/dspib/learn/ad"
 	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/learn/spib"
 )
 
-// GeneratorKey holds the generator settings of a Config (EMADecay,
+// GeneratorKey holds the generator settings of a Config (EMADecay, EMAModel,
 // FreezeEncoder, EncoderLR, StopOn, MinSteps) for settings fingerprints: the
 // effective EMA decay (0: none) and the others with their defaults as zero
 // values that JSON omits.
 type GeneratorKey struct {
 	EMADecay      float64 `json:"ema_decay,omitempty"`
+	EMAModel      bool    `json:"ema_model,omitempty"`
 	FreezeEncoder bool    `json:"freeze_encoder,omitempty"`
 	EncoderLR     float64 `json:"encoder_lr,omitempty"`
 	StopOn        string  `json:"stop_on,omitempty"`
@@ -23,7 +25,7 @@ type GeneratorKey struct {
 // GeneratorKey returns c's generator settings (validated or not: EncoderLR
 // 0 and 1 are both the default, and so are EMADecay 0 and negative).
 func (c Config) GeneratorKey() GeneratorKey {
-	k := GeneratorKey{EMADecay: c.EMA(), FreezeEncoder: c.FreezeEncoder, MinSteps: c.MinSteps}
+	k := GeneratorKey{EMADecay: c.EMA(), EMAModel: c.EMAModel && c.EMA() != 0, FreezeEncoder: c.FreezeEncoder, MinSteps: c.MinSteps}
 	if c.EncoderLR != 0 && c.EncoderLR != 1 {
 		k.EncoderLR = c.EncoderLR
 	}
@@ -40,15 +42,17 @@ func (c Config) EMA() float64 {
 }
 
 // generatorState is the phase-2 trainer's part for the generator settings:
-// the prior's weight average and the encoder's scaled updates.
+// the weight average (of the prior, or with EMAModel of the whole model) and
+// the encoder's scaled updates.
 type generatorState struct {
-	ema *diffusion.EMA // nil without an average (Config.EMADecay < 0)
+	ema *diffusion.EMA // nil without an average (Config.EMADecay ≤ 0)
 	// enc are the encoder's parameters when their updates are scaled by
 	// encLR ≠ 1, and old their values before the step.
 	enc   []*ad.Param
 	old   [][]float64
 	encLR float64
-	// swapped: the prior holds the average (between sampling and training).
+	// swapped: the averaged parameters hold the average (between sampling
+	// and training).
 	swapped bool
 }
 
@@ -56,7 +60,11 @@ func newGeneratorState(m *spib.Model, p *diffusion.Prior, cfg Config) (generator
 	g := generatorState{encLR: cfg.EncoderLR}
 	if d := cfg.EMA(); d != 0 {
 		var err error
-		if g.ema, err = diffusion.NewEMA(p.Params(), d); err != nil {
+		params := p.Params()
+		if cfg.EMAModel {
+			params = slices.Concat(m.Params(), params)
+		}
+		if g.ema, err = diffusion.NewEMA(params, d); err != nil {
 			return g, fmt.Errorf("dspib: Config.EMADecay: %w", err)
 		}
 	}

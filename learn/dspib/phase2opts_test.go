@@ -19,13 +19,15 @@ import (
 // generatorConfigs are tinyConfig with the generator settings, in the two
 // combinations the tests below run: an averaged prior with a slower
 // encoder and the held-out stopping rule, and an averaged prior with a
-// frozen encoder.
+// frozen encoder, and the whole model averaged.
 func generatorConfigs() map[string]Config {
 	a := tinyConfig()
 	a.EMADecay, a.EncoderLR, a.StopOn, a.Patience = 0.9, 0.3, StopHeldOut, 10
 	b := tinyConfig()
 	b.EMADecay, b.FreezeEncoder = 0.9, true
-	return map[string]Config{"ema+encoderLR+heldout": a, "ema+frozen": b}
+	c := tinyConfig()
+	c.EMADecay, c.EMAModel = 0.9, true
+	return map[string]Config{"ema+encoderLR+heldout": a, "ema+frozen": b, "ema-model": c}
 }
 
 // TestGeneratorOptionsResume: a fit with the generator settings, interrupted
@@ -90,8 +92,8 @@ func TestGeneratorOptionsResume(t *testing.T) {
 // phase-1 encoder's bits while the decoder trained; with EMADecay the
 // model's prior holds the checkpoint's average, not its last weights, and
 // EMADecay 0.999 keeps an average with that decay while 0 (the default) and
-// negative values keep none;
-// EncoderLR 1 and StopTrainLosses hash as their zero values, and the EMA
+// negative values keep none; with EMAModel the encoder and the decoder hold
+// the average too; EncoderLR 1 and StopTrainLosses hash as their zero values, and the EMA
 // decay changes the fingerprint.
 func TestGeneratorOptionsEffect(t *testing.T) {
 	trajs := tinyThreeHole(t, 3, 1000, 5)
@@ -137,8 +139,38 @@ func TestGeneratorOptionsEffect(t *testing.T) {
 		assert.Equal(t, c.want, meta, "EMADecay %v: stored decay", c.ema)
 	}
 
+	// EMAModel: the model's encoder, decoder and prior all hold the
+	// checkpoint's average, not the last weights.
+	cm := generatorConfigs()["ema-model"]
+	cm.Checkpoint = filepath.Join(t.TempDir(), "fit.ckpt")
+	res, err = Fit(context.Background(), trajs, cm, rand.NewPCG(7, 7))
+	require.NoError(t, err)
+	ts, err = ad.LoadTensors(cm.Checkpoint)
+	require.NoError(t, err)
+	by = map[string]ad.Tensor{}
+	for _, x := range ts {
+		by[x.Name] = x
+	}
+	for _, q := range append(res.Model.SPIB.Params(), res.Model.Prior.Params()...) {
+		require.Contains(t, by, "ema/"+q.Name)
+		sameFloats(t, "averaged "+q.Name, q.Data, by["ema/"+q.Name].Data)
+	}
+	for _, q := range res.Model.SPIB.EncoderParams() {
+		assert.NotEqual(t, by[q.Name].Data, q.Data, "%s: the model's encoder holds the last weights", q.Name)
+	}
+	_, err = Config{EMAModel: true}.Validate()
+	wantErr(t, err, "EMAModel")
+
 	def, err := tinyConfig().Validate()
 	require.NoError(t, err)
+	withModel := def
+	withModel.EMADecay, withModel.EMAModel = 0.99, true
+	fm, err := withModel.fingerprint()
+	require.NoError(t, err)
+	withModel.EMAModel = false
+	fp, err := withModel.fingerprint()
+	require.NoError(t, err)
+	assert.NotEqual(t, fm, fp, "EMAModel does not change the fingerprint")
 	withZeros := def
 	withZeros.EncoderLR, withZeros.StopOn = 1, StopTrainLosses
 	f1, err := def.fingerprint()
