@@ -26,8 +26,9 @@ func init() {
 type evaluateFlags struct {
 	model, md, mdTemps, temps, trainTemps, out string
 	indep, indepTemps, name                    string
-	floor, floorTemps, valTemps                string
+	floor, floorTemps, valTemps, scanTemps     string
 	n, klBins, surfaceBins, burnIn, bootstrap  int
+	exactN                                     int
 	bandwidth                                  float64
 	seed                                       uint64
 	quiet, validation                          bool
@@ -44,6 +45,8 @@ func newEvaluateFlagSet(f *evaluateFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.floor, "floor", "", "a second MD run independent of -md (folder or .npy files) at every evaluated kT: the noise floor (default: the second half of every -md trajectory when -independent is not given, else none)")
 	fs.StringVar(&f.floorTemps, "floor-temps", "", "with .npy files for -floor: their kT [ε], one per file")
 	fs.StringVar(&f.valTemps, "validation-temps", "", "comma-separated kT [ε] evaluated and reported apart, for choosing settings (docs/evaluation.md §6); -temps are then the test temperatures")
+	fs.IntVar(&f.exactN, "exact-n", 0, "for MD of a system with an exact density (a catalogue entry with a quadrature box: threehole): also compare with it at this many latents per method and kT, on ⌊√(N/10)⌋ bins per axis (0: none)")
+	fs.StringVar(&f.scanTemps, "scan-temps", "", "with -exact-n: comma-separated kT [ε] of an overlap scan against the exact density alone (no MD needed there): where reweighting the training MD beats the generator and where it stops")
 	fs.IntVar(&f.bootstrap, "bootstrap", evaluate.DefaultBootstrap, "bootstrap replicates of the 95 % intervals (negative: none)")
 	fs.StringVar(&f.name, "name", "eval", "name of the comparison: figure-file prefix, and part of every generator's seed")
 	fs.StringVar(&f.temps, "temps", "", "comma-separated kT [ε] to evaluate at (default: every temperature of the MD run)")
@@ -123,6 +126,10 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		return usagef("-kl-bins: must be ≥ 1, got %d", f.klBins)
 	case !(f.bandwidth > 0):
 		return usagef("-bandwidth: must be > 0, got %v", f.bandwidth)
+	case f.exactN < 0:
+		return usagef("-exact-n: must be ≥ 0, got %d", f.exactN)
+	case f.scanTemps != "" && f.exactN == 0:
+		return usagef("-scan-temps: needs -exact-n (the latents per prediction)")
 	case f.name == "" || strings.ContainsAny(f.name, "/\\ "):
 		return usagef("-name: %q, want a non-empty name without slashes or spaces", f.name)
 	}
@@ -146,6 +153,16 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 	eval := slices.Sorted(maps.Keys(md))
 	if f.temps != "" {
 		if eval, err = parseTemps(f.temps); err != nil {
+			return err
+		}
+	}
+	exact := pipeline.Exact(sys)
+	if f.exactN > 0 && exact == nil {
+		return fmt.Errorf("-exact-n: the MD %s is not of a system with an exact density (a run folder of a system with a quadrature box, such as threehole)", f.md)
+	}
+	var scan []float64
+	if f.scanTemps != "" {
+		if scan, err = parseTemps(f.scanTemps); err != nil {
 			return err
 		}
 	}
@@ -236,9 +253,9 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	cfg := evaluate.Config{KLBins: f.klBins, KDEBandwidth: f.bandwidth, SurfaceBins: f.surfaceBins, Bootstrap: f.bootstrap}
-	design := evaluate.Design{Name: f.name, Title: "model " + f.model + " against MD " + f.md, Train: train, Eval: eval, Validation: val}
+	design := evaluate.Design{Name: f.name, Title: "model " + f.model + " against MD " + f.md, Train: train, Eval: eval, Validation: val, Scan: scan}
 	res, err := evaluate.Run(&evaluate.Comparison{Design: design, Methods: methods, Ref: ref, Independent: indep, Floor: floor, Energies: energies,
-		Exact: pipeline.Exact(sys), N: f.n, Seed: f.seed, LatentsDir: filepath.Join(f.out, "latents"), Config: cfg})
+		Exact: exact, ExactN: f.exactN, N: f.n, Seed: f.seed, LatentsDir: filepath.Join(f.out, "latents"), Config: cfg})
 	if err != nil {
 		return err
 	}
@@ -260,7 +277,8 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		RefNote: refNote(f.indep != "", indepDesc) + floorNote(floorDesc),
 		Designs: []evaluate.Design{design},
 		Notes:   map[string][]string{design.Name: {rwNote}},
-		Seeds:   []*evaluate.SeedResult{{Seed: f.seed, Rows: res.Rows, NEval: map[string]int{design.Name: res.N}, Figures: files}},
+		Exact:   exact != nil,
+		Seeds:   []*evaluate.SeedResult{{Seed: f.seed, Rows: res.Rows, Scan: res.Scan, NEval: map[string]int{design.Name: res.N}, Figures: files}},
 		JSON:    map[string]any{"command": cmd, "model": f.model, "md": f.md, "design": design, "wall_seconds": wall.Seconds()},
 		Footer:  "Every number above was computed in this run, with the seed written next to it; the latents compared are in `latents/`.\n",
 	}

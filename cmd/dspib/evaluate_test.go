@@ -176,7 +176,10 @@ func TestTrainLabelFiles(t *testing.T) {
 
 // On a three-hole run folder, evaluate also compares every method with the
 // exact Boltzmann density on the catalogue's quadrature box (sym_kl_exact),
-// which an LJ7 folder (no box) does not get.
+// which an LJ7 folder (no box) does not get; -exact-n adds the large-sample
+// comparison (sym_kl_exact_n) and -scan-temps the overlap scan at
+// temperatures without MD, in the report and in metrics.json. Both are
+// refused without an exact density or without -exact-n.
 func TestEvaluateThreeHoleExact(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a tiny model")
@@ -185,27 +188,64 @@ func TestEvaluateThreeHoleExact(t *testing.T) {
 	sim := filepath.Join(dir, "sim")
 	mustRun(t, "simulate", "-system", "threehole", "-temps", "0.8,1.2", "-frames", "1500", "-seed", "2", "-quiet", "-out", sim)
 	model := filepath.Join(dir, "model")
-	mustRun(t, "train", "-in", sim, "-out", model, "-phase", "spib", "-k", "5", "-lag", "2", "-epochs1", "4",
-		"-refinements", "-1", "-batch", "64", "-lr", "5e-3", "-quiet", "-seed", "3")
+	mustRun(t, "train", "-in", sim, "-out", model, "-k", "5", "-lag", "2", "-epochs1", "4", "-epochs2", "2",
+		"-refinements", "-1", "-batch", "64", "-lr", "5e-3", "-replicas", "4", "-quiet", "-seed", "3")
 	out := filepath.Join(dir, "eval")
-	mustRun(t, "evaluate", "-model", model, "-md", sim, "-burn-in", "100", "-n", "300", "-seed", "7", "-quiet", "-out", out)
+	mustRun(t, "evaluate", "-model", model, "-md", sim, "-burn-in", "100", "-n", "300", "-exact-n", "1000",
+		"-scan-temps", "0.5,2", "-seed", "7", "-quiet", "-out", out)
 	var m struct {
 		PerSeed []struct {
 			Rows []struct {
 				MethodKey string             `json:"method_key"`
 				Metrics   map[string]float64 `json:"metrics"`
 			} `json:"rows"`
+			Scan []struct {
+				KT        float64 `json:"kT"`
+				MethodKey string  `json:"method_key"`
+				SymKL     float64 `json:"sym_kl_exact_n"`
+				ESS       float64 `json:"ess"`
+			} `json:"overlap_scan"`
 		} `json:"per_seed"`
 	}
 	require.NoError(t, json.Unmarshal(readFile(t, filepath.Join(out, "metrics.json")), &m))
 	n := 0
 	for _, r := range m.PerSeed[0].Rows {
-		if r.MethodKey != "spib" {
+		if r.MethodKey != "spib" && r.MethodKey != "dspib" {
 			continue
 		}
-		v, ok := r.Metrics["sym_kl_exact"]
-		assert.True(t, ok && v >= 0 && !math.IsInf(v, 0), "spib: sym_kl_exact = %v (present %v)", v, ok)
+		for _, k := range []string{"sym_kl_exact", "sym_kl_exact_n"} {
+			v, ok := r.Metrics[k]
+			assert.True(t, ok && v >= 0 && !math.IsInf(v, 0), "%s: %s = %v (present %v)", r.MethodKey, k, v, ok)
+		}
 		n++
 	}
-	assert.Equal(t, 2, n, "a SPIB row at each kT")
+	assert.Equal(t, 4, n, "a SPIB and a D-SPIB row at each kT")
+	scan := map[string]int{}
+	for _, r := range m.PerSeed[0].Scan {
+		scan[r.MethodKey]++
+		assert.True(t, r.SymKL >= 0 && !math.IsInf(r.SymKL, 0), "%s kT %v: %v", r.MethodKey, r.KT, r.SymKL)
+		if strings.HasPrefix(r.MethodKey, "rw_") {
+			assert.True(t, r.ESS > 0 && r.ESS <= 1, "%s kT %v: ESS %v", r.MethodKey, r.KT, r.ESS)
+		}
+	}
+	assert.Equal(t, map[string]int{"dspib": 2, "nearest_dspib": 2, "rw_nearest_dspib": 2, "rw_mbar_dspib": 2}, scan,
+		"the scan judges the temperature-aware generator in its own latent space")
+	report := string(readFile(t, filepath.Join(out, "report.md")))
+	for _, want := range []string{"symKL vs exact", "Overlap scan", "D-SPIB below MD reweighted (nearest kT, dspib encoder)"} {
+		assert.Contains(t, report, want)
+	}
+
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-md", sim, "-scan-temps", "2"}, 2, "-scan-temps: needs -exact-n"},
+		{[]string{"-md", sim, "-exact-n", "-5"}, 2, "-exact-n: must be ≥ 0"},
+		{[]string{"-md", filepath.Join(sim, "traj_kT0.800.npy"), "-md-temps", "0.8", "-train-temps", "0.8", "-exact-n", "100"}, 1, "not of a system with an exact density"},
+	} {
+		r := runCLI(t.Context(), append([]string{"evaluate", "-model", model, "-out", filepath.Join(dir, "bad")}, c.args...)...)
+		assert.Equal(t, c.code, r.code, "%v: %s", c.args, r.stderr)
+		assert.Contains(t, r.stderr, c.want, "%v", c.args)
+	}
 }
