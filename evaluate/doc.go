@@ -21,7 +21,11 @@
 //     differences between methods (DiffInterval) and verdicts from them:
 //     "beats" only when the interval of the difference excludes 0;
 //   - validation temperatures (Design.Validation) reported apart from the
-//     test temperatures, for choosing settings without tuning to the test.
+//     test temperatures, for choosing settings without tuning to the test;
+//   - with an exact density, an overlap scan (Design.Scan, ScanRow) at
+//     temperatures without MD: where Boltzmann reweighting of the training
+//     MD beats the temperature-aware generators and where it stops, with
+//     the weights' effective sample size.
 //
 // Run compares a set of methods (a learn.Generator in a learn.Encoder's
 // latent space) at every evaluated temperature; WriteFigures draws the

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dspib/dspib/benchmarks/internal/experiment/experimenttest"
@@ -34,6 +36,25 @@ func TestTinyEndToEnd(t *testing.T) {
 			_, ok := r.Metrics["sym_kl_exact_n"]
 			assert.True(t, ok, "%s %s kT %v: no sym_kl_exact_n", r.Experiment, r.MethodKey, r.KT)
 		}
+	}
+
+	// The overlap scan of multi: D-SPIB and the three baselines in its
+	// latent space at every scan kT, finite, with the reweightings' ESS in
+	// (0, 1]; the report has its section.
+	scan := map[string]int{}
+	for _, r := range m1.PerSeed[0].Scan {
+		assert.Equal(t, "multi", r.Experiment)
+		scan[r.MethodKey]++
+		assert.True(t, r.SymKL >= 0 && !math.IsInf(r.SymKL, 0), "scan %s kT %v: symKL %v", r.MethodKey, r.KT, r.SymKL)
+		if strings.HasPrefix(r.MethodKey, "rw_") {
+			assert.True(t, r.ESS > 0 && r.ESS <= 1, "scan %s kT %v: ESS %v", r.MethodKey, r.KT, r.ESS)
+		}
+	}
+	nScan := len(spec().Experiments[1].Scan)
+	assert.Equal(t, map[string]int{"dspib": nScan, "nearest_dspib": nScan, "rw_nearest_dspib": nScan, "rw_mbar_dspib": nScan}, scan)
+	rep, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if assert.NoError(t, err) {
+		assert.Contains(t, string(rep), "### Overlap scan: where reweighting the training MD wins and where it loses")
 	}
 
 	prof := filepath.Join(t.TempDir(), "cpu.pprof")

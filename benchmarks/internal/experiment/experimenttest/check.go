@@ -33,6 +33,13 @@ type Metrics struct {
 			PopMD      []float64             `json:"populations_md"`
 			PopGen     []float64             `json:"populations_predicted"`
 		} `json:"rows"`
+		Scan []struct {
+			Experiment string  `json:"experiment"`
+			KT         float64 `json:"kT"`
+			MethodKey  string  `json:"method_key"`
+			SymKL      float64 `json:"sym_kl_exact_n"`
+			ESS        float64 `json:"ess"`
+		} `json:"overlap_scan"`
 	} `json:"per_seed"`
 }
 
