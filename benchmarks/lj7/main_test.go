@@ -19,7 +19,7 @@ func TestTinyEndToEnd(t *testing.T) {
 	experimenttest.Run(t, run, "-tiny", "-out", dir, "-repeat", "2", "-posthoc")
 	m := experimenttest.CheckFolder(t, dir, append(slices.Clone(experimenttest.Methods), experimenttest.PostHoc),
 		[]string{"sym_kl_md", "fe_rmse_z1", "fe_rmse_z2", "pop_tv", "outside"},
-		map[string][]float64{"temps": {0.2, 0.3, 0.35, 0.4, 0.5, 0.55, 0.6, 0.7}})
+		map[string][]float64{"temps": {0.2, 0.3, 0.35, 0.4, 0.5, 0.55, 0.6, 0.7, 0.85, 1}})
 	require.Len(t, m.PerSeed, 2, "seeds in metrics.json")
 	b, err := os.ReadFile(filepath.Join(dir, "report.md"))
 	if assert.NoError(t, err, "report.md") {
