@@ -292,6 +292,7 @@ func Run(c *Comparison) (*Result, error) {
 		}
 	}
 	res.Methods = slices.Clone(c.Methods)
+	var rwN *rwSet // the reweighting's energies at n rows, shared by the encoders
 	for _, ek := range encKeys {
 		enc := encOf[ek]
 		res.Ref[ek] = map[float64][]float64{}
@@ -340,7 +341,12 @@ func Run(c *Comparison) (*Result, error) {
 			series[FloorKey(ek)] = nil
 		}
 		if c.Energies != nil {
-			rw, err := reweighted(c, e, ek, enc, indep, d, n, res.Info)
+			if rwN == nil {
+				if rwN, err = newRWSet(c, e, d, n); err != nil {
+					return nil, err
+				}
+			}
+			rw, err := reweighted(c, e, rwN, ek, enc, indep, d, n, res.Info)
 			if err != nil {
 				return nil, err
 			}
@@ -478,22 +484,22 @@ func (r *Result) methodsByKey() map[string]*Method {
 // FloorKey is the method key of the noise-floor run of encoder ek.
 func FloorKey(ek string) string { return "floor_" + ek }
 
-// reweighted returns the two Boltzmann-reweighting baselines of encoder ek:
-// the independent MD at the nearest training temperature reweighted to each
-// evaluated kT (analysis.Reweight), and the MD of all training temperatures
-// combined by MBAR (analysis.SolveMBAR). Frames and energies are thinned
-// alike to n rows per temperature — the frames of the nearest-temperature
-// baseline — and for MBAR further to n/K rows at each of the K training
-// temperatures, so that every prediction has n frames: the histogram
-// metrics fall with the sample size, and MBAR on K·n frames would beat
-// even the noise floor by size alone. indep holds the encoded thinned
-// frames already made; the others are added. MBAR's free energies and
-// steps go into info.
-func reweighted(c *Comparison, e *Design, ek string, enc learn.Encoder, indep map[float64][]float64, d, n int, info map[string]float64) ([]*Method, error) {
-	u, uM := make([][]float64, len(e.Train)), make([][]float64, len(e.Train))
-	m := max(1, n/len(e.Train))
-	var allZ []float64
-	var segs []int
+// rwSet is what every Boltzmann reweighting of the training MD starts from:
+// the energies of the independent MD at each training temperature thinned
+// to n rows (the frames are thinned alike), and MBAR solved on n/K of them
+// per temperature. The energies do not depend on the encoder, so one set
+// serves every latent space.
+type rwSet struct {
+	u  map[float64][]float64 // thinned energies per training kT
+	m  int                   // rows per training kT pooled by MBAR
+	mb *analysis.MBAR
+}
+
+// newRWSet thins the energies of c's independent MD at the training
+// temperatures of e to n rows and solves MBAR on n/K rows of each.
+func newRWSet(c *Comparison, e *Design, d, n int) (*rwSet, error) {
+	s := &rwSet{u: map[float64][]float64{}, m: max(1, n/len(e.Train))}
+	uM := make([][]float64, len(e.Train))
 	for k, t := range e.Train {
 		f, en := c.Independent[t], c.Energies[t]
 		if len(en) == 0 {
@@ -502,40 +508,68 @@ func reweighted(c *Comparison, e *Design, ek string, enc learn.Encoder, indep ma
 		if len(en) != len(f)/d {
 			return nil, fmt.Errorf("evaluate: %s: %d energies for %d MD frames at kT %v", e.Name, len(en), len(f)/d, t)
 		}
-		u[k] = learn.Thin(en, 1, n)
+		s.u[t] = learn.Thin(en, 1, n)
+		uM[k] = learn.Thin(s.u[t], 1, s.m)
+	}
+	var err error
+	if s.mb, err = analysis.SolveMBAR(uM, e.Train, 0); err != nil {
+		return nil, fmt.Errorf("evaluate: %s: %w", e.Name, err)
+	}
+	return s, nil
+}
+
+// weights returns the weights at kT of the thinned frames of the nearest
+// training temperature (analysis.Reweight) and of MBAR's pooled frames.
+func (s *rwSet) weights(e *Design, kT float64) (near, all []float64, err error) {
+	nt := e.Nearest(kT)
+	near = make([]float64, len(s.u[nt]))
+	if err := analysis.Reweight(near, s.u[nt], nt, kT); err != nil {
+		return nil, nil, fmt.Errorf("evaluate: %s: %w", e.Name, err)
+	}
+	all = make([]float64, len(s.mb.U))
+	if err := s.mb.Weights(all, kT); err != nil {
+		return nil, nil, fmt.Errorf("evaluate: %s: %w", e.Name, err)
+	}
+	return near, all, nil
+}
+
+// reweighted returns the two Boltzmann-reweighting baselines of encoder ek:
+// the independent MD at the nearest training temperature reweighted to each
+// evaluated kT (analysis.Reweight), and the MD of all training temperatures
+// combined by MBAR (analysis.SolveMBAR). Frames and energies are thinned
+// alike to n rows per temperature (rw) — the frames of the nearest-temperature
+// baseline — and for MBAR further to n/K rows at each of the K training
+// temperatures, so that every prediction has n frames: the histogram
+// metrics fall with the sample size, and MBAR on K·n frames would beat
+// even the noise floor by size alone. indep holds the encoded thinned
+// frames already made; the others are added. MBAR's free energies and
+// steps go into info.
+func reweighted(c *Comparison, e *Design, rw *rwSet, ek string, enc learn.Encoder, indep map[float64][]float64, d, n int, info map[string]float64) ([]*Method, error) {
+	var allZ []float64
+	var segs []int
+	for _, t := range e.Train {
 		if _, ok := indep[t]; !ok {
-			z, err := enc.Encode(learn.Thin(f, d, n))
+			z, err := enc.Encode(learn.Thin(c.Independent[t], d, n))
 			if err != nil {
 				return nil, err
 			}
 			indep[t] = z
 		}
-		uM[k] = learn.Thin(u[k], 1, m)
-		zk := learn.Thin(indep[t], 2, m)
+		zk := learn.Thin(indep[t], 2, rw.m)
 		allZ = append(allZ, zk...)
 		segs = append(segs, len(zk)/2)
 	}
-	mb, err := analysis.SolveMBAR(uM, e.Train, 0)
-	if err != nil {
-		return nil, fmt.Errorf("evaluate: %s: %w", e.Name, err)
-	}
-	info["mbar_newton_steps_"+ek] = float64(mb.Iterations)
+	info["mbar_newton_steps_"+ek] = float64(rw.mb.Iterations)
 	for k, t := range e.Train {
-		info[fmt.Sprintf("mbar_f_%s_%s", ek, traj.TempTag(t))] = mb.F[k]
+		info[fmt.Sprintf("mbar_f_%s_%s", ek, traj.TempTag(t))] = rw.mb.F[k]
 	}
 	near, all := map[float64]*Weighted{}, map[float64]*Weighted{}
 	for _, t := range e.Temperatures() {
-		nt := e.Nearest(t)
-		k := slices.Index(e.Train, nt)
-		w := make([]float64, len(u[k]))
-		if err := analysis.Reweight(w, u[k], nt, t); err != nil {
-			return nil, fmt.Errorf("evaluate: %s: %w", e.Name, err)
+		w, wa, err := rw.weights(e, t)
+		if err != nil {
+			return nil, err
 		}
-		near[t] = &Weighted{Z: indep[nt], W: w}
-		wa := make([]float64, len(mb.U))
-		if err := mb.Weights(wa, t); err != nil {
-			return nil, fmt.Errorf("evaluate: %s: %w", e.Name, err)
-		}
+		near[t] = &Weighted{Z: indep[e.Nearest(t)], W: w}
 		all[t] = &Weighted{Z: allZ, W: wa, Segments: segs}
 	}
 	return []*Method{

@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -58,23 +59,11 @@ func scan(c *Comparison, res *Result, d int) error {
 		return analysis.SymKL(z, w, ex.Z, ex.W, analysis.KLConfig{Bins: bins})
 	}
 	// Energies and MBAR do not depend on the encoder: thin and solve once.
-	var u map[float64][]float64
-	var mb *analysis.MBAR
-	m := max(1, nx/len(e.Train))
+	var rw *rwSet
 	if c.Energies != nil {
-		u = map[float64][]float64{}
-		uM := make([][]float64, len(e.Train))
-		for k, t := range e.Train {
-			en := c.Energies[t]
-			if len(en) != len(c.Independent[t])/d {
-				return fmt.Errorf("evaluate: %s: scan: %d energies for %d MD frames at kT %v", e.Name, len(en), len(c.Independent[t])/d, t)
-			}
-			u[t] = learn.Thin(en, 1, nx)
-			uM[k] = learn.Thin(u[t], 1, m)
-		}
 		var err error
-		if mb, err = analysis.SolveMBAR(uM, e.Train, 0); err != nil {
-			return fmt.Errorf("evaluate: %s: scan: %w", e.Name, err)
+		if rw, err = newRWSet(c, e, d, nx); err != nil {
+			return fmt.Errorf("scan: %w", err)
 		}
 	}
 	var encKeys []string
@@ -97,7 +86,9 @@ func scan(c *Comparison, res *Result, d int) error {
 			if z[t], err = enc.Encode(learn.Thin(c.Independent[t], d, nx)); err != nil {
 				return err
 			}
-			allZ = append(allZ, learn.Thin(z[t], 2, m)...)
+			if rw != nil {
+				allZ = append(allZ, learn.Thin(z[t], 2, rw.m)...)
+			}
 		}
 		for _, t := range e.Scan {
 			ex, err := c.Exact(enc, t)
@@ -133,33 +124,21 @@ func scan(c *Comparison, res *Result, d int) error {
 			if err := row("MD at nearest training kT ("+ek+" encoder)", scanNearest+ek, true, z[nt], nil); err != nil {
 				return err
 			}
-			if u == nil {
+			if rw == nil {
 				continue
 			}
-			w := make([]float64, len(u[nt]))
-			if err := analysis.Reweight(w, u[nt], nt, t); err != nil {
-				return fmt.Errorf("evaluate: %s: scan: %w", e.Name, err)
+			w, wa, err := rw.weights(e, t)
+			if err != nil {
+				return fmt.Errorf("scan: %w", err)
 			}
 			if err := row("MD reweighted (nearest kT, "+ek+" encoder)", scanRWNearest+ek, true, z[nt], w); err != nil {
 				return err
-			}
-			wa := make([]float64, len(mb.U))
-			if err := mb.Weights(wa, t); err != nil {
-				return fmt.Errorf("evaluate: %s: scan: %w", e.Name, err)
 			}
 			if err := row("MD reweighted (MBAR, all training kT, "+ek+" encoder)", scanMBAR+ek, true, allZ, wa); err != nil {
 				return err
 			}
 		}
 	}
-	slices.SortStableFunc(res.Scan, func(a, b ScanRow) int {
-		switch {
-		case a.KT < b.KT:
-			return -1
-		case a.KT > b.KT:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(res.Scan, func(a, b ScanRow) int { return cmp.Compare(a.KT, b.KT) })
 	return nil
 }

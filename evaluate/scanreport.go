@@ -53,19 +53,13 @@ func scanSection(e *Design, seeds []*SeedResult) string {
 		}
 		return v
 	}
+	// cell formats the values over the seeds as the report's other tables do.
 	cell := func(v []float64) string {
 		if len(v) == 0 {
-			return "–"
+			return fmtSummary(nil, len(seeds))
 		}
 		m, sd := meanSD(v)
-		s := plots.FormatFloat(m, 3)
-		if len(seeds) > 1 {
-			s = plots.MeanStd(m, sd)
-		}
-		if len(v) < len(seeds) {
-			s += fmt.Sprintf(" (%d of %d seeds)", len(v), len(seeds))
-		}
-		return s
+		return fmtSummary(&Summary{Values: v, Mean: m, SD: sd}, len(seeds))
 	}
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
