@@ -47,11 +47,11 @@ type trainFlags struct {
 	seed                                                           uint64
 	quiet                                                          bool
 	// generator settings (phase 2 and sampling)
-	ema, encoderLR           float64
-	freezeEncoder, unitStart bool
-	emaModel                 bool
-	stop2, sampler, hidden   string
-	sampleSteps, minSteps2   int
+	ema, encoderLR, latentScale float64
+	freezeEncoder, unitStart    bool
+	emaModel                    bool
+	stop2, sampler, hidden      string
+	sampleSteps, minSteps2      int
 }
 
 func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
@@ -90,6 +90,7 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&f.force, "force", false, "replace a model folder that holds another run (its outputs are removed first)")
 	fs.StringVar(&f.name, "name", "model", "names the random streams with -seed (k-means \"kmeans/NAME\", fit \"dspib/NAME\", post-hoc prior \"prior/NAME\"); the benchmarks use the experiment's name")
 	fs.IntVar(&f.burnIn, "burn-in", 0, "with -in: frames dropped at the start of every temperature")
+	fs.Float64Var(&f.latentScale, "latent-scale", 0, "phase 2: the diffusion prior runs on z/c for this c (default 0: c = 1, the reference)")
 	fs.Float64Var(&f.ema, "ema", 0, "phase 2: decay per optimiser step of an exponential moving average of the diffusion prior's weights, which the model samples with (e.g. 0.999; default 0: no average, the last weights)")
 	fs.BoolVar(&f.emaModel, "ema-model", false, "phase 2: the -ema average covers the whole model (encoder, decoder and prior), not only the diffusion prior")
 	fs.BoolVar(&f.freezeEncoder, "freeze-encoder", false, "phase 2: keep the phase-1 encoder fixed (train the diffusion prior and the decoder only)")
@@ -704,7 +705,7 @@ func (f *trainFlags) setGenerator(cfg *dsp.Config) error {
 	default:
 		return usagef("-sampler: %q, want ancestral or ode", f.sampler)
 	}
-	cfg.Prior.SampleSteps, cfg.Prior.UnitStart = f.sampleSteps, f.unitStart
+	cfg.Prior.SampleSteps, cfg.Prior.UnitStart, cfg.Prior.LatentScale = f.sampleSteps, f.unitStart, f.latentScale
 	if f.hidden != "" {
 		for i, v := range strings.Split(f.hidden, ",") {
 			w, err := strconv.Atoi(strings.TrimSpace(v))

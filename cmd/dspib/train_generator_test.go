@@ -24,7 +24,8 @@ func TestTrainGeneratorFlags(t *testing.T) {
 	assert.Equal(t, diffusion.Ancestral, tc.raw.Prior.Sampler)
 
 	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-ema", "0.999", "-ema-model", "-encoder-lr", "0.1", "-stop2", "heldout",
-		"-sampler", "ode", "-sample-steps", "50", "-unit-start", "-hidden", "32, 128,128,32", "-min-steps2", "9000"}, io.Discard)
+		"-sampler", "ode", "-sample-steps", "50", "-unit-start", "-hidden", "32, 128,128,32", "-min-steps2", "9000",
+		"-latent-scale", "0.5"}, io.Discard)
 	require.NoError(t, err)
 	r := tc.raw
 	assert.Equal(t, 0.999, r.EMADecay)
@@ -36,6 +37,7 @@ func TestTrainGeneratorFlags(t *testing.T) {
 	assert.True(t, r.Prior.UnitStart)
 	assert.Equal(t, []int{32, 128, 128, 32}, r.Prior.Hidden)
 	assert.Equal(t, 9000, r.MinSteps)
+	assert.Equal(t, 0.5, r.Prior.LatentScale)
 
 	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-freeze-encoder"}, io.Discard)
 	require.NoError(t, err)
@@ -57,6 +59,7 @@ func TestTrainGeneratorFlags(t *testing.T) {
 		{[]string{"-hidden", "16,x"}, "-hidden"},
 		{[]string{"-hidden", "16,0"}, "-hidden"},
 		{[]string{"-min-steps2", "-1"}, "-min-steps2"},
+		{[]string{"-latent-scale", "-2"}, "LatentScale"},
 	} {
 		_, err := parseTrain(append([]string{"-in", "x", "-out", "y"}, c.args...), io.Discard)
 		require.Error(t, err, "%v", c.args)

@@ -117,6 +117,14 @@ type Config struct {
 	// the D-SPIB reference does, instead of the forward process's
 	// stationary law N(0, σ_T² I) (the default, docs/method.md §3 choice).
 	UnitStart bool `json:",omitempty"`
+
+	// LatentScale is c, the scale of the latents in the prior's own
+	// units: the diffusion process runs on u = z/c (Loss divides the
+	// latents by c, the samplers multiply their output by c), so that the
+	// data and the noise N(0, σ_T² I) are of comparable size (c > 1) or
+	// the latents' structure spans more of the noise levels (c < 1). Zero
+	// means 1 (no scaling, the reference). Stored with the prior.
+	LatentScale float64 `json:",omitempty"`
 }
 
 // defaultHidden are the reference hidden widths of the noise network.
@@ -177,6 +185,8 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("diffusion: Config.Replicas = %d, want ≥ 1", c.Replicas)
 	case c.Sampler != Ancestral && c.Sampler != ProbabilityFlow:
 		return fmt.Errorf("diffusion: Config.Sampler = %d, want Ancestral or ProbabilityFlow", int(c.Sampler))
+	case c.LatentScale != 0 && !finitePos(c.LatentScale):
+		return fmt.Errorf("diffusion: Config.LatentScale = %g, want finite and > 0 (0 means 1)", c.LatentScale)
 	case c.SampleSteps < 0 || c.SampleSteps > c.Steps:
 		return fmt.Errorf("diffusion: Config.SampleSteps = %d, want in [1, Steps = %d] (0: Steps)", c.SampleSteps, c.Steps)
 	}
@@ -203,6 +213,14 @@ func (c Config) Validate() (Config, error) {
 // only through the network's embedding), as a negative spib.Config.Beta is
 // an explicit β = 0.
 func (c *Config) exponent() float64 { return max(c.Exponent, 0) }
+
+// latentScale is the effective c of LatentScale (1 for 0).
+func (c *Config) latentScale() float64 {
+	if c.LatentScale == 0 {
+		return 1
+	}
+	return c.LatentScale
+}
 
 // schedule builds the configured noise schedule.
 func (c *Config) schedule() (Schedule, error) {
@@ -467,8 +485,11 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, kT, w []float64, rng *rand.
 		}
 	}
 	zr := z
+	if c := p.cfg.latentScale(); c != 1 {
+		zr = t.Scale(zr, 1/c)
+	}
 	if M > 1 {
-		zr = t.RepeatRows(z, M)
+		zr = t.RepeatRows(zr, M)
 	}
 	zi := t.Add(t.ScaleRows(zr, s.sqab), t.Const(R, d, s.noise))
 	return p.network(t, zi, N, len(s.temps)), nil

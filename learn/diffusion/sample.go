@@ -149,7 +149,8 @@ func (p *Prior) Sample(kT float64, n int, seed uint64) ([]float64, error) {
 //
 // Config.Sampler, SampleSteps and UnitStart change this: Generate uses the
 // configured sampler (Ancestral by default) on the configured steps, from
-// the configured start.
+// the configured start. With Config.LatentScale c the sampler runs in the
+// prior's units u = z/c and returns z = c·u.
 func (p *Prior) Generate(temps []float64, n int, seed uint64) ([][]float64, error) {
 	return p.GenerateWith(p.cfg.Sampler, temps, n, seed)
 }
@@ -256,6 +257,11 @@ func (f *infer) sampleChunk(dst []float64, m int, kT, sig float64, s Sampler, rn
 		probabilityFlow(z, f.prev[:m*d], start, sched, pred, m, rng)
 	} else {
 		ancestral(z, start, sig, sched, pred, m, rng)
+	}
+	if c := f.p.cfg.latentScale(); c != 1 {
+		for i, v := range z {
+			z[i] = c * v
+		}
 	}
 	copy(dst, z)
 }

@@ -17,7 +17,9 @@ import (
 //	                       FourierDim, FourierScale, Act, Replicas, Process;
 //	                       1×17 with Sampler, SampleSteps, UnitStart (0/1)
 //	                       appended when any of these is not its default
-//	                       (so a default prior's file is unchanged)
+//	                       (so a default prior's file is unchanged);
+//	                       1×18 with LatentScale appended after those when
+//	                       it is set
 //	diffusion.hidden       1×len(Hidden)
 //	diffusion.embed.step   1×FourierDim/2 (Fourier embedding only)
 //	diffusion.embed.temp   1×FourierDim/2 (Fourier embedding only)
@@ -30,6 +32,8 @@ const (
 	configFields = 14
 	// configFieldsSampling is the length with the sampling settings.
 	configFieldsSampling = 17
+	// configFieldsScale is the length with LatentScale.
+	configFieldsScale = 18
 )
 
 func (p *Prior) extraTensors() []ad.Tensor {
@@ -37,12 +41,15 @@ func (p *Prior) extraTensors() []ad.Tensor {
 	conf := []float64{formatVer, float64(c.Dim), float64(c.Steps), c.BetaMin, c.BetaMax, c.Exponent, c.KTRef,
 		float64(c.Embedding), float64(c.SmoothFrequencies), float64(c.FourierDim), c.FourierScale,
 		float64(c.Act), float64(c.Replicas), float64(c.Process)}
-	if c.Sampler != Ancestral || c.SampleSteps != 0 || c.UnitStart {
+	if c.Sampler != Ancestral || c.SampleSteps != 0 || c.UnitStart || c.LatentScale != 0 {
 		unit := 0.0
 		if c.UnitStart {
 			unit = 1
 		}
 		conf = append(conf, float64(c.Sampler), float64(c.SampleSteps), unit)
+	}
+	if c.LatentScale != 0 {
+		conf = append(conf, c.LatentScale)
 	}
 	hid := make([]float64, len(c.Hidden))
 	for i, w := range c.Hidden {
@@ -98,8 +105,8 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		byName[t.Name] = t
 	}
 	ct, ok := byName[tagConfig]
-	if !ok || (len(ct.Data) != configFields && len(ct.Data) != configFieldsSampling) {
-		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %d or %d values: not a diffusion prior", tagConfig, configFields, configFieldsSampling)
+	if !ok || (len(ct.Data) != configFields && len(ct.Data) != configFieldsSampling && len(ct.Data) != configFieldsScale) {
+		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %d, %d or %d values: not a diffusion prior", tagConfig, configFields, configFieldsSampling, configFieldsScale)
 	}
 	if v := ct.Data[0]; v != formatVer {
 		return nil, fmt.Errorf("diffusion: FromTensors: format version %g, this code reads %d", v, formatVer)
@@ -142,7 +149,10 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		return nil, err
 	}
 	cfg.Embedding, cfg.Act, cfg.Process = Embedding(emb), Activation(act), Process(proc)
-	if len(c) == configFieldsSampling {
+	if len(c) == configFieldsScale {
+		cfg.LatentScale = c[17]
+	}
+	if len(c) >= configFieldsSampling {
 		smp, err := asInt("Sampler", c[14])
 		if err != nil {
 			return nil, err
