@@ -77,6 +77,18 @@ func TestParseFlagsGenerator(t *testing.T) {
 		_, err := ParseFlags(spec, []string{"-ema", bad}, io.Discard)
 		assert.ErrorContains(t, err, "-ema", "-ema %s", bad)
 	}
+	o, err := ParseFlags(spec, []string{"-latent-scale", "0.5", "-min-steps2", "9000"}, io.Discard)
+	if assert.NoError(t, err) {
+		assert.Equal(t, 0.5, o.LatentScale)
+		assert.Equal(t, 9000, o.MinSteps)
+		assert.Contains(t, generatorSetting(o), "z/0.5")
+		assert.Contains(t, generatorSetting(o), "9000 optimiser steps")
+	}
+	assert.Empty(t, generatorSetting(Options{}), "no generator flags: nothing added to the report")
+	for _, bad := range [][]string{{"-latent-scale", "-1"}, {"-latent-scale", "NaN"}, {"-min-steps2", "-3"}} {
+		_, err := ParseFlags(spec, bad, io.Discard)
+		assert.ErrorContains(t, err, bad[0], "%v", bad)
+	}
 }
 
 // -paper runs PaperSeeds seeds unless -repeat is given; other presets one.

@@ -42,6 +42,12 @@ type Options struct {
 	// EMADecay is phase 2's weight-average decay (dspib.Config.EMADecay;
 	// 0: none, the default).
 	EMADecay float64
+	// LatentScale is the diffusion prior's latent scale c
+	// (diffusion.Config.LatentScale; 0: none, the default) and MinSteps
+	// phase 2's minimum length in optimiser steps (dspib.Config.MinSteps;
+	// 0: the stopping rule alone, the default).
+	LatentScale float64
+	MinSteps    int
 	// CPUProfile, when not empty, is the file Run writes a pprof CPU
 	// profile of the whole run to (go tool pprof reads it).
 	CPUProfile string
@@ -72,6 +78,8 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	boot := fs.Int("bootstrap", 0, "bootstrap replicates of the 95 % intervals (default: the preset's, 200; negative: none)")
 	embedding := fs.String("embedding", "", "diffusion step/temperature embedding: smooth (default) or fourier (the reference's random Fourier features, docs/method.md §3)")
 	ema := fs.Float64("ema", 0, "phase 2: decay per optimiser step of the weight average the model samples with (e.g. 0.999; default 0: none, the last weights)")
+	latentScale := fs.Float64("latent-scale", 0, "phase 2: the diffusion prior runs on z/c for this c > 0 (default 0: c = 1, the reference)")
+	minSteps := fs.Int("min-steps2", 0, "phase 2: at least this many optimiser steps before the stopping rule may end it (default 0: the rule alone)")
 	posthoc := fs.Bool("posthoc", false, "also train and report the post-hoc prior ablation (SPIB + a diffusion prior fitted to the frozen phase-1 latents); about doubles the diffusion training time")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to this file")
 	exponent := fs.Float64("a", 0, "noise exponent a > 0 in σ_T = (T/T_ref)^a (default: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
@@ -129,6 +137,13 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 		return Options{}, fmt.Errorf("-ema = %v: want in [0, 1) (0: no average)", *ema)
 	}
 	o.EMADecay = *ema
+	if *latentScale < 0 || math.IsNaN(*latentScale) || math.IsInf(*latentScale, 0) {
+		return Options{}, fmt.Errorf("-latent-scale = %v: want finite > 0 (0: none)", *latentScale)
+	}
+	if *minSteps < 0 {
+		return Options{}, fmt.Errorf("-min-steps2 = %d: want ≥ 0", *minSteps)
+	}
+	o.LatentScale, o.MinSteps = *latentScale, *minSteps
 	return o, nil
 }
 
@@ -208,6 +223,7 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 	for rep := range o.Repeat {
 		seed := o.Seed + uint64(rep)
 		r := &seedRun{spec: spec, sys: spec.System, sizes: sizes, seed: seed, postHoc: o.PostHoc, emaDecay: o.EMADecay,
+			latentScale: o.LatentScale, minSteps: o.MinSteps,
 			dir: filepath.Join(o.Out, fmt.Sprintf("seed%d", seed)), log: log}
 		res, err := r.run(ctx, rep == 0, filepath.Join(o.Out, "figures"))
 		if err != nil {

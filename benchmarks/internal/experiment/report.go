@@ -46,7 +46,7 @@ func writeResults(o Options, spec *Spec, sizes Sizes, seeds []*seedResult, wall 
 			{"initial labels", fmt.Sprintf("k-means (k-means++), K = %d, on the standardised k-means features of all training frames", sizes.KMeansK)},
 			{"SPIB", fmt.Sprintf("lag %d frames, d = 2, β = 1e-5, lr 1e-3, batch 512, %d refinements, ≤ %d epochs per round, split 0.6/0.2/0.2", sizes.Lag, sizes.SPIBRefinements, sizes.SPIBMaxEpochs)},
 			{"diffusion prior", fmt.Sprintf("DDPM N = 100, β 1e-4…0.2, σ_T = (T/T_ref)^a with a = %g, T_ref = lowest training kT, %s embedding, ancestral sampler", sizes.Exponent, sizes.Embedding)},
-			{"D-SPIB phase 2", fmt.Sprintf("fresh Adam, λ = 1, M = 16, same diffusion prior settings, ≤ %d epochs, stops when CE and diffusion loss have both stopped improving (no new best by 1e-3 relative or two standard errors for more than 5 epochs); %s", sizes.Phase2Epochs, emaSetting(o.EMADecay))},
+			{"D-SPIB phase 2", fmt.Sprintf("fresh Adam, λ = 1, M = 16, same diffusion prior settings, ≤ %d epochs, stops when CE and diffusion loss have both stopped improving (no new best by 1e-3 relative or two standard errors for more than 5 epochs); %s%s", sizes.Phase2Epochs, emaSetting(o.EMADecay), generatorSetting(o))},
 			{"comparison", fmt.Sprintf("≤ %d latents per side (equal sizes), KL on %d×%d common bins + 1e-10, KDE bandwidth %g, F cap 3 kT", sizes.EvalN, sizes.KLBins, sizes.KLBins, sizes.KDEBandwidth)},
 			{"uncertainty", bootstrapSetting(sizes.Bootstrap)},
 			{"exact density, large N", exactSetting(sys.Exact != nil, sizes.ExactN)},
@@ -69,7 +69,7 @@ func writeResults(o Options, spec *Spec, sizes Sizes, seeds []*seedResult, wall 
 			"experiments":     spec.Experiments,
 			"wall_seconds":    wall.Seconds(),
 			"integrator":      map[string]any{"name": "BAOAB", "dt": sys.Dt, "gamma": sys.Gamma, "stride": sys.Stride},
-			"diffusion_prior": map[string]any{"exponent_a": sizes.Exponent, "embedding": sizes.Embedding.String()},
+			"diffusion_prior": map[string]any{"exponent_a": sizes.Exponent, "embedding": sizes.Embedding.String(), "latent_scale": o.LatentScale, "min_steps2": o.MinSteps},
 		},
 		Footer: "Every number above was computed in this run from the data in this folder (`seed<N>/`), with the seeds written next to it; " +
 			"per-seed values are in `metrics.json`.\n",
@@ -121,6 +121,19 @@ func exactSetting(has bool, n int) string {
 	b := evaluate.ExactBins(n)
 	return fmt.Sprintf("%d latents per method and kT (generated independently of the comparison with MD; MD baselines thinned from their long runs), "+
 		"%d×%d bins (rule: ⌊√(N/10)⌋ per axis, ≈ 10 samples per bin of the bounding box, between 10 and 200)", n, b, b)
+}
+
+// generatorSetting describes the non-default latent scale and minimum
+// phase-2 length of o, if any.
+func generatorSetting(o Options) string {
+	var s string
+	if o.LatentScale != 0 {
+		s += fmt.Sprintf("; the prior runs on z/%g (-latent-scale)", o.LatentScale)
+	}
+	if o.MinSteps > 0 {
+		s += fmt.Sprintf("; at least %d optimiser steps (-min-steps2)", o.MinSteps)
+	}
+	return s
 }
 
 // emaSetting describes phase 2's weight average (Options.EMADecay).
