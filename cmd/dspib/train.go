@@ -52,6 +52,7 @@ type trainFlags struct {
 	emaModel                    bool
 	stop2, sampler, hidden      string
 	sampleSteps, minSteps2      int
+	polish2                     int
 }
 
 func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
@@ -72,6 +73,7 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&f.patience1, "patience1", 0, "phase 1: a round converges after more than this many epochs without progress (default 5; 0 or -1: stop at the first epoch without progress)")
 	fs.IntVar(&f.patience2, "patience2", 0, "phase 2: the same (default -patience1)")
 	fs.IntVar(&f.minSteps2, "min-steps2", 0, "phase 2: optimiser steps before the convergence rule may stop it, rounded up to whole epochs; -epochs2 still caps it (default 0: none)")
+	fs.IntVar(&f.polish2, "polish2", 0, "phase 2: epochs of the diffusion prior alone after the rule or -epochs2 has stopped it, encoder and decoder held fixed (default 0: none)")
 	fs.StringVar(&f.labelFeatures, "label-features", "", "comma-separated .npy files, frames × K each, one per input: the k-means coordinates (e.g. LJ7 μ2, μ3), used as given")
 	fs.StringVar(&f.labels, "labels", "", "comma-separated .npy files of integer initial labels, one per input (no k-means)")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed (k-means, split, initialisation, batches, noise)")
@@ -689,8 +691,11 @@ func (f *trainFlags) setGenerator(cfg *dsp.Config) error {
 		return usagef("-sample-steps: must be ≥ 1, got %d", f.sampleSteps)
 	case f.minSteps2 < 0:
 		return usagef("-min-steps2: must be ≥ 0, got %d", f.minSteps2)
+	case f.polish2 < 0:
+		return usagef("-polish2: must be ≥ 0, got %d", f.polish2)
 	}
 	cfg.EMADecay, cfg.EMAModel, cfg.FreezeEncoder, cfg.EncoderLR, cfg.MinSteps = f.ema, f.emaModel, f.freezeEncoder, f.encoderLR, f.minSteps2
+	cfg.PolishEpochs = f.polish2
 	switch f.stop2 {
 	case "train":
 	case "heldout":

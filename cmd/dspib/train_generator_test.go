@@ -25,7 +25,7 @@ func TestTrainGeneratorFlags(t *testing.T) {
 
 	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-ema", "0.999", "-ema-model", "-encoder-lr", "0.1", "-stop2", "heldout",
 		"-sampler", "ode", "-sample-steps", "50", "-unit-start", "-hidden", "32, 128,128,32", "-min-steps2", "9000",
-		"-latent-scale", "0.5"}, io.Discard)
+		"-latent-scale", "0.5", "-polish2", "10"}, io.Discard)
 	require.NoError(t, err)
 	r := tc.raw
 	assert.Equal(t, 0.999, r.EMADecay)
@@ -38,6 +38,7 @@ func TestTrainGeneratorFlags(t *testing.T) {
 	assert.Equal(t, []int{32, 128, 128, 32}, r.Prior.Hidden)
 	assert.Equal(t, 9000, r.MinSteps)
 	assert.Equal(t, 0.5, r.Prior.LatentScale)
+	assert.Equal(t, 10, r.PolishEpochs)
 
 	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-freeze-encoder"}, io.Discard)
 	require.NoError(t, err)
@@ -59,6 +60,7 @@ func TestTrainGeneratorFlags(t *testing.T) {
 		{[]string{"-hidden", "16,x"}, "-hidden"},
 		{[]string{"-hidden", "16,0"}, "-hidden"},
 		{[]string{"-min-steps2", "-1"}, "-min-steps2"},
+		{[]string{"-polish2", "-1"}, "-polish2"},
 		{[]string{"-latent-scale", "-2"}, "LatentScale"},
 	} {
 		_, err := parseTrain(append([]string{"-in", "x", "-out", "y"}, c.args...), io.Discard)

@@ -102,6 +102,14 @@ type Config struct {
 	EncoderLR float64
 	// StopOn is phase 2's convergence rule (default StopTrainLosses).
 	StopOn Stopping
+	// PolishEpochs is a number of epochs of the prior alone after phase 2
+	// has stopped (by its rule or its cap): the encoder and the decoder are
+	// held fixed, so the prior learns the latent distribution of the final
+	// encoder rather than of one that is still moving (the encoder keeps
+	// sharpening through phase 2), as in latent diffusion models trained on
+	// a fixed autoencoder (Rombach et al., CVPR 2022). Adam, the learning
+	// rate schedule and the weight average carry on. Default 0: none.
+	PolishEpochs int
 }
 
 // Stopping selects phase 2's convergence rule.
@@ -201,6 +209,9 @@ func (c Config) Validate() (Config, error) {
 	}
 	if c.MinSteps < 0 {
 		return bad("MinSteps", c.MinSteps, "must be ≥ 0")
+	}
+	if c.PolishEpochs < 0 {
+		return bad("PolishEpochs", c.PolishEpochs, "must be ≥ 0")
 	}
 	if c.EMADecay < 0 {
 		c.EMADecay = 0

@@ -160,18 +160,31 @@ func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PC
 		return nil, fmt.Errorf("dspib: Config.StopOn = %v watches the test pairs' diffusion loss, but the test split is empty (SPIB.TestFraction)", cfg.StopOn)
 	}
 	conv := newConverger(cfg, (len(st.data.Train)+cfg.SPIB.BatchSize-1)/cfg.SPIB.BatchSize)
-	done := false
-	for _, h := range st.hist {
-		done = conv.update(h)
+	// joint is the number of jointly trained epochs once the rule (or the
+	// cap) has stopped them, 0 before; the epochs after it in st.hist
+	// trained the prior alone (Config.PolishEpochs).
+	joint := 0
+	for i, h := range st.hist {
+		if conv.update(h) {
+			joint = i + 1
+			break
+		}
 	}
-	for epoch := len(st.hist) + 1; !done; epoch++ {
+	maxEpochs := cfg.MaxEpochs + cfg.PolishEpochs
+	for epoch := len(st.hist) + 1; joint == 0 || epoch <= joint+cfg.PolishEpochs; epoch++ {
+		if joint > 0 {
+			st.tr.gen.polish(st.tr.m)
+		}
 		es, err := st.tr.runEpoch(epoch, start)
 		if err != nil {
 			return nil, err
 		}
 		st.hist = append(st.hist, es)
-		done = conv.update(es)
-		if err := monitor.Notify(cfg.Observers, es.record(cfg.MaxEpochs, done)); err != nil {
+		if joint == 0 && conv.update(es) {
+			joint = epoch
+		}
+		done := joint > 0 && epoch == joint+cfg.PolishEpochs
+		if err := monitor.Notify(cfg.Observers, es.record(maxEpochs, done)); err != nil {
 			return nil, fmt.Errorf("dspib: phase 2 epoch %d: %w", epoch, err)
 		}
 		if cfg.Checkpoint != "" {
@@ -196,11 +209,14 @@ func (st *fitState) run(ctx context.Context, cfg Config, fp prints, src *rand.PC
 	}
 	switch {
 	case res.Converged && cfg.StopOn == StopHeldOut:
-		res.Stopped = fmt.Sprintf("phase 2 converged after %d epochs (held-out diffusion loss stopped improving)", len(st.hist))
+		res.Stopped = fmt.Sprintf("phase 2 converged after %d epochs (held-out diffusion loss stopped improving)", joint)
 	case res.Converged:
-		res.Stopped = fmt.Sprintf("phase 2 converged after %d epochs (CE and diffusion loss stopped improving)", len(st.hist))
+		res.Stopped = fmt.Sprintf("phase 2 converged after %d epochs (CE and diffusion loss stopped improving)", joint)
 	default:
 		res.Stopped = fmt.Sprintf("phase 2 reached the cap of %d epochs", cfg.MaxEpochs)
+	}
+	if cfg.PolishEpochs > 0 {
+		res.Stopped += fmt.Sprintf(", then %d epochs of the prior alone", cfg.PolishEpochs)
 	}
 	if err := st.finish(res, cfg); err != nil {
 		return nil, err

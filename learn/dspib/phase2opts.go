@@ -10,7 +10,7 @@ import (
 )
 
 // GeneratorKey holds the generator settings of a Config (EMADecay, EMAModel,
-// FreezeEncoder, EncoderLR, StopOn, MinSteps) for settings fingerprints: the
+// FreezeEncoder, EncoderLR, StopOn, MinSteps, PolishEpochs) for settings fingerprints: the
 // effective EMA decay (0: none) and the others with their defaults as zero
 // values that JSON omits.
 type GeneratorKey struct {
@@ -20,12 +20,13 @@ type GeneratorKey struct {
 	EncoderLR     float64 `json:"encoder_lr,omitempty"`
 	StopOn        string  `json:"stop_on,omitempty"`
 	MinSteps      int     `json:"min_steps,omitempty"`
+	PolishEpochs  int     `json:"polish_epochs,omitempty"`
 }
 
 // GeneratorKey returns c's generator settings (validated or not: EncoderLR
 // 0 and 1 are both the default, and so are EMADecay 0 and negative).
 func (c Config) GeneratorKey() GeneratorKey {
-	k := GeneratorKey{EMADecay: c.EMA(), EMAModel: c.EMAModel && c.EMA() != 0, FreezeEncoder: c.FreezeEncoder, MinSteps: c.MinSteps}
+	k := GeneratorKey{EMADecay: c.EMA(), EMAModel: c.EMAModel && c.EMA() != 0, FreezeEncoder: c.FreezeEncoder, MinSteps: c.MinSteps, PolishEpochs: c.PolishEpochs}
 	if c.EncoderLR != 0 && c.EncoderLR != 1 {
 		k.EncoderLR = c.EncoderLR
 	}
@@ -47,10 +48,12 @@ func (c Config) EMA() float64 {
 type generatorState struct {
 	ema *diffusion.EMA // nil without an average (Config.EMADecay ≤ 0)
 	// enc are the encoder's parameters when their updates are scaled by
-	// encLR ≠ 1, and old their values before the step.
-	enc   []*ad.Param
-	old   [][]float64
-	encLR float64
+	// encLR ≠ 1, or the whole SPIB model's when polishing (held fixed: its
+	// updates undone), and old their values before the step.
+	enc       []*ad.Param
+	old       [][]float64
+	encLR     float64
+	polishing bool
 	// swapped: the averaged parameters hold the average (between sampling
 	// and training).
 	swapped bool
@@ -84,10 +87,29 @@ func (g *generatorState) beforeStep() {
 	}
 }
 
-// afterStep scales the encoder's update, θ ← θ_old + s·(θ − θ_old), and
-// folds the prior's new weights into the average.
+// polish holds the SPIB model (encoder, decoder) of m fixed from now on
+// (Config.PolishEpochs): every step's update to it is undone, so that only
+// the prior trains. Adam keeps its moments for all parameters.
+func (g *generatorState) polish(m *spib.Model) {
+	if g.polishing {
+		return
+	}
+	g.polishing = true
+	g.enc, g.old = m.Params(), nil
+	for _, q := range g.enc {
+		g.old = append(g.old, make([]float64, len(q.Data)))
+	}
+}
+
+// afterStep scales the encoder's update, θ ← θ_old + s·(θ − θ_old) (or
+// undoes the SPIB model's when polishing), and folds the prior's new
+// weights into the average.
 func (g *generatorState) afterStep() {
 	for i, q := range g.enc {
+		if g.polishing {
+			copy(q.Data, g.old[i])
+			continue
+		}
 		for j, v := range q.Data {
 			o := g.old[i][j]
 			q.Data[j] = o + g.encLR*(v-o)

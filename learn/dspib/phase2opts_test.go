@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -295,6 +296,59 @@ func TestMinSteps(t *testing.T) {
 	assert.ErrorContains(t, err, "MinSteps")
 }
 
+// TestPolishEpochs: Config.PolishEpochs adds that many epochs after the
+// jointly trained ones, which are the same bits as without it; the SPIB
+// model (encoder, decoder, VampPrior) ends as the joint phase left it and
+// only the prior moves; a fit interrupted in the polish epochs resumes to
+// the same bits.
+func TestPolishEpochs(t *testing.T) {
+	trajs := tinyThreeHole(t, 3, 1000, 5)
+	cfg := tinyConfig()
+	ref, err := Fit(context.Background(), trajs, cfg, rand.NewPCG(7, 7))
+	require.NoError(t, err)
+	pc := cfg
+	pc.PolishEpochs = 3
+	pol, err := Fit(context.Background(), trajs, pc, rand.NewPCG(7, 7))
+	require.NoError(t, err)
+	n := len(ref.History)
+	require.Len(t, pol.History, n+3, "phase-2 epochs: joint + polish")
+	for i := range ref.History {
+		ra, rb := hist2Row(ref.History[i]), hist2Row(pol.History[i])
+		ra[11], rb[11] = 0, 0 // wall-clock time
+		sameFloats(t, "joint history", ra, rb)
+	}
+	pa, pb := ref.Model.SPIB.Params(), pol.Model.SPIB.Params()
+	for i := range pa {
+		sameFloats(t, pa[i].Name, pa[i].Data, pb[i].Data)
+	}
+	sameFloats(t, "ZMean", ref.ZMean, pol.ZMean)
+	moved := false
+	for i, q := range ref.Model.Prior.Params() {
+		moved = moved || !slices.Equal(q.Data, pol.Model.Prior.Params()[i].Data)
+	}
+	assert.True(t, moved, "the prior did not train in the polish epochs")
+	assert.Equal(t, pol.History[n-1].OptimizerSteps*(n+3)/n, pol.History[n+2].OptimizerSteps, "optimiser steps run on through the polish epochs")
+	assert.Contains(t, pol.Stopped, "then 3 epochs of the prior alone")
+
+	cc := pc
+	cc.Checkpoint = filepath.Join(t.TempDir(), "fit.ckpt")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cc.Observers = []monitor.Observer{monitor.Func(func(e monitor.Epoch) error {
+		if e.Phase == "dspib" && e.Epoch == n+1 {
+			cancel()
+		}
+		return nil
+	})}
+	_, err = Fit(ctx, trajs, cc, rand.NewPCG(7, 7))
+	require.ErrorIs(t, err, context.Canceled)
+	cc.Observers = nil
+	res, err := Fit(context.Background(), trajs, cc, rand.NewPCG(7, 7))
+	require.NoError(t, err)
+	assert.True(t, res.Resumed)
+	sameResult(t, pol, res)
+}
+
 func TestGeneratorConfigErrors(t *testing.T) {
 	for _, c := range []struct {
 		mod  func(*Config)
@@ -305,6 +359,7 @@ func TestGeneratorConfigErrors(t *testing.T) {
 		{func(c *Config) { c.EncoderLR = 2 }, "EncoderLR"},
 		{func(c *Config) { c.EncoderLR = -1 }, "EncoderLR"},
 		{func(c *Config) { c.StopOn = 9 }, "StopOn"},
+		{func(c *Config) { c.PolishEpochs = -1 }, "PolishEpochs"},
 	} {
 		cfg := tinyConfig()
 		c.mod(&cfg)

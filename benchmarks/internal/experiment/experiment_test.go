@@ -77,15 +77,17 @@ func TestParseFlagsGenerator(t *testing.T) {
 		_, err := ParseFlags(spec, []string{"-ema", bad}, io.Discard)
 		assert.ErrorContains(t, err, "-ema", "-ema %s", bad)
 	}
-	o, err := ParseFlags(spec, []string{"-latent-scale", "0.5", "-min-steps2", "9000"}, io.Discard)
+	o, err := ParseFlags(spec, []string{"-latent-scale", "0.5", "-min-steps2", "9000", "-polish2", "20"}, io.Discard)
 	if assert.NoError(t, err) {
 		assert.Equal(t, 0.5, o.LatentScale)
 		assert.Equal(t, 9000, o.MinSteps)
 		assert.Contains(t, generatorSetting(o), "z/0.5")
 		assert.Contains(t, generatorSetting(o), "9000 optimiser steps")
+		assert.Equal(t, 20, o.PolishEpochs)
+		assert.Contains(t, generatorSetting(o), "20 epochs of the prior alone")
 	}
 	assert.Empty(t, generatorSetting(Options{}), "no generator flags: nothing added to the report")
-	for _, bad := range [][]string{{"-latent-scale", "-1"}, {"-latent-scale", "NaN"}, {"-min-steps2", "-3"}} {
+	for _, bad := range [][]string{{"-latent-scale", "-1"}, {"-latent-scale", "NaN"}, {"-min-steps2", "-3"}, {"-polish2", "-1"}} {
 		_, err := ParseFlags(spec, bad, io.Discard)
 		assert.ErrorContains(t, err, bad[0], "%v", bad)
 	}

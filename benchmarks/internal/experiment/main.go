@@ -45,9 +45,12 @@ type Options struct {
 	// LatentScale is the diffusion prior's latent scale c
 	// (diffusion.Config.LatentScale; 0: none, the default) and MinSteps
 	// phase 2's minimum length in optimiser steps (dspib.Config.MinSteps;
-	// 0: the stopping rule alone, the default).
-	LatentScale float64
-	MinSteps    int
+	// 0: the stopping rule alone, the default); PolishEpochs the epochs of
+	// the prior alone after phase 2 (dspib.Config.PolishEpochs; 0: none,
+	// the default).
+	LatentScale  float64
+	MinSteps     int
+	PolishEpochs int
 	// CPUProfile, when not empty, is the file Run writes a pprof CPU
 	// profile of the whole run to (go tool pprof reads it).
 	CPUProfile string
@@ -80,6 +83,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	ema := fs.Float64("ema", 0, "phase 2: decay per optimiser step of the weight average the model samples with (e.g. 0.999; default 0: none, the last weights)")
 	latentScale := fs.Float64("latent-scale", 0, "phase 2: the diffusion prior runs on z/c for this c > 0 (default 0: c = 1, the reference)")
 	minSteps := fs.Int("min-steps2", 0, "phase 2: at least this many optimiser steps before the stopping rule may end it (default 0: the rule alone)")
+	polish := fs.Int("polish2", 0, "phase 2: epochs of the diffusion prior alone after phase 2 has stopped, encoder and decoder held fixed (default 0: none)")
 	posthoc := fs.Bool("posthoc", false, "also train and report the post-hoc prior ablation (SPIB + a diffusion prior fitted to the frozen phase-1 latents); about doubles the diffusion training time")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to this file")
 	exponent := fs.Float64("a", 0, "noise exponent a > 0 in σ_T = (T/T_ref)^a (default: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
@@ -143,7 +147,10 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	if *minSteps < 0 {
 		return Options{}, fmt.Errorf("-min-steps2 = %d: want ≥ 0", *minSteps)
 	}
-	o.LatentScale, o.MinSteps = *latentScale, *minSteps
+	if *polish < 0 {
+		return Options{}, fmt.Errorf("-polish2 = %d: want ≥ 0", *polish)
+	}
+	o.LatentScale, o.MinSteps, o.PolishEpochs = *latentScale, *minSteps, *polish
 	return o, nil
 }
 
@@ -223,7 +230,7 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 	for rep := range o.Repeat {
 		seed := o.Seed + uint64(rep)
 		r := &seedRun{spec: spec, sys: spec.System, sizes: sizes, seed: seed, postHoc: o.PostHoc, emaDecay: o.EMADecay,
-			latentScale: o.LatentScale, minSteps: o.MinSteps,
+			latentScale: o.LatentScale, minSteps: o.MinSteps, polish: o.PolishEpochs,
 			dir: filepath.Join(o.Out, fmt.Sprintf("seed%d", seed)), log: log}
 		res, err := r.run(ctx, rep == 0, filepath.Join(o.Out, "figures"))
 		if err != nil {

@@ -69,7 +69,7 @@ func writeResults(o Options, spec *Spec, sizes Sizes, seeds []*seedResult, wall 
 			"experiments":     spec.Experiments,
 			"wall_seconds":    wall.Seconds(),
 			"integrator":      map[string]any{"name": "BAOAB", "dt": sys.Dt, "gamma": sys.Gamma, "stride": sys.Stride},
-			"diffusion_prior": map[string]any{"exponent_a": sizes.Exponent, "embedding": sizes.Embedding.String(), "latent_scale": o.LatentScale, "min_steps2": o.MinSteps},
+			"diffusion_prior": map[string]any{"exponent_a": sizes.Exponent, "embedding": sizes.Embedding.String(), "latent_scale": o.LatentScale, "min_steps2": o.MinSteps, "polish2": o.PolishEpochs},
 		},
 		Footer: "Every number above was computed in this run from the data in this folder (`seed<N>/`), with the seeds written next to it; " +
 			"per-seed values are in `metrics.json`.\n",
@@ -123,8 +123,8 @@ func exactSetting(has bool, n int) string {
 		"%d×%d bins (rule: ⌊√(N/10)⌋ per axis, ≈ 10 samples per bin of the bounding box, between 10 and 200)", n, b, b)
 }
 
-// generatorSetting describes the non-default latent scale and minimum
-// phase-2 length of o, if any.
+// generatorSetting describes the non-default latent scale, minimum
+// phase-2 length and prior-only epochs of o, if any.
 func generatorSetting(o Options) string {
 	var s string
 	if o.LatentScale != 0 {
@@ -132,6 +132,9 @@ func generatorSetting(o Options) string {
 	}
 	if o.MinSteps > 0 {
 		s += fmt.Sprintf("; at least %d optimiser steps (-min-steps2)", o.MinSteps)
+	}
+	if o.PolishEpochs > 0 {
+		s += fmt.Sprintf("; then %d epochs of the prior alone, encoder and decoder fixed (-polish2)", o.PolishEpochs)
 	}
 	return s
 }

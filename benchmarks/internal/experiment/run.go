@@ -28,11 +28,12 @@ type seedRun struct {
 	log   io.Writer
 	// postHoc trains the post-hoc prior ablation too (Options.PostHoc).
 	postHoc bool
-	// emaDecay, latentScale and minSteps are Options.EMADecay,
-	// LatentScale and MinSteps.
+	// emaDecay, latentScale, minSteps and polish are Options.EMADecay,
+	// LatentScale, MinSteps and PolishEpochs.
 	emaDecay    float64
 	latentScale float64
 	minSteps    int
+	polish      int
 
 	// train holds the training runs (burn-in dropped), refFeat the long
 	// runs' features per kT and refRun the long runs themselves (with their
@@ -165,11 +166,12 @@ func (r *seedRun) trainConfig(e *Experiment) pipeline.Config {
 	return pipeline.Config{
 		Name: e.Name,
 		Fit: dspib.Config{
-			SPIB:      spib.Config{Lag: r.sizes.Lag, MaxEpochs: r.sizes.SPIBMaxEpochs, Refinements: r.sizes.SPIBRefinements},
-			Prior:     diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding, LatentScale: r.latentScale},
-			MaxEpochs: r.sizes.Phase2Epochs,
-			EMADecay:  r.emaDecay,
-			MinSteps:  r.minSteps,
+			SPIB:         spib.Config{Lag: r.sizes.Lag, MaxEpochs: r.sizes.SPIBMaxEpochs, Refinements: r.sizes.SPIBRefinements},
+			Prior:        diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding, LatentScale: r.latentScale},
+			MaxEpochs:    r.sizes.Phase2Epochs,
+			EMADecay:     r.emaDecay,
+			MinSteps:     r.minSteps,
+			PolishEpochs: r.polish,
 		},
 		K: r.sizes.KMeansK, Standardize: r.kmStd, PostHoc: r.postHoc, Reuse: true, Log: r.log, Progress: r.log,
 	}
