@@ -24,7 +24,9 @@ type Result struct {
 	Model  *Model // phase 2: SPIB part trained jointly with the prior
 	Phase1 *Model // phase 1: SPIB with its VampPrior (Prior nil)
 	Data   *spib.Data
-	// Phase1History and History are the per-epoch losses of the two phases.
+	// Phase1History and History are the per-epoch losses of the two phases
+	// (History's last Config.PolishEpochs entries are the epochs of the
+	// prior alone).
 	Phase1History []spib.EpochStats
 	History       []EpochStats
 	// ZMean is z_mean per frame (N×d); Labels argmax_k p(k|z_mean), Probs the
