@@ -229,8 +229,7 @@ func Run(ctx context.Context, spec *Spec, o Options, log io.Writer) error {
 	var seeds []*seedResult
 	for rep := range o.Repeat {
 		seed := o.Seed + uint64(rep)
-		r := &seedRun{spec: spec, sys: spec.System, sizes: sizes, seed: seed, postHoc: o.PostHoc, emaDecay: o.EMADecay,
-			latentScale: o.LatentScale, minSteps: o.MinSteps, polish: o.PolishEpochs,
+		r := &seedRun{spec: spec, sys: spec.System, sizes: sizes, seed: seed, opts: o,
 			dir: filepath.Join(o.Out, fmt.Sprintf("seed%d", seed)), log: log}
 		res, err := r.run(ctx, rep == 0, filepath.Join(o.Out, "figures"))
 		if err != nil {

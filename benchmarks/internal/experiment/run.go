@@ -26,14 +26,9 @@ type seedRun struct {
 	seed  uint64
 	dir   string
 	log   io.Writer
-	// postHoc trains the post-hoc prior ablation too (Options.PostHoc).
-	postHoc bool
-	// emaDecay, latentScale, minSteps and polish are Options.EMADecay,
-	// LatentScale, MinSteps and PolishEpochs.
-	emaDecay    float64
-	latentScale float64
-	minSteps    int
-	polish      int
+	// opts are the program's options: PostHoc and the generator settings
+	// (EMADecay, LatentScale, MinSteps, PolishEpochs) reach training.
+	opts Options
 
 	// train holds the training runs (burn-in dropped), refFeat the long
 	// runs' features per kT and refRun the long runs themselves (with their
@@ -167,13 +162,13 @@ func (r *seedRun) trainConfig(e *Experiment) pipeline.Config {
 		Name: e.Name,
 		Fit: dspib.Config{
 			SPIB:         spib.Config{Lag: r.sizes.Lag, MaxEpochs: r.sizes.SPIBMaxEpochs, Refinements: r.sizes.SPIBRefinements},
-			Prior:        diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding, LatentScale: r.latentScale},
+			Prior:        diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding, LatentScale: r.opts.LatentScale},
 			MaxEpochs:    r.sizes.Phase2Epochs,
-			EMADecay:     r.emaDecay,
-			MinSteps:     r.minSteps,
-			PolishEpochs: r.polish,
+			EMADecay:     r.opts.EMADecay,
+			MinSteps:     r.opts.MinSteps,
+			PolishEpochs: r.opts.PolishEpochs,
 		},
-		K: r.sizes.KMeansK, Standardize: r.kmStd, PostHoc: r.postHoc, Reuse: true, Log: r.log, Progress: r.log,
+		K: r.sizes.KMeansK, Standardize: r.kmStd, PostHoc: r.opts.PostHoc, Reuse: true, Log: r.log, Progress: r.log,
 	}
 }
 
