@@ -49,7 +49,11 @@ type FusedLayer struct {
 //	h_k = act(a_k) (+ h_{k−1} if Residual[k−1])
 //	y_r = h_{L−1}·W_Lᵀ + b_L                                (output layer, no activation)
 //
-// and Loss returns ½ Σ_r c_r ‖y_r − target_r‖². Tables turn an additive
+// and Loss returns ½ Σ_r c_r ‖y_r − target_r‖². With Mix set, the output
+// layer is twice the target's width, y_r = [u_r | v_r], and the loss is of
+// the per-row combination μ_r·u_r + ν_r·v_r (Mix[2r] = μ_r, Mix[2r+1] = ν_r):
+// a head whose output depends on a per-row scalar (a temperature) in a
+// prescribed way. Tables turn an additive
 // embedding projection e·Pᵀ that takes few distinct values (a diffusion
 // step index, a temperature) into lookups: the caller builds T = E·Pᵀ on
 // the tape, so their gradient Σ_{rows with key κ} ∂/∂a reaches P there.
@@ -63,6 +67,10 @@ type CondMLP struct {
 	Act       Act    // hidden activation: ActIdentity, ActReLU or ActSiLU
 	Residual  []bool // per hidden layer: add its input (widths must agree)
 	Precision Precision
+	// Mix, if not nil, holds two factors per row (len 2R) that combine the
+	// two halves of the output layer (see CondMLP); it must not change
+	// until Backward.
+	Mix []float64
 
 	s64 fusedState[float64]
 	s32 fusedState[float32]
@@ -143,6 +151,12 @@ func (o *CondMLP) check(x *Node, layers []FusedLayer, keys []int, nKeys int, tar
 			}
 		}
 		in = out
+	}
+	if o.Mix != nil {
+		if in%2 != 0 || len(o.Mix) != 2*R {
+			panic(fmt.Sprintf("ad: CondMLP.Loss: Mix of length %d with output width %d, want 2 per row (%d) and an even width", len(o.Mix), in, 2*R))
+		}
+		in /= 2
 	}
 	if len(target) != R*in || len(coef) != R {
 		panic(fmt.Sprintf("ad: CondMLP.Loss: len(target) = %d, len(coef) = %d, want %d×%d and %d", len(target), len(coef), R, in, R))
@@ -281,19 +295,36 @@ func (s *fusedState[F]) run(o *CondMLP, x *Node, layers []FusedLayer, keys []int
 				}
 			}
 		}
-		// Loss and its gradient at the output, dh = c_r (y_r − t_r).
+		// Loss and its gradient at the output, dh = c_r (y_r − t_r), or
+		// with Mix dh = c_r (μ_r (y_r − t_r) | ν_r (y_r − t_r)) for
+		// y_r = μ_r u_r + ν_r v_r.
 		out := s.out[L-1]
 		y := s.h[L][:nr*out]
 		dh := s.dh[:nr*out]
-		for r := range nr {
-			c := coef[r0+r]
-			sum := 0.0
-			for j := range out {
-				d := float64(y[r*out+j]) - target[(r0+r)*out+j]
-				sum += d * d
-				dh[r*out+j] = F(c * d)
+		if o.Mix == nil {
+			for r := range nr {
+				c := coef[r0+r]
+				sum := 0.0
+				for j := range out {
+					d := float64(y[r*out+j]) - target[(r0+r)*out+j]
+					sum += d * d
+					dh[r*out+j] = F(c * d)
+				}
+				loss += 0.5 * c * sum
 			}
-			loss += 0.5 * c * sum
+		} else {
+			m := out / 2
+			for r := range nr {
+				c, mu, nu := coef[r0+r], o.Mix[2*(r0+r)], o.Mix[2*(r0+r)+1]
+				sum := 0.0
+				for j := range m {
+					d := mu*float64(y[r*out+j]) + nu*float64(y[r*out+m+j]) - target[(r0+r)*m+j]
+					sum += d * d
+					dh[r*out+j] = F(c * mu * d)
+					dh[r*out+m+j] = F(c * nu * d)
+				}
+				loss += 0.5 * c * sum
+			}
 		}
 		if !grad {
 			continue

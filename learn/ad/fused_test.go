@@ -106,6 +106,66 @@ func TestCondMLPGrad(t *testing.T) {
 	})
 }
 
+// TestCondMLPMixGrad gradient-checks the Mix head (an output layer twice
+// the target's width, combined per row with two factors) and compares its
+// loss with the same combination built from tape ops.
+func TestCondMLPMixGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 1))
+	fc := newFusedCase(rng, fusedTile+5)
+	fc.vars[11], fc.vars[12] = varSpec{rows: 4, cols: 4}, varSpec{rows: 1, cols: 4}
+	mix := make([]float64, 2*fc.R)
+	for i := range mix {
+		mix[i] = rng.NormFloat64()
+	}
+	op := fc.op(ActSiLU, Float64)
+	op.Mix = mix
+	fused := func(tp *Tape, v []*Node) *Node {
+		x, ls := fc.layers(v)
+		return op.Loss(tp, x, ls, fc.keys, fc.nKeys, fc.target, fc.coef)
+	}
+	checkGrad(t, gradCase{name: "CondMLP/Mix", vars: fc.vars, f: fused}, 3)
+
+	// The loss is that of μ_r·u_r + ν_r·v_r for the rows [u_r | v_r] of
+	// the same network built from tape ops.
+	ps := newVars(gradCase{vars: fc.vars}, rng)
+	l1, _ := lossGrads(ps, 1, fused)
+	l0, _ := lossGrads(ps, 1, func(tp *Tape, v []*Node) *Node {
+		x, ls := fc.layers(v)
+		h := fc.tapeNet(tp, x, ls)
+		mu, nu := make([]float64, fc.R), make([]float64, fc.R)
+		for r := range fc.R {
+			mu[r], nu[r] = mix[2*r], mix[2*r+1]
+		}
+		y := tp.Add(tp.ScaleRows(tp.SliceCols(h, 0, 2), mu), tp.ScaleRows(tp.SliceCols(h, 2, 4), nu))
+		d := tp.RowSum(tp.Square(tp.Sub(y, tp.Const(fc.R, 2, fc.target))))
+		return tp.Scale(tp.Sum(tp.Mul(d, tp.Const(fc.R, 1, fc.coef))), 0.5)
+	})
+	require.InDelta(t, l0, l1, 1e-12*math.Abs(l0))
+}
+
+// tapeNet builds fc's network from tape ops (AffineAct, GatherRows, Add)
+// and returns its output rows.
+func (fc fusedCase) tapeNet(tp *Tape, x *Node, ls []FusedLayer) *Node {
+	k0, k1 := make([]int, fc.R), make([]int, fc.R)
+	for r := range fc.R {
+		k0[r], k1[r] = fc.keys[2*r], fc.keys[2*r+1]
+	}
+	h := x
+	for k, l := range ls {
+		if k == len(ls)-1 {
+			return tp.Affine(h, l.W, l.B)
+		}
+		a := tp.Affine(h, l.W, l.B)
+		a = tp.Add(a, tp.Add(tp.GatherRows(l.Tables[0], k0), tp.GatherRows(l.Tables[1], k1)))
+		a = tp.Activate(a, ActSiLU)
+		if k == 1 {
+			a = tp.Add(a, h)
+		}
+		h = a
+	}
+	return h
+}
+
 // TestCondMLPMatchesTape compares the fused float64 loss and gradients with
 // the same network built from tape ops (AffineAct, GatherRows, Add, MSE).
 func TestCondMLPMatchesTape(t *testing.T) {
@@ -118,24 +178,7 @@ func TestCondMLPMatchesTape(t *testing.T) {
 			if fused {
 				return fc.op(ActSiLU, Float64).Loss(tp, x, ls, fc.keys, fc.nKeys, fc.target, fc.coef)
 			}
-			k0, k1 := make([]int, fc.R), make([]int, fc.R)
-			for r := range fc.R {
-				k0[r], k1[r] = fc.keys[2*r], fc.keys[2*r+1]
-			}
-			h := x
-			for k, l := range ls {
-				if k == len(ls)-1 {
-					h = tp.Affine(h, l.W, l.B)
-					break
-				}
-				a := tp.Affine(h, l.W, l.B)
-				a = tp.Add(a, tp.Add(tp.GatherRows(l.Tables[0], k0), tp.GatherRows(l.Tables[1], k1)))
-				a = tp.Activate(a, ActSiLU)
-				if k == 1 {
-					a = tp.Add(a, h)
-				}
-				h = a
-			}
+			h := fc.tapeNet(tp, x, ls)
 			d := tp.RowSum(tp.Square(tp.Sub(h, tp.Const(fc.R, 2, fc.target))))
 			return tp.Scale(tp.Sum(tp.Mul(d, tp.Const(fc.R, 1, fc.coef))), 0.5)
 		})
