@@ -25,14 +25,18 @@ func TestLossGradient(t *testing.T) {
 		emb Embedding
 		act Activation
 		w   []float64
-	}{{Smooth, SiLU, nil}, {Fourier, SiLU, nil}, {Smooth, ReLU, nil}, {Smooth, SiLU, []float64{0.5, 2, 0}}} {
-		name := c.emb.String() + "/" + c.act.String()
+		cp  Coupling
+	}{{Smooth, SiLU, nil, CouplingEmbedded}, {Fourier, SiLU, nil, CouplingEmbedded}, {Smooth, ReLU, nil, CouplingEmbedded},
+		{Smooth, SiLU, []float64{0.5, 2, 0}, CouplingEmbedded}, {Smooth, SiLU, nil, CouplingLinear},
+		{Fourier, SiLU, []float64{0.5, 2, 0}, CouplingEmbeddedLinear}} {
+		name := c.emb.String() + "/" + c.act.String() + "/" + c.cp.String()
 		if c.w != nil {
 			name += "/weighted"
 		}
 		t.Run(name, func(t *testing.T) {
 			cfg := tinyConfig(c.emb, c.act)
 			cfg.Exponent = 0.5
+			cfg.Coupling = c.cp
 			cfg.FourierScale = 0.3 // keep the Fourier features slow so finite differences resolve them
 			p, err := New(cfg, newRNG(1))
 			if p != nil {
@@ -109,7 +113,8 @@ func TestLossGradient(t *testing.T) {
 func TestInferMatchesTape(t *testing.T) {
 	for _, emb := range []Embedding{Smooth, Fourier} {
 		for _, prec := range []ad.Precision{ad.Float64, ad.Float32} {
-			cfg := Config{KTRef: 0.5, Embedding: emb} // default (full-size) network
+			// default (full-size) network, with every coupling
+			cfg := Config{KTRef: 0.5, Embedding: emb, Coupling: Coupling(int(prec)+2*int(emb)) % 3}
 			p, err := New(cfg, newRNG(2))
 			require.NoError(t, err)
 			p.SetPrecision(prec)
@@ -130,20 +135,63 @@ func TestInferMatchesTape(t *testing.T) {
 			for _, i := range []int{0, 37, 99} {
 				f.eps = make([]float64, m*2)
 				got := append([]float64(nil), f.predict(z, m, i)...)
-				ed := p.emb.dim()
-				e := make([]float64, m*2*ed)
+				ne := p.embDim()
+				e, rr := make([]float64, m*ne), make([]float64, m)
 				for r := range m {
-					p.emb.step(e[r*2*ed:r*2*ed+ed], i)
-					p.emb.temp(e[r*2*ed+ed:(r+1)*2*ed], T/cfg.KTRef)
+					p.tapeEmb(e[r*ne:(r+1)*ne], i, T/cfg.KTRef)
+					rr[r] = T / cfg.KTRef
 				}
 				tape := ad.NewTape()
-				want := p.tapeNetwork(tape, tape.Const(m, 2, z), tape.Const(m, 2*ed, e)).Data
+				want := p.tapeNetwork(tape, tape.Const(m, 2, z), tape.Const(m, ne, e), rr).Data
 				for j := range want {
-					testutil.InDelta(t, want[j], got[j], tol*math.Max(1, math.Abs(want[j])), "%v %v step %d: ε[%d] against the tape", emb, prec, i, j)
+					testutil.InDelta(t, want[j], got[j], tol*math.Max(1, math.Abs(want[j])), "%v %v %v step %d: ε[%d] against the tape", emb, prec, cfg.Coupling, i, j)
 				}
 			}
 		}
 	}
+}
+
+// TestCouplingLinearForm checks the temperature dependence that
+// CouplingLinear builds in: at fixed (z, i), ε_θ/r^(2a−1) is affine in
+// r = T/T_ref, so its second difference over r = 1, 2, 3 vanishes (to
+// rounding: the three predictions are O(1), float64, so 1e−12), for a = ½
+// and a = 1; with the temperature embedded (CouplingEmbedded) it does not,
+// which shows the check can fail.
+func TestCouplingLinearForm(t *testing.T) {
+	secondDiff := func(cp Coupling, a float64) float64 {
+		cfg := tinyConfig(Smooth, SiLU)
+		cfg.Coupling, cfg.Exponent = cp, a
+		p, err := New(cfg, newRNG(4))
+		require.NoError(t, err)
+		p.SetPrecision(ad.Float64)
+		f := p.newInfer()
+		z := []float64{0.4, -1.1, 1.3, 0.2}
+		var eps [3][]float64
+		for k := range eps {
+			r := float64(k + 1)
+			f.setTemp(r)
+			eps[k] = append([]float64(nil), f.predict(z, 2, 3)...)
+			for j := range eps[k] {
+				eps[k][j] /= math.Pow(r, 2*a-1)
+			}
+		}
+		worst := 0.0
+		for j := range z {
+			worst = max(worst, math.Abs(eps[2][j]-2*eps[1][j]+eps[0][j]))
+		}
+		return worst
+	}
+	for _, a := range []float64{0.5, 1} {
+		assert.Less(t, secondDiff(CouplingLinear, a), 1e-12, "linear coupling, a = %g: ε/r^(2a−1) not affine in r", a)
+	}
+	assert.Greater(t, secondDiff(CouplingEmbedded, 0.5), 1e-6, "embedded coupling: affine in r, so the check is vacuous")
+	c, err := ParseCoupling("embedded+linear")
+	require.NoError(t, err)
+	assert.Equal(t, CouplingEmbeddedLinear, c)
+	_, err = ParseCoupling("affine")
+	testutil.WantErr(t, err, "coupling")
+	_, err = New(Config{KTRef: 1, Coupling: 3}, newRNG(1))
+	testutil.WantErr(t, err, "Coupling")
 }
 
 // TestLossWeighted checks LossWeighted against Loss: equal weights give the
@@ -174,9 +222,10 @@ func TestLossWeighted(t *testing.T) {
 }
 
 // tapeNetwork records ε_θ on t from tape ops, one node per layer, for noised
-// latents zi (R×d) and the embedding matrix e (R×2e): the reference the
-// fused network (Prior.network) and the sampler are tested against.
-func (p *Prior) tapeNetwork(t *ad.Tape, zi, e *ad.Node) *ad.Node {
+// latents zi (R×d), the embedding matrix e (R×embDim, rows from tapeEmb)
+// and the rows' reduced temperatures r: the reference the fused network
+// (Prior.network) and the sampler are tested against.
+func (p *Prior) tapeNetwork(t *ad.Tape, zi, e *ad.Node, r []float64) *ad.Node {
 	h := zi
 	last := len(p.layers) - 1
 	act := p.cfg.Act.ad()
@@ -188,15 +237,35 @@ func (p *Prior) tapeNetwork(t *ad.Tape, zi, e *ad.Node) *ad.Node {
 		h = a
 	}
 	out := p.layers[last]
-	return t.Affine(h, t.Param(out.W), t.Param(out.B))
+	y := t.Affine(h, t.Param(out.W), t.Param(out.B))
+	if !p.cfg.Coupling.linearHead() {
+		return y
+	}
+	d := p.cfg.Dim
+	mu, nu := make([]float64, len(r)), make([]float64, len(r))
+	for k, v := range r {
+		mu[k] = math.Pow(v, 2*p.cfg.exponent()-1)
+		nu[k] = mu[k] * (v - 1)
+	}
+	return t.Add(t.ScaleRows(t.SliceCols(y, 0, d), mu), t.ScaleRows(t.SliceCols(y, d, 2*d), nu))
+}
+
+// tapeEmb writes the embedding row of step i and reduced temperature r
+// (len embDim) into dst.
+func (p *Prior) tapeEmb(dst []float64, i int, r float64) {
+	ed := p.emb.dim()
+	p.emb.step(dst[:ed], i)
+	if p.cfg.Coupling.embedsTemp() {
+		p.emb.temp(dst[ed:2*ed], r)
+	}
 }
 
 // tapeLoss is LossWeighted built from tape ops with the same draws: the
 // reference of the fused loss.
 func (p *Prior) tapeLoss(t *ad.Tape, z *ad.Node, temps, w []float64, rng *rand.Rand) *ad.Node {
-	d, M, ed := p.cfg.Dim, p.cfg.Replicas, p.emb.dim()
+	d, M, ne := p.cfg.Dim, p.cfg.Replicas, p.embDim()
 	R := z.Rows * M
-	sqab, noise, eps, emb, wr := make([]float64, R), make([]float64, R*d), make([]float64, R*d), make([]float64, R*2*ed), make([]float64, R)
+	sqab, noise, eps, emb, wr, rr := make([]float64, R), make([]float64, R*d), make([]float64, R*d), make([]float64, R*ne), make([]float64, R), make([]float64, R)
 	for b, T := range temps {
 		sig := math.Pow(T/p.cfg.KTRef, p.cfg.Exponent)
 		for m := range M {
@@ -208,8 +277,8 @@ func (p *Prior) tapeLoss(t *ad.Tape, z *ad.Node, temps, w []float64, rng *rand.R
 				e := sig * rng.NormFloat64()
 				eps[r*d+k], noise[r*d+k] = e, math.Sqrt(1-ab)*e
 			}
-			p.emb.step(emb[r*2*ed:r*2*ed+ed], i)
-			p.emb.temp(emb[r*2*ed+ed:(r+1)*2*ed], T/p.cfg.KTRef)
+			p.tapeEmb(emb[r*ne:(r+1)*ne], i, T/p.cfg.KTRef)
+			rr[r] = T / p.cfg.KTRef
 			wr[r] = 1
 			if w != nil {
 				wr[r] = w[b]
@@ -217,7 +286,7 @@ func (p *Prior) tapeLoss(t *ad.Tape, z *ad.Node, temps, w []float64, rng *rand.R
 		}
 	}
 	zi := t.Add(t.ScaleRows(t.RepeatRows(z, M), sqab), t.Const(R, d, noise))
-	pred := p.tapeNetwork(t, zi, t.Const(R, 2*ed, emb))
+	pred := p.tapeNetwork(t, zi, t.Const(R, ne, emb), rr)
 	perRow := t.RowSum(t.Square(t.Sub(pred, t.Const(R, d, eps))))
 	return t.Scale(t.WeightedMeanRows(perRow, wr), 0.5/float64(d))
 }
@@ -229,7 +298,12 @@ func (p *Prior) tapeLoss(t *ad.Tape, z *ad.Node, temps, w []float64, rng *rand.R
 func TestFusedLossMatchesTape(t *testing.T) {
 	for _, emb := range []Embedding{Smooth, Fourier} {
 		for _, prec := range []ad.Precision{ad.Float64, ad.Float32} {
-			cfg := Config{KTRef: 0.5, Embedding: emb, Replicas: 5}
+			// every coupling, and a = ½ (where Linear's prefactor is 1) and 1
+			cp := Coupling(int(prec)+2*int(emb)) % 3
+			cfg := Config{KTRef: 0.5, Embedding: emb, Replicas: 5, Coupling: cp}
+			if emb == Fourier {
+				cfg.Exponent = 0.5
+			}
 			p, err := New(cfg, newRNG(2))
 			require.NoError(t, err)
 			p.SetPrecision(prec)
@@ -266,7 +340,7 @@ func TestFusedLossMatchesTape(t *testing.T) {
 				if prec == ad.Float32 {
 					tol = 1e-4
 				}
-				require.InDelta(t, l0, l1, tol*l0, "%v %v", emb, prec)
+				require.InDelta(t, l0, l1, tol*l0, "%v %v %v", emb, prec, cp)
 				for i := range g0 {
 					scale := 0.0
 					for _, v := range g0[i] {

@@ -125,6 +125,77 @@ type Config struct {
 	// the latents' structure spans more of the noise levels (c < 1). Zero
 	// means 1 (no scaling, the reference). Stored with the prior.
 	LatentScale float64 `json:",omitempty"`
+
+	// Coupling selects how the temperature enters the noise network
+	// (default CouplingEmbedded, the reference). Stored with the prior.
+	Coupling Coupling `json:",omitempty"`
+}
+
+// Coupling selects how the temperature enters the noise network ε_θ.
+type Coupling int
+
+const (
+	// CouplingEmbedded (the default, the D-SPIB reference) adds a
+	// projection of the temperature embedding to every hidden layer's
+	// pre-activation: the network's dependence on T is whatever the
+	// training temperatures teach it.
+	CouplingEmbedded Coupling = iota
+	// CouplingLinear builds the thermodynamics in: the hidden layers see
+	// only the step, and the output layer has two heads A and B combined as
+	//
+	//	ε_θ(z, i, T) = r^(2a−1) · [A(z, i) + (r − 1)·B(z, i)],  r = T/T_ref.
+	//
+	// Why: the exact noise prediction is ε* = −√(1−ᾱ_i) σ_T² ∇ln p_i(z; T)
+	// = √(1−ᾱ_i) σ_T² ∇F_i(z; T)/kT, with F_i the free energy of the
+	// noised latent. To first order in T every free energy is
+	// F = U − T·S with U and S independent of T (zero heat capacity; the
+	// van 't Hoff form of a population ratio), which gives the form above
+	// at every noise level when the noise exponent a = ½ (σ_T² = r: the
+	// noised latent is then itself a Boltzmann variable), and at small
+	// noise for any a. Between and beyond the training temperatures the
+	// prior then interpolates and extrapolates each free energy linearly
+	// in T instead of freely.
+	CouplingLinear
+	// CouplingEmbeddedLinear is CouplingLinear with the temperature
+	// embedding added to the hidden layers as in CouplingEmbedded: the
+	// linear form plus a learned correction.
+	CouplingEmbeddedLinear
+)
+
+// String returns the coupling's name, as the CLI flags spell it.
+func (c Coupling) String() string {
+	switch c {
+	case CouplingEmbedded:
+		return "embedded"
+	case CouplingLinear:
+		return "linear"
+	case CouplingEmbeddedLinear:
+		return "embedded+linear"
+	}
+	return fmt.Sprintf("Coupling(%d)", int(c))
+}
+
+// ParseCoupling returns the coupling named s (as String spells it).
+func ParseCoupling(s string) (Coupling, error) {
+	for _, c := range []Coupling{CouplingEmbedded, CouplingLinear, CouplingEmbeddedLinear} {
+		if s == c.String() {
+			return c, nil
+		}
+	}
+	return 0, fmt.Errorf("diffusion: coupling %q, want embedded, linear or embedded+linear", s)
+}
+
+// embedsTemp reports whether the hidden layers see the temperature.
+func (c Coupling) embedsTemp() bool { return c != CouplingLinear }
+
+// linearHead reports whether the output has the two heads of CouplingLinear.
+func (c Coupling) linearHead() bool { return c != CouplingEmbedded }
+
+// mix returns the factors (μ, ν) of the CouplingLinear head, ε = μ·A + ν·B, at the
+// reduced temperature r = T/T_ref for noise exponent a.
+func mix(r, a float64) (mu, nu float64) {
+	mu = math.Pow(r, 2*a-1)
+	return mu, mu * (r - 1)
 }
 
 // defaultHidden are the reference hidden widths of the noise network.
@@ -187,6 +258,8 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("diffusion: Config.Sampler = %d, want Ancestral or ProbabilityFlow", int(c.Sampler))
 	case c.LatentScale != 0 && !finitePos(c.LatentScale):
 		return fmt.Errorf("diffusion: Config.LatentScale = %g, want finite and > 0 (0 means 1)", c.LatentScale)
+	case c.Coupling != CouplingEmbedded && c.Coupling != CouplingLinear && c.Coupling != CouplingEmbeddedLinear:
+		return fmt.Errorf("diffusion: Config.Coupling = %d, want CouplingEmbedded, CouplingLinear or CouplingEmbeddedLinear", int(c.Coupling))
 	case c.SampleSteps < 0 || c.SampleSteps > c.Steps:
 		return fmt.Errorf("diffusion: Config.SampleSteps = %d, want in [1, Steps = %d] (0: Steps)", c.SampleSteps, c.Steps)
 	}
@@ -284,7 +357,8 @@ type lossScratch struct {
 	noise []float64 // √(1−ᾱ_i)·ε, rows×d
 	eps   []float64 // target ε, rows×d
 	coef  []float64 // loss weight per replicated row
-	keys  []int     // per replicated row: step i, index of T in temps
+	keys  []int     // per replicated row: step i (and index of T in temps)
+	mix   []float64 // per replicated row: μ, ν of the Linear head
 	estep []float64 // N×e step embeddings
 	temps []float64 // distinct temperatures of the batch
 	etemp []float64 // their embeddings, len(temps)×e
@@ -309,7 +383,7 @@ func New(cfg Config, rng *rand.Rand) (*Prior, error) {
 	} else {
 		p.emb = newSmoothEmbedder(cfg.Steps, cfg.SmoothFrequencies)
 	}
-	e2 := 2 * p.emb.dim()
+	e2 := p.embDim()
 	in := cfg.Dim
 	for k, w := range cfg.Hidden {
 		l := ad.NewLinear(fmt.Sprintf("eps.%d", k), in, w, rng)
@@ -321,7 +395,11 @@ func New(cfg Config, rng *rand.Rand) (*Prior, error) {
 		p.params = append(p.params, l.W, l.B, cond.W)
 		in = w
 	}
-	out := ad.NewLinear("eps.out", in, cfg.Dim, rng)
+	nOut := cfg.Dim
+	if cfg.Coupling.linearHead() {
+		nOut *= 2 // [A | B]
+	}
+	out := ad.NewLinear("eps.out", in, nOut, rng)
 	p.layers = append(p.layers, layer{W: out.W, B: out.B})
 	p.params = append(p.params, out.W, out.B)
 	return p, nil
@@ -350,8 +428,18 @@ func (p *Prior) Sigma(kT float64) (float64, error) {
 	return math.Pow(kT/p.cfg.KTRef, p.cfg.exponent()), nil
 }
 
-// embDim returns the length of the concatenated embedding [e_step | e_temp].
-func (p *Prior) embDim() int { return 2 * p.emb.dim() }
+// embDim returns the length of the concatenated embedding [e_step | e_temp]
+// (only e_step when the coupling does not embed the temperature).
+func (p *Prior) embDim() int { return p.nTables() * p.emb.dim() }
+
+// nTables is the number of embedding tables (key slots) of the hidden
+// layers: the step's, and the temperature's unless Coupling is Linear.
+func (p *Prior) nTables() int {
+	if p.cfg.Coupling.embedsTemp() {
+		return 2
+	}
+	return 1
+}
 
 // Loss records the diffusion loss of docs/method.md §3 on the caller's tape and
 // returns it as a 1×1 node:
@@ -425,10 +513,15 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, kT, w []float64, rng *rand.
 	s.noise = growF(s.noise, R*d)
 	s.eps = growF(s.eps, R*d)
 	s.coef = growF(s.coef, R)
-	if cap(s.keys) < 2*R {
-		s.keys = make([]int, 2*R)
+	nk := p.nTables()
+	if cap(s.keys) < nk*R {
+		s.keys = make([]int, nk*R)
 	}
-	s.keys = s.keys[:2*R]
+	s.keys = s.keys[:nk*R]
+	lin := p.cfg.Coupling.linearHead()
+	if lin {
+		s.mix = growF(s.mix, 2*R)
+	}
 	N := p.sched.Len()
 	if len(s.estep) != N*ed {
 		// The step embeddings take only N values: one table per Prior.
@@ -456,6 +549,7 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, kT, w []float64, rng *rand.
 			p.emb.temp(s.etemp[j*ed:], T/tr)
 		}
 		sig := math.Pow(T/tr, p.cfg.exponent())
+		mu, nu := mix(T/tr, p.cfg.exponent())
 		for m := range M {
 			r := b*M + m
 			i := rng.IntN(N)
@@ -467,7 +561,13 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, kT, w []float64, rng *rand.
 				s.eps[r*d+k] = e
 				s.noise[r*d+k] = sn * e
 			}
-			s.keys[2*r], s.keys[2*r+1] = i, j
+			s.keys[nk*r] = i
+			if nk == 2 {
+				s.keys[2*r+1] = j
+			}
+			if lin {
+				s.mix[2*r], s.mix[2*r+1] = mu, nu
+			}
 		}
 	}
 	// ½·Σ_r c_r ‖ε_θ − ε‖² with c_r = 1/(R·d), or w_r/(d·Σ w) (weighted).
@@ -513,22 +613,34 @@ func (p *Prior) network(t *ad.Tape, zi *ad.Node, N, nT int) *ad.Node {
 		}
 		s.fl = make([]ad.FusedLayer, len(p.layers))
 		for k := range s.fl[:last] {
-			s.fl[k].Tables = make([]*ad.Node, 2)
+			s.fl[k].Tables = make([]*ad.Node, p.nTables())
 		}
 	}
 	s.op.Precision = p.prec
+	R := zi.Rows
+	s.op.Mix = nil
+	if p.cfg.Coupling.linearHead() {
+		s.op.Mix = s.mix[:2*R]
+	}
+	nk := p.nTables()
 	estep := t.Const(N, ed, s.estep)
-	etemp := t.Const(nT, ed, s.etemp[:nT*ed])
+	var etemp *ad.Node
+	if nk == 2 {
+		etemp = t.Const(nT, ed, s.etemp[:nT*ed])
+	}
 	for k, l := range p.layers[:last] {
 		P := t.Param(l.P)
 		s.fl[k].W = t.Param(l.W)
+		if nk == 1 {
+			s.fl[k].Tables[0] = t.Affine(estep, P, t.Param(l.B))
+			continue
+		}
 		s.fl[k].Tables[0] = t.Affine(estep, t.SliceCols(P, 0, ed), t.Param(l.B))
 		s.fl[k].Tables[1] = t.Affine(etemp, t.SliceCols(P, ed, 2*ed), nil)
 	}
 	o := p.layers[last]
 	s.fl[last] = ad.FusedLayer{W: t.Param(o.W), B: t.Param(o.B)}
-	R := zi.Rows
-	return s.op.Loss(t, zi, s.fl, s.keys[:2*R], 2, s.eps[:R*p.cfg.Dim], s.coef[:R])
+	return s.op.Loss(t, zi, s.fl, s.keys[:nk*R], nk, s.eps[:R*p.cfg.Dim], s.coef[:R])
 }
 
 // SetPrecision selects the arithmetic of the noise network in Loss, Fit and

@@ -28,14 +28,20 @@ type infer struct {
 	emb  []float64   // [e_step | e_temp]
 	bias [][]float64 // per hidden layer: b + P·emb
 	eps  []float64   // chunkRows × d, the prediction
-	z    []float64   // chunkRows × d
-	prev []float64   // chunkRows × d, previous data prediction (ProbabilityFlow)
+	out  []float64   // chunkRows × 2d, the heads [A | B] (Linear coupling)
+	mu   float64     // factors of the heads at the temperature of setTemp
+	nu   float64
+	z    []float64 // chunkRows × d
+	prev []float64 // chunkRows × d, previous data prediction (ProbabilityFlow)
 }
 
 func (p *Prior) newInfer() *infer {
 	f := &infer{p: p, emb: make([]float64, p.embDim()),
 		eps: make([]float64, chunkRows*p.cfg.Dim), z: make([]float64, chunkRows*p.cfg.Dim),
 		prev: make([]float64, chunkRows*p.cfg.Dim)}
+	if p.cfg.Coupling.linearHead() {
+		f.out = make([]float64, 2*chunkRows*p.cfg.Dim)
+	}
 	f.net = ad.CondMLPInfer{Act: p.cfg.Act.ad(), Precision: p.prec}
 	ws := make([][]float64, len(p.layers))
 	widths := []int{p.cfg.Dim}
@@ -53,10 +59,17 @@ func (p *Prior) newInfer() *infer {
 	return f
 }
 
-// setTemp writes the temperature embedding for the reduced temperature r = T/T_ref.
+// setTemp sets the temperature to the reduced temperature r = T/T_ref: its
+// embedding, and the factors of the Linear head.
 func (f *infer) setTemp(r float64) {
-	ed := f.p.emb.dim()
-	f.p.emb.temp(f.emb[ed:], r)
+	c := f.p.cfg.Coupling
+	if c.embedsTemp() {
+		ed := f.p.emb.dim()
+		f.p.emb.temp(f.emb[ed:], r)
+	}
+	if c.linearHead() {
+		f.mu, f.nu = mix(r, f.p.cfg.exponent())
+	}
 }
 
 // forward writes ε_θ(z, i, T) for the n×d rows z into f.eps, using the
@@ -81,7 +94,20 @@ func (f *infer) forward(z []float64, n, i int) {
 		}
 		f.net.SetBias(k, bk)
 	}
-	f.net.Forward(f.eps, z, n)
+	if f.out == nil {
+		f.net.Forward(f.eps, z, n)
+		return
+	}
+	// The Linear head: ε = μ·A + ν·B for the output rows [A | B].
+	d := p.cfg.Dim
+	f.out = growF(f.out, 2*n*d)
+	f.net.Forward(f.out, z, n)
+	for r := range n {
+		a, b := f.out[2*d*r:2*d*r+d], f.out[2*d*r+d:2*d*(r+1)]
+		for k := range d {
+			f.eps[d*r+k] = f.mu*a[k] + f.nu*b[k]
+		}
+	}
 }
 
 // Sampler selects the reverse-time integrator of Generate.

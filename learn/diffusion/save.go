@@ -19,7 +19,8 @@ import (
 //	                       appended when any of these is not its default
 //	                       (so a default prior's file is unchanged);
 //	                       1×18 with LatentScale appended after those when
-//	                       it is set
+//	                       it is set; 1×19 with Coupling appended after
+//	                       LatentScale (0 for 1) when it is not the default
 //	diffusion.hidden       1×len(Hidden)
 //	diffusion.embed.step   1×FourierDim/2 (Fourier embedding only)
 //	diffusion.embed.temp   1×FourierDim/2 (Fourier embedding only)
@@ -34,6 +35,8 @@ const (
 	configFieldsSampling = 17
 	// configFieldsScale is the length with LatentScale.
 	configFieldsScale = 18
+	// configFieldsCoupling is the length with Coupling.
+	configFieldsCoupling = 19
 )
 
 func (p *Prior) extraTensors() []ad.Tensor {
@@ -41,15 +44,19 @@ func (p *Prior) extraTensors() []ad.Tensor {
 	conf := []float64{formatVer, float64(c.Dim), float64(c.Steps), c.BetaMin, c.BetaMax, c.Exponent, c.KTRef,
 		float64(c.Embedding), float64(c.SmoothFrequencies), float64(c.FourierDim), c.FourierScale,
 		float64(c.Act), float64(c.Replicas), float64(c.Process)}
-	if c.Sampler != Ancestral || c.SampleSteps != 0 || c.UnitStart || c.LatentScale != 0 {
+	coupled := c.Coupling != CouplingEmbedded
+	if c.Sampler != Ancestral || c.SampleSteps != 0 || c.UnitStart || c.LatentScale != 0 || coupled {
 		unit := 0.0
 		if c.UnitStart {
 			unit = 1
 		}
 		conf = append(conf, float64(c.Sampler), float64(c.SampleSteps), unit)
 	}
-	if c.LatentScale != 0 {
+	if c.LatentScale != 0 || coupled {
 		conf = append(conf, c.LatentScale)
+	}
+	if coupled {
+		conf = append(conf, float64(c.Coupling))
 	}
 	hid := make([]float64, len(c.Hidden))
 	for i, w := range c.Hidden {
@@ -105,8 +112,9 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		byName[t.Name] = t
 	}
 	ct, ok := byName[tagConfig]
-	if !ok || (len(ct.Data) != configFields && len(ct.Data) != configFieldsSampling && len(ct.Data) != configFieldsScale) {
-		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %d, %d or %d values: not a diffusion prior", tagConfig, configFields, configFieldsSampling, configFieldsScale)
+	if !ok || (len(ct.Data) != configFields && len(ct.Data) != configFieldsSampling && len(ct.Data) != configFieldsScale && len(ct.Data) != configFieldsCoupling) {
+		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %d, %d, %d or %d values: not a diffusion prior",
+			tagConfig, configFields, configFieldsSampling, configFieldsScale, configFieldsCoupling)
 	}
 	if v := ct.Data[0]; v != formatVer {
 		return nil, fmt.Errorf("diffusion: FromTensors: format version %g, this code reads %d", v, formatVer)
@@ -149,8 +157,15 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		return nil, err
 	}
 	cfg.Embedding, cfg.Act, cfg.Process = Embedding(emb), Activation(act), Process(proc)
-	if len(c) == configFieldsScale {
+	if len(c) >= configFieldsScale {
 		cfg.LatentScale = c[17]
+	}
+	if len(c) == configFieldsCoupling {
+		cp, err := asInt("Coupling", c[18])
+		if err != nil {
+			return nil, err
+		}
+		cfg.Coupling = Coupling(cp)
 	}
 	if len(c) >= configFieldsSampling {
 		smp, err := asInt("Sampler", c[14])
@@ -224,7 +239,10 @@ func storedSizes(cfg Config, ts []ad.Tensor) error {
 	// before need exceeds have.
 	need, e2 := 0, 0
 	if cfg.Embedding == Fourier {
-		need, e2 = max(cfg.FourierDim, 0), 2*max(cfg.FourierDim, 0)
+		need, e2 = max(cfg.FourierDim, 0), max(cfg.FourierDim, 0)
+		if cfg.Coupling.embedsTemp() {
+			e2 *= 2
+		}
 	}
 	in := max(cfg.Dim, 1)
 	for k := range len(cfg.Hidden) + 1 {

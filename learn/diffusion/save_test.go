@@ -15,10 +15,12 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	for _, c := range []struct {
 		emb  Embedding
 		proc Process
-	}{{Smooth, DDPM}, {Fourier, DDPM}, {Smooth, VP}} {
+		cp   Coupling
+	}{{Smooth, DDPM, CouplingEmbedded}, {Fourier, DDPM, CouplingEmbedded}, {Smooth, VP, CouplingEmbedded},
+		{Smooth, DDPM, CouplingLinear}, {Fourier, DDPM, CouplingEmbeddedLinear}} {
 		emb := c.emb
 		cfg := tinyConfig(emb, ReLU)
-		cfg.Exponent, cfg.KTRef, cfg.Process = 0.5, 0.7, c.proc
+		cfg.Exponent, cfg.KTRef, cfg.Process, cfg.Coupling = 0.5, 0.7, c.proc, c.cp
 		p, err := New(cfg, newRNG(61))
 		require.NoError(t, err)
 		path := filepath.Join(t.TempDir(), "prior.ckpt")
@@ -28,7 +30,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		pc, qc := p.Config(), q.Config()
 		if !slices.Equal(pc.Hidden, qc.Hidden) || pc.Exponent != qc.Exponent || pc.KTRef != qc.KTRef ||
 			pc.Embedding != qc.Embedding || pc.Act != qc.Act || pc.Replicas != qc.Replicas || pc.Steps != qc.Steps ||
-			pc.Process != qc.Process || pc.BetaMin != qc.BetaMin || pc.BetaMax != qc.BetaMax {
+			pc.Process != qc.Process || pc.BetaMin != qc.BetaMin || pc.BetaMax != qc.BetaMax || pc.Coupling != qc.Coupling {
 			assert.Fail(t, "config differs after Save/Load", "%v: config %+v, loaded %+v", emb, pc, qc)
 		}
 		a, _ := p.Generate([]float64{0.7, 1.3}, 70, 5)

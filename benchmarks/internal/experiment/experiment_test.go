@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/dspib/dspib/learn/diffusion"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -77,7 +79,7 @@ func TestParseFlagsGenerator(t *testing.T) {
 		_, err := ParseFlags(spec, []string{"-ema", bad}, io.Discard)
 		assert.ErrorContains(t, err, "-ema", "-ema %s", bad)
 	}
-	o, err := ParseFlags(spec, []string{"-latent-scale", "0.5", "-min-steps2", "9000", "-polish2", "20"}, io.Discard)
+	o, err := ParseFlags(spec, []string{"-latent-scale", "0.5", "-min-steps2", "9000", "-polish2", "20", "-coupling", "linear"}, io.Discard)
 	if assert.NoError(t, err) {
 		assert.Equal(t, 0.5, o.LatentScale)
 		assert.Equal(t, 9000, o.MinSteps)
@@ -85,9 +87,11 @@ func TestParseFlagsGenerator(t *testing.T) {
 		assert.Contains(t, generatorSetting(o), "9000 optimiser steps")
 		assert.Equal(t, 20, o.PolishEpochs)
 		assert.Contains(t, generatorSetting(o), "20 epochs of the prior alone")
+		assert.Equal(t, diffusion.CouplingLinear, o.Coupling)
+		assert.Contains(t, generatorSetting(o), "linear (-coupling)")
 	}
 	assert.Empty(t, generatorSetting(Options{}), "no generator flags: nothing added to the report")
-	for _, bad := range [][]string{{"-latent-scale", "-1"}, {"-latent-scale", "NaN"}, {"-min-steps2", "-3"}, {"-polish2", "-1"}} {
+	for _, bad := range [][]string{{"-latent-scale", "-1"}, {"-latent-scale", "NaN"}, {"-min-steps2", "-3"}, {"-polish2", "-1"}, {"-coupling", "affine"}} {
 		_, err := ParseFlags(spec, bad, io.Discard)
 		assert.ErrorContains(t, err, bad[0], "%v", bad)
 	}

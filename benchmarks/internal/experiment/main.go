@@ -51,6 +51,10 @@ type Options struct {
 	LatentScale  float64
 	MinSteps     int
 	PolishEpochs int
+	// Coupling is how the temperature enters the diffusion prior's noise
+	// network (diffusion.Config.Coupling; the zero value, embedded, is the
+	// reference).
+	Coupling diffusion.Coupling
 	// CPUProfile, when not empty, is the file Run writes a pprof CPU
 	// profile of the whole run to (go tool pprof reads it).
 	CPUProfile string
@@ -84,6 +88,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	latentScale := fs.Float64("latent-scale", 0, "phase 2: the diffusion prior runs on z/c for this c > 0 (default 0: c = 1, the reference)")
 	minSteps := fs.Int("min-steps2", 0, "phase 2: at least this many optimiser steps before the stopping rule may end it (default 0: the rule alone)")
 	polish := fs.Int("polish2", 0, "phase 2: epochs of the diffusion prior alone after phase 2 has stopped, encoder and decoder held fixed (default 0: none)")
+	coupling := fs.String("coupling", "embedded", "phase 2: how kT enters the noise network: embedded (the reference), linear (each free energy linear in T; best with -a 0.5) or embedded+linear")
 	posthoc := fs.Bool("posthoc", false, "also train and report the post-hoc prior ablation (SPIB + a diffusion prior fitted to the frozen phase-1 latents); about doubles the diffusion training time")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to this file")
 	exponent := fs.Float64("a", 0, "noise exponent a > 0 in σ_T = (T/T_ref)^a (default: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
@@ -151,6 +156,11 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 		return Options{}, fmt.Errorf("-polish2 = %d: want ≥ 0", *polish)
 	}
 	o.LatentScale, o.MinSteps, o.PolishEpochs = *latentScale, *minSteps, *polish
+	cp, err := diffusion.ParseCoupling(*coupling)
+	if err != nil {
+		return Options{}, fmt.Errorf("-coupling: %w", err)
+	}
+	o.Coupling = cp
 	return o, nil
 }
 
