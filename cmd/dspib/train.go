@@ -49,6 +49,7 @@ type trainFlags struct {
 	// generator settings (phase 2 and sampling)
 	ema, encoderLR, latentScale float64
 	coupling                    string
+	experts                     int
 	freezeEncoder, unitStart    bool
 	emaModel                    bool
 	stop2, sampler, hidden      string
@@ -95,6 +96,7 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&f.burnIn, "burn-in", 0, "with -in: frames dropped at the start of every temperature")
 	fs.Float64Var(&f.latentScale, "latent-scale", 0, "phase 2: the diffusion prior runs on z/c for this c (default 0: c = 1, the reference)")
 	fs.StringVar(&f.coupling, "coupling", "embedded", "phase 2: how kT enters the noise network: embedded (the reference: an embedding of kT in every hidden layer), linear (ε = r^(2a−1)·[A(z,i) + (r−1)·B(z,i)], r = kT/kT_ref: each free energy linear in T; best with -exponent 0.5) or embedded+linear")
+	fs.IntVar(&f.experts, "experts", 0, "phase 2, with -coupling linear or embedded+linear: K Boltzmann-weighted experts in the output head, weights softmax(S_k − E_k·kT_ref/kT) (default 1)")
 	fs.Float64Var(&f.ema, "ema", 0, "phase 2: decay per optimiser step of an exponential moving average of the diffusion prior's weights, which the model samples with (e.g. 0.999; default 0: no average, the last weights)")
 	fs.BoolVar(&f.emaModel, "ema-model", false, "phase 2: the -ema average covers the whole model (encoder, decoder and prior), not only the diffusion prior")
 	fs.BoolVar(&f.freezeEncoder, "freeze-encoder", false, "phase 2: keep the phase-1 encoder fixed (train the diffusion prior and the decoder only)")
@@ -506,6 +508,7 @@ type priorSummary struct {
 	Exponent  float64 `json:"exponent"`
 	Embedding string  `json:"embedding"`
 	Coupling  string  `json:"coupling"`
+	Experts   int     `json:"experts,omitempty"`
 	Steps     int     `json:"steps"`
 	Replicas  int     `json:"replicas"`
 	Hidden    []int   `json:"hidden"`
@@ -583,7 +586,7 @@ func (tc *trainConfig) writeOutputs(res *pipeline.Result, ins []trainInput, star
 		pc := r.Model.Prior.Config()
 		sum.Lambda = cfg.Lambda
 		sum.Prior = &priorSummary{KTRef: pc.KTRef, Exponent: max(pc.Exponent, 0), Embedding: pc.Embedding.String(),
-			Coupling: pc.Coupling.String(), Steps: pc.Steps, Replicas: pc.Replicas, Hidden: pc.Hidden}
+			Coupling: pc.Coupling.String(), Experts: pc.Experts, Steps: pc.Steps, Replicas: pc.Replicas, Hidden: pc.Hidden}
 		sum.Final = map[string]any{"test": trainLosses2(r.Test), "validation": trainLosses2(r.Val)}
 		sum.Stopped, sum.Resumed = r.Stopped, r.Resumed
 		sum.Files["phase1_model"] = pipeline.Phase1Dir
@@ -718,7 +721,7 @@ func (f *trainFlags) setGenerator(cfg *dsp.Config) error {
 	if err != nil {
 		return usagef("-coupling: %v", err)
 	}
-	cfg.Prior.Coupling = cp
+	cfg.Prior.Coupling, cfg.Prior.Experts = cp, f.experts
 	if f.hidden != "" {
 		for i, v := range strings.Split(f.hidden, ",") {
 			w, err := strconv.Atoi(strings.TrimSpace(v))

@@ -25,7 +25,7 @@ func TestTrainGeneratorFlags(t *testing.T) {
 
 	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-ema", "0.999", "-ema-model", "-encoder-lr", "0.1", "-stop2", "heldout",
 		"-sampler", "ode", "-sample-steps", "50", "-unit-start", "-hidden", "32, 128,128,32", "-min-steps2", "9000",
-		"-latent-scale", "0.5", "-polish2", "10", "-coupling", "linear"}, io.Discard)
+		"-latent-scale", "0.5", "-polish2", "10", "-coupling", "linear", "-experts", "4"}, io.Discard)
 	require.NoError(t, err)
 	r := tc.raw
 	assert.Equal(t, 0.999, r.EMADecay)
@@ -40,6 +40,7 @@ func TestTrainGeneratorFlags(t *testing.T) {
 	assert.Equal(t, 0.5, r.Prior.LatentScale)
 	assert.Equal(t, 10, r.PolishEpochs)
 	assert.Equal(t, diffusion.CouplingLinear, r.Prior.Coupling)
+	assert.Equal(t, 4, r.Prior.Experts)
 
 	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-freeze-encoder"}, io.Discard)
 	require.NoError(t, err)
@@ -64,6 +65,7 @@ func TestTrainGeneratorFlags(t *testing.T) {
 		{[]string{"-polish2", "-1"}, "-polish2"},
 		{[]string{"-latent-scale", "-2"}, "LatentScale"},
 		{[]string{"-coupling", "affine"}, "-coupling"},
+		{[]string{"-experts", "3"}, "Experts = 3 needs a linear Coupling"},
 	} {
 		_, err := parseTrain(append([]string{"-in", "x", "-out", "y"}, c.args...), io.Discard)
 		require.Error(t, err, "%v", c.args)

@@ -49,11 +49,10 @@ type FusedLayer struct {
 //	h_k = act(a_k) (+ h_{k−1} if Residual[k−1])
 //	y_r = h_{L−1}·W_Lᵀ + b_L                                (output layer, no activation)
 //
-// and Loss returns ½ Σ_r c_r ‖y_r − target_r‖². With Mix set, the output
-// layer is twice the target's width, y_r = [u_r | v_r], and the loss is of
-// the per-row combination μ_r·u_r + ν_r·v_r (Mix[2r] = μ_r, Mix[2r+1] = ν_r):
-// a head whose output depends on a per-row scalar (a temperature) in a
-// prescribed way. Tables turn an additive
+// and Loss returns ½ Σ_r c_r ‖y_r − target_r‖². With a Head, the loss is
+// ½ Σ_r c_r ‖h_r(y_r) − target_r‖² instead: a per-row differentiable map
+// from the output layer to the prediction (for example one that depends on
+// a per-row temperature in a prescribed way). Tables turn an additive
 // embedding projection e·Pᵀ that takes few distinct values (a diffusion
 // step index, a temperature) into lookups: the caller builds T = E·Pᵀ on
 // the tape, so their gradient Σ_{rows with key κ} ∂/∂a reaches P there.
@@ -67,14 +66,23 @@ type CondMLP struct {
 	Act       Act    // hidden activation: ActIdentity, ActReLU or ActSiLU
 	Residual  []bool // per hidden layer: add its input (widths must agree)
 	Precision Precision
-	// Mix, if not nil, holds two factors per row (len 2R) that combine the
-	// two halves of the output layer (see CondMLP); it must not change
-	// until Backward.
-	Mix []float64
+	// Head, if not nil, maps each row's output to its prediction (see
+	// CondMLP and Head); it must not change until Backward.
+	Head Head
 
 	s64 fusedState[float64]
 	s32 fusedState[float32]
 	ins []*Node
+}
+
+// Head is a per-row differentiable map h_r from a CondMLP's output row y
+// (the output layer's width) to the prediction p compared with the target
+// (the target's width).
+type Head interface {
+	// Apply writes p = h_r(y) for row r.
+	Apply(r int, y, p []float64)
+	// Grad writes dy = (∂h_r/∂y)ᵀ·dp for row r.
+	Grad(r int, y, dp, dy []float64)
 }
 
 // fusedTile is the number of rows a CondMLP pushes through all layers at
@@ -152,11 +160,8 @@ func (o *CondMLP) check(x *Node, layers []FusedLayer, keys []int, nKeys int, tar
 		}
 		in = out
 	}
-	if o.Mix != nil {
-		if in%2 != 0 || len(o.Mix) != 2*R {
-			panic(fmt.Sprintf("ad: CondMLP.Loss: Mix of length %d with output width %d, want 2 per row (%d) and an even width", len(o.Mix), in, 2*R))
-		}
-		in /= 2
+	if o.Head != nil && R > 0 {
+		in = len(target) / R // the head's prediction width
 	}
 	if len(target) != R*in || len(coef) != R {
 		panic(fmt.Sprintf("ad: CondMLP.Loss: len(target) = %d, len(coef) = %d, want %d×%d and %d", len(target), len(coef), R, in, R))
@@ -203,6 +208,8 @@ type fusedState[F Float] struct {
 	da       []F
 	dx       []float64
 	grad     bool
+
+	hy, hp, hdy []float64 // one row's output, prediction and output gradient (Head)
 }
 
 func growT[F Float](b []F, n int) []F {
@@ -296,12 +303,11 @@ func (s *fusedState[F]) run(o *CondMLP, x *Node, layers []FusedLayer, keys []int
 			}
 		}
 		// Loss and its gradient at the output, dh = c_r (y_r − t_r), or
-		// with Mix dh = c_r (μ_r (y_r − t_r) | ν_r (y_r − t_r)) for
-		// y_r = μ_r u_r + ν_r v_r.
+		// through the head, dh = c_r (∂h_r/∂y)ᵀ (h_r(y_r) − t_r).
 		out := s.out[L-1]
 		y := s.h[L][:nr*out]
 		dh := s.dh[:nr*out]
-		if o.Mix == nil {
+		if o.Head == nil {
 			for r := range nr {
 				c := coef[r0+r]
 				sum := 0.0
@@ -313,17 +319,25 @@ func (s *fusedState[F]) run(o *CondMLP, x *Node, layers []FusedLayer, keys []int
 				loss += 0.5 * c * sum
 			}
 		} else {
-			m := out / 2
+			m := len(target) / R
+			s.hy, s.hp, s.hdy = growT(s.hy, out), growT(s.hp, m), growT(s.hdy, out)
 			for r := range nr {
-				c, mu, nu := coef[r0+r], o.Mix[2*(r0+r)], o.Mix[2*(r0+r)+1]
+				for j := range out {
+					s.hy[j] = float64(y[r*out+j])
+				}
+				o.Head.Apply(r0+r, s.hy, s.hp)
+				c := coef[r0+r]
 				sum := 0.0
 				for j := range m {
-					d := mu*float64(y[r*out+j]) + nu*float64(y[r*out+m+j]) - target[(r0+r)*m+j]
+					d := s.hp[j] - target[(r0+r)*m+j]
 					sum += d * d
-					dh[r*out+j] = F(c * mu * d)
-					dh[r*out+m+j] = F(c * nu * d)
+					s.hp[j] = c * d
 				}
 				loss += 0.5 * c * sum
+				o.Head.Grad(r0+r, s.hy, s.hp, s.hdy)
+				for j := range out {
+					dh[r*out+j] = F(s.hdy[j])
+				}
 			}
 		}
 		if !grad {

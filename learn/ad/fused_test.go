@@ -106,41 +106,74 @@ func TestCondMLPGrad(t *testing.T) {
 	})
 }
 
-// TestCondMLPMixGrad gradient-checks the Mix head (an output layer twice
-// the target's width, combined per row with two factors) and compares its
-// loss with the same combination built from tape ops.
-func TestCondMLPMixGrad(t *testing.T) {
+// mixHead is a test Head: an output row [u | v] (2m wide) maps to
+// μ_r·u + ν_r·v + κ_r·u⊙v (the product term makes it non-linear).
+type mixHead struct{ f []float64 } // μ, ν, κ per row
+
+func (h mixHead) Apply(r int, y, p []float64) {
+	m := len(p)
+	mu, nu, ka := h.f[3*r], h.f[3*r+1], h.f[3*r+2]
+	for j := range p {
+		p[j] = mu*y[j] + nu*y[m+j] + ka*y[j]*y[m+j]
+	}
+}
+
+func (h mixHead) Grad(r int, y, dp, dy []float64) {
+	m := len(dp)
+	mu, nu, ka := h.f[3*r], h.f[3*r+1], h.f[3*r+2]
+	for j, g := range dp {
+		dy[j] = (mu + ka*y[m+j]) * g
+		dy[m+j] = (nu + ka*y[j]) * g
+	}
+}
+
+// TestCondMLPHeadGrad gradient-checks a CondMLP with a Head (an output
+// layer twice the target's width, combined per row, non-linearly) and
+// compares its loss with the same head built from tape ops.
+func TestCondMLPHeadGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 1))
 	fc := newFusedCase(rng, fusedTile+5)
 	fc.vars[11], fc.vars[12] = varSpec{rows: 4, cols: 4}, varSpec{rows: 1, cols: 4}
-	mix := make([]float64, 2*fc.R)
+	mix := make([]float64, 3*fc.R)
 	for i := range mix {
 		mix[i] = rng.NormFloat64()
+		if i%3 == 2 {
+			// A small product term: with κ ~ N(0, 1) the quartic loss
+			// grows until the finite differences' rounding error
+			// (~1e−16·|L|/h) reaches the 1e−6 tolerance.
+			mix[i] *= 0.1
+		}
 	}
 	op := fc.op(ActSiLU, Float64)
-	op.Mix = mix
+	op.Head = mixHead{mix}
 	fused := func(tp *Tape, v []*Node) *Node {
 		x, ls := fc.layers(v)
 		return op.Loss(tp, x, ls, fc.keys, fc.nKeys, fc.target, fc.coef)
 	}
-	checkGrad(t, gradCase{name: "CondMLP/Mix", vars: fc.vars, f: fused}, 3)
+	checkGrad(t, gradCase{name: "CondMLP/Head", vars: fc.vars, f: fused}, 3)
 
-	// The loss is that of μ_r·u_r + ν_r·v_r for the rows [u_r | v_r] of
-	// the same network built from tape ops.
+	// The loss is that of μ_r·u_r + ν_r·v_r + κ_r·u_r⊙v_r for the rows
+	// [u_r | v_r] of the same network built from tape ops.
 	ps := newVars(gradCase{vars: fc.vars}, rng)
-	l1, _ := lossGrads(ps, 1, fused)
-	l0, _ := lossGrads(ps, 1, func(tp *Tape, v []*Node) *Node {
+	l1, g1 := lossGrads(ps, 1, fused)
+	l0, g0 := lossGrads(ps, 1, func(tp *Tape, v []*Node) *Node {
 		x, ls := fc.layers(v)
 		h := fc.tapeNet(tp, x, ls)
-		mu, nu := make([]float64, fc.R), make([]float64, fc.R)
+		mu, nu, ka := make([]float64, fc.R), make([]float64, fc.R), make([]float64, fc.R)
 		for r := range fc.R {
-			mu[r], nu[r] = mix[2*r], mix[2*r+1]
+			mu[r], nu[r], ka[r] = mix[3*r], mix[3*r+1], mix[3*r+2]
 		}
-		y := tp.Add(tp.ScaleRows(tp.SliceCols(h, 0, 2), mu), tp.ScaleRows(tp.SliceCols(h, 2, 4), nu))
+		u, w := tp.SliceCols(h, 0, 2), tp.SliceCols(h, 2, 4)
+		y := tp.Add(tp.Add(tp.ScaleRows(u, mu), tp.ScaleRows(w, nu)), tp.ScaleRows(tp.Mul(u, w), ka))
 		d := tp.RowSum(tp.Square(tp.Sub(y, tp.Const(fc.R, 2, fc.target))))
 		return tp.Scale(tp.Sum(tp.Mul(d, tp.Const(fc.R, 1, fc.coef))), 0.5)
 	})
 	require.InDelta(t, l0, l1, 1e-12*math.Abs(l0))
+	for i := range g0 {
+		for j := range g0[i] {
+			require.InDelta(t, g0[i][j], g1[i][j], 1e-11*max(1, math.Abs(g0[i][j])), "input %d [%d]", i, j)
+		}
+	}
 }
 
 // tapeNet builds fc's network from tape ops (AffineAct, GatherRows, Add)

@@ -1,6 +1,7 @@
 package diffusion
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -26,17 +27,18 @@ func TestLossGradient(t *testing.T) {
 		act Activation
 		w   []float64
 		cp  Coupling
-	}{{Smooth, SiLU, nil, CouplingEmbedded}, {Fourier, SiLU, nil, CouplingEmbedded}, {Smooth, ReLU, nil, CouplingEmbedded},
-		{Smooth, SiLU, []float64{0.5, 2, 0}, CouplingEmbedded}, {Smooth, SiLU, nil, CouplingLinear},
-		{Fourier, SiLU, []float64{0.5, 2, 0}, CouplingEmbeddedLinear}} {
-		name := c.emb.String() + "/" + c.act.String() + "/" + c.cp.String()
+		k   int // experts
+	}{{Smooth, SiLU, nil, CouplingEmbedded, 0}, {Fourier, SiLU, nil, CouplingEmbedded, 0}, {Smooth, ReLU, nil, CouplingEmbedded, 0},
+		{Smooth, SiLU, []float64{0.5, 2, 0}, CouplingEmbedded, 0}, {Smooth, SiLU, nil, CouplingLinear, 0},
+		{Fourier, SiLU, []float64{0.5, 2, 0}, CouplingEmbeddedLinear, 0}, {Smooth, SiLU, nil, CouplingLinear, 3}} {
+		name := fmt.Sprintf("%v/%v/%v/K=%d", c.emb, c.act, c.cp, c.k)
 		if c.w != nil {
 			name += "/weighted"
 		}
 		t.Run(name, func(t *testing.T) {
 			cfg := tinyConfig(c.emb, c.act)
 			cfg.Exponent = 0.5
-			cfg.Coupling = c.cp
+			cfg.Coupling, cfg.Experts = c.cp, c.k
 			cfg.FourierScale = 0.3 // keep the Fourier features slow so finite differences resolve them
 			p, err := New(cfg, newRNG(1))
 			if p != nil {
@@ -115,6 +117,9 @@ func TestInferMatchesTape(t *testing.T) {
 		for _, prec := range []ad.Precision{ad.Float64, ad.Float32} {
 			// default (full-size) network, with every coupling
 			cfg := Config{KTRef: 0.5, Embedding: emb, Coupling: Coupling(int(prec)+2*int(emb)) % 3}
+			if cfg.Coupling == CouplingLinear {
+				cfg.Experts = 3
+			}
 			p, err := New(cfg, newRNG(2))
 			require.NoError(t, err)
 			p.SetPrecision(prec)
@@ -192,6 +197,10 @@ func TestCouplingLinearForm(t *testing.T) {
 	testutil.WantErr(t, err, "coupling")
 	_, err = New(Config{KTRef: 1, Coupling: 3}, newRNG(1))
 	testutil.WantErr(t, err, "Coupling")
+	_, err = New(Config{KTRef: 1, Experts: 2}, newRNG(1))
+	testutil.WantErr(t, err, "Experts = 2 needs a linear Coupling")
+	_, err = New(Config{KTRef: 1, Coupling: CouplingLinear, Experts: maxExperts + 1}, newRNG(1))
+	testutil.WantErr(t, err, "Experts")
 }
 
 // TestLossWeighted checks LossWeighted against Loss: equal weights give the
@@ -241,13 +250,37 @@ func (p *Prior) tapeNetwork(t *ad.Tape, zi, e *ad.Node, r []float64) *ad.Node {
 	if !p.cfg.Coupling.linearHead() {
 		return y
 	}
-	d := p.cfg.Dim
-	mu, nu := make([]float64, len(r)), make([]float64, len(r))
+	// ε = Σ_k w_k (μ A_k + ν B_k), w = softmax(s − e/r), from tape ops.
+	d, K := p.cfg.Dim, p.cfg.Experts
+	mu, nu, ir := make([]float64, len(r)), make([]float64, len(r)), make([]float64, len(r))
 	for k, v := range r {
 		mu[k] = math.Pow(v, 2*p.cfg.exponent()-1)
 		nu[k] = mu[k] * (v - 1)
+		ir[k] = 1 / v
 	}
-	return t.Add(t.ScaleRows(t.SliceCols(y, 0, d), mu), t.ScaleRows(t.SliceCols(y, d, 2*d), nu))
+	form := func(k int) *ad.Node {
+		return t.Add(t.ScaleRows(t.SliceCols(y, k*d, (k+1)*d), mu), t.ScaleRows(t.SliceCols(y, (K+k)*d, (K+k+1)*d), nu))
+	}
+	if K == 1 {
+		return form(0)
+	}
+	o := 2 * K * d
+	w := t.Exp(t.LogSoftmax(t.Sub(t.SliceCols(y, o, o+K), t.ScaleRows(t.SliceCols(y, o+K, o+2*K), ir))))
+	var eps *ad.Node
+	for k := range K {
+		wk := t.SliceCols(w, k, k+1)
+		wd := wk
+		for range d - 1 {
+			wd = t.ConcatCols(wd, wk)
+		}
+		term := t.Mul(wd, form(k))
+		if eps == nil {
+			eps = term
+		} else {
+			eps = t.Add(eps, term)
+		}
+	}
+	return eps
 }
 
 // tapeEmb writes the embedding row of step i and reduced temperature r
@@ -301,6 +334,9 @@ func TestFusedLossMatchesTape(t *testing.T) {
 			// every coupling, and a = ½ (where Linear's prefactor is 1) and 1
 			cp := Coupling(int(prec)+2*int(emb)) % 3
 			cfg := Config{KTRef: 0.5, Embedding: emb, Replicas: 5, Coupling: cp}
+			if cp == CouplingEmbeddedLinear {
+				cfg.Experts = 4
+			}
 			if emb == Fourier {
 				cfg.Exponent = 0.5
 			}

@@ -129,7 +129,14 @@ type Config struct {
 	// Coupling selects how the temperature enters the noise network
 	// (default CouplingEmbedded, the reference). Stored with the prior.
 	Coupling Coupling `json:",omitempty"`
+	// Experts is K, the number of Boltzmann-weighted experts of the linear
+	// couplings' output head (see CouplingLinear; default 1, at most 64).
+	// Only with a linear coupling. Stored with the prior.
+	Experts int `json:",omitempty"`
 }
+
+// maxExperts bounds Config.Experts.
+const maxExperts = 64
 
 // Coupling selects how the temperature enters the noise network ε_θ.
 type Coupling int
@@ -155,6 +162,12 @@ const (
 	// noise for any a. Between and beyond the training temperatures the
 	// prior then interpolates and extrapolates each free energy linearly
 	// in T instead of freely.
+	//
+	// With Config.Experts = K > 1 the head is a mixture of K such forms
+	// with weights softmax_k(S_k(z, i) − E_k(z, i)·T_ref/T), logits affine
+	// in 1/T: the Boltzmann average over the basins of the posterior of
+	// the clean latent, which one linear form cannot represent where the
+	// noised latent lies between metastable states (see thermoHead).
 	CouplingLinear
 	// CouplingEmbeddedLinear is CouplingLinear with the temperature
 	// embedding added to the hidden layers as in CouplingEmbedded: the
@@ -191,13 +204,6 @@ func (c Coupling) embedsTemp() bool { return c != CouplingLinear }
 // linearHead reports whether the output has the two heads of CouplingLinear.
 func (c Coupling) linearHead() bool { return c != CouplingEmbedded }
 
-// mix returns the factors (μ, ν) of the CouplingLinear head, ε = μ·A + ν·B, at the
-// reduced temperature r = T/T_ref for noise exponent a.
-func mix(r, a float64) (mu, nu float64) {
-	mu = math.Pow(r, 2*a-1)
-	return mu, mu * (r - 1)
-}
-
 // defaultHidden are the reference hidden widths of the noise network.
 var defaultHidden = []int{16, 64, 64, 64, 64, 16}
 
@@ -227,6 +233,9 @@ func (c *Config) setDefaults() error {
 	def(&c.FourierDim, 32)
 	deff(&c.FourierScale, 100)
 	def(&c.Replicas, 16)
+	if c.Coupling.linearHead() {
+		def(&c.Experts, 1)
+	}
 	if len(c.Hidden) == 0 {
 		c.Hidden = append([]int(nil), defaultHidden...)
 	} else {
@@ -260,6 +269,10 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("diffusion: Config.LatentScale = %g, want finite and > 0 (0 means 1)", c.LatentScale)
 	case c.Coupling != CouplingEmbedded && c.Coupling != CouplingLinear && c.Coupling != CouplingEmbeddedLinear:
 		return fmt.Errorf("diffusion: Config.Coupling = %d, want CouplingEmbedded, CouplingLinear or CouplingEmbeddedLinear", int(c.Coupling))
+	case c.Experts < 0 || c.Experts > maxExperts:
+		return fmt.Errorf("diffusion: Config.Experts = %d, want in [1, %d] (0: 1)", c.Experts, maxExperts)
+	case c.Experts > 1 && !c.Coupling.linearHead():
+		return fmt.Errorf("diffusion: Config.Experts = %d needs a linear Coupling, have %v", c.Experts, c.Coupling)
 	case c.SampleSteps < 0 || c.SampleSteps > c.Steps:
 		return fmt.Errorf("diffusion: Config.SampleSteps = %d, want in [1, Steps = %d] (0: Steps)", c.SampleSteps, c.Steps)
 	}
@@ -358,7 +371,8 @@ type lossScratch struct {
 	eps   []float64 // target ε, rows×d
 	coef  []float64 // loss weight per replicated row
 	keys  []int     // per replicated row: step i (and index of T in temps)
-	mix   []float64 // per replicated row: μ, ν of the Linear head
+	hf    []float64 // per replicated row: the head's factors (linear couplings)
+	head  *thermoHead
 	estep []float64 // N×e step embeddings
 	temps []float64 // distinct temperatures of the batch
 	etemp []float64 // their embeddings, len(temps)×e
@@ -397,13 +411,16 @@ func New(cfg Config, rng *rand.Rand) (*Prior, error) {
 	}
 	nOut := cfg.Dim
 	if cfg.Coupling.linearHead() {
-		nOut *= 2 // [A | B]
+		nOut = p.newHead().width()
 	}
 	out := ad.NewLinear("eps.out", in, nOut, rng)
 	p.layers = append(p.layers, layer{W: out.W, B: out.B})
 	p.params = append(p.params, out.W, out.B)
 	return p, nil
 }
+
+// newHead returns an output head of the linear couplings for p.
+func (p *Prior) newHead() *thermoHead { return newThermoHead(p.cfg.Dim, p.cfg.Experts) }
 
 // Config returns the prior's configuration with defaults filled in.
 func (p *Prior) Config() Config {
@@ -520,7 +537,7 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, kT, w []float64, rng *rand.
 	s.keys = s.keys[:nk*R]
 	lin := p.cfg.Coupling.linearHead()
 	if lin {
-		s.mix = growF(s.mix, 2*R)
+		s.hf = growF(s.hf, 3*R)
 	}
 	N := p.sched.Len()
 	if len(s.estep) != N*ed {
@@ -549,7 +566,10 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, kT, w []float64, rng *rand.
 			p.emb.temp(s.etemp[j*ed:], T/tr)
 		}
 		sig := math.Pow(T/tr, p.cfg.exponent())
-		mu, nu := mix(T/tr, p.cfg.exponent())
+		var hf [3]float64
+		if lin {
+			factors(hf[:], T/tr, p.cfg.exponent())
+		}
 		for m := range M {
 			r := b*M + m
 			i := rng.IntN(N)
@@ -566,7 +586,7 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, kT, w []float64, rng *rand.
 				s.keys[2*r+1] = j
 			}
 			if lin {
-				s.mix[2*r], s.mix[2*r+1] = mu, nu
+				copy(s.hf[3*r:3*r+3], hf[:])
 			}
 		}
 	}
@@ -618,9 +638,13 @@ func (p *Prior) network(t *ad.Tape, zi *ad.Node, N, nT int) *ad.Node {
 	}
 	s.op.Precision = p.prec
 	R := zi.Rows
-	s.op.Mix = nil
+	s.op.Head = nil
 	if p.cfg.Coupling.linearHead() {
-		s.op.Mix = s.mix[:2*R]
+		if s.head == nil {
+			s.head = p.newHead()
+		}
+		s.head.f = s.hf[:3*R]
+		s.op.Head = s.head
 	}
 	nk := p.nTables()
 	estep := t.Const(N, ed, s.estep)

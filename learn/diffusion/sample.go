@@ -28,11 +28,11 @@ type infer struct {
 	emb  []float64   // [e_step | e_temp]
 	bias [][]float64 // per hidden layer: b + P·emb
 	eps  []float64   // chunkRows × d, the prediction
-	out  []float64   // chunkRows × 2d, the heads [A | B] (Linear coupling)
-	mu   float64     // factors of the heads at the temperature of setTemp
-	nu   float64
-	z    []float64 // chunkRows × d
-	prev []float64 // chunkRows × d, previous data prediction (ProbabilityFlow)
+	out  []float64   // chunkRows × the head's width (linear couplings)
+	head *thermoHead // the output head (linear couplings)
+	hf   [3]float64  // its factors at the temperature of setTemp
+	z    []float64   // chunkRows × d
+	prev []float64   // chunkRows × d, previous data prediction (ProbabilityFlow)
 }
 
 func (p *Prior) newInfer() *infer {
@@ -40,7 +40,8 @@ func (p *Prior) newInfer() *infer {
 		eps: make([]float64, chunkRows*p.cfg.Dim), z: make([]float64, chunkRows*p.cfg.Dim),
 		prev: make([]float64, chunkRows*p.cfg.Dim)}
 	if p.cfg.Coupling.linearHead() {
-		f.out = make([]float64, 2*chunkRows*p.cfg.Dim)
+		f.head = p.newHead()
+		f.out = make([]float64, chunkRows*f.head.width())
 	}
 	f.net = ad.CondMLPInfer{Act: p.cfg.Act.ad(), Precision: p.prec}
 	ws := make([][]float64, len(p.layers))
@@ -68,7 +69,7 @@ func (f *infer) setTemp(r float64) {
 		f.p.emb.temp(f.emb[ed:], r)
 	}
 	if c.linearHead() {
-		f.mu, f.nu = mix(r, f.p.cfg.exponent())
+		factors(f.hf[:], r, f.p.cfg.exponent())
 	}
 }
 
@@ -98,15 +99,12 @@ func (f *infer) forward(z []float64, n, i int) {
 		f.net.Forward(f.eps, z, n)
 		return
 	}
-	// The Linear head: ε = μ·A + ν·B for the output rows [A | B].
-	d := p.cfg.Dim
-	f.out = growF(f.out, 2*n*d)
+	// The linear couplings' head on every output row.
+	d, w := p.cfg.Dim, f.head.width()
+	f.out = growF(f.out, n*w)
 	f.net.Forward(f.out, z, n)
 	for r := range n {
-		a, b := f.out[2*d*r:2*d*r+d], f.out[2*d*r+d:2*d*(r+1)]
-		for k := range d {
-			f.eps[d*r+k] = f.mu*a[k] + f.nu*b[k]
-		}
+		f.head.apply(f.hf[:], f.out[r*w:(r+1)*w], f.eps[r*d:(r+1)*d])
 	}
 }
 

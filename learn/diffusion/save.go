@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/dspib/dspib/learn/ad"
 )
@@ -20,7 +21,9 @@ import (
 //	                       (so a default prior's file is unchanged);
 //	                       1×18 with LatentScale appended after those when
 //	                       it is set; 1×19 with Coupling appended after
-//	                       LatentScale (0 for 1) when it is not the default
+//	                       LatentScale (0 for 1) when it is not the default;
+//	                       1×20 with Experts appended after Coupling when
+//	                       it is > 1
 //	diffusion.hidden       1×len(Hidden)
 //	diffusion.embed.step   1×FourierDim/2 (Fourier embedding only)
 //	diffusion.embed.temp   1×FourierDim/2 (Fourier embedding only)
@@ -35,8 +38,10 @@ const (
 	configFieldsSampling = 17
 	// configFieldsScale is the length with LatentScale.
 	configFieldsScale = 18
-	// configFieldsCoupling is the length with Coupling.
+	// configFieldsCoupling is the length with Coupling, and
+	// configFieldsExperts with Experts.
 	configFieldsCoupling = 19
+	configFieldsExperts  = 20
 )
 
 func (p *Prior) extraTensors() []ad.Tensor {
@@ -57,6 +62,9 @@ func (p *Prior) extraTensors() []ad.Tensor {
 	}
 	if coupled {
 		conf = append(conf, float64(c.Coupling))
+	}
+	if c.Experts > 1 {
+		conf = append(conf, float64(c.Experts))
 	}
 	hid := make([]float64, len(c.Hidden))
 	for i, w := range c.Hidden {
@@ -112,9 +120,9 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		byName[t.Name] = t
 	}
 	ct, ok := byName[tagConfig]
-	if !ok || (len(ct.Data) != configFields && len(ct.Data) != configFieldsSampling && len(ct.Data) != configFieldsScale && len(ct.Data) != configFieldsCoupling) {
-		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %d, %d, %d or %d values: not a diffusion prior",
-			tagConfig, configFields, configFieldsSampling, configFieldsScale, configFieldsCoupling)
+	if !ok || !slices.Contains([]int{configFields, configFieldsSampling, configFieldsScale, configFieldsCoupling, configFieldsExperts}, len(ct.Data)) {
+		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %d, %d, %d, %d or %d values: not a diffusion prior",
+			tagConfig, configFields, configFieldsSampling, configFieldsScale, configFieldsCoupling, configFieldsExperts)
 	}
 	if v := ct.Data[0]; v != formatVer {
 		return nil, fmt.Errorf("diffusion: FromTensors: format version %g, this code reads %d", v, formatVer)
@@ -160,12 +168,17 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 	if len(c) >= configFieldsScale {
 		cfg.LatentScale = c[17]
 	}
-	if len(c) == configFieldsCoupling {
+	if len(c) >= configFieldsCoupling {
 		cp, err := asInt("Coupling", c[18])
 		if err != nil {
 			return nil, err
 		}
 		cfg.Coupling = Coupling(cp)
+	}
+	if len(c) == configFieldsExperts {
+		if cfg.Experts, err = asInt("Experts", c[19]); err != nil {
+			return nil, err
+		}
 	}
 	if len(c) >= configFieldsSampling {
 		smp, err := asInt("Sampler", c[14])

@@ -21,6 +21,9 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		emb := c.emb
 		cfg := tinyConfig(emb, ReLU)
 		cfg.Exponent, cfg.KTRef, cfg.Process, cfg.Coupling = 0.5, 0.7, c.proc, c.cp
+		if c.cp == CouplingEmbeddedLinear {
+			cfg.Experts = 3
+		}
 		p, err := New(cfg, newRNG(61))
 		require.NoError(t, err)
 		path := filepath.Join(t.TempDir(), "prior.ckpt")
@@ -30,7 +33,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		pc, qc := p.Config(), q.Config()
 		if !slices.Equal(pc.Hidden, qc.Hidden) || pc.Exponent != qc.Exponent || pc.KTRef != qc.KTRef ||
 			pc.Embedding != qc.Embedding || pc.Act != qc.Act || pc.Replicas != qc.Replicas || pc.Steps != qc.Steps ||
-			pc.Process != qc.Process || pc.BetaMin != qc.BetaMin || pc.BetaMax != qc.BetaMax || pc.Coupling != qc.Coupling {
+			pc.Process != qc.Process || pc.BetaMin != qc.BetaMin || pc.BetaMax != qc.BetaMax || pc.Coupling != qc.Coupling || pc.Experts != qc.Experts {
 			assert.Fail(t, "config differs after Save/Load", "%v: config %+v, loaded %+v", emb, pc, qc)
 		}
 		a, _ := p.Generate([]float64{0.7, 1.3}, 70, 5)

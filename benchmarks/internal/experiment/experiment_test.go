@@ -79,7 +79,7 @@ func TestParseFlagsGenerator(t *testing.T) {
 		_, err := ParseFlags(spec, []string{"-ema", bad}, io.Discard)
 		assert.ErrorContains(t, err, "-ema", "-ema %s", bad)
 	}
-	o, err := ParseFlags(spec, []string{"-latent-scale", "0.5", "-min-steps2", "9000", "-polish2", "20", "-coupling", "linear"}, io.Discard)
+	o, err := ParseFlags(spec, []string{"-latent-scale", "0.5", "-min-steps2", "9000", "-polish2", "20", "-coupling", "linear", "-experts", "4"}, io.Discard)
 	if assert.NoError(t, err) {
 		assert.Equal(t, 0.5, o.LatentScale)
 		assert.Equal(t, 9000, o.MinSteps)
@@ -88,10 +88,10 @@ func TestParseFlagsGenerator(t *testing.T) {
 		assert.Equal(t, 20, o.PolishEpochs)
 		assert.Contains(t, generatorSetting(o), "20 epochs of the prior alone")
 		assert.Equal(t, diffusion.CouplingLinear, o.Coupling)
-		assert.Contains(t, generatorSetting(o), "linear (-coupling)")
+		assert.Contains(t, generatorSetting(o), "linear (-coupling) with 4 experts")
 	}
 	assert.Empty(t, generatorSetting(Options{}), "no generator flags: nothing added to the report")
-	for _, bad := range [][]string{{"-latent-scale", "-1"}, {"-latent-scale", "NaN"}, {"-min-steps2", "-3"}, {"-polish2", "-1"}, {"-coupling", "affine"}} {
+	for _, bad := range [][]string{{"-latent-scale", "-1"}, {"-latent-scale", "NaN"}, {"-min-steps2", "-3"}, {"-polish2", "-1"}, {"-coupling", "affine"}, {"-experts", "2"}, {"-experts", "-1"}} {
 		_, err := ParseFlags(spec, bad, io.Discard)
 		assert.ErrorContains(t, err, bad[0], "%v", bad)
 	}

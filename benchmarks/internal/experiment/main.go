@@ -55,6 +55,9 @@ type Options struct {
 	// network (diffusion.Config.Coupling; the zero value, embedded, is the
 	// reference).
 	Coupling diffusion.Coupling
+	// Experts is the number of experts of a linear coupling's head
+	// (diffusion.Config.Experts; 0: 1).
+	Experts int
 	// CPUProfile, when not empty, is the file Run writes a pprof CPU
 	// profile of the whole run to (go tool pprof reads it).
 	CPUProfile string
@@ -89,6 +92,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	minSteps := fs.Int("min-steps2", 0, "phase 2: at least this many optimiser steps before the stopping rule may end it (default 0: the rule alone)")
 	polish := fs.Int("polish2", 0, "phase 2: epochs of the diffusion prior alone after phase 2 has stopped, encoder and decoder held fixed (default 0: none)")
 	coupling := fs.String("coupling", "embedded", "phase 2: how kT enters the noise network: embedded (the reference), linear (each free energy linear in T; best with -a 0.5) or embedded+linear")
+	experts := fs.Int("experts", 0, "phase 2, with -coupling linear or embedded+linear: K Boltzmann-weighted experts in the noise network's output head (default 1)")
 	posthoc := fs.Bool("posthoc", false, "also train and report the post-hoc prior ablation (SPIB + a diffusion prior fitted to the frozen phase-1 latents); about doubles the diffusion training time")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to this file")
 	exponent := fs.Float64("a", 0, "noise exponent a > 0 in σ_T = (T/T_ref)^a (default: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
@@ -161,6 +165,10 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 		return Options{}, fmt.Errorf("-coupling: %w", err)
 	}
 	o.Coupling = cp
+	if *experts < 0 || *experts > 1 && cp == diffusion.CouplingEmbedded {
+		return Options{}, fmt.Errorf("-experts = %d: want ≥ 1, and -coupling linear or embedded+linear for more than 1", *experts)
+	}
+	o.Experts = *experts
 	return o, nil
 }
 

@@ -162,7 +162,7 @@ func (r *seedRun) trainConfig(e *Experiment) pipeline.Config {
 		Name: e.Name,
 		Fit: dspib.Config{
 			SPIB:         spib.Config{Lag: r.sizes.Lag, MaxEpochs: r.sizes.SPIBMaxEpochs, Refinements: r.sizes.SPIBRefinements},
-			Prior:        diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding, LatentScale: r.opts.LatentScale, Coupling: r.opts.Coupling},
+			Prior:        diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding, LatentScale: r.opts.LatentScale, Coupling: r.opts.Coupling, Experts: r.opts.Experts},
 			MaxEpochs:    r.sizes.Phase2Epochs,
 			EMADecay:     r.opts.EMADecay,
 			MinSteps:     r.opts.MinSteps,
