@@ -22,8 +22,11 @@ type stepBench struct {
 	rng      *rand.Rand
 }
 
-func newStepBench(b *testing.B) *stepBench {
-	p, err := New(Config{KTRef: 1}, newRNG(1))
+func newStepBench(b *testing.B) *stepBench { return newStepBenchConfig(b, Config{KTRef: 1}) }
+
+// newStepBenchConfig is newStepBench for the prior cfg.
+func newStepBenchConfig(b *testing.B, cfg Config) *stepBench {
+	p, err := New(cfg, newRNG(1))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -65,6 +68,35 @@ func BenchmarkLossStep(b *testing.B) {
 		}
 		return err
 	})
+}
+
+// BenchmarkLossStepCoupling is BenchmarkLossStep for the linear couplings'
+// output head (Config.Coupling, Config.Experts), whose cost over the
+// embedded default is a wider output layer and a per-row head in the
+// fused loss.
+func BenchmarkLossStepCoupling(b *testing.B) {
+	for _, c := range []struct {
+		cp Coupling
+		k  int
+	}{{CouplingEmbedded, 0}, {CouplingLinear, 1}, {CouplingLinear, 4}} {
+		name := c.cp.String()
+		if c.k > 0 {
+			name += fmt.Sprintf("/K=%d", c.k)
+		}
+		b.Run(name, func(b *testing.B) {
+			s := newStepBenchConfig(b, Config{KTRef: 1, Coupling: c.cp, Experts: c.k, Exponent: 0.5})
+			tape := ad.NewTape()
+			s.time(b, func() error {
+				tape.Reset()
+				s.opt.ZeroGrad()
+				l, err := s.p.Loss(tape, tape.Const(benchBatch, 2, s.z), s.temps, s.rng)
+				if err == nil {
+					tape.Backward(l)
+				}
+				return err
+			})
+		})
+	}
 }
 
 // BenchmarkFitStep times one step of Fit on the same batch, cut into four
