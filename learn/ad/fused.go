@@ -81,7 +81,9 @@ type CondMLP struct {
 type Head interface {
 	// Apply writes p = h_r(y) for row r.
 	Apply(r int, y, p []float64)
-	// Grad writes dy = (∂h_r/∂y)ᵀ·dp for row r.
+	// Grad writes dy = (∂h_r/∂y)ᵀ·dp for row r. CondMLP calls it right
+	// after Apply of the same row and y, so a head may reuse what Apply
+	// computed.
 	Grad(r int, y, dp, dy []float64)
 }
 

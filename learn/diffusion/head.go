@@ -82,10 +82,11 @@ func (h *thermoHead) apply(f, y, p []float64) {
 	}
 }
 
-// grad writes dy = (∂p/∂y)ᵀ·dp for output row y with row factors f.
+// grad writes dy = (∂p/∂y)ᵀ·dp for output row y with row factors f, using
+// the weights h.w of the apply that preceded it on the same row (as
+// ad.Head's contract guarantees).
 func (h *thermoHead) grad(f, y, dp, dy []float64) {
 	d, K := h.d, h.K
-	h.weights(f, y)
 	gbar := 0.0
 	for k, wk := range h.w {
 		a, b := y[k*d:(k+1)*d], y[(K+k)*d:(K+k+1)*d]
