@@ -27,7 +27,8 @@ type seedRun struct {
 	dir   string
 	log   io.Writer
 	// opts are the program's options: PostHoc and the generator settings
-	// (EMADecay, LatentScale, MinSteps, PolishEpochs) reach training.
+	// (EMADecay, LatentScale, MinSteps, PolishEpochs, Coupling, Experts)
+	// reach training.
 	opts Options
 
 	// train holds the training runs (burn-in dropped), refFeat the long
