@@ -54,7 +54,8 @@ type trainFlags struct {
 	emaModel                    bool
 	stop2, sampler, hidden      string
 	sampleSteps, minSteps2      int
-	polish2                     int
+	polish2, corrector          int
+	correctorSNR                float64
 }
 
 func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
@@ -105,6 +106,8 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.sampler, "sampler", "ancestral", "sampler the model generates with: ancestral (DDPM) or ode (probability-flow ODE, DPM-Solver++(2M))")
 	fs.IntVar(&f.sampleSteps, "sample-steps", 0, "reverse steps of the sampler, ≤ the 100 diffusion steps (default: all; fewer: evenly respaced)")
 	fs.StringVar(&f.hidden, "hidden", "", "phase 2: comma-separated hidden widths of the noise network (default 16,64,64,64,64,16; equal neighbours get identity residuals)")
+	fs.IntVar(&f.corrector, "corrector", 0, "Langevin corrector steps per noise level of the ancestral sampler (predictor–corrector sampling, Song et al. 2021; default 0: none; each costs one more network evaluation per level)")
+	fs.Float64Var(&f.correctorSNR, "corrector-snr", 0, "with -corrector: the signal-to-noise ratio r of the corrector's step size (default 0.16)")
 	fs.BoolVar(&f.unitStart, "unit-start", false, "start the sampler from N(0, I) at every kT (the D-SPIB reference) instead of N(0, σ_T² I)")
 	fs.BoolVar(&f.posthoc, "posthoc", false, "phase dspib: also train the post-hoc diffusion prior on the frozen phase-1 latents (posthoc/), as many epochs as phase 2 ran")
 	fs.Usage = func() {
@@ -717,6 +720,7 @@ func (f *trainFlags) setGenerator(cfg *dsp.Config) error {
 		return usagef("-sampler: %q, want ancestral or ode", f.sampler)
 	}
 	cfg.Prior.SampleSteps, cfg.Prior.UnitStart, cfg.Prior.LatentScale = f.sampleSteps, f.unitStart, f.latentScale
+	cfg.Prior.Corrector, cfg.Prior.CorrectorSNR = f.corrector, f.correctorSNR
 	cp, err := diffusion.ParseCoupling(f.coupling)
 	if err != nil {
 		return usagef("-coupling: %v", err)

@@ -42,6 +42,11 @@ func TestTrainGeneratorFlags(t *testing.T) {
 	assert.Equal(t, diffusion.CouplingLinear, r.Prior.Coupling)
 	assert.Equal(t, 4, r.Prior.Experts)
 
+	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-corrector", "2", "-corrector-snr", "0.1"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 2, tc.raw.Prior.Corrector)
+	assert.Equal(t, 0.1, tc.raw.Prior.CorrectorSNR)
+
 	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-freeze-encoder"}, io.Discard)
 	require.NoError(t, err)
 	assert.True(t, tc.raw.FreezeEncoder)
@@ -66,6 +71,9 @@ func TestTrainGeneratorFlags(t *testing.T) {
 		{[]string{"-latent-scale", "-2"}, "LatentScale"},
 		{[]string{"-coupling", "affine"}, "-coupling"},
 		{[]string{"-experts", "3"}, "Experts = 3 needs a linear Coupling"},
+		{[]string{"-corrector", "-1"}, "Corrector = -1"},
+		{[]string{"-corrector", "1", "-sampler", "ode"}, "needs the Ancestral sampler"},
+		{[]string{"-corrector-snr", "0.2"}, "without corrector steps"},
 	} {
 		_, err := parseTrain(append([]string{"-in", "x", "-out", "y"}, c.args...), io.Discard)
 		require.Error(t, err, "%v", c.args)

@@ -117,6 +117,16 @@ type Config struct {
 	// the D-SPIB reference does, instead of the forward process's
 	// stationary law N(0, σ_T² I) (the default, docs/method.md §3 choice).
 	UnitStart bool `json:",omitempty"`
+	// Corrector is the number of Langevin corrector steps the ancestral
+	// sampler takes at every noise level before its predictor step: the
+	// predictor–corrector sampler of Song et al. (ICLR 2021, §4.2 and
+	// Algorithm 5), see langevin (default 0: none). Each step costs one
+	// more network evaluation per level.
+	Corrector int `json:",omitempty"`
+	// CorrectorSNR is r, the signal-to-noise ratio that sets the
+	// corrector's step size (see langevin; default DefaultCorrectorSNR).
+	// Only with Corrector > 0.
+	CorrectorSNR float64 `json:",omitempty"`
 
 	// LatentScale is c, the scale of the latents in the prior's own
 	// units: the diffusion process runs on u = z/c (Loss divides the
@@ -137,6 +147,13 @@ type Config struct {
 
 // maxExperts bounds Config.Experts.
 const maxExperts = 64
+
+// maxCorrector bounds Config.Corrector.
+const maxCorrector = 100
+
+// DefaultCorrectorSNR is the default Config.CorrectorSNR: r = 0.16, the
+// default of Song et al.'s predictor–corrector code (score_sde).
+const DefaultCorrectorSNR = 0.16
 
 // Coupling selects how the temperature enters the noise network ε_θ.
 type Coupling int
@@ -236,6 +253,9 @@ func (c *Config) setDefaults() error {
 	if c.Coupling.linearHead() {
 		def(&c.Experts, 1)
 	}
+	if c.Corrector > 0 {
+		deff(&c.CorrectorSNR, DefaultCorrectorSNR)
+	}
 	if len(c.Hidden) == 0 {
 		c.Hidden = append([]int(nil), defaultHidden...)
 	} else {
@@ -273,6 +293,14 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("diffusion: Config.Experts = %d, want in [1, %d] (0: 1)", c.Experts, maxExperts)
 	case c.Experts > 1 && !c.Coupling.linearHead():
 		return fmt.Errorf("diffusion: Config.Experts = %d needs a linear Coupling, have %v", c.Experts, c.Coupling)
+	case c.Corrector < 0 || c.Corrector > maxCorrector:
+		return fmt.Errorf("diffusion: Config.Corrector = %d, want in [0, %d]", c.Corrector, maxCorrector)
+	case c.Corrector > 0 && c.Sampler != Ancestral:
+		return fmt.Errorf("diffusion: Config.Corrector = %d needs the Ancestral sampler, have %v", c.Corrector, c.Sampler)
+	case c.Corrector == 0 && c.CorrectorSNR != 0:
+		return fmt.Errorf("diffusion: Config.CorrectorSNR = %g without corrector steps (Config.Corrector = 0)", c.CorrectorSNR)
+	case c.Corrector > 0 && !finitePos(c.CorrectorSNR):
+		return fmt.Errorf("diffusion: Config.CorrectorSNR = %g, want finite and > 0 (0 means %g)", c.CorrectorSNR, DefaultCorrectorSNR)
 	case c.SampleSteps < 0 || c.SampleSteps > c.Steps:
 		return fmt.Errorf("diffusion: Config.SampleSteps = %d, want in [1, Steps = %d] (0: Steps)", c.SampleSteps, c.Steps)
 	}

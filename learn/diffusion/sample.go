@@ -32,7 +32,7 @@ type infer struct {
 	head *thermoHead // the output head (linear couplings)
 	hf   [3]float64  // its factors at the temperature of setTemp
 	z    []float64   // chunkRows × d
-	prev []float64   // chunkRows × d, previous data prediction (ProbabilityFlow)
+	prev []float64   // chunkRows × d, previous data prediction (ProbabilityFlow), corrector noise (Ancestral)
 }
 
 func (p *Prior) newInfer() *infer {
@@ -171,7 +171,7 @@ func (p *Prior) Sample(kT float64, n int, seed uint64) ([]float64, error) {
 // whatever the number of cores and whichever other temperatures are
 // generated with it, in any order.
 //
-// Config.Sampler, SampleSteps and UnitStart change this: Generate uses the
+// Config.Sampler, SampleSteps, UnitStart and Corrector change this: Generate uses the
 // configured sampler (Ancestral by default) on the configured steps, from
 // the configured start. With Config.LatentScale c the sampler runs in the
 // prior's units u = z/c and returns z = c·u.
@@ -280,7 +280,8 @@ func (f *infer) sampleChunk(dst []float64, m int, kT, sig float64, s Sampler, rn
 	if s == ProbabilityFlow {
 		probabilityFlow(z, f.prev[:m*d], start, sched, pred, m, rng)
 	} else {
-		ancestral(z, start, sig, sched, pred, m, rng)
+		c := corrector{f.p.cfg.Corrector, f.p.cfg.CorrectorSNR, f.prev}
+		ancestral(z, start, sig, sched, pred, c, m, rng)
 	}
 	if c := f.p.cfg.latentScale(); c != 1 {
 		for i, v := range z {
@@ -290,14 +291,76 @@ func (f *infer) sampleChunk(dst []float64, m int, kT, sig float64, s Sampler, rn
 	copy(dst, z)
 }
 
+// corrector configures the Langevin corrector steps of the ancestral
+// sampler (Config.Corrector, Config.CorrectorSNR); xi is scratch for the
+// noise of one step (at least as long as the chunk).
+type corrector struct {
+	steps int
+	snr   float64
+	xi    []float64
+}
+
+// langevin runs the corrector's steps on z (m rows of d = len(z)/m) at
+// noise level i: Langevin dynamics on the marginal p_i of the forward
+// process at temperature T, as the corrector of Song et al. (ICLR 2021,
+// Algorithm 5). By Tweedie's formula the score is
+// ∇ln p_i(z) = −ε_θ(z, i, T)/(σ_T² √(1−ᾱ_i)) (ε_θ predicts the noise
+// √(1−ᾱ_i)·n with n ~ N(0, σ_T² I) in latent units), and each step is
+//
+//	z ← z + δ ∇ln p_i(z) + √(2δ) ξ,  δ = 2(1−β_i)·(r·⟨‖ξ‖⟩/⟨‖∇ln p_i‖⟩)²,
+//
+// with ξ ~ N(0, I) and ⟨·⟩ the mean over the m rows, as in Song et al.'s
+// code. The rows are the sampler's fixed chunk, so the step does not depend
+// on the number of workers.
+func langevin(z []float64, c corrector, sig float64, s Schedule, pred predictor, m, i int, rng *rand.Rand) {
+	d := len(z) / m
+	q := sig * sig * math.Sqrt(1-s.AlphaBar(i)) // ∇ln p_i = −ε_θ/q
+	xi := c.xi[:len(z)]
+	for range c.steps {
+		eps := pred.predict(z, m, i)
+		for j := range xi {
+			xi[j] = rng.NormFloat64()
+		}
+		var nx, ne float64
+		for r := range m {
+			nx += math.Sqrt(dot(xi[r*d:(r+1)*d], xi[r*d:(r+1)*d]))
+			ne += math.Sqrt(dot(eps[r*d:(r+1)*d], eps[r*d:(r+1)*d]))
+		}
+		if ne == 0 {
+			continue // no score: nothing to correct towards
+		}
+		// ⟨‖∇ln p_i‖⟩ = ⟨‖ε_θ‖⟩/q; the sums' 1/m cancel.
+		g := c.snr * nx * q / ne
+		delta := 2 * (1 - s.Beta(i)) * g * g
+		drift, noise := delta/q, math.Sqrt(2*delta)
+		for j, e := range eps {
+			z[j] += noise*xi[j] - drift*e
+		}
+	}
+}
+
+// dot returns Σ a_j b_j.
+func dot(a, b []float64) float64 {
+	var s float64
+	for j, v := range a {
+		s += v * b[j]
+	}
+	return s
+}
+
 // ancestral overwrites z (m rows) with a sample: z ~ N(0, start²I) followed
 // by the reverse steps i = N−1, …, 0 of Generate, with noise scale sig, using
-// the noise model pred.
-func ancestral(z []float64, start, sig float64, s Schedule, pred predictor, m int, rng *rand.Rand) {
+// the noise model pred; with c.steps > 0 each step is preceded by c's
+// Langevin corrector steps at its noise level (the predictor–corrector
+// sampler, Song et al., ICLR 2021, §4.2).
+func ancestral(z []float64, start, sig float64, s Schedule, pred predictor, c corrector, m int, rng *rand.Rand) {
 	for j := range z {
 		z[j] = start * rng.NormFloat64()
 	}
 	for i := s.Len() - 1; i >= 0; i-- {
+		if c.steps > 0 {
+			langevin(z, c, sig, s, pred, m, i, rng)
+		}
 		eps := pred.predict(z, m, i)
 		b := s.Beta(i)
 		c1 := b / math.Sqrt(1-s.AlphaBar(i))

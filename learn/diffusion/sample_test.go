@@ -27,7 +27,7 @@ func TestAncestralGaussianExact(t *testing.T) {
 	for k, c := range []struct{ s2, sig2 float64 }{{0.25, 1}, {0.5, 2.25}, {3, 1}} {
 		g := &gaussianEps{s2: c.s2, sig2: c.sig2, sched: s}
 		z := make([]float64, m*d)
-		ancestral(z, math.Sqrt(c.sig2), math.Sqrt(c.sig2), s, g, m, newRNG(uint64(10+k)))
+		ancestral(z, math.Sqrt(c.sig2), math.Sqrt(c.sig2), s, g, corrector{}, m, newRNG(uint64(10+k)))
 		mean, vr := moments(z, d)
 		want := ancestralVariance(s, c.s2, c.sig2)
 		for j := range d {

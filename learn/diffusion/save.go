@@ -23,7 +23,8 @@ import (
 //	                       it is set; 1×19 with Coupling appended after
 //	                       LatentScale (0 for 1) when it is not the default;
 //	                       1×20 with Experts appended after Coupling when
-//	                       it is > 1
+//	                       it is > 1; 1×22 with Corrector, CorrectorSNR
+//	                       appended after Experts when Corrector > 0
 //	diffusion.hidden       1×len(Hidden)
 //	diffusion.embed.step   1×FourierDim/2 (Fourier embedding only)
 //	diffusion.embed.temp   1×FourierDim/2 (Fourier embedding only)
@@ -42,6 +43,8 @@ const (
 	// configFieldsExperts with Experts.
 	configFieldsCoupling = 19
 	configFieldsExperts  = 20
+	// configFieldsCorrector is the length with Corrector and CorrectorSNR.
+	configFieldsCorrector = 22
 )
 
 func (p *Prior) extraTensors() []ad.Tensor {
@@ -49,22 +52,30 @@ func (p *Prior) extraTensors() []ad.Tensor {
 	conf := []float64{formatVer, float64(c.Dim), float64(c.Steps), c.BetaMin, c.BetaMax, c.Exponent, c.KTRef,
 		float64(c.Embedding), float64(c.SmoothFrequencies), float64(c.FourierDim), c.FourierScale,
 		float64(c.Act), float64(c.Replicas), float64(c.Process)}
-	coupled := c.Coupling != CouplingEmbedded
-	if c.Sampler != Ancestral || c.SampleSteps != 0 || c.UnitStart || c.LatentScale != 0 || coupled {
+	// Each optional block is written when it or any later one is set, so
+	// that a field's position never changes.
+	corr := c.Corrector > 0
+	experts := c.Experts > 1 || corr
+	coupled := c.Coupling != CouplingEmbedded || experts
+	scaled := c.LatentScale != 0 || coupled
+	if c.Sampler != Ancestral || c.SampleSteps != 0 || c.UnitStart || scaled {
 		unit := 0.0
 		if c.UnitStart {
 			unit = 1
 		}
 		conf = append(conf, float64(c.Sampler), float64(c.SampleSteps), unit)
 	}
-	if c.LatentScale != 0 || coupled {
+	if scaled {
 		conf = append(conf, c.LatentScale)
 	}
 	if coupled {
 		conf = append(conf, float64(c.Coupling))
 	}
-	if c.Experts > 1 {
+	if experts {
 		conf = append(conf, float64(c.Experts))
+	}
+	if corr {
+		conf = append(conf, float64(c.Corrector), c.CorrectorSNR)
 	}
 	hid := make([]float64, len(c.Hidden))
 	for i, w := range c.Hidden {
@@ -120,9 +131,9 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		byName[t.Name] = t
 	}
 	ct, ok := byName[tagConfig]
-	if !ok || !slices.Contains([]int{configFields, configFieldsSampling, configFieldsScale, configFieldsCoupling, configFieldsExperts}, len(ct.Data)) {
-		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %d, %d, %d, %d or %d values: not a diffusion prior",
-			tagConfig, configFields, configFieldsSampling, configFieldsScale, configFieldsCoupling, configFieldsExperts)
+	lengths := []int{configFields, configFieldsSampling, configFieldsScale, configFieldsCoupling, configFieldsExperts, configFieldsCorrector}
+	if !ok || !slices.Contains(lengths, len(ct.Data)) {
+		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %v values: not a diffusion prior", tagConfig, lengths)
 	}
 	if v := ct.Data[0]; v != formatVer {
 		return nil, fmt.Errorf("diffusion: FromTensors: format version %g, this code reads %d", v, formatVer)
@@ -175,10 +186,16 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		}
 		cfg.Coupling = Coupling(cp)
 	}
-	if len(c) == configFieldsExperts {
+	if len(c) >= configFieldsExperts {
 		if cfg.Experts, err = asInt("Experts", c[19]); err != nil {
 			return nil, err
 		}
+	}
+	if len(c) == configFieldsCorrector {
+		if cfg.Corrector, err = asInt("Corrector", c[20]); err != nil {
+			return nil, err
+		}
+		cfg.CorrectorSNR = c[21]
 	}
 	if len(c) >= configFieldsSampling {
 		smp, err := asInt("Sampler", c[14])

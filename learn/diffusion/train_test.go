@@ -46,7 +46,7 @@ func TestExactMixtureSampler(t *testing.T) {
 		g := &mixtureEps{centres: mixCentres, s2: mixSD * mixSD, sig2: 1, sched: s}
 		z := make([]float64, 2*klN)
 		if smp == Ancestral {
-			ancestral(z, 1, 1, s, g, klN, newRNG(31))
+			ancestral(z, 1, 1, s, g, corrector{}, klN, newRNG(31))
 		} else {
 			probabilityFlow(z, make([]float64, 2*klN), 1, s, g, klN, newRNG(31))
 		}

@@ -90,8 +90,14 @@ func TestParseFlagsGenerator(t *testing.T) {
 		assert.Equal(t, diffusion.CouplingLinear, o.Coupling)
 		assert.Contains(t, generatorSetting(o), "linear (-coupling) with 4 experts")
 	}
+	o, err = ParseFlags(spec, []string{"-corrector", "2"}, io.Discard)
+	if assert.NoError(t, err) {
+		assert.Equal(t, 2, o.Corrector)
+		assert.Contains(t, generatorSetting(o), "2 Langevin corrector steps per level, r = 0.16")
+	}
 	assert.Empty(t, generatorSetting(Options{}), "no generator flags: nothing added to the report")
-	for _, bad := range [][]string{{"-latent-scale", "-1"}, {"-latent-scale", "NaN"}, {"-min-steps2", "-3"}, {"-polish2", "-1"}, {"-coupling", "affine"}, {"-experts", "2"}, {"-experts", "-1"}} {
+	for _, bad := range [][]string{{"-latent-scale", "-1"}, {"-latent-scale", "NaN"}, {"-min-steps2", "-3"}, {"-polish2", "-1"}, {"-coupling", "affine"}, {"-experts", "2"}, {"-experts", "-1"},
+		{"-corrector", "-1"}, {"-corrector-snr", "0.1"}, {"-corrector", "1", "-corrector-snr", "-0.1"}, {"-corrector", "1", "-corrector-snr", "NaN"}} {
 		_, err := ParseFlags(spec, bad, io.Discard)
 		assert.ErrorContains(t, err, bad[0], "%v", bad)
 	}

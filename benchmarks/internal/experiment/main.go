@@ -58,6 +58,11 @@ type Options struct {
 	// Experts is the number of experts of a linear coupling's head
 	// (diffusion.Config.Experts; 0: 1).
 	Experts int
+	// Corrector is the number of Langevin corrector steps per noise level
+	// of the ancestral sampler and CorrectorSNR their signal-to-noise ratio
+	// (diffusion.Config.Corrector, CorrectorSNR; 0: none, the default).
+	Corrector    int
+	CorrectorSNR float64
 	// CPUProfile, when not empty, is the file Run writes a pprof CPU
 	// profile of the whole run to (go tool pprof reads it).
 	CPUProfile string
@@ -93,6 +98,8 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	polish := fs.Int("polish2", 0, "phase 2: epochs of the diffusion prior alone after phase 2 has stopped, encoder and decoder held fixed (default 0: none)")
 	coupling := fs.String("coupling", "embedded", "phase 2: how kT enters the noise network: embedded (the reference), linear (each free energy linear in T; best with -a 0.5) or embedded+linear")
 	experts := fs.Int("experts", 0, "phase 2, with -coupling linear or embedded+linear: K Boltzmann-weighted experts in the noise network's output head (default 1)")
+	corrector := fs.Int("corrector", 0, "sampling: Langevin corrector steps per noise level of the ancestral sampler (predictor–corrector, Song et al. 2021; default 0: none)")
+	correctorSNR := fs.Float64("corrector-snr", 0, "sampling, with -corrector: the corrector's signal-to-noise ratio r (default 0.16)")
 	posthoc := fs.Bool("posthoc", false, "also train and report the post-hoc prior ablation (SPIB + a diffusion prior fitted to the frozen phase-1 latents); about doubles the diffusion training time")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to this file")
 	exponent := fs.Float64("a", 0, "noise exponent a > 0 in σ_T = (T/T_ref)^a (default: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
@@ -169,6 +176,10 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 		return Options{}, fmt.Errorf("-experts = %d: want ≥ 1, and -coupling linear or embedded+linear for more than 1", *experts)
 	}
 	o.Experts = *experts
+	if *corrector < 0 || *corrector == 0 && *correctorSNR != 0 || *correctorSNR < 0 || math.IsNaN(*correctorSNR) || math.IsInf(*correctorSNR, 0) {
+		return Options{}, fmt.Errorf("-corrector = %d, -corrector-snr = %v: want corrector steps ≥ 0, and a finite r > 0 only with corrector steps", *corrector, *correctorSNR)
+	}
+	o.Corrector, o.CorrectorSNR = *corrector, *correctorSNR
 	return o, nil
 }
 

@@ -27,8 +27,8 @@ type seedRun struct {
 	dir   string
 	log   io.Writer
 	// opts are the program's options: PostHoc and the generator settings
-	// (EMADecay, LatentScale, MinSteps, PolishEpochs, Coupling, Experts)
-	// reach training.
+	// (EMADecay, LatentScale, MinSteps, PolishEpochs, Coupling, Experts,
+	// Corrector, CorrectorSNR) reach training.
 	opts Options
 
 	// train holds the training runs (burn-in dropped), refFeat the long
@@ -162,8 +162,9 @@ func (r *seedRun) trainConfig(e *Experiment) pipeline.Config {
 	return pipeline.Config{
 		Name: e.Name,
 		Fit: dspib.Config{
-			SPIB:         spib.Config{Lag: r.sizes.Lag, MaxEpochs: r.sizes.SPIBMaxEpochs, Refinements: r.sizes.SPIBRefinements},
-			Prior:        diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding, LatentScale: r.opts.LatentScale, Coupling: r.opts.Coupling, Experts: r.opts.Experts},
+			SPIB: spib.Config{Lag: r.sizes.Lag, MaxEpochs: r.sizes.SPIBMaxEpochs, Refinements: r.sizes.SPIBRefinements},
+			Prior: diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding, LatentScale: r.opts.LatentScale, Coupling: r.opts.Coupling, Experts: r.opts.Experts,
+				Corrector: r.opts.Corrector, CorrectorSNR: r.opts.CorrectorSNR},
 			MaxEpochs:    r.sizes.Phase2Epochs,
 			EMADecay:     r.opts.EMADecay,
 			MinSteps:     r.opts.MinSteps,
