@@ -56,6 +56,8 @@ type trainFlags struct {
 	sampleSteps, minSteps2      int
 	polish2, corrector          int
 	correctorSNR                float64
+	inputFreqs                  int
+	inputFMax                   float64
 }
 
 func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
@@ -106,6 +108,8 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.sampler, "sampler", "ancestral", "sampler the model generates with: ancestral (DDPM) or ode (probability-flow ODE, DPM-Solver++(2M))")
 	fs.IntVar(&f.sampleSteps, "sample-steps", 0, "reverse steps of the sampler, ≤ the 100 diffusion steps (default: all; fewer: evenly respaced)")
 	fs.StringVar(&f.hidden, "hidden", "", "phase 2: comma-separated hidden widths of the noise network (default 16,64,64,64,64,16; equal neighbours get identity residuals)")
+	fs.IntVar(&f.inputFreqs, "input-frequencies", 0, "phase 2: sinusoidal features of each latent coordinate the noise network sees besides the latent (octaves f_max·2^−j, j < F; default 0: the latent alone, the reference)")
+	fs.Float64Var(&f.inputFMax, "input-fmax", 0, "with -input-frequencies: the highest feature frequency f_max [cycles per latent unit] (default 2)")
 	fs.IntVar(&f.corrector, "corrector", 0, "Langevin corrector steps per noise level of the ancestral sampler (predictor–corrector sampling, Song et al. 2021; default 0: none; each costs one more network evaluation per level)")
 	fs.Float64Var(&f.correctorSNR, "corrector-snr", 0, "with -corrector: the signal-to-noise ratio r of the corrector's step size (default 0.16)")
 	fs.BoolVar(&f.unitStart, "unit-start", false, "start the sampler from N(0, I) at every kT (the D-SPIB reference) instead of N(0, σ_T² I)")
@@ -721,6 +725,7 @@ func (f *trainFlags) setGenerator(cfg *dsp.Config) error {
 	}
 	cfg.Prior.SampleSteps, cfg.Prior.UnitStart, cfg.Prior.LatentScale = f.sampleSteps, f.unitStart, f.latentScale
 	cfg.Prior.Corrector, cfg.Prior.CorrectorSNR = f.corrector, f.correctorSNR
+	cfg.Prior.InputFrequencies, cfg.Prior.InputMaxFrequency = f.inputFreqs, f.inputFMax
 	cp, err := diffusion.ParseCoupling(f.coupling)
 	if err != nil {
 		return usagef("-coupling: %v", err)

@@ -42,8 +42,10 @@ func TestTrainGeneratorFlags(t *testing.T) {
 	assert.Equal(t, diffusion.CouplingLinear, r.Prior.Coupling)
 	assert.Equal(t, 4, r.Prior.Experts)
 
-	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-corrector", "2", "-corrector-snr", "0.1"}, io.Discard)
+	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-corrector", "2", "-corrector-snr", "0.1", "-input-frequencies", "6", "-input-fmax", "1.5"}, io.Discard)
 	require.NoError(t, err)
+	assert.Equal(t, 6, tc.raw.Prior.InputFrequencies)
+	assert.Equal(t, 1.5, tc.raw.Prior.InputMaxFrequency)
 	assert.Equal(t, 2, tc.raw.Prior.Corrector)
 	assert.Equal(t, 0.1, tc.raw.Prior.CorrectorSNR)
 
@@ -74,6 +76,8 @@ func TestTrainGeneratorFlags(t *testing.T) {
 		{[]string{"-corrector", "-1"}, "Corrector = -1"},
 		{[]string{"-corrector", "1", "-sampler", "ode"}, "needs the Ancestral sampler"},
 		{[]string{"-corrector-snr", "0.2"}, "without corrector steps"},
+		{[]string{"-input-frequencies", "40"}, "InputFrequencies = 40"},
+		{[]string{"-input-fmax", "3"}, "without input features"},
 	} {
 		_, err := parseTrain(append([]string{"-in", "x", "-out", "y"}, c.args...), io.Discard)
 		require.Error(t, err, "%v", c.args)

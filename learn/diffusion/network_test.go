@@ -28,10 +28,12 @@ func TestLossGradient(t *testing.T) {
 		w   []float64
 		cp  Coupling
 		k   int // experts
-	}{{Smooth, SiLU, nil, CouplingEmbedded, 0}, {Fourier, SiLU, nil, CouplingEmbedded, 0}, {Smooth, ReLU, nil, CouplingEmbedded, 0},
-		{Smooth, SiLU, []float64{0.5, 2, 0}, CouplingEmbedded, 0}, {Smooth, SiLU, nil, CouplingLinear, 0},
-		{Fourier, SiLU, []float64{0.5, 2, 0}, CouplingEmbeddedLinear, 0}, {Smooth, SiLU, nil, CouplingLinear, 3}} {
-		name := fmt.Sprintf("%v/%v/%v/K=%d", c.emb, c.act, c.cp, c.k)
+		inF int // input frequencies
+	}{{Smooth, SiLU, nil, CouplingEmbedded, 0, 0}, {Fourier, SiLU, nil, CouplingEmbedded, 0, 0}, {Smooth, ReLU, nil, CouplingEmbedded, 0, 0},
+		{Smooth, SiLU, []float64{0.5, 2, 0}, CouplingEmbedded, 0, 0}, {Smooth, SiLU, nil, CouplingLinear, 0, 0},
+		{Fourier, SiLU, []float64{0.5, 2, 0}, CouplingEmbeddedLinear, 0, 0}, {Smooth, SiLU, nil, CouplingLinear, 3, 0},
+		{Smooth, SiLU, nil, CouplingEmbedded, 0, 3}} {
+		name := fmt.Sprintf("%v/%v/%v/K=%d/F=%d", c.emb, c.act, c.cp, c.k, c.inF)
 		if c.w != nil {
 			name += "/weighted"
 		}
@@ -40,6 +42,11 @@ func TestLossGradient(t *testing.T) {
 			cfg.Exponent = 0.5
 			cfg.Coupling, cfg.Experts = c.cp, c.k
 			cfg.FourierScale = 0.3 // keep the Fourier features slow so finite differences resolve them
+			if c.inF > 0 {
+				// input features up to 0.8 cycles per unit: the third
+				// derivative grows as (2πf)³, still far inside the tolerance
+				cfg.InputFrequencies, cfg.InputMaxFrequency = c.inF, 0.8
+			}
 			p, err := New(cfg, newRNG(1))
 			if p != nil {
 				p.SetPrecision(ad.Float64) // the reference, against finite differences
@@ -119,6 +126,9 @@ func TestInferMatchesTape(t *testing.T) {
 			cfg := Config{KTRef: 0.5, Embedding: emb, Coupling: Coupling(int(prec)+2*int(emb)) % 3}
 			if cfg.Coupling == CouplingLinear {
 				cfg.Experts = 3
+			}
+			if emb == Fourier {
+				cfg.InputFrequencies = 5 // and sinusoidal input features
 			}
 			p, err := New(cfg, newRNG(2))
 			require.NoError(t, err)
@@ -235,7 +245,7 @@ func TestLossWeighted(t *testing.T) {
 // and the rows' reduced temperatures r: the reference the fused network
 // (Prior.network) and the sampler are tested against.
 func (p *Prior) tapeNetwork(t *ad.Tape, zi, e *ad.Node, r []float64) *ad.Node {
-	h := zi
+	h := p.inputs(t, zi)
 	last := len(p.layers) - 1
 	act := p.cfg.Act.ad()
 	for _, l := range p.layers[:last] {
@@ -336,6 +346,9 @@ func TestFusedLossMatchesTape(t *testing.T) {
 			cfg := Config{KTRef: 0.5, Embedding: emb, Replicas: 5, Coupling: cp}
 			if cp == CouplingEmbeddedLinear {
 				cfg.Experts = 4
+			}
+			if emb == Fourier {
+				cfg.InputFrequencies = 5 // and sinusoidal input features
 			}
 			if emb == Fourier {
 				cfg.Exponent = 0.5

@@ -136,6 +136,20 @@ type Config struct {
 	// means 1 (no scaling, the reference). Stored with the prior.
 	LatentScale float64 `json:",omitempty"`
 
+	// InputFrequencies is F, the number of sinusoidal features of each
+	// latent coordinate u_k that the noise network sees besides the noised
+	// latent itself: sin(2π f_j u_k) and cos(2π f_j u_k) for the octaves
+	// f_j = InputMaxFrequency·2^−j, j = 0…F−1 (default 0: the latent alone,
+	// the reference). A multilayer perceptron on a low-dimensional input
+	// learns fine structure slowly (spectral bias); sinusoidal input
+	// features remove that limit (Tancik et al., "Fourier Features Let
+	// Networks Learn High Frequency Functions in Low Dimensional Domains",
+	// NeurIPS 2020). At most 32. Stored with the prior.
+	InputFrequencies int `json:",omitempty"`
+	// InputMaxFrequency is f_0 [cycles per unit of the prior's latent
+	// u = z/LatentScale] (default 2). Only with InputFrequencies > 0.
+	InputMaxFrequency float64 `json:",omitempty"`
+
 	// Coupling selects how the temperature enters the noise network
 	// (default CouplingEmbedded, the reference). Stored with the prior.
 	Coupling Coupling `json:",omitempty"`
@@ -147,6 +161,12 @@ type Config struct {
 
 // maxExperts bounds Config.Experts.
 const maxExperts = 64
+
+// maxInputFrequencies bounds Config.InputFrequencies.
+const maxInputFrequencies = 32
+
+// DefaultInputMaxFrequency is the default Config.InputMaxFrequency.
+const DefaultInputMaxFrequency = 2.0
 
 // maxCorrector bounds Config.Corrector.
 const maxCorrector = 100
@@ -256,6 +276,9 @@ func (c *Config) setDefaults() error {
 	if c.Corrector > 0 {
 		deff(&c.CorrectorSNR, DefaultCorrectorSNR)
 	}
+	if c.InputFrequencies > 0 {
+		deff(&c.InputMaxFrequency, DefaultInputMaxFrequency)
+	}
 	if len(c.Hidden) == 0 {
 		c.Hidden = append([]int(nil), defaultHidden...)
 	} else {
@@ -293,6 +316,12 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("diffusion: Config.Experts = %d, want in [1, %d] (0: 1)", c.Experts, maxExperts)
 	case c.Experts > 1 && !c.Coupling.linearHead():
 		return fmt.Errorf("diffusion: Config.Experts = %d needs a linear Coupling, have %v", c.Experts, c.Coupling)
+	case c.InputFrequencies < 0 || c.InputFrequencies > maxInputFrequencies:
+		return fmt.Errorf("diffusion: Config.InputFrequencies = %d, want in [0, %d]", c.InputFrequencies, maxInputFrequencies)
+	case c.InputFrequencies == 0 && c.InputMaxFrequency != 0:
+		return fmt.Errorf("diffusion: Config.InputMaxFrequency = %g without input features (Config.InputFrequencies = 0)", c.InputMaxFrequency)
+	case c.InputFrequencies > 0 && !finitePos(c.InputMaxFrequency):
+		return fmt.Errorf("diffusion: Config.InputMaxFrequency = %g, want finite and > 0 (0 means %g)", c.InputMaxFrequency, DefaultInputMaxFrequency)
 	case c.Corrector < 0 || c.Corrector > maxCorrector:
 		return fmt.Errorf("diffusion: Config.Corrector = %d, want in [0, %d]", c.Corrector, maxCorrector)
 	case c.Corrector > 0 && c.Sampler != Ancestral:
@@ -327,6 +356,10 @@ func (c Config) Validate() (Config, error) {
 // only through the network's embedding), as a negative spib.Config.Beta is
 // an explicit β = 0.
 func (c *Config) exponent() float64 { return max(c.Exponent, 0) }
+
+// inputWidth is the width of the noise network's input: the latent and its
+// sinusoidal features.
+func (c *Config) inputWidth() int { return c.Dim * (1 + 2*c.InputFrequencies) }
 
 // latentScale is the effective c of LatentScale (1 for 0).
 func (c *Config) latentScale() float64 {
@@ -383,9 +416,12 @@ type Prior struct {
 	// sampleSched is the schedule the samplers run on: sched, or its
 	// respacing to Config.SampleSteps steps.
 	sampleSched *respaced
-	layers      []layer // hidden layers then the output layer
-	params      ad.ParamSet
-	prec        ad.Precision
+	// inFreqs are the frequencies f_j of the input features
+	// (Config.InputFrequencies), empty for none.
+	inFreqs []float64
+	layers  []layer // hidden layers then the output layer
+	params  ad.ParamSet
+	prec    ad.Precision
 
 	scratch lossScratch
 }
@@ -426,7 +462,10 @@ func New(cfg Config, rng *rand.Rand) (*Prior, error) {
 		p.emb = newSmoothEmbedder(cfg.Steps, cfg.SmoothFrequencies)
 	}
 	e2 := p.embDim()
-	in := cfg.Dim
+	for j := range cfg.InputFrequencies {
+		p.inFreqs = append(p.inFreqs, cfg.InputMaxFrequency*math.Ldexp(1, -j))
+	}
+	in := cfg.inputWidth()
 	for k, w := range cfg.Hidden {
 		l := ad.NewLinear(fmt.Sprintf("eps.%d", k), in, w, rng)
 		cond := ad.NewLinear(fmt.Sprintf("eps.%d.cond", k), e2, w, rng)
@@ -640,7 +679,39 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, kT, w []float64, rng *rand.
 		zr = t.RepeatRows(zr, M)
 	}
 	zi := t.Add(t.ScaleRows(zr, s.sqab), t.Const(R, d, s.noise))
-	return p.network(t, zi, N, len(s.temps)), nil
+	return p.network(t, p.inputs(t, zi), N, len(s.temps)), nil
+}
+
+// inputs returns the noise network's input for the noised latents zi
+// (R×d): zi itself, followed with Config.InputFrequencies by the features
+// [sin(2π f_j u_k)… | cos(2π f_j u_k)…] of each coordinate k in turn (the
+// layout of inputFeatures).
+func (p *Prior) inputs(t *ad.Tape, zi *ad.Node) *ad.Node {
+	x := zi
+	if len(p.inFreqs) == 0 {
+		return x
+	}
+	for k := range zi.Cols {
+		x = t.ConcatCols(x, t.Fourier(t.SliceCols(zi, k, k+1), p.inFreqs))
+	}
+	return x
+}
+
+// inputFeatures writes the network inputs of the n×d rows z into dst
+// (n × Config.inputWidth): what inputs records on a tape, without one.
+func (p *Prior) inputFeatures(dst, z []float64, n int) {
+	d, F := p.cfg.Dim, len(p.inFreqs)
+	w := d * (1 + 2*F)
+	for r := range n {
+		row := dst[r*w : (r+1)*w]
+		copy(row, z[r*d:(r+1)*d])
+		for k := range d {
+			f := row[d+2*F*k : d+2*F*(k+1)]
+			for j, fj := range p.inFreqs {
+				f[j], f[F+j] = math.Sincos(2 * math.Pi * fj * z[r*d+k])
+			}
+		}
+	}
 }
 
 // network records the fused noise network (ad.CondMLP) and its loss

@@ -32,6 +32,7 @@ type infer struct {
 	head *thermoHead // the output head (linear couplings)
 	hf   [3]float64  // its factors at the temperature of setTemp
 	z    []float64   // chunkRows × d
+	x    []float64   // chunkRows × the input width (input features), or nil
 	prev []float64   // chunkRows × d, previous data prediction (ProbabilityFlow), corrector noise (Ancestral)
 }
 
@@ -43,9 +44,12 @@ func (p *Prior) newInfer() *infer {
 		f.head = p.newHead()
 		f.out = make([]float64, chunkRows*f.head.width())
 	}
+	if len(p.inFreqs) > 0 {
+		f.x = make([]float64, chunkRows*p.cfg.inputWidth())
+	}
 	f.net = ad.CondMLPInfer{Act: p.cfg.Act.ad(), Precision: p.prec}
 	ws := make([][]float64, len(p.layers))
-	widths := []int{p.cfg.Dim}
+	widths := []int{p.cfg.inputWidth()}
 	for k, l := range p.layers {
 		ws[k] = l.W.Data
 		widths = append(widths, l.W.Rows)
@@ -95,14 +99,20 @@ func (f *infer) forward(z []float64, n, i int) {
 		}
 		f.net.SetBias(k, bk)
 	}
+	x := z
+	if len(p.inFreqs) > 0 {
+		f.x = growF(f.x, n*p.cfg.inputWidth())
+		p.inputFeatures(f.x, z, n)
+		x = f.x
+	}
 	if f.out == nil {
-		f.net.Forward(f.eps, z, n)
+		f.net.Forward(f.eps, x, n)
 		return
 	}
 	// The linear couplings' head on every output row.
 	d, w := p.cfg.Dim, f.head.width()
 	f.out = growF(f.out, n*w)
-	f.net.Forward(f.out, z, n)
+	f.net.Forward(f.out, x, n)
 	for r := range n {
 		f.head.apply(f.hf[:], f.out[r*w:(r+1)*w], f.eps[r*d:(r+1)*d])
 	}

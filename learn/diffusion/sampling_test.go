@@ -186,6 +186,10 @@ func TestSamplingConfigErrors(t *testing.T) {
 		{Config{KTRef: 1, Corrector: 1, CorrectorSNR: -0.1}, "CorrectorSNR = -0.1"},
 		{Config{KTRef: 1, Corrector: 1, CorrectorSNR: math.Inf(1)}, "CorrectorSNR = +Inf"},
 		{Config{KTRef: 1, Corrector: 1, CorrectorSNR: math.NaN()}, "CorrectorSNR = NaN"},
+		{Config{KTRef: 1, InputFrequencies: -1}, "InputFrequencies = -1"},
+		{Config{KTRef: 1, InputFrequencies: 33}, "InputFrequencies = 33"},
+		{Config{KTRef: 1, InputMaxFrequency: 2}, "without input features"},
+		{Config{KTRef: 1, InputFrequencies: 2, InputMaxFrequency: -1}, "InputMaxFrequency = -1"},
 	} {
 		_, err := New(c.cfg, newRNG(1))
 		testutil.WantErr(t, err, c.want)

@@ -24,7 +24,9 @@ import (
 //	                       LatentScale (0 for 1) when it is not the default;
 //	                       1×20 with Experts appended after Coupling when
 //	                       it is > 1; 1×22 with Corrector, CorrectorSNR
-//	                       appended after Experts when Corrector > 0
+//	                       appended after Experts when Corrector > 0;
+//	                       1×24 with InputFrequencies, InputMaxFrequency
+//	                       appended after those when InputFrequencies > 0
 //	diffusion.hidden       1×len(Hidden)
 //	diffusion.embed.step   1×FourierDim/2 (Fourier embedding only)
 //	diffusion.embed.temp   1×FourierDim/2 (Fourier embedding only)
@@ -43,8 +45,10 @@ const (
 	// configFieldsExperts with Experts.
 	configFieldsCoupling = 19
 	configFieldsExperts  = 20
-	// configFieldsCorrector is the length with Corrector and CorrectorSNR.
+	// configFieldsCorrector is the length with Corrector and CorrectorSNR,
+	// configFieldsInput with InputFrequencies and InputMaxFrequency.
 	configFieldsCorrector = 22
+	configFieldsInput     = 24
 )
 
 func (p *Prior) extraTensors() []ad.Tensor {
@@ -54,7 +58,8 @@ func (p *Prior) extraTensors() []ad.Tensor {
 		float64(c.Act), float64(c.Replicas), float64(c.Process)}
 	// Each optional block is written when it or any later one is set, so
 	// that a field's position never changes.
-	corr := c.Corrector > 0
+	feats := c.InputFrequencies > 0
+	corr := c.Corrector > 0 || feats
 	experts := c.Experts > 1 || corr
 	coupled := c.Coupling != CouplingEmbedded || experts
 	scaled := c.LatentScale != 0 || coupled
@@ -76,6 +81,9 @@ func (p *Prior) extraTensors() []ad.Tensor {
 	}
 	if corr {
 		conf = append(conf, float64(c.Corrector), c.CorrectorSNR)
+	}
+	if feats {
+		conf = append(conf, float64(c.InputFrequencies), c.InputMaxFrequency)
 	}
 	hid := make([]float64, len(c.Hidden))
 	for i, w := range c.Hidden {
@@ -131,7 +139,7 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		byName[t.Name] = t
 	}
 	ct, ok := byName[tagConfig]
-	lengths := []int{configFields, configFieldsSampling, configFieldsScale, configFieldsCoupling, configFieldsExperts, configFieldsCorrector}
+	lengths := []int{configFields, configFieldsSampling, configFieldsScale, configFieldsCoupling, configFieldsExperts, configFieldsCorrector, configFieldsInput}
 	if !ok || !slices.Contains(lengths, len(ct.Data)) {
 		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %v values: not a diffusion prior", tagConfig, lengths)
 	}
@@ -191,11 +199,17 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 			return nil, err
 		}
 	}
-	if len(c) == configFieldsCorrector {
+	if len(c) >= configFieldsCorrector {
 		if cfg.Corrector, err = asInt("Corrector", c[20]); err != nil {
 			return nil, err
 		}
 		cfg.CorrectorSNR = c[21]
+	}
+	if len(c) == configFieldsInput {
+		if cfg.InputFrequencies, err = asInt("InputFrequencies", c[22]); err != nil {
+			return nil, err
+		}
+		cfg.InputMaxFrequency = c[23]
 	}
 	if len(c) >= configFieldsSampling {
 		smp, err := asInt("Sampler", c[14])
@@ -274,7 +288,10 @@ func storedSizes(cfg Config, ts []ad.Tensor) error {
 			e2 *= 2
 		}
 	}
-	in := max(cfg.Dim, 1)
+	if cfg.InputFrequencies > maxInputFrequencies {
+		return fmt.Errorf("diffusion: FromTensors: InputFrequencies = %d, more than %d", cfg.InputFrequencies, maxInputFrequencies)
+	}
+	in := max(cfg.Dim, 1) * (1 + 2*max(cfg.InputFrequencies, 0))
 	for k := range len(cfg.Hidden) + 1 {
 		w, p := max(cfg.Dim, 1), 0
 		if k < len(cfg.Hidden) {

@@ -16,11 +16,15 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		emb  Embedding
 		proc Process
 		cp   Coupling
-	}{{Smooth, DDPM, CouplingEmbedded}, {Fourier, DDPM, CouplingEmbedded}, {Smooth, VP, CouplingEmbedded},
-		{Smooth, DDPM, CouplingLinear}, {Fourier, DDPM, CouplingEmbeddedLinear}} {
+		inF  int
+	}{{Smooth, DDPM, CouplingEmbedded, 0}, {Fourier, DDPM, CouplingEmbedded, 0}, {Smooth, VP, CouplingEmbedded, 0},
+		{Smooth, DDPM, CouplingLinear, 0}, {Fourier, DDPM, CouplingEmbeddedLinear, 0}, {Smooth, DDPM, CouplingEmbedded, 3}} {
 		emb := c.emb
 		cfg := tinyConfig(emb, ReLU)
 		cfg.Exponent, cfg.KTRef, cfg.Process, cfg.Coupling = 0.5, 0.7, c.proc, c.cp
+		if c.inF > 0 {
+			cfg.InputFrequencies, cfg.InputMaxFrequency = c.inF, 1.5
+		}
 		if c.cp == CouplingEmbeddedLinear {
 			cfg.Experts = 3
 		}
@@ -33,7 +37,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		pc, qc := p.Config(), q.Config()
 		if !slices.Equal(pc.Hidden, qc.Hidden) || pc.Exponent != qc.Exponent || pc.KTRef != qc.KTRef ||
 			pc.Embedding != qc.Embedding || pc.Act != qc.Act || pc.Replicas != qc.Replicas || pc.Steps != qc.Steps ||
-			pc.Process != qc.Process || pc.BetaMin != qc.BetaMin || pc.BetaMax != qc.BetaMax || pc.Coupling != qc.Coupling || pc.Experts != qc.Experts {
+			pc.Process != qc.Process || pc.BetaMin != qc.BetaMin || pc.BetaMax != qc.BetaMax || pc.Coupling != qc.Coupling || pc.Experts != qc.Experts ||
+			pc.InputFrequencies != qc.InputFrequencies || pc.InputMaxFrequency != qc.InputMaxFrequency {
 			assert.Fail(t, "config differs after Save/Load", "%v: config %+v, loaded %+v", emb, pc, qc)
 		}
 		a, _ := p.Generate([]float64{0.7, 1.3}, 70, 5)

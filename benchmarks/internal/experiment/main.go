@@ -63,6 +63,11 @@ type Options struct {
 	// (diffusion.Config.Corrector, CorrectorSNR; 0: none, the default).
 	Corrector    int
 	CorrectorSNR float64
+	// InputFrequencies and InputMaxFrequency are the sinusoidal input
+	// features of the noise network (diffusion.Config.InputFrequencies,
+	// InputMaxFrequency; 0: none, the default).
+	InputFrequencies  int
+	InputMaxFrequency float64
 	// CPUProfile, when not empty, is the file Run writes a pprof CPU
 	// profile of the whole run to (go tool pprof reads it).
 	CPUProfile string
@@ -100,6 +105,8 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	experts := fs.Int("experts", 0, "phase 2, with -coupling linear or embedded+linear: K Boltzmann-weighted experts in the noise network's output head (default 1)")
 	corrector := fs.Int("corrector", 0, "sampling: Langevin corrector steps per noise level of the ancestral sampler (predictor–corrector, Song et al. 2021; default 0: none)")
 	correctorSNR := fs.Float64("corrector-snr", 0, "sampling, with -corrector: the corrector's signal-to-noise ratio r (default 0.16)")
+	inputFreqs := fs.Int("input-frequencies", 0, "phase 2: sinusoidal features of each latent coordinate the noise network sees besides the latent (default 0: the latent alone, the reference)")
+	inputFMax := fs.Float64("input-fmax", 0, "phase 2, with -input-frequencies: the highest feature frequency [cycles per latent unit] (default 2)")
 	posthoc := fs.Bool("posthoc", false, "also train and report the post-hoc prior ablation (SPIB + a diffusion prior fitted to the frozen phase-1 latents); about doubles the diffusion training time")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to this file")
 	exponent := fs.Float64("a", 0, "noise exponent a > 0 in σ_T = (T/T_ref)^a (default: the preset's, 1 as the reference; 0.5 as thermodynamic maps)")
@@ -180,6 +187,10 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 		return Options{}, fmt.Errorf("-corrector = %d, -corrector-snr = %v: want corrector steps ≥ 0, and a finite r > 0 only with corrector steps", *corrector, *correctorSNR)
 	}
 	o.Corrector, o.CorrectorSNR = *corrector, *correctorSNR
+	if *inputFreqs < 0 || *inputFreqs == 0 && *inputFMax != 0 || *inputFMax < 0 || math.IsNaN(*inputFMax) || math.IsInf(*inputFMax, 0) {
+		return Options{}, fmt.Errorf("-input-frequencies = %d, -input-fmax = %v: want frequencies ≥ 0, and a finite f_max > 0 only with frequencies", *inputFreqs, *inputFMax)
+	}
+	o.InputFrequencies, o.InputMaxFrequency = *inputFreqs, *inputFMax
 	return o, nil
 }
 

@@ -28,7 +28,8 @@ type seedRun struct {
 	log   io.Writer
 	// opts are the program's options: PostHoc and the generator settings
 	// (EMADecay, LatentScale, MinSteps, PolishEpochs, Coupling, Experts,
-	// Corrector, CorrectorSNR) reach training.
+	// Corrector, CorrectorSNR, InputFrequencies, InputMaxFrequency) reach
+	// training.
 	opts Options
 
 	// train holds the training runs (burn-in dropped), refFeat the long
@@ -164,7 +165,8 @@ func (r *seedRun) trainConfig(e *Experiment) pipeline.Config {
 		Fit: dspib.Config{
 			SPIB: spib.Config{Lag: r.sizes.Lag, MaxEpochs: r.sizes.SPIBMaxEpochs, Refinements: r.sizes.SPIBRefinements},
 			Prior: diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding, LatentScale: r.opts.LatentScale, Coupling: r.opts.Coupling, Experts: r.opts.Experts,
-				Corrector: r.opts.Corrector, CorrectorSNR: r.opts.CorrectorSNR},
+				Corrector: r.opts.Corrector, CorrectorSNR: r.opts.CorrectorSNR,
+				InputFrequencies: r.opts.InputFrequencies, InputMaxFrequency: r.opts.InputMaxFrequency},
 			MaxEpochs:    r.sizes.Phase2Epochs,
 			EMADecay:     r.opts.EMADecay,
 			MinSteps:     r.opts.MinSteps,
