@@ -58,6 +58,7 @@ type trainFlags struct {
 	correctorSNR                float64
 	inputFreqs                  int
 	inputFMax                   float64
+	stepSampling                string
 }
 
 func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
@@ -108,6 +109,7 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.sampler, "sampler", "ancestral", "sampler the model generates with: ancestral (DDPM) or ode (probability-flow ODE, DPM-Solver++(2M))")
 	fs.IntVar(&f.sampleSteps, "sample-steps", 0, "reverse steps of the sampler, ≤ the 100 diffusion steps (default: all; fewer: evenly respaced)")
 	fs.StringVar(&f.hidden, "hidden", "", "phase 2: comma-separated hidden widths of the noise network (default 16,64,64,64,64,16; equal neighbours get identity residuals)")
+	fs.StringVar(&f.stepSampling, "step-sampling", "uniform", "phase 2: the diffusion steps the prior trains on: uniform (L_simple, the reference) or elbo (weighted as in the variational bound: more of the low-noise steps)")
 	fs.IntVar(&f.inputFreqs, "input-frequencies", 0, "phase 2: sinusoidal features of each latent coordinate the noise network sees besides the latent (octaves f_max·2^−j, j < F; default 0: the latent alone, the reference)")
 	fs.Float64Var(&f.inputFMax, "input-fmax", 0, "with -input-frequencies: the highest feature frequency f_max [cycles per latent unit] (default 2)")
 	fs.IntVar(&f.corrector, "corrector", 0, "Langevin corrector steps per noise level of the ancestral sampler (predictor–corrector sampling, Song et al. 2021; default 0: none; each costs one more network evaluation per level)")
@@ -726,6 +728,11 @@ func (f *trainFlags) setGenerator(cfg *dsp.Config) error {
 	cfg.Prior.SampleSteps, cfg.Prior.UnitStart, cfg.Prior.LatentScale = f.sampleSteps, f.unitStart, f.latentScale
 	cfg.Prior.Corrector, cfg.Prior.CorrectorSNR = f.corrector, f.correctorSNR
 	cfg.Prior.InputFrequencies, cfg.Prior.InputMaxFrequency = f.inputFreqs, f.inputFMax
+	st, err := diffusion.ParseStepSampling(f.stepSampling)
+	if err != nil {
+		return usagef("-step-sampling: %v", err)
+	}
+	cfg.Prior.StepSampling = st
 	cp, err := diffusion.ParseCoupling(f.coupling)
 	if err != nil {
 		return usagef("-coupling: %v", err)

@@ -313,7 +313,7 @@ func (p *Prior) tapeLoss(t *ad.Tape, z *ad.Node, temps, w []float64, rng *rand.R
 		sig := math.Pow(T/p.cfg.KTRef, p.cfg.Exponent)
 		for m := range M {
 			r := b*M + m
-			i := rng.IntN(p.sched.Len())
+			i := p.drawStep(rng)
 			ab := p.sched.AlphaBar(i)
 			sqab[r] = math.Sqrt(ab)
 			for k := range d {

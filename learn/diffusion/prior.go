@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 
 	"github.com/dspib/dspib/learn/ad"
 )
@@ -136,6 +137,10 @@ type Config struct {
 	// means 1 (no scaling, the reference). Stored with the prior.
 	LatentScale float64 `json:",omitempty"`
 
+	// StepSampling is how Loss draws the diffusion step of each replica
+	// (default StepsUniform, the reference). Stored with the prior.
+	StepSampling StepSampling `json:",omitempty"`
+
 	// InputFrequencies is F, the number of sinusoidal features of each
 	// latent coordinate u_k that the noise network sees besides the noised
 	// latent itself: sin(2π f_j u_k) and cos(2π f_j u_k) for the octaves
@@ -161,6 +166,74 @@ type Config struct {
 
 // maxExperts bounds Config.Experts.
 const maxExperts = 64
+
+// StepSampling selects the distribution of the diffusion steps that Loss
+// trains on.
+type StepSampling int
+
+const (
+	// StepsUniform draws i ~ U{0, …, N−1}: the simplified loss L_simple of
+	// Ho et al. (NeurIPS 2020, Eq. 14), the reference.
+	StepsUniform StepSampling = iota
+	// StepsELBO draws i with probability ∝ β_i/((1−β_i)(1−ᾱ_i)), the weight
+	// of step i's noise-prediction error in the variational bound on the
+	// likelihood with reverse variances β_i σ_T² (Ho et al. 2020, Eq. 12),
+	// so that Loss is the bound's weighting of those errors, normalised.
+	// Against L_simple it trains the low-noise steps more, the ones that
+	// resolve the data's fine structure (the uniform draw favours sample
+	// quality over likelihood: Nichol & Dhariwal, ICML 2021, §3).
+	StepsELBO
+)
+
+// String returns the step sampling's name, as ParseStepSampling reads it.
+func (s StepSampling) String() string {
+	switch s {
+	case StepsUniform:
+		return "uniform"
+	case StepsELBO:
+		return "elbo"
+	}
+	return fmt.Sprintf("StepSampling(%d)", int(s))
+}
+
+// ParseStepSampling returns the StepSampling named s (uniform or elbo).
+func ParseStepSampling(s string) (StepSampling, error) {
+	for _, v := range []StepSampling{StepsUniform, StepsELBO} {
+		if s == v.String() {
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("step sampling %q, want uniform or elbo", s)
+}
+
+// stepCDF returns the cumulative distribution of the steps that Loss draws
+// with s on sched, or nil for the uniform draw.
+func stepCDF(s StepSampling, sched Schedule) []float64 {
+	if s != StepsELBO {
+		return nil
+	}
+	n := sched.Len()
+	cdf := make([]float64, n)
+	sum := 0.0
+	for i := range n {
+		b := sched.Beta(i)
+		sum += b / ((1 - b) * (1 - sched.AlphaBar(i)))
+		cdf[i] = sum
+	}
+	for i := range cdf {
+		cdf[i] /= sum
+	}
+	cdf[n-1] = 1
+	return cdf
+}
+
+// drawStep draws the diffusion step of one replica of Loss.
+func (p *Prior) drawStep(rng *rand.Rand) int {
+	if p.stepCDF == nil {
+		return rng.IntN(p.sched.Len())
+	}
+	return min(sort.SearchFloat64s(p.stepCDF, rng.Float64()), len(p.stepCDF)-1)
+}
 
 // maxInputFrequencies bounds Config.InputFrequencies.
 const maxInputFrequencies = 32
@@ -316,6 +389,8 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("diffusion: Config.Experts = %d, want in [1, %d] (0: 1)", c.Experts, maxExperts)
 	case c.Experts > 1 && !c.Coupling.linearHead():
 		return fmt.Errorf("diffusion: Config.Experts = %d needs a linear Coupling, have %v", c.Experts, c.Coupling)
+	case c.StepSampling != StepsUniform && c.StepSampling != StepsELBO:
+		return fmt.Errorf("diffusion: Config.StepSampling = %d, want StepsUniform or StepsELBO", int(c.StepSampling))
 	case c.InputFrequencies < 0 || c.InputFrequencies > maxInputFrequencies:
 		return fmt.Errorf("diffusion: Config.InputFrequencies = %d, want in [0, %d]", c.InputFrequencies, maxInputFrequencies)
 	case c.InputFrequencies == 0 && c.InputMaxFrequency != 0:
@@ -419,6 +494,9 @@ type Prior struct {
 	// inFreqs are the frequencies f_j of the input features
 	// (Config.InputFrequencies), empty for none.
 	inFreqs []float64
+	// stepCDF is the cumulative distribution of Loss's steps
+	// (Config.StepSampling), nil for the uniform draw.
+	stepCDF []float64
 	layers  []layer // hidden layers then the output layer
 	params  ad.ParamSet
 	prec    ad.Precision
@@ -455,7 +533,7 @@ func New(cfg Config, rng *rand.Rand) (*Prior, error) {
 		return nil, err
 	}
 	sched, _ := cfg.schedule()
-	p := &Prior{cfg: cfg, sched: sched, sampleSched: respace(sched, cfg.SampleSteps)}
+	p := &Prior{cfg: cfg, sched: sched, sampleSched: respace(sched, cfg.SampleSteps), stepCDF: stepCDF(cfg.StepSampling, sched)}
 	if cfg.Embedding == Fourier {
 		p.emb = newFourierEmbedder(cfg.Steps, cfg.FourierDim, cfg.FourierScale, rng)
 	} else {
@@ -639,7 +717,7 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, kT, w []float64, rng *rand.
 		}
 		for m := range M {
 			r := b*M + m
-			i := rng.IntN(N)
+			i := p.drawStep(rng)
 			ab := p.sched.AlphaBar(i)
 			s.sqab[r] = math.Sqrt(ab)
 			sn := math.Sqrt(1 - ab)

@@ -186,6 +186,7 @@ func TestSamplingConfigErrors(t *testing.T) {
 		{Config{KTRef: 1, Corrector: 1, CorrectorSNR: -0.1}, "CorrectorSNR = -0.1"},
 		{Config{KTRef: 1, Corrector: 1, CorrectorSNR: math.Inf(1)}, "CorrectorSNR = +Inf"},
 		{Config{KTRef: 1, Corrector: 1, CorrectorSNR: math.NaN()}, "CorrectorSNR = NaN"},
+		{Config{KTRef: 1, StepSampling: 2}, "StepSampling = 2"},
 		{Config{KTRef: 1, InputFrequencies: -1}, "InputFrequencies = -1"},
 		{Config{KTRef: 1, InputFrequencies: 33}, "InputFrequencies = 33"},
 		{Config{KTRef: 1, InputMaxFrequency: 2}, "without input features"},

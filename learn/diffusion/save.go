@@ -26,7 +26,9 @@ import (
 //	                       it is > 1; 1×22 with Corrector, CorrectorSNR
 //	                       appended after Experts when Corrector > 0;
 //	                       1×24 with InputFrequencies, InputMaxFrequency
-//	                       appended after those when InputFrequencies > 0
+//	                       appended after those when InputFrequencies > 0;
+//	                       1×25 with StepSampling appended after those
+//	                       when it is not StepsUniform
 //	diffusion.hidden       1×len(Hidden)
 //	diffusion.embed.step   1×FourierDim/2 (Fourier embedding only)
 //	diffusion.embed.temp   1×FourierDim/2 (Fourier embedding only)
@@ -49,6 +51,8 @@ const (
 	// configFieldsInput with InputFrequencies and InputMaxFrequency.
 	configFieldsCorrector = 22
 	configFieldsInput     = 24
+	// configFieldsSteps is the length with StepSampling.
+	configFieldsSteps = 25
 )
 
 func (p *Prior) extraTensors() []ad.Tensor {
@@ -58,7 +62,8 @@ func (p *Prior) extraTensors() []ad.Tensor {
 		float64(c.Act), float64(c.Replicas), float64(c.Process)}
 	// Each optional block is written when it or any later one is set, so
 	// that a field's position never changes.
-	feats := c.InputFrequencies > 0
+	steps := c.StepSampling != StepsUniform
+	feats := c.InputFrequencies > 0 || steps
 	corr := c.Corrector > 0 || feats
 	experts := c.Experts > 1 || corr
 	coupled := c.Coupling != CouplingEmbedded || experts
@@ -84,6 +89,9 @@ func (p *Prior) extraTensors() []ad.Tensor {
 	}
 	if feats {
 		conf = append(conf, float64(c.InputFrequencies), c.InputMaxFrequency)
+	}
+	if steps {
+		conf = append(conf, float64(c.StepSampling))
 	}
 	hid := make([]float64, len(c.Hidden))
 	for i, w := range c.Hidden {
@@ -139,7 +147,7 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		byName[t.Name] = t
 	}
 	ct, ok := byName[tagConfig]
-	lengths := []int{configFields, configFieldsSampling, configFieldsScale, configFieldsCoupling, configFieldsExperts, configFieldsCorrector, configFieldsInput}
+	lengths := []int{configFields, configFieldsSampling, configFieldsScale, configFieldsCoupling, configFieldsExperts, configFieldsCorrector, configFieldsInput, configFieldsSteps}
 	if !ok || !slices.Contains(lengths, len(ct.Data)) {
 		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %v values: not a diffusion prior", tagConfig, lengths)
 	}
@@ -205,11 +213,18 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		}
 		cfg.CorrectorSNR = c[21]
 	}
-	if len(c) == configFieldsInput {
+	if len(c) >= configFieldsInput {
 		if cfg.InputFrequencies, err = asInt("InputFrequencies", c[22]); err != nil {
 			return nil, err
 		}
 		cfg.InputMaxFrequency = c[23]
+	}
+	if len(c) == configFieldsSteps {
+		st, err := asInt("StepSampling", c[24])
+		if err != nil {
+			return nil, err
+		}
+		cfg.StepSampling = StepSampling(st)
 	}
 	if len(c) >= configFieldsSampling {
 		smp, err := asInt("Sampler", c[14])

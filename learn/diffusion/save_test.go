@@ -25,6 +25,9 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		if c.inF > 0 {
 			cfg.InputFrequencies, cfg.InputMaxFrequency = c.inF, 1.5
 		}
+		if c.proc == VP {
+			cfg.StepSampling = StepsELBO
+		}
 		if c.cp == CouplingEmbeddedLinear {
 			cfg.Experts = 3
 		}
@@ -38,7 +41,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		if !slices.Equal(pc.Hidden, qc.Hidden) || pc.Exponent != qc.Exponent || pc.KTRef != qc.KTRef ||
 			pc.Embedding != qc.Embedding || pc.Act != qc.Act || pc.Replicas != qc.Replicas || pc.Steps != qc.Steps ||
 			pc.Process != qc.Process || pc.BetaMin != qc.BetaMin || pc.BetaMax != qc.BetaMax || pc.Coupling != qc.Coupling || pc.Experts != qc.Experts ||
-			pc.InputFrequencies != qc.InputFrequencies || pc.InputMaxFrequency != qc.InputMaxFrequency {
+			pc.InputFrequencies != qc.InputFrequencies || pc.InputMaxFrequency != qc.InputMaxFrequency || pc.StepSampling != qc.StepSampling {
 			assert.Fail(t, "config differs after Save/Load", "%v: config %+v, loaded %+v", emb, pc, qc)
 		}
 		a, _ := p.Generate([]float64{0.7, 1.3}, 70, 5)

@@ -62,3 +62,49 @@ func TestVPSDESchedule(t *testing.T) {
 	_, err = NewVPSDE(10, 0, 20)
 	assert.Error(t, err, "VP-SDE with β_min = 0")
 }
+
+// TestStepSamplingELBO checks the steps Loss draws with StepsELBO against
+// the variational bound's weights w_i = β_i/((1−β_i)(1−ᾱ_i)) on the
+// reference schedule: every step's frequency in 200,000 draws within 5
+// binomial standard errors of w_i/Σw (a misplaced weight, or the uniform
+// draw, is off by tens of SE at the low-noise steps), and the default still
+// draws uniformly through rng.IntN (the same stream as before the option).
+func TestStepSamplingELBO(t *testing.T) {
+	p, err := New(Config{KTRef: 1, StepSampling: StepsELBO}, newRNG(1))
+	require.NoError(t, err)
+	s := p.Schedule()
+	N := s.Len()
+	w := make([]float64, N)
+	sum := 0.0
+	for i := range N {
+		b := s.Beta(i)
+		w[i] = b / ((1 - b) * (1 - s.AlphaBar(i)))
+		sum += w[i]
+	}
+	const n = 200000
+	count := make([]float64, N)
+	rng := newRNG(7)
+	for range n {
+		count[p.drawStep(rng)]++
+	}
+	for i := range N {
+		q := w[i] / sum
+		se := math.Sqrt(q * (1 - q) / n)
+		testutil.InDelta(t, q, count[i]/n, 5*se, "step %d: frequency against the bound's weight", i)
+	}
+	t.Logf("ELBO step probabilities: i=0 %.3f, i=5 %.3f, i=20 %.3f, i=99 %.3f; Σ_{i<10} %.2f", w[0]/sum, w[5]/sum, w[20]/sum, w[99]/sum, p.stepCDF[9])
+
+	u, err := New(Config{KTRef: 1}, newRNG(1))
+	require.NoError(t, err)
+	a, b := newRNG(3), newRNG(3)
+	for range 100 {
+		require.Equal(t, b.IntN(N), u.drawStep(a), "the uniform draw is rng.IntN(N)")
+	}
+	for _, name := range []string{"uniform", "elbo"} {
+		v, err := ParseStepSampling(name)
+		require.NoError(t, err)
+		assert.Equal(t, name, v.String())
+	}
+	_, err = ParseStepSampling("snr")
+	assert.ErrorContains(t, err, "snr")
+}

@@ -68,6 +68,10 @@ type Options struct {
 	// InputMaxFrequency; 0: none, the default).
 	InputFrequencies  int
 	InputMaxFrequency float64
+	// StepSampling is the distribution of the diffusion steps the prior
+	// trains on (diffusion.Config.StepSampling; the zero value, uniform,
+	// is the reference).
+	StepSampling diffusion.StepSampling
 	// CPUProfile, when not empty, is the file Run writes a pprof CPU
 	// profile of the whole run to (go tool pprof reads it).
 	CPUProfile string
@@ -105,6 +109,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	experts := fs.Int("experts", 0, "phase 2, with -coupling linear or embedded+linear: K Boltzmann-weighted experts in the noise network's output head (default 1)")
 	corrector := fs.Int("corrector", 0, "sampling: Langevin corrector steps per noise level of the ancestral sampler (predictor–corrector, Song et al. 2021; default 0: none)")
 	correctorSNR := fs.Float64("corrector-snr", 0, "sampling, with -corrector: the corrector's signal-to-noise ratio r (default 0.16)")
+	stepSampling := fs.String("step-sampling", "uniform", "phase 2: the diffusion steps the prior trains on: uniform (the reference) or elbo (weighted as in the variational bound)")
 	inputFreqs := fs.Int("input-frequencies", 0, "phase 2: sinusoidal features of each latent coordinate the noise network sees besides the latent (default 0: the latent alone, the reference)")
 	inputFMax := fs.Float64("input-fmax", 0, "phase 2, with -input-frequencies: the highest feature frequency [cycles per latent unit] (default 2)")
 	posthoc := fs.Bool("posthoc", false, "also train and report the post-hoc prior ablation (SPIB + a diffusion prior fitted to the frozen phase-1 latents); about doubles the diffusion training time")
@@ -191,6 +196,9 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 		return Options{}, fmt.Errorf("-input-frequencies = %d, -input-fmax = %v: want frequencies ≥ 0, and a finite f_max > 0 only with frequencies", *inputFreqs, *inputFMax)
 	}
 	o.InputFrequencies, o.InputMaxFrequency = *inputFreqs, *inputFMax
+	if o.StepSampling, err = diffusion.ParseStepSampling(*stepSampling); err != nil {
+		return Options{}, fmt.Errorf("-step-sampling: %w", err)
+	}
 	return o, nil
 }
 
