@@ -109,6 +109,30 @@ func (g Diffusion) Generate(kT float64, n int, seed uint64) ([]float64, error) {
 	return g.P.Sample(kT, n, seed)
 }
 
+// Denoised is a diagnostic Generator of a diffusion prior: at kT it returns
+// the first n rows of Z[kT] (latents of frames encoded by the prior's
+// encoder, typically an MD run) noised to step From and carried back by the
+// prior's reverse steps (diffusion.Prior.Denoise). Compared with an
+// independent sample at the same kT it shows how much of the error of
+// generation the noise network's steps From, …, 0 make: a perfect network
+// gives the MD noise floor from every step.
+type Denoised struct {
+	P    *diffusion.Prior
+	From int
+	Z    map[float64][]float64
+}
+
+// Generate returns n denoised latents at kT; an error if Z has fewer than
+// n rows at kT.
+func (g Denoised) Generate(kT float64, n int, seed uint64) ([]float64, error) {
+	d := g.P.Config().Dim
+	z := g.Z[kT]
+	if len(z) < n*d {
+		return nil, fmt.Errorf("learn: Denoised: %d latents at kT %v, want ≥ %d", len(z)/d, kT, n)
+	}
+	return g.P.Denoise(z[:n*d], kT, g.From, seed)
+}
+
 // DSPIB returns the Generator of a D-SPIB model (its diffusion prior), or
 // dspib.ErrNoPrior for a SPIB-only model.
 func DSPIB(m *dspib.Model) (Generator, error) {

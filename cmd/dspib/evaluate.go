@@ -10,10 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dspib/dspib/evaluate"
+	"github.com/dspib/dspib/learn"
+	"github.com/dspib/dspib/learn/diffusion"
 	"github.com/dspib/dspib/md/traj"
 	"github.com/dspib/dspib/pipeline"
 	"github.com/dspib/dspib/systems"
@@ -27,6 +30,7 @@ type evaluateFlags struct {
 	model, md, mdTemps, temps, trainTemps, out string
 	indep, indepTemps, name                    string
 	floor, floorTemps, valTemps, scanTemps     string
+	denoise                                    string
 	n, klBins, surfaceBins, burnIn, bootstrap  int
 	exactN                                     int
 	bandwidth                                  float64
@@ -44,6 +48,7 @@ func newEvaluateFlagSet(f *evaluateFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.indepTemps, "independent-temps", "", "with .npy files for -independent: their kT [ε], one per file")
 	fs.StringVar(&f.floor, "floor", "", "a second MD run independent of -md (folder or .npy files) at every evaluated kT: the noise floor (default: the second half of every -md trajectory when -independent is not given, else none)")
 	fs.StringVar(&f.floorTemps, "floor-temps", "", "with .npy files for -floor: their kT [ε], one per file")
+	fs.StringVar(&f.denoise, "denoise-from", "", "diagnostic, D-SPIB models: comma-separated diffusion steps L; for each, a row of the independent MD's latents noised to step L and carried back by the prior's steps L…0 (a perfect prior gives the noise floor from every L: where the error grows with L, those noise levels lose structure)")
 	fs.StringVar(&f.valTemps, "validation-temps", "", "comma-separated kT [ε] evaluated and reported apart, for choosing settings (docs/evaluation.md §6); -temps are then the test temperatures")
 	fs.IntVar(&f.exactN, "exact-n", 0, "for MD of a system with an exact density (a catalogue entry with a quadrature box: threehole): also compare with it at this many latents per method and kT, on ⌊√(N/10)⌋ bins per axis (0: none)")
 	fs.StringVar(&f.scanTemps, "scan-temps", "", "with -exact-n: comma-separated kT [ε] of an overlap scan against the exact density alone (no MD needed there): where reweighting the training MD beats the generator and where it stops")
@@ -130,6 +135,8 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		return usagef("-exact-n: must be ≥ 0, got %d", f.exactN)
 	case f.scanTemps != "" && f.exactN == 0:
 		return usagef("-scan-temps: needs -exact-n (the latents per prediction)")
+	case f.denoise != "" && f.exactN > 0:
+		return usagef("-denoise-from: not with -exact-n (the diagnostic denoises MD latents, which the exact comparison's 10⁵ latents per method would outnumber)")
 	case f.name == "" || strings.ContainsAny(f.name, "/\\ "):
 		return usagef("-name: %q, want a non-empty name without slashes or spaces", f.name)
 	}
@@ -237,6 +244,11 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 		maps.Copy(ref, val)
 		indepDesc += "; at a training temperature the reference is the model's validation frames"
 	}
+	if f.denoise != "" {
+		if methods, err = denoiseMethods(methods, f.denoise, indep, slices.Concat(eval, val)); err != nil {
+			return err
+		}
+	}
 	release, err := lockOut("-out", f.out)
 	if err != nil {
 		return err
@@ -290,6 +302,45 @@ func runEvaluate(_ context.Context, args []string, _, stderr io.Writer) error {
 			len(res.Methods), eval, res.N, filepath.Join(f.out, "report.md"))
 	}
 	return nil
+}
+
+// denoiseMethods appends to methods one diagnostic row per step of the
+// comma-separated list steps (-denoise-from): the D-SPIB method's prior
+// denoising the independent MD's latents (learn.Denoised) at every kT of
+// temps, in the D-SPIB encoder's latent space.
+func denoiseMethods(methods []*evaluate.Method, steps string, indep map[float64][]float64, temps []float64) ([]*evaluate.Method, error) {
+	var ds *evaluate.Method
+	var p *diffusion.Prior
+	for _, m := range methods {
+		if g, ok := m.Gen.(learn.Diffusion); ok && m.Key == "dspib" {
+			ds, p = m, g.P
+		}
+	}
+	if ds == nil {
+		return nil, usagef("-denoise-from: the model has no diffusion prior (a D-SPIB model is needed)")
+	}
+	n := p.Schedule().Len()
+	z := map[float64][]float64{}
+	for _, t := range temps {
+		x, ok := indep[t]
+		if !ok {
+			return nil, fmt.Errorf("-denoise-from: no independent MD at kT %v to denoise (have kT %v)", t, slices.Sorted(maps.Keys(indep)))
+		}
+		zt, err := ds.Enc.Encode(x)
+		if err != nil {
+			return nil, fmt.Errorf("-denoise-from: encoding the independent MD at kT %v: %w", t, err)
+		}
+		z[t] = zt
+	}
+	for _, v := range strings.Split(steps, ",") {
+		L, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || L < 0 || L >= n {
+			return nil, usagef("-denoise-from: %q is not a diffusion step in [0, %d]", v, n-1)
+		}
+		methods = append(methods, &evaluate.Method{Name: fmt.Sprintf("D-SPIB from MD noised to step %d (diagnostic)", L),
+			Key: fmt.Sprintf("denoise%d", L), EncKey: ds.EncKey, Enc: ds.Enc, Gen: learn.Denoised{P: p, From: L, Z: z}})
+	}
+	return methods, nil
 }
 
 // reweightEnergies returns the energies of the independent MD at every

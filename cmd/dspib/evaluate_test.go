@@ -94,6 +94,32 @@ func TestPipelineLJ7(t *testing.T) {
 	assert.Equal(t, noRW, c["summary"])
 	assert.Contains(t, string(readFile(t, filepath.Join(out3, "report.md"))), "Reweighting baselines omitted")
 
+	// -denoise-from adds one diagnostic row per step; from step 0 the
+	// prior barely moves the independent MD's latents (noise 0.01·σ_T), so
+	// at a training kT that row is the nearest-kT MD (the same frames) up to
+	// a few points changing bins.
+	out4 := filepath.Join(dir, "eval4")
+	mustRun(t, "evaluate", "-model", model, "-md", ref, "-n", "400", "-seed", "7", "-denoise-from", "0,60", "-bootstrap", "20", "-quiet", "-out", out4)
+	require.NoError(t, json.Unmarshal(readFile(t, filepath.Join(out4, "metrics.json")), &m))
+	rows := map[string]map[float64]float64{}
+	for _, r := range m.PerSeed[0].Rows {
+		if rows[r.MethodKey] == nil {
+			rows[r.MethodKey] = map[float64]float64{}
+		}
+		rows[r.MethodKey][r.KT] = r.Metrics["sym_kl_md"]
+	}
+	require.Len(t, rows["denoise0"], 3)
+	require.Len(t, rows["denoise60"], 3)
+	for _, kT := range []float64{0.2, 0.5} {
+		assert.InEpsilon(t, rows["nearest_dspib"][kT], rows["denoise0"][kT], 0.1, "kT %v: denoised from step 0 against the same frames undenoised", kT)
+	}
+	assert.Contains(t, string(readFile(t, filepath.Join(out4, "report.md"))), "D-SPIB from MD noised to step 60 (diagnostic)")
+	for _, bad := range [][]string{{"-denoise-from", "100"}, {"-denoise-from", "x"}, {"-denoise-from", "5", "-exact-n", "100"}} {
+		r := runCLI(t.Context(), append([]string{"evaluate", "-model", model, "-md", ref, "-quiet", "-out", filepath.Join(dir, "bad")}, bad...)...)
+		assert.Equal(t, 2, r.code, "%v: %s", bad, r.stderr)
+		assert.Contains(t, r.stderr, bad[0], "%v", bad)
+	}
+
 	// encode: a user's own features (.npy) and a whole run folder give the
 	// same latents for the same frames.
 	feat := filepath.Join(ref, "features_kT0.300.npy")

@@ -261,6 +261,72 @@ func (p *Prior) generate(s Sampler, temps []float64, first, n int, seed uint64) 
 	return out, nil
 }
 
+// denoiseTag names the random streams of Denoise (internal/stream).
+const denoiseTag = "diffusion/denoise"
+
+// Denoise returns the n×d latents z (row-major) noised by the forward
+// process at temperature kT [ε] to step from,
+//
+//	z_from = √ᾱ_from z + √(1−ᾱ_from) σ_T ξ,  ξ ~ N(0, I),
+//
+// and carried back to step 0 by the ancestral sampler's steps from, …, 0
+// (with Config.Corrector's steps; on the training schedule, whatever
+// Config.SampleSteps). This is SDEdit's partial resampling (Meng et al.,
+// ICLR 2022) used as a diagnostic: if z are samples of the distribution the
+// prior should generate at kT, a perfect noise network returns samples of
+// that distribution from every level, so comparing the result with z (or
+// an independent sample) for a range of levels tells at which noise levels
+// the network loses structure; with from = N−1 it is generation that
+// starts from z's noised copy instead of pure noise. The work is split as
+// in Generate (fixed chunks with their own streams from seed and kT), so
+// the result does not depend on the number of cores.
+func (p *Prior) Denoise(z []float64, kT float64, from int, seed uint64) ([]float64, error) {
+	d := p.cfg.Dim
+	if len(z)%d != 0 {
+		return nil, fmt.Errorf("diffusion: Denoise: len(z) = %d is not a multiple of the latent dimension %d", len(z), d)
+	}
+	if n := p.sched.Len(); from < 0 || from >= n {
+		return nil, fmt.Errorf("diffusion: Denoise: from = %d, want a step in [0, %d]", from, n-1)
+	}
+	sig, err := p.Sigma(kT)
+	if err != nil {
+		return nil, fmt.Errorf("diffusion: Denoise: kT = %g, want a finite kT > 0", kT)
+	}
+	for i, v := range z {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("diffusion: Denoise: z row %d column %d is %v", i/d, i%d, v)
+		}
+	}
+	n := len(z) / d
+	out := make([]float64, len(z))
+	c := p.cfg.latentScale()
+	for i, v := range z {
+		out[i] = v / c
+	}
+	chunks := (n + chunkRows - 1) / chunkRows
+	workers := runtime.GOMAXPROCS(0)
+	infs := make([]*infer, min(workers, max(chunks, 1)))
+	ab := p.sched.AlphaBar(from)
+	par.Chunks(chunks, 1, workers, func(w, g, _, _ int) {
+		if infs[w] == nil {
+			infs[w] = p.newInfer()
+		}
+		f := infs[w]
+		lo, hi := g*chunkRows, min(n, (g+1)*chunkRows)
+		rng := stream.New(seed, denoiseTag, kT, uint64(g))
+		zc := out[lo*d : hi*d]
+		for j, v := range zc {
+			zc[j] = math.Sqrt(ab)*v + math.Sqrt(1-ab)*sig*rng.NormFloat64()
+		}
+		f.setTemp(kT / p.cfg.KTRef)
+		reverse(zc, from, sig, p.sched, f, corrector{p.cfg.Corrector, p.cfg.CorrectorSNR, f.prev}, hi-lo, rng)
+	})
+	for i := range out {
+		out[i] *= c
+	}
+	return out, nil
+}
+
 // predictor evaluates a noise model ε(z, i) for m rows z (m×d) at a fixed
 // temperature and returns the m×d prediction (valid until the next call).
 type predictor interface {
@@ -367,7 +433,13 @@ func ancestral(z []float64, start, sig float64, s Schedule, pred predictor, c co
 	for j := range z {
 		z[j] = start * rng.NormFloat64()
 	}
-	for i := s.Len() - 1; i >= 0; i-- {
+	reverse(z, s.Len()-1, sig, s, pred, c, m, rng)
+}
+
+// reverse runs the ancestral sampler's steps i = from, …, 0 on z (m rows)
+// (see ancestral).
+func reverse(z []float64, from int, sig float64, s Schedule, pred predictor, c corrector, m int, rng *rand.Rand) {
+	for i := from; i >= 0; i-- {
 		if c.steps > 0 {
 			langevin(z, c, sig, s, pred, m, i, rng)
 		}
