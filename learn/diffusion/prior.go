@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 
 	"github.com/dspib/dspib/learn/ad"
 )
@@ -198,12 +199,7 @@ func (s StepSampling) String() string {
 
 // ParseStepSampling returns the StepSampling named s (uniform or elbo).
 func ParseStepSampling(s string) (StepSampling, error) {
-	for _, v := range []StepSampling{StepsUniform, StepsELBO} {
-		if s == v.String() {
-			return v, nil
-		}
-	}
-	return 0, fmt.Errorf("step sampling %q, want uniform or elbo", s)
+	return parseName("step sampling", s, StepsUniform, StepsELBO)
 }
 
 // stepCDF returns the cumulative distribution of the steps that Loss draws
@@ -300,12 +296,23 @@ func (c Coupling) String() string {
 
 // ParseCoupling returns the coupling named s (as String spells it).
 func ParseCoupling(s string) (Coupling, error) {
-	for _, c := range []Coupling{CouplingEmbedded, CouplingLinear, CouplingEmbeddedLinear} {
-		if s == c.String() {
-			return c, nil
+	return parseName("coupling", s, CouplingEmbedded, CouplingLinear, CouplingEmbeddedLinear)
+}
+
+// parseName returns the value of vals whose String is s, or an error
+// naming what (a setting) and the valid names.
+func parseName[T interface {
+	~int
+	String() string
+}](what, s string, vals ...T) (T, error) {
+	names := make([]string, len(vals))
+	for i, v := range vals {
+		if s == v.String() {
+			return v, nil
 		}
+		names[i] = v.String()
 	}
-	return 0, fmt.Errorf("diffusion: coupling %q, want embedded, linear or embedded+linear", s)
+	return 0, fmt.Errorf("diffusion: %s %q, want one of %s", what, s, strings.Join(names, ", "))
 }
 
 // embedsTemp reports whether the hidden layers see the temperature.
