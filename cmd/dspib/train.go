@@ -59,6 +59,7 @@ type trainFlags struct {
 	inputFreqs                  int
 	inputFMax                   float64
 	stepSampling                string
+	inputGated                  bool
 }
 
 func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
@@ -110,6 +111,7 @@ func newTrainFlagSet(f *trainFlags, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&f.sampleSteps, "sample-steps", 0, "reverse steps of the sampler, ≤ the 100 diffusion steps (default: all; fewer: evenly respaced)")
 	fs.StringVar(&f.hidden, "hidden", "", "phase 2: comma-separated hidden widths of the noise network (default 16,64,64,64,64,16; equal neighbours get identity residuals)")
 	fs.StringVar(&f.stepSampling, "step-sampling", "uniform", "phase 2: the diffusion steps the prior trains on: uniform (L_simple, the reference) or elbo (weighted as in the variational bound: more of the low-noise steps)")
+	fs.BoolVar(&f.inputGated, "input-gated", false, "with -input-frequencies: scale the features of a latent noised to step i by √ᾱ_i (full at low noise, almost none at high noise)")
 	fs.IntVar(&f.inputFreqs, "input-frequencies", 0, "phase 2: sinusoidal features of each latent coordinate the noise network sees besides the latent (octaves f_max·2^−j, j < F; default 0: the latent alone, the reference)")
 	fs.Float64Var(&f.inputFMax, "input-fmax", 0, "with -input-frequencies: the highest feature frequency f_max [cycles per latent unit] (default 2)")
 	fs.IntVar(&f.corrector, "corrector", 0, "Langevin corrector steps per noise level of the ancestral sampler (predictor–corrector sampling, Song et al. 2021; default 0: none; each costs one more network evaluation per level)")
@@ -727,7 +729,7 @@ func (f *trainFlags) setGenerator(cfg *dsp.Config) error {
 	}
 	cfg.Prior.SampleSteps, cfg.Prior.UnitStart, cfg.Prior.LatentScale = f.sampleSteps, f.unitStart, f.latentScale
 	cfg.Prior.Corrector, cfg.Prior.CorrectorSNR = f.corrector, f.correctorSNR
-	cfg.Prior.InputFrequencies, cfg.Prior.InputMaxFrequency = f.inputFreqs, f.inputFMax
+	cfg.Prior.InputFrequencies, cfg.Prior.InputMaxFrequency, cfg.Prior.InputGated = f.inputFreqs, f.inputFMax, f.inputGated
 	st, err := diffusion.ParseStepSampling(f.stepSampling)
 	if err != nil {
 		return usagef("-step-sampling: %v", err)

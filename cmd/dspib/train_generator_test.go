@@ -42,8 +42,9 @@ func TestTrainGeneratorFlags(t *testing.T) {
 	assert.Equal(t, diffusion.CouplingLinear, r.Prior.Coupling)
 	assert.Equal(t, 4, r.Prior.Experts)
 
-	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-corrector", "2", "-corrector-snr", "0.1", "-input-frequencies", "6", "-input-fmax", "1.5", "-step-sampling", "elbo"}, io.Discard)
+	tc, err = parseTrain([]string{"-in", "x", "-out", "y", "-corrector", "2", "-corrector-snr", "0.1", "-input-frequencies", "6", "-input-fmax", "1.5", "-input-gated", "-step-sampling", "elbo"}, io.Discard)
 	require.NoError(t, err)
+	assert.True(t, tc.raw.Prior.InputGated)
 	assert.Equal(t, diffusion.StepsELBO, tc.raw.Prior.StepSampling)
 	assert.Equal(t, 6, tc.raw.Prior.InputFrequencies)
 	assert.Equal(t, 1.5, tc.raw.Prior.InputMaxFrequency)
@@ -80,6 +81,7 @@ func TestTrainGeneratorFlags(t *testing.T) {
 		{[]string{"-input-frequencies", "40"}, "InputFrequencies = 40"},
 		{[]string{"-input-fmax", "3"}, "without input features"},
 		{[]string{"-step-sampling", "snr"}, "-step-sampling"},
+		{[]string{"-input-gated"}, "InputGated without input features"},
 	} {
 		_, err := parseTrain(append([]string{"-in", "x", "-out", "y"}, c.args...), io.Discard)
 		require.Error(t, err, "%v", c.args)

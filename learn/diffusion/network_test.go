@@ -32,7 +32,7 @@ func TestLossGradient(t *testing.T) {
 	}{{Smooth, SiLU, nil, CouplingEmbedded, 0, 0}, {Fourier, SiLU, nil, CouplingEmbedded, 0, 0}, {Smooth, ReLU, nil, CouplingEmbedded, 0, 0},
 		{Smooth, SiLU, []float64{0.5, 2, 0}, CouplingEmbedded, 0, 0}, {Smooth, SiLU, nil, CouplingLinear, 0, 0},
 		{Fourier, SiLU, []float64{0.5, 2, 0}, CouplingEmbeddedLinear, 0, 0}, {Smooth, SiLU, nil, CouplingLinear, 3, 0},
-		{Smooth, SiLU, nil, CouplingEmbedded, 0, 3}} {
+		{Smooth, SiLU, nil, CouplingEmbedded, 0, 3}, {Smooth, SiLU, nil, CouplingEmbedded, 0, -2}} {
 		name := fmt.Sprintf("%v/%v/%v/K=%d/F=%d", c.emb, c.act, c.cp, c.k, c.inF)
 		if c.w != nil {
 			name += "/weighted"
@@ -42,10 +42,11 @@ func TestLossGradient(t *testing.T) {
 			cfg.Exponent = 0.5
 			cfg.Coupling, cfg.Experts = c.cp, c.k
 			cfg.FourierScale = 0.3 // keep the Fourier features slow so finite differences resolve them
-			if c.inF > 0 {
+			if c.inF != 0 {
 				// input features up to 0.8 cycles per unit: the third
-				// derivative grows as (2πf)³, still far inside the tolerance
-				cfg.InputFrequencies, cfg.InputMaxFrequency = c.inF, 0.8
+				// derivative grows as (2πf)³, still far inside the tolerance;
+				// a negative count means gated features
+				cfg.InputFrequencies, cfg.InputMaxFrequency, cfg.InputGated = max(c.inF, -c.inF), 0.8, c.inF < 0
 			}
 			p, err := New(cfg, newRNG(1))
 			if p != nil {
@@ -128,7 +129,8 @@ func TestInferMatchesTape(t *testing.T) {
 				cfg.Experts = 3
 			}
 			if emb == Fourier {
-				cfg.InputFrequencies = 5 // and sinusoidal input features
+				cfg.InputFrequencies = 5 // and sinusoidal input features,
+				cfg.InputGated = prec == ad.Float32
 			}
 			p, err := New(cfg, newRNG(2))
 			require.NoError(t, err)
@@ -151,13 +153,14 @@ func TestInferMatchesTape(t *testing.T) {
 				f.eps = make([]float64, m*2)
 				got := append([]float64(nil), f.predict(z, m, i)...)
 				ne := p.embDim()
-				e, rr := make([]float64, m*ne), make([]float64, m)
+				e, rr, sq := make([]float64, m*ne), make([]float64, m), make([]float64, m)
 				for r := range m {
 					p.tapeEmb(e[r*ne:(r+1)*ne], i, T/cfg.KTRef)
 					rr[r] = T / cfg.KTRef
+					sq[r] = math.Sqrt(p.sched.AlphaBar(i))
 				}
 				tape := ad.NewTape()
-				want := p.tapeNetwork(tape, tape.Const(m, 2, z), tape.Const(m, ne, e), rr).Data
+				want := p.tapeNetwork(tape, tape.Const(m, 2, z), tape.Const(m, ne, e), rr, sq).Data
 				for j := range want {
 					testutil.InDelta(t, want[j], got[j], tol*math.Max(1, math.Abs(want[j])), "%v %v %v step %d: ε[%d] against the tape", emb, prec, cfg.Coupling, i, j)
 				}
@@ -242,10 +245,11 @@ func TestLossWeighted(t *testing.T) {
 
 // tapeNetwork records ε_θ on t from tape ops, one node per layer, for noised
 // latents zi (R×d), the embedding matrix e (R×embDim, rows from tapeEmb)
-// and the rows' reduced temperatures r: the reference the fused network
-// (Prior.network) and the sampler are tested against.
-func (p *Prior) tapeNetwork(t *ad.Tape, zi, e *ad.Node, r []float64) *ad.Node {
-	h := p.inputs(t, zi)
+// the rows' reduced temperatures r and √ᾱ of their steps sqab: the
+// reference the fused network (Prior.network) and the sampler are tested
+// against.
+func (p *Prior) tapeNetwork(t *ad.Tape, zi, e *ad.Node, r, sqab []float64) *ad.Node {
+	h := p.inputs(t, zi, sqab)
 	last := len(p.layers) - 1
 	act := p.cfg.Act.ad()
 	for _, l := range p.layers[:last] {
@@ -329,7 +333,7 @@ func (p *Prior) tapeLoss(t *ad.Tape, z *ad.Node, temps, w []float64, rng *rand.R
 		}
 	}
 	zi := t.Add(t.ScaleRows(t.RepeatRows(z, M), sqab), t.Const(R, d, noise))
-	pred := p.tapeNetwork(t, zi, t.Const(R, ne, emb), rr)
+	pred := p.tapeNetwork(t, zi, t.Const(R, ne, emb), rr, sqab)
 	perRow := t.RowSum(t.Square(t.Sub(pred, t.Const(R, d, eps))))
 	return t.Scale(t.WeightedMeanRows(perRow, wr), 0.5/float64(d))
 }

@@ -155,6 +155,13 @@ type Config struct {
 	// InputMaxFrequency is f_0 [cycles per unit of the prior's latent
 	// u = z/LatentScale] (default 2). Only with InputFrequencies > 0.
 	InputMaxFrequency float64 `json:",omitempty"`
+	// InputGated scales the input features of a noised latent at step i by
+	// √ᾱ_i, the weight of the clean latent in it: at low noise the network
+	// sees them in full, at high noise (where they are functions of mostly
+	// noise) hardly at all, so that there it computes what the network
+	// without features computes. Only with InputFrequencies > 0. Stored
+	// with the prior.
+	InputGated bool `json:",omitempty"`
 
 	// Coupling selects how the temperature enters the noise network
 	// (default CouplingEmbedded, the reference). Stored with the prior.
@@ -402,6 +409,8 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("diffusion: Config.InputFrequencies = %d, want in [0, %d]", c.InputFrequencies, maxInputFrequencies)
 	case c.InputFrequencies == 0 && c.InputMaxFrequency != 0:
 		return fmt.Errorf("diffusion: Config.InputMaxFrequency = %g without input features (Config.InputFrequencies = 0)", c.InputMaxFrequency)
+	case c.InputFrequencies == 0 && c.InputGated:
+		return fmt.Errorf("diffusion: Config.InputGated without input features (Config.InputFrequencies = 0)")
 	case c.InputFrequencies > 0 && !finitePos(c.InputMaxFrequency):
 		return fmt.Errorf("diffusion: Config.InputMaxFrequency = %g, want finite and > 0 (0 means %g)", c.InputMaxFrequency, DefaultInputMaxFrequency)
 	case c.Corrector < 0 || c.Corrector > maxCorrector:
@@ -764,28 +773,37 @@ func (p *Prior) LossWeighted(t *ad.Tape, z *ad.Node, kT, w []float64, rng *rand.
 		zr = t.RepeatRows(zr, M)
 	}
 	zi := t.Add(t.ScaleRows(zr, s.sqab), t.Const(R, d, s.noise))
-	return p.network(t, p.inputs(t, zi), N, len(s.temps)), nil
+	return p.network(t, p.inputs(t, zi, s.sqab[:R]), N, len(s.temps)), nil
 }
 
 // inputs returns the noise network's input for the noised latents zi
 // (R×d): zi itself, followed with Config.InputFrequencies by the features
 // [sin(2π f_j u_k)… | cos(2π f_j u_k)…] of each coordinate k in turn (the
-// layout of inputFeatures).
-func (p *Prior) inputs(t *ad.Tape, zi *ad.Node) *ad.Node {
+// layout of inputFeatures), scaled per row by sqab (√ᾱ of the row's step)
+// if Config.InputGated.
+func (p *Prior) inputs(t *ad.Tape, zi *ad.Node, sqab []float64) *ad.Node {
 	x := zi
 	if len(p.inFreqs) == 0 {
 		return x
 	}
 	for k := range zi.Cols {
-		x = t.ConcatCols(x, t.Fourier(t.SliceCols(zi, k, k+1), p.inFreqs))
+		f := t.Fourier(t.SliceCols(zi, k, k+1), p.inFreqs)
+		if p.cfg.InputGated {
+			f = t.ScaleRows(f, sqab)
+		}
+		x = t.ConcatCols(x, f)
 	}
 	return x
 }
 
-// inputFeatures writes the network inputs of the n×d rows z into dst
-// (n × Config.inputWidth): what inputs records on a tape, without one.
-func (p *Prior) inputFeatures(dst, z []float64, n int) {
+// inputFeatures writes the network inputs of the n×d rows z at step i into
+// dst (n × Config.inputWidth): what inputs records on a tape, without one.
+func (p *Prior) inputFeatures(dst, z []float64, n, i int) {
 	d, F := p.cfg.Dim, len(p.inFreqs)
+	g := 1.0
+	if p.cfg.InputGated {
+		g = math.Sqrt(p.sched.AlphaBar(i))
+	}
 	w := d * (1 + 2*F)
 	for r := range n {
 		row := dst[r*w : (r+1)*w]
@@ -793,7 +811,8 @@ func (p *Prior) inputFeatures(dst, z []float64, n int) {
 		for k := range d {
 			f := row[d+2*F*k : d+2*F*(k+1)]
 			for j, fj := range p.inFreqs {
-				f[j], f[F+j] = math.Sincos(2 * math.Pi * fj * z[r*d+k])
+				sn, cs := math.Sincos(2 * math.Pi * fj * z[r*d+k])
+				f[j], f[F+j] = g*sn, g*cs
 			}
 		}
 	}

@@ -102,7 +102,7 @@ func (f *infer) forward(z []float64, n, i int) {
 	x := z
 	if len(p.inFreqs) > 0 {
 		f.x = growF(f.x, n*p.cfg.inputWidth())
-		p.inputFeatures(f.x, z, n)
+		p.inputFeatures(f.x, z, n, i)
 		x = f.x
 	}
 	if f.out == nil {

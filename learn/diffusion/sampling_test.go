@@ -190,6 +190,7 @@ func TestSamplingConfigErrors(t *testing.T) {
 		{Config{KTRef: 1, InputFrequencies: -1}, "InputFrequencies = -1"},
 		{Config{KTRef: 1, InputFrequencies: 33}, "InputFrequencies = 33"},
 		{Config{KTRef: 1, InputMaxFrequency: 2}, "without input features"},
+		{Config{KTRef: 1, InputGated: true}, "InputGated without input features"},
 		{Config{KTRef: 1, InputFrequencies: 2, InputMaxFrequency: -1}, "InputMaxFrequency = -1"},
 	} {
 		_, err := New(c.cfg, newRNG(1))

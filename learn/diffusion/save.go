@@ -28,7 +28,8 @@ import (
 //	                       1×24 with InputFrequencies, InputMaxFrequency
 //	                       appended after those when InputFrequencies > 0;
 //	                       1×25 with StepSampling appended after those
-//	                       when it is not StepsUniform
+//	                       when it is not StepsUniform; 1×26 with
+//	                       InputGated (1) appended after that when set
 //	diffusion.hidden       1×len(Hidden)
 //	diffusion.embed.step   1×FourierDim/2 (Fourier embedding only)
 //	diffusion.embed.temp   1×FourierDim/2 (Fourier embedding only)
@@ -51,8 +52,10 @@ const (
 	// configFieldsInput with InputFrequencies and InputMaxFrequency.
 	configFieldsCorrector = 22
 	configFieldsInput     = 24
-	// configFieldsSteps is the length with StepSampling.
+	// configFieldsSteps is the length with StepSampling, configFieldsGated
+	// with InputGated.
 	configFieldsSteps = 25
+	configFieldsGated = 26
 )
 
 func (p *Prior) extraTensors() []ad.Tensor {
@@ -62,7 +65,8 @@ func (p *Prior) extraTensors() []ad.Tensor {
 		float64(c.Act), float64(c.Replicas), float64(c.Process)}
 	// Each optional block is written when it or any later one is set, so
 	// that a field's position never changes.
-	steps := c.StepSampling != StepsUniform
+	gated := c.InputGated
+	steps := c.StepSampling != StepsUniform || gated
 	feats := c.InputFrequencies > 0 || steps
 	corr := c.Corrector > 0 || feats
 	experts := c.Experts > 1 || corr
@@ -92,6 +96,9 @@ func (p *Prior) extraTensors() []ad.Tensor {
 	}
 	if steps {
 		conf = append(conf, float64(c.StepSampling))
+	}
+	if gated {
+		conf = append(conf, 1)
 	}
 	hid := make([]float64, len(c.Hidden))
 	for i, w := range c.Hidden {
@@ -147,7 +154,7 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		byName[t.Name] = t
 	}
 	ct, ok := byName[tagConfig]
-	lengths := []int{configFields, configFieldsSampling, configFieldsScale, configFieldsCoupling, configFieldsExperts, configFieldsCorrector, configFieldsInput, configFieldsSteps}
+	lengths := []int{configFields, configFieldsSampling, configFieldsScale, configFieldsCoupling, configFieldsExperts, configFieldsCorrector, configFieldsInput, configFieldsSteps, configFieldsGated}
 	if !ok || !slices.Contains(lengths, len(ct.Data)) {
 		return nil, fmt.Errorf("diffusion: FromTensors: no %q tensor of %v values: not a diffusion prior", tagConfig, lengths)
 	}
@@ -219,12 +226,18 @@ func FromTensors(ts []ad.Tensor) (*Prior, error) {
 		}
 		cfg.InputMaxFrequency = c[23]
 	}
-	if len(c) == configFieldsSteps {
+	if len(c) >= configFieldsSteps {
 		st, err := asInt("StepSampling", c[24])
 		if err != nil {
 			return nil, err
 		}
 		cfg.StepSampling = StepSampling(st)
+	}
+	if len(c) == configFieldsGated {
+		if c[25] != 1 {
+			return nil, fmt.Errorf("diffusion: FromTensors: InputGated = %g, want 1 when stored", c[25])
+		}
+		cfg.InputGated = true
 	}
 	if len(c) >= configFieldsSampling {
 		smp, err := asInt("Sampler", c[14])

@@ -23,7 +23,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		cfg := tinyConfig(emb, ReLU)
 		cfg.Exponent, cfg.KTRef, cfg.Process, cfg.Coupling = 0.5, 0.7, c.proc, c.cp
 		if c.inF > 0 {
-			cfg.InputFrequencies, cfg.InputMaxFrequency = c.inF, 1.5
+			cfg.InputFrequencies, cfg.InputMaxFrequency, cfg.InputGated = c.inF, 1.5, true
 		}
 		if c.proc == VP {
 			cfg.StepSampling = StepsELBO
@@ -41,7 +41,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		if !slices.Equal(pc.Hidden, qc.Hidden) || pc.Exponent != qc.Exponent || pc.KTRef != qc.KTRef ||
 			pc.Embedding != qc.Embedding || pc.Act != qc.Act || pc.Replicas != qc.Replicas || pc.Steps != qc.Steps ||
 			pc.Process != qc.Process || pc.BetaMin != qc.BetaMin || pc.BetaMax != qc.BetaMax || pc.Coupling != qc.Coupling || pc.Experts != qc.Experts ||
-			pc.InputFrequencies != qc.InputFrequencies || pc.InputMaxFrequency != qc.InputMaxFrequency || pc.StepSampling != qc.StepSampling {
+			pc.InputFrequencies != qc.InputFrequencies || pc.InputMaxFrequency != qc.InputMaxFrequency || pc.StepSampling != qc.StepSampling ||
+			pc.InputGated != qc.InputGated {
 			assert.Fail(t, "config differs after Save/Load", "%v: config %+v, loaded %+v", emb, pc, qc)
 		}
 		a, _ := p.Generate([]float64{0.7, 1.3}, 70, 5)

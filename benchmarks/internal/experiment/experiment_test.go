@@ -90,19 +90,21 @@ func TestParseFlagsGenerator(t *testing.T) {
 		assert.Equal(t, diffusion.CouplingLinear, o.Coupling)
 		assert.Contains(t, generatorSetting(o), "linear (-coupling) with 4 experts")
 	}
-	o, err = ParseFlags(spec, []string{"-corrector", "2", "-input-frequencies", "8", "-step-sampling", "elbo"}, io.Discard)
+	o, err = ParseFlags(spec, []string{"-corrector", "2", "-input-frequencies", "8", "-input-gated", "-step-sampling", "elbo"}, io.Discard)
 	if assert.NoError(t, err) {
 		assert.Equal(t, 2, o.Corrector)
 		assert.Contains(t, generatorSetting(o), "2 Langevin corrector steps per level, r = 0.16")
 		assert.Equal(t, 8, o.InputFrequencies)
 		assert.Contains(t, generatorSetting(o), "8 sinusoidal features per latent coordinate, up to 2 cycles")
+		assert.True(t, o.InputGated)
+		assert.Contains(t, generatorSetting(o), "scaled by √ᾱ_i")
 		assert.Equal(t, diffusion.StepsELBO, o.StepSampling)
 		assert.Contains(t, generatorSetting(o), "steps drawn elbo")
 	}
 	assert.Empty(t, generatorSetting(Options{}), "no generator flags: nothing added to the report")
 	for _, bad := range [][]string{{"-latent-scale", "-1"}, {"-latent-scale", "NaN"}, {"-min-steps2", "-3"}, {"-polish2", "-1"}, {"-coupling", "affine"}, {"-experts", "2"}, {"-experts", "-1"},
 		{"-corrector", "-1"}, {"-corrector-snr", "0.1"}, {"-corrector", "1", "-corrector-snr", "-0.1"}, {"-corrector", "1", "-corrector-snr", "NaN"},
-		{"-input-frequencies", "-1"}, {"-input-fmax", "1"}, {"-input-frequencies", "2", "-input-fmax", "-1"}, {"-step-sampling", "snr"}} {
+		{"-input-frequencies", "-1"}, {"-input-fmax", "1"}, {"-input-frequencies", "2", "-input-fmax", "-1"}, {"-step-sampling", "snr"}, {"-input-gated"}} {
 		_, err := ParseFlags(spec, bad, io.Discard)
 		assert.ErrorContains(t, err, bad[0], "%v", bad)
 	}

@@ -63,11 +63,13 @@ type Options struct {
 	// (diffusion.Config.Corrector, CorrectorSNR; 0: none, the default).
 	Corrector    int
 	CorrectorSNR float64
-	// InputFrequencies and InputMaxFrequency are the sinusoidal input
-	// features of the noise network (diffusion.Config.InputFrequencies,
-	// InputMaxFrequency; 0: none, the default).
+	// InputFrequencies, InputMaxFrequency and InputGated are the
+	// sinusoidal input features of the noise network
+	// (diffusion.Config.InputFrequencies, InputMaxFrequency, InputGated;
+	// 0: none, the default).
 	InputFrequencies  int
 	InputMaxFrequency float64
+	InputGated        bool
 	// StepSampling is the distribution of the diffusion steps the prior
 	// trains on (diffusion.Config.StepSampling; the zero value, uniform,
 	// is the reference).
@@ -111,6 +113,7 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	correctorSNR := fs.Float64("corrector-snr", 0, "sampling, with -corrector: the corrector's signal-to-noise ratio r (default 0.16)")
 	stepSampling := fs.String("step-sampling", "uniform", "phase 2: the diffusion steps the prior trains on: uniform (the reference) or elbo (weighted as in the variational bound)")
 	inputFreqs := fs.Int("input-frequencies", 0, "phase 2: sinusoidal features of each latent coordinate the noise network sees besides the latent (default 0: the latent alone, the reference)")
+	inputGated := fs.Bool("input-gated", false, "phase 2, with -input-frequencies: scale the features of a latent noised to step i by √ᾱ_i")
 	inputFMax := fs.Float64("input-fmax", 0, "phase 2, with -input-frequencies: the highest feature frequency [cycles per latent unit] (default 2)")
 	posthoc := fs.Bool("posthoc", false, "also train and report the post-hoc prior ablation (SPIB + a diffusion prior fitted to the frozen phase-1 latents); about doubles the diffusion training time")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to this file")
@@ -195,7 +198,10 @@ func ParseFlags(spec *Spec, args []string, stderr io.Writer) (Options, error) {
 	if *inputFreqs < 0 || *inputFreqs == 0 && *inputFMax != 0 || *inputFMax < 0 || math.IsNaN(*inputFMax) || math.IsInf(*inputFMax, 0) {
 		return Options{}, fmt.Errorf("-input-frequencies = %d, -input-fmax = %v: want frequencies ≥ 0, and a finite f_max > 0 only with frequencies", *inputFreqs, *inputFMax)
 	}
-	o.InputFrequencies, o.InputMaxFrequency = *inputFreqs, *inputFMax
+	if *inputGated && *inputFreqs == 0 {
+		return Options{}, fmt.Errorf("-input-gated: needs -input-frequencies")
+	}
+	o.InputFrequencies, o.InputMaxFrequency, o.InputGated = *inputFreqs, *inputFMax, *inputGated
 	if o.StepSampling, err = diffusion.ParseStepSampling(*stepSampling); err != nil {
 		return Options{}, fmt.Errorf("-step-sampling: %w", err)
 	}

@@ -70,7 +70,7 @@ func writeResults(o Options, spec *Spec, sizes Sizes, seeds []*seedResult, wall 
 			"experiments":     spec.Experiments,
 			"wall_seconds":    wall.Seconds(),
 			"integrator":      map[string]any{"name": "BAOAB", "dt": sys.Dt, "gamma": sys.Gamma, "stride": sys.Stride},
-			"diffusion_prior": map[string]any{"exponent_a": sizes.Exponent, "embedding": sizes.Embedding.String(), "latent_scale": o.LatentScale, "min_steps2": o.MinSteps, "polish2": o.PolishEpochs, "coupling": o.Coupling.String(), "experts": o.Experts, "corrector": o.Corrector, "corrector_snr": o.CorrectorSNR, "input_frequencies": o.InputFrequencies, "input_fmax": o.InputMaxFrequency, "step_sampling": o.StepSampling.String()},
+			"diffusion_prior": map[string]any{"exponent_a": sizes.Exponent, "embedding": sizes.Embedding.String(), "latent_scale": o.LatentScale, "min_steps2": o.MinSteps, "polish2": o.PolishEpochs, "coupling": o.Coupling.String(), "experts": o.Experts, "corrector": o.Corrector, "corrector_snr": o.CorrectorSNR, "input_frequencies": o.InputFrequencies, "input_fmax": o.InputMaxFrequency, "input_gated": o.InputGated, "step_sampling": o.StepSampling.String()},
 		},
 		Footer: "Every number above was computed in this run from the data in this folder (`seed<N>/`), with the seeds written next to it; " +
 			"per-seed values are in `metrics.json`.\n",
@@ -146,6 +146,9 @@ func generatorSetting(o Options) string {
 			f = diffusion.DefaultInputMaxFrequency
 		}
 		s += fmt.Sprintf("; the noise network also sees %d sinusoidal features per latent coordinate, up to %g cycles per unit (-input-frequencies)", o.InputFrequencies, f)
+		if o.InputGated {
+			s += ", scaled by √ᾱ_i (-input-gated)"
+		}
 	}
 	if o.Corrector > 0 {
 		r := o.CorrectorSNR

@@ -29,7 +29,7 @@ type seedRun struct {
 	// opts are the program's options: PostHoc and the generator settings
 	// (EMADecay, LatentScale, MinSteps, PolishEpochs, Coupling, Experts,
 	// Corrector, CorrectorSNR, InputFrequencies, InputMaxFrequency,
-	// StepSampling) reach training.
+	// InputGated, StepSampling) reach training.
 	opts Options
 
 	// train holds the training runs (burn-in dropped), refFeat the long
@@ -166,7 +166,7 @@ func (r *seedRun) trainConfig(e *Experiment) pipeline.Config {
 			SPIB: spib.Config{Lag: r.sizes.Lag, MaxEpochs: r.sizes.SPIBMaxEpochs, Refinements: r.sizes.SPIBRefinements},
 			Prior: diffusion.Config{Exponent: r.sizes.Exponent, Embedding: r.sizes.Embedding, LatentScale: r.opts.LatentScale, Coupling: r.opts.Coupling, Experts: r.opts.Experts,
 				Corrector: r.opts.Corrector, CorrectorSNR: r.opts.CorrectorSNR,
-				InputFrequencies: r.opts.InputFrequencies, InputMaxFrequency: r.opts.InputMaxFrequency,
+				InputFrequencies: r.opts.InputFrequencies, InputMaxFrequency: r.opts.InputMaxFrequency, InputGated: r.opts.InputGated,
 				StepSampling: r.opts.StepSampling},
 			MaxEpochs:    r.sizes.Phase2Epochs,
 			EMADecay:     r.opts.EMADecay,
