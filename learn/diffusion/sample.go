@@ -247,18 +247,26 @@ func (p *Prior) generate(s Sampler, temps []float64, first, n int, seed uint64) 
 	}
 	// Job g is chunk c of temperature k; each writes its own rows from its
 	// own stream, so the result does not depend on the workers.
+	p.forChunks(jobs, func(f *infer, g int) {
+		k, c := g/perTemp, g%perTemp
+		lo, hi := c*chunkRows, min(n, (c+1)*chunkRows)
+		rng := stream.New(seed, generateTag, temps[k], uint64(first/chunkRows+c))
+		f.sampleChunk(out[k][lo*d:hi*d], hi-lo, temps[k], sig[k], s, rng)
+	})
+	return out, nil
+}
+
+// forChunks runs job(f, g) for g = 0, …, jobs−1 on GOMAXPROCS workers, each
+// with its own infer buffers (made on first use).
+func (p *Prior) forChunks(jobs int, job func(f *infer, g int)) {
 	workers := runtime.GOMAXPROCS(0)
-	infs := make([]*infer, min(workers, jobs)) // per worker, made on first use
+	infs := make([]*infer, min(workers, max(jobs, 1)))
 	par.Chunks(jobs, 1, workers, func(w, g, _, _ int) {
 		if infs[w] == nil {
 			infs[w] = p.newInfer()
 		}
-		k, c := g/perTemp, g%perTemp
-		lo, hi := c*chunkRows, min(n, (c+1)*chunkRows)
-		rng := stream.New(seed, generateTag, temps[k], uint64(first/chunkRows+c))
-		infs[w].sampleChunk(out[k][lo*d:hi*d], hi-lo, temps[k], sig[k], s, rng)
+		job(infs[w], g)
 	})
-	return out, nil
 }
 
 // denoiseTag names the random streams of Denoise (internal/stream).
@@ -303,15 +311,8 @@ func (p *Prior) Denoise(z []float64, kT float64, from int, seed uint64) ([]float
 	for i, v := range z {
 		out[i] = v / c
 	}
-	chunks := (n + chunkRows - 1) / chunkRows
-	workers := runtime.GOMAXPROCS(0)
-	infs := make([]*infer, min(workers, max(chunks, 1)))
 	ab := p.sched.AlphaBar(from)
-	par.Chunks(chunks, 1, workers, func(w, g, _, _ int) {
-		if infs[w] == nil {
-			infs[w] = p.newInfer()
-		}
-		f := infs[w]
+	p.forChunks((n+chunkRows-1)/chunkRows, func(f *infer, g int) {
 		lo, hi := g*chunkRows, min(n, (g+1)*chunkRows)
 		rng := stream.New(seed, denoiseTag, kT, uint64(g))
 		zc := out[lo*d : hi*d]
